@@ -1,0 +1,134 @@
+// A service as described by its file: the parsed, validated and immutable input to the
+// supervisor. The live state of a running service is a ServiceRecord (core/service.ts); keeping
+// the two apart lets a reload compare old and new specs without touching running processes.
+
+export type ServiceType = "process" | "bgprocess" | "scripted" | "internal" | "triggered";
+
+export type RestartPolicy = "yes" | "no" | "on-failure";
+
+export type LogType = "file" | "buffer" | "none";
+
+/** dinit's `options` words that tsinit honours. */
+export type ServiceOption =
+  | "runs-on-console"
+  | "starts-on-console"
+  | "shares-console"
+  | "starts-rwfs"
+  | "starts-log"
+  | "skippable"
+  | "start-interruptible"
+  | "no-sigterm";
+
+export type ReadyNotification =
+  | { kind: "pipefd"; fd: number }
+  | { kind: "pipevar"; variable: string };
+
+/** A resource limit; `undefined` on either side leaves that side as inherited. */
+export interface RLimit {
+  soft?: number;
+  hard?: number;
+}
+
+/** Where a setting came from, so later checks (cycles, missing dependencies) can name file:line. */
+export interface SettingOrigin {
+  file: string;
+  line: number;
+}
+
+export interface ServiceSpec {
+  /** The service name: the file name, with `@argument` for an instance. */
+  name: string;
+  /** The description file it was read from ("" for services added at run time). */
+  file: string;
+  type: ServiceType;
+  /** argv, already split and unquoted; `$VAR` references are substituted at start time. */
+  command?: string[];
+  stopCommand?: string[];
+  workingDir?: string;
+  /** User name or numeric uid, and optional group name or gid, resolved at start time. */
+  runAs?: { user: string; group?: string };
+  envFile?: string;
+
+  dependsOn: string[];
+  dependsMs: string[];
+  waitsFor: string[];
+  /** Ordering only: this service starts before those (they wait for it). */
+  before: string[];
+  /** Ordering only: this service starts after those. */
+  after: string[];
+
+  restart: RestartPolicy;
+  restartDelayMs: number;
+  /** tsinit extension: the escalating restart delay doubles up to this. */
+  restartDelayMaxMs: number;
+  restartLimitIntervalMs: number;
+  restartLimitCount: number;
+  smoothRecovery: boolean;
+  /** 0 means no timeout. */
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  /** Signal number sent to stop the service (default SIGTERM). */
+  termSignal: number;
+  pidFile?: string;
+
+  logType: LogType;
+  logfile?: string;
+  logBufferSize: number;
+
+  readyNotification?: ReadyNotification;
+  socketListen?: string;
+  /** Octal mode for the listening socket (default 0o666). */
+  socketPermissions: number;
+  chainTo?: string;
+
+  rlimitNofile?: RLimit;
+  rlimitCore?: RLimit;
+  rlimitData?: RLimit;
+
+  options: ReadonlySet<ServiceOption>;
+
+  /** file:line of each dependency setting, keyed by the dependency's name, for error messages. */
+  origins?: Record<string, SettingOrigin>;
+}
+
+/** dinit's defaults, which tsinit keeps so that dinit users are not surprised. */
+export const SERVICE_DEFAULTS = {
+  restart: "no" as RestartPolicy,
+  restartDelayMs: 200,
+  restartDelayMaxMs: 60_000,
+  restartLimitIntervalMs: 10_000,
+  restartLimitCount: 3,
+  startTimeoutMs: 60_000,
+  stopTimeoutMs: 10_000,
+  termSignal: 15,
+  logType: "none" as LogType,
+  logBufferSize: 4096,
+  socketPermissions: 0o666,
+} as const;
+
+/** A spec with every default filled in; the parser and run-time services both start from here. */
+export function defaultSpec(name: string, type: ServiceType, file = ""): ServiceSpec {
+  return {
+    name,
+    file,
+    type,
+    dependsOn: [],
+    dependsMs: [],
+    waitsFor: [],
+    before: [],
+    after: [],
+    restart: SERVICE_DEFAULTS.restart,
+    restartDelayMs: SERVICE_DEFAULTS.restartDelayMs,
+    restartDelayMaxMs: SERVICE_DEFAULTS.restartDelayMaxMs,
+    restartLimitIntervalMs: SERVICE_DEFAULTS.restartLimitIntervalMs,
+    restartLimitCount: SERVICE_DEFAULTS.restartLimitCount,
+    smoothRecovery: false,
+    startTimeoutMs: SERVICE_DEFAULTS.startTimeoutMs,
+    stopTimeoutMs: SERVICE_DEFAULTS.stopTimeoutMs,
+    termSignal: SERVICE_DEFAULTS.termSignal,
+    logType: SERVICE_DEFAULTS.logType,
+    logBufferSize: SERVICE_DEFAULTS.logBufferSize,
+    socketPermissions: SERVICE_DEFAULTS.socketPermissions,
+    options: new Set(),
+  };
+}
