@@ -1,0 +1,65 @@
+// The raw libc bindings: one dlopen, the symbols tsinit calls, and the helpers that turn JS
+// values into the C shapes those calls take. No policy lives here; linux-sys.ts builds the
+// Sys interface on top.
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
+
+const { i32, u32, i64, u64, ptr: pointer, cstring, void: none } = FFIType;
+
+export const libc = dlopen("libc.so.6", {
+  __errno_location: { args: [], returns: pointer },
+  getpid: { args: [], returns: i32 },
+  getppid: { args: [], returns: i32 },
+  kill: { args: [i32, i32], returns: i32 },
+  waitpid: { args: [i32, pointer, i32], returns: i32 },
+  prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },
+  mount: { args: [cstring, cstring, cstring, u64, cstring], returns: i32 },
+  umount2: { args: [cstring, i32], returns: i32 },
+  reboot: { args: [i32], returns: i32 },
+  sync: { args: [], returns: none },
+  sethostname: { args: [cstring, u64], returns: i32 },
+  setrlimit: { args: [i32, pointer], returns: i32 },
+  strerror: { args: [i32], returns: cstring },
+  posix_spawn: { args: [pointer, cstring, pointer, pointer, pointer, pointer], returns: i32 },
+  posix_spawnattr_init: { args: [pointer], returns: i32 },
+  posix_spawnattr_destroy: { args: [pointer], returns: i32 },
+  posix_spawnattr_setflags: { args: [pointer, i32], returns: i32 },
+  posix_spawnattr_setsigmask: { args: [pointer, pointer], returns: i32 },
+  posix_spawnattr_setsigdefault: { args: [pointer, pointer], returns: i32 },
+  posix_spawn_file_actions_init: { args: [pointer], returns: i32 },
+  posix_spawn_file_actions_destroy: { args: [pointer], returns: i32 },
+  posix_spawn_file_actions_addopen: { args: [pointer, i32, cstring, i32, u32], returns: i32 },
+  posix_spawn_file_actions_adddup2: { args: [pointer, i32, i32], returns: i32 },
+  posix_spawn_file_actions_addchdir_np: { args: [pointer, cstring], returns: i32 },
+  posix_spawn_file_actions_addclosefrom_np: { args: [pointer, i32], returns: i32 },
+  sigemptyset: { args: [pointer], returns: i32 },
+  sigfillset: { args: [pointer], returns: i32 },
+  open: { args: [cstring, i32, u32], returns: i32 },
+  close: { args: [i32], returns: i32 },
+  ioctl: { args: [i32, u64, i64], returns: i32 },
+}).symbols;
+
+/** errno of the libc call just made; read it before any other call can overwrite it. */
+export function errno(): number {
+  const where = libc.__errno_location();
+  return where === null ? 0 : read.i32(where, 0);
+}
+
+/** A NUL-terminated copy of a string, for `cstring` arguments and argv/envp arrays. */
+export function cstr(text: string): Buffer {
+  return Buffer.from(text + "\0", "utf8");
+}
+
+/**
+ * A NULL-terminated array of pointers to C strings (argv, envp). The returned `keep` holds the
+ * string buffers: the caller must keep it reachable until the C call has returned.
+ */
+export function cstrArray(items: readonly string[]): { array: BigUint64Array; keep: Buffer[] } {
+  const keep = items.map(cstr);
+  const array = new BigUint64Array(keep.length + 1);
+  keep.forEach((buffer, index) => {
+    array[index] = BigInt(ptr(buffer));
+  });
+  return { array, keep };
+}
+
+export { ptr };

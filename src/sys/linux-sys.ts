@@ -1,0 +1,234 @@
+// The real Sys: libc through bun:ffi and files through node:fs. Each method is one system
+// call or a thin loop around one, and reports failure as a SysError value.
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { cstr, cstrArray, errno, libc } from "./libc.ts";
+import { errnoName, ECHILD } from "./errno.ts";
+import { SysError } from "./sys.ts";
+import type { ExitStatus, MountRequest, Reaped, RebootCommand, SpawnRequest, SpawnResult, StdioSpec, Sys } from "./sys.ts";
+
+const WNOHANG = 1;
+const EINTR = 4;
+const PR_SET_CHILD_SUBREAPER = 36;
+
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_RDWR = 2;
+const O_CREAT = 0o100;
+const O_NOCTTY = 0o400;
+const O_TRUNC = 0o1000;
+const O_APPEND = 0o2000;
+const O_CLOEXEC = 0o2000000;
+
+// glibc's reboot(2) magic values; `| 0` makes the ones above 2^31 fit the C int.
+const REBOOT_COMMANDS: Record<RebootCommand, number> = {
+  restart: 0x01234567,
+  halt: 0xcdef0123 | 0,
+  poweroff: 0x4321fedc,
+  "cad-off": 0,
+  "cad-on": 0x89abcdef | 0,
+};
+
+function failure(call: string, path?: string, code = errno()): SysError {
+  return new SysError(call, code, errnoName(code), path);
+}
+
+function check(rc: number, call: string, path?: string): SysError | undefined {
+  return rc === -1 ? failure(call, path) : undefined;
+}
+
+export function decodeWaitStatus(status: number): ExitStatus {
+  const low = status & 0x7f;
+  if (low === 0) return { kind: "exited", code: (status >> 8) & 0xff };
+  return { kind: "signaled", signal: low, core: (status & 0x80) !== 0 };
+}
+
+/** PATH lookup as execvp does it, so a missing program is reported before anything is forked. */
+function resolveExecutable(name: string, path: string | undefined): string | undefined {
+  const isExecutable = (candidate: string) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes("/")) return isExecutable(name) ? name : undefined;
+  for (const dir of (path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+    const candidate = `${dir || "."}/${name}`;
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Descriptors the parent opens for a child's stdio. Opening them here (close-on-exec) rather
+ * than in the child tells "opening stdio" failures apart from exec failures.
+ */
+class StdioFds {
+  private readonly opened: number[] = [];
+
+  open(spec: StdioSpec, fd: number): SysError | number | undefined {
+    if (spec.kind === "inherit" || spec.kind === "tty") return undefined;
+    const [path, flags] =
+      spec.kind === "null"
+        ? ["/dev/null", fd === 0 ? O_RDONLY : O_WRONLY]
+        : [spec.path, O_WRONLY | O_CREAT | (spec.append ? O_APPEND : O_TRUNC)];
+    const opened = libc.open(cstr(path), flags | O_NOCTTY | O_CLOEXEC, 0o644);
+    if (opened === -1) return failure("open", path);
+    this.opened.push(opened);
+    return opened;
+  }
+
+  closeAll(): void {
+    for (const fd of this.opened) libc.close(fd);
+  }
+}
+
+function spawn(request: SpawnRequest): SpawnResult {
+  const program = request.argv[0];
+  if (program === undefined) return { ok: false, stage: "resolving", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
+  const path = resolveExecutable(program, request.env.PATH);
+  if (path === undefined) return { ok: false, stage: "executing", error: new SysError("execve", 2, "ENOENT", program) };
+  if (request.cwd !== undefined && !isDirectory(request.cwd)) {
+    return { ok: false, stage: "changing directory", error: new SysError("chdir", 2, "ENOENT", request.cwd) };
+  }
+
+  const attr = new Uint8Array(512);
+  const actions = new Uint8Array(256);
+  const defaults = new Uint8Array(128);
+  const mask = new Uint8Array(128);
+  const stdio = new StdioFds();
+  libc.posix_spawnattr_init(attr);
+  libc.posix_spawn_file_actions_init(actions);
+  try {
+    // A child starts with every signal at its default and nothing blocked, whatever Bun's
+    // threads had set, in a session (and process group) of its own.
+    libc.sigfillset(defaults);
+    libc.sigemptyset(mask);
+    libc.posix_spawnattr_setsigdefault(attr, defaults);
+    libc.posix_spawnattr_setsigmask(attr, mask);
+    libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+
+    const specs: StdioSpec[] = [request.stdin, request.stdout, request.stderr ?? request.stdout];
+    for (const [fd, spec] of specs.entries()) {
+      if (spec.kind === "tty") {
+        // Opened in the child after setsid and without O_NOCTTY: it becomes the controlling tty.
+        const flags = fd === 0 ? O_RDWR : O_WRONLY;
+        libc.posix_spawn_file_actions_addopen(actions, fd, cstr(spec.path), flags, 0);
+        continue;
+      }
+      const opened = stdio.open(spec, fd);
+      if (opened instanceof SysError) return { ok: false, stage: "opening stdio", error: opened };
+      if (opened !== undefined) libc.posix_spawn_file_actions_adddup2(actions, opened, fd);
+    }
+    libc.posix_spawn_file_actions_addclosefrom_np(actions, 3);
+    if (request.cwd !== undefined) libc.posix_spawn_file_actions_addchdir_np(actions, cstr(request.cwd));
+
+    const argv = cstrArray(request.argv);
+    const envp = cstrArray(Object.entries(request.env).map(([key, value]) => `${key}=${value}`));
+    const pid = new Int32Array(1);
+    const rc = libc.posix_spawn(pid, cstr(path), actions, attr, argv.array, envp.array);
+    // argv.keep and envp.keep must live until here: the child copied them during the call.
+    void argv.keep;
+    void envp.keep;
+    if (rc !== 0) return { ok: false, stage: "executing", error: new SysError("execve", rc, errnoName(rc), path) };
+    return { ok: true, pid: pid[0]! };
+  } finally {
+    stdio.closeAll();
+    libc.posix_spawn_file_actions_destroy(actions);
+    libc.posix_spawnattr_destroy(attr);
+  }
+}
+
+function reap(): { reaped: Reaped[]; noChildren: boolean } {
+  const reaped: Reaped[] = [];
+  const status = new Int32Array(1);
+  for (;;) {
+    const pid = libc.waitpid(-1, status, WNOHANG);
+    if (pid > 0) {
+      reaped.push({ pid, status: decodeWaitStatus(status[0]!) });
+      continue;
+    }
+    if (pid === 0) return { reaped, noChildren: false };
+    const code = errno();
+    if (code === EINTR) continue;
+    return { reaped, noChildren: code === ECHILD };
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function fsError(call: string, path: string, error: unknown): SysError {
+  const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+  const number = -((error as NodeJS.ErrnoException).errno ?? 5);
+  return new SysError(call, Math.abs(number), code, path);
+}
+
+export const linuxSys: Sys = {
+  getpid: () => libc.getpid(),
+  now: () => performance.now(),
+  spawn,
+  reap,
+  kill: (pid, signal) => check(libc.kill(pid, signal), "kill", String(pid)),
+  setChildSubreaper: () => check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)"),
+
+  mount: (m: MountRequest) =>
+    check(libc.mount(cstr(m.source), cstr(m.target), cstr(m.fstype), m.flags, m.data === undefined ? null : cstr(m.data)), "mount", m.target),
+  umount: (target, flags) => check(libc.umount2(cstr(target), flags), "umount", target),
+  reboot: (command) => check(libc.reboot(REBOOT_COMMANDS[command]), `reboot(${command})`),
+  sync: () => libc.sync(),
+  sethostname: (name) => {
+    const bytes = Buffer.from(name, "utf8");
+    return check(libc.sethostname(cstr(name), bytes.length), "sethostname", name);
+  },
+
+  readFile: (path) => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return undefined;
+    }
+  },
+  writeFile: (path, data) => {
+    try {
+      writeFileSync(path, data);
+      return undefined;
+    } catch (error) {
+      return fsError("write", path, error);
+    }
+  },
+  exists: (path) => existsSync(path),
+  mkdir: (path, mode) => {
+    try {
+      mkdirSync(path, { mode, recursive: true });
+      return undefined;
+    } catch (error) {
+      return fsError("mkdir", path, error);
+    }
+  },
+  readDir: (path) => {
+    try {
+      return readdirSync(path);
+    } catch {
+      return undefined;
+    }
+  },
+  isDirectory,
+  readlink: (path) => {
+    try {
+      return readlinkSync(path);
+    } catch {
+      return undefined;
+    }
+  },
+};

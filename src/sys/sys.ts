@@ -1,0 +1,93 @@
+// The seam between tsinit and the machine. Everything outside src/sys/ receives a `Sys` and
+// imports only the types below, so the core, the boot plans and the supervisor run under
+// vitest with a fake. This file must stay free of bun:* and node:* imports.
+
+/** A failed system call, as a value: which call, on what, and the errno. */
+export class SysError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    readonly code: string,
+    readonly path?: string,
+  ) {
+    super(`${call}${path === undefined ? "" : ` ${path}`}: ${code}`);
+    this.name = "SysError";
+  }
+}
+
+/** How a child ended, decoded from waitpid's status word. */
+export type ExitStatus =
+  | { kind: "exited"; code: number }
+  | { kind: "signaled"; signal: number; core: boolean };
+
+export interface Reaped {
+  pid: number;
+  status: ExitStatus;
+}
+
+/** Where one of a child's standard descriptors comes from. */
+export type StdioSpec =
+  | { kind: "null" }
+  | { kind: "inherit" }
+  | { kind: "file"; path: string; append: boolean }
+  /** A terminal: opened after setsid without O_NOCTTY, so it becomes the controlling tty. */
+  | { kind: "tty"; path: string };
+
+export interface SpawnRequest {
+  /** argv[0] is looked up in PATH of `env` when it has no slash. */
+  argv: readonly string[];
+  env: Readonly<Record<string, string>>;
+  cwd?: string;
+  stdin: StdioSpec;
+  stdout: StdioSpec;
+  /** Defaults to a duplicate of stdout. */
+  stderr?: StdioSpec;
+}
+
+/** Why a spawn failed, in the user's words ("executing /bin/foo: ENOENT"). */
+export type SpawnStage = "resolving" | "changing directory" | "opening stdio" | "executing";
+
+export type SpawnResult =
+  | { ok: true; pid: number }
+  | { ok: false; stage: SpawnStage; error: SysError };
+
+export interface MountRequest {
+  source: string;
+  target: string;
+  fstype: string;
+  flags: number;
+  data?: string;
+}
+
+export type RebootCommand = "restart" | "halt" | "poweroff" | "cad-off" | "cad-on";
+
+export interface Sys {
+  getpid(): number;
+  /** Monotonic milliseconds. */
+  now(): number;
+
+  spawn(request: SpawnRequest): SpawnResult;
+  /**
+   * Collect every exited child with waitpid(-1, WNOHANG). `noChildren` is true when the kernel
+   * said ECHILD, i.e. this process has no children left at all.
+   */
+  reap(): { reaped: Reaped[]; noChildren: boolean };
+  /** kill(2); a negative pid signals a process group. ESRCH is an error value, not a throw. */
+  kill(pid: number, signal: number): SysError | undefined;
+  setChildSubreaper(): SysError | undefined;
+
+  mount(request: MountRequest): SysError | undefined;
+  umount(target: string, flags: number): SysError | undefined;
+  reboot(command: RebootCommand): SysError | undefined;
+  sync(): void;
+  sethostname(name: string): SysError | undefined;
+
+  readFile(path: string): string | undefined;
+  writeFile(path: string, data: string): SysError | undefined;
+  exists(path: string): boolean;
+  mkdir(path: string, mode: number): SysError | undefined;
+  /** Names in a directory, or undefined when it cannot be read. */
+  readDir(path: string): string[] | undefined;
+  isDirectory(path: string): boolean;
+  readlink(path: string): string | undefined;
+}
