@@ -1,0 +1,36 @@
+// The vocabulary between the pure core and the runtime: events go in, actions come out.
+import type { ExitStatus, SpawnStage, StdioSpec } from "../sys/sys.ts";
+
+/** Which of a service's processes an event or a spawn is about. */
+export type ProcessRole = "main" | "stop";
+
+export type TimerKind = "restart" | "start-timeout" | "stop-timeout";
+
+export type Event =
+  | { kind: "command"; op: "start" | "stop" | "restart" | "release"; service: string }
+  | { kind: "spawned"; service: string; role: ProcessRole; pid: number }
+  | { kind: "spawn-failed"; service: string; role: ProcessRole; stage: SpawnStage; error: string }
+  | { kind: "exited"; service: string; role: ProcessRole; pid: number; status: ExitStatus }
+  | { kind: "ready"; service: string }
+  | { kind: "timer"; service: string; timer: TimerKind };
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export type Action =
+  | {
+      kind: "spawn";
+      service: string;
+      role: ProcessRole;
+      argv: readonly string[];
+      cwd?: string;
+      stdin: StdioSpec;
+      stdout: StdioSpec;
+    }
+  /** Signal a service's process group (and the leader itself, in case it left the group). */
+  | { kind: "signal"; service: string; pid: number; signal: number }
+  | { kind: "arm-timer"; service: string; timer: TimerKind; ms: number }
+  | { kind: "cancel-timer"; service: string; timer: TimerKind }
+  | { kind: "log"; level: LogLevel; text: string }
+  /** A console status line: `[  OK  ] started getty` or `[FAILED] getty: exited 1`. */
+  | { kind: "status"; service: string; ok: boolean; text: string }
+  | { kind: "state"; service: string; from: string; to: string };

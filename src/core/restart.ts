@@ -1,0 +1,63 @@
+// Restart policy: whether a service whose process ended is started again, and after how long.
+// Pure: the caller passes the clock reading and a random source, so tests are exact.
+import type { ExitStatus } from "../sys/sys.ts";
+import type { ServiceSpec } from "./service-spec.ts";
+
+/** What the supervisor remembers about a service's crashes between restarts. */
+export interface CrashHistory {
+  /** When each restart inside the current restart-limit-interval happened (monotonic ms). */
+  restartTimes: number[];
+  /** Restarts since the service last stayed up for a whole restart-limit-interval. */
+  consecutive: number;
+}
+
+export function emptyCrashHistory(): CrashHistory {
+  return { restartTimes: [], consecutive: 0 };
+}
+
+export type RestartDecision =
+  | { restart: true; delayMs: number; history: CrashHistory }
+  | { restart: false; reason: string; history: CrashHistory };
+
+export function isFailure(status: ExitStatus): boolean {
+  return status.kind === "signaled" || status.code !== 0;
+}
+
+/**
+ * Decide what follows an unexpected end of a started service.
+ * - `restart = no` never restarts; `on-failure` restarts on a non-zero exit or a signal.
+ * - More than restart-limit-count restarts within restart-limit-interval gives up (0: no limit).
+ * - The delay doubles with each consecutive crash up to restart-delay-max, with up to 25 %
+ *   added jitter so that many services crashing together do not restart in lockstep; a
+ *   service that stayed up for a whole restart-limit-interval starts again from restart-delay.
+ */
+export function decideRestart(
+  spec: ServiceSpec,
+  status: ExitStatus,
+  upForMs: number,
+  previous: CrashHistory,
+  now: number,
+  random: () => number,
+): RestartDecision {
+  const stayedUp = upForMs >= spec.restartLimitIntervalMs;
+  const recent = previous.restartTimes.filter((time) => now - time < spec.restartLimitIntervalMs);
+  const history: CrashHistory = { restartTimes: recent, consecutive: stayedUp ? 0 : previous.consecutive };
+
+  if (spec.restart === "no") return { restart: false, reason: "restart = no", history };
+  if (spec.restart === "on-failure" && !isFailure(status)) {
+    return { restart: false, reason: "exited 0 and restart = on-failure", history };
+  }
+  if (spec.restartLimitCount > 0 && recent.length >= spec.restartLimitCount) {
+    const seconds = spec.restartLimitIntervalMs / 1000;
+    return { restart: false, reason: `restarted ${recent.length} times within ${seconds}s, giving up`, history };
+  }
+
+  const base = spec.restartDelayMs * 2 ** Math.min(history.consecutive, 30);
+  const capped = Math.min(base, Math.max(spec.restartDelayMaxMs, spec.restartDelayMs));
+  const jitter = history.consecutive === 0 ? 0 : capped * 0.25 * random();
+  return {
+    restart: true,
+    delayMs: Math.round(capped + jitter),
+    history: { restartTimes: [...recent, now], consecutive: history.consecutive + 1 },
+  };
+}

@@ -1,0 +1,562 @@
+// The service set: every loaded service, its live state, and the rules that move it.
+//
+// Model (dinit's). A service has a current state (stopped, starting, started, stopping) and is
+// *wanted* or not. It is wanted when it was started explicitly (a command, or being the boot
+// target) or while a wanted dependent holds it: becoming wanted acquires each dependency
+// (`holds`, `requiredBy`), becoming unwanted releases them. States then follow wants:
+// - a wanted, stopped service launches once its depends-on/depends-ms are started, its
+//   waits-for have settled (started or given up) and the services it is ordered after are not
+//   about to start;
+// - a started service that must stop (unwanted, a restart was asked, or a depends-on dependency
+//   is going down) stops only after every running hard dependent has stopped, so stop order is
+//   the reverse of start order;
+// - a failure, or a stop that is not followed by a restart, forces down the hard dependents
+//   (they are unmarked and, if still waiting to start, fail with "dependency X failed") and
+//   releases the waits-for dependents' hold.
+//
+// Transitions never recurse: commands and process events only change flags and states, then
+// `settle()` re-derives every service's next step until nothing changes (finit's approach).
+// Everything that should happen outside is returned as Actions.
+import { signalName } from "../sys/signals.ts";
+import type { ExitStatus } from "../sys/sys.ts";
+import type { Action, Event, ProcessRole, TimerKind } from "./events.ts";
+import { decideRestart, emptyCrashHistory, isFailure, type CrashHistory } from "./restart.ts";
+import type { ServiceSpec } from "./service-spec.ts";
+
+export type ServiceState = "stopped" | "starting" | "started" | "stopping";
+
+/** The live side of a service; its spec is what its file said. */
+export interface ServiceRecord {
+  readonly spec: ServiceSpec;
+  state: ServiceState;
+  /** Started by a command or as the boot target (dinit's "marked active"). */
+  explicit: boolean;
+  /** How many wanted dependents hold this service. */
+  requiredBy: number;
+  /** The dependencies this service holds while it is wanted. */
+  readonly holds: Set<string>;
+  pid?: number;
+  stopPid?: number;
+  /** Why the last start or run failed, until the next launch. */
+  failed?: string;
+  restartPending: boolean;
+  /** A restart command: stop, then start again because it is still wanted. */
+  restartRequested: boolean;
+  startedAt?: number;
+  lastExit?: ExitStatus;
+  crashes: CrashHistory;
+  nextRestartAt?: number;
+}
+
+export interface ServiceSetOptions {
+  now: () => number;
+  random?: () => number;
+  /** The terminal that runs-on-console services get. */
+  console?: string;
+}
+
+const SIGKILL = 9;
+const SETTLE_PASS_LIMIT = 10_000;
+
+export function describeExit(status: ExitStatus): string {
+  return status.kind === "exited" ? `exited ${status.code}` : `killed by ${signalName(status.signal)}`;
+}
+
+export class ServiceSet {
+  private readonly records = new Map<string, ServiceRecord>();
+  private actions: Action[] = [];
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly console: string;
+
+  constructor(specs: Iterable<ServiceSpec>, options: ServiceSetOptions) {
+    this.now = options.now;
+    this.random = options.random ?? Math.random;
+    this.console = options.console ?? "/dev/console";
+    for (const spec of specs) this.add(spec);
+  }
+
+  add(spec: ServiceSpec): void {
+    this.records.set(spec.name, {
+      spec,
+      state: "stopped",
+      explicit: false,
+      requiredBy: 0,
+      holds: new Set(),
+      restartPending: false,
+      restartRequested: false,
+      crashes: emptyCrashHistory(),
+    });
+  }
+
+  get(name: string): ServiceRecord | undefined {
+    return this.records.get(name);
+  }
+
+  list(): ServiceRecord[] {
+    return [...this.records.values()];
+  }
+
+  wanted(record: ServiceRecord): boolean {
+    return record.explicit || record.requiredBy > 0;
+  }
+
+  /** True when no service is starting or stopping and none waits for a restart. */
+  isQuiet(): boolean {
+    return this.list().every((r) => (r.state === "stopped" || r.state === "started") && !r.restartPending);
+  }
+
+  handle(event: Event): Action[] {
+    this.actions = [];
+    const record = this.records.get(event.service);
+    if (record === undefined) {
+      this.log("warn", `event for unknown service ${event.service}`);
+      return this.actions;
+    }
+    switch (event.kind) {
+      case "command":
+        this.command(record, event.op);
+        break;
+      case "spawned":
+        this.spawned(record, event.role, event.pid);
+        break;
+      case "spawn-failed":
+        this.spawnFailed(record, event.role, `${event.stage} ${event.error}`);
+        break;
+      case "exited":
+        this.exited(record, event.role, event.pid, event.status);
+        break;
+      case "ready":
+        if (record.state === "starting" && record.pid !== undefined) this.becomeStarted(record);
+        break;
+      case "timer":
+        this.timer(record, event.timer);
+        break;
+    }
+    this.settle();
+    return this.actions;
+  }
+
+  // ---- commands -------------------------------------------------------------------------
+
+  private command(record: ServiceRecord, op: "start" | "stop" | "restart" | "release"): void {
+    switch (op) {
+      case "start":
+        if (!record.explicit) {
+          const wasWanted = this.wanted(record);
+          record.explicit = true;
+          if (!wasWanted) this.acquireDependencies(record);
+        }
+        return;
+      case "stop":
+        this.forceDown(record, undefined);
+        this.cancelPendingRestart(record);
+        return;
+      case "release":
+        record.explicit = false;
+        this.releaseIfUnwanted([record]);
+        return;
+      case "restart":
+        if (record.state === "started" || record.state === "starting") record.restartRequested = true;
+        else this.command(record, "start");
+        return;
+    }
+  }
+
+  // ---- wants ----------------------------------------------------------------------------
+
+  private needs(record: ServiceRecord): string[] {
+    const { dependsOn, dependsMs, waitsFor } = record.spec;
+    return [...dependsOn, ...dependsMs, ...waitsFor];
+  }
+
+  /** Worklist, not recursion: a deep dependency chain cannot overflow the stack. */
+  private acquireDependencies(root: ServiceRecord): void {
+    const work = [root];
+    for (let record = work.pop(); record !== undefined; record = work.pop()) {
+      for (const name of this.needs(record)) {
+        const dependency = this.records.get(name);
+        if (dependency === undefined || record.holds.has(name)) continue;
+        record.holds.add(name);
+        dependency.requiredBy += 1;
+        if (dependency.requiredBy === 1 && !dependency.explicit) work.push(dependency);
+      }
+    }
+  }
+
+  private releaseIfUnwanted(start: ServiceRecord[]): void {
+    const work = [...start];
+    for (let record = work.pop(); record !== undefined; record = work.pop()) {
+      if (this.wanted(record)) continue;
+      for (const name of record.holds) {
+        const dependency = this.records.get(name);
+        record.holds.delete(name);
+        if (dependency === undefined) continue;
+        dependency.requiredBy -= 1;
+        work.push(dependency);
+      }
+    }
+  }
+
+  /** Holders for which `dependency` going down means they must go down too. */
+  private isHardHolder(holder: ServiceRecord, dependency: string): boolean {
+    if (!holder.holds.has(dependency)) return false;
+    if (holder.spec.dependsOn.includes(dependency)) return true;
+    return holder.spec.dependsMs.includes(dependency) && holder.state !== "started";
+  }
+
+  /**
+   * Unmark `root` and everything that hard-depends on it, drop soft holds on them, and let the
+   * wants cascade. `dependentReason` marks dependents still waiting to start as failed.
+   */
+  private forceDown(root: ServiceRecord, dependentReason: string | undefined): void {
+    const down = new Set<ServiceRecord>([root]);
+    const work = [root];
+    for (let record = work.pop(); record !== undefined; record = work.pop()) {
+      for (const holder of this.records.values()) {
+        if (!down.has(holder) && this.isHardHolder(holder, record.spec.name)) {
+          down.add(holder);
+          work.push(holder);
+        }
+      }
+    }
+    for (const record of down) {
+      if (record !== root && dependentReason !== undefined && record.state === "stopped" && this.wanted(record)) {
+        record.failed = dependentReason;
+        this.status(record, false, dependentReason);
+      }
+    }
+    for (const record of down) record.explicit = false;
+    for (const record of down) {
+      for (const holder of this.records.values()) {
+        if (down.has(holder) || !holder.holds.has(record.spec.name)) continue;
+        holder.holds.delete(record.spec.name);
+        record.requiredBy -= 1;
+      }
+    }
+    this.releaseIfUnwanted([...down]);
+  }
+
+  // ---- settling -------------------------------------------------------------------------
+
+  private settle(): void {
+    for (let pass = 0; pass < SETTLE_PASS_LIMIT; pass++) {
+      const mustStop = new Map<ServiceRecord, boolean>();
+      let changed = false;
+      for (const record of this.records.values()) {
+        if (this.step(record, mustStop)) changed = true;
+      }
+      if (!changed) return;
+    }
+    this.log("error", "service states did not settle; a dependency loop is likely");
+  }
+
+  private step(record: ServiceRecord, mustStop: Map<ServiceRecord, boolean>): boolean {
+    switch (record.state) {
+      case "stopped":
+        return this.stepStopped(record);
+      case "started":
+        return this.mustStop(record, mustStop) && this.stopWhenDependentsAreDown(record);
+      case "starting":
+        if (!this.wanted(record) && record.spec.options.has("start-interruptible")) {
+          return this.stopWhenDependentsAreDown(record);
+        }
+        return false;
+      case "stopping":
+        return false;
+    }
+  }
+
+  private stepStopped(record: ServiceRecord): boolean {
+    if (!this.wanted(record) || record.restartPending) return false;
+    const verdict = this.startReadiness(record);
+    if (verdict === "wait") return false;
+    if (verdict !== "go") {
+      this.fail(record, verdict);
+      return true;
+    }
+    this.launch(record);
+    return true;
+  }
+
+  /** "go", "wait", or the reason the service cannot start. */
+  private startReadiness(record: ServiceRecord): "go" | "wait" | string {
+    const { dependsOn, dependsMs, waitsFor, after } = record.spec;
+    for (const name of [...dependsOn, ...dependsMs]) {
+      const dependency = this.records.get(name);
+      if (dependency === undefined) return `depends on ${name}, which is not loaded`;
+      if (dependency.state !== "started" || this.mustStop(dependency, new Map())) return "wait";
+    }
+    for (const name of waitsFor) {
+      const dependency = this.records.get(name);
+      if (dependency !== undefined && this.isAboutToStart(dependency)) return "wait";
+    }
+    for (const name of [...after, ...this.orderedBefore(record.spec.name)]) {
+      const predecessor = this.records.get(name);
+      if (predecessor !== undefined && this.isAboutToStart(predecessor)) return "wait";
+    }
+    return "go";
+  }
+
+  private isAboutToStart(record: ServiceRecord): boolean {
+    if (record.state === "starting" || record.state === "stopping") return this.wanted(record);
+    return record.state === "stopped" && this.wanted(record);
+  }
+
+  /** Services whose `before` names this one: they start first. */
+  private orderedBefore(name: string): string[] {
+    return this.list()
+      .filter((r) => r.spec.before.includes(name))
+      .map((r) => r.spec.name);
+  }
+
+  private mustStop(record: ServiceRecord, memo: Map<ServiceRecord, boolean>): boolean {
+    const known = memo.get(record);
+    if (known !== undefined) return known;
+    memo.set(record, false); // a guard against loops; cycles never reach "started"
+    let result = !this.wanted(record) || record.restartRequested;
+    for (const name of record.spec.dependsOn) {
+      const dependency = this.records.get(name);
+      if (result || dependency === undefined) break;
+      result = dependency.state !== "started" || this.mustStop(dependency, memo);
+    }
+    memo.set(record, result);
+    return result;
+  }
+
+  private stopWhenDependentsAreDown(record: ServiceRecord): boolean {
+    const name = record.spec.name;
+    for (const other of this.records.values()) {
+      if (other.state === "stopped" || !other.spec.dependsOn.includes(name)) continue;
+      return false;
+    }
+    this.beginStop(record);
+    return true;
+  }
+
+  // ---- starting -------------------------------------------------------------------------
+
+  private launch(record: ServiceRecord): void {
+    record.failed = undefined;
+    const { type, command } = record.spec;
+    if (type === "internal" || type === "triggered" || command === undefined) {
+      this.setState(record, "started");
+      record.startedAt = this.now();
+      return;
+    }
+    this.setState(record, "starting");
+    this.spawnMain(record);
+    if (record.spec.startTimeoutMs > 0 && this.waitsForStart(record)) {
+      this.emit({ kind: "arm-timer", service: record.spec.name, timer: "start-timeout", ms: record.spec.startTimeoutMs });
+    }
+  }
+
+  /** Whether "starting" lasts beyond the spawn: readiness, or a scripted command's exit. */
+  private waitsForStart(record: ServiceRecord): boolean {
+    return record.spec.type === "scripted" || record.spec.type === "bgprocess" || record.spec.readyNotification !== undefined;
+  }
+
+  private spawnMain(record: ServiceRecord): void {
+    const { spec } = record;
+    const onConsole = spec.options.has("runs-on-console") || spec.options.has("starts-on-console");
+    const output =
+      spec.logType === "file" && spec.logfile !== undefined
+        ? ({ kind: "file", path: spec.logfile, append: true } as const)
+        : onConsole
+          ? ({ kind: "tty", path: this.console } as const)
+          : ({ kind: "null" } as const);
+    this.emit({
+      kind: "spawn",
+      service: spec.name,
+      role: "main",
+      argv: spec.command ?? [],
+      cwd: spec.workingDir,
+      stdin: onConsole ? { kind: "tty", path: this.console } : { kind: "null" },
+      stdout: output,
+    });
+  }
+
+  private spawned(record: ServiceRecord, role: ProcessRole, pid: number): void {
+    if (role === "stop") {
+      record.stopPid = pid;
+      return;
+    }
+    record.pid = pid;
+    if (record.state === "starting" && !this.waitsForStart(record)) this.becomeStarted(record);
+  }
+
+  private becomeStarted(record: ServiceRecord): void {
+    this.emit({ kind: "cancel-timer", service: record.spec.name, timer: "start-timeout" });
+    record.startedAt = this.now();
+    this.setState(record, "started");
+    this.status(record, true, `started ${record.spec.name}`);
+  }
+
+  private spawnFailed(record: ServiceRecord, role: ProcessRole, why: string): void {
+    if (role === "stop") {
+      this.log("warn", `${record.spec.name}: stop-command failed: ${why}`);
+      if (record.pid === undefined) this.becomeStopped(record);
+      return;
+    }
+    if (record.state === "stopping") {
+      this.becomeStopped(record);
+      return;
+    }
+    this.fail(record, why);
+  }
+
+  private fail(record: ServiceRecord, why: string): void {
+    const name = record.spec.name;
+    this.emit({ kind: "cancel-timer", service: name, timer: "start-timeout" });
+    if (record.pid !== undefined) this.signal(record, SIGKILL);
+    record.pid = undefined;
+    record.failed = why;
+    if (record.state !== "stopped") this.setState(record, "stopped");
+    this.status(record, false, why);
+    this.forceDown(record, `dependency ${name} failed`);
+  }
+
+  // ---- stopping -------------------------------------------------------------------------
+
+  /** A stop-command replaces the term signal (as in dinit); stop-timeout then ends in SIGKILL. */
+  private beginStop(record: ServiceRecord): void {
+    const { spec } = record;
+    const runStopCommand = spec.stopCommand !== undefined && (spec.type === "scripted" || record.pid !== undefined);
+    if (record.pid === undefined && !runStopCommand) {
+      this.cancelPendingRestart(record);
+      this.becomeStopped(record);
+      return;
+    }
+    this.setState(record, "stopping");
+    if (runStopCommand) {
+      const argv = spec.stopCommand ?? [];
+      this.emit({ kind: "spawn", service: spec.name, role: "stop", argv, cwd: spec.workingDir, stdin: { kind: "null" }, stdout: { kind: "null" } });
+    } else if (!spec.options.has("no-sigterm")) {
+      this.signal(record, spec.termSignal);
+    }
+    if (spec.stopTimeoutMs > 0) this.emit({ kind: "arm-timer", service: spec.name, timer: "stop-timeout", ms: spec.stopTimeoutMs });
+  }
+
+  private becomeStopped(record: ServiceRecord): void {
+    const name = record.spec.name;
+    this.emit({ kind: "cancel-timer", service: name, timer: "stop-timeout" });
+    this.emit({ kind: "cancel-timer", service: name, timer: "start-timeout" });
+    record.restartRequested = false;
+    record.pid = undefined;
+    const wasRunning = record.state !== "stopped";
+    this.setState(record, "stopped");
+    if (wasRunning && record.spec.type !== "internal") this.status(record, true, `stopped ${name}`);
+  }
+
+  private cancelPendingRestart(record: ServiceRecord): void {
+    if (!record.restartPending) return;
+    record.restartPending = false;
+    record.nextRestartAt = undefined;
+    this.emit({ kind: "cancel-timer", service: record.spec.name, timer: "restart" });
+  }
+
+  // ---- process exits --------------------------------------------------------------------
+
+  private exited(record: ServiceRecord, role: ProcessRole, pid: number, status: ExitStatus): void {
+    if (role === "stop") {
+      if (pid !== record.stopPid) return;
+      record.stopPid = undefined;
+      if (status.kind !== "exited" || status.code !== 0) {
+        this.log("warn", `${record.spec.name}: stop-command ${describeExit(status)}`);
+      }
+      if (record.state === "stopping" && record.pid === undefined) this.becomeStopped(record);
+      return;
+    }
+    if (pid !== record.pid) return;
+    record.pid = undefined;
+    record.lastExit = status;
+    switch (record.state) {
+      case "starting":
+        if (record.spec.type === "scripted" && !isFailure(status)) this.becomeStarted(record);
+        else this.fail(record, `${describeExit(status)} before it was ready`);
+        return;
+      case "stopping":
+        if (record.stopPid === undefined) this.becomeStopped(record);
+        return;
+      case "started":
+        this.unexpectedExit(record, status);
+        return;
+      case "stopped":
+        return;
+    }
+  }
+
+  private unexpectedExit(record: ServiceRecord, status: ExitStatus): void {
+    const { spec } = record;
+    const now = this.now();
+    if (spec.type === "scripted") {
+      // A scripted service's command has done its job; nothing of it is still running.
+      return;
+    }
+    const decision = decideRestart(spec, status, now - (record.startedAt ?? now), record.crashes, now, this.random);
+    record.crashes = decision.history;
+    if (decision.restart) {
+      record.restartPending = true;
+      record.nextRestartAt = now + decision.delayMs;
+      this.log("info", `${spec.name}: ${describeExit(status)}; restarting in ${decision.delayMs} ms`);
+      if (!spec.smoothRecovery) this.setState(record, "stopped");
+      this.emit({ kind: "arm-timer", service: spec.name, timer: "restart", ms: decision.delayMs });
+      return;
+    }
+    this.setState(record, "stopped");
+    if (isFailure(status)) {
+      record.failed = `${describeExit(status)} (${decision.reason})`;
+      this.status(record, false, record.failed);
+    } else {
+      this.log("info", `${spec.name}: ${describeExit(status)}`);
+    }
+    this.forceDown(record, undefined);
+  }
+
+  private timer(record: ServiceRecord, timer: TimerKind): void {
+    switch (timer) {
+      case "restart":
+        if (!record.restartPending) return;
+        record.restartPending = false;
+        record.nextRestartAt = undefined;
+        if (record.state === "started" && record.pid === undefined) {
+          if (this.wanted(record)) this.spawnMain(record);
+          else this.becomeStopped(record);
+        }
+        return;
+      case "start-timeout":
+        if (record.state === "starting") this.fail(record, `not ready within ${record.spec.startTimeoutMs / 1000}s`);
+        return;
+      case "stop-timeout":
+        if (record.state !== "stopping") return;
+        this.log("warn", `${record.spec.name}: not stopped within ${record.spec.stopTimeoutMs / 1000}s, sending SIGKILL`);
+        this.signal(record, SIGKILL);
+        if (record.stopPid !== undefined) this.emit({ kind: "signal", service: record.spec.name, pid: record.stopPid, signal: SIGKILL });
+        return;
+    }
+  }
+
+  // ---- output ---------------------------------------------------------------------------
+
+  private setState(record: ServiceRecord, to: ServiceState): void {
+    const from = record.state;
+    record.state = to;
+    this.emit({ kind: "state", service: record.spec.name, from, to });
+  }
+
+  private signal(record: ServiceRecord, signal: number): void {
+    if (record.pid !== undefined) this.emit({ kind: "signal", service: record.spec.name, pid: record.pid, signal });
+  }
+
+  private status(record: ServiceRecord, ok: boolean, text: string): void {
+    this.emit({ kind: "status", service: record.spec.name, ok, text: ok ? text : `${record.spec.name}: ${text}` });
+  }
+
+  private log(level: "debug" | "info" | "warn" | "error", text: string): void {
+    this.emit({ kind: "log", level, text });
+  }
+
+  private emit(action: Action): void {
+    this.actions.push(action);
+  }
+}

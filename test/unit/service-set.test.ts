@@ -1,0 +1,329 @@
+import { describe, expect, it } from "vitest";
+import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/core/service-spec.ts";
+import { FakeRuntime } from "./fakes/fake-runtime.ts";
+
+function svc(name: string, type: ServiceType = "process", extra: Partial<ServiceSpec> = {}): ServiceSpec {
+  const command = type === "internal" ? undefined : [`/bin/${name}`];
+  return { ...defaultSpec(name, type), command, ...extra };
+}
+
+const SIGTERM = 15;
+const SIGKILL = 9;
+
+describe("process services", () => {
+  it("spawns the command and reports started", () => {
+    const rt = new FakeRuntime([svc("getty")]);
+    rt.start("getty");
+    expect(rt.spawns).toMatchObject([{ service: "getty", argv: ["/bin/getty"] }]);
+    expect(rt.state("getty")).toBe("started");
+    expect(rt.statuses).toEqual(["OK started getty"]);
+  });
+
+  it("reports an exec failure with its stage and stays stopped", () => {
+    const rt = new FakeRuntime([svc("x", "process", { command: ["/missing"] })]);
+    rt.start("x");
+    expect(rt.state("x")).toBe("stopped");
+    expect(rt.statuses).toEqual(["FAILED x: executing /missing: ENOENT"]);
+    expect(rt.set.get("x")?.failed).toBe("executing /missing: ENOENT");
+  });
+
+  it("restarts a killed process after restart-delay", () => {
+    const rt = new FakeRuntime([svc("getty", "process", { restart: "yes" })]);
+    rt.start("getty");
+    rt.exit("getty", { kind: "signaled", signal: SIGKILL, core: false });
+    expect(rt.state("getty")).toBe("stopped");
+    expect(rt.set.get("getty")?.restartPending).toBe(true);
+    rt.advance(199);
+    expect(rt.spawns).toHaveLength(1);
+    rt.advance(1);
+    expect(rt.spawns).toHaveLength(2);
+    expect(rt.spawns[1]?.at).toBe(200);
+    expect(rt.state("getty")).toBe("started");
+  });
+
+  it("does not restart with restart = no and reports a failed exit", () => {
+    const rt = new FakeRuntime([svc("d")]);
+    rt.start("d");
+    rt.exit("d", 3);
+    rt.advance(60_000);
+    expect(rt.spawns).toHaveLength(1);
+    expect(rt.state("d")).toBe("stopped");
+    expect(rt.statuses.at(-1)).toBe("FAILED d: exited 3 (restart = no)");
+    expect(rt.set.get("d")?.explicit).toBe(false);
+  });
+
+  it("on-failure restarts after a failure but not after exit 0", () => {
+    const rt = new FakeRuntime([svc("d", "process", { restart: "on-failure" })]);
+    rt.start("d");
+    rt.exit("d", 1);
+    rt.advance(200);
+    expect(rt.spawns).toHaveLength(2);
+    rt.exit("d", 0);
+    rt.advance(60_000);
+    expect(rt.spawns).toHaveLength(2);
+  });
+
+  it("gives up after restart-limit-count restarts within the interval", () => {
+    const rt = new FakeRuntime([svc("loop", "process", { restart: "yes", restartDelayMs: 100 })]);
+    rt.start("loop");
+    for (let crash = 0; crash < 3; crash++) {
+      rt.exit("loop", 1);
+      rt.advance(2_000);
+    }
+    expect(rt.spawns).toHaveLength(4);
+    rt.exit("loop", 1);
+    rt.advance(60_000);
+    expect(rt.spawns).toHaveLength(4);
+    expect(rt.statuses.at(-1)).toMatch(/^FAILED loop: exited 1 \(restarted 3 times within 10s, giving up\)$/);
+  });
+
+  it("doubles the delay of consecutive crashes up to restart-delay-max, unlimited count", () => {
+    const rt = new FakeRuntime([
+      svc("loop", "process", { restart: "yes", restartDelayMs: 100, restartDelayMaxMs: 500, restartLimitCount: 0 }),
+    ]);
+    rt.start("loop");
+    const delays: number[] = [];
+    for (let crash = 0; crash < 5; crash++) {
+      rt.exit("loop", 1);
+      const crashedAt = rt.now;
+      rt.advance(1_000);
+      delays.push(rt.spawns.at(-1)!.at - crashedAt);
+    }
+    expect(delays).toEqual([100, 200, 400, 500, 500]);
+  });
+
+  it("starts from restart-delay again after the service stayed up for the interval", () => {
+    const rt = new FakeRuntime([svc("s", "process", { restart: "yes", restartDelayMs: 100, restartLimitCount: 0 })]);
+    rt.start("s");
+    rt.exit("s", 1);
+    rt.advance(100);
+    rt.exit("s", 1);
+    rt.advance(200);
+    expect(rt.set.get("s")?.crashes.consecutive).toBe(2);
+    rt.advance(10_000);
+    rt.exit("s", 1);
+    const crashedAt = rt.now;
+    rt.advance(1_000);
+    expect(rt.spawns.at(-1)!.at - crashedAt).toBe(100);
+  });
+
+  it("stops with term-signal, then SIGKILL after stop-timeout", () => {
+    const rt = new FakeRuntime([svc("d", "process", { termSignal: 1, stopTimeoutMs: 5_000 })]);
+    rt.start("d");
+    const pid = rt.set.get("d")!.pid!;
+    rt.stop("d");
+    expect(rt.state("d")).toBe("stopping");
+    expect(rt.signals).toEqual([{ service: "d", pid, signal: 1, at: 0 }]);
+    rt.advance(5_000);
+    expect(rt.signals.at(-1)).toEqual({ service: "d", pid, signal: SIGKILL, at: 5_000 });
+    rt.exit("d", { kind: "signaled", signal: SIGKILL, core: false });
+    expect(rt.state("d")).toBe("stopped");
+    expect(rt.statuses.at(-1)).toBe("OK stopped d");
+  });
+
+  it("does not restart a service that was stopped on purpose", () => {
+    const rt = new FakeRuntime([svc("d", "process", { restart: "yes" })]);
+    rt.start("d");
+    rt.stop("d");
+    rt.exit("d", { kind: "signaled", signal: SIGTERM, core: false });
+    rt.advance(10_000);
+    expect(rt.spawns).toHaveLength(1);
+    expect(rt.state("d")).toBe("stopped");
+  });
+
+  it("fails a service that is not ready within start-timeout", () => {
+    const rt = new FakeRuntime([svc("d", "process", { readyNotification: { kind: "pipefd", fd: 3 }, startTimeoutMs: 1_000 })]);
+    rt.start("d");
+    expect(rt.state("d")).toBe("starting");
+    rt.advance(1_000);
+    expect(rt.state("d")).toBe("stopped");
+    expect(rt.signals.at(-1)?.signal).toBe(SIGKILL);
+    expect(rt.statuses.at(-1)).toBe("FAILED d: not ready within 1s");
+  });
+
+  it("is started only when it reports ready", () => {
+    const rt = new FakeRuntime([svc("d", "process", { readyNotification: { kind: "pipefd", fd: 3 } })]);
+    rt.start("d");
+    expect(rt.state("d")).toBe("starting");
+    rt.send({ kind: "ready", service: "d" });
+    expect(rt.state("d")).toBe("started");
+    expect(rt.timers.size).toBe(0);
+  });
+});
+
+describe("scripted and internal services", () => {
+  it("a scripted service is started when its command exits 0 and stopped by stop-command", () => {
+    const rt = new FakeRuntime([svc("early", "scripted", { stopCommand: ["/bin/early-stop"] })]);
+    rt.start("early");
+    expect(rt.state("early")).toBe("starting");
+    rt.exit("early", 0);
+    expect(rt.state("early")).toBe("started");
+    rt.stop("early");
+    expect(rt.spawnOrder("stop")).toEqual(["early"]);
+    expect(rt.state("early")).toBe("stopping");
+    rt.exit("early", 0, "stop");
+    expect(rt.state("early")).toBe("stopped");
+  });
+
+  it("a scripted service whose command fails is failed", () => {
+    const rt = new FakeRuntime([svc("early", "scripted")]);
+    rt.start("early");
+    rt.exit("early", 2);
+    expect(rt.state("early")).toBe("stopped");
+    expect(rt.statuses.at(-1)).toBe("FAILED early: exited 2 before it was ready");
+  });
+
+  it("an internal service starts at once", () => {
+    const rt = new FakeRuntime([svc("boot", "internal")]);
+    rt.start("boot");
+    expect(rt.state("boot")).toBe("started");
+    expect(rt.spawns).toHaveLength(0);
+  });
+});
+
+describe("dependencies", () => {
+  it("starts depends-on dependencies first, and stops them after their dependents", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db")]);
+    rt.start("app");
+    expect(rt.spawnOrder()).toEqual(["db", "app"]);
+    rt.stop("db");
+    expect(rt.state("app")).toBe("stopping");
+    expect(rt.state("db")).toBe("started");
+    rt.exit("app", { kind: "signaled", signal: SIGTERM, core: false });
+    expect(rt.state("db")).toBe("stopping");
+    rt.exit("db", 0);
+    expect([rt.state("app"), rt.state("db")]).toEqual(["stopped", "stopped"]);
+  });
+
+  it("waits for a dependency that is not ready yet", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db", "process", { readyNotification: { kind: "pipefd", fd: 3 } })]);
+    rt.start("app");
+    expect(rt.spawnOrder()).toEqual(["db"]);
+    rt.send({ kind: "ready", service: "db" });
+    expect(rt.spawnOrder()).toEqual(["db", "app"]);
+  });
+
+  it("fails dependents when a depends-on dependency fails", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db", "process", { command: ["/missing"] })]);
+    rt.start("app");
+    expect(rt.spawns).toHaveLength(0);
+    expect(rt.statuses).toEqual(["FAILED db: executing /missing: ENOENT", "FAILED app: dependency db failed"]);
+    expect(rt.state("app")).toBe("stopped");
+  });
+
+  it("starts a waits-for dependent even when the dependency fails", () => {
+    const rt = new FakeRuntime([svc("boot", "internal", { waitsFor: ["a", "b"] }), svc("a", "process", { command: ["/missing"] }), svc("b")]);
+    rt.start("boot");
+    expect(rt.state("boot")).toBe("started");
+    expect(rt.state("b")).toBe("started");
+  });
+
+  it("a waits-for target waits until its dependencies settle", () => {
+    const rt = new FakeRuntime([svc("boot", "internal", { waitsFor: ["early"] }), svc("early", "scripted")]);
+    rt.start("boot");
+    expect(rt.state("boot")).toBe("stopped");
+    rt.exit("early", 0);
+    expect(rt.state("boot")).toBe("started");
+  });
+
+  it("fails a service whose hard dependency is not loaded", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["ghost"] })]);
+    rt.start("app");
+    expect(rt.statuses).toEqual(["FAILED app: depends on ghost, which is not loaded"]);
+  });
+
+  it("starts independent services together and orders by after/before", () => {
+    const rt = new FakeRuntime([
+      svc("boot", "internal", { waitsFor: ["a", "b", "c"] }),
+      svc("a", "scripted"),
+      svc("b", "scripted", { after: ["a"] }),
+      svc("c", "scripted", { before: ["a"] }),
+    ]);
+    rt.start("boot");
+    expect(rt.spawnOrder()).toEqual(["c"]);
+    rt.exit("c", 0);
+    expect(rt.spawnOrder()).toEqual(["c", "a"]);
+    rt.exit("a", 0);
+    expect(rt.spawnOrder()).toEqual(["c", "a", "b"]);
+  });
+
+  it("parallel: services with no relation all spawn in one step", () => {
+    const rt = new FakeRuntime([svc("boot", "internal", { waitsFor: ["a", "b", "c"] }), svc("a"), svc("b"), svc("c")]);
+    rt.start("boot");
+    expect(rt.spawnOrder().sort()).toEqual(["a", "b", "c"]);
+    expect(rt.state("boot")).toBe("started");
+  });
+
+  it("stops a dependency nobody wants any more", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db")]);
+    rt.start("app");
+    rt.stop("app");
+    rt.exit("app", 0);
+    expect(rt.state("db")).toBe("stopping");
+  });
+
+  it("keeps an explicitly started dependency running when its dependent stops", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db")]);
+    rt.start("db");
+    rt.start("app");
+    rt.stop("app");
+    rt.exit("app", 0);
+    expect(rt.state("db")).toBe("started");
+  });
+
+  it("restart stops dependents first, then starts everything again", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db")]);
+    rt.start("app");
+    rt.send({ kind: "command", op: "restart", service: "db" });
+    expect(rt.state("app")).toBe("stopping");
+    expect(rt.state("db")).toBe("started");
+    rt.exit("app", 0);
+    expect(rt.state("db")).toBe("stopping");
+    rt.exit("db", 0);
+    expect(rt.spawnOrder()).toEqual(["db", "app", "db", "app"]);
+    expect([rt.state("app"), rt.state("db")]).toEqual(["started", "started"]);
+  });
+
+  it("a crashing dependency without smooth-recovery takes its dependents down and back up", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db", "process", { restart: "yes" })]);
+    rt.start("app");
+    rt.exit("db", 1);
+    expect(rt.state("app")).toBe("stopping");
+    rt.exit("app", 0);
+    rt.advance(200);
+    expect(rt.spawnOrder()).toEqual(["db", "app", "db", "app"]);
+  });
+
+  it("smooth-recovery restarts the process without touching dependents", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db", "process", { restart: "yes", smoothRecovery: true })]);
+    rt.start("app");
+    rt.exit("db", 1);
+    expect(rt.state("app")).toBe("started");
+    expect(rt.state("db")).toBe("started");
+    rt.advance(200);
+    expect(rt.spawnOrder()).toEqual(["db", "app", "db"]);
+    expect(rt.signals).toEqual([]);
+  });
+
+  it("a dependency that exits for good stops its dependents", () => {
+    const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db")]);
+    rt.start("app");
+    rt.exit("db", 0);
+    expect(rt.state("app")).toBe("stopping");
+    expect(rt.set.get("app")?.explicit).toBe(false);
+  });
+
+  it("does not start members of a dependency loop and does not spin", () => {
+    const rt = new FakeRuntime([svc("a", "process", { dependsOn: ["b"] }), svc("b", "process", { dependsOn: ["a"] })]);
+    rt.start("a");
+    expect(rt.spawns).toHaveLength(0);
+    expect(rt.logs.filter((l) => l.startsWith("error"))).toEqual([]);
+  });
+
+  it("handles a 200-service chain without recursion", () => {
+    const specs = Array.from({ length: 200 }, (_, i) => svc(`s${i}`, "internal", { dependsOn: i === 0 ? [] : [`s${i - 1}`] }));
+    const rt = new FakeRuntime(specs);
+    rt.start("s199");
+    expect(rt.set.list().every((r) => r.state === "started")).toBe(true);
+  });
+});
