@@ -1,0 +1,182 @@
+// Splits a service description into setting lines, following dinit's value syntax:
+//
+//   setting = value      (also `setting: value`, and `setting += value` to append)
+//
+// Comments start with `#` at the start of a line or after whitespace. In a value, whitespace
+// separates words (runs collapse to one separator); double quotes keep whitespace and `#`
+// literal; a backslash makes the next character literal, inside quotes too. A line ending in a
+// single backslash continues on the next line, which must begin with whitespace. `$` is not
+// special here: substitution (substitute.ts) runs on the words afterwards, as in dinit.
+
+import type { Diagnostic } from "./diagnostic.ts";
+
+export type SettingOp = "=" | ":" | "+=";
+
+export interface SettingLine {
+  /** 1-based line the setting starts on. */
+  line: number;
+  setting: string;
+  op: SettingOp;
+  /** The value split into words, quotes and escapes removed. */
+  words: string[];
+  /** The words joined by single spaces: the value of settings that take one string. */
+  value: string;
+}
+
+export interface LexResult {
+  settings: SettingLine[];
+  diagnostics: Diagnostic[];
+}
+
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*/;
+const WHITESPACE = /\s/;
+
+/** A setting value that could not be read, with the reason in words. */
+class ValueError extends Error {}
+
+/**
+ * Read every setting line of `text`. Lines that cannot be read give an error diagnostic naming
+ * `file` and the line, and are skipped, so that one pass reports every bad line.
+ */
+export function lexServiceFile(text: string, file: string): LexResult {
+  const settings: SettingLine[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const error = (line: number, message: string, setting?: string): void => {
+    diagnostics.push({ severity: "error", file, line, ...(setting !== undefined && { setting }), message });
+  };
+
+  const physical = text.split(/\r?\n/);
+  for (let index = 0; index < physical.length; index++) {
+    const lineNo = index + 1;
+    let line = physical[index] ?? "";
+
+    // Join continuation lines: an odd number of trailing backslashes escapes the newline.
+    let continuationError = false;
+    while (endsWithOddBackslashes(line)) {
+      const next = physical[index + 1];
+      if (next === undefined) {
+        error(lineNo, "a backslash at the end of the file has no line to continue");
+        continuationError = true;
+        break;
+      }
+      if (next.length === 0 || !WHITESPACE.test(next[0] ?? "")) {
+        error(index + 2, "a continued line must begin with whitespace");
+        continuationError = true;
+        index++; // the bad continuation line is part of this error, not a setting of its own
+        break;
+      }
+      line = line.slice(0, -1) + " " + next;
+      index++;
+    }
+    if (continuationError) continue;
+
+    const trimmed = line.trimStart();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+
+    if (trimmed.startsWith("@")) {
+      const meta = /^@([A-Za-z-]*)/.exec(trimmed)?.[1] ?? "";
+      if (meta === "meta") continue; // information for other tools
+      if (meta === "include" || meta === "include-opt") {
+        error(lineNo, `@${meta} is not supported by tsinit`);
+      } else {
+        error(lineNo, `unknown meta-command "@${meta}"`);
+      }
+      continue;
+    }
+
+    const name = SETTING_NAME.exec(trimmed)?.[0];
+    if (name === undefined) {
+      error(lineNo, `expected a setting name, found ${JSON.stringify(trimmed)}`);
+      continue;
+    }
+    let rest = trimmed.slice(name.length).trimStart();
+    let op: SettingOp;
+    if (rest.startsWith("+=")) {
+      op = "+=";
+      rest = rest.slice(2);
+    } else if (rest.startsWith("=") || rest.startsWith(":")) {
+      op = rest[0] as "=" | ":";
+      rest = rest.slice(1);
+    } else {
+      error(lineNo, `expected "=" or ":" after the setting name`, name);
+      continue;
+    }
+
+    try {
+      const words = splitValue(rest);
+      settings.push({ line: lineNo, setting: name, op, words, value: words.join(" ") });
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      error(lineNo, e.message, name);
+    }
+  }
+  return { settings, diagnostics };
+}
+
+function endsWithOddBackslashes(line: string): boolean {
+  let count = 0;
+  for (let i = line.length - 1; i >= 0 && line[i] === "\\"; i--) count++;
+  return count % 2 === 1;
+}
+
+/** Split a value into words: whitespace separates, quotes group, backslash escapes, `#` comments. */
+export function splitValue(value: string): string[] {
+  const words: string[] = [];
+  let current = "";
+  // A word exists once any character or quote is seen, so `""` gives one empty word.
+  let inWord = false;
+  let i = 0;
+  const s = value;
+
+  while (i < s.length) {
+    const c = s[i] as string;
+    if (WHITESPACE.test(c)) {
+      if (inWord) {
+        words.push(current);
+        current = "";
+        inWord = false;
+      }
+      while (i < s.length && WHITESPACE.test(s[i] as string)) i++;
+      if (s[i] === "#") break; // comment after whitespace
+      continue;
+    }
+    if (c === "#") {
+      // A value may not start a comment without whitespace before it: "a#b" is a mistake more
+      // often than a comment. At the very start (`setting =# ...`) it is a comment.
+      if (!inWord && words.length === 0) break;
+      throw new ValueError(`"#" starts a comment only after whitespace; quote or escape it`);
+    }
+    inWord = true;
+    if (c === "\\") {
+      // The lexer joined continuation lines, so a lone trailing backslash cannot occur here.
+      current += s[i + 1] ?? "";
+      i += 2;
+      continue;
+    }
+    if (c === '"') {
+      i++;
+      let closed = false;
+      while (i < s.length) {
+        const q = s[i] as string;
+        if (q === '"') {
+          closed = true;
+          i++;
+          break;
+        }
+        if (q === "\\") {
+          current += s[i + 1] ?? "";
+          i += 2;
+          continue;
+        }
+        current += q;
+        i++;
+      }
+      if (!closed) throw new ValueError("unterminated quoted string");
+      continue;
+    }
+    current += c;
+    i++;
+  }
+  if (inWord) words.push(current);
+  return words;
+}

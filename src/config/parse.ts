@@ -1,0 +1,137 @@
+// Parse one service description (the text of one file) into a ServiceSpec.
+// Pure: no file access. Directory settings (`waits-for.d` ...) are returned for the loader to
+// list, since only it has a file system.
+
+import { defaultSpec, type ServiceOption, type ServiceSpec, type SettingOrigin } from "../core/service-spec.ts";
+import { type Diagnostic, hasErrors } from "./diagnostic.ts";
+import { lexServiceFile, type SettingLine } from "./lexer.ts";
+import {
+  type DependencyDir,
+  IGNORED_SETTINGS,
+  type ParseContext,
+  SETTINGS,
+  SettingError,
+} from "./settings.ts";
+import { type Environment, MissingArgumentError, SubstitutionError } from "./substitute.ts";
+
+export interface ParseOptions {
+  /** The service name: the file name, or `base@argument` for an instance. */
+  name: string;
+  /** The file path, used in diagnostics and stored in the spec. */
+  file: string;
+  /** The instance argument, substituted for `$1`. */
+  argument?: string;
+  /** Variables for load-time substitution in dependency names (default: none). */
+  env?: Environment;
+}
+
+export interface ParsedService {
+  /** The spec, or undefined when any error was found. */
+  spec: ServiceSpec | undefined;
+  diagnostics: Diagnostic[];
+  /** `depends-on.d`, `depends-ms.d`, `waits-for.d` directories still to be listed. */
+  dependencyDirs: DependencyDir[];
+  /** The file uses `$1` but no argument was given: it is a template for `name@arg`. */
+  needsArgument: boolean;
+}
+
+/** The service type used when a file has no `type` line (dinit's current default). */
+export const DEFAULT_TYPE = "process";
+
+export function parseService(text: string, options: ParseOptions): ParsedService {
+  const { file } = options;
+  const lexed = lexServiceFile(text, file);
+  const diagnostics: Diagnostic[] = [...lexed.diagnostics];
+  let needsArgument = false;
+
+  const spec = defaultSpec(options.name, DEFAULT_TYPE, file);
+  const serviceOptions = new Set<ServiceOption>();
+  const origins: Record<string, SettingOrigin> = {};
+  const ctx: ParseContext = {
+    spec,
+    options: serviceOptions,
+    origins,
+    dependencyDirs: [],
+    argument: options.argument,
+    env: options.env ?? {},
+    file,
+    warn: (line: SettingLine, message: string) =>
+      diagnostics.push({ severity: "warning", file, line: line.line, setting: line.setting, message }),
+  };
+
+  // The last line each setting appeared on, so whole-file checks can point somewhere useful.
+  const lineOf = new Map<string, number>();
+  for (const line of lexed.settings) {
+    lineOf.set(line.setting, line.line);
+    const def = SETTINGS[line.setting];
+    if (def === undefined) {
+      const message = IGNORED_SETTINGS.has(line.setting)
+        ? "not supported by tsinit; ignored"
+        : "unknown setting; ignored";
+      ctx.warn(line, message);
+      continue;
+    }
+    if (line.op === "+=" && def.appendable !== true) {
+      diagnostics.push({
+        severity: "error",
+        file,
+        line: line.line,
+        setting: line.setting,
+        message: `"+=" cannot be used with this setting (only with command and stop-command)`,
+      });
+      continue;
+    }
+    try {
+      def.apply(ctx, line);
+    } catch (e) {
+      if (!(e instanceof SettingError || e instanceof SubstitutionError)) throw e;
+      if (e instanceof MissingArgumentError) needsArgument = true;
+      diagnostics.push({ severity: "error", file, line: line.line, setting: line.setting, message: e.message });
+    }
+  }
+
+  diagnostics.push(...checkWhole(spec, file, lineOf));
+  spec.options = serviceOptions;
+  if (Object.keys(origins).length > 0) spec.origins = origins;
+
+  return {
+    spec: hasErrors(diagnostics) ? undefined : spec,
+    diagnostics,
+    dependencyDirs: ctx.dependencyDirs,
+    needsArgument,
+  };
+}
+
+/**
+ * Checks that need the whole file: required settings for the type, and contradictions. A missing
+ * setting is reported at the `type` line (0 when the type is the default); a contradiction at the
+ * line of the setting that contradicts.
+ */
+function checkWhole(spec: ServiceSpec, file: string, lineOf: ReadonlyMap<string, number>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (severity: Diagnostic["severity"], setting: string, message: string, where = "type"): void => {
+    out.push({ severity, file, line: lineOf.get(where) ?? 0, setting, message });
+  };
+  const runsProcess = spec.type === "process" || spec.type === "bgprocess" || spec.type === "scripted";
+
+  if (runsProcess && spec.command === undefined) {
+    at("error", "command", `a ${spec.type} service needs a command`);
+  }
+  if (spec.type === "bgprocess" && spec.pidFile === undefined) {
+    at("error", "pid-file", "a bgprocess service needs a pid-file");
+  }
+  if (spec.type === "bgprocess" && spec.readyNotification !== undefined) {
+    at("error", "ready-notification", "a bgprocess service cannot use ready-notification", "ready-notification");
+  }
+  if (!runsProcess && (spec.command !== undefined || spec.stopCommand !== undefined)) {
+    const setting = spec.command !== undefined ? "command" : "stop-command";
+    at("warning", setting, `an ${spec.type} service runs no command; ignored`, setting);
+  }
+  if (spec.logType === "file" && spec.logfile === undefined) {
+    at("warning", "log-type", "is file but no logfile is set; output is discarded", "log-type");
+  }
+  if (spec.restartDelayMaxMs < spec.restartDelayMs) {
+    at("warning", "restart-delay-max", "is below restart-delay; restart-delay is used", "restart-delay-max");
+  }
+  return out;
+}

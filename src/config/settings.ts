@@ -1,0 +1,390 @@
+// One table: setting name -> how its value is read and which ServiceSpec field it fills.
+// Value syntax and messages follow dinit(5); numbers are checked here so that a typo is an error
+// naming file:line:setting at load time rather than a surprise at start time.
+
+import type {
+  RLimit,
+  ServiceOption,
+  ServiceSpec,
+  ServiceType,
+  SettingOrigin,
+} from "../core/service-spec.ts";
+import type { SettingLine } from "./lexer.ts";
+import {
+  type Environment,
+  substituteArgument,
+  substituteNow,
+} from "./substitute.ts";
+
+/** A bad value; the parser turns it into an error diagnostic naming file, line and setting. */
+export class SettingError extends Error {}
+
+/** A `waits-for.d`-style setting: a directory whose entries name dependencies. */
+export interface DependencyDir {
+  kind: "dependsOn" | "dependsMs" | "waitsFor";
+  /** The directory as written after substitution; relative paths are resolved by the loader. */
+  path: string;
+  setting: string;
+  origin: SettingOrigin;
+}
+
+/** The state a service file's settings are applied to, one line at a time. */
+export interface ParseContext {
+  spec: ServiceSpec;
+  options: Set<ServiceOption>;
+  origins: Record<string, SettingOrigin>;
+  dependencyDirs: DependencyDir[];
+  /** The part after `@` in `name@arg`, if any. */
+  argument: string | undefined;
+  /** Variables for load-time substitution of dependency names. */
+  env: Environment;
+  file: string;
+  warn(line: SettingLine, message: string): void;
+}
+
+type Handler = (ctx: ParseContext, line: SettingLine) => void;
+
+interface SettingDef {
+  apply: Handler;
+  /** dinit allows `+=` (append words) only for commands. */
+  appendable?: boolean;
+}
+
+// ---- value readers --------------------------------------------------------------------------
+
+function needValue(line: SettingLine): string {
+  if (line.value === "") throw new SettingError("needs a value");
+  return line.value;
+}
+
+function oneWord(line: SettingLine, what: string): string {
+  if (line.words.length !== 1) {
+    throw new SettingError(
+      line.words.length === 0
+        ? `needs a ${what}`
+        : `expected one ${what}, found ${JSON.stringify(line.value)}`,
+    );
+  }
+  return line.words[0] as string;
+}
+
+const SECONDS = /^(\d+([.,]\d*)?|[.,]\d+)$/;
+
+/** Seconds with an optional fraction (`.` or `,`, as dinit allows) -> milliseconds. */
+export function parseSeconds(text: string): number | undefined {
+  if (!SECONDS.test(text)) return undefined;
+  const ms = Math.round(Number(text.replace(",", ".")) * 1000);
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+function seconds(line: SettingLine): number {
+  const text = needValue(line);
+  const ms = parseSeconds(text);
+  if (ms === undefined) throw new SettingError(`${JSON.stringify(text)} is not a number of seconds`);
+  return ms;
+}
+
+function count(line: SettingLine, { min = 0 } = {}): number {
+  const text = needValue(line);
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new SettingError(
+      `${JSON.stringify(text)} is not a ${min > 0 ? "positive" : "non-negative"} whole number`,
+    );
+  }
+  return n;
+}
+
+function yesNo(line: SettingLine): boolean {
+  const text = needValue(line);
+  if (text === "yes" || text === "true") return true;
+  if (text === "no" || text === "false") return false;
+  throw new SettingError(`${JSON.stringify(text)} is not one of yes, true, no, false`);
+}
+
+/** A path or command word: `$1` now, other `$VAR` references at start time. */
+function deferredPath(ctx: ParseContext, line: SettingLine): string {
+  return substituteArgument([needValue(line)], ctx.argument, { splitWords: false })[0] ?? "";
+}
+
+/** A service name (dependency, chain-to): substituted completely now. */
+function serviceName(ctx: ParseContext, line: SettingLine): string {
+  const name = substituteNow(oneWord(line, "service name"), ctx.argument, ctx.env);
+  if (name === "" || name.includes("/") || name.startsWith(".") || name.endsWith("@")) {
+    throw new SettingError(`${JSON.stringify(name)} is not a valid service name`);
+  }
+  return name;
+}
+
+/** Signals dinit accepts by name, with their Linux numbers; `none` (0) sends no signal. */
+const SIGNALS: Record<string, number> = {
+  NONE: 0,
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  KILL: 9,
+  USR1: 10,
+  USR2: 12,
+  TERM: 15,
+  CONT: 18,
+  STOP: 19,
+};
+
+/** `TERM`, `SIGTERM`, `term` or `15` -> 15; undefined when not a signal. */
+export function parseSignal(text: string): number | undefined {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    return n >= 1 && n <= 64 ? n : undefined;
+  }
+  const upper = text.toUpperCase();
+  return SIGNALS[upper.startsWith("SIG") ? upper.slice(3) : upper];
+}
+
+/** One side of a resource limit: a number, or `-` / `unlimited` / `infinity` for no limit. */
+function limitValue(text: string, whole: string): number {
+  if (text === "-" || text === "unlimited" || text === "infinity") return Number.POSITIVE_INFINITY;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new SettingError(`${JSON.stringify(whole)} is not a limit (NUMBER, SOFT:HARD, or unlimited)`);
+  }
+  return n;
+}
+
+/**
+ * dinit's resource-limit syntax: `soft:hard`, `soft:` (hard unchanged), `:hard` (soft
+ * unchanged), or one value for both. Unlimited is Infinity.
+ */
+export function parseRLimit(text: string): RLimit {
+  if (text === "" || text === ":") throw new SettingError("needs a limit");
+  const colon = text.indexOf(":");
+  if (colon < 0) {
+    const both = limitValue(text, text);
+    return { soft: both, hard: both };
+  }
+  const softText = text.slice(0, colon);
+  const hardText = text.slice(colon + 1);
+  const limit: RLimit = {};
+  if (softText !== "") limit.soft = limitValue(softText, text);
+  if (hardText !== "") limit.hard = limitValue(hardText, text);
+  if (limit.soft !== undefined && limit.hard !== undefined && limit.soft > limit.hard) {
+    throw new SettingError(`soft limit ${softText} is above the hard limit ${hardText}`);
+  }
+  return limit;
+}
+
+// ---- handlers -------------------------------------------------------------------------------
+
+const TYPES: readonly ServiceType[] = ["process", "bgprocess", "scripted", "internal", "triggered"];
+
+function command(field: "command" | "stopCommand"): Handler {
+  return (ctx, line) => {
+    const words = substituteArgument(line.words, ctx.argument, { splitWords: true });
+    const previous = line.op === "+=" ? (ctx.spec[field] ?? []) : [];
+    const argv = [...previous, ...words];
+    if (argv.length > 0) ctx.spec[field] = argv;
+    else delete ctx.spec[field];
+  };
+}
+
+type DependencyList = "dependsOn" | "dependsMs" | "waitsFor" | "before" | "after";
+
+function dependency(list: DependencyList): Handler {
+  return (ctx, line) => {
+    const name = serviceName(ctx, line);
+    const names = ctx.spec[list];
+    if (!names.includes(name)) names.push(name);
+    ctx.origins[name] ??= { file: ctx.file, line: line.line };
+  };
+}
+
+function dependencyDir(kind: DependencyDir["kind"]): Handler {
+  return (ctx, line) => {
+    const path = substituteNow(needValue(line), ctx.argument, ctx.env);
+    ctx.dependencyDirs.push({ kind, path, setting: line.setting, origin: { file: ctx.file, line: line.line } });
+  };
+}
+
+function rlimit(field: "rlimitNofile" | "rlimitCore" | "rlimitData"): Handler {
+  return (ctx, line) => {
+    ctx.spec[field] = parseRLimit(oneWord(line, "limit"));
+  };
+}
+
+const HONOURED_OPTIONS: readonly ServiceOption[] = [
+  "runs-on-console",
+  "starts-on-console",
+  "shares-console",
+  "starts-rwfs",
+  "starts-log",
+  "skippable",
+  "start-interruptible",
+  "no-sigterm",
+];
+
+/** dinit options that tsinit reads but does not act on: a warning, not an error. */
+const DINIT_ONLY_OPTIONS = new Set([
+  "unmask-intr",
+  "pass-cs-fd",
+  "signal-process-only",
+  "always-chain",
+  "kill-all-on-stop",
+  "no-new-privs",
+]);
+
+function options(ctx: ParseContext, line: SettingLine): void {
+  for (const word of line.words) {
+    if (DINIT_ONLY_OPTIONS.has(word)) {
+      ctx.warn(line, `option "${word}" is not supported by tsinit; ignored`);
+      continue;
+    }
+    if (!(HONOURED_OPTIONS as readonly string[]).includes(word)) {
+      throw new SettingError(`unknown option ${JSON.stringify(word)}`);
+    }
+    const option = word as ServiceOption;
+    // The console options exclude each other the way dinit's do.
+    if (option === "runs-on-console") {
+      ctx.options.add("starts-on-console");
+      ctx.options.delete("shares-console");
+    } else if (option === "starts-on-console") {
+      ctx.options.delete("shares-console");
+    } else if (option === "shares-console") {
+      ctx.options.delete("runs-on-console");
+      ctx.options.delete("starts-on-console");
+    }
+    ctx.options.add(option);
+  }
+}
+
+export const SETTINGS: Record<string, SettingDef> = {
+  type: {
+    apply: (ctx, line) => {
+      const text = needValue(line);
+      if (!(TYPES as readonly string[]).includes(text)) {
+        throw new SettingError(`${JSON.stringify(text)} is not one of ${TYPES.join(", ")}`);
+      }
+      ctx.spec.type = text as ServiceType;
+    },
+  },
+  command: { apply: command("command"), appendable: true },
+  "stop-command": { apply: command("stopCommand"), appendable: true },
+  "working-dir": { apply: (ctx, line) => void (ctx.spec.workingDir = deferredPath(ctx, line)) },
+  "env-file": { apply: (ctx, line) => void (ctx.spec.envFile = deferredPath(ctx, line)) },
+  "pid-file": { apply: (ctx, line) => void (ctx.spec.pidFile = deferredPath(ctx, line)) },
+  "socket-listen": { apply: (ctx, line) => void (ctx.spec.socketListen = deferredPath(ctx, line)) },
+  logfile: {
+    apply: (ctx, line) => {
+      ctx.spec.logfile = deferredPath(ctx, line);
+      // As in dinit, naming a log file selects file logging unless a log-type was chosen.
+      if (ctx.spec.logType === "none") ctx.spec.logType = "file";
+    },
+  },
+  "run-as": {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "user");
+      const [user = "", group, ...extra] = text.split(":");
+      if (user === "" || group === "" || extra.length > 0) {
+        throw new SettingError(`${JSON.stringify(text)} is not USER, UID, USER:GROUP or UID:GID`);
+      }
+      ctx.spec.runAs = group === undefined ? { user } : { user, group };
+    },
+  },
+
+  "depends-on": { apply: dependency("dependsOn") },
+  "depends-ms": { apply: dependency("dependsMs") },
+  "waits-for": { apply: dependency("waitsFor") },
+  before: { apply: dependency("before") },
+  after: { apply: dependency("after") },
+  "depends-on.d": { apply: dependencyDir("dependsOn") },
+  "depends-ms.d": { apply: dependencyDir("dependsMs") },
+  "waits-for.d": { apply: dependencyDir("waitsFor") },
+  "chain-to": { apply: (ctx, line) => void (ctx.spec.chainTo = serviceName(ctx, line)) },
+
+  restart: {
+    apply: (ctx, line) => {
+      const text = needValue(line);
+      if (text === "yes" || text === "true") ctx.spec.restart = "yes";
+      else if (text === "no" || text === "false") ctx.spec.restart = "no";
+      else if (text === "on-failure") ctx.spec.restart = "on-failure";
+      else throw new SettingError(`${JSON.stringify(text)} is not one of yes, true, no, false, on-failure`);
+    },
+  },
+  "smooth-recovery": { apply: (ctx, line) => void (ctx.spec.smoothRecovery = yesNo(line)) },
+  "restart-delay": { apply: (ctx, line) => void (ctx.spec.restartDelayMs = seconds(line)) },
+  "restart-delay-max": { apply: (ctx, line) => void (ctx.spec.restartDelayMaxMs = seconds(line)) },
+  "restart-limit-interval": {
+    apply: (ctx, line) => void (ctx.spec.restartLimitIntervalMs = seconds(line)),
+  },
+  "restart-limit-count": { apply: (ctx, line) => void (ctx.spec.restartLimitCount = count(line)) },
+  "start-timeout": { apply: (ctx, line) => void (ctx.spec.startTimeoutMs = seconds(line)) },
+  "stop-timeout": { apply: (ctx, line) => void (ctx.spec.stopTimeoutMs = seconds(line)) },
+  "term-signal": {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "signal");
+      const signal = parseSignal(text);
+      if (signal === undefined) throw new SettingError(`${JSON.stringify(text)} is not a signal`);
+      ctx.spec.termSignal = signal;
+    },
+  },
+
+  "log-type": {
+    apply: (ctx, line) => {
+      const text = needValue(line);
+      if (text !== "file" && text !== "buffer" && text !== "none") {
+        throw new SettingError(`${JSON.stringify(text)} is not one of file, buffer, none`);
+      }
+      ctx.spec.logType = text;
+    },
+  },
+  "log-buffer-size": { apply: (ctx, line) => void (ctx.spec.logBufferSize = count(line, { min: 1 })) },
+  "ready-notification": {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "value");
+      const fd = /^pipefd:(\d+)$/.exec(text)?.[1];
+      const variable = /^pipevar:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text)?.[1];
+      if (fd !== undefined && Number.isSafeInteger(Number(fd))) {
+        ctx.spec.readyNotification = { kind: "pipefd", fd: Number(fd) };
+      } else if (variable !== undefined) {
+        ctx.spec.readyNotification = { kind: "pipevar", variable };
+      } else {
+        throw new SettingError(`${JSON.stringify(text)} is not pipefd:FD or pipevar:VARIABLE`);
+      }
+    },
+  },
+  "socket-permissions": {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "mode");
+      const mode = /^[0-7]+$/.test(text) ? parseInt(text, 8) : NaN;
+      if (!(mode <= 0o7777)) throw new SettingError(`${JSON.stringify(text)} is not an octal mode`);
+      ctx.spec.socketPermissions = mode;
+    },
+  },
+  "rlimit-nofile": { apply: rlimit("rlimitNofile") },
+  "rlimit-core": { apply: rlimit("rlimitCore") },
+  "rlimit-data": { apply: rlimit("rlimitData") },
+  options: { apply: options },
+};
+
+// dinit's old spelling.
+SETTINGS["termsignal"] = SETTINGS["term-signal"] as SettingDef;
+
+/** dinit settings that tsinit reads past with a warning: the service still loads. */
+export const IGNORED_SETTINGS: ReadonlySet<string> = new Set([
+  "socket-uid",
+  "socket-gid",
+  "logfile-permissions",
+  "logfile-uid",
+  "logfile-gid",
+  "consumer-of",
+  "load-options",
+  "inittab-id",
+  "inittab-line",
+  "rlimit-addrspace",
+  "run-in-cgroup",
+  "capabilities",
+  "securebits",
+  "secure-bits",
+  "nice",
+  "ionice",
+  "ioprio",
+  "oom-score-adj",
+]);

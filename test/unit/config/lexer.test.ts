@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { lexServiceFile, splitValue } from "../../../src/config/lexer.ts";
+import { formatDiagnostic } from "../../../src/config/diagnostic.ts";
+
+const F = "/etc/tsinit.d/svc";
+
+describe("splitValue", () => {
+  it("splits on whitespace and collapses runs", () => {
+    expect(splitValue("/bin/sleep   10\t 20")).toEqual(["/bin/sleep", "10", "20"]);
+  });
+  it("keeps whitespace and # inside double quotes", () => {
+    expect(splitValue('/bin/echo "a  b # c" d')).toEqual(["/bin/echo", "a  b # c", "d"]);
+  });
+  it("joins quoted and unquoted parts of one word", () => {
+    expect(splitValue('--name="my service"x')).toEqual(["--name=my servicex"]);
+  });
+  it("keeps an empty quoted word", () => {
+    expect(splitValue('a "" b')).toEqual(["a", "", "b"]);
+  });
+  it("makes the next character literal after a backslash, inside quotes too", () => {
+    expect(splitValue('a\\ b \\"q\\" "x\\"y" \\\\ \\#')).toEqual(["a b", '"q"', 'x"y', "\\", "#"]);
+  });
+  it("does not give backslash-n a special meaning", () => {
+    expect(splitValue("a\\nb")).toEqual(["anb"]);
+  });
+  it("ends the value at a # after whitespace", () => {
+    expect(splitValue("foo bar # a comment")).toEqual(["foo", "bar"]);
+  });
+  it("rejects # glued to a word", () => {
+    expect(() => splitValue("foo#bar")).toThrow(/after whitespace/);
+  });
+  it("rejects an unterminated quote", () => {
+    expect(() => splitValue('"abc')).toThrow("unterminated quoted string");
+  });
+  it("leaves $ alone", () => {
+    expect(splitValue('$HOME "$X" $$')).toEqual(["$HOME", "$X", "$$"]);
+  });
+});
+
+describe("lexServiceFile", () => {
+  it("reads =, : and += with line numbers, skipping comments and blank lines", () => {
+    const text = [
+      "# a comment",
+      "",
+      "   type = process   ",
+      "depends-on: net",
+      "command += --verbose",
+      "\t# indented comment",
+      "waits-for:log # trailing comment",
+    ].join("\n");
+    const { settings, diagnostics } = lexServiceFile(text, F);
+    expect(diagnostics).toEqual([]);
+    expect(settings.map((s) => [s.line, s.setting, s.op, s.words])).toEqual([
+      [3, "type", "=", ["process"]],
+      [4, "depends-on", ":", ["net"]],
+      [5, "command", "+=", ["--verbose"]],
+      [7, "waits-for", ":", ["log"]],
+    ]);
+  });
+
+  it("gives the joined value for single-string settings", () => {
+    const { settings } = lexServiceFile('working-dir = /srv/"my  dir"', F);
+    expect(settings[0]?.value).toBe("/srv/my  dir");
+  });
+
+  it("reports a line with no = or : naming file, line and setting, and goes on", () => {
+    const { settings, diagnostics } = lexServiceFile("type = process\ncommand /bin/true\nrestart = no\n", F);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      `${F}:2: command: expected "=" or ":" after the setting name`,
+    ]);
+    expect(settings.map((s) => s.setting)).toEqual(["type", "restart"]);
+  });
+
+  it("reports a line that does not start with a setting name", () => {
+    const { diagnostics } = lexServiceFile("= value\n", F);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${F}:1: expected a setting name, found "= value"`]);
+  });
+
+  it("reports value errors with the setting", () => {
+    const { diagnostics } = lexServiceFile('command = /bin/echo "oops\n', F);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${F}:1: command: unterminated quoted string`]);
+  });
+
+  it("joins a continued line that begins with whitespace", () => {
+    const { settings, diagnostics } = lexServiceFile("command = /bin/echo a \\\n    b c\nrestart = yes\n", F);
+    expect(diagnostics).toEqual([]);
+    expect(settings[0]).toMatchObject({ line: 1, words: ["/bin/echo", "a", "b", "c"] });
+    expect(settings[1]).toMatchObject({ line: 3, setting: "restart" });
+  });
+
+  it("treats an escaped backslash at the end as a literal backslash", () => {
+    const { settings } = lexServiceFile("command = /bin/echo a\\\\\n", F);
+    expect(settings[0]?.words).toEqual(["/bin/echo", "a\\"]);
+  });
+
+  it("rejects a continuation line without leading whitespace", () => {
+    const { diagnostics } = lexServiceFile("command = a \\\nb\n", F);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${F}:2: a continued line must begin with whitespace`]);
+  });
+
+  it("ignores @meta and rejects @include", () => {
+    const { settings, diagnostics } = lexServiceFile("@meta enable-via foo\n@include other\n@bogus\n", F);
+    expect(settings).toEqual([]);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      `${F}:2: @include is not supported by tsinit`,
+      `${F}:3: unknown meta-command "@bogus"`,
+    ]);
+  });
+
+  it("accepts CRLF line ends", () => {
+    const { settings } = lexServiceFile("type = internal\r\nrestart = no\r\n", F);
+    expect(settings.map((s) => s.value)).toEqual(["internal", "no"]);
+  });
+});
