@@ -1,0 +1,159 @@
+# tsinit: sources -> dist/tsinit -> initramfs -> qemu boot, and the tests.
+# Phony verbs sit on real file targets; `make help` lists the verbs.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+BUN := node_modules/.bin/bun
+NPX := npx --no-install
+
+# --- build -------------------------------------------------------------------
+# The first entry point is the program; the others (workers) are embedded.
+ENTRIES := src/main.ts
+SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
+BUNFLAGS := --compile --minify --target=bun-linux-x64-baseline
+
+# --- image -------------------------------------------------------------------
+# COMPRESS picks the image `make initramfs` writes: gzip, zstd, xz or none.
+COMPRESS ?= gzip
+GZIP_LEVEL ?= 9
+ZSTD_LEVEL ?= 19
+XZ_LEVEL ?= 9
+ext_gzip := .gz
+ext_zstd := .zst
+ext_xz := .xz
+ext_none :=
+ext = $(if $(filter $(1),gzip zstd xz none),$(ext_$(1)),$(error COMPRESS=$(1): use gzip, zstd, xz or none))
+IMAGE := dist/initramfs.cpio$(call ext,$(COMPRESS))
+BUSYBOX_IMAGE := dist/busybox-init.cpio$(call ext,$(COMPRESS))
+
+# Images booted by `make qemu`, the boot tests and the bench: the kernel
+# unpacks them under TCG, where a light compression boots fastest
+# (docs/image.md has the figures).
+BOOT_COMPRESS ?= none
+BOOT_IMAGE := dist/initramfs.cpio$(call ext,$(BOOT_COMPRESS))
+BOOT_BUSYBOX_IMAGE := dist/busybox-init.cpio$(call ext,$(BOOT_COMPRESS))
+
+# Every timestamp in the archive; same inputs, same bytes.
+SOURCE_DATE_EPOCH ?= 0
+export SOURCE_DATE_EPOCH
+
+BUSYBOX ?= /bin/busybox
+IMAGE_INPUTS := scripts/manifest.sh scripts/mkcpio.ts $(BUSYBOX) $(shell find initramfs -type f)
+
+# --- kernel ------------------------------------------------------------------
+KERNEL_CACHE := .cache/kernel
+KERNEL := $(KERNEL_CACHE)/vmlinuz
+MODULES_DIR := $(KERNEL_CACHE)/modules
+KERNEL_STAMP := $(KERNEL_CACHE)/version
+# Kernel modules to put in the image with their modules.dep, e.g.
+# MODULES="virtio_blk virtio_pci ext4". None by default.
+MODULES ?=
+
+# --- tests and bench ---------------------------------------------------------
+# Which images the boot tests run against.
+BOOT_TEST_IMAGES ?= tsinit busybox-init
+BENCH_BOOTS ?= 10
+BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSYBOX_IMAGE)
+
+.PHONY: all build deps initramfs busybox-init kernel qemu qemu-busybox \
+	test test-unit test-ns test-boot test-repro typecheck bench clean help FORCE
+
+all: build
+
+help:
+	@echo "make [build]       dist/tsinit"
+	@echo "make initramfs     $(IMAGE) (COMPRESS=gzip|zstd|xz|none)"
+	@echo "make busybox-init  $(BUSYBOX_IMAGE), the busybox init image to compare with"
+	@echo "make kernel        Debian's cloud kernel in $(KERNEL_CACHE)"
+	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
+	@echo "make test          typecheck, test-unit, test-ns, test-boot, test-repro"
+	@echo "make bench         boot both images BENCH_BOOTS=$(BENCH_BOOTS) times each, print a table"
+	@echo "make clean         remove dist/ (the kernel cache stays; rm -rf .cache to drop it)"
+
+deps:
+	scripts/deps.sh
+
+build: dist/tsinit
+
+dist/tsinit: $(ENTRIES) $(SOURCES) package-lock.json | dist
+	$(BUN) build $(BUNFLAGS) $(ENTRIES) --outfile $@
+
+dist:
+	mkdir -p $@
+
+# The manifest is remade every time but rewritten only when it changes, so
+# the archive is rebuilt when the file list changes (MODULES, busybox's
+# applets, ldd's answer) or when one of the inputs below is newer.
+dist/initramfs.manifest: dist/tsinit $(if $(MODULES),$(KERNEL_STAMP)) FORCE | dist
+	TSINIT=dist/tsinit MODULES="$(MODULES)" MODULES_DIR=$(MODULES_DIR) BUSYBOX=$(BUSYBOX) \
+		scripts/manifest.sh tsinit > $@.new
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+dist/busybox-init.manifest: $(if $(MODULES),$(KERNEL_STAMP)) FORCE | dist
+	MODULES="$(MODULES)" MODULES_DIR=$(MODULES_DIR) BUSYBOX=$(BUSYBOX) \
+		scripts/manifest.sh busybox-init > $@.new
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+dist/initramfs.cpio: dist/initramfs.manifest dist/tsinit $(IMAGE_INPUTS)
+	$(BUN) scripts/mkcpio.ts $< $@
+
+dist/busybox-init.cpio: dist/busybox-init.manifest $(IMAGE_INPUTS)
+	$(BUN) scripts/mkcpio.ts $< $@
+
+# Compressors, all without names or timestamps in their output. The
+# kernel's xz decoder wants CRC32 checks.
+%.cpio.gz: %.cpio
+	gzip -n -$(GZIP_LEVEL) < $< > $@
+%.cpio.zst: %.cpio
+	zstd -q -f -T1 -$(ZSTD_LEVEL) $< -o $@
+%.cpio.xz: %.cpio
+	xz -T1 --check=crc32 -$(XZ_LEVEL) < $< > $@
+
+initramfs: $(IMAGE)
+
+busybox-init: $(BUSYBOX_IMAGE)
+
+kernel: $(KERNEL_STAMP)
+	@echo "kernel:  $(KERNEL) -> $$(readlink -f $(KERNEL))"
+	@echo "modules: $(MODULES_DIR) -> $$(readlink -f $(MODULES_DIR))"
+
+$(KERNEL_STAMP):
+	scripts/kernel.sh $(KERNEL_CACHE)
+
+qemu: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
+	qemu/boot.sh $(KERNEL) $(BOOT_IMAGE)
+
+qemu-busybox: deps $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
+	qemu/boot.sh $(KERNEL) $(BOOT_BUSYBOX_IMAGE)
+
+# --- tests -------------------------------------------------------------------
+test: deps
+	$(MAKE) typecheck test-unit test-ns test-repro test-boot
+
+typecheck:
+	$(NPX) tsc --noEmit
+
+test-unit:
+	$(NPX) vitest run
+
+test-ns: dist/tsinit
+	$(BUN) test test/ns
+
+test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
+	$(BOOT_ENV) BOOT_TEST_IMAGES="$(BOOT_TEST_IMAGES)" $(BUN) test --timeout 300000 test/boot
+
+# Build both images twice in scratch directories and compare the bytes.
+test-repro: dist/tsinit
+	scripts/repro.sh
+
+bench: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
+	$(BOOT_ENV) BENCH_BOOTS=$(BENCH_BOOTS) $(BUN) bench/boot.ts
+
+clean:
+	rm -rf dist
+
+FORCE:

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install what the build and the tests need, and only what is missing.
+# Debian packages through apt, JavaScript tools (bun, tsc, vitest) through npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package that provides it
+declare -A want=(
+  [/bin/busybox]=busybox-static
+  [qemu-system-x86_64]=qemu-system-x86
+  [cpio]=cpio
+  [zstd]=zstd
+  [xz]=xz-utils
+  [gzip]=gzip
+  [mke2fs]=e2fsprogs
+  [e2fsck]=e2fsprogs
+  [unshare]=util-linux
+  [ldd]=libc-bin
+  [dpkg]=dpkg
+  [apt-get]=apt
+  [make]=make
+  [node]=nodejs
+  [npm]=npm
+)
+
+missing=()
+for cmd in "${!want[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")
+done
+# Debian's plain busybox package is dynamic; the image needs the static one.
+if [[ -x /bin/busybox ]] && ldd /bin/busybox >/dev/null 2>&1; then
+  missing+=(busybox-static)
+fi
+
+if ((${#missing[@]})); then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "deps: installing $pkgs"
+  sudo= ; ((EUID == 0)) || sudo=sudo
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $pkgs
+fi
+
+# node_modules is stale when package-lock.json is newer than it.
+if [[ ! -x node_modules/.bin/bun || package-lock.json -nt node_modules ]]; then
+  npm ci --no-audit --no-fund
+  touch node_modules
+fi

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Reproducibility check: build the executable and both images twice, in two
+# scratch directories with different umasks and time zones, and compare the
+# bytes. The executable must keep its name: bun embeds it (/$bunfs/root/NAME).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bun=node_modules/.bin/bun
+entries=${ENTRIES:-src/main.ts}
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+build() { # DIR UMASK TZ
+  local dir=$tmp/$1
+  mkdir -p "$dir"
+  (
+    umask "$2"
+    export TZ=$3
+    # shellcheck disable=SC2086
+    "$bun" build --compile --minify --target=bun-linux-x64-baseline $entries \
+      --outfile "$dir/tsinit" > /dev/null
+    for flavor in tsinit busybox-init; do
+      TSINIT=$dir/tsinit scripts/manifest.sh "$flavor" > "$dir/$flavor.manifest"
+      "$bun" scripts/mkcpio.ts "$dir/$flavor.manifest" "$dir/$flavor.cpio"
+      gzip -n -6 < "$dir/$flavor.cpio" > "$dir/$flavor.cpio.gz"
+    done
+  )
+}
+
+build a 022 UTC
+build b 077 Asia/Tokyo
+
+fail=0
+for f in tsinit tsinit.cpio tsinit.cpio.gz busybox-init.cpio busybox-init.cpio.gz; do
+  a=$(sha256sum < "$tmp/a/$f" | cut -c1-64)
+  b=$(sha256sum < "$tmp/b/$f" | cut -c1-64)
+  if [[ $a == "$b" ]]; then
+    echo "repro: same    $f $a"
+  else
+    echo "repro: DIFFERS $f $a $b"
+    fail=1
+  fi
+done
+exit $fail

@@ -1,0 +1,134 @@
+// Boot tests: the real kernel boots the real image in qemu (TCG) for each
+// scenario. The images are built once per run by `make test-boot`; each test
+// runs against every image in BOOT_TEST_IMAGES (tsinit and busybox-init, the
+// peer, which also keeps the harness itself honest).
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { bootImage, selectedImages, type Image } from "./images.ts";
+import { killAll, type Qemu, type BootOptions } from "./qemu.ts";
+
+const BOOT_MS = 60_000; // the cloud kernel reaches /init in ~4 s under TCG
+const TEST_MS = 240_000;
+const LOG_DIR = "dist/boot-logs";
+
+afterEach(killAll);
+
+/**
+ * Boots `image`, runs `body`, and always ends qemu. On failure the console
+ * transcript is printed (its tail) and saved whole under dist/boot-logs/.
+ */
+async function scenario(
+  image: Image,
+  name: string,
+  body: (vm: Qemu) => Promise<void>,
+  options: Partial<BootOptions> = {},
+): Promise<void> {
+  const vm = await bootImage(image, name, options);
+  try {
+    await body(vm);
+  } catch (error) {
+    const file = vm.saveTranscript(LOG_DIR);
+    console.error(`--- console of ${vm.options.name} (whole transcript: ${file}) ---\n${vm.tail()}\n--- end ---`);
+    throw error;
+  } finally {
+    await vm.close();
+  }
+}
+
+/** Re-runs `probe` until `done` holds for its result, or fails after `timeoutMs`. */
+async function poll<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (performance.now() > deadline) throw new Error(`still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+  }
+}
+
+// Counts processes by state and by parent, from /proc (no ps needed).
+const ZOMBIES = `cat /proc/[0-9]*/stat 2>/dev/null | awk '$3 == "Z"' | wc -l`;
+const ORPHAN_SLEEPS = `cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(sleep)" && $4 == 1' | wc -l`;
+
+for (const image of selectedImages()) {
+  describe(image.name, () => {
+    test("boots to login:, logs in as root and runs a command", async () => {
+      await scenario(image, "login", async (vm) => {
+        await vm.expect(/Run \/init as init process/, BOOT_MS);
+        await vm.login(BOOT_MS);
+        const { output, status } = await vm.run("echo hello-$((6*7))");
+        expect(output.trim()).toBe("hello-42");
+        expect(status).toBe(0);
+        expect((await vm.run("cat /proc/1/comm")).output.trim()).toBe(image.name === "tsinit" ? "tsinit" : "init");
+      });
+    }, TEST_MS);
+
+    test("files appended as a second cpio are in the root", async () => {
+      const extraFiles = [{ type: "file" as const, path: "/etc/boot-test", data: "appended-archive-ok\n" }];
+      await scenario(image, "extra-cpio", async (vm) => {
+        await vm.login(BOOT_MS);
+        expect((await vm.run("cat /etc/boot-test")).output.trim()).toBe("appended-archive-ok");
+        // The base image is still whole.
+        expect((await vm.run("cat /etc/hostname")).output.trim()).toBe("tsinit");
+      }, { extraFiles });
+    }, TEST_MS);
+
+    test("orphans re-parented to PID 1 are reaped", async () => {
+      await scenario(image, "orphans", async (vm) => {
+        await vm.login(BOOT_MS);
+        // Each subshell exits at once, so its sleep becomes PID 1's child.
+        const made = await vm.run(`for i in $(seq 50); do (sleep 1 &); done; ${ORPHAN_SLEEPS}`);
+        expect(Number(made.output.trim())).toBeGreaterThanOrEqual(40);
+        // They exit a second later; PID 1 must reap every one of them.
+        await poll(
+          async () => (await vm.run(`echo $(${ZOMBIES}) $(${ORPHAN_SLEEPS})`)).output.trim(),
+          (counts) => counts === "0 0",
+          30_000,
+        );
+      });
+    }, TEST_MS);
+
+    test("a killed getty session is replaced by a new login:", async () => {
+      await scenario(image, "getty-respawn", async (vm) => {
+        await vm.login(BOOT_MS);
+        // getty execs login, which execs the shell: the session leader that
+        // init supervises is the shell's session id.
+        await vm.run("echo session $(cut -d' ' -f6 /proc/$$/stat)");
+        vm.send("kill -9 $(cut -d' ' -f6 /proc/$$/stat)\n");
+        await vm.login(30_000);
+        expect((await vm.run("echo back-$((2+3))")).output.trim()).toBe("back-5");
+      });
+    }, TEST_MS);
+
+    test("poweroff powers the machine off: qemu exits 0", async () => {
+      await scenario(image, "poweroff", async (vm) => {
+        await vm.login(BOOT_MS);
+        vm.send("poweroff\n");
+        expect(await vm.waitExit(60_000)).toBe(0);
+        expect(vm.transcript.slice(vm.cursor)).toMatch(image.orderlyShutdown);
+        expect(vm.transcript.slice(vm.cursor)).toMatch(/reboot: Power down/);
+      });
+    }, TEST_MS);
+
+    test("reboot restarts the machine: qemu -no-reboot exits 0", async () => {
+      await scenario(image, "reboot", async (vm) => {
+        await vm.login(BOOT_MS);
+        vm.send("reboot\n");
+        expect(await vm.waitExit(60_000)).toBe(0);
+        expect(vm.transcript.slice(vm.cursor)).toMatch(image.orderlyShutdown);
+        expect(vm.transcript.slice(vm.cursor)).toMatch(/reboot: Restarting system/);
+      });
+    }, TEST_MS);
+
+    test("ctrl-alt-del from the keyboard reboots through init", async () => {
+      await scenario(image, "ctrl-alt-del", async (vm) => {
+        // At login: init is up and has turned the kernel's own C-A-D off.
+        await vm.login(BOOT_MS);
+        await vm.monitor("sendkey ctrl-alt-delete");
+        expect(await vm.waitExit(60_000)).toBe(0);
+        // An orderly shutdown, not the kernel's immediate restart.
+        expect(vm.transcript.slice(vm.cursor)).toMatch(image.orderlyShutdown);
+        expect(vm.transcript.slice(vm.cursor)).toMatch(/reboot: Restarting system/);
+      });
+    }, TEST_MS);
+  });
+}

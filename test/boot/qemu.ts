@@ -1,0 +1,282 @@
+// A qemu guest for the boot tests and the bench: the serial console on
+// stdio, the monitor on a unix socket, an expect() that awaits console
+// output, and a hard time limit that qemu enforces on itself (it runs under
+// `timeout -s KILL`), so no guest outlives its test, even if bun dies.
+//
+//   const vm = await Qemu.boot({ kernel, initrd, name: "login" });
+//   await vm.expect(/login: /, 60_000);
+//   await vm.login();
+//   const { output } = await vm.run("echo hello");
+//   await vm.send("poweroff\n");
+//   expect(await vm.waitExit(60_000)).toBe(0);
+
+import { createConnection } from "node:net";
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cpioBytes, type Entry } from "../../scripts/mkcpio.ts";
+
+export interface BootOptions {
+  /** A name for logs and the saved transcript. */
+  name: string;
+  kernel: string;
+  initrd: string;
+  /** Words added to "console=ttyS0 panic=-1". */
+  append?: string;
+  /** Files for this test only: a small cpio appended to the base image. */
+  extraFiles?: Entry[];
+  memoryMB?: number;
+  /** qemu is killed after this long, whatever happens (default 180 s). */
+  hardTimeoutMs?: number;
+}
+
+interface Chunk {
+  /** Offset in the transcript where the chunk ends. */
+  end: number;
+  /** performance.now() when it arrived. */
+  at: number;
+}
+
+const live = new Set<Qemu>();
+
+/** Kills every guest still running: call it from afterEach/afterAll. */
+export function killAll(): void {
+  for (const vm of live) vm.kill();
+}
+process.on("exit", killAll);
+
+export class TimeoutError extends Error {}
+
+export class Qemu {
+  /** Everything the console printed, as text. */
+  transcript = "";
+  /** When qemu was started (performance.now()). */
+  readonly startedAt: number;
+  /** expect() searches from here; each match moves it past the match. */
+  cursor = 0;
+  exitCode: number | null = null;
+
+  private readonly chunks: Chunk[] = [];
+  private readonly waiters = new Set<() => void>();
+  private readonly proc: ReturnType<typeof Bun.spawn>;
+  private readonly exited: Promise<number>;
+  private commandCount = 0;
+
+  private constructor(
+    readonly options: BootOptions,
+    private readonly dir: string,
+    private readonly monitorPath: string,
+    initrd: string,
+  ) {
+    const hardTimeoutS = Math.ceil((options.hardTimeoutMs ?? 180_000) / 1000);
+    const append = `console=ttyS0 panic=-1 ${options.append ?? ""}`.trim();
+    const argv = [
+      "timeout", "-s", "KILL", String(hardTimeoutS),
+      "qemu-system-x86_64",
+      "-cpu", "max", "-m", String(options.memoryMB ?? 1024), "-smp", "1",
+      "-display", "none", "-serial", "stdio",
+      "-monitor", `unix:${monitorPath},server=on,wait=off`,
+      "-no-reboot",
+      "-kernel", options.kernel, "-initrd", initrd, "-append", append,
+    ];
+    this.startedAt = performance.now();
+    this.proc = Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    live.add(this);
+    void this.pump(this.proc.stdout as ReadableStream<Uint8Array>);
+    void this.pump(this.proc.stderr as ReadableStream<Uint8Array>);
+    this.exited = this.proc.exited.then((code) => {
+      this.exitCode = code;
+      live.delete(this);
+      this.wake();
+      return code;
+    });
+  }
+
+  static async boot(options: BootOptions): Promise<Qemu> {
+    const dir = mkdtempSync(join(tmpdir(), "tsinit-qemu-"));
+    let initrd = options.initrd;
+    if (options.extraFiles?.length) {
+      // The kernel unpacks concatenated archives; each must start on a
+      // 4-byte boundary (zero bytes between them are skipped).
+      initrd = join(dir, "initrd");
+      copyFileSync(options.initrd, initrd);
+      appendFileSync(initrd, new Uint8Array((4 - (statSync(initrd).size % 4)) % 4));
+      appendFileSync(initrd, cpioBytes(options.extraFiles));
+    }
+    return new Qemu(options, dir, join(dir, "monitor.sock"), initrd);
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const bytes of stream) {
+      this.transcript += decoder.decode(bytes, { stream: true });
+      this.chunks.push({ end: this.transcript.length, at: performance.now() });
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /** When the console output up to `offset` had arrived (performance.now()). */
+  arrivalOf(offset: number): number {
+    const chunk = this.chunks.find((c) => c.end >= offset);
+    return chunk?.at ?? performance.now();
+  }
+
+  /**
+   * Waits until the console shows `pattern` after the cursor, then moves the
+   * cursor past the match. Rejects on timeout or when qemu exits first.
+   */
+  expect(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray & { at: number }> {
+    const flags = pattern.flags.includes("g") ? pattern.flags : `${pattern.flags}g`;
+    const re = new RegExp(pattern.source, flags);
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        re.lastIndex = this.cursor;
+        const match = re.exec(this.transcript);
+        if (match) {
+          done();
+          this.cursor = match.index + match[0].length;
+          resolve(Object.assign(match, { at: this.arrivalOf(this.cursor) }));
+          return true;
+        }
+        if (this.exitCode !== null) {
+          done();
+          reject(new Error(`${this.options.name}: qemu exited (${this.exitCode}) before ${pattern}`));
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new TimeoutError(`${this.options.name}: no ${pattern} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+      };
+      const waiter = (): void => void check();
+      if (!check()) this.waiters.add(waiter);
+    });
+  }
+
+  /** Types on the serial console. */
+  send(text: string): void {
+    const stdin = this.proc.stdin as import("bun").FileSink;
+    stdin.write(text);
+    stdin.flush();
+  }
+
+  /**
+   * From a `login:` prompt to a root shell. Handles both an empty password
+   * that login does not ask for and a `Password:` prompt.
+   */
+  async login(timeoutMs = 30_000): Promise<void> {
+    await this.expect(/login: /, timeoutMs);
+    this.send("root\n");
+    const answer = await this.expect(/Password: |# /, timeoutMs);
+    if (answer[0] === "Password: ") {
+      this.send("\n");
+      await this.expect(/# /, timeoutMs);
+    }
+  }
+
+  /**
+   * Runs a shell command line in the logged-in console shell and returns its
+   * output and exit status. The markers are quoted so that the shell's echo
+   * of the typed line never matches them.
+   */
+  async run(command: string, timeoutMs = 30_000): Promise<{ output: string; status: number }> {
+    const n = ++this.commandCount;
+    this.send(`echo '<'"S${n}"'>'; ${command}; echo '<'"E${n}:$?"'>'\n`);
+    const match = await this.expect(new RegExp(`<S${n}>\\r?\\n([\\s\\S]*?)<E${n}:(\\d+)>`), timeoutMs);
+    // Kernel messages on the console can land between the markers.
+    const output = (match[1] ?? "")
+      .replace(/\r/g, "")
+      .split("\n")
+      .filter((line) => !/^\[\s*\d+\.\d+\] /.test(line))
+      .join("\n");
+    return { output, status: Number(match[2]) };
+  }
+
+  /** Sends one command to the qemu monitor and returns its reply. */
+  async monitor(command: string, timeoutMs = 10_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let reply = "";
+      let sent = false;
+      const socket = createConnection(this.monitorPath);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new TimeoutError(`${this.options.name}: monitor did not answer ${command}`));
+      }, timeoutMs);
+      socket.setEncoding("utf8");
+      socket.on("data", (data: string) => {
+        reply += data;
+        // The banner ends with a prompt; so does the answer to the command.
+        if (!sent && reply.includes("(qemu) ")) {
+          sent = true;
+          reply = "";
+          socket.write(`${command}\n`);
+        } else if (sent && (reply.includes("(qemu) ") || command === "quit")) {
+          clearTimeout(timer);
+          socket.end();
+          resolve(reply);
+        }
+      });
+      socket.on("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.on("close", () => {
+        clearTimeout(timer);
+        if (sent) resolve(reply);
+      });
+    });
+  }
+
+  /** Waits for qemu to exit on its own and returns its exit code. */
+  async waitExit(timeoutMs: number): Promise<number> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new TimeoutError(`${this.options.name}: qemu still running after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get running(): boolean {
+    return this.exitCode === null;
+  }
+
+  kill(): void {
+    if (this.exitCode === null) this.proc.kill("SIGKILL");
+  }
+
+  /** Kills qemu if needed, waits for it, removes its scratch directory. */
+  async close(): Promise<void> {
+    this.kill();
+    await this.exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The last `lines` lines of the console, for failure reports. */
+  tail(lines = 200): string {
+    return this.transcript.split("\n").slice(-lines).join("\n");
+  }
+
+  /** Saves the whole transcript under `dir` and returns the file's path. */
+  saveTranscript(dir: string): string {
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${this.options.name.replace(/[^\w.-]+/g, "_")}.log`);
+    writeFileSync(file, this.transcript);
+    return file;
+  }
+}
