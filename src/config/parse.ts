@@ -61,6 +61,8 @@ export function parseService(text: string, options: ParseOptions): ParsedService
 
   // The last line each setting appeared on, so whole-file checks can point somewhere useful.
   const lineOf = new Map<string, number>();
+  // Settings whose line was rejected: whole-file checks about them would only repeat the error.
+  const rejected = new Set<string>(lexed.diagnostics.flatMap((d) => (d.setting === undefined ? [] : [d.setting])));
   for (const line of lexed.settings) {
     lineOf.set(line.setting, line.line);
     const def = SETTINGS[line.setting];
@@ -86,11 +88,12 @@ export function parseService(text: string, options: ParseOptions): ParsedService
     } catch (e) {
       if (!(e instanceof SettingError || e instanceof SubstitutionError)) throw e;
       if (e instanceof MissingArgumentError) needsArgument = true;
+      rejected.add(line.setting);
       diagnostics.push({ severity: "error", file, line: line.line, setting: line.setting, message: e.message });
     }
   }
 
-  diagnostics.push(...checkWhole(spec, file, lineOf));
+  diagnostics.push(...checkWhole(spec, file, lineOf, rejected));
   spec.options = serviceOptions;
   if (Object.keys(origins).length > 0) spec.origins = origins;
 
@@ -107,9 +110,15 @@ export function parseService(text: string, options: ParseOptions): ParsedService
  * setting is reported at the `type` line (0 when the type is the default); a contradiction at the
  * line of the setting that contradicts.
  */
-function checkWhole(spec: ServiceSpec, file: string, lineOf: ReadonlyMap<string, number>): Diagnostic[] {
+function checkWhole(
+  spec: ServiceSpec,
+  file: string,
+  lineOf: ReadonlyMap<string, number>,
+  rejected: ReadonlySet<string>,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (severity: Diagnostic["severity"], setting: string, message: string, where = "type"): void => {
+    if (rejected.has("type") || rejected.has(setting)) return;
     out.push({ severity, file, line: lineOf.get(where) ?? 0, setting, message });
   };
   const runsProcess = spec.type === "process" || spec.type === "bgprocess" || spec.type === "scripted";

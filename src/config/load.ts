@@ -1,0 +1,346 @@
+// Load service descriptions from service directories into a checked set of ServiceSpecs.
+//
+// File access goes through ConfigFs, so the loader runs in unit tests with an in-memory fake.
+// Rules (dinit's, with tsinit's additions marked):
+//   - Every regular file in a directory is a service named after the file. Names starting with
+//     "." are skipped, and so are directories (`boot.d/`, `foo.d/`).
+//   - The first directory that has a name wins; the same name later is ignored.
+//   - `name@arg` is an instance: its file is `name@arg` if that exists, else `name` (dinit's
+//     convention), else `name@` (tsinit: a systemd-style template name); `$1` is `arg`.
+//     A file that uses `$1` is a template: loading every file skips it when bare.
+//   - `depends-on.d`, `depends-ms.d`, `waits-for.d` name directories (relative to the service's
+//     own directory) whose entries are dependency names. As in dinit, an unreadable directory
+//     or a name in it that does not load is a warning, and that entry is dropped.
+//   - `boot.d/` in a services directory: its entries are waits-for of `boot` (tsinit). When no
+//     `boot` file exists but a `boot.d/` does, an `internal` boot service is made up.
+//   - A dependency named in a setting (depends-on, depends-ms, waits-for) that does not load is
+//     an error at the line naming it, and the dependent does not load either (as in dinit);
+//     this repeats up the chain. `before`/`after` naming an unknown service is a warning.
+//   - Dependency cycles are not load errors: core/graph.ts finds and reports them, so the rest
+//     can still start.
+
+import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../core/service-spec.ts";
+import { type Diagnostic, hasErrors } from "./diagnostic.ts";
+import { parseService } from "./parse.ts";
+import type { Environment } from "./substitute.ts";
+
+/** The file access the loader needs; the real one wraps node:fs in src/sys. */
+export interface ConfigFs {
+  /** A regular file's text; undefined if it is missing, not a regular file, or unreadable. */
+  readFile(path: string): string | undefined;
+  /** A directory's entry names (any order); undefined if it is missing or not a directory. */
+  readDir(path: string): string[] | undefined;
+}
+
+export interface LoadOptions {
+  /** Variables for load-time substitution in dependency names (dinit uses its environment). */
+  env?: Environment;
+}
+
+export interface LoadResult {
+  /** Services that loaded, in directory order. */
+  services: Map<string, ServiceSpec>;
+  /** Every error and warning, in the order found. */
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadOneResult {
+  /** The spec, or undefined when the file was not found or has errors. */
+  spec: ServiceSpec | undefined;
+  diagnostics: Diagnostic[];
+  /** False when no directory has a file for this name. */
+  found: boolean;
+}
+
+/** The name of the default target, whose waits-for also come from `boot.d/`. */
+export const BOOT_SERVICE = "boot";
+
+type DependencyList = "dependsOn" | "dependsMs" | "waitsFor";
+const DEPENDENCY_SETTING: Record<DependencyList, string> = {
+  dependsOn: "depends-on",
+  dependsMs: "depends-ms",
+  waitsFor: "waits-for",
+};
+
+export function joinPath(dir: string, name: string): string {
+  if (name.startsWith("/")) return name;
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+function dirOf(file: string): string {
+  const slash = file.lastIndexOf("/");
+  return slash <= 0 ? (slash === 0 ? "/" : ".") : file.slice(0, slash);
+}
+
+/** Entry names that can name a service or dependency: not hidden. */
+function visibleEntries(fs: ConfigFs, dir: string): string[] | undefined {
+  return fs.readDir(dir)?.filter((n) => !n.startsWith(".")).sort();
+}
+
+/** Split `base@arg`; a name without `@` has no argument. */
+export function splitInstanceName(name: string): { base: string; argument?: string } {
+  const at = name.indexOf("@");
+  return at < 0 ? { base: name } : { base: name.slice(0, at), argument: name.slice(at + 1) };
+}
+
+/** A service plus the dependency names that came from `.d` directories (missing is not fatal). */
+interface Loaded extends LoadOneResult {
+  softNames: Set<string>;
+  /** The file uses `$1` and no argument was given. */
+  template: boolean;
+}
+
+function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: LoadOptions): Loaded {
+  const none = (diagnostics: Diagnostic[] = []): Loaded => ({
+    spec: undefined,
+    diagnostics,
+    found: false,
+    softNames: new Set(),
+    template: false,
+  });
+  const { base, argument } = splitInstanceName(name);
+  if (base === "" || argument === "" || name.includes("/") || name.startsWith(".")) return none();
+
+  const candidates = argument === undefined ? [name] : [name, base, `${base}@`];
+  for (const dir of dirs) {
+    for (const candidate of candidates) {
+      const file = joinPath(dir, candidate);
+      const text = fs.readFile(file);
+      if (text === undefined) continue;
+      return parseFile(name, file, text, argument, fs, options);
+    }
+  }
+  return none();
+}
+
+function parseFile(
+  name: string,
+  file: string,
+  text: string,
+  argument: string | undefined,
+  fs: ConfigFs,
+  options: LoadOptions,
+): Loaded {
+  const parsed = parseService(text, {
+    name,
+    file,
+    ...(argument !== undefined && { argument }),
+    ...(options.env !== undefined && { env: options.env }),
+  });
+  const diagnostics = [...parsed.diagnostics];
+  const softNames = new Set<string>();
+  const spec = parsed.spec;
+  if (spec !== undefined) {
+    for (const dir of parsed.dependencyDirs) {
+      const path = joinPath(dirOf(file), dir.path);
+      const entries = visibleEntries(fs, path);
+      if (entries === undefined) {
+        diagnostics.push({
+          severity: "warning",
+          file: dir.origin.file,
+          line: dir.origin.line,
+          setting: dir.setting,
+          message: `cannot read directory ${JSON.stringify(path)}; ignored`,
+        });
+        continue;
+      }
+      addSoft(spec, dir.kind, entries, dir.origin, softNames);
+    }
+  }
+  return {
+    spec,
+    diagnostics,
+    found: true,
+    softNames,
+    template: parsed.needsArgument && argument === undefined,
+  };
+}
+
+/** Add dependency names from a directory; names already given explicitly stay hard. */
+function addSoft(
+  spec: ServiceSpec,
+  kind: DependencyList,
+  names: readonly string[],
+  origin: SettingOrigin,
+  softNames: Set<string>,
+): void {
+  const origins = (spec.origins ??= {});
+  for (const name of names) {
+    if (name === spec.name) continue; // a service listing itself in its own .d is a no-op
+    const list = spec[kind];
+    if (list.includes(name)) continue;
+    list.push(name);
+    if (origins[name] === undefined) {
+      origins[name] = origin;
+      softNames.add(name);
+    }
+  }
+}
+
+/**
+ * Load one service by name (`name` or `name@arg`) from the first directory that has it,
+ * resolving its `.d` directories. Its dependencies are not loaded or checked.
+ */
+export function loadService(
+  name: string,
+  dirs: readonly string[],
+  fs: ConfigFs,
+  options: LoadOptions = {},
+): LoadOneResult {
+  const { spec, diagnostics, found } = loadOne(name, dirs, fs, options);
+  return { spec, diagnostics, found };
+}
+
+/** Load every service in `dirs`, the instances they name, and `boot`; then check dependencies. */
+export function loadServices(dirs: readonly string[], fs: ConfigFs, options: LoadOptions = {}): LoadResult {
+  const diagnostics: Diagnostic[] = [];
+  const loaded = new Map<string, ServiceSpec>();
+  const soft = new Map<string, Set<string>>();
+  /** Names whose file exists but did not load. */
+  const failed = new Set<string>();
+  const tried = new Set<string>();
+  /** Files that use `$1`: only their instances are services. */
+  const templates = new Set<string>();
+  const whyMissing = (dep: string): string =>
+    failed.has(dep)
+      ? `${JSON.stringify(dep)} failed to load`
+      : templates.has(dep)
+        ? `${JSON.stringify(dep)} is a template (it uses $1); name an instance such as "${dep}@ARG"`
+        : `no service named ${JSON.stringify(dep)}`;
+
+  const take = (name: string, result: Loaded): void => {
+    tried.add(name);
+    if (result.template) templates.add(name);
+    if (!result.found || result.template) return;
+    diagnostics.push(...result.diagnostics);
+    if (result.spec !== undefined && !hasErrors(result.diagnostics)) {
+      loaded.set(name, result.spec);
+      soft.set(name, result.softNames);
+    } else {
+      failed.add(name);
+    }
+  };
+
+  // 1. Every file in every directory; the first directory wins.
+  for (const dir of dirs) {
+    const entries = visibleEntries(fs, dir);
+    if (entries === undefined) {
+      diagnostics.push({ severity: "warning", file: dir, line: 0, message: "cannot read services directory" });
+      continue;
+    }
+    for (const entry of entries) {
+      if (tried.has(entry) || entry.endsWith(".d") || entry.endsWith("@")) continue;
+      const file = joinPath(dir, entry);
+      const text = fs.readFile(file);
+      if (text === undefined) continue; // a directory, or not readable as a file
+      const { argument } = splitInstanceName(entry);
+      take(entry, parseFile(entry, file, text, argument, fs, options));
+    }
+  }
+
+  // 2. boot.d/ entries become waits-for of boot, made up as an internal service if needed.
+  const bootEntries: { names: string[]; origin: SettingOrigin }[] = [];
+  for (const dir of dirs) {
+    const path = joinPath(dir, `${BOOT_SERVICE}.d`);
+    const names = visibleEntries(fs, path);
+    if (names !== undefined) bootEntries.push({ names, origin: { file: path, line: 0 } });
+  }
+  if (bootEntries.length > 0 && !loaded.has(BOOT_SERVICE) && !failed.has(BOOT_SERVICE)) {
+    loaded.set(BOOT_SERVICE, defaultSpec(BOOT_SERVICE, "internal"));
+    soft.set(BOOT_SERVICE, new Set());
+  }
+  const boot = loaded.get(BOOT_SERVICE);
+  if (boot !== undefined) {
+    for (const { names, origin } of bootEntries) {
+      addSoft(boot, "waitsFor", names, origin, soft.get(BOOT_SERVICE) as Set<string>);
+    }
+  }
+
+  // 3. Names referred to but not loaded yet (instances, mostly): load until nothing new.
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (const spec of [...loaded.values()]) {
+      for (const name of referencedNames(spec)) {
+        if (tried.has(name) || loaded.has(name)) continue;
+        take(name, loadOne(name, dirs, fs, options));
+        progress = true;
+      }
+    }
+  }
+
+  // 4. Hard dependencies that did not load fail the dependent, up the chain.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, spec] of loaded) {
+      const missing = firstMissingDependency(spec, loaded, soft.get(name) as Set<string>);
+      if (missing === undefined) continue;
+      const { dep, list } = missing;
+      const origin = spec.origins?.[dep] ?? { file: spec.file, line: 0 };
+      diagnostics.push({
+        severity: "error",
+        file: origin.file,
+        line: origin.line,
+        setting: DEPENDENCY_SETTING[list],
+        message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
+      });
+      loaded.delete(name);
+      failed.add(name);
+      changed = true;
+    }
+  }
+
+  // 5. Soft dependencies that did not load are dropped with a warning (dinit: not fatal).
+  for (const [name, spec] of loaded) {
+    const softNames = soft.get(name) as Set<string>;
+    for (const list of ["dependsOn", "dependsMs", "waitsFor"] as const) {
+      spec[list] = spec[list].filter((dep) => {
+        if (!softNames.has(dep) || loaded.has(dep)) return true;
+        const origin = spec.origins?.[dep] as SettingOrigin;
+        diagnostics.push({
+          severity: "warning",
+          file: origin.file,
+          line: origin.line,
+          ...(origin.line > 0 && { setting: `${DEPENDENCY_SETTING[list]}.d` }),
+          message: `${whyMissing(dep)}; ignored`,
+        });
+        return false;
+      });
+    }
+  }
+
+  // 6. Ordering against services that do not exist has no effect: say so, keep the name.
+  for (const spec of loaded.values()) {
+    for (const list of ["before", "after"] as const) {
+      for (const dep of spec[list]) {
+        if (loaded.has(dep)) continue;
+        const origin = spec.origins?.[dep] ?? { file: spec.file, line: 0 };
+        diagnostics.push({
+          severity: "warning",
+          file: origin.file,
+          line: origin.line,
+          setting: list,
+          message: `no service named ${JSON.stringify(dep)}; this ordering has no effect`,
+        });
+      }
+    }
+  }
+
+  return { services: loaded, diagnostics };
+}
+
+function referencedNames(spec: ServiceSpec): string[] {
+  return [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor, ...spec.before, ...spec.after];
+}
+
+/** The first explicitly named dependency that did not load (`.d` entries do not count). */
+function firstMissingDependency(
+  spec: ServiceSpec,
+  loaded: ReadonlyMap<string, ServiceSpec>,
+  softNames: ReadonlySet<string>,
+): { dep: string; list: DependencyList } | undefined {
+  for (const list of ["dependsOn", "dependsMs", "waitsFor"] as const) {
+    const dep = spec[list].find((d) => !loaded.has(d) && !softNames.has(d));
+    if (dep !== undefined) return { dep, list };
+  }
+  return undefined;
+}
