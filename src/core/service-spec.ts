@@ -23,7 +23,10 @@ export type ReadyNotification =
   | { kind: "pipefd"; fd: number }
   | { kind: "pipevar"; variable: string };
 
-/** A resource limit; `undefined` on either side leaves that side as inherited. */
+/**
+ * A resource limit; `undefined` on either side leaves that side as inherited, and `Infinity`
+ * means no limit (RLIM_INFINITY).
+ */
 export interface RLimit {
   soft?: number;
   hard?: number;
@@ -67,7 +70,7 @@ export interface ServiceSpec {
   /** 0 means no timeout. */
   startTimeoutMs: number;
   stopTimeoutMs: number;
-  /** Signal number sent to stop the service (default SIGTERM). */
+  /** Signal number sent to stop the service (default SIGTERM); 0 (`none`) sends no signal. */
   termSignal: number;
   pidFile?: string;
 
