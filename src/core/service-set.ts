@@ -39,6 +39,8 @@ export interface ServiceRecord {
   stopPid?: number;
   /** Why the last start or run failed, until the next launch. */
   failed?: string;
+  /** Why this service can never start (it is on a dependency cycle). */
+  blocked?: string;
   restartPending: boolean;
   /** A restart command: stop, then start again because it is still wanted. */
   restartRequested: boolean;
@@ -87,6 +89,12 @@ export class ServiceSet {
       restartRequested: false,
       crashes: emptyCrashHistory(),
     });
+  }
+
+  /** Refuse every start of `name`, with `reason` (a dependency cycle it is on). */
+  block(name: string, reason: string): void {
+    const record = this.records.get(name);
+    if (record !== undefined) record.blocked = reason;
   }
 
   get(name: string): ServiceRecord | undefined {
@@ -227,14 +235,25 @@ export class ServiceSet {
       }
     }
     for (const record of down) record.explicit = false;
+    // Every member is now unwanted (its hard holders are members too, its soft holders let go
+    // below), so each drops its own holds directly; holds among members may form a loop that
+    // waiting for requiredBy to reach 0 would never undo.
+    const released: ServiceRecord[] = [];
     for (const record of down) {
       for (const holder of this.records.values()) {
         if (down.has(holder) || !holder.holds.has(record.spec.name)) continue;
         holder.holds.delete(record.spec.name);
         record.requiredBy -= 1;
       }
+      for (const name of record.holds) {
+        const dependency = this.records.get(name);
+        if (dependency === undefined) continue;
+        dependency.requiredBy -= 1;
+        released.push(dependency);
+      }
+      record.holds.clear();
     }
-    this.releaseIfUnwanted([...down]);
+    this.releaseIfUnwanted(released);
   }
 
   // ---- settling -------------------------------------------------------------------------
@@ -269,7 +288,7 @@ export class ServiceSet {
 
   private stepStopped(record: ServiceRecord): boolean {
     if (!this.wanted(record) || record.restartPending) return false;
-    const verdict = this.startReadiness(record);
+    const verdict = record.blocked ?? this.startReadiness(record);
     if (verdict === "wait") return false;
     if (verdict !== "go") {
       this.fail(record, verdict);

@@ -320,6 +320,17 @@ describe("dependencies", () => {
     expect(rt.logs.filter((l) => l.startsWith("error"))).toEqual([]);
   });
 
+  it("fails a blocked cycle member and its dependents with the reason", () => {
+    const rt = new FakeRuntime([svc("a", "process", { dependsOn: ["b"] }), svc("b", "process", { dependsOn: ["a"] }), svc("c", "process", { dependsOn: ["a"] })]);
+    rt.set.block("a", "dependency cycle: a -> b -> a");
+    rt.set.block("b", "dependency cycle: a -> b -> a");
+    rt.start("c");
+    expect(rt.spawns).toHaveLength(0);
+    expect(rt.statuses).toContain("FAILED c: dependency a failed");
+    expect(rt.statuses.some((s) => s.endsWith("dependency cycle: a -> b -> a"))).toBe(true);
+    expect(rt.set.list().every((r) => !rt.set.wanted(r))).toBe(true);
+  });
+
   it("handles a 200-service chain without recursion", () => {
     const specs = Array.from({ length: 200 }, (_, i) => svc(`s${i}`, "internal", { dependsOn: i === 0 ? [] : [`s${i - 1}`] }));
     const rt = new FakeRuntime(specs);

@@ -1,0 +1,91 @@
+// tsinit as the PID 1 of a booted machine: early mounts, the kernel command line, hostname,
+// ctrl-alt-del as SIGINT, signals, then the services of /etc/tsinit.d from the boot target.
+import { parseCommandLine, type KernelCommandLine } from "./boot/cmdline.ts";
+import { earlyMountPlan, mountPoints, runPlan } from "./boot/early-mounts.ts";
+import { Log } from "./log/log.ts";
+import { installNeverDie } from "./never-die.ts";
+import { loadServiceDirs } from "./service-loading.ts";
+import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/requests.ts";
+import { shutdownMachine } from "./shutdown/shutdown.ts";
+import { Supervisor } from "./supervisor/supervisor.ts";
+import { substituteVars } from "./config/substitute.ts";
+import { consoleSink } from "./sys/log-sink.ts";
+import type { Sys } from "./sys/sys.ts";
+
+export const SERVICES_DIR = "/etc/tsinit.d";
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const REAP_SAFETY_NET_MS = 10_000;
+
+export function runInit(sys: Sys): void {
+  const sink = consoleSink({ kmsg: true });
+  const log = new Log(sink, { consoleThreshold: 6, kernelConsoleLevel: 0 });
+  installNeverDie(log);
+
+  runPlan(sys, earlyMountPlan(mountPoints(sys.readFile("/proc/mounts") ?? ""), hasCgroup2(sys)), (step, error) =>
+    log.error(`${step.describe()}: ${error.message}`),
+  );
+  sink.openKmsg();
+
+  const cmdline = parseCommandLine(sys.readFile("/proc/cmdline") ?? "");
+  log.setOptions({
+    consoleThreshold: cmdline.debug ? 7 : cmdline.quiet ? 4 : 6,
+    kernelConsoleLevel: Number((sys.readFile("/proc/sys/kernel/printk") ?? "").trim().split(/\s+/)[0]) || 0,
+  });
+  log.info(`tsinit starting as PID ${sys.getpid()}`);
+  setHostname(sys, log);
+  const cadError = sys.reboot("cad-off");
+  if (cadError !== undefined) log.warn(`ctrl-alt-del will reboot at once: ${cadError.message}`);
+
+  const { services, blocked } = loadServiceDirs(sys, log, [SERVICES_DIR]);
+  const supervisor = new Supervisor(services.values(), {
+    sys,
+    log,
+    env: serviceEnvironment(cmdline),
+    console: cmdline.console === undefined ? "/dev/console" : `/dev/${cmdline.console}`,
+    substitute: substituteVars,
+  });
+  for (const [name, reason] of blocked) supervisor.services.block(name, reason);
+
+  process.on("SIGCHLD", () => supervisor.reap());
+  setInterval(() => supervisor.reap(), REAP_SAFETY_NET_MS);
+
+  let shuttingDown: ShutdownKind | undefined;
+  const shutdown = (kind: ShutdownKind) => {
+    if (shuttingDown !== undefined) return;
+    shuttingDown = kind;
+    void shutdownMachine(kind, { sys, log, supervisor });
+  };
+  for (const signal of PID1_SIGNALS) {
+    process.on(signal, () => {
+      const request = signalRequest(signal, services.has("ctrlaltdel"));
+      if (request.kind === "shutdown") shutdown(request.shutdown);
+      else if (request.kind === "ctrlaltdel") supervisor.start("ctrlaltdel");
+      else log.warn("SIGHUP: reloading the configuration is not supported yet");
+    });
+  }
+  supervisor.reap();
+
+  const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
+  if (services.has(target)) supervisor.start(target);
+  else log.error(`no service named ${target} in ${SERVICES_DIR}; nothing to start`);
+}
+
+function hasCgroup2(sys: Sys): boolean {
+  return /\tcgroup2$/m.test(sys.readFile("/proc/filesystems") ?? "");
+}
+
+function setHostname(sys: Sys, log: Log): void {
+  const name = sys.readFile("/etc/hostname")?.trim();
+  if (!name) return;
+  const error = sys.sethostname(name);
+  if (error !== undefined) log.warn(error.message);
+}
+
+/** What services inherit: the kernel's environment for init, a PATH, and the console's name. */
+function serviceEnvironment(cmdline: KernelCommandLine): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  env.PATH ??= DEFAULT_PATH;
+  env.TSINIT_CONSOLE = cmdline.console ?? "console";
+  return env;
+}

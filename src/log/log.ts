@@ -1,0 +1,59 @@
+// Messages from init: to the console, and to /dev/kmsg with a syslog priority when init owns
+// the machine. A line the kernel will itself echo to the console (its priority is below the
+// console log level) is not printed twice.
+import type { LogLevel } from "../core/events.ts";
+
+const PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+
+export interface LogSink {
+  /** Write one line to the console (or stderr); must not throw. */
+  console(line: string): void;
+  /** Write one record to /dev/kmsg; false when there is no kmsg. */
+  kmsg(record: string): boolean;
+}
+
+export interface LogOptions {
+  /** The most verbose priority shown on the console: 4 with `quiet`, 7 with `tsinit.debug`. */
+  consoleThreshold: number;
+  /** The kernel's console_loglevel (first field of /proc/sys/kernel/printk); 0 when not echoing. */
+  kernelConsoleLevel: number;
+}
+
+export class Log {
+  constructor(
+    private readonly sink: LogSink,
+    private options: LogOptions,
+  ) {}
+
+  setOptions(options: Partial<LogOptions>): void {
+    this.options = { ...this.options, ...options };
+  }
+
+  write(level: LogLevel, text: string): void {
+    for (const line of text.split("\n")) this.emit(PRIORITY[level], `tsinit: ${line}`, line);
+  }
+
+  /** A status line, `[  OK  ] started getty` or `[FAILED] getty: exited 1`. */
+  status(ok: boolean, text: string): void {
+    const line = ok ? `[  OK  ] ${text}` : `[FAILED] ${text}`;
+    this.emit(ok ? PRIORITY.info : PRIORITY.error, line, line);
+  }
+
+  private emit(priority: number, consoleLine: string, text: string): void {
+    const echoed = this.sink.kmsg(`<${priority}>tsinit: ${text}`) && priority < this.options.kernelConsoleLevel;
+    if (priority <= this.options.consoleThreshold && !echoed) this.sink.console(consoleLine);
+  }
+
+  info(text: string): void {
+    this.write("info", text);
+  }
+  warn(text: string): void {
+    this.write("warn", text);
+  }
+  error(text: string): void {
+    this.write("error", text);
+  }
+  debug(text: string): void {
+    this.write("debug", text);
+  }
+}

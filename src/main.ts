@@ -1,0 +1,34 @@
+// The one executable's entry: PID 1 of a booted machine, or the supervisor (`--services-dir`).
+import { runInit } from "./init.ts";
+import { parseSupervisorArgs, runSupervisor, UsageError } from "./supervisor-mode.ts";
+import { linuxSys } from "./sys/linux-sys.ts";
+
+/** The init PID namespace's inode (PROC_PID_INIT_INO): PID 1 there is the machine's init. */
+const INITIAL_PID_NAMESPACE = "pid:[4026531836]";
+
+const USAGE = `usage: tsinit                 (as the PID 1 of a machine)
+       tsinit --services-dir DIR [--services-dir DIR...] [--socket PATH] [--target NAME|none] [--debug]`;
+
+function main(args: string[]): void {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (args.includes("--services-dir")) {
+    runSupervisor(linuxSys, parseSupervisorArgs(args));
+    return;
+  }
+  if (linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE) {
+    runInit(linuxSys);
+    return;
+  }
+  throw new UsageError("not the PID 1 of a machine; give --services-dir to run as a supervisor");
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof UsageError) || linuxSys.getpid() === 1) throw error;
+  process.stderr.write(`tsinit: ${error.message}\n${USAGE}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,34 @@
+// Reads service directories through Sys, prints what was wrong with each bad file (file:line:
+// setting), reports dependency cycles, and hands the good specs on. A bad file never stops
+// the others from loading.
+import { formatDiagnostic } from "./config/diagnostic.ts";
+import { loadServices } from "./config/load.ts";
+import { findCycles, formatCycle } from "./core/graph.ts";
+import type { ServiceSpec } from "./core/service-spec.ts";
+import type { Log } from "./log/log.ts";
+import type { Sys } from "./sys/sys.ts";
+
+export interface LoadedServices {
+  services: Map<string, ServiceSpec>;
+  /** Members of dependency cycles, with the cycle they are on: they fail when started. */
+  blocked: Map<string, string>;
+}
+
+export function loadServiceDirs(sys: Sys, log: Log, dirs: readonly string[]): LoadedServices {
+  const { services, diagnostics } = loadServices([...dirs], {
+    readFile: (path) => sys.readFile(path),
+    readDir: (path) => sys.readDir(path),
+  });
+  for (const diagnostic of diagnostics) {
+    const text = formatDiagnostic(diagnostic);
+    if (diagnostic.severity === "error") log.error(text);
+    else log.warn(text);
+  }
+  const blocked = new Map<string, string>();
+  for (const cycle of findCycles(services)) {
+    const reason = `dependency cycle: ${formatCycle(cycle)}`;
+    log.error(`${reason}; its members will not start`);
+    for (const name of cycle) blocked.set(name, reason);
+  }
+  return { services, blocked };
+}

@@ -1,0 +1,66 @@
+// The machine's shutdown (SPEC 6): services in reverse dependency order, then every other
+// process (TERM, wait until none is left or 5 s, KILL), sync, unmount, sync, reboot(2).
+// Waiting is event driven: the reaper says when PID 1 has no children left.
+import { runPlan } from "../boot/early-mounts.ts";
+import type { Log } from "../log/log.ts";
+import type { Supervisor } from "../supervisor/supervisor.ts";
+import type { Sys } from "../sys/sys.ts";
+import type { ShutdownKind } from "./requests.ts";
+import { parseMounts, unmountPlan } from "./unmount-plan.ts";
+
+const SIGKILL = 9;
+const SIGTERM = 15;
+const SIGCONT = 18;
+const TERM_GRACE_MS = 5_000;
+const KILL_GRACE_MS = 2_000;
+const HELPER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface ShutdownContext {
+  sys: Sys;
+  log: Log;
+  supervisor: Supervisor;
+}
+
+export async function stopEverything({ sys, log, supervisor }: ShutdownContext): Promise<void> {
+  const longestStop = Math.max(0, ...supervisor.services.list().map((r) => r.spec.stopTimeoutMs));
+  const stopped = await Promise.race([
+    supervisor.stopAll().then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), longestStop + TERM_GRACE_MS)),
+  ]);
+  if (!stopped) log.warn("some services did not stop in time");
+
+  sys.kill(-1, SIGTERM);
+  sys.kill(-1, SIGCONT);
+  if (!(await supervisor.whenChildless(TERM_GRACE_MS))) {
+    log.warn("sending SIGKILL to the remaining processes");
+    sys.kill(-1, SIGKILL);
+    if (!(await supervisor.whenChildless(KILL_GRACE_MS))) log.warn("some processes did not exit after SIGKILL");
+  }
+}
+
+export async function shutdownMachine(kind: ShutdownKind, context: ShutdownContext): Promise<void> {
+  const { sys, log } = context;
+  log.info(`system is going down for ${kind}`);
+  await stopEverything(context);
+  sys.sync();
+  runPlan(sys, unmountPlan(parseMounts(sys.readFile("/proc/mounts") ?? "")), (step, error) =>
+    log.debug(`${step.describe()}: ${error.message}`),
+  );
+  sys.sync();
+  finalReboot(kind, context);
+}
+
+/**
+ * reboot(2) for halt and poweroff ends the calling process when the machine does not stop,
+ * and PID 1 ending panics the kernel, so those run in a child (busybox's `-f` applets call
+ * reboot(2) directly). A restart never returns, so PID 1 calls it itself.
+ */
+function finalReboot(kind: ShutdownKind, { sys, log }: ShutdownContext): void {
+  if (kind !== "reboot") {
+    const child = sys.spawn({ argv: ["busybox", kind, "-f"], env: { PATH: HELPER_PATH }, stdin: { kind: "null" }, stdout: { kind: "inherit" } });
+    if (child.ok) return;
+    log.warn(`running busybox ${kind} -f: ${child.error.message}; calling reboot(2) from PID 1`);
+  }
+  const error = sys.reboot(kind === "reboot" ? "restart" : kind);
+  if (error !== undefined) log.error(error.message);
+}

@@ -1,0 +1,77 @@
+// tsinit as a service manager that is not a machine's PID 1 (as dinit runs in user mode):
+// loads the given directories, starts the target, reaps as a child subreaper (or as the PID 1
+// of a PID namespace), and on SIGTERM/SIGINT stops every service in reverse dependency
+// order and exits 0. It never mounts and never calls reboot(2).
+import { substituteVars } from "./config/substitute.ts";
+import { Log } from "./log/log.ts";
+import { installNeverDie } from "./never-die.ts";
+import { loadServiceDirs } from "./service-loading.ts";
+import { Supervisor } from "./supervisor/supervisor.ts";
+import { consoleSink } from "./sys/log-sink.ts";
+import type { Sys } from "./sys/sys.ts";
+
+export interface SupervisorArgs {
+  servicesDirs: string[];
+  socket?: string;
+  target: string;
+  debug: boolean;
+}
+
+export class UsageError extends Error {}
+
+export function parseSupervisorArgs(args: readonly string[]): SupervisorArgs {
+  const result: SupervisorArgs = { servicesDirs: [], target: "boot", debug: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = () => {
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === "--services-dir") result.servicesDirs.push(value());
+    else if (arg === "--socket") result.socket = value();
+    else if (arg === "--target") result.target = value();
+    else if (arg === "--debug") result.debug = true;
+    else throw new UsageError(`unknown argument ${arg}`);
+  }
+  if (result.servicesDirs.length === 0) throw new UsageError("--services-dir DIR is required");
+  return result;
+}
+
+const REAP_SAFETY_NET_MS = 10_000;
+
+export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
+  const log = new Log(consoleSink({ kmsg: false, fd: 2 }), { consoleThreshold: args.debug ? 7 : 6, kernelConsoleLevel: 0 });
+  installNeverDie(log);
+  if (sys.getpid() !== 1) {
+    const error = sys.setChildSubreaper();
+    if (error !== undefined) log.warn(`orphans will not be reaped here: ${error.message}`);
+  }
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+
+  const { services, blocked } = loadServiceDirs(sys, log, args.servicesDirs);
+  const supervisor = new Supervisor(services.values(), { sys, log, env, substitute: substituteVars });
+  for (const [name, reason] of blocked) supervisor.services.block(name, reason);
+  process.on("SIGCHLD", () => supervisor.reap());
+  const keepAlive = setInterval(() => supervisor.reap(), REAP_SAFETY_NET_MS);
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping all services");
+    await supervisor.stopAll();
+    clearInterval(keepAlive);
+    log.info("all services stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown());
+  process.on("SIGINT", () => void shutdown());
+  process.on("SIGHUP", () => log.warn("SIGHUP: reloading the configuration is not supported yet"));
+  supervisor.reap();
+
+  if (args.target === "none") return;
+  if (services.has(args.target)) supervisor.start(args.target);
+  else log.error(`no service named ${args.target}; nothing started`);
+}

@@ -1,0 +1,56 @@
+// The one owner of child processes: every spawn goes through here and every exit is reaped
+// here, so no exit status is lost and no other waiter can steal one (PLATFORM.md: Bun.spawn
+// mixed with waitpid(-1) kills the process). An exit is handed to whoever spawned the pid;
+// a pid nobody spawned is an orphan re-parented to us, reaped and reported.
+import type { ExitStatus, Reaped, SpawnRequest, SpawnResult, Sys } from "../sys/sys.ts";
+
+export interface ProcessOwner<T> {
+  owner: T;
+  startedAt: number;
+}
+
+export class ProcessTable<T> {
+  private readonly owners = new Map<number, ProcessOwner<T>>();
+  private noChildren = true;
+
+  constructor(
+    private readonly sys: Sys,
+    private readonly onExit: (owner: T, pid: number, status: ExitStatus) => void,
+    private readonly onOrphan: (reaped: Reaped) => void,
+  ) {}
+
+  spawn(owner: T, request: SpawnRequest): SpawnResult {
+    const result = this.sys.spawn(request);
+    if (result.ok) {
+      this.owners.set(result.pid, { owner, startedAt: this.sys.now() });
+      this.noChildren = false;
+    }
+    return result;
+  }
+
+  /** Adopt a pid this process did not spawn (a bgprocess daemon read from its pid file). */
+  adopt(owner: T, pid: number): void {
+    this.owners.set(pid, { owner, startedAt: this.sys.now() });
+  }
+
+  /** Drain every exited child; call on SIGCHLD (and now and then, in case one was coalesced). */
+  reap(): void {
+    const { reaped, noChildren } = this.sys.reap();
+    this.noChildren = noChildren;
+    for (const exit of reaped) {
+      const entry = this.owners.get(exit.pid);
+      this.owners.delete(exit.pid);
+      if (entry === undefined) this.onOrphan(exit);
+      else this.onExit(entry.owner, exit.pid, exit.status);
+    }
+  }
+
+  /** Whether the last reap found no children at all (ECHILD). */
+  hasNoChildren(): boolean {
+    return this.noChildren;
+  }
+
+  tracked(): number {
+    return this.owners.size;
+  }
+}

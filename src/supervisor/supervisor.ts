@@ -1,0 +1,192 @@
+// The supervisor: the runtime around the pure ServiceSet. It feeds events in one at a time
+// (a queue drained in a loop, so an action's consequences never re-enter the core), carries
+// out the actions through Sys, owns the timers, and routes process exits back as events.
+import type { Action, Event, ProcessRole, TimerKind } from "../core/events.ts";
+import { ServiceSet, describeExit, type ServiceRecord } from "../core/service-set.ts";
+import type { ServiceSpec } from "../core/service-spec.ts";
+import type { Log } from "../log/log.ts";
+import type { Reaped, Sys } from "../sys/sys.ts";
+import { ProcessTable } from "./process-table.ts";
+
+interface Owner {
+  service: string;
+  role: ProcessRole;
+}
+
+export interface SupervisorOptions {
+  sys: Sys;
+  log: Log;
+  /** The environment every service starts with (before its env-file). */
+  env: Record<string, string>;
+  /** The terminal for runs-on-console services. */
+  console?: string;
+  /** `$VAR` substitution in commands, applied at spawn time with the service's environment. */
+  substitute?: (argv: readonly string[], env: Readonly<Record<string, string>>) => string[];
+}
+
+export class Supervisor {
+  readonly services: ServiceSet;
+  private readonly processes: ProcessTable<Owner>;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly queue: Event[] = [];
+  private draining = false;
+  private readonly settledWaiters = new Set<() => void>();
+  private readonly childlessWaiters = new Set<() => void>();
+
+  constructor(
+    specs: Iterable<ServiceSpec>,
+    private readonly options: SupervisorOptions,
+  ) {
+    const { sys } = options;
+    this.services = new ServiceSet(specs, { now: () => sys.now(), console: options.console });
+    this.processes = new ProcessTable<Owner>(
+      sys,
+      (owner, pid, status) => this.dispatch({ kind: "exited", service: owner.service, role: owner.role, pid, status }),
+      (reaped) => this.orphanReaped(reaped),
+    );
+  }
+
+  add(spec: ServiceSpec): void {
+    this.services.add(spec);
+  }
+
+  start(service: string): void {
+    this.dispatch({ kind: "command", op: "start", service });
+  }
+
+  stop(service: string): void {
+    this.dispatch({ kind: "command", op: "stop", service });
+  }
+
+  /** Call on SIGCHLD: reaps every exited child and turns each exit into an event. */
+  reap(): void {
+    this.processes.reap();
+    if (this.processes.hasNoChildren()) this.wake(this.childlessWaiters);
+  }
+
+  dispatch(event: Event): void {
+    this.queue.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        try {
+          for (const action of this.services.handle(next)) this.perform(action);
+        } catch (error) {
+          // One bad event must not stop the next: log it and go on.
+          this.options.log.error(`handling ${next.kind} for ${next.service}: ${String(error)}`);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (this.services.isQuiet()) this.wake(this.settledWaiters);
+  }
+
+  /** Stop every service (dependents before their dependencies) and wait until all are down. */
+  async stopAll(): Promise<void> {
+    for (const record of this.services.list()) {
+      if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending) this.stop(record.spec.name);
+    }
+    await this.until(this.settledWaiters, () => this.allStopped());
+  }
+
+  /** Resolves true when this process has no children left, false after `timeoutMs`. */
+  async whenChildless(timeoutMs: number): Promise<boolean> {
+    this.reap();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const childless = this.until(this.childlessWaiters, () => this.processes.hasNoChildren()).then(() => true);
+    const result = await Promise.race([childless, timedOut]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  private allStopped(): boolean {
+    return this.services.list().every((r: ServiceRecord) => r.state === "stopped" && !r.restartPending);
+  }
+
+  private until(waiters: Set<() => void>, done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+    });
+  }
+
+  private wake(waiters: Set<() => void>): void {
+    for (const waiter of [...waiters]) waiter();
+  }
+
+  private perform(action: Action): void {
+    const { log, sys } = this.options;
+    switch (action.kind) {
+      case "spawn":
+        this.spawn(action);
+        return;
+      case "signal": {
+        // The whole process group first (the service's own session), then the leader itself
+        // in case it moved to another group.
+        const groupError = sys.kill(-action.pid, action.signal);
+        const leaderError = sys.kill(action.pid, action.signal);
+        if (groupError !== undefined && leaderError !== undefined && leaderError.code !== "ESRCH") {
+          log.warn(`${action.service}: ${leaderError.message}`);
+        }
+        return;
+      }
+      case "arm-timer":
+        this.armTimer(action.service, action.timer, action.ms);
+        return;
+      case "cancel-timer": {
+        const key = `${action.service}/${action.timer}`;
+        clearTimeout(this.timers.get(key));
+        this.timers.delete(key);
+        return;
+      }
+      case "log":
+        log.write(action.level, action.text);
+        return;
+      case "status":
+        log.status(action.ok, action.text);
+        return;
+      case "state":
+        log.debug(`${action.service}: ${action.from} -> ${action.to}`);
+        return;
+    }
+  }
+
+  private spawn(action: Extract<Action, { kind: "spawn" }>): void {
+    const env = this.options.env;
+    const argv = this.options.substitute?.(action.argv, env) ?? [...action.argv];
+    const result = this.processes.spawn(
+      { service: action.service, role: action.role },
+      { argv, env, cwd: action.cwd, stdin: action.stdin, stdout: action.stdout },
+    );
+    const event: Event = result.ok
+      ? { kind: "spawned", service: action.service, role: action.role, pid: result.pid }
+      : { kind: "spawn-failed", service: action.service, role: action.role, stage: result.stage, error: result.error.message };
+    this.queue.push(event);
+  }
+
+  private armTimer(service: string, timer: TimerKind, ms: number): void {
+    const key = `${service}/${timer}`;
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.dispatch({ kind: "timer", service, timer });
+      }, ms),
+    );
+  }
+
+  private orphanReaped({ pid, status }: Reaped): void {
+    this.options.log.debug(`reaped orphan ${pid} (${describeExit(status)})`);
+  }
+}

@@ -1,0 +1,126 @@
+// Runs the compiled tsinit as PID 1 of a fresh PID namespace (unshare --pid --fork
+// --mount-proc) in supervisor mode, and looks at it from outside through the host's /proc.
+// Waits poll with a deadline; nothing sleeps a fixed time.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const TSINIT = resolve(import.meta.dir, "../../dist/tsinit");
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `tsinit-${prefix}-`));
+}
+
+/** Writes service files (name -> text) and executable scripts into a fresh directory. */
+export function servicesDir(files: Record<string, string>, scripts: Record<string, string> = {}): { dir: string; work: string } {
+  const work = tempDir("ns");
+  const dir = join(work, "services");
+  mkdirSync(dir);
+  for (const [name, text] of Object.entries(files)) {
+    if (name.includes("/")) mkdirSync(join(dir, name, ".."), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  for (const [name, text] of Object.entries(scripts)) {
+    writeFileSync(join(work, name), text);
+    chmodSync(join(work, name), 0o755);
+  }
+  return { dir, work };
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(delay);
+  }
+}
+
+export function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+export interface ProcInfo {
+  pid: number;
+  comm: string;
+  state: string;
+}
+
+export function procInfo(pid: number): ProcInfo | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    return { pid, comm: stat.slice(stat.indexOf("(") + 1, close), state: stat.slice(close + 2, close + 3) };
+  } catch {
+    return undefined;
+  }
+}
+
+export class Namespace {
+  readonly proc: ReturnType<typeof Bun.spawn>;
+  private output = "";
+  /** The host pid of tsinit, PID 1 inside. */
+  pid1 = 0;
+
+  private constructor(args: string[]) {
+    this.proc = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", TSINIT, ...args], {
+      stdin: "ignore",
+      env: { ...process.env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    void this.collect(this.proc.stdout as ReadableStream<Uint8Array>);
+    void this.collect(this.proc.stderr as ReadableStream<Uint8Array>);
+  }
+
+  static async start(args: string[]): Promise<Namespace> {
+    const ns = new Namespace(args);
+    ns.pid1 = await waitFor("tsinit to start as PID 1 of the namespace", () => {
+      const child = childrenOf(ns.proc.pid)[0];
+      return child !== undefined && procInfo(child)?.comm !== "unshare" ? child : undefined;
+    });
+    return ns;
+  }
+
+  /** What tsinit printed so far (stdout and stderr). */
+  log(): string {
+    return this.output;
+  }
+
+  children(): ProcInfo[] {
+    return childrenOf(this.pid1).flatMap((pid) => procInfo(pid) ?? []);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    process.kill(this.pid1, signal);
+  }
+
+  async exitCode(timeoutMs = 20_000): Promise<number> {
+    const timeout = Bun.sleep(timeoutMs).then(() => "timeout" as const);
+    const result = await Promise.race([this.proc.exited, timeout]);
+    if (result === "timeout") throw new Error(`namespace did not end within ${timeoutMs} ms\n${this.output}`);
+    return result;
+  }
+
+  /** Ends the namespace whatever state it is in (for afterEach). */
+  kill(): void {
+    try {
+      if (this.pid1) process.kill(this.pid1, "SIGKILL");
+    } catch {}
+    try {
+      this.proc.kill("SIGKILL");
+    } catch {}
+  }
+
+  private async collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) this.output += decoder.decode(chunk);
+  }
+}
