@@ -14,7 +14,9 @@ NPX := npx --no-install
 # The first entry point is the program; the others (workers) are embedded.
 ENTRIES := src/main.ts
 SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
-BUNFLAGS := --compile --minify --target=bun-linux-x64-baseline
+# --bytecode: measured under TCG, PID 1 reaches login ~0.2 s sooner and its Rss is ~1.3 MB
+# smaller than without (docs/bench.md).
+BUNFLAGS := --compile --minify --bytecode --target=bun-linux-x64-baseline
 
 # --- image -------------------------------------------------------------------
 # COMPRESS picks the image `make initramfs` writes: gzip, zstd, xz or none.
