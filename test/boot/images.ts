@@ -8,8 +8,6 @@ import { Qemu, type BootOptions } from "./qemu.ts";
 export interface Image {
   name: string;
   initrd: string;
-  /** Printed by init on an orderly shutdown, before the kernel's last line. */
-  orderlyShutdown: RegExp;
 }
 
 export const kernel = process.env.KERNEL ?? ".cache/kernel/vmlinuz";
@@ -18,12 +16,10 @@ export const images: Record<string, Image> = {
   tsinit: {
     name: "tsinit",
     initrd: process.env.TSINIT_IMAGE ?? "dist/initramfs.cpio",
-    orderlyShutdown: /tsinit.*(stop|shut|reboot|power)/i,
   },
   "busybox-init": {
     name: "busybox-init",
     initrd: process.env.BUSYBOX_IMAGE ?? "dist/busybox-init.cpio",
-    orderlyShutdown: /Sent SIGTERM to all processes/,
   },
 };
 

@@ -55,6 +55,8 @@ export class Qemu {
   /** expect() searches from here; each match moves it past the match. */
   cursor = 0;
   exitCode: number | null = null;
+  /** When qemu exited (performance.now()), once it has. */
+  exitedAt: number | null = null;
 
   private readonly chunks: Chunk[] = [];
   private readonly waiters = new Set<() => void>();
@@ -86,6 +88,7 @@ export class Qemu {
     void this.pump(this.proc.stderr as ReadableStream<Uint8Array>);
     this.exited = this.proc.exited.then((code) => {
       this.exitCode = code;
+      this.exitedAt = performance.now();
       live.delete(this);
       this.wake();
       return code;
@@ -190,7 +193,8 @@ export class Qemu {
    */
   async run(command: string, timeoutMs = 30_000): Promise<{ output: string; status: number }> {
     const n = ++this.commandCount;
-    this.send(`echo '<'"S${n}"'>'; ${command}; echo '<'"E${n}:$?"'>'\n`);
+    const separator = /&\s*$/.test(command) ? " " : "; "; // "cmd & ;" is a syntax error
+    this.send(`echo '<'"S${n}"'>'; ${command}${separator}echo '<'"E${n}:$?"'>'\n`);
     const match = await this.expect(new RegExp(`<S${n}>\\r?\\n([\\s\\S]*?)<E${n}:(\\d+)>`), timeoutMs);
     // Kernel messages on the console can land between the markers.
     const output = (match[1] ?? "")
