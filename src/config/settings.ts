@@ -341,12 +341,14 @@ export const SETTINGS: Record<string, SettingDef> = {
       const text = oneWord(line, "value");
       const fd = /^pipefd:(\d+)$/.exec(text)?.[1];
       const variable = /^pipevar:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text)?.[1];
-      if (fd !== undefined && Number.isSafeInteger(Number(fd))) {
+      if (fd !== undefined && Number.isSafeInteger(Number(fd)) && Number(fd) >= 3 && Number(fd) < 1024) {
         ctx.spec.readyNotification = { kind: "pipefd", fd: Number(fd) };
       } else if (variable !== undefined) {
         ctx.spec.readyNotification = { kind: "pipevar", variable };
+      } else if (text === "notify") {
+        ctx.spec.readyNotification = { kind: "notify" };
       } else {
-        throw new SettingError(`${JSON.stringify(text)} is not pipefd:FD or pipevar:VARIABLE`);
+        throw new SettingError(`${JSON.stringify(text)} is not pipefd:FD (3-1023), pipevar:VARIABLE or notify`);
       }
     },
   },

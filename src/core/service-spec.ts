@@ -19,9 +19,14 @@ export type ServiceOption =
   | "start-interruptible"
   | "no-sigterm";
 
+/**
+ * How a service says it is ready: dinit's pipe (a line written to fd N, or to the fd named by
+ * an environment variable), or systemd's NOTIFY_SOCKET with READY=1 (tsinit's `notify`).
+ */
 export type ReadyNotification =
   | { kind: "pipefd"; fd: number }
-  | { kind: "pipevar"; variable: string };
+  | { kind: "pipevar"; variable: string }
+  | { kind: "notify" };
 
 /**
  * A resource limit; `undefined` on either side leaves that side as inherited, and `Infinity`

@@ -232,6 +232,7 @@ describe("parseService: single settings", () => {
   it.each([
     ["pipefd:3", { kind: "pipefd", fd: 3 }],
     ["pipevar:READY_FD", { kind: "pipevar", variable: "READY_FD" }],
+    ["notify", { kind: "notify" }],
   ])("ready-notification = %s", (value, expected) => {
     expect(ok(`${PROC}ready-notification = ${value}\n`).readyNotification).toEqual(expected);
   });
@@ -321,8 +322,9 @@ describe("parseService: errors name file:line: setting", () => {
     ["restart = sometimes", `${F}:3: restart: "sometimes" is not one of yes, true, no, false, on-failure`],
     ["smooth-recovery = maybe", `${F}:3: smooth-recovery: "maybe" is not one of yes, true, no, false`],
     ["log-type = pipe", `${F}:3: log-type: "pipe" is not one of file, buffer, none`],
-    ["ready-notification = pipefd:x", `${F}:3: ready-notification: "pipefd:x" is not pipefd:FD or pipevar:VARIABLE`],
-    ["ready-notification = socket", `${F}:3: ready-notification: "socket" is not pipefd:FD or pipevar:VARIABLE`],
+    ["ready-notification = pipefd:x", `${F}:3: ready-notification: "pipefd:x" is not pipefd:FD (3-1023), pipevar:VARIABLE or notify`],
+    ["ready-notification = pipefd:1", `${F}:3: ready-notification: "pipefd:1" is not pipefd:FD (3-1023), pipevar:VARIABLE or notify`],
+    ["ready-notification = socket", `${F}:3: ready-notification: "socket" is not pipefd:FD (3-1023), pipevar:VARIABLE or notify`],
     ["run-as = :wheel", `${F}:3: run-as: ":wheel" is not USER, UID, USER:GROUP or UID:GID`],
     ["run-as = a:b:c", `${F}:3: run-as: "a:b:c" is not USER, UID, USER:GROUP or UID:GID`],
     ["run-as = alice:", `${F}:3: run-as: "alice:" is not USER, UID, USER:GROUP or UID:GID`],
