@@ -1,0 +1,139 @@
+// make bench: boot the tsinit image and the busybox-init image alternately
+// (ABBA), BENCH_BOOTS times each, and print a markdown table of medians and
+// ranges with the ratio tsinit/busybox. Method: docs/bench.md.
+
+import { statSync } from "node:fs";
+import { images, kernel, checkInputs, type Image } from "../test/boot/images.ts";
+import { Qemu } from "../test/boot/qemu.ts";
+
+const BOOTS = Number(process.env.BENCH_BOOTS ?? 10);
+const BOOT_MS = 60_000;
+
+interface Sample {
+  /** qemu started -> `login:` on the console. */
+  startToLogin: number;
+  /** The kernel's `Run /init` line -> `login:`. */
+  initToLogin: number;
+  /** `poweroff` typed -> qemu gone. */
+  poweroff: number;
+  /** PID 1's Rss and Pss from /proc/1/smaps_rollup, in kB. */
+  rssKB: number;
+  pssKB: number;
+}
+
+async function bootOnce(image: Image, round: number): Promise<Sample> {
+  const vm = await Qemu.boot({
+    name: `bench-${image.name}-${round}`,
+    kernel,
+    initrd: image.initrd,
+    hardTimeoutMs: 180_000,
+  });
+  try {
+    const run = await vm.expect(/Run \/init as init process/, BOOT_MS);
+    const login = await vm.expect(/login: /, BOOT_MS);
+    vm.cursor = run.index; // login() waits for the same prompt again
+    await vm.login(BOOT_MS);
+    const smaps = (await vm.run("cat /proc/1/smaps_rollup")).output;
+    const field = (name: string): number => {
+      const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(smaps);
+      if (!match) throw new Error(`no ${name} in /proc/1/smaps_rollup:\n${smaps}`);
+      return Number(match[1]);
+    };
+    const sentAt = performance.now();
+    vm.send("poweroff\n");
+    const code = await vm.waitExit(60_000);
+    if (code !== 0) throw new Error(`qemu exited ${code} after poweroff`);
+    return {
+      startToLogin: login.at - vm.startedAt,
+      initToLogin: login.at - run.at,
+      poweroff: (vm.exitedAt ?? performance.now()) - sentAt,
+      rssKB: field("Rss"),
+      pssKB: field("Pss"),
+    };
+  } catch (error) {
+    console.error(`--- console of ${vm.options.name} ---\n${vm.tail(80)}\n--- end ---`);
+    throw error;
+  } finally {
+    await vm.close();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function sizeOf(path: string | undefined): number | undefined {
+  if (!path) return undefined;
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const a = images.tsinit!;
+  const b = images["busybox-init"]!;
+  checkInputs(a);
+  checkInputs(b);
+  const samples = new Map<Image, Sample[]>([[a, []], [b, []]]);
+
+  // ABBA: A B, B A, A B, ... so drift in the host's speed hits both alike.
+  for (let round = 0; round < BOOTS; round++) {
+    const order = round % 2 === 0 ? [a, b] : [b, a];
+    for (const image of order) {
+      const sample = await bootOnce(image, round);
+      samples.get(image)!.push(sample);
+      console.error(
+        `${image.name.padEnd(12)} #${round + 1}: login ${ms(sample.startToLogin)}, /init->login ${ms(sample.initToLogin)}, ` +
+          `poweroff ${ms(sample.poweroff)}, Rss ${sample.rssKB} kB, Pss ${sample.pssKB} kB`,
+      );
+    }
+  }
+
+  const rows: [string, (s: Sample) => number, (v: number) => string][] = [
+    ["qemu start → `login:`", (s) => s.startToLogin, ms],
+    ["`Run /init` → `login:`", (s) => s.initToLogin, ms],
+    ["`poweroff` → qemu exit", (s) => s.poweroff, ms],
+    ["PID 1 Rss", (s) => s.rssKB, kB],
+    ["PID 1 Pss", (s) => s.pssKB, kB],
+  ];
+  const lines = [
+    `Boot benchmark: ${BOOTS} boots each, ABBA order, qemu TCG (-cpu max, 1 vCPU, 1 GiB), kernel ${kernel}.`,
+    "Figures: median (min–max).",
+    "",
+    "| metric | tsinit | busybox init | tsinit / busybox |",
+    "| --- | --- | --- | --- |",
+  ];
+  for (const [label, pick, format] of rows) {
+    const va = samples.get(a)!.map(pick);
+    const vb = samples.get(b)!.map(pick);
+    const range = (v: number[]): string => `${format(median(v))} (${format(Math.min(...v))}–${format(Math.max(...v))})`;
+    lines.push(`| ${label} | ${range(va)} | ${range(vb)} | ${(median(va) / median(vb)).toFixed(2)} |`);
+  }
+  const sizes: [string, string | undefined, string | undefined][] = [
+    ["image as booted", a.initrd, b.initrd],
+    ["image, compressed", process.env.TSINIT_SHIPPED, process.env.BUSYBOX_SHIPPED],
+  ];
+  for (const [label, pa, pb] of sizes) {
+    const sa = sizeOf(pa);
+    const sb = sizeOf(pb);
+    if (sa === undefined || sb === undefined) continue;
+    lines.push(`| ${label} (${pa?.replace(/^.*\//, "")}) | ${mb(sa)} | ${mb(sb)} | ${(sa / sb).toFixed(1)} |`);
+  }
+  console.log(lines.join("\n"));
+}
+
+function ms(value: number): string {
+  return `${(value / 1000).toFixed(2)} s`;
+}
+function kB(value: number): string {
+  return `${(value / 1024).toFixed(1)} MiB`;
+}
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+await main();
