@@ -154,7 +154,7 @@ test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 
 # Build both images twice in scratch directories and compare the bytes.
 test-repro: | $(BUN)
-	ENTRIES="$(ENTRIES)" scripts/repro.sh
+	ENTRIES="$(ENTRIES)" BUNFLAGS="$(BUNFLAGS)" scripts/repro.sh
 
 # Boots the light images; reports the size of the COMPRESS ones beside.
 bench: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNEL_STAMP)

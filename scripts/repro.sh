@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Reproducibility check: build the executable and both images twice, in two
 # scratch directories with different umasks and time zones, and compare the
-# bytes. The executable must keep its name: bun embeds it (/$bunfs/root/NAME).
+# bytes. Both builds compile one snapshot of the sources, so edits made in
+# the tree meanwhile do not count as a difference. The executable must keep
+# its name: bun embeds it (/$bunfs/root/NAME).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bun=node_modules/.bin/bun
+bun=$PWD/node_modules/.bin/bun
 entries=${ENTRIES:-src/main.ts}
+bunflags=${BUNFLAGS:---compile --minify --target=bun-linux-x64-baseline}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+mkdir "$tmp/src"
+cp -r src package.json tsconfig.json "$tmp/src/"
+ln -s "$PWD/node_modules" "$tmp/src/node_modules"
 
 build() { # DIR UMASK TZ
   local dir=$tmp/$1
@@ -18,8 +25,7 @@ build() { # DIR UMASK TZ
     umask "$2"
     export TZ=$3
     # shellcheck disable=SC2086
-    "$bun" build --compile --minify --target=bun-linux-x64-baseline $entries \
-      --outfile "$dir/tsinit" > /dev/null
+    (cd "$tmp/src" && "$bun" build $bunflags $entries --outfile "$dir/tsinit" > /dev/null)
     for flavor in tsinit busybox-init; do
       TSINIT=$dir/tsinit scripts/manifest.sh "$flavor" > "$dir/$flavor.manifest"
       "$bun" scripts/mkcpio.ts "$dir/$flavor.manifest" "$dir/$flavor.cpio"
