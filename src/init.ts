@@ -8,7 +8,6 @@ import { loadServiceDirs } from "./service-loading.ts";
 import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/requests.ts";
 import { shutdownMachine } from "./shutdown/shutdown.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
-import { substituteVars } from "./config/substitute.ts";
 import { consoleSink } from "./sys/log-sink.ts";
 import type { Sys } from "./sys/sys.ts";
 
@@ -42,7 +41,6 @@ export function runInit(sys: Sys): void {
     log,
     env: serviceEnvironment(cmdline),
     console: cmdline.console === undefined ? "/dev/console" : `/dev/${cmdline.console}`,
-    substitute: substituteVars,
   });
   for (const [name, reason] of blocked) supervisor.services.block(name, reason);
 

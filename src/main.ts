@@ -1,6 +1,7 @@
 // The one executable's entry: PID 1 of a booted machine, or the supervisor (`--services-dir`).
 import { runInit } from "./init.ts";
 import { parseSupervisorArgs, runSupervisor, UsageError } from "./supervisor-mode.ts";
+import { EXEC_HELPER_FLAG, runExecHelper } from "./sys/exec-helper.ts";
 import { linuxSys } from "./sys/linux-sys.ts";
 
 /** The init PID namespace's inode (PROC_PID_INIT_INO): PID 1 there is the machine's init. */
@@ -10,6 +11,7 @@ const USAGE = `usage: tsinit                 (as the PID 1 of a machine)
        tsinit --services-dir DIR [--services-dir DIR...] [--socket PATH] [--target NAME|none] [--debug]`;
 
 function main(args: string[]): void {
+  if (args[0] === EXEC_HELPER_FLAG) runExecHelper(args.slice(1));
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(`${USAGE}\n`);
     return;

@@ -2,7 +2,6 @@
 // loads the given directories, starts the target, reaps as a child subreaper (or as the PID 1
 // of a PID namespace), and on SIGTERM/SIGINT stops every service in reverse dependency
 // order and exits 0. It never mounts and never calls reboot(2).
-import { substituteVars } from "./config/substitute.ts";
 import { Log } from "./log/log.ts";
 import { installNeverDie } from "./never-die.ts";
 import { loadServiceDirs } from "./service-loading.ts";
@@ -51,7 +50,7 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
 
   const { services, blocked } = loadServiceDirs(sys, log, args.servicesDirs);
-  const supervisor = new Supervisor(services.values(), { sys, log, env, substitute: substituteVars });
+  const supervisor = new Supervisor(services.values(), { sys, log, env });
   for (const [name, reason] of blocked) supervisor.services.block(name, reason);
   process.on("SIGCHLD", () => supervisor.reap());
   const keepAlive = setInterval(() => supervisor.reap(), REAP_SAFETY_NET_MS);

@@ -12,6 +12,9 @@ export type Event =
   | { kind: "spawn-failed"; service: string; role: ProcessRole; stage: SpawnStage; error: string }
   | { kind: "exited"; service: string; role: ProcessRole; pid: number; status: ExitStatus }
   | { kind: "ready"; service: string }
+  /** A bgprocess's pid file was read after its launcher exited: the daemon's pid, or why not. */
+  | { kind: "pid-file"; service: string; pid: number }
+  | { kind: "pid-file-failed"; service: string; error: string }
   | { kind: "timer"; service: string; timer: TimerKind };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -28,6 +31,7 @@ export type Action =
     }
   /** Signal a service's process group (and the leader itself, in case it left the group). */
   | { kind: "signal"; service: string; pid: number; signal: number }
+  | { kind: "read-pid-file"; service: string; path: string }
   | { kind: "arm-timer"; service: string; timer: TimerKind; ms: number }
   | { kind: "cancel-timer"; service: string; timer: TimerKind }
   | { kind: "log"; level: LogLevel; text: string }

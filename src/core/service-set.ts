@@ -135,7 +135,15 @@ export class ServiceSet {
         this.exited(record, event.role, event.pid, event.status);
         break;
       case "ready":
-        if (record.state === "starting" && record.pid !== undefined) this.becomeStarted(record);
+        if (record.state === "starting" && record.pid !== undefined && record.spec.type !== "bgprocess") this.becomeStarted(record);
+        break;
+      case "pid-file":
+        if (record.state !== "starting" || record.pid !== undefined) break;
+        record.pid = event.pid;
+        this.becomeStarted(record);
+        break;
+      case "pid-file-failed":
+        if (record.state === "starting") this.fail(record, event.error);
         break;
       case "timer":
         this.timer(record, event.timer);
@@ -491,10 +499,16 @@ export class ServiceSet {
     record.lastExit = status;
     switch (record.state) {
       case "starting":
-        if (record.spec.type === "scripted" && !isFailure(status)) this.becomeStarted(record);
-        else this.fail(record, `${describeExit(status)} before it was ready`);
+        if (isFailure(status)) this.fail(record, `${describeExit(status)} before it was ready`);
+        else if (record.spec.type === "scripted") this.becomeStarted(record);
+        else if (record.spec.type === "bgprocess" && record.spec.pidFile !== undefined) {
+          // The launcher has daemonized: the daemon's pid comes from the pid file.
+          this.emit({ kind: "read-pid-file", service: record.spec.name, path: record.spec.pidFile });
+        } else this.fail(record, `${describeExit(status)} before it was ready`);
         return;
       case "stopping":
+        // Whatever the service left in its process group had its stop signal: end it now.
+        if (record.spec.type !== "bgprocess") this.emit({ kind: "signal", service: record.spec.name, pid, signal: SIGKILL });
         if (record.stopPid === undefined) this.becomeStopped(record);
         return;
       case "started":

@@ -9,8 +9,12 @@ export interface ProcessOwner<T> {
   startedAt: number;
 }
 
+/** How many orphan exits are remembered, for a daemon adopted just after it died. */
+const RECENT_ORPHANS = 64;
+
 export class ProcessTable<T> {
   private readonly owners = new Map<number, ProcessOwner<T>>();
+  private readonly recentOrphans = new Map<number, ExitStatus>();
   private noChildren = true;
 
   constructor(
@@ -28,8 +32,17 @@ export class ProcessTable<T> {
     return result;
   }
 
-  /** Adopt a pid this process did not spawn (a bgprocess daemon read from its pid file). */
+  /**
+   * Adopt a pid this process did not spawn (a bgprocess daemon read from its pid file). A
+   * daemon that already died and was reaped as an orphan has its exit delivered at once.
+   */
   adopt(owner: T, pid: number): void {
+    const status = this.recentOrphans.get(pid);
+    if (status !== undefined) {
+      this.recentOrphans.delete(pid);
+      this.onExit(owner, pid, status);
+      return;
+    }
     this.owners.set(pid, { owner, startedAt: this.sys.now() });
   }
 
@@ -40,8 +53,13 @@ export class ProcessTable<T> {
     for (const exit of reaped) {
       const entry = this.owners.get(exit.pid);
       this.owners.delete(exit.pid);
-      if (entry === undefined) this.onOrphan(exit);
-      else this.onExit(entry.owner, exit.pid, exit.status);
+      if (entry !== undefined) {
+        this.onExit(entry.owner, exit.pid, exit.status);
+        continue;
+      }
+      this.recentOrphans.set(exit.pid, exit.status);
+      if (this.recentOrphans.size > RECENT_ORPHANS) this.recentOrphans.delete(this.recentOrphans.keys().next().value!);
+      this.onOrphan(exit);
     }
   }
 

@@ -6,6 +6,8 @@ import { ServiceSet, describeExit, type ServiceRecord } from "../core/service-se
 import type { ServiceSpec } from "../core/service-spec.ts";
 import type { Log } from "../log/log.ts";
 import type { Reaped, Sys } from "../sys/sys.ts";
+import { substituteValue } from "../config/substitute.ts";
+import { prepareSpawn } from "./launch.ts";
 import { ProcessTable } from "./process-table.ts";
 
 interface Owner {
@@ -20,8 +22,8 @@ export interface SupervisorOptions {
   env: Record<string, string>;
   /** The terminal for runs-on-console services. */
   console?: string;
-  /** `$VAR` substitution in commands, applied at spawn time with the service's environment. */
-  substitute?: (argv: readonly string[], env: Readonly<Record<string, string>>) => string[];
+  /** Where `ready-notification = notify` services send READY=1 (NOTIFY_SOCKET). */
+  notifySocket?: string;
 }
 
 export class Supervisor {
@@ -158,20 +160,57 @@ export class Supervisor {
       case "state":
         log.debug(`${action.service}: ${action.from} -> ${action.to}`);
         return;
+      case "read-pid-file":
+        this.readPidFile(action.service, action.path);
+        return;
+      default:
+        action satisfies never;
     }
   }
 
   private spawn(action: Extract<Action, { kind: "spawn" }>): void {
-    const env = this.options.env;
-    const argv = this.options.substitute?.(action.argv, env) ?? [...action.argv];
-    const result = this.processes.spawn(
-      { service: action.service, role: action.role },
-      { argv, env, cwd: action.cwd, stdin: action.stdin, stdout: action.stdout },
-    );
-    const event: Event = result.ok
-      ? { kind: "spawned", service: action.service, role: action.role, pid: result.pid }
-      : { kind: "spawn-failed", service: action.service, role: action.role, stage: result.stage, error: result.error.message };
-    this.queue.push(event);
+    const { sys, env, notifySocket } = this.options;
+    const { service, role } = action;
+    const spec = this.services.get(service)?.spec;
+    if (spec === undefined) return;
+    const prepared = prepareSpawn(spec, action, { sys, env, notifySocket });
+    if (!prepared.ok) {
+      this.queue.push({ kind: "spawn-failed", service, role, stage: prepared.stage, error: prepared.error });
+      return;
+    }
+    const result = this.processes.spawn({ service, role }, prepared.request);
+    for (const fd of prepared.closeAfterSpawn) sys.close(fd);
+    if (!result.ok) {
+      if (prepared.readinessFd !== undefined) sys.close(prepared.readinessFd);
+      this.queue.push({ kind: "spawn-failed", service, role, stage: result.stage, error: result.error.message });
+      return;
+    }
+    this.queue.push({ kind: "spawned", service, role, pid: result.pid });
+    if (prepared.readinessFd !== undefined) this.watchReadiness(service, result.pid, prepared.readinessFd);
+  }
+
+  /** dinit's readiness pipe: the first byte the service writes means it is ready. */
+  private watchReadiness(service: string, pid: number, fd: number): void {
+    let told = false;
+    void this.options.sys.readUntilClosed(fd, () => {
+      if (told || this.services.get(service)?.pid !== pid) return;
+      told = true;
+      this.dispatch({ kind: "ready", service });
+    });
+  }
+
+  private readPidFile(service: string, pidFile: string): void {
+    const { sys, env } = this.options;
+    const path = substituteValue(pidFile, env);
+    const text = sys.readFile(path);
+    const pid = Number(text?.trim());
+    if (text === undefined || !Number.isInteger(pid) || pid <= 1) {
+      this.queue.push({ kind: "pid-file-failed", service, error: text === undefined ? `pid-file ${path} cannot be read` : `pid-file ${path} holds no pid` });
+      return;
+    }
+    this.queue.push({ kind: "pid-file", service, pid });
+    // After the event, so that an exit the table already saw arrives after the pid is known.
+    this.processes.adopt({ service, role: "main" }, pid);
   }
 
   private armTimer(service: string, timer: TimerKind, ms: number): void {

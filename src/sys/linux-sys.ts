@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "./errno.ts";
+import { EXEC_HELPER_FLAG } from "./exec-helper.ts";
 import { SysError } from "./sys.ts";
 import type { ExitStatus, MountRequest, Reaped, RebootCommand, SpawnRequest, SpawnResult, StdioSpec, Sys } from "./sys.ts";
 
@@ -22,6 +23,7 @@ const O_NOCTTY = 0o400;
 const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
 
 // glibc's reboot(2) magic values; `| 0` makes the ones above 2^31 fit the C int.
 const REBOOT_COMMANDS: Record<RebootCommand, number> = {
@@ -90,7 +92,7 @@ class StdioFds {
 
 function spawn(request: SpawnRequest): SpawnResult {
   const program = request.argv[0];
-  if (program === undefined) return { ok: false, stage: "resolving", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
+  if (program === undefined) return { ok: false, stage: "executing", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
   const path = resolveExecutable(program, request.env.PATH);
   if (path === undefined) return { ok: false, stage: "executing", error: new SysError("execve", 2, "ENOENT", program) };
   if (request.cwd !== undefined && !isDirectory(request.cwd)) {
@@ -125,23 +127,43 @@ function spawn(request: SpawnRequest): SpawnResult {
       if (opened instanceof SysError) return { ok: false, stage: "opening stdio", error: opened };
       if (opened !== undefined) libc.posix_spawn_file_actions_adddup2(actions, opened, fd);
     }
-    libc.posix_spawn_file_actions_addclosefrom_np(actions, 3);
+    // Readiness pipes and the like at their numbers; every other inherited descriptor closed.
+    const passed = request.passFds ?? [];
+    for (const { fd, target } of passed) libc.posix_spawn_file_actions_adddup2(actions, fd, target);
+    const targets = new Set(passed.map((p) => p.target));
+    const highest = Math.max(2, ...targets);
+    for (let fd = 3; fd < highest; fd++) if (!targets.has(fd)) libc.posix_spawn_file_actions_addclose(actions, fd);
+    libc.posix_spawn_file_actions_addclosefrom_np(actions, highest + 1);
     if (request.cwd !== undefined) libc.posix_spawn_file_actions_addchdir_np(actions, cstr(request.cwd));
 
-    const argv = cstrArray(request.argv);
+    const helper = request.credentials !== undefined || (request.rlimits?.length ?? 0) > 0;
+    const argvList = helper ? [...execHelperCommand(request), path, ...request.argv] : request.argv;
+    const file = helper ? argvList[0]! : path;
+    const argv = cstrArray(argvList);
     const envp = cstrArray(Object.entries(request.env).map(([key, value]) => `${key}=${value}`));
     const pid = new Int32Array(1);
-    const rc = libc.posix_spawn(pid, cstr(path), actions, attr, argv.array, envp.array);
+    const rc = libc.posix_spawn(pid, cstr(file), actions, attr, argv.array, envp.array);
     // argv.keep and envp.keep must live until here: the child copied them during the call.
     void argv.keep;
     void envp.keep;
-    if (rc !== 0) return { ok: false, stage: "executing", error: new SysError("execve", rc, errnoName(rc), path) };
+    if (rc !== 0) return { ok: false, stage: "executing", error: new SysError("execve", rc, errnoName(rc), file) };
     return { ok: true, pid: pid[0]! };
   } finally {
     stdio.closeAll();
     libc.posix_spawn_file_actions_destroy(actions);
     libc.posix_spawnattr_destroy(attr);
   }
+}
+
+/**
+ * This executable in exec-helper mode: it sets limits and ids, then execs the service
+ * (src/sys/exec-helper.ts). Under `bun src/main.ts` that is bun plus the script.
+ */
+function execHelperCommand(request: SpawnRequest): string[] {
+  const compiled = (process.argv[1] ?? "").startsWith("/$bunfs/");
+  const self = compiled ? [process.execPath] : [process.execPath, process.argv[1] ?? ""];
+  const settings = { credentials: request.credentials, rlimits: request.rlimits };
+  return [...self, EXEC_HELPER_FLAG, JSON.stringify(settings, (_, v) => (v === Infinity ? -1 : v))];
 }
 
 function reap(): { reaped: Reaped[]; noChildren: boolean } {
@@ -190,6 +212,23 @@ export const linuxSys: Sys = {
   sethostname: (name) => {
     const bytes = Buffer.from(name, "utf8");
     return check(libc.sethostname(cstr(name), bytes.length), "sethostname", name);
+  },
+
+  pipe: () => {
+    const fds = new Int32Array(2);
+    if (libc.pipe2(fds, O_CLOEXEC | O_NONBLOCK) === -1) return failure("pipe2");
+    return { read: fds[0]!, write: fds[1]! };
+  },
+  close: (fd) => void libc.close(fd),
+  readUntilClosed: async (fd, onData) => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of Bun.file(fd).stream()) onData(decoder.decode(chunk, { stream: true }));
+    } catch {
+      // A read error ends the watch like end of file does.
+    } finally {
+      libc.close(fd);
+    }
   },
 
   readFile: (path) => {

@@ -33,6 +33,22 @@ export type StdioSpec =
   /** A terminal: opened after setsid without O_NOCTTY, so it becomes the controlling tty. */
   | { kind: "tty"; path: string };
 
+export type RLimitResource = "nofile" | "core" | "data";
+
+export interface RLimitSetting {
+  resource: RLimitResource;
+  /** Infinity is RLIM_INFINITY; undefined keeps the inherited value. */
+  soft?: number;
+  hard?: number;
+}
+
+/** Who a child runs as: resolved numeric ids, supplementary groups included. */
+export interface Credentials {
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
 export interface SpawnRequest {
   /** argv[0] is looked up in PATH of `env` when it has no slash. */
   argv: readonly string[];
@@ -42,10 +58,21 @@ export interface SpawnRequest {
   stdout: StdioSpec;
   /** Defaults to a duplicate of stdout. */
   stderr?: StdioSpec;
+  /** Descriptors of this process to place at fixed numbers in the child (readiness pipes). */
+  passFds?: { fd: number; target: number }[];
+  /** Applied just before exec, which takes tsinit's exec helper (posix_spawn cannot). */
+  credentials?: Credentials;
+  rlimits?: RLimitSetting[];
 }
 
 /** Why a spawn failed, in the user's words ("executing /bin/foo: ENOENT"). */
-export type SpawnStage = "resolving" | "changing directory" | "opening stdio" | "executing";
+export type SpawnStage =
+  | "reading env-file"
+  | "resolving run-as"
+  | "making the readiness pipe"
+  | "changing directory"
+  | "opening stdio"
+  | "executing";
 
 export type SpawnResult =
   | { ok: true; pid: number }
@@ -81,6 +108,12 @@ export interface Sys {
   reboot(command: RebootCommand): SysError | undefined;
   sync(): void;
   sethostname(name: string): SysError | undefined;
+
+  /** A close-on-exec, non-blocking pipe. */
+  pipe(): { read: number; write: number } | SysError;
+  close(fd: number): void;
+  /** Calls `onData` with each chunk read from `fd` until end of file, then closes it. */
+  readUntilClosed(fd: number, onData: (chunk: string) => void): Promise<void>;
 
   readFile(path: string): string | undefined;
   writeFile(path: string, data: string): SysError | undefined;

@@ -63,6 +63,17 @@ export function procInfo(pid: number): ProcInfo | undefined {
   }
 }
 
+/** The pid as the namespace sees it (the last NSpid field), from the host's /proc. */
+export function namespacePid(hostPid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${hostPid}/status`, "utf8").match(/^NSpid:\s+(.*)$/m)?.[1];
+    const last = line?.trim().split(/\s+/).at(-1);
+    return last === undefined ? undefined : Number(last);
+  } catch {
+    return undefined;
+  }
+}
+
 export class Namespace {
   readonly proc: ReturnType<typeof Bun.spawn>;
   private output = "";
@@ -96,6 +107,24 @@ export class Namespace {
 
   children(): ProcInfo[] {
     return childrenOf(this.pid1).flatMap((pid) => procInfo(pid) ?? []);
+  }
+
+  /** Every process in the namespace but PID 1, by host pid. */
+  descendants(): number[] {
+    const found: number[] = [];
+    const work = [this.pid1];
+    for (let pid = work.pop(); pid !== undefined; pid = work.pop()) {
+      for (const child of childrenOf(pid)) {
+        found.push(child);
+        work.push(child);
+      }
+    }
+    return found;
+  }
+
+  /** The host pid of a pid that a process inside wrote down (pids inside are the namespace's). */
+  hostPid(nsPid: number): number | undefined {
+    return this.descendants().find((pid) => namespacePid(pid) === nsPid);
   }
 
   signal(signal: NodeJS.Signals): void {

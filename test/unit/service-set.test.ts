@@ -151,6 +151,33 @@ describe("process services", () => {
   });
 });
 
+describe("bgprocess services", () => {
+  it("reads the pid file when the launcher exits 0, then supervises the daemon", () => {
+    const rt = new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid", restart: "yes" })]);
+    rt.start("d");
+    expect(rt.state("d")).toBe("starting");
+    rt.exit("d", 0);
+    expect(rt.pidFileReads).toEqual(["/run/d.pid"]);
+    rt.send({ kind: "pid-file", service: "d", pid: 777 });
+    expect(rt.state("d")).toBe("started");
+    expect(rt.set.get("d")?.pid).toBe(777);
+    rt.exit("d", { kind: "signaled", signal: SIGKILL, core: false });
+    rt.advance(200);
+    expect(rt.spawns).toHaveLength(2);
+  });
+
+  it("fails when the launcher fails or the pid file is bad", () => {
+    const rt = new FakeRuntime([svc("a", "bgprocess", { pidFile: "/a.pid" }), svc("b", "bgprocess", { pidFile: "/b.pid" })]);
+    rt.start("a");
+    rt.exit("a", 1);
+    expect(rt.statuses.at(-1)).toBe("FAILED a: exited 1 before it was ready");
+    rt.start("b");
+    rt.exit("b", 0);
+    rt.send({ kind: "pid-file-failed", service: "b", error: "pid-file /b.pid holds no pid" });
+    expect(rt.statuses.at(-1)).toBe("FAILED b: pid-file /b.pid holds no pid");
+  });
+});
+
 describe("scripted and internal services", () => {
   it("a scripted service is started when its command exits 0 and stopped by stop-command", () => {
     const rt = new FakeRuntime([svc("early", "scripted", { stopCommand: ["/bin/early-stop"] })]);

@@ -20,6 +20,7 @@ export class FakeRuntime {
   readonly signals: { service: string; pid: number; signal: number; at: number }[] = [];
   readonly statuses: string[] = [];
   readonly logs: string[] = [];
+  readonly pidFileReads: string[] = [];
   readonly timers = new Map<string, { service: string; timer: TimerKind; due: number }>();
   /** Programs whose spawn fails, as posix_spawn reports a missing executable. */
   readonly missingPrograms = new Set<string>(["/missing"]);
@@ -103,6 +104,9 @@ export class FakeRuntime {
         this.logs.push(`${action.level}: ${action.text}`);
         return;
       case "state":
+        return;
+      case "read-pid-file":
+        this.pidFileReads.push(action.path);
         return;
     }
   }

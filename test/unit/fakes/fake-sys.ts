@@ -55,6 +55,13 @@ export class FakeSys implements Sys {
     this.calls.push(`sethostname ${name}`);
     return undefined;
   }
+  pipe(): { read: number; write: number } {
+    return { read: 10, write: 11 };
+  }
+  close(fd: number): void {
+    this.calls.push(`close ${fd}`);
+  }
+  async readUntilClosed(): Promise<void> {}
   readFile(path: string): string | undefined {
     return this.files.get(path);
   }

@@ -1,0 +1,89 @@
+// Turns a spawn action and the service's spec into a SpawnRequest: the environment (tsinit's,
+// then the env-file), `$VAR` substitution, run-as, rlimits, and the readiness pipe or
+// NOTIFY_SOCKET. Each step that can fail names itself, so the user reads
+// "reading env-file /etc/x.env: ENOENT", not "failed".
+import { parseEnvFile } from "../config/env-file.ts";
+import { resolveRunAs } from "../config/passwd.ts";
+import { substituteValue, substituteVars } from "../config/substitute.ts";
+import type { Action } from "../core/events.ts";
+import type { ServiceSpec } from "../core/service-spec.ts";
+import type { RLimitSetting, SpawnRequest, SpawnStage, StdioSpec, Sys } from "../sys/sys.ts";
+
+export interface LaunchContext {
+  sys: Sys;
+  /** tsinit's own environment, which every service starts from. */
+  env: Readonly<Record<string, string>>;
+  /** The NOTIFY_SOCKET path given to `ready-notification = notify` services. */
+  notifySocket?: string;
+}
+
+export type Prepared =
+  | {
+      ok: true;
+      request: SpawnRequest;
+      /** The read end of the readiness pipe, to watch once the child runs. */
+      readinessFd?: number;
+      /** Parent-side descriptors to close after the spawn. */
+      closeAfterSpawn: number[];
+    }
+  | { ok: false; stage: SpawnStage; error: string };
+
+/** The fd pipevar services get their readiness pipe on. */
+const PIPEVAR_FD = 3;
+
+export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: "spawn" }>, context: LaunchContext): Prepared {
+  const { sys } = context;
+  const env: Record<string, string> = { ...context.env };
+
+  if (spec.envFile !== undefined) {
+    const path = substituteValue(spec.envFile, env);
+    const text = sys.readFile(path);
+    if (text === undefined) return { ok: false, stage: "reading env-file", error: `${path}: cannot be read` };
+    const parsed = parseEnvFile(text, path);
+    if (!parsed.ok) return { ok: false, stage: "reading env-file", error: parsed.error };
+    Object.assign(env, parsed.vars);
+  }
+
+  let credentials: SpawnRequest["credentials"];
+  if (spec.runAs !== undefined) {
+    const resolved = resolveRunAs(spec.runAs, sys.readFile("/etc/passwd"), sys.readFile("/etc/group"));
+    if (!resolved.ok) return { ok: false, stage: "resolving run-as", error: resolved.error };
+    credentials = resolved.credentials;
+  }
+
+  const request: SpawnRequest = {
+    argv: substituteVars(action.argv, env),
+    env,
+    cwd: action.cwd === undefined ? undefined : substituteValue(action.cwd, env),
+    stdin: action.stdin,
+    stdout: substituteStdio(action.stdout, env),
+    credentials,
+    rlimits: rlimits(spec),
+  };
+
+  if (action.role !== "main" || spec.readyNotification === undefined) return { ok: true, request, closeAfterSpawn: [] };
+  const ready = spec.readyNotification;
+  if (ready.kind === "notify") {
+    if (context.notifySocket === undefined) return { ok: false, stage: "making the readiness pipe", error: "no NOTIFY_SOCKET listener" };
+    env.NOTIFY_SOCKET = context.notifySocket;
+    return { ok: true, request, closeAfterSpawn: [] };
+  }
+  const pipe = sys.pipe();
+  if (!("read" in pipe)) return { ok: false, stage: "making the readiness pipe", error: pipe.message };
+  const target = ready.kind === "pipefd" ? ready.fd : PIPEVAR_FD;
+  if (ready.kind === "pipevar") env[ready.variable] = String(target);
+  request.passFds = [{ fd: pipe.write, target }];
+  return { ok: true, request, readinessFd: pipe.read, closeAfterSpawn: [pipe.write] };
+}
+
+function substituteStdio(stdio: StdioSpec, env: Record<string, string>): StdioSpec {
+  return stdio.kind === "file" ? { ...stdio, path: substituteValue(stdio.path, env) } : stdio;
+}
+
+function rlimits(spec: ServiceSpec): RLimitSetting[] | undefined {
+  const limits: RLimitSetting[] = [];
+  if (spec.rlimitNofile !== undefined) limits.push({ resource: "nofile", ...spec.rlimitNofile });
+  if (spec.rlimitCore !== undefined) limits.push({ resource: "core", ...spec.rlimitCore });
+  if (spec.rlimitData !== undefined) limits.push({ resource: "data", ...spec.rlimitData });
+  return limits.length === 0 ? undefined : limits;
+}

@@ -1,0 +1,147 @@
+// Service features with real processes: readiness, bgprocess, run-as, env-file, rlimits,
+// crash-loop throttling, and stopping a daemon's whole process group.
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Namespace, procInfo, servicesDir, waitFor } from "./harness.ts";
+
+let ns: Namespace | undefined;
+afterEach(() => {
+  ns?.kill();
+  ns = undefined;
+});
+
+const read = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").trim() : undefined);
+
+/** CPU time (user + system) of a process in clock ticks. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+describe("readiness", () => {
+  for (const [kind, setting, write] of [
+    ["pipefd", "pipefd:5", "echo ready >&5"],
+    ["pipevar", "pipevar:READY_FD", 'echo ready >&"$READY_FD"'],
+  ] as const) {
+    test(`a ${kind} service is started only once it says it is ready`, async () => {
+      const { dir, work } = servicesDir(
+        {
+          boot: "type = internal\ndepends-on = app\n",
+          db: `command = /bin/sh $WORK/db.sh\nready-notification = ${setting}\n`,
+          app: 'command = /bin/sh -c "touch $WORK/app-started; exec sleep 600"\ndepends-on = db\n',
+        },
+        { "db.sh": `touch "$WORK/db-running"\nwhile [ ! -e "$WORK/go" ]; do sleep 0.02; done\n${write}\nexec sleep 600\n` },
+      );
+      process.env.WORK = work;
+      ns = await Namespace.start(["--services-dir", dir]);
+      await waitFor("db to run", () => existsSync(join(work, "db-running")));
+      // db is running but has not said it is ready: app must not have started.
+      await Bun.sleep(200);
+      expect(existsSync(join(work, "app-started"))).toBe(false);
+      writeFileSync(join(work, "go"), "");
+      await waitFor("app to start once db is ready", () => existsSync(join(work, "app-started")));
+    }, 30_000);
+  }
+});
+
+describe("service settings", () => {
+  test("bgprocess: the daemon from the pid file is supervised and restarted", async () => {
+    const { dir, work } = servicesDir(
+      {
+        boot: "type = internal\nwaits-for = daemon\n",
+        daemon: "type = bgprocess\ncommand = /bin/sh $WORK/launch.sh\npid-file = $WORK/daemon.pid\nrestart = yes\nrestart-delay = 0.05\n",
+      },
+      { "launch.sh": 'sleep 600 &\necho $! > "$WORK/daemon.pid"\n' },
+    );
+    process.env.WORK = work;
+    ns = await Namespace.start(["--services-dir", dir]);
+    const daemonPid = () => {
+      const nsPid = Number(read(join(work, "daemon.pid")));
+      return nsPid ? ns!.hostPid(nsPid) : undefined;
+    };
+    const first = await waitFor("the daemon", daemonPid);
+    await waitFor("the status line", () => ns!.log().includes("[  OK  ] started daemon"));
+    process.kill(first, "SIGKILL");
+    await waitFor("a new daemon", () => {
+      const pid = daemonPid();
+      return pid !== undefined && pid !== first && procInfo(pid)?.comm === "sleep";
+    });
+  }, 30_000);
+
+  test("run-as, env-file, working-dir and rlimit-nofile apply to the process", async () => {
+    const { dir, work } = servicesDir(
+      {
+        boot: "type = internal\nwaits-for = probe\n",
+        probe: [
+          "type = scripted",
+          'command = /bin/sh -c "echo $$(id -u):$$(id -g) $GREETING $$(pwd) $$(ulimit -n) > $WORK/out/probe"',
+          "run-as = nobody:nogroup",
+          "env-file = $WORK/probe.env",
+          "working-dir = /tmp",
+          "rlimit-nofile = 123",
+        ].join("\n"),
+      },
+      { "probe.env": "# greeting\nGREETING=hello-from-env-file\n" },
+    );
+    process.env.WORK = work;
+    const { mkdirSync, chmodSync } = await import("node:fs");
+    // nobody must be able to reach the output directory.
+    chmodSync(work, 0o755);
+    mkdirSync(join(work, "out"));
+    chmodSync(join(work, "out"), 0o777);
+    ns = await Namespace.start(["--services-dir", dir]);
+    const out = await waitFor("the probe's output", () => read(join(work, "out/probe")));
+    expect(out).toBe("65534:65534 hello-from-env-file /tmp 123");
+  }, 30_000);
+
+  test("a failure to start names the stage: a missing env-file", async () => {
+    const { dir } = servicesDir({
+      boot: "type = internal\nwaits-for = broken\n",
+      broken: "command = /bin/true\nenv-file = /nonexistent.env\n",
+    });
+    ns = await Namespace.start(["--services-dir", dir]);
+    await waitFor("the failure line", () => ns!.log().includes("[FAILED] broken: reading env-file /nonexistent.env: cannot be read"));
+  }, 30_000);
+});
+
+describe("crash loops and stopping", () => {
+  test("a crash loop backs off and PID 1 stays nearly idle", async () => {
+    const { dir } = servicesDir({
+      boot: "type = internal\nwaits-for = crasher\n",
+      crasher: "command = /bin/false\nrestart = yes\nrestart-delay = 0.05\nrestart-delay-max = 0.8\nrestart-limit-count = 0\n",
+    });
+    ns = await Namespace.start(["--services-dir", dir]);
+    await waitFor("the delay to reach restart-delay-max", () => /crasher: exited 1; restarting in (8\d\d|9\d\d|1\d\d\d) ms/.test(ns!.log()));
+    const restarts = ns.log().match(/restarting in \d+ ms/g) ?? [];
+    // 50, 100, 200, 400, 800: five restarts in ~1.5 s, not hundreds.
+    expect(restarts.length).toBeGreaterThanOrEqual(5);
+    expect(restarts.length).toBeLessThanOrEqual(6);
+    expect(cpuTicks(ns.pid1)).toBeLessThan(100); // under 1 s of CPU for all of it, start-up included
+  }, 30_000);
+
+  test("stopping a service kills what its process left in its process group", async () => {
+    // forker is stopped because its dependency ends for good; tsinit goes on running.
+    const { dir, work } = servicesDir(
+      {
+        boot: "type = internal\nwaits-for = forker\n",
+        dep: "command = /bin/sleep 600\n",
+        forker: "command = /bin/sh $WORK/forker.sh\ndepends-on = dep\n",
+      },
+      // The child ignores SIGTERM; the main process exits on it.
+      { "forker.sh": `sh -c 'trap "" TERM; echo $$ > "$WORK/child.pid"; while :; do sleep 0.05; done' &\nwait\n` },
+    );
+    process.env.WORK = work;
+    ns = await Namespace.start(["--services-dir", dir]);
+    const child = await waitFor("the child", () => {
+      const nsPid = Number(read(join(work, "child.pid")));
+      return nsPid ? ns!.hostPid(nsPid) : undefined;
+    });
+    const dep = ns.children().find((p) => p.comm === "sleep")!;
+    process.kill(dep.pid, "SIGKILL");
+    await waitFor("forker to be stopped", () => ns!.log().includes("[  OK  ] stopped forker"));
+    await waitFor("the child that ignored SIGTERM to be gone", () => procInfo(child) === undefined);
+    expect(ns.children().every((p) => p.state !== "Z")).toBe(true);
+  }, 30_000);
+});
