@@ -7,6 +7,8 @@
 // Bun has no datagram sockets, so the reading is done by a Worker (notify-worker.ts) blocked in
 // recvmsg() through bun:ffi. This runs inside PID 1: nothing here may throw once the listener is
 // up; problems go to `onError` and the listener keeps going unless the message says it stopped.
+// Descriptors that senders attach (FDSTORE=1, systemd-notify's BARRIER=1) are discarded by the
+// kernel; the BARRIER=1 message itself is delivered like any other, for the caller to ignore.
 import { readdirSync } from "node:fs";
 import { cstr, errno, libc } from "./libc.ts";
 import { errnoName } from "./errno.ts";
@@ -14,7 +16,12 @@ import { SysError } from "./sys.ts";
 import type { NotifyWorkerReport, NotifyWorkerStart } from "./notify-worker.ts";
 
 export interface NotifyMessage {
-  /** The sender's pid as the kernel saw it (in this process's pid namespace). */
+  /**
+   * The sender's pid in this process's pid namespace (0 if the sender's namespace is not
+   * visible from here). Root may name another live process: `systemd-notify` run as root sends
+   * its parent's pid; run as another user it sends its own, a short-lived child of the service,
+   * so mapping a message to a service may need the process's ancestry or MAINPID=.
+   */
   pid: number;
   uid: number;
   /** "READY=1\nSTATUS=up" -> { READY: "1", STATUS: "up" } */
