@@ -9,9 +9,11 @@ import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/reque
 import { shutdownMachine } from "./shutdown/shutdown.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { consoleSink } from "./sys/log-sink.ts";
+import { listenForNotifications } from "./sys/notify-socket.ts";
 import type { Sys } from "./sys/sys.ts";
 
 export const SERVICES_DIR = "/etc/tsinit.d";
+const NOTIFY_SOCKET = "/run/tsinit.notify";
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const REAP_SAFETY_NET_MS = 10_000;
 
@@ -41,6 +43,7 @@ export function runInit(sys: Sys): void {
     log,
     env: serviceEnvironment(cmdline),
     console: cmdline.console === undefined ? "/dev/console" : `/dev/${cmdline.console}`,
+    notify: { path: NOTIFY_SOCKET, listen: listenForNotifications },
   });
   for (const [name, reason] of blocked) supervisor.services.block(name, reason);
 
@@ -64,8 +67,35 @@ export function runInit(sys: Sys): void {
   supervisor.reap();
 
   const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
-  if (services.has(target)) supervisor.start(target);
-  else log.error(`no service named ${target} in ${SERVICES_DIR}; nothing to start`);
+  startTarget(supervisor, log, target, services.has("recovery"));
+}
+
+/**
+ * Start the boot target. When it cannot start (a service it depends on failed), start the
+ * `recovery` service (a root shell on the console) if there is one, else say so and go on.
+ */
+function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecovery: boolean): void {
+  const recover = (why: string) => {
+    if (!hasRecovery) {
+      log.error(`${why}; no recovery service, going on with what runs`);
+      return;
+    }
+    log.error(`${why}; starting recovery`);
+    supervisor.start("recovery");
+  };
+  if (supervisor.services.get(target) === undefined) {
+    recover(`no service named ${target} in ${SERVICES_DIR}`);
+    return;
+  }
+  const unsubscribe = supervisor.subscribe(() => {
+    const record = supervisor.services.get(target);
+    if (record?.state === "started") unsubscribe();
+    else if (record?.failed !== undefined) {
+      unsubscribe();
+      recover(`${target} failed: ${record.failed}`);
+    }
+  });
+  supervisor.start(target);
 }
 
 function hasCgroup2(sys: Sys): boolean {

@@ -7,6 +7,7 @@ import { installNeverDie } from "./never-die.ts";
 import { loadServiceDirs } from "./service-loading.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { consoleSink } from "./sys/log-sink.ts";
+import { listenForNotifications } from "./sys/notify-socket.ts";
 import type { Sys } from "./sys/sys.ts";
 
 export interface SupervisorArgs {
@@ -39,6 +40,14 @@ export function parseSupervisorArgs(args: readonly string[]): SupervisorArgs {
 
 const REAP_SAFETY_NET_MS = 10_000;
 
+/** Beside the control socket when there is one, else in the runtime or temporary directory. */
+function notifyPath(args: SupervisorArgs, pid: number): string {
+  if (args.socket !== undefined) return `${args.socket}.notify`;
+  // Random too: as the PID 1 of a namespace every supervisor's pid is 1.
+  const unique = Math.random().toString(36).slice(2, 10);
+  return `${process.env.XDG_RUNTIME_DIR ?? "/tmp"}/tsinit-${pid}-${unique}.notify`;
+}
+
 export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
   const log = new Log(consoleSink({ kmsg: false, fd: 2 }), { consoleThreshold: args.debug ? 7 : 6, kernelConsoleLevel: 0 });
   installNeverDie(log);
@@ -50,7 +59,8 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
 
   const { services, blocked } = loadServiceDirs(sys, log, args.servicesDirs);
-  const supervisor = new Supervisor(services.values(), { sys, log, env });
+  const notify = { path: notifyPath(args, sys.getpid()), listen: listenForNotifications };
+  const supervisor = new Supervisor(services.values(), { sys, log, env, notify });
   for (const [name, reason] of blocked) supervisor.services.block(name, reason);
   process.on("SIGCHLD", () => supervisor.reap());
   const keepAlive = setInterval(() => supervisor.reap(), REAP_SAFETY_NET_MS);
@@ -61,6 +71,7 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
     stopping = true;
     log.info("stopping all services");
     await supervisor.stopAll();
+    supervisor.close();
     clearInterval(keepAlive);
     log.info("all services stopped");
     process.exit(0);

@@ -67,6 +67,8 @@ export function describeExit(status: ExitStatus): string {
 export class ServiceSet {
   private readonly records = new Map<string, ServiceRecord>();
   private actions: Action[] = [];
+  /** The service that holds the console (runs-on-console, or starts-on-console while starting). */
+  private consoleOwner: string | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly console: string;
@@ -322,7 +324,23 @@ export class ServiceSet {
       const predecessor = this.records.get(name);
       if (predecessor !== undefined && this.isAboutToStart(predecessor)) return "wait";
     }
+    if (this.needsConsole(record) && this.consoleOwner !== undefined && this.consoleOwner !== record.spec.name) return "wait";
     return "go";
+  }
+
+  /** runs-on-console and starts-on-console services take turns on the console. */
+  private needsConsole(record: ServiceRecord): boolean {
+    const { options } = record.spec;
+    return options.has("runs-on-console") || options.has("starts-on-console");
+  }
+
+  private releaseConsole(record: ServiceRecord): void {
+    if (this.consoleOwner === record.spec.name) this.consoleOwner = undefined;
+  }
+
+  /** Who holds the console, for status and tests. */
+  consoleHolder(): string | undefined {
+    return this.consoleOwner;
   }
 
   private isAboutToStart(record: ServiceRecord): boolean {
@@ -365,8 +383,10 @@ export class ServiceSet {
 
   private launch(record: ServiceRecord): void {
     record.failed = undefined;
+    if (this.needsConsole(record)) this.consoleOwner = record.spec.name;
     const { type, command } = record.spec;
     if (type === "internal" || type === "triggered" || command === undefined) {
+      this.releaseConsole(record);
       this.setState(record, "started");
       record.startedAt = this.now();
       return;
@@ -385,7 +405,7 @@ export class ServiceSet {
 
   private spawnMain(record: ServiceRecord): void {
     const { spec } = record;
-    const onConsole = spec.options.has("runs-on-console") || spec.options.has("starts-on-console");
+    const onConsole = this.needsConsole(record) || spec.options.has("shares-console");
     const output =
       spec.logType === "file" && spec.logfile !== undefined
         ? ({ kind: "file", path: spec.logfile, append: true } as const)
@@ -415,6 +435,7 @@ export class ServiceSet {
   private becomeStarted(record: ServiceRecord): void {
     this.emit({ kind: "cancel-timer", service: record.spec.name, timer: "start-timeout" });
     record.startedAt = this.now();
+    if (!record.spec.options.has("runs-on-console")) this.releaseConsole(record);
     this.setState(record, "started");
     this.status(record, true, `started ${record.spec.name}`);
   }
@@ -573,6 +594,7 @@ export class ServiceSet {
 
   private setState(record: ServiceRecord, to: ServiceState): void {
     const from = record.state;
+    if (to === "stopped") this.releaseConsole(record);
     record.state = to;
     this.emit({ kind: "state", service: record.spec.name, from, to });
   }

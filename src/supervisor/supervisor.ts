@@ -22,8 +22,18 @@ export interface SupervisorOptions {
   env: Record<string, string>;
   /** The terminal for runs-on-console services. */
   console?: string;
-  /** Where `ready-notification = notify` services send READY=1 (NOTIFY_SOCKET). */
-  notifySocket?: string;
+  /** NOTIFY_SOCKET for `ready-notification = notify` services; the listener starts on first use. */
+  notify?: {
+    path: string;
+    listen: (path: string, onMessage: (message: NotifyMessage) => void, onError: (error: Error) => void) => { close(): void };
+  };
+}
+
+/** One sd_notify datagram, with the sender's pid from its credentials. */
+export interface NotifyMessage {
+  pid: number;
+  uid: number;
+  fields: Record<string, string>;
 }
 
 export class Supervisor {
@@ -34,6 +44,10 @@ export class Supervisor {
   private draining = false;
   private readonly settledWaiters = new Set<() => void>();
   private readonly childlessWaiters = new Set<() => void>();
+  private readonly listeners = new Set<() => void>();
+  private notifyListener: { close(): void } | undefined;
+  /** The last STATUS= each service sent through NOTIFY_SOCKET. */
+  readonly notifyStatus = new Map<string, string>();
 
   constructor(
     specs: Iterable<ServiceSpec>,
@@ -83,6 +97,13 @@ export class Supervisor {
       this.draining = false;
     }
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
+    this.wake(this.listeners);
+  }
+
+  /** Calls `listener` after every batch of events; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Stop every service (dependents before their dependencies) and wait until all are down. */
@@ -169,10 +190,11 @@ export class Supervisor {
   }
 
   private spawn(action: Extract<Action, { kind: "spawn" }>): void {
-    const { sys, env, notifySocket } = this.options;
+    const { sys, env } = this.options;
     const { service, role } = action;
     const spec = this.services.get(service)?.spec;
     if (spec === undefined) return;
+    const notifySocket = spec.readyNotification?.kind === "notify" ? this.notifySocket() : undefined;
     const prepared = prepareSpawn(spec, action, { sys, env, notifySocket });
     if (!prepared.ok) {
       this.queue.push({ kind: "spawn-failed", service, role, stage: prepared.stage, error: prepared.error });
@@ -187,6 +209,42 @@ export class Supervisor {
     }
     this.queue.push({ kind: "spawned", service, role, pid: result.pid });
     if (prepared.readinessFd !== undefined) this.watchReadiness(service, result.pid, prepared.readinessFd);
+  }
+
+  private notifySocket(): string | undefined {
+    const { notify, log } = this.options;
+    if (notify === undefined) return undefined;
+    if (this.notifyListener === undefined) {
+      try {
+        this.notifyListener = notify.listen(notify.path, (message) => this.notified(message), (error) => log.warn(`NOTIFY_SOCKET: ${error.message}`));
+      } catch (error) {
+        log.error(`NOTIFY_SOCKET ${notify.path}: ${String(error)}`);
+        return undefined;
+      }
+    }
+    return notify.path;
+  }
+
+  /**
+   * A datagram on NOTIFY_SOCKET belongs to the service whose main process sent it, or whose
+   * session the sender is in (systemd-notify run as another user sends its own pid).
+   */
+  private notified({ pid, fields }: NotifyMessage): void {
+    const session = Number(this.options.sys.readFile(`/proc/${pid}/stat`)?.replace(/^.*\) /s, "").split(" ")[3]);
+    const record = this.services.list().find((r) => r.pid !== undefined && (r.pid === pid || r.pid === session));
+    if (record === undefined) {
+      this.options.log.debug(`NOTIFY_SOCKET: message from pid ${pid}, which is no service's`);
+      return;
+    }
+    const name = record.spec.name;
+    if (fields.STATUS !== undefined) this.notifyStatus.set(name, fields.STATUS);
+    if (fields.READY === "1") this.dispatch({ kind: "ready", service: name });
+  }
+
+  /** Stop listening (supervisor mode's exit). */
+  close(): void {
+    this.notifyListener?.close();
+    this.notifyListener = undefined;
   }
 
   /** dinit's readiness pipe: the first byte the service writes means it is ready. */

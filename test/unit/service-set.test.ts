@@ -151,6 +151,39 @@ describe("process services", () => {
   });
 });
 
+describe("the console", () => {
+  const onConsole = (name: string, option: "runs-on-console" | "starts-on-console" | "shares-console", extra: Partial<ServiceSpec> = {}) =>
+    svc(name, "process", { options: new Set([option]), ...extra });
+
+  it("gives runs-on-console services the console one at a time", () => {
+    const rt = new FakeRuntime([svc("boot", "internal", { waitsFor: ["a", "b"] }), onConsole("a", "runs-on-console"), onConsole("b", "runs-on-console")]);
+    rt.start("boot");
+    expect(rt.spawnOrder()).toEqual(["a"]);
+    expect(rt.set.consoleHolder()).toBe("a");
+    rt.exit("a", 0);
+    expect(rt.spawnOrder()).toEqual(["a", "b"]);
+    expect(rt.set.consoleHolder()).toBe("b");
+  });
+
+  it("a starts-on-console service gives the console back once started", () => {
+    const rt = new FakeRuntime([
+      svc("boot", "internal", { waitsFor: ["fsck", "shell"] }),
+      onConsole("fsck", "starts-on-console", { readyNotification: { kind: "pipefd", fd: 3 } }),
+      onConsole("shell", "runs-on-console", { after: [] }),
+    ]);
+    rt.start("boot");
+    expect(rt.spawnOrder()).toEqual(["fsck"]);
+    rt.send({ kind: "ready", service: "fsck" });
+    expect(rt.spawnOrder()).toEqual(["fsck", "shell"]);
+  });
+
+  it("connects console services to the terminal and shares-console ones without waiting", () => {
+    const rt = new FakeRuntime([svc("boot", "internal", { waitsFor: ["a", "s"] }), onConsole("a", "runs-on-console"), onConsole("s", "shares-console")]);
+    rt.start("boot");
+    expect(rt.spawnOrder().sort()).toEqual(["a", "s"]);
+  });
+});
+
 describe("bgprocess services", () => {
   it("reads the pid file when the launcher exits 0, then supervises the daemon", () => {
     const rt = new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid", restart: "yes" })]);
