@@ -93,6 +93,14 @@ export class ServiceSet {
     });
   }
 
+  /** Forget a stopped service that nothing holds; false (and nothing changes) otherwise. */
+  remove(name: string): boolean {
+    const record = this.records.get(name);
+    if (record === undefined || record.state !== "stopped" || this.wanted(record) || record.restartPending) return false;
+    this.records.delete(name);
+    return true;
+  }
+
   /** Refuse every start of `name`, with `reason` (a dependency cycle it is on). */
   block(name: string, reason: string): void {
     const record = this.records.get(name);

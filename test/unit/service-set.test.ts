@@ -151,6 +151,18 @@ describe("process services", () => {
   });
 });
 
+describe("removing", () => {
+  it("removes only a stopped service that nothing wants", () => {
+    const rt = new FakeRuntime([svc("a")]);
+    rt.start("a");
+    expect(rt.set.remove("a")).toBe(false);
+    rt.stop("a");
+    rt.exit("a", 0);
+    expect(rt.set.remove("a")).toBe(true);
+    expect(rt.set.get("a")).toBeUndefined();
+  });
+});
+
 describe("the console", () => {
   const onConsole = (name: string, option: "runs-on-console" | "starts-on-console" | "shares-console", extra: Partial<ServiceSpec> = {}) =>
     svc(name, "process", { options: new Set([option]), ...extra });
