@@ -2,7 +2,8 @@
 // (ABBA), BENCH_BOOTS times each, and print a markdown table of medians and
 // ranges with the ratio tsinit/busybox. Method: docs/bench.md.
 
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
+import { basename } from "node:path";
 import { images, kernel, checkInputs, type Image } from "../test/boot/images.ts";
 import { Qemu } from "../test/boot/qemu.ts";
 
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
     ["PID 1 Pss", (s) => s.pssKB, kB],
   ];
   const lines = [
-    `Boot benchmark: ${BOOTS} boots each, ABBA order, qemu TCG (-cpu max, 1 vCPU, 1 GiB), kernel ${kernel}.`,
+    `Boot benchmark: ${BOOTS} boots each, ABBA order, qemu TCG (-cpu max, 1 vCPU, 1 GiB), kernel ${basename(realpathSync(kernel))}.`,
     "Figures: median (min–max).",
     "",
     "| metric | tsinit | busybox init | tsinit / busybox |",

@@ -76,7 +76,8 @@ export class Qemu {
       "timeout", "-s", "KILL", String(hardTimeoutS),
       "qemu-system-x86_64",
       "-cpu", "max", "-m", String(options.memoryMB ?? 1024), "-smp", "1",
-      "-display", "none", "-serial", "stdio",
+      // No NIC: the default one wants an iPXE ROM (ipxe-qemu is only recommended).
+      "-display", "none", "-serial", "stdio", "-nic", "none",
       "-monitor", `unix:${monitorPath},server=on,wait=off`,
       "-no-reboot",
       "-kernel", options.kernel, "-initrd", initrd, "-append", append,
