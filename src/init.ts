@@ -44,6 +44,7 @@ export function runInit(sys: Sys): void {
     env: serviceEnvironment(cmdline),
     console: cmdline.console === undefined ? "/dev/console" : `/dev/${cmdline.console}`,
     notify: { path: NOTIFY_SOCKET, listen: listenForNotifications },
+    cgroupRoot: serviceCgroupRoot(sys, log),
   });
   for (const [name, reason] of blocked) supervisor.services.block(name, reason);
 
@@ -96,6 +97,16 @@ function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecove
     }
   });
   supervisor.start(target);
+}
+
+/** /sys/fs/cgroup/tsinit when cgroup2 is mounted there; services get cgroups below it. */
+function serviceCgroupRoot(sys: Sys, log: Log): string | undefined {
+  if (!sys.exists("/sys/fs/cgroup/cgroup.procs")) return undefined;
+  const root = "/sys/fs/cgroup/tsinit";
+  const error = sys.isDirectory(root) ? undefined : sys.mkdir(root, 0o755);
+  if (error === undefined) return root;
+  log.warn(`services get no cgroups: ${error.message}`);
+  return undefined;
 }
 
 function hasCgroup2(sys: Sys): boolean {

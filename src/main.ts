@@ -8,7 +8,7 @@ import { linuxSys } from "./sys/linux-sys.ts";
 const INITIAL_PID_NAMESPACE = "pid:[4026531836]";
 
 const USAGE = `usage: tsinit                 (as the PID 1 of a machine)
-       tsinit --services-dir DIR [--services-dir DIR...] [--socket PATH] [--target NAME|none] [--debug]`;
+       tsinit --services-dir DIR [--services-dir DIR...] [--socket PATH] [--target NAME|none] [--cgroup DIR] [--debug]`;
 
 function main(args: string[]): void {
   if (args[0] === EXEC_HELPER_FLAG) runExecHelper(args.slice(1));

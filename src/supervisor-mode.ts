@@ -15,6 +15,8 @@ export interface SupervisorArgs {
   socket?: string;
   target: string;
   debug: boolean;
+  /** A cgroup2 directory for the services' cgroups (none by default). */
+  cgroup?: string;
 }
 
 export class UsageError extends Error {}
@@ -32,6 +34,7 @@ export function parseSupervisorArgs(args: readonly string[]): SupervisorArgs {
     else if (arg === "--socket") result.socket = value();
     else if (arg === "--target") result.target = value();
     else if (arg === "--debug") result.debug = true;
+    else if (arg === "--cgroup") result.cgroup = value();
     else throw new UsageError(`unknown argument ${arg}`);
   }
   if (result.servicesDirs.length === 0) throw new UsageError("--services-dir DIR is required");
@@ -60,7 +63,11 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
 
   const { services, blocked } = loadServiceDirs(sys, log, args.servicesDirs);
   const notify = { path: notifyPath(args, sys.getpid()), listen: listenForNotifications };
-  const supervisor = new Supervisor(services.values(), { sys, log, env, notify });
+  if (args.cgroup !== undefined && !sys.isDirectory(args.cgroup)) {
+    const error = sys.mkdir(args.cgroup, 0o755);
+    if (error !== undefined) log.warn(`services get no cgroups: ${error.message}`);
+  }
+  const supervisor = new Supervisor(services.values(), { sys, log, env, notify, cgroupRoot: args.cgroup });
   for (const [name, reason] of blocked) supervisor.services.block(name, reason);
   process.on("SIGCHLD", () => supervisor.reap());
   const keepAlive = setInterval(() => supervisor.reap(), REAP_SAFETY_NET_MS);

@@ -32,6 +32,8 @@ export type Action =
   /** Signal a service's process group (and the leader itself, in case it left the group). */
   | { kind: "signal"; service: string; pid: number; signal: number }
   | { kind: "read-pid-file"; service: string; path: string }
+  /** End everything in the service's cgroup (cgroup.kill), where services get cgroups. */
+  | { kind: "kill-cgroup"; service: string }
   | { kind: "arm-timer"; service: string; timer: TimerKind; ms: number }
   | { kind: "cancel-timer"; service: string; timer: TimerKind }
   | { kind: "log"; level: LogLevel; text: string }

@@ -22,6 +22,8 @@ export interface SupervisorOptions {
   env: Record<string, string>;
   /** The terminal for runs-on-console services. */
   console?: string;
+  /** A cgroup2 directory under which each service gets a cgroup of its own. */
+  cgroupRoot?: string;
   /** NOTIFY_SOCKET for `ready-notification = notify` services; the listener starts on first use. */
   notify?: {
     path: string;
@@ -184,6 +186,9 @@ export class Supervisor {
       case "read-pid-file":
         this.readPidFile(action.service, action.path);
         return;
+      case "kill-cgroup":
+        this.killCgroup(action.service);
+        return;
       default:
         action satisfies never;
     }
@@ -208,7 +213,27 @@ export class Supervisor {
       return;
     }
     this.queue.push({ kind: "spawned", service, role, pid: result.pid });
+    if (role === "main") this.joinCgroup(service, result.pid);
     if (prepared.readinessFd !== undefined) this.watchReadiness(service, result.pid, prepared.readinessFd);
+  }
+
+  /**
+   * Moves a service's new main process into the service's own cgroup, so that stopping it can
+   * end whatever escaped its process group. posix_spawn cannot start a child in a cgroup, so a
+   * process that forks in its first microseconds may leave a child outside.
+   */
+  private joinCgroup(service: string, pid: number): void {
+    const { sys, log, cgroupRoot } = this.options;
+    if (cgroupRoot === undefined) return;
+    const dir = `${cgroupRoot}/${service}`;
+    const error = (sys.isDirectory(dir) ? undefined : sys.mkdir(dir, 0o755)) ?? sys.writeFile(`${dir}/cgroup.procs`, String(pid));
+    if (error !== undefined) log.warn(`${service}: joining cgroup ${dir}: ${error.message}`);
+  }
+
+  private killCgroup(service: string): void {
+    const { sys, cgroupRoot } = this.options;
+    const dir = `${cgroupRoot}/${service}`;
+    if (cgroupRoot !== undefined && sys.isDirectory(dir)) sys.writeFile(`${dir}/cgroup.kill`, "1");
   }
 
   private notifySocket(): string | undefined {

@@ -1,7 +1,7 @@
 // Service features with real processes: readiness, bgprocess, run-as, env-file, rlimits,
 // crash-loop throttling, and stopping a daemon's whole process group.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Namespace, procInfo, servicesDir, waitFor } from "./harness.ts";
 
@@ -12,6 +12,24 @@ afterEach(() => {
 });
 
 const read = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").trim() : undefined);
+
+/** Where cgroup2 is mounted on this machine (/sys/fs/cgroup, or .../unified on hybrid hosts). */
+function cgroup2Mount(): string {
+  const line = readFileSync("/proc/mounts", "utf8").split("\n").find((l) => l.split(" ")[2] === "cgroup2");
+  if (line === undefined) throw new Error("this test needs cgroup2 mounted");
+  return line.split(" ")[1]!;
+}
+
+/** rmdir a cgroup and its children; false while one is still populated. */
+function removeCgroupTree(root: string): boolean {
+  try {
+    for (const entry of readdirSync(root, { withFileTypes: true })) if (entry.isDirectory()) rmdirSync(join(root, entry.name));
+    rmdirSync(root);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** CPU time (user + system) of a process in clock ticks. */
 function cpuTicks(pid: number): number {
@@ -163,5 +181,33 @@ describe("crash loops and stopping", () => {
     await waitFor("forker to be stopped", () => ns!.log().includes("[  OK  ] stopped forker"));
     await waitFor("the child that ignored SIGTERM to be gone", () => procInfo(child) === undefined);
     expect(ns.children().every((p) => p.state !== "Z")).toBe(true);
+  }, 30_000);
+
+  test("with cgroups, stopping kills a process that left its process group", async () => {
+    const cgroup = join(cgroup2Mount(), `tsinit-test-${process.pid}-${Date.now()}`);
+    const { dir, work } = servicesDir(
+      {
+        boot: "type = internal\nwaits-for = escaper\n",
+        dep: "command = /bin/sleep 600\n",
+        escaper: "command = /bin/sh $WORK/escaper.sh\ndepends-on = dep\n",
+      },
+      // setsid: the child has a session and process group of its own, and ignores SIGTERM. The
+      // script first waits to be in its cgroup: tsinit moves a service there just after
+      // posix_spawn, and a fork in the first microseconds would be outside (docs/service-format.md).
+      { "escaper.sh": `until grep -q escaper /proc/$$/cgroup; do sleep 0.01; done\nsetsid sh -c 'trap "" TERM; echo $$ > "$WORK/child.pid"; while :; do sleep 0.05; done' &\nwait\n` },
+    );
+    process.env.WORK = work;
+    ns = await Namespace.start(["--services-dir", dir, "--cgroup", cgroup]);
+    const child = await waitFor("the escaped child", () => {
+      const nsPid = Number(read(join(work, "child.pid")));
+      return nsPid ? ns!.hostPid(nsPid) : undefined;
+    });
+    expect(readFileSync(join(cgroup, "escaper", "cgroup.procs"), "utf8")).toContain(String(child));
+    const dep = ns.children().find((p) => p.comm === "sleep")!;
+    process.kill(dep.pid, "SIGKILL");
+    await waitFor("escaper to be stopped", () => ns!.log().includes("[  OK  ] stopped escaper"));
+    await waitFor("the escaped child to be gone", () => procInfo(child) === undefined || procInfo(child)?.state === "Z");
+    ns.kill();
+    await waitFor("the test cgroups to be removed", () => removeCgroupTree(cgroup));
   }, 30_000);
 });

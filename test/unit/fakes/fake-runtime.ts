@@ -21,6 +21,7 @@ export class FakeRuntime {
   readonly statuses: string[] = [];
   readonly logs: string[] = [];
   readonly pidFileReads: string[] = [];
+  readonly cgroupKills: string[] = [];
   readonly timers = new Map<string, { service: string; timer: TimerKind; due: number }>();
   /** Programs whose spawn fails, as posix_spawn reports a missing executable. */
   readonly missingPrograms = new Set<string>(["/missing"]);
@@ -107,6 +108,9 @@ export class FakeRuntime {
         return;
       case "read-pid-file":
         this.pidFileReads.push(action.path);
+        return;
+      case "kill-cgroup":
+        this.cgroupKills.push(action.service);
         return;
     }
   }
