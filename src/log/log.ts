@@ -39,9 +39,12 @@ export class Log {
     this.emit(ok ? PRIORITY.info : PRIORITY.error, line, line);
   }
 
+  /** Debug lines reach kmsg only with tsinit.debug: state changes would bury dmesg. */
   private emit(priority: number, consoleLine: string, text: string): void {
+    const shown = priority <= this.options.consoleThreshold;
+    if (priority === PRIORITY.debug && !shown) return;
     const echoed = this.sink.kmsg(`<${priority}>tsinit: ${text}`) && priority < this.options.kernelConsoleLevel;
-    if (priority <= this.options.consoleThreshold && !echoed) this.sink.console(consoleLine);
+    if (shown && !echoed) this.sink.console(consoleLine);
   }
 
   info(text: string): void {

@@ -49,6 +49,14 @@ describe("log routing", () => {
     expect(sink.consoleLines).toEqual(["[  OK  ] started getty", "tsinit: two", "tsinit: lines"]);
   });
 
+  it("keeps debug lines out of kmsg unless debugging", () => {
+    const sink = new RecordingSink(true);
+    const log = new Log(sink, { consoleThreshold: 6, kernelConsoleLevel: 7 });
+    log.debug("state change");
+    log.info("kept");
+    expect(sink.kmsgRecords).toEqual(["<6>tsinit: kept"]);
+  });
+
   it("quiet shows only warnings and failures", () => {
     const sink = new RecordingSink(false);
     const log = new Log(sink, { consoleThreshold: 4, kernelConsoleLevel: 0 });
