@@ -87,8 +87,8 @@ dist/tsinit: $(ENTRIES) $(SOURCES) package-lock.json | dist $(BUN)
 dist:
 	mkdir -p $@
 
-# A fresh clone has no node_modules: fetch the pinned toolchain.
-$(BUN):
+# A fresh clone or machine lacks these: scripts/deps.sh installs them.
+$(BUN) $(BUSYBOX):
 	scripts/deps.sh
 
 # The manifest is remade every time but rewritten only when it changes, so
@@ -127,7 +127,7 @@ kernel: $(KERNEL_STAMP)
 	@echo "kernel:  $(KERNEL) -> $$(readlink -f $(KERNEL))"
 	@echo "modules: $(MODULES_DIR) -> $$(readlink -f $(MODULES_DIR))"
 
-$(KERNEL_STAMP):
+$(KERNEL_STAMP): | $(BUSYBOX)
 	scripts/kernel.sh $(KERNEL_CACHE)
 
 qemu: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
@@ -140,10 +140,10 @@ qemu-busybox: deps $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 test: deps
 	$(MAKE) typecheck test-unit test-ns test-repro test-boot
 
-typecheck:
+typecheck: | $(BUN)
 	$(NPX) tsc --noEmit
 
-test-unit:
+test-unit: | $(BUN)
 	$(NPX) vitest run
 
 test-ns: dist/tsinit
