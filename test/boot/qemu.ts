@@ -262,7 +262,9 @@ export class Qemu {
   }
 
   kill(): void {
-    if (this.exitCode === null) this.proc.kill("SIGKILL");
+    // SIGTERM, not SIGKILL: qemu runs under `timeout`, which passes SIGTERM on to qemu but
+    // cannot pass on a SIGKILL, which would leave qemu running with nobody to stop it.
+    if (this.exitCode === null) this.proc.kill("SIGTERM");
   }
 
   /** Kills qemu if needed, waits for it, removes its scratch directory. */
