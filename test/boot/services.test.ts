@@ -1,0 +1,89 @@
+// Boot tests of the demo image's services (tsinit only): what only a real kernel shows —
+// every service of /etc/tsinit.d started with its status line, poweroff stopping them in
+// reverse dependency order, single-user mode, recovery, and a bad file reported by file:line.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { bootImage, images } from "./images.ts";
+import { killAll, type BootOptions, type Qemu } from "./qemu.ts";
+
+const TEST_MS = 240_000;
+const BOOT_MS = 60_000;
+const LOG_DIR = "dist/boot-logs";
+const image = images.tsinit!;
+
+afterEach(killAll);
+
+async function scenario(name: string, body: (vm: Qemu) => Promise<void>, options: Partial<BootOptions> = {}): Promise<void> {
+  const vm = await bootImage(image, name, options);
+  try {
+    await body(vm);
+  } catch (error) {
+    const file = vm.saveTranscript(LOG_DIR);
+    console.error(`--- console of ${vm.options.name} (whole transcript: ${file}) ---\n${vm.tail()}\n--- end ---`);
+    throw error;
+  } finally {
+    await vm.close();
+  }
+}
+
+const service = (name: string, text: string) => ({ type: "file" as const, path: `/etc/tsinit.d/${name}`, mode: 0o644, data: text });
+
+describe("tsinit services in qemu", () => {
+  test("the demo services all start, and poweroff stops them in reverse order", async () => {
+    await scenario("demo-services", async (vm) => {
+      // They start in parallel, so their lines come in any order.
+      for (const name of ["early", "syslogd", "klogd", "getty"]) {
+        vm.cursor = 0;
+        await vm.expect(new RegExp(`\\[  OK  \\] started ${name}`), BOOT_MS);
+      }
+      vm.cursor = 0;
+      await vm.login();
+      const { output } = await vm.run("cat /proc/[0-9]*/comm | sort | tr '\\n' ' '");
+      expect(output).toContain("klogd");
+      expect(output).toContain("syslogd");
+      expect((await vm.run("ls /sys/fs/cgroup/tsinit")).output).toContain("syslogd");
+      vm.send("poweroff\n");
+      const klogd = await vm.expect(/\[  OK  \] stopped klogd/, BOOT_MS);
+      const syslogd = await vm.expect(/\[  OK  \] stopped syslogd/, BOOT_MS);
+      const early = await vm.expect(/\[  OK  \] stopped early/, BOOT_MS);
+      expect(klogd.index).toBeLessThan(syslogd.index);
+      expect(syslogd.index).toBeLessThan(early.index);
+      expect(await vm.waitExit(BOOT_MS)).toBe(0);
+    });
+  }, TEST_MS);
+
+  test("single-user mode starts only the root shell on the console", async () => {
+    await scenario(
+      "single",
+      async (vm) => {
+        await vm.expect(/\[  OK  \] started single/, BOOT_MS);
+        vm.send("echo single-$((40+2)); cat /proc/[0-9]*/comm | grep -c -e getty -e syslogd\n");
+        await vm.expect(/single-42\s+0\s/, BOOT_MS);
+      },
+      { append: "single" },
+    );
+  }, TEST_MS);
+
+  test("a target whose dependency fails starts recovery; a bad file is reported by file:line", async () => {
+    await scenario(
+      "recovery",
+      async (vm) => {
+        await vm.expect(/\/etc\/tsinit\.d\/typo:2: restart: "sometimes" is not/, BOOT_MS);
+        await vm.expect(/\[FAILED\] broken: exited 1 before it was ready/, BOOT_MS);
+        await vm.expect(/\[FAILED\] target: dependency broken failed/, BOOT_MS);
+        await vm.expect(/starting recovery/, BOOT_MS);
+        await vm.expect(/\[  OK  \] started recovery/, BOOT_MS);
+        vm.send("echo recovery-$((40+2))\n");
+        await vm.expect(/recovery-42/, BOOT_MS);
+      },
+      {
+        append: "tsinit.target=target",
+        extraFiles: [
+          service("target", "type = internal\ndepends-on = broken\n"),
+          service("broken", "type = scripted\ncommand = /bin/false\n"),
+          service("typo", "command = /bin/true\nrestart = sometimes\n"),
+        ],
+      },
+    );
+  }, TEST_MS);
+});
