@@ -219,6 +219,7 @@ const HONOURED_OPTIONS: readonly ServiceOption[] = [
   "skippable",
   "start-interruptible",
   "no-sigterm",
+  "always-chain",
 ];
 
 /** dinit options that tsinit reads but does not act on: a warning, not an error. */
@@ -226,7 +227,6 @@ const DINIT_ONLY_OPTIONS = new Set([
   "unmask-intr",
   "pass-cs-fd",
   "signal-process-only",
-  "always-chain",
   "kill-all-on-stop",
   "no-new-privs",
 ]);

@@ -4,10 +4,13 @@ import type { ExitStatus, SpawnStage, StdioSpec } from "../sys/sys.ts";
 /** Which of a service's processes an event or a spawn is about. */
 export type ProcessRole = "main" | "stop";
 
+/** What a user (or the boot) can ask of a service. `trigger` readies a `triggered` service. */
+export type CommandOp = "start" | "stop" | "restart" | "release" | "trigger" | "untrigger";
+
 export type TimerKind = "restart" | "start-timeout" | "stop-timeout";
 
 export type Event =
-  | { kind: "command"; op: "start" | "stop" | "restart" | "release"; service: string }
+  | { kind: "command"; op: CommandOp; service: string }
   | { kind: "spawned"; service: string; role: ProcessRole; pid: number }
   | { kind: "spawn-failed"; service: string; role: ProcessRole; stage: SpawnStage; error: string }
   | { kind: "exited"; service: string; role: ProcessRole; pid: number; status: ExitStatus }

@@ -19,7 +19,7 @@
 // Everything that should happen outside is returned as Actions.
 import { signalName } from "../sys/signals.ts";
 import type { ExitStatus } from "../sys/sys.ts";
-import type { Action, Event, ProcessRole, TimerKind } from "./events.ts";
+import type { Action, CommandOp, Event, ProcessRole, TimerKind } from "./events.ts";
 import { decideRestart, emptyCrashHistory, isFailure, type CrashHistory } from "./restart.ts";
 import type { ServiceSpec } from "./service-spec.ts";
 
@@ -44,6 +44,10 @@ export interface ServiceRecord {
   restartPending: boolean;
   /** A restart command: stop, then start again because it is still wanted. */
   restartRequested: boolean;
+  /** A `triggered` service's trigger has been set. */
+  triggered: boolean;
+  /** tsinit itself sent SIGINT to cancel the start (start-interruptible). */
+  startCancelled: boolean;
   startedAt?: number;
   lastExit?: ExitStatus;
   crashes: CrashHistory;
@@ -57,6 +61,7 @@ export interface ServiceSetOptions {
   console?: string;
 }
 
+const SIGINT = 2;
 const SIGKILL = 9;
 const SETTLE_PASS_LIMIT = 10_000;
 
@@ -89,6 +94,8 @@ export class ServiceSet {
       holds: new Set(),
       restartPending: false,
       restartRequested: false,
+      triggered: false,
+      startCancelled: false,
       crashes: emptyCrashHistory(),
     });
   }
@@ -165,8 +172,15 @@ export class ServiceSet {
 
   // ---- commands -------------------------------------------------------------------------
 
-  private command(record: ServiceRecord, op: "start" | "stop" | "restart" | "release"): void {
+  private command(record: ServiceRecord, op: CommandOp): void {
     switch (op) {
+      case "trigger":
+        record.triggered = true;
+        if (record.state === "starting" && record.spec.type === "triggered") this.becomeStarted(record);
+        return;
+      case "untrigger":
+        record.triggered = false;
+        return;
       case "start":
         if (!record.explicit) {
           const wasWanted = this.wanted(record);
@@ -295,10 +309,7 @@ export class ServiceSet {
       case "started":
         return this.mustStop(record, mustStop) && this.stopWhenDependentsAreDown(record);
       case "starting":
-        if (!this.wanted(record) && record.spec.options.has("start-interruptible")) {
-          return this.stopWhenDependentsAreDown(record);
-        }
-        return false;
+        return !this.wanted(record) && this.cancelStart(record);
       case "stopping":
         return false;
     }
@@ -377,6 +388,21 @@ export class ServiceSet {
     return result;
   }
 
+  /**
+   * An unwanted service still starting: a triggered one simply stops; a start-interruptible
+   * one gets SIGINT (dinit's way), others finish starting and are stopped after.
+   */
+  private cancelStart(record: ServiceRecord): boolean {
+    if (record.spec.type === "triggered") {
+      this.becomeStopped(record);
+      return true;
+    }
+    if (!record.spec.options.has("start-interruptible") || record.startCancelled || record.pid === undefined) return false;
+    record.startCancelled = true;
+    this.signal(record, SIGINT);
+    return true;
+  }
+
   private stopWhenDependentsAreDown(record: ServiceRecord): boolean {
     const name = record.spec.name;
     for (const other of this.records.values()) {
@@ -393,12 +419,17 @@ export class ServiceSet {
     record.failed = undefined;
     if (this.needsConsole(record)) this.consoleOwner = record.spec.name;
     const { type, command } = record.spec;
+    if (type === "triggered" && !record.triggered) {
+      this.setState(record, "starting");
+      return;
+    }
     if (type === "internal" || type === "triggered" || command === undefined) {
       this.releaseConsole(record);
       this.setState(record, "started");
       record.startedAt = this.now();
       return;
     }
+    record.startCancelled = false;
     this.setState(record, "starting");
     this.spawnMain(record);
     if (record.spec.startTimeoutMs > 0 && this.waitsForStart(record)) {
@@ -531,6 +562,15 @@ export class ServiceSet {
     record.lastExit = status;
     switch (record.state) {
       case "starting":
+        if (record.startCancelled) {
+          this.becomeStopped(record);
+          return;
+        }
+        if (record.spec.options.has("skippable") && status.kind === "signaled" && status.signal === SIGINT) {
+          this.log("info", `${record.spec.name}: interrupted, skipped`);
+          this.becomeStarted(record);
+          return;
+        }
         if (isFailure(status)) this.fail(record, `${describeExit(status)} before it was ready`);
         else if (record.spec.type === "scripted") this.becomeStarted(record);
         else if (record.spec.type === "bgprocess" && record.spec.pidFile !== undefined) {
@@ -577,6 +617,20 @@ export class ServiceSet {
       this.log("info", `${spec.name}: ${describeExit(status)}`);
     }
     this.forceDown(record, undefined);
+    this.followChain(record, status);
+  }
+
+  /** chain-to: a service that ended of its own accord, cleanly (or always-chain), starts the next. */
+  private followChain(record: ServiceRecord, status: ExitStatus): void {
+    const { chainTo, options } = record.spec;
+    if (chainTo === undefined || (isFailure(status) && !options.has("always-chain"))) return;
+    const next = this.records.get(chainTo);
+    if (next === undefined) {
+      this.log("error", `${record.spec.name}: chain-to ${chainTo}: no such service`);
+      return;
+    }
+    this.log("info", `${record.spec.name} ended; starting ${chainTo} (chain-to)`);
+    this.command(next, "start");
   }
 
   private timer(record: ServiceRecord, timer: TimerKind): void {

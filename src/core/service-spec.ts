@@ -17,7 +17,8 @@ export type ServiceOption =
   | "starts-log"
   | "skippable"
   | "start-interruptible"
-  | "no-sigterm";
+  | "no-sigterm"
+  | "always-chain";
 
 /**
  * How a service says it is ready: dinit's pipe (a line written to fd N, or to the fd named by

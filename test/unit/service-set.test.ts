@@ -155,6 +155,65 @@ describe("process services", () => {
   });
 });
 
+describe("chain-to, skippable, start-interruptible, triggered", () => {
+  it("chains to the next service when a service ends cleanly of its own accord", () => {
+    const rt = new FakeRuntime([svc("stage1", "process", { chainTo: "stage2" }), svc("stage2")]);
+    rt.start("stage1");
+    rt.exit("stage1", 0);
+    expect(rt.spawnOrder()).toEqual(["stage1", "stage2"]);
+    expect(rt.set.get("stage2")?.explicit).toBe(true);
+  });
+
+  it("does not chain after a failure (unless always-chain), a stop, or a restart", () => {
+    const rt = new FakeRuntime([
+      svc("failing", "process", { chainTo: "next" }),
+      svc("stopped", "process", { chainTo: "next" }),
+      svc("restarting", "process", { chainTo: "next", restart: "yes" }),
+      svc("always", "process", { chainTo: "next2", options: new Set(["always-chain"]) }),
+      svc("next"),
+      svc("next2"),
+    ]);
+    for (const name of ["failing", "stopped", "restarting", "always"]) rt.start(name);
+    rt.exit("failing", 1);
+    rt.stop("stopped");
+    rt.exit("stopped", 0);
+    rt.exit("restarting", 0);
+    rt.exit("always", 3);
+    expect(rt.spawnOrder()).not.toContain("next");
+    expect(rt.spawnOrder()).toContain("next2");
+  });
+
+  it("skippable: a scripted start ended by SIGINT counts as started", () => {
+    const rt = new FakeRuntime([svc("fsck", "scripted", { options: new Set(["skippable"]) }), svc("other", "scripted")]);
+    rt.start("fsck");
+    rt.start("other");
+    rt.exit("fsck", { kind: "signaled", signal: 2, core: false });
+    rt.exit("other", { kind: "signaled", signal: 2, core: false });
+    expect(rt.state("fsck")).toBe("started");
+    expect(rt.state("other")).toBe("stopped");
+  });
+
+  it("start-interruptible: an unwanted start is cancelled with SIGINT and ends stopped", () => {
+    const rt = new FakeRuntime([svc("slow", "scripted", { options: new Set(["start-interruptible", "skippable"]) })]);
+    rt.start("slow");
+    const pid = rt.set.get("slow")!.pid!;
+    rt.stop("slow");
+    expect(rt.signals).toEqual([{ service: "slow", pid, signal: 2, at: 0 }]);
+    rt.exit("slow", { kind: "signaled", signal: 2, core: false });
+    expect(rt.state("slow")).toBe("stopped");
+  });
+
+  it("a triggered service starts only when triggered", () => {
+    const rt = new FakeRuntime([svc("net-up", "triggered"), svc("app", "process", { dependsOn: ["net-up"] })]);
+    rt.start("app");
+    expect(rt.state("net-up")).toBe("starting");
+    expect(rt.spawns).toHaveLength(0);
+    rt.send({ kind: "command", op: "trigger", service: "net-up" });
+    expect(rt.state("net-up")).toBe("started");
+    expect(rt.spawnOrder()).toEqual(["app"]);
+  });
+});
+
 describe("removing", () => {
   it("removes only a stopped service that nothing wants", () => {
     const rt = new FakeRuntime([svc("a")]);
