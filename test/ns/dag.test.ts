@@ -1,0 +1,75 @@
+// 100 services in a dependency DAG: every service starts after its dependencies, independent
+// ones start together, and a shutdown stops dependents before their dependencies.
+import { afterEach, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Namespace, servicesDir, waitFor } from "./harness.ts";
+
+let ns: Namespace | undefined;
+afterEach(() => {
+  ns?.kill();
+  ns = undefined;
+});
+
+const LAYERS = 10;
+const WIDTH = 10;
+
+/** A fixed pseudo-random DAG: each service depends on two of the layer below it. */
+function dag(): Map<string, string[]> {
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const deps = new Map<string, string[]>();
+  for (let layer = 0; layer < LAYERS; layer++) {
+    for (let i = 0; i < WIDTH; i++) {
+      const below = layer === 0 ? [] : [...new Set([0, 1].map(() => `s${layer - 1}-${Math.floor(random() * WIDTH)}`))];
+      deps.set(`s${layer}-${i}`, below);
+    }
+  }
+  return deps;
+}
+
+test("100 services in a DAG start in dependency order, in parallel, and stop in reverse", async () => {
+  const deps = dag();
+  const files: Record<string, string> = { boot: `type = internal\n${[...deps.keys()].map((n) => `waits-for = ${n}`).join("\n")}\n` };
+  for (const [name, below] of deps) {
+    files[name] = `command = /bin/sh $WORK/svc.sh ${name}\nready-notification = pipefd:3\n${below.map((d) => `depends-on = ${d}\n`).join("")}`;
+  }
+  // "up" when running, "ready" 0.1 s later (through the readiness pipe), "stop" on SIGTERM.
+  const script = `trap 'echo "stop $1" >> "$WORK/log"; exit 0' TERM
+echo "up $1" >> "$WORK/log"
+sleep 0.1
+echo "ready $1" >> "$WORK/log"
+echo ready >&3
+exec 3>&-
+while :; do sleep 0.05; done
+`;
+  const { dir, work } = servicesDir(files, { "svc.sh": script });
+  process.env.WORK = work;
+  const log = () => (existsSync(join(work, "log")) ? readFileSync(join(work, "log"), "utf8").trim().split("\n") : []);
+
+  ns = await Namespace.start(["--services-dir", dir]);
+  await waitFor("all 100 services ready", () => log().filter((l) => l.startsWith("ready")).length === 100, 60_000);
+  await waitFor("the status line of a top service", () => ns!.log().includes("[  OK  ] started s9-9"));
+
+  const lines = log();
+  const at = (event: string) => lines.indexOf(event);
+  for (const [name, below] of deps) {
+    for (const dep of below) expect(at(`ready ${dep}`)).toBeLessThan(at(`up ${name}`));
+  }
+  // Parallel: many services were between "up" and "ready" at the same moment.
+  let running = 0;
+  let most = 0;
+  for (const line of lines) {
+    running += line.startsWith("up ") ? 1 : line.startsWith("ready ") ? -1 : 0;
+    most = Math.max(most, running);
+  }
+  expect(most).toBeGreaterThanOrEqual(WIDTH / 2);
+
+  ns.signal("SIGTERM");
+  expect(await ns.exitCode(60_000)).toBe(0);
+  const stops = log();
+  for (const [name, below] of deps) {
+    for (const dep of below) expect(stops.indexOf(`stop ${name}`)).toBeLessThan(stops.indexOf(`stop ${dep}`));
+  }
+  expect(stops.filter((l) => l.startsWith("stop")).length).toBe(100);
+}, 120_000);
