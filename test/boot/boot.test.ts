@@ -4,7 +4,8 @@
 // peer, which also keeps the harness itself honest).
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { bootImage, selectedImages, type Image } from "./images.ts";
+import { existsSync } from "node:fs";
+import { bootImage, images, selectedImages, type Image } from "./images.ts";
 import { killAll, type Qemu, type BootOptions } from "./qemu.ts";
 
 const BOOT_MS = 60_000; // the cloud kernel reaches /init in ~4 s under TCG
@@ -57,6 +58,16 @@ const ORPHAN_SLEEPS = `cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(sleep)" 
 const TERM_WITNESS =
   "setsid sh -c '[ -w /sys/fs/cgroup/cgroup.procs ] && echo $$ > /sys/fs/cgroup/cgroup.procs; " +
   "trap \"echo orderly-\\$((40+2)) >/dev/console; exit 0\" TERM; while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &";
+
+test("the harness leaves no qemu behind when it stops a running guest", async () => {
+  await scenario(images["busybox-init"]!, "harness-close", async (vm) => {
+    await vm.expect(/Run \/init as init process/, BOOT_MS);
+    const pid = vm.qemuPid();
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    await vm.close();
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+}, TEST_MS);
 
 for (const image of selectedImages()) {
   describe(image.name, () => {

@@ -11,7 +11,7 @@
 //   expect(await vm.waitExit(60_000)).toBe(0);
 
 import { createConnection } from "node:net";
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpioBytes, type Entry } from "../../scripts/mkcpio.ts";
@@ -79,7 +79,7 @@ export class Qemu {
       // No NIC: the default one wants an iPXE ROM (ipxe-qemu is only recommended).
       "-display", "none", "-serial", "stdio", "-nic", "none",
       "-monitor", `unix:${monitorPath},server=on,wait=off`,
-      "-no-reboot",
+      "-no-reboot", "-pidfile", join(dir, "qemu.pid"),
       "-kernel", options.kernel, "-initrd", initrd, "-append", append,
     ];
     this.startedAt = performance.now();
@@ -261,16 +261,35 @@ export class Qemu {
     return this.exitCode === null;
   }
 
+  /**
+   * Asks qemu to stop. SIGTERM, not SIGKILL: qemu runs under `timeout`,
+   * which passes SIGTERM on to qemu but cannot pass on a SIGKILL, which
+   * would leave qemu running with nobody to stop it. close() falls back to
+   * SIGKILL on qemu itself (its pid file) if that is not enough.
+   */
   kill(): void {
-    // SIGTERM, not SIGKILL: qemu runs under `timeout`, which passes SIGTERM on to qemu but
-    // cannot pass on a SIGKILL, which would leave qemu running with nobody to stop it.
     if (this.exitCode === null) this.proc.kill("SIGTERM");
   }
 
-  /** Kills qemu if needed, waits for it, removes its scratch directory. */
+  /** qemu's own pid (the spawned process is `timeout`), from its pid file. */
+  qemuPid(): number {
+    return Number(readFileSync(join(this.dir, "qemu.pid"), "utf8").trim());
+  }
+
+  /** Ends qemu if needed, waits for it, removes its scratch directory. */
   async close(): Promise<void> {
     this.kill();
-    await this.exited;
+    try {
+      await this.waitExit(10_000);
+    } catch {
+      try {
+        process.kill(this.qemuPid(), "SIGKILL");
+      } catch {
+        // qemu is gone already, or never wrote its pid file.
+      }
+      this.proc.kill("SIGKILL");
+      await this.exited;
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 
