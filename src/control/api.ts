@@ -1,0 +1,171 @@
+// The control API, version 1: every request and response body that crosses the control socket.
+// The server (src/control/) and the client (src/cli/) both import this one file, so the two
+// cannot drift apart. Pure types and constants; no imports from Bun or Node.
+//
+// Transport: HTTP/1.1 with JSON bodies over a unix stream socket. Every path starts with
+// `/v1`; a later, incompatible version gets a new prefix and both can be served side by side.
+import type { ServiceType } from "../core/service-spec.ts";
+import type { ServiceState } from "../core/service-set.ts";
+import type { ShutdownKind } from "../shutdown/requests.ts";
+
+export const API_VERSION = 1;
+export const API_PREFIX = `/v${API_VERSION}`;
+
+/** Where PID 1 listens; TSINIT_SOCKET overrides it for the server and the client. */
+export const DEFAULT_SOCKET = "/run/tsinit.sock";
+export const SOCKET_ENV = "TSINIT_SOCKET";
+
+/** Request bodies larger than this are refused (413) without being read to the end. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type { ServiceState, ServiceType, ShutdownKind };
+
+/** The commands a service takes; each waits for its outcome unless `?wait=0`. */
+export type ServiceCommand = "start" | "stop" | "restart" | "release";
+export const SERVICE_COMMANDS: readonly ServiceCommand[] = ["start", "stop", "restart", "release"];
+
+/** Service endpoints that are reserved and answer 501 until they are built. */
+export const UNIMPLEMENTED_SERVICE_ENDPOINTS = ["wake", "enable", "disable", "log"] as const;
+
+/** One service as `list` and `status` show it. Times are relative (ms) and absolute (ISO 8601). */
+export interface ServiceStatus {
+  name: string;
+  type: ServiceType;
+  state: ServiceState;
+  /** Where the service is headed: "started" while it is wanted, else "stopped". */
+  target: "started" | "stopped";
+  /** Started by a command or as the boot target (not only held by a dependent). */
+  explicit: boolean;
+  /** How many wanted dependents hold it. */
+  requiredBy: number;
+  pid?: number;
+  /** Why the last start or run failed, until the next launch. */
+  failed?: string;
+  /** Why it can never start (it is on a dependency cycle). */
+  blocked?: string;
+  /** How the main process last ended: "exited 1", "killed by SIGKILL". */
+  lastExit?: string;
+  /** Restarts since the service last stayed up for a whole restart-limit-interval. */
+  crashes: number;
+  /** Restarts within the current restart-limit-interval, and the limit that applies. */
+  restartsInInterval: number;
+  restartLimit: { count: number; intervalMs: number };
+  restartPending: boolean;
+  /** When a restart is due: in how many ms, and the wall-clock time. */
+  nextRestartInMs?: number;
+  nextRestartAt?: string;
+  /** Since when it has been started, while it is. */
+  uptimeMs?: number;
+  startedAt?: string;
+  /** The last STATUS= the service sent through NOTIFY_SOCKET. */
+  notifyStatus?: string;
+  /** Its description file; absent for a service added at run time. */
+  file?: string;
+  command?: string[];
+  restart: "yes" | "no" | "on-failure";
+  /** Present for services added with `run`: who added it (and whom it runs as, unless root). */
+  runtime?: { ownerUid: number; ownerGid: number };
+}
+
+// ---- requests ---------------------------------------------------------------------------
+
+/** POST /v1/services: add a runtime service (no file) and start it. */
+export interface RunRequest {
+  /** Default: the base name of command[0], made unique with a "-N" suffix. */
+  name?: string;
+  command: string[];
+  /** Restart it whenever it ends (restart = yes); default false (restart = no). */
+  restart?: boolean;
+  workingDir?: string;
+}
+
+/** POST /v1/shutdown. Supervisor mode stops every service and exits 0 whatever the kind. */
+export interface ShutdownRequest {
+  /** PID 1: what the machine does after the services stop; default poweroff. */
+  kind?: ShutdownKind;
+}
+
+// ---- responses --------------------------------------------------------------------------
+
+/** GET /v1 */
+export interface HelloResponse {
+  api: number;
+  mode: "init" | "supervisor";
+  pid: number;
+  /** What the server made of the caller's credentials. */
+  you: { uid: number; gid: number; admin: boolean } | null;
+}
+
+/** GET /v1/services */
+export interface ListResponse {
+  services: ServiceStatus[];
+}
+
+/** GET /v1/services/NAME, DELETE /v1/services/NAME (the last status before removal). */
+export interface StatusResponse {
+  service: ServiceStatus;
+}
+
+/**
+ * POST /v1/services/NAME/{start,stop,restart,release} and POST /v1/services (201).
+ * `done` is false only with `?wait=0`, when the service has not got there yet.
+ */
+export interface CommandResponse {
+  service: ServiceStatus;
+  done: boolean;
+}
+
+/** POST /v1/shutdown (202): accepted; the services stop after the answer is sent. */
+export interface ShutdownResponse {
+  shutdown: ShutdownKind | "exit";
+}
+
+export type ErrorCode =
+  | "bad-request"
+  | "too-large"
+  | "forbidden"
+  | "not-found"
+  | "unknown-service"
+  | "method-not-allowed"
+  | "conflict"
+  | "failed"
+  | "internal"
+  | "not-implemented";
+
+/** The HTTP status of each error code; `satisfies` keeps the table complete. */
+export const ERROR_STATUS = {
+  "bad-request": 400,
+  forbidden: 403,
+  "not-found": 404,
+  "unknown-service": 404,
+  "method-not-allowed": 405,
+  conflict: 409,
+  /** The operation was carried out and the service failed (start failed, exited early). */
+  failed: 409,
+  "too-large": 413,
+  internal: 500,
+  "not-implemented": 501,
+} as const satisfies Record<ErrorCode, number>;
+
+/** Every error answer. `service` is set when a command failed, to show why. */
+export interface ErrorResponse {
+  error: { code: ErrorCode; message: string };
+  service?: ServiceStatus;
+}
+
+export function isErrorResponse(body: unknown): body is ErrorResponse {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  return typeof error === "object" && error !== null && typeof error.code === "string" && typeof error.message === "string";
+}
+
+/** Paths, built in one place for the client and matched by the server's router. */
+export const paths = {
+  hello: () => API_PREFIX,
+  services: (wait = true) => `${API_PREFIX}/services${wait ? "" : "?wait=0"}`,
+  service: (name: string) => `${API_PREFIX}/services/${encodeURIComponent(name)}`,
+  serviceCommand: (name: string, command: string, wait = true) =>
+    `${API_PREFIX}/services/${encodeURIComponent(name)}/${command}${wait ? "" : "?wait=0"}`,
+  shutdown: () => `${API_PREFIX}/shutdown`,
+  reload: () => `${API_PREFIX}/reload`,
+  analyze: () => `${API_PREFIX}/analyze`,
+};

@@ -1,0 +1,258 @@
+// The control API's behaviour, independent of HTTP: a request (method, path, query, body text,
+// the caller's credentials) in, a status and a JSON body out. The server in server.ts only
+// moves bytes; everything a client can get wrong or be refused is decided here, so the whole
+// API runs in unit tests against a real Supervisor over a fake Sys. Nothing here may throw:
+// `handle` turns any exception into a 500 and logs it.
+import type { ServiceRecord } from "../core/service-set.ts";
+import type { Log } from "../log/log.ts";
+import type { ShutdownKind } from "../shutdown/requests.ts";
+import type { Supervisor } from "../supervisor/supervisor.ts";
+import {
+  API_VERSION,
+  ERROR_STATUS,
+  type CommandResponse,
+  type ErrorCode,
+  type ErrorResponse,
+  type HelloResponse,
+  type ListResponse,
+  type ServiceCommand,
+  type ServiceStatus,
+  type ShutdownResponse,
+  type StatusResponse,
+} from "./api.ts";
+import { isAdmin, refusal, type Operation, type Peer } from "./auth.ts";
+import { commandOutcome, waitForOutcome, type Outcome } from "./outcome.ts";
+import { checkEmptyBody, checkRunRequest, checkServiceName, checkShutdownRequest, checkWait, defaultRunName, parseJsonBody } from "./requests.ts";
+import { route, type Endpoint } from "./router.ts";
+import { MAX_RUNTIME_SERVICES_PER_USER, RuntimeServices, runtimeSpec } from "./runtime-services.ts";
+import { serviceStatus, type Clock } from "./status.ts";
+
+/** What the API needs of the supervisor (a fake in some tests). */
+export type ControlledSupervisor = Pick<Supervisor, "services" | "notifyStatus" | "add" | "dispatch" | "subscribe">;
+
+export interface ControlOptions {
+  supervisor: ControlledSupervisor;
+  log: Pick<Log, "debug" | "info" | "warn" | "error">;
+  mode: "init" | "supervisor";
+  pid: number;
+  clock: Clock;
+  /** uids that may do everything: root, and the user the supervisor runs as. */
+  admins: ReadonlySet<number>;
+  /** Carries out a shutdown request (after the answer is sent); absent: 501. */
+  shutdown?: (kind: ShutdownKind | undefined) => void;
+}
+
+export interface ControlRequest {
+  method: string;
+  /** The URL path, without the query. */
+  path: string;
+  query: URLSearchParams;
+  /** The raw body (the server has already capped its size). */
+  body: string;
+  /** From SO_PEERCRED; undefined when they could not be read. */
+  peer: Peer | undefined;
+  /** Aborted when the client goes away, so that a waiting command stops waiting. */
+  signal?: AbortSignal;
+}
+
+export interface ControlReply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /** Runs once the answer is sent: a shutdown must not cut off its own answer. */
+  afterSend?: () => void;
+}
+
+export function errorReply(code: ErrorCode, message: string, service?: ServiceStatus, headers?: Record<string, string>): ControlReply {
+  const body: ErrorResponse = { error: { code, message } };
+  if (service !== undefined) body.service = service;
+  return { status: ERROR_STATUS[code], body, headers };
+}
+
+const reply = (status: number, body: unknown): ControlReply => ({ status, body });
+
+export class ControlApi {
+  readonly runtime = new RuntimeServices();
+
+  constructor(private readonly options: ControlOptions) {}
+
+  async handle(request: ControlRequest): Promise<ControlReply> {
+    try {
+      const routed = route(request.method, request.path);
+      if (!routed.ok) return errorReply(routed.code, routed.message, undefined, routed.allow && { allow: routed.allow.join(", ") });
+      return await this.endpoint(routed.endpoint, request);
+    } catch (error) {
+      this.options.log.error(`control: ${request.method} ${request.path.slice(0, 200)}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      return errorReply("internal", `internal error: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async endpoint(endpoint: Endpoint, request: ControlRequest): Promise<ControlReply> {
+    switch (endpoint.kind) {
+      case "hello":
+        return this.hello(request.peer);
+      case "list":
+        return reply(200, { services: this.sorted().map((record) => this.status(record)) } satisfies ListResponse);
+      case "status": {
+        const record = this.options.supervisor.services.get(endpoint.name);
+        if (record === undefined) return unknownService(endpoint.name);
+        return reply(200, { service: this.status(record) } satisfies StatusResponse);
+      }
+      case "command":
+        return this.command(endpoint.name, endpoint.command, request);
+      case "run":
+        return this.run(request);
+      case "remove":
+        return this.remove(endpoint.name, request);
+      case "shutdown":
+        return this.shutdown(request);
+      case "not-implemented":
+        return errorReply("not-implemented", `${endpoint.what} is not implemented yet`);
+    }
+  }
+
+  private hello(peer: Peer | undefined): ControlReply {
+    const you = peer === undefined ? null : { uid: peer.uid, gid: peer.gid, admin: isAdmin(peer, this.options.admins) };
+    return reply(200, { api: API_VERSION, mode: this.options.mode, pid: this.options.pid, you } satisfies HelloResponse);
+  }
+
+  private async command(name: string, command: ServiceCommand, request: ControlRequest): Promise<ControlReply> {
+    const { supervisor } = this.options;
+    if (supervisor.services.get(name) === undefined) return unknownService(name);
+    const refused = this.refuse({ kind: "service", verb: command, service: name, ownerUid: this.runtime.owner(name)?.uid }, request);
+    if (refused !== undefined) return refused;
+    const body = this.body(request, checkEmptyBody);
+    if (!body.ok) return body.reply;
+    const wait = checkWait(request.query);
+    if (!wait.ok) return errorReply("bad-request", wait.message);
+
+    this.options.log.debug(`control: ${describePeer(request.peer)}: ${command} ${name}`);
+    supervisor.dispatch({ kind: "command", op: command, service: name });
+    return this.answer(name, command, wait.value, request.signal, 200);
+  }
+
+  private async run(request: ControlRequest): Promise<ControlReply> {
+    const { supervisor, log } = this.options;
+    const refused = this.refuse({ kind: "run" }, request);
+    if (refused !== undefined) return refused;
+    const peer = request.peer!;
+    const body = this.body(request, checkRunRequest);
+    if (!body.ok) return body.reply;
+    const wait = checkWait(request.query);
+    if (!wait.ok) return errorReply("bad-request", wait.message);
+    const run = body.value;
+    const admin = isAdmin(peer, this.options.admins);
+    if (!admin && this.runtime.countOwnedBy(peer.uid) >= MAX_RUNTIME_SERVICES_PER_USER) {
+      return errorReply("conflict", `uid ${peer.uid} already has ${MAX_RUNTIME_SERVICES_PER_USER} runtime services; remove some first`);
+    }
+    const taken = (candidate: string) => supervisor.services.get(candidate) !== undefined;
+    const name = run.name ?? defaultRunName(run.command, taken);
+    if (taken(name)) return errorReply("conflict", `a service named ${name} already exists; pick another name with --name`);
+
+    supervisor.add(runtimeSpec(name, run, peer, !admin));
+    this.runtime.add(name, { uid: peer.uid, gid: peer.gid, command: [...run.command] });
+    log.debug(`control: ${describePeer(peer)}: run ${name}: ${run.command.join(" ")}`);
+    supervisor.dispatch({ kind: "command", op: "start", service: name });
+    return this.answer(name, "start", wait.value, request.signal, 201);
+  }
+
+  private remove(name: string, request: ControlRequest): ControlReply {
+    const { supervisor } = this.options;
+    const record = supervisor.services.get(name);
+    if (record === undefined) return unknownService(name);
+    const owner = this.runtime.owner(name);
+    const refused = this.refuse({ kind: "service", verb: "remove", service: name, ownerUid: owner?.uid }, request);
+    if (refused !== undefined) return refused;
+    const body = this.body(request, checkEmptyBody);
+    if (!body.ok) return body.reply;
+    if (owner === undefined) {
+      return errorReply("conflict", `${name} comes from ${record.spec.file || "the configuration"}; only services added with run can be removed`);
+    }
+    const last = this.status(record);
+    if (!supervisor.services.remove(name)) {
+      return errorReply("conflict", `${name} is ${record.state} (target ${last.target}); stop it before removing it`, last);
+    }
+    this.runtime.delete(name);
+    supervisor.notifyStatus.delete(name);
+    this.options.log.debug(`control: ${describePeer(request.peer)}: removed ${name}`);
+    return reply(200, { service: last } satisfies StatusResponse);
+  }
+
+  private shutdown(request: ControlRequest): ControlReply {
+    const { mode, shutdown, log } = this.options;
+    const refused = this.refuse({ kind: "admin", verb: "shut down" }, request);
+    if (refused !== undefined) return refused;
+    const body = this.body(request, checkShutdownRequest);
+    if (!body.ok) return body.reply;
+    if (shutdown === undefined) return errorReply("not-implemented", "this server was started without a way to shut down");
+    const kind = body.value.kind;
+    const what = mode === "supervisor" ? "exit" : (kind ?? "poweroff");
+    log.info(`control: ${describePeer(request.peer)} asked to ${what === "exit" ? "stop every service and exit" : what}`);
+    return {
+      status: 202,
+      body: { shutdown: what } satisfies ShutdownResponse,
+      afterSend: () => {
+        try {
+          shutdown(kind);
+        } catch (error) {
+          log.error(`control: shutdown: ${String(error)}`);
+        }
+      },
+    };
+  }
+
+  /** Waits (unless told not to) for the command's outcome, then answers. */
+  private async answer(name: string, command: ServiceCommand, wait: boolean, signal: AbortSignal | undefined, okStatus: number): Promise<ControlReply> {
+    const { services } = this.options.supervisor;
+    const check = (): Outcome => {
+      const record = services.get(name);
+      return commandOutcome(command, record, record !== undefined && services.wanted(record));
+    };
+    const outcome = wait ? await waitForOutcome(this.options.supervisor, check, signal) : check();
+    const record = services.get(name);
+    if (record === undefined) return errorReply("failed", `${name}: the service was removed`);
+    const status = this.status(record);
+    if (outcome.kind === "failed") return errorReply("failed", `${name}: ${outcome.reason}`, status);
+    return reply(okStatus, { service: status, done: outcome.kind === "done" } satisfies CommandResponse);
+  }
+
+  private refuse(operation: Operation, request: ControlRequest): ControlReply | undefined {
+    const reason = refusal(operation, request.peer, this.options.admins);
+    if (reason === undefined) return undefined;
+    this.options.log.debug(`control: refused ${describePeer(request.peer)}: ${reason}`);
+    return errorReply("forbidden", reason);
+  }
+
+  private body<T>(request: ControlRequest, check: (body: unknown) => { ok: true; value: T } | { ok: false; message: string }): { ok: true; value: T } | { ok: false; reply: ControlReply } {
+    const parsed = parseJsonBody(request.body);
+    if (!parsed.ok) return { ok: false, reply: errorReply("bad-request", parsed.message) };
+    const checked = check(parsed.value);
+    return checked.ok ? checked : { ok: false, reply: errorReply("bad-request", checked.message) };
+  }
+
+  private sorted(): ServiceRecord[] {
+    return this.options.supervisor.services.list().sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
+  }
+
+  status(record: ServiceRecord): ServiceStatus {
+    const { supervisor, clock } = this.options;
+    return serviceStatus(record, {
+      clock,
+      wanted: (r) => supervisor.services.wanted(r),
+      notifyStatus: (name) => supervisor.notifyStatus.get(name),
+      owner: (name) => this.runtime.owner(name),
+    });
+  }
+}
+
+function unknownService(name: string): ControlReply {
+  const checked = checkServiceName(name);
+  const shown = checked.ok ? name : JSON.stringify(name.slice(0, 80));
+  return errorReply("unknown-service", `no service named ${shown}`);
+}
+
+function describePeer(peer: Peer | undefined): string {
+  if (peer === undefined) return "a client with unknown credentials";
+  // pid 0: the client is in a pid namespace this one cannot see.
+  return peer.pid > 0 ? `uid ${peer.uid} (pid ${peer.pid})` : `uid ${peer.uid}`;
+}

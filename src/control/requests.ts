@@ -1,0 +1,107 @@
+// Validation of what clients send: JSON bodies, service names, the `wait` query. Each check
+// returns the value or a message that tells the client what was wrong. Pure.
+import type { RunRequest, ShutdownKind, ShutdownRequest } from "./api.ts";
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
+const bad = <T>(message: string): Checked<T> => ({ ok: false, message });
+
+/** A name for a runtime service: what a service file could be called (instances allowed). */
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}$/;
+const MAX_ARGS = 1024;
+const SHUTDOWN_KINDS: readonly ShutdownKind[] = ["poweroff", "reboot", "halt"];
+
+export function checkServiceName(name: string): Checked<string> {
+  return SERVICE_NAME.test(name)
+    ? ok(name)
+    : bad(`invalid service name ${JSON.stringify(name.slice(0, 80))}: use up to 64 letters, digits and _.@+- (not first)`);
+}
+
+/** An empty body is `undefined`; anything else must be one JSON value. */
+export function parseJsonBody(text: string): Checked<unknown> {
+  if (text.trim() === "") return ok(undefined);
+  try {
+    return ok(JSON.parse(text));
+  } catch (error) {
+    return bad(`the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function unknownFields(body: Record<string, unknown>, known: readonly string[]): string | undefined {
+  const extra = Object.keys(body).filter((key) => !known.includes(key));
+  return extra.length === 0 ? undefined : `unknown field${extra.length > 1 ? "s" : ""} ${extra.map((key) => JSON.stringify(key)).join(", ")}`;
+}
+
+export function checkRunRequest(body: unknown): Checked<RunRequest> {
+  if (!isRecord(body)) return bad('the body must be a JSON object like {"command": ["sleep", "60"]}');
+  const extra = unknownFields(body, ["name", "command", "restart", "workingDir"]);
+  if (extra !== undefined) return bad(extra);
+  const { name, command, restart, workingDir } = body;
+  if (!Array.isArray(command) || command.length === 0) return bad("command must be a non-empty array of strings");
+  if (command.length > MAX_ARGS) return bad(`command has more than ${MAX_ARGS} arguments`);
+  if (!command.every((arg): arg is string => typeof arg === "string" && !arg.includes("\0"))) {
+    return bad("command must be an array of strings without NUL characters");
+  }
+  if (command[0] === "") return bad("command[0] (the program) must not be empty");
+  const request: RunRequest = { command };
+  if (name !== undefined) {
+    if (typeof name !== "string") return bad("name must be a string");
+    const checked = checkServiceName(name);
+    if (!checked.ok) return checked;
+    request.name = name;
+  }
+  if (restart !== undefined) {
+    if (typeof restart !== "boolean") return bad("restart must be true or false");
+    request.restart = restart;
+  }
+  if (workingDir !== undefined) {
+    if (typeof workingDir !== "string" || !workingDir.startsWith("/") || workingDir.includes("\0")) {
+      return bad("workingDir must be an absolute path");
+    }
+    request.workingDir = workingDir;
+  }
+  return ok(request);
+}
+
+export function checkShutdownRequest(body: unknown): Checked<ShutdownRequest> {
+  if (body === undefined) return ok({});
+  if (!isRecord(body)) return bad('the body must be empty or a JSON object like {"kind": "poweroff"}');
+  const extra = unknownFields(body, ["kind"]);
+  if (extra !== undefined) return bad(extra);
+  const { kind } = body;
+  if (kind === undefined) return ok({});
+  if (typeof kind !== "string" || !(SHUTDOWN_KINDS as readonly string[]).includes(kind)) {
+    return bad(`kind must be one of ${SHUTDOWN_KINDS.join(", ")}`);
+  }
+  return ok({ kind: kind as ShutdownKind });
+}
+
+/** Commands that take no body accept an empty one or `{}`, so `curl -d '{}'` works. */
+export function checkEmptyBody(body: unknown): Checked<undefined> {
+  if (body === undefined || (isRecord(body) && Object.keys(body).length === 0)) return ok(undefined);
+  return bad("this endpoint takes no body");
+}
+
+/** `?wait=0` (or `false`, `no`) answers at once; absent or `1` waits for the outcome. */
+export function checkWait(query: URLSearchParams): Checked<boolean> {
+  const value = query.get("wait");
+  if (value === null || ["1", "true", "yes", ""].includes(value)) return ok(true);
+  if (["0", "false", "no"].includes(value)) return ok(false);
+  return bad(`wait must be 0 or 1, not ${JSON.stringify(value.slice(0, 20))}`);
+}
+
+/** The name a run request gets when it names none: the program's base name, made unique. */
+export function defaultRunName(command: readonly string[], taken: (name: string) => boolean): string {
+  const base = (command[0] ?? "").split("/").filter(Boolean).at(-1) ?? "";
+  const cleaned = base.replace(/[^A-Za-z0-9_.@+-]/g, "_").replace(/^[^A-Za-z0-9_]+/, "").slice(0, 56) || "run";
+  if (!taken(cleaned)) return cleaned;
+  for (let n = 2; ; n++) {
+    const candidate = `${cleaned}-${n}`;
+    if (!taken(candidate)) return candidate;
+  }
+}

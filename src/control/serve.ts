@@ -1,0 +1,53 @@
+// The control socket as PID 1 and supervisor mode start it: fills in what both share (the
+// clock, who counts as admin), logs a failure instead of returning it, since boot goes on
+// without a control socket, and gives back a handle to close it on exit.
+import type { Log } from "../log/log.ts";
+import type { ShutdownKind } from "../shutdown/requests.ts";
+import type { Sys } from "../sys/sys.ts";
+import type { ControlledSupervisor } from "./handlers.ts";
+import { startControlServer, type ControlServer } from "./server.ts";
+
+export interface ServeOptions {
+  path: string;
+  supervisor: ControlledSupervisor;
+  sys: Sys;
+  log: Log;
+  mode: "init" | "supervisor";
+  shutdown: (kind: ShutdownKind | undefined) => void;
+}
+
+export interface ControlSocketHandle {
+  /** Stops serving and removes the socket file; safe to call before the server is up. */
+  close(): Promise<void>;
+}
+
+export function serveControlSocket(options: ServeOptions): ControlSocketHandle {
+  const { path, sys, log } = options;
+  let server: ControlServer | undefined;
+  let closing = false;
+  // Root may do everything; so may the user a non-root supervisor runs as (its own services).
+  const admins = new Set([0, process.getuid?.() ?? 0]);
+  const started = startControlServer({
+    ...options,
+    pid: sys.getpid(),
+    clock: { monotonic: () => sys.now(), wall: () => Date.now() },
+    admins,
+  })
+    .then((result) => {
+      if (!result.ok) {
+        log.error(`control socket: ${result.error}; initctl will not work`);
+        return;
+      }
+      server = result.server;
+      if (closing) return server.close();
+      log.debug(`control socket listening on ${path}`);
+    })
+    .catch((error) => log.error(`control socket ${path}: ${String(error)}`));
+  return {
+    async close() {
+      closing = true;
+      await started;
+      await server?.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Who is on the other end of a unix stream socket: SO_PEERCRED, read with getsockopt(2)
+// through bun:ffi. The control server decides what a client may do from these credentials,
+// which the kernel records at connect() and the client cannot forge.
+import { errno, libc, ptr } from "./libc.ts";
+import { errnoName } from "./errno.ts";
+import { SysError } from "./sys.ts";
+
+/** The peer's pid (0 when it is in a pid namespace this process cannot see), uid and gid. */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+const SOL_SOCKET = 1;
+const SO_PEERCRED = 17;
+/** struct ucred: pid_t pid; uid_t uid; gid_t gid. */
+const UCRED_SIZE = 12;
+
+export function peerCredentials(fd: number): PeerCredentials | SysError {
+  const ucred = new Int32Array(UCRED_SIZE / 4);
+  const length = new Uint32Array([UCRED_SIZE]);
+  if (libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ptr(ucred), ptr(length)) === -1) {
+    const code = errno();
+    return new SysError("getsockopt SO_PEERCRED", code, errnoName(code));
+  }
+  // uid_t and gid_t are unsigned; >>> 0 keeps (uid_t)-1 from reading as -1.
+  return { pid: ucred[0]!, uid: ucred[1]! >>> 0, gid: ucred[2]! >>> 0 };
+}
+
+/**
+ * The descriptor of a connection accepted by node:net in Bun (`socket._handle.fd`, see
+ * PLATFORM.md). Bun's node:http server sockets have no such handle, which is why the control
+ * server accepts with node:net and hands each connection to node:http.
+ */
+export function socketFd(socket: unknown): number | undefined {
+  const handle = (socket as { _handle?: { fd?: unknown } } | null)?._handle;
+  const fd = handle?.fd;
+  return typeof fd === "number" && Number.isInteger(fd) && fd >= 0 ? fd : undefined;
+}

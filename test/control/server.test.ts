@@ -1,0 +1,195 @@
+// The control server on a real unix socket, in front of a real Supervisor over a fake Sys:
+// peer credentials, the socket file's life, HTTP-level errors and many clients at once.
+// Run as root (the non-root client is `setpriv ... curl`).
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startControlServer, type ControlServer } from "../../src/control/server.ts";
+import { defaultSpec, type ServiceSpec } from "../../src/core/service-spec.ts";
+import { Log } from "../../src/log/log.ts";
+import { Supervisor } from "../../src/supervisor/supervisor.ts";
+import { FakeSys } from "../unit/fakes/fake-sys.ts";
+
+let server: ControlServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function spec(name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { ...defaultSpec(name, "process", `/etc/tsinit.d/${name}`), command: [`/bin/${name}`], ...extra };
+}
+
+async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock")) {
+  const sys = new FakeSys();
+  const logs: string[] = [];
+  const log = new Log({ console: (line) => logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
+  const supervisor = new Supervisor(specs, { sys, log, env: {} });
+  const shutdowns: unknown[] = [];
+  const result = await startControlServer({
+    path,
+    supervisor,
+    log,
+    mode: "supervisor",
+    pid: process.pid,
+    clock: { monotonic: () => sys.clock, wall: () => Date.now() },
+    admins: new Set([0]),
+    shutdown: (kind) => shutdowns.push(kind ?? "exit"),
+  });
+  if (!result.ok) throw new Error(result.error);
+  server = result.server;
+  return { path, sys, supervisor, logs, shutdowns };
+}
+
+/** A directory others may enter, so a non-root client can reach the socket. */
+function socketDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tsinit-control-"));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+async function call(path: string, method: string, url: string, body?: string) {
+  const response = await fetch(`http://tsinit${url}`, { unix: path, method, body });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** Writes raw bytes and returns everything the server sent back before closing. */
+function raw(path: string, payload: string | Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    let data = "";
+    const socket = connect(path, () => socket.write(payload));
+    socket.on("data", (chunk) => (data += chunk));
+    socket.on("close", () => resolve(data));
+    socket.on("error", () => resolve(data));
+  });
+}
+
+async function asNobody(...args: string[]): Promise<{ code: number; out: string }> {
+  const child = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s", ...args], { stdout: "pipe", stderr: "pipe" });
+  const out = await new Response(child.stdout).text();
+  return { code: await child.exited, out };
+}
+
+describe("the socket file", () => {
+  test("is mode 0666, replaces a stale socket, and is removed on close", async () => {
+    const dir = socketDir();
+    const path = join(dir, "ctl.sock");
+    const first = await serve([], path);
+    expect(statSync(path).mode & 0o777).toBe(0o666);
+    // Simulate a crash: the old server's file stays behind while a new one starts.
+    const stale = server!;
+    server = undefined;
+    await serve([], path);
+    expect((await call(first.path, "GET", "/v1")).status).toBe(200);
+    // The old server's close must not remove the new server's socket.
+    await stale.close();
+    expect((await call(path, "GET", "/v1")).status).toBe(200);
+    await server!.close();
+    server = undefined;
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test("is not created over a file that is not a socket", async () => {
+    const path = join(socketDir(), "precious");
+    writeFileSync(path, "keep me");
+    const sys = new FakeSys();
+    const log = new Log({ console: () => {}, kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
+    const result = await startControlServer({
+      path,
+      supervisor: new Supervisor([], { sys, log, env: {} }),
+      log,
+      mode: "supervisor",
+      pid: 1,
+      clock: { monotonic: () => 0, wall: () => 0 },
+      admins: new Set([0]),
+    });
+    expect(result).toEqual({ ok: false, error: `${path} exists and is not a socket; not replacing it` });
+    expect(readFileSync(path, "utf8")).toBe("keep me");
+  });
+});
+
+describe("peer credentials", () => {
+  test("root is an admin; its pid is seen", async () => {
+    const { path } = await serve([]);
+    expect((await call(path, "GET", "/v1")).body).toEqual({ api: 1, mode: "supervisor", pid: process.pid, you: { uid: 0, gid: 0, admin: true } });
+  });
+
+  test("another uid may read, is refused a root service with 403, and may run its own", async () => {
+    const { path, supervisor } = await serve([spec("web")]);
+    supervisor.start("web");
+    const hello = await asNobody("--unix-socket", path, "http://tsinit/v1");
+    expect(JSON.parse(hello.out).you).toEqual({ uid: 65534, gid: 65534, admin: false });
+    const list = await asNobody("--unix-socket", path, "http://tsinit/v1/services");
+    expect(JSON.parse(list.out).services).toHaveLength(1);
+
+    const refused = await asNobody("--unix-socket", path, "-X", "POST", "http://tsinit/v1/services/web/stop");
+    expect(JSON.parse(refused.out)).toEqual({ error: { code: "forbidden", message: "uid 65534 may not stop web: only root may control services it did not start" } });
+    expect(supervisor.services.get("web")?.state).toBe("started");
+
+    const run = await asNobody("--unix-socket", path, "-X", "POST", "-d", '{"name":"mine","command":["sleep","60"]}', "http://tsinit/v1/services");
+    expect(JSON.parse(run.out).service).toMatchObject({ name: "mine", state: "started", runtime: { ownerUid: 65534 } });
+    expect(supervisor.services.get("mine")?.spec.runAs).toEqual({ user: "65534", group: "65534" });
+  });
+});
+
+describe("robustness", () => {
+  test("answers malformed HTTP with a JSON 400 and keeps serving", async () => {
+    const { path } = await serve([]);
+    for (const payload of ["GARBAGE\r\n\r\n", "GET /v1 HTTP/1.1\r\nContent-Length: x\r\n\r\n", "\u0000\u0001\u0002\r\n\r\n"]) {
+      const answer = await raw(path, payload);
+      expect(answer).toStartWith("HTTP/1.1 400");
+      expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).error.code).toBe("bad-request");
+    }
+    expect((await call(path, "GET", "/v1/services")).status).toBe(200);
+  });
+
+  test("refuses an oversized body, declared or streamed, without reading it all", async () => {
+    const { path } = await serve([]);
+    const big = "x".repeat(64 * 1024 + 1);
+    const declared = await call(path, "POST", "/v1/services", big);
+    expect(declared).toEqual({ status: 413, body: { error: { code: "too-large", message: "the request body is larger than 65536 bytes" } } });
+    const chunked = await raw(path, `POST /v1/services HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000\r\n${"y".repeat(0x10000)}\r\n10\r\n${"y".repeat(16)}\r\n0\r\n\r\n`);
+    expect(chunked).toStartWith("HTTP/1.1 413");
+    expect((await call(path, "GET", "/v1")).status).toBe(200);
+  });
+
+  test("a client that goes away while waiting does not disturb the server", async () => {
+    const { path, supervisor } = await serve([spec("db", { readyNotification: { kind: "pipefd", fd: 3 } })]);
+    const gone = new AbortController();
+    const waiting = fetch("http://tsinit/v1/services/db/start", { unix: path, method: "POST", signal: gone.signal }).catch((error) => error);
+    for (let i = 0; i < 100 && supervisor.services.get("db")?.state !== "starting"; i++) await Bun.sleep(5);
+    gone.abort();
+    expect(await waiting).toBeInstanceOf(Error);
+    // Its wait ends with it: no listener is left behind on the supervisor.
+    const listeners = () => (supervisor as unknown as { listeners: Set<unknown> }).listeners.size;
+    for (let i = 0; i < 200 && listeners() > 0; i++) await Bun.sleep(5);
+    expect(listeners()).toBe(0);
+    // Another client waits for the same start and gets its answer.
+    const second = call(path, "POST", "/v1/services/db/start");
+    await Bun.sleep(20);
+    supervisor.dispatch({ kind: "ready", service: "db" });
+    expect(await second).toMatchObject({ status: 200, body: { done: true, service: { state: "started" } } });
+  });
+
+  test("50 simultaneous clients all get answers", async () => {
+    const { path, supervisor } = await serve(Array.from({ length: 10 }, (_, i) => spec(`s${i}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const name = `s${(i >> 1) % 10}`;
+        return i % 2 === 0 ? call(path, "GET", "/v1/services") : call(path, "POST", `/v1/services/${name}/start`);
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    expect(supervisor.services.list().every((r) => r.state === "started")).toBe(true);
+  });
+
+  test("a shutdown is carried out after its answer is sent", async () => {
+    const { path, shutdowns } = await serve([]);
+    const answer = await call(path, "POST", "/v1/shutdown", "{}");
+    expect(answer).toEqual({ status: 202, body: { shutdown: "exit" } });
+    for (let i = 0; i < 100 && shutdowns.length === 0; i++) await Bun.sleep(5);
+    expect(shutdowns).toEqual(["exit"]);
+  });
+});
