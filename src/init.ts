@@ -2,6 +2,8 @@
 // ctrl-alt-del as SIGINT, signals, then the services of /etc/tsinit.d from the boot target.
 import { parseCommandLine, type KernelCommandLine } from "./boot/cmdline.ts";
 import { earlyMountPlan, mountPoints, runPlan } from "./boot/early-mounts.ts";
+import { DEFAULT_SOCKET, SOCKET_ENV } from "./control/api.ts";
+import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
 import { installNeverDie } from "./never-die.ts";
 import { loadServiceDirs } from "./service-loading.ts";
@@ -66,6 +68,8 @@ export function runInit(sys: Sys): void {
     });
   }
   supervisor.reap();
+  // initctl's socket; without it boot goes on (the failure is logged).
+  serveControlSocket({ path: process.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, sys, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff") });
 
   const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
   startTarget(supervisor, log, target, services.has("recovery"));

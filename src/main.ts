@@ -1,4 +1,7 @@
-// The one executable's entry: PID 1 of a booted machine, or the supervisor (`--services-dir`).
+// The one executable's entry: PID 1 of a booted machine, the supervisor (`--services-dir`), or
+// the control client (invoked as `initctl`, or `tsinit ctl ...`).
+import { basename } from "node:path";
+import { runInitctl } from "./cli/initctl.ts";
 import { runInit } from "./init.ts";
 import { parseSupervisorArgs, runSupervisor, UsageError } from "./supervisor-mode.ts";
 import { EXEC_HELPER_FLAG, runExecHelper } from "./sys/exec-helper.ts";
@@ -8,10 +11,18 @@ import { linuxSys } from "./sys/linux-sys.ts";
 const INITIAL_PID_NAMESPACE = "pid:[4026531836]";
 
 const USAGE = `usage: tsinit                 (as the PID 1 of a machine)
-       tsinit --services-dir DIR [--services-dir DIR...] [--socket PATH] [--target NAME|none] [--cgroup DIR] [--debug]`;
+       tsinit --services-dir DIR [--services-dir DIR...] [--socket PATH] [--target NAME|none] [--cgroup DIR] [--debug]
+       tsinit ctl COMMAND...    (or a link named initctl; \`tsinit ctl help\` lists the commands)`;
 
 function main(args: string[]): void {
   if (args[0] === EXEC_HELPER_FLAG) runExecHelper(args.slice(1));
+  // A compiled executable's process.argv0 is the name it was invoked by (measured: argv[0] of
+  // exec, e.g. "initctl" through a link); process.argv[1] is its embedded entry instead.
+  const client = basename(process.argv0) === "initctl" || args[0] === "ctl";
+  if (client && linuxSys.getpid() !== 1) {
+    void runInitctl(args[0] === "ctl" ? args.slice(1) : args).then((code) => (process.exitCode = code));
+    return;
+  }
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(`${USAGE}\n`);
     return;

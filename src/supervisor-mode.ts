@@ -2,6 +2,8 @@
 // loads the given directories, starts the target, reaps as a child subreaper (or as the PID 1
 // of a PID namespace), and on SIGTERM/SIGINT stops every service in reverse dependency
 // order and exits 0. It never mounts and never calls reboot(2).
+import { SOCKET_ENV } from "./control/api.ts";
+import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
 import { installNeverDie } from "./never-die.ts";
 import { loadServiceDirs } from "./service-loading.ts";
@@ -60,6 +62,8 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
   }
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  // So that initctl run by a service talks to this supervisor.
+  if (args.socket !== undefined) env[SOCKET_ENV] = args.socket;
 
   const { services, blocked } = loadServiceDirs(sys, log, args.servicesDirs);
   const notify = { path: notifyPath(args, sys.getpid()), listen: listenForNotifications };
@@ -78,11 +82,13 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
     stopping = true;
     log.info("stopping all services");
     await supervisor.stopAll();
+    await control?.close();
     supervisor.close();
     clearInterval(keepAlive);
     log.info("all services stopped");
     process.exit(0);
   };
+  const control = args.socket === undefined ? undefined : serveControlSocket({ path: args.socket, supervisor, sys, log, mode: "supervisor", shutdown: () => void shutdown() });
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
   process.on("SIGHUP", () => log.warn("SIGHUP: reloading the configuration is not supported yet"));

@@ -1,0 +1,32 @@
+// initctl: the control client, run as `initctl ...` (a link to tsinit) or `tsinit ctl ...`.
+// Parses the command line, sends one request to the control socket, prints the answer as a
+// table (or JSON with --json) and returns the exit status: 0 success, 1 failure, 2 bad usage.
+import { resolve } from "node:path";
+import { parseArgs, USAGE } from "./args.ts";
+import { send } from "./client.ts";
+import { renderAnswer } from "./output.ts";
+import { planRequest } from "./plan.ts";
+
+export async function runInitctl(argv: readonly string[]): Promise<number> {
+  const parsed = parseArgs(argv, process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`initctl: ${parsed.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { options, command } = parsed;
+  if (command.kind === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  // The server runs elsewhere: a relative working directory means the caller's.
+  if (command.kind === "run" && command.workingDir !== undefined) command.workingDir = resolve(command.workingDir);
+  const answer = await send(options.socket, planRequest(command));
+  if (!answer.ok) {
+    process.stderr.write(`initctl: ${answer.message}\n`);
+    return 1;
+  }
+  const output = renderAnswer(command, answer.status, answer.body, options.json);
+  process.stdout.write(output.stdout);
+  process.stderr.write(output.stderr);
+  return output.exitCode;
+}

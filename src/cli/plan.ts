@@ -1,0 +1,43 @@
+// Which HTTP request carries each initctl command. Pure; the paths come from the shared API
+// file, so client and server agree on them.
+import { paths, type RunRequest, type ShutdownRequest } from "../control/api.ts";
+import type { CliCommand } from "./args.ts";
+
+export interface PlannedRequest {
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  body?: RunRequest | ShutdownRequest;
+}
+
+/** `help` needs no request. */
+export function planRequest(command: Exclude<CliCommand, { kind: "help" }>): PlannedRequest {
+  switch (command.kind) {
+    case "list":
+      return { method: "GET", path: paths.services() };
+    case "status":
+      return command.name === undefined ? { method: "GET", path: paths.services() } : { method: "GET", path: paths.service(command.name) };
+    case "service":
+      return { method: "POST", path: paths.serviceCommand(command.name, command.command, command.wait) };
+    case "run": {
+      const body: RunRequest = { command: command.command, restart: command.restart };
+      if (command.name !== undefined) body.name = command.name;
+      if (command.workingDir !== undefined) body.workingDir = command.workingDir;
+      return { method: "POST", path: paths.services(command.wait), body };
+    }
+    case "remove":
+      return { method: "DELETE", path: paths.service(command.name) };
+    case "shutdown":
+      return { method: "POST", path: paths.shutdown(), body: command.shutdown === undefined ? {} : { kind: command.shutdown } };
+    case "unimplemented":
+      switch (command.command) {
+        case "reload":
+          return { method: "POST", path: paths.reload() };
+        case "analyze":
+          return { method: "GET", path: paths.analyze() };
+        case "log":
+          return { method: "GET", path: `${paths.service(command.name ?? "")}/log` };
+        default:
+          return { method: "POST", path: paths.serviceCommand(command.name ?? "", command.command) };
+      }
+  }
+}

@@ -1,0 +1,250 @@
+// The control socket of the compiled tsinit, run as PID 1 of a PID namespace in supervisor
+// mode with --socket, driven by the compiled initctl (`tsinit ctl`, or a link named initctl)
+// from the host, as root and as uid 65534 (setpriv).
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { Namespace, servicesDir, TSINIT, waitFor } from "./harness.ts";
+
+let ns: Namespace | undefined;
+afterEach(() => {
+  ns?.kill();
+  ns = undefined;
+});
+
+const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a client to its end (killed after `timeoutMs`), with TSINIT_SOCKET unset. */
+async function run(argv: string[], timeoutMs = 20_000): Promise<Run> {
+  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, TSINIT_SOCKET: "" } });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+class Control {
+  constructor(readonly socket: string) {}
+  ctl(...args: string[]): Promise<Run> {
+    return run([TSINIT, "ctl", "--socket", this.socket, ...args]);
+  }
+  asNobody(...args: string[]): Promise<Run> {
+    return run([...NOBODY, TSINIT, "ctl", "--socket", this.socket, ...args]);
+  }
+  async status(name: string): Promise<any> {
+    const result = await this.ctl("--json", "status", name);
+    return JSON.parse(result.stdout);
+  }
+}
+
+/** Starts the supervisor with a control socket in a directory that uid 65534 may enter. */
+async function start(files: Record<string, string>, scripts: Record<string, string> = {}) {
+  const { dir, work } = servicesDir(files, scripts);
+  chmodSync(work, 0o755);
+  process.env.WORK = work;
+  const socket = join(work, "ctl.sock");
+  ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+  await waitFor("the control socket", () => existsSync(socket));
+  return { work, control: new Control(socket) };
+}
+
+/** waitFor for probes that must ask the server (the harness's waitFor takes synchronous ones). */
+async function poll<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${ns?.log() ?? ""}`);
+    await Bun.sleep(delay);
+  }
+}
+
+const uidOf = (hostPid: number) => readFileSync(`/proc/${hostPid}/status`, "utf8").match(/^Uid:\s+(\d+)/m)?.[1];
+
+test("list, status, start, stop and restart, waiting for the service", async () => {
+  const { work, control } = await start(
+    {
+      boot: "type = internal\n",
+      web: "command = sleep 600\n",
+      db: "command = /bin/sh $WORK/db.sh\nready-notification = pipefd:3\n",
+    },
+    { "db.sh": 'touch "$WORK/db-running"\nwhile [ ! -e "$WORK/go" ]; do sleep 0.02; done\necho ready >&3\nexec sleep 600\n' },
+  );
+  const list = await control.ctl("list");
+  expect(list.code).toBe(0);
+  expect(list.stdout).toMatch(/^NAME +STATE +TARGET +PID +UPTIME +CRASHES +NOTE\n/);
+  expect(list.stdout).toMatch(/\nboot +started +started +- /);
+  expect(list.stdout).toMatch(/\nweb +stopped +stopped +- /);
+
+  const started = await control.ctl("start", "web");
+  expect(started).toMatchObject({ code: 0, stderr: "" });
+  expect(started.stdout).toMatch(/^started web \(pid \d+\)\n$/);
+  const web = await control.status("web");
+  expect(web.service).toMatchObject({ state: "started", target: "started", explicit: true });
+  expect(ns!.hostPid(web.service.pid)).toBeDefined();
+
+  // start db waits until db says it is ready.
+  const startingDb = control.ctl("start", "db");
+  let dbAnswered = false;
+  void startingDb.then(() => (dbAnswered = true));
+  await waitFor("db to run", () => existsSync(join(work, "db-running")));
+  expect((await control.status("db")).service.state).toBe("starting");
+  expect(dbAnswered).toBe(false);
+  writeFileSync(join(work, "go"), "");
+  const db = await startingDb;
+  expect(db.code).toBe(0);
+  expect(db.stdout).toMatch(/^started db \(pid \d+\)\n$/);
+
+  const restarted = await control.ctl("restart", "db");
+  expect(restarted.code).toBe(0);
+  const newDb = await control.status("db");
+  expect(newDb.service.state).toBe("started");
+  expect(newDb.service.pid).not.toBe(Number(db.stdout.match(/pid (\d+)/)![1]));
+
+  const stopped = await control.ctl("stop", "web");
+  expect(stopped).toMatchObject({ code: 0, stdout: "stopped web\n" });
+  expect((await control.status("web")).service).toMatchObject({ state: "stopped", target: "stopped" });
+  expect(ns!.hostPid(web.service.pid)).toBeUndefined();
+
+  const noWait = await control.ctl("start", "--no-wait", "web");
+  expect(noWait.code).toBe(0);
+  await poll("web to be started again", async () => (await control.status("web")).service.state === "started");
+}, 60_000);
+
+test("run and remove a runtime service, through a link named initctl", async () => {
+  const { work, control } = await start({ boot: "type = internal\n" });
+  const initctl = join(work, "initctl");
+  symlinkSync(TSINIT, initctl);
+  const ctl = (...args: string[]) => run([initctl, "--socket", control.socket, ...args]);
+
+  const added = await ctl("run", "--name", "job", "--", "sh", "-c", 'echo "$0" > $WORK/job.out; exec sleep 300', "literal-$HOME");
+  expect(added.code).toBe(0);
+  expect(added.stdout).toMatch(/^started job \(pid \d+\)\n$/);
+  await waitFor("job to write its output", () => existsSync(join(work, "job.out")));
+  // The command ran as given: $HOME in it was not substituted by tsinit.
+  expect(readFileSync(join(work, "job.out"), "utf8")).toBe("literal-$HOME\n");
+  const status = await ctl("status", "job");
+  expect(status.stdout).toContain("added by: uid 0 (with initctl run)");
+
+  const busy = await ctl("remove", "job");
+  expect(busy).toMatchObject({ code: 1, stderr: "initctl: job is started (target started); stop it before removing it\n" });
+  expect((await ctl("stop", "job")).code).toBe(0);
+  expect(await ctl("remove", "job")).toMatchObject({ code: 0, stdout: "removed job\n" });
+  expect(await ctl("status", "job")).toMatchObject({ code: 1, stderr: "initctl: no service named job\n" });
+  expect((await ctl("remove", "boot")).stderr).toMatch(/only services added with run can be removed/);
+}, 60_000);
+
+test("status shows the crash count, last exit and next restart of a crashing service", async () => {
+  const { control } = await start({
+    boot: "type = internal\nwaits-for = crasher\n",
+    crasher: 'command = /bin/sh -c "exit 3"\nrestart = yes\nrestart-delay = 0.5\nrestart-limit-count = 0\n',
+  });
+  const crashing = await poll("two crashes", async () => {
+    const { service } = await control.status("crasher");
+    return service.crashes >= 2 && service.restartPending ? service : undefined;
+  });
+  expect(crashing).toMatchObject({ lastExit: "exited 3", restart: "yes" });
+  expect(crashing.nextRestartInMs).toBeGreaterThanOrEqual(0);
+  expect(Date.parse(crashing.nextRestartAt)).toBeGreaterThan(Date.now() - 1000);
+
+  const human = await poll("a status line with a pending restart", async () => {
+    const result = await control.ctl("status", "crasher");
+    return result.stdout.includes("next restart: in ") ? result : undefined;
+  });
+  expect(human.code).toBe(0);
+  expect(human.stdout).toMatch(/\n  last exit: +exited 3\n/);
+  expect(human.stdout).toMatch(/\n  crashes: +\d+ in a row \(\d+ restarts? in the last 10s; no limit\)\n/);
+  expect(human.stdout).toMatch(/\n  next restart: in \d+\.\ds \(at \d{4}-\d\d-\d\dT/);
+  const stop = await control.ctl("stop", "crasher");
+  expect(stop.code).toBe(0);
+  expect((await control.status("crasher")).service).toMatchObject({ restartPending: false, state: "stopped" });
+}, 60_000);
+
+test("shutdown stops every service and ends the namespace with exit 0", async () => {
+  const { control } = await start({ boot: "type = internal\nwaits-for = web\n", web: "command = sleep 600\n" });
+  await poll("web", async () => (await control.status("web")).service.state === "started");
+  const answer = await control.ctl("shutdown");
+  expect(answer).toMatchObject({ code: 0, stdout: "stopping every service; the supervisor will exit\n" });
+  expect(await ns!.exitCode()).toBe(0);
+  expect(existsSync(control.socket)).toBe(false);
+  expect(ns!.log()).toContain("stopped web");
+}, 60_000);
+
+test("malformed requests and unknown services get JSON errors while tsinit keeps running", async () => {
+  const { control } = await start({ boot: "type = internal\n" });
+  const request = async (method: string, path: string, body?: string) => {
+    const response = await fetch(`http://tsinit${path}`, { unix: control.socket, method, body });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+
+  expect(await control.ctl("status", "nope")).toMatchObject({ code: 1, stderr: "initctl: no service named nope\n" });
+  const json = await control.ctl("--json", "start", "nope");
+  expect(json.code).toBe(1);
+  expect(JSON.parse(json.stdout)).toEqual({ error: { code: "unknown-service", message: "no service named nope" } });
+  expect(await control.ctl("frobnicate")).toMatchObject({ code: 2 });
+  expect((await control.ctl("log", "boot")).stderr).toBe("initctl: log is not implemented yet\n");
+
+  expect(await request("POST", "/v1/services", "{not json")).toMatchObject({ status: 400, body: { error: { code: "bad-request" } } });
+  expect(await request("POST", "/v1/services", JSON.stringify({ command: "sleep 1" }))).toMatchObject({ status: 400 });
+  expect(await request("GET", "/v2/everything")).toMatchObject({ status: 404, body: { error: { code: "not-found" } } });
+  expect(await request("PATCH", "/v1/services")).toMatchObject({ status: 405, body: { error: { code: "method-not-allowed" } } });
+  expect(await request("POST", "/v1/services", "x".repeat(100_000))).toMatchObject({ status: 413, body: { error: { code: "too-large" } } });
+  const garbage = await new Promise<string>((resolve) => {
+    let data = "";
+    const socket = connect(control.socket, () => socket.write("NONSENSE\r\n\r\n"));
+    socket.on("data", (chunk) => (data += chunk));
+    socket.on("close", () => resolve(data));
+    socket.on("error", () => resolve(data));
+  });
+  expect(garbage).toStartWith("HTTP/1.1 400");
+
+  expect((await control.ctl("list")).code).toBe(0);
+  expect(ns!.proc.exitCode).toBeNull();
+  expect(ns!.log()).not.toMatch(/uncaught|unhandled/);
+}, 60_000);
+
+test("a non-root client may list, is refused a root service, and runs its own as itself", async () => {
+  const { control } = await start({ boot: "type = internal\nwaits-for = web\n", web: "command = sleep 600\n" });
+  await poll("web", async () => (await control.status("web")).service.state === "started");
+
+  const list = await control.asNobody("list");
+  expect(list.code).toBe(0);
+  expect(list.stdout).toMatch(/\nweb +started/);
+
+  const refused = await control.asNobody("stop", "web");
+  expect(refused).toMatchObject({ code: 1, stderr: "initctl: uid 65534 may not stop web: only root may control services it did not start\n" });
+  const http = await run([...NOBODY, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--unix-socket", control.socket, "http://tsinit/v1/services/web/stop"]);
+  expect(http.stdout).toBe("403");
+  expect((await control.status("web")).service.state).toBe("started");
+  expect((await control.asNobody("shutdown")).code).toBe(1);
+
+  const mine = await control.asNobody("run", "--name", "mine", "--", "sleep", "300");
+  expect(mine.code).toBe(0);
+  const status = await control.status("mine");
+  expect(status.service.runtime).toEqual({ ownerUid: 65534, ownerGid: 65534 });
+  const hostPid = await waitFor("mine's process", () => ns!.hostPid(status.service.pid));
+  expect(uidOf(hostPid)).toBe("65534");
+
+  expect(await control.asNobody("stop", "mine")).toMatchObject({ code: 0, stdout: "stopped mine\n" });
+  expect(await control.asNobody("remove", "mine")).toMatchObject({ code: 0, stdout: "removed mine\n" });
+  expect((await control.status("web")).service.state).toBe("started");
+}, 60_000);
+
+test("50 simultaneous clients all get answers", async () => {
+  const { control } = await start({ boot: "type = internal\nwaits-for = web\n", web: "command = sleep 600\n" });
+  const clients = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? control.ctl("list") : control.ctl("--json", "status", "web")));
+  const results = await Promise.all(clients);
+  expect(results.map((r) => r.code)).toEqual(Array(50).fill(0));
+  for (const [i, result] of results.entries()) {
+    if (i % 2 === 1) expect(JSON.parse(result.stdout).service.name).toBe("web");
+    else expect(result.stdout).toContain("web");
+  }
+  expect(ns!.proc.exitCode).toBeNull();
+}, 90_000);
