@@ -148,6 +148,12 @@ export class ControlApi {
     const taken = (candidate: string) => supervisor.services.get(candidate) !== undefined;
     const name = run.name ?? defaultRunName(run.command, taken);
     if (taken(name)) return errorReply("conflict", `a service named ${name} already exists; pick another name with --name`);
+    const dependent = admin ? undefined : this.dependentOf(name);
+    if (dependent !== undefined) {
+      // A user's service must not stand in for a missing dependency of someone else's service
+      // (stopping it would then force that service down).
+      return errorReply("conflict", `${name} is named as a dependency of ${dependent}; pick another name with --name`);
+    }
 
     supervisor.add(runtimeSpec(name, run, peer, !admin));
     this.runtime.add(name, { uid: peer.uid, gid: peer.gid, command: [...run.command] });
@@ -214,6 +220,15 @@ export class ControlApi {
     const status = this.status(record);
     if (outcome.kind === "failed") return errorReply("failed", `${name}: ${outcome.reason}`, status);
     return reply(okStatus, { service: status, done: outcome.kind === "done" } satisfies CommandResponse);
+  }
+
+  /** A loaded service that names `name` as a dependency or in its ordering, if any. */
+  private dependentOf(name: string): string | undefined {
+    for (const { spec } of this.options.supervisor.services.list()) {
+      const { dependsOn, dependsMs, waitsFor, before, after, chainTo } = spec;
+      if ([...dependsOn, ...dependsMs, ...waitsFor, ...before, ...after].includes(name) || chainTo === name) return spec.name;
+    }
+    return undefined;
   }
 
   private refuse(operation: Operation, request: ControlRequest): ControlReply | undefined {

@@ -267,6 +267,15 @@ describe("authorization by peer credentials", () => {
     expect((await h.call("DELETE", "/v1/services/mine", { peer: NOBODY })).status).toBe(200);
   });
 
+  it("does not let a user's service stand in for another service's missing dependency", async () => {
+    const h = new ApiHarness([svc("sshd", "process", { dependsOn: ["net"] })]);
+    const reply = await h.call("POST", "/v1/services", { peer: NOBODY, body: { name: "net", command: ["sleep", "60"] } });
+    expect(reply.status).toBe(409);
+    expect(error(reply.body).message).toBe("net is named as a dependency of sshd; pick another name with --name");
+    expect(h.supervisor.services.get("net")).toBeUndefined();
+    expect((await h.call("POST", "/v1/services", { peer: ROOT, body: { name: "net", command: ["sleep", "60"] } })).status).toBe(201);
+  });
+
   it("lets a client with unknown credentials only read", async () => {
     const h = new ApiHarness([svc("web")]);
     expect((await h.call("GET", "/v1/services/web", { peer: null })).status).toBe(200);
