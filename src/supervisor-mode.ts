@@ -82,6 +82,7 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
     stopping = true;
     log.info("stopping all services");
     await supervisor.stopAll();
+    supervisor.killAllLeftovers();
     await control?.close();
     supervisor.close();
     clearInterval(keepAlive);

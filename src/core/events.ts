@@ -32,11 +32,17 @@ export type Action =
       stdin: StdioSpec;
       stdout: StdioSpec;
     }
-  /** Signal a service's process group (and the leader itself, in case it left the group). */
+  /**
+   * Signal a service: the process group of `pid`, `pid` itself (in case it left the group),
+   * and every process in the service's cgroup where services get cgroups.
+   */
   | { kind: "signal"; service: string; pid: number; signal: number }
+  /**
+   * The main process exited while stopping: whatever is left in its process group or cgroup
+   * had the stop signal and gets `graceMs` to exit before SIGKILL (cut short by a restart).
+   */
+  | { kind: "kill-leftovers"; service: string; pgid: number; graceMs: number }
   | { kind: "read-pid-file"; service: string; path: string }
-  /** End everything in the service's cgroup (cgroup.kill), where services get cgroups. */
-  | { kind: "kill-cgroup"; service: string }
   | { kind: "arm-timer"; service: string; timer: TimerKind; ms: number }
   | { kind: "cancel-timer"; service: string; timer: TimerKind }
   | { kind: "log"; level: LogLevel; text: string }

@@ -495,10 +495,7 @@ export class ServiceSet {
   private fail(record: ServiceRecord, why: string): void {
     const name = record.spec.name;
     this.emit({ kind: "cancel-timer", service: name, timer: "start-timeout" });
-    if (record.pid !== undefined) {
-      this.signal(record, SIGKILL);
-      this.emit({ kind: "kill-cgroup", service: name });
-    }
+    if (record.pid !== undefined) this.signal(record, SIGKILL);
     record.pid = undefined;
     record.failed = why;
     if (record.state !== "stopped") this.setState(record, "stopped");
@@ -579,9 +576,7 @@ export class ServiceSet {
         } else this.fail(record, `${describeExit(status)} before it was ready`);
         return;
       case "stopping":
-        // Whatever the service left in its process group (or cgroup) had its stop signal: end it.
-        if (record.spec.type !== "bgprocess") this.emit({ kind: "signal", service: record.spec.name, pid, signal: SIGKILL });
-        this.emit({ kind: "kill-cgroup", service: record.spec.name });
+        this.emit({ kind: "kill-leftovers", service: record.spec.name, pgid: pid, graceMs: record.spec.stopTimeoutMs });
         if (record.stopPid === undefined) this.becomeStopped(record);
         return;
       case "started":
@@ -651,7 +646,6 @@ export class ServiceSet {
         if (record.state !== "stopping") return;
         this.log("warn", `${record.spec.name}: not stopped within ${record.spec.stopTimeoutMs / 1000}s, sending SIGKILL`);
         this.signal(record, SIGKILL);
-        this.emit({ kind: "kill-cgroup", service: record.spec.name });
         if (record.stopPid !== undefined) this.emit({ kind: "signal", service: record.spec.name, pid: record.stopPid, signal: SIGKILL });
         return;
     }

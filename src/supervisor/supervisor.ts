@@ -10,6 +10,8 @@ import { substituteValue } from "../config/substitute.ts";
 import { prepareSpawn } from "./launch.ts";
 import { ProcessTable } from "./process-table.ts";
 
+const SIGKILL = 9;
+
 interface Owner {
   service: string;
   role: ProcessRole;
@@ -47,6 +49,8 @@ export class Supervisor {
   private readonly settledWaiters = new Set<() => void>();
   private readonly childlessWaiters = new Set<() => void>();
   private readonly listeners = new Set<() => void>();
+  /** Services whose leftover processes wait for their SIGKILL. */
+  private readonly leftovers = new Map<string, { timer: ReturnType<typeof setTimeout>; kill: () => void }>();
   private notifyListener: { close(): void } | undefined;
   /** The last STATUS= each service sent through NOTIFY_SOCKET. */
   readonly notifyStatus = new Map<string, string>();
@@ -157,14 +161,18 @@ export class Supervisor {
         return;
       case "signal": {
         // The whole process group first (the service's own session), then the leader itself
-        // in case it moved to another group.
+        // in case it moved to another group, then whatever else is in the service's cgroup.
         const groupError = sys.kill(-action.pid, action.signal);
         const leaderError = sys.kill(action.pid, action.signal);
         if (groupError !== undefined && leaderError !== undefined && leaderError.code !== "ESRCH") {
           log.warn(`${action.service}: ${leaderError.message}`);
         }
+        this.signalCgroup(action.service, action.signal);
         return;
       }
+      case "kill-leftovers":
+        this.killLeftoversLater(action.service, action.pgid, action.graceMs);
+        return;
       case "arm-timer":
         this.armTimer(action.service, action.timer, action.ms);
         return;
@@ -186,9 +194,6 @@ export class Supervisor {
       case "read-pid-file":
         this.readPidFile(action.service, action.path);
         return;
-      case "kill-cgroup":
-        this.killCgroup(action.service);
-        return;
       default:
         action satisfies never;
     }
@@ -205,6 +210,8 @@ export class Supervisor {
       this.queue.push({ kind: "spawn-failed", service, role, stage: prepared.stage, error: prepared.error });
       return;
     }
+    // A new instance does not share its cgroup with the last one's leftovers.
+    if (role === "main") this.killLeftoversNow(service);
     const result = this.processes.spawn({ service, role }, prepared.request);
     for (const fd of prepared.closeAfterSpawn) sys.close(fd);
     if (!result.ok) {
@@ -230,10 +237,53 @@ export class Supervisor {
     if (error !== undefined) log.warn(`${service}: joining cgroup ${dir}: ${error.message}`);
   }
 
-  private killCgroup(service: string): void {
+  /** The pids in a service's cgroup, or [] where services get no cgroups. */
+  private cgroupMembers(service: string): number[] {
     const { sys, cgroupRoot } = this.options;
-    const dir = `${cgroupRoot}/${service}`;
-    if (cgroupRoot !== undefined && sys.isDirectory(dir)) sys.writeFile(`${dir}/cgroup.kill`, "1");
+    if (cgroupRoot === undefined) return [];
+    const text = sys.readFile(`${cgroupRoot}/${service}/cgroup.procs`) ?? "";
+    return text.split("\n").filter(Boolean).map(Number);
+  }
+
+  /** SIGKILL is cgroup.kill, which also catches what forks meanwhile; others go pid by pid. */
+  private signalCgroup(service: string, signal: number): void {
+    const { sys, cgroupRoot } = this.options;
+    if (cgroupRoot === undefined) return;
+    if (signal === SIGKILL) {
+      const dir = `${cgroupRoot}/${service}`;
+      if (sys.isDirectory(dir)) sys.writeFile(`${dir}/cgroup.kill`, "1");
+      return;
+    }
+    for (const pid of this.cgroupMembers(service)) sys.kill(pid, signal);
+  }
+
+  /**
+   * Leftovers of a stopped service (in its process group or cgroup) already had the stop
+   * signal; they get `graceMs` before SIGKILL, or less if the service starts again first.
+   */
+  private killLeftoversLater(service: string, pgid: number, graceMs: number): void {
+    const { sys } = this.options;
+    const alive = sys.kill(-pgid, 0) === undefined || this.cgroupMembers(service).length > 0;
+    if (!alive) return;
+    this.killLeftoversNow(service);
+    const kill = () => {
+      this.leftovers.delete(service);
+      sys.kill(-pgid, SIGKILL);
+      this.signalCgroup(service, SIGKILL);
+    };
+    this.leftovers.set(service, { timer: setTimeout(kill, graceMs), kill });
+  }
+
+  /** SIGKILL every stopped service's leftovers now (supervisor mode, before it exits). */
+  killAllLeftovers(): void {
+    for (const service of [...this.leftovers.keys()]) this.killLeftoversNow(service);
+  }
+
+  private killLeftoversNow(service: string): void {
+    const pending = this.leftovers.get(service);
+    if (pending === undefined) return;
+    clearTimeout(pending.timer);
+    pending.kill();
   }
 
   private notifySocket(): string | undefined {

@@ -165,7 +165,7 @@ describe("crash loops and stopping", () => {
       {
         boot: "type = internal\nwaits-for = forker\n",
         dep: "command = /bin/sleep 600\n",
-        forker: "command = /bin/sh $WORK/forker.sh\ndepends-on = dep\n",
+        forker: "command = /bin/sh $WORK/forker.sh\ndepends-on = dep\nstop-timeout = 0.5\n",
       },
       // The child ignores SIGTERM; the main process exits on it.
       { "forker.sh": `sh -c 'trap "" TERM; echo $$ > "$WORK/child.pid"; while :; do sleep 0.05; done' &\nwait\n` },
@@ -189,12 +189,12 @@ describe("crash loops and stopping", () => {
       {
         boot: "type = internal\nwaits-for = escaper\n",
         dep: "command = /bin/sleep 600\n",
-        escaper: "command = /bin/sh $WORK/escaper.sh\ndepends-on = dep\n",
+        escaper: "command = /bin/sh $WORK/escaper.sh\ndepends-on = dep\nstop-timeout = 0.5\n",
       },
       // setsid: the child has a session and process group of its own, and ignores SIGTERM. The
       // script first waits to be in its cgroup: tsinit moves a service there just after
       // posix_spawn, and a fork in the first microseconds would be outside (docs/service-format.md).
-      { "escaper.sh": `until grep -q escaper /proc/$$/cgroup; do sleep 0.01; done\nsetsid sh -c 'trap "" TERM; echo $$ > "$WORK/child.pid"; while :; do sleep 0.05; done' &\nwait\n` },
+      { "escaper.sh": `until grep -q escaper /proc/$$/cgroup; do sleep 0.01; done\nsetsid sh -c 'trap "echo got-TERM >> $WORK/child.log" TERM; echo $$ > "$WORK/child.pid"; while :; do sleep 0.05; done' &\nwait\n` },
     );
     process.env.WORK = work;
     ns = await Namespace.start(["--services-dir", dir, "--cgroup", cgroup]);
@@ -207,6 +207,8 @@ describe("crash loops and stopping", () => {
     process.kill(dep.pid, "SIGKILL");
     await waitFor("escaper to be stopped", () => ns!.log().includes("[  OK  ] stopped escaper"));
     await waitFor("the escaped child to be gone", () => procInfo(child) === undefined || procInfo(child)?.state === "Z");
+    // It had SIGTERM through its cgroup first, and SIGKILL only after stop-timeout.
+    expect(read(join(work, "child.log"))).toBe("got-TERM");
     ns.kill();
     await waitFor("the test cgroups to be removed", () => removeCgroupTree(cgroup));
   }, 30_000);

@@ -116,13 +116,12 @@ describe("process services", () => {
     expect(rt.signals).toEqual([{ service: "d", pid, signal: 1, at: 0 }]);
     rt.advance(5_000);
     expect(rt.signals.at(-1)).toEqual({ service: "d", pid, signal: SIGKILL, at: 5_000 });
-    expect(rt.cgroupKills).toEqual(["d"]);
     rt.exit("d", { kind: "signaled", signal: SIGKILL, core: false });
     expect(rt.state("d")).toBe("stopped");
     expect(rt.statuses.at(-1)).toBe("OK stopped d");
-    // What the process left behind in its group and cgroup is killed too.
-    expect(rt.signals.at(-1)).toEqual({ service: "d", pid, signal: SIGKILL, at: 5_000 });
-    expect(rt.cgroupKills).toEqual(["d", "d"]);
+    // What the process left in its group and cgroup had the term signal, and gets
+    // stop-timeout to exit before SIGKILL.
+    expect(rt.leftovers).toEqual([{ service: "d", pgid: pid, graceMs: 5_000 }]);
   });
 
   it("does not restart a service that was stopped on purpose", () => {

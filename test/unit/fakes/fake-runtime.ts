@@ -21,7 +21,7 @@ export class FakeRuntime {
   readonly statuses: string[] = [];
   readonly logs: string[] = [];
   readonly pidFileReads: string[] = [];
-  readonly cgroupKills: string[] = [];
+  readonly leftovers: { service: string; pgid: number; graceMs: number }[] = [];
   readonly timers = new Map<string, { service: string; timer: TimerKind; due: number }>();
   /** Programs whose spawn fails, as posix_spawn reports a missing executable. */
   readonly missingPrograms = new Set<string>(["/missing"]);
@@ -109,8 +109,8 @@ export class FakeRuntime {
       case "read-pid-file":
         this.pidFileReads.push(action.path);
         return;
-      case "kill-cgroup":
-        this.cgroupKills.push(action.service);
+      case "kill-leftovers":
+        this.leftovers.push({ service: action.service, pgid: action.pgid, graceMs: action.graceMs });
         return;
     }
   }
