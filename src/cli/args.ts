@@ -30,6 +30,8 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   stop [--no-wait] NAME     stop NAME and wait until it is stopped
   restart [--no-wait] NAME  stop and start NAME again
   release [--no-wait] NAME  drop the explicit start; NAME stops unless a dependent needs it
+  trigger NAME, untrigger NAME
+                            set or clear the trigger of a triggered service
   run [--name N] [--restart] [--cwd DIR] [--no-wait] -- CMD [ARGS...]
                             add a service for CMD (no file needed) and start it
   remove NAME               forget a stopped service that was added with run
@@ -41,7 +43,7 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   --json          print the server's JSON answers instead of tables
 Exit status: 0 success, 1 the operation failed, 2 bad usage.`;
 
-const SERVICE_COMMANDS = new Set<string>(["start", "stop", "restart", "release"]);
+const SERVICE_COMMANDS = new Set<string>(["start", "stop", "restart", "release", "trigger", "untrigger"]);
 const SHUTDOWN_COMMANDS = new Set<string>(["poweroff", "reboot", "halt"]);
 
 type Result = { ok: true; command: CliCommand } | { ok: false; message: string };

@@ -54,8 +54,8 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
   }
 }
 
-const PAST: Record<string, string> = { start: "started", stop: "stopped", restart: "restarted", release: "released" };
-const PRESENT: Record<string, string> = { start: "starting", stop: "stopping", restart: "restarting", release: "releasing" };
+const PAST: Record<string, string> = { start: "started", stop: "stopped", restart: "restarted", release: "released", trigger: "triggered", untrigger: "untriggered" };
+const PRESENT: Record<string, string> = { start: "starting", stop: "stopping", restart: "restarting", release: "releasing", trigger: "triggering", untrigger: "untriggering" };
 
 function commandLine(command: string, service: ServiceStatus, reached: boolean): string {
   if (!reached) return `${service.name}: ${PRESENT[command] ?? command} (${service.state} now)`;

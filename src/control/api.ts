@@ -21,8 +21,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export type { ServiceState, ServiceType, ShutdownKind };
 
 /** The commands a service takes; each waits for its outcome unless `?wait=0`. */
-export type ServiceCommand = "start" | "stop" | "restart" | "release";
-export const SERVICE_COMMANDS: readonly ServiceCommand[] = ["start", "stop", "restart", "release"];
+export type ServiceCommand = "start" | "stop" | "restart" | "release" | "trigger" | "untrigger";
+export const SERVICE_COMMANDS: readonly ServiceCommand[] = ["start", "stop", "restart", "release", "trigger", "untrigger"];
 
 /** Service endpoints that are reserved and answer 501 until they are built. */
 export const UNIMPLEMENTED_SERVICE_ENDPOINTS = ["wake", "enable", "disable", "log"] as const;

@@ -27,6 +27,10 @@ export function commandOutcome(command: ServiceCommand, record: ServiceRecord | 
       // Still held by a dependent: releasing only dropped the explicit mark.
       if (wanted) return DONE;
       return settledStopped ? DONE : PENDING;
+    case "trigger":
+    case "untrigger":
+      // Setting the flag is the whole command; a wanted triggered service starts on its own.
+      return DONE;
     case "stop":
       if (settledStopped) return DONE;
       if (wanted && record.state !== "stopping") return { kind: "failed", reason: "it was started again before it stopped" };

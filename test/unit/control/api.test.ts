@@ -152,6 +152,16 @@ describe("commands wait for their outcome", () => {
     expect(reply.body).toMatchObject({ done: true, service: { state: "started", explicit: false, requiredBy: 1 } });
   });
 
+  it("trigger starts a wanted triggered service, and its dependents", async () => {
+    const h = new ApiHarness([svc("net-up", "triggered"), svc("app", "process", { dependsOn: ["net-up"] })]);
+    h.supervisor.start("app");
+    expect(h.supervisor.services.get("app")?.state).toBe("stopped");
+    const reply = await h.call("POST", "/v1/services/net-up/trigger");
+    expect(reply.status).toBe(200);
+    expect(h.supervisor.services.get("net-up")?.state).toBe("started");
+    expect(h.supervisor.services.get("app")?.state).toBe("started");
+  });
+
   it("stops waiting when the client goes away", async () => {
     const h = new ApiHarness([svc("db", "process", { readyNotification: { kind: "pipefd", fd: 3 } })]);
     const gone = new AbortController();

@@ -23,6 +23,7 @@ describe("initctl arguments", () => {
     expect(command("stop --no-wait sshd")).toEqual({ kind: "service", command: "stop", name: "sshd", wait: false });
     expect(command("restart getty@tty1 --no-wait")).toEqual({ kind: "service", command: "restart", name: "getty@tty1", wait: false });
     expect(command("release sshd")).toEqual({ kind: "service", command: "release", name: "sshd", wait: true });
+    expect(command("trigger net-up")).toEqual({ kind: "service", command: "trigger", name: "net-up", wait: true });
     expect(command("remove job")).toEqual({ kind: "remove", name: "job" });
     expect(command("shutdown")).toEqual({ kind: "shutdown" });
     expect(command("poweroff")).toEqual({ kind: "shutdown", shutdown: "poweroff" });
