@@ -62,7 +62,7 @@ BENCH_BOOTS ?= 10
 BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSYBOX_IMAGE)
 
 .PHONY: all build deps initramfs busybox-init kernel qemu qemu-busybox \
-	test test-unit test-ns test-boot test-repro typecheck bench clean help FORCE
+	test test-unit test-sys test-ns test-boot test-repro typecheck lint bench bench-services clean help FORCE
 
 all: build
 
@@ -72,7 +72,7 @@ help:
 	@echo "make busybox-init  $(BUSYBOX_IMAGE), the busybox init image to compare with"
 	@echo "make kernel        Debian's cloud kernel in $(KERNEL_CACHE)"
 	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
-	@echo "make test          typecheck, test-unit, test-ns, test-boot, test-repro"
+	@echo "make test          lint, typecheck, test-unit, test-sys, test-ns, test-repro, test-boot"
 	@echo "make bench         boot both images BENCH_BOOTS=$(BENCH_BOOTS) times each, print a table"
 	@echo "make clean         remove dist/ (the kernel cache stays; rm -rf .cache to drop it)"
 
@@ -138,13 +138,21 @@ qemu-busybox: deps $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 
 # --- tests -------------------------------------------------------------------
 test: deps
-	$(MAKE) typecheck test-unit test-ns test-repro test-boot
+	$(MAKE) lint typecheck test-unit test-sys test-ns test-repro test-boot
+
+# Only src/sys/ (and the control socket's two edges) may touch the system (docs/DESIGN.md).
+lint:
+	scripts/check-seam.sh
 
 typecheck: | $(BUN)
 	$(NPX) tsc --noEmit
 
 test-unit: | $(BUN)
 	$(NPX) vitest run
+
+# The system layer and the control socket with real system calls, under bun (not vitest).
+test-sys: | $(BUN)
+	$(BUN) test test/sys test/control
 
 test-ns: dist/tsinit
 	$(BUN) test test/ns
@@ -155,6 +163,10 @@ test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 # Build both images twice in scratch directories and compare the bytes.
 test-repro: | $(BUN)
 	ENTRIES="$(ENTRIES)" BUNFLAGS="$(BUNFLAGS)" scripts/repro.sh
+
+# 200 services, crash-to-respawn, memory: tsinit beside runit (docs/bench-services.md).
+bench-services: dist/tsinit
+	$(BUN) bench/services.ts
 
 # Boots the light images; reports the size of the COMPRESS ones beside.
 bench: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNEL_STAMP)

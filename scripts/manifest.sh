@@ -58,6 +58,8 @@ case $flavor in
   tsinit)
     echo "file /init initramfs/init 0755"
     echo "file /sbin/tsinit $tsinit 0755"
+    # The control client is the same executable, called by this name.
+    echo "slink /sbin/initctl tsinit"
     # Shared libraries, at the paths the dynamic loader will look for them.
     ldd "$tsinit" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | LC_ALL=C sort -u |
       while read -r lib; do
