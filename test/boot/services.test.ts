@@ -42,6 +42,18 @@ describe("tsinit services in qemu", () => {
       expect(output).toContain("klogd");
       expect(output).toContain("syslogd");
       expect((await vm.run("ls /sys/fs/cgroup/tsinit")).output).toContain("syslogd");
+      // initctl over /run/tsinit.sock: the table, a restart that waits, a crash count.
+      const list = await vm.run("initctl list");
+      expect(list.status).toBe(0);
+      expect(list.output).toMatch(/klogd\s+started/);
+      const restart = await vm.run("initctl restart klogd");
+      expect(restart.status).toBe(0);
+      expect(restart.output).toContain("restarted klogd");
+      const status = await vm.run(
+        "kill -9 $(cat /proc/[0-9]*/stat | awk '$2 == \"(syslogd)\" {print $1}'); " +
+          "until initctl status syslogd | grep -q 'crashes: *1 in a row'; do sleep 0.1; done; initctl status syslogd",
+      );
+      expect(status.output).toMatch(/last exit:\s+killed by SIGKILL/);
       vm.send("poweroff\n");
       const klogd = await vm.expect(/\[  OK  \] stopped klogd/, BOOT_MS);
       const syslogd = await vm.expect(/\[  OK  \] stopped syslogd/, BOOT_MS);
