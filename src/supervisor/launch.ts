@@ -15,6 +15,8 @@ export interface LaunchContext {
   env: Readonly<Record<string, string>>;
   /** The NOTIFY_SOCKET path given to `ready-notification = notify` services. */
   notifySocket?: string;
+  /** The listening socket of a socket-listen service, passed as fd 3. */
+  activationFd?: number;
 }
 
 export type Prepared =
@@ -28,8 +30,8 @@ export type Prepared =
     }
   | { ok: false; stage: SpawnStage; error: string };
 
-/** The fd pipevar services get their readiness pipe on. */
-const PIPEVAR_FD = 3;
+/** Where the activation socket goes (systemd's SD_LISTEN_FDS_START). */
+const LISTEN_FD = 3;
 
 export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: "spawn" }>, context: LaunchContext): Prepared {
   const { sys } = context;
@@ -60,6 +62,11 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
     credentials,
     rlimits: rlimits(spec),
   };
+  if (action.role === "main" && context.activationFd !== undefined) {
+    request.passFds = [{ fd: context.activationFd, target: LISTEN_FD }];
+    env.LISTEN_FDS = "1";
+    request.setListenPid = true;
+  }
 
   if (action.role !== "main" || spec.readyNotification === undefined) return { ok: true, request, closeAfterSpawn: [] };
   const ready = spec.readyNotification;
@@ -68,11 +75,15 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
     env.NOTIFY_SOCKET = context.notifySocket;
     return { ok: true, request, closeAfterSpawn: [] };
   }
+  // pipevar's fd is ours to choose: the first one after the activation socket, if any.
+  const target = ready.kind === "pipefd" ? ready.fd : context.activationFd === undefined ? LISTEN_FD : LISTEN_FD + 1;
+  if (context.activationFd !== undefined && target === LISTEN_FD) {
+    return { ok: false, stage: "making the readiness pipe", error: `fd ${LISTEN_FD} is the socket-listen socket; pick another pipefd` };
+  }
   const pipe = sys.pipe();
   if (!("read" in pipe)) return { ok: false, stage: "making the readiness pipe", error: pipe.message };
-  const target = ready.kind === "pipefd" ? ready.fd : PIPEVAR_FD;
   if (ready.kind === "pipevar") env[ready.variable] = String(target);
-  request.passFds = [{ fd: pipe.write, target }];
+  request.passFds = [...(request.passFds ?? []), { fd: pipe.write, target }];
   return { ok: true, request, readinessFd: pipe.read, closeAfterSpawn: [pipe.write] };
 }
 

@@ -49,6 +49,8 @@ export class Supervisor {
   private readonly settledWaiters = new Set<() => void>();
   private readonly childlessWaiters = new Set<() => void>();
   private readonly listeners = new Set<() => void>();
+  /** socket-listen sockets by service. */
+  private readonly activationSockets = new Map<string, number>();
   /** Services whose leftover processes wait for their SIGKILL. */
   private readonly leftovers = new Map<string, { timer: ReturnType<typeof setTimeout>; kill: () => void }>();
   private notifyListener: { close(): void } | undefined;
@@ -205,7 +207,12 @@ export class Supervisor {
     const spec = this.services.get(service)?.spec;
     if (spec === undefined) return;
     const notifySocket = spec.readyNotification?.kind === "notify" ? this.notifySocket() : undefined;
-    const prepared = prepareSpawn(spec, action, { sys, env, notifySocket });
+    const activationFd = role === "main" && spec.socketListen !== undefined ? this.activationSocket(spec.name, spec.socketListen, spec.socketPermissions) : undefined;
+    if (activationFd instanceof Error) {
+      this.queue.push({ kind: "spawn-failed", service, role, stage: "opening the activation socket", error: activationFd.message });
+      return;
+    }
+    const prepared = prepareSpawn(spec, action, { sys, env, notifySocket, activationFd });
     if (!prepared.ok) {
       this.queue.push({ kind: "spawn-failed", service, role, stage: prepared.stage, error: prepared.error });
       return;
@@ -272,6 +279,18 @@ export class Supervisor {
       this.signalCgroup(service, SIGKILL);
     };
     this.leftovers.set(service, { timer: setTimeout(kill, graceMs), kill });
+  }
+
+  /**
+   * The listening socket of a socket-listen service, made on its first start and kept across
+   * restarts, so connections made while the service restarts wait in the backlog.
+   */
+  private activationSocket(service: string, path: string, mode: number): number | Error {
+    const known = this.activationSockets.get(service);
+    if (known !== undefined) return known;
+    const fd = this.options.sys.listenUnix(substituteValue(path, this.options.env), mode);
+    if (typeof fd === "number") this.activationSockets.set(service, fd);
+    return fd;
   }
 
   /** SIGKILL every stopped service's leftovers now (supervisor mode, before it exits). */

@@ -15,6 +15,8 @@ const SIG_SETMASK = 2;
 interface HelperSettings {
   credentials?: Credentials;
   rlimits?: RLimitSetting[];
+  /** Socket activation: LISTEN_PID is this process's pid, which exec keeps. */
+  listenPid?: boolean;
 }
 
 export function runExecHelper(args: string[]): never {
@@ -48,7 +50,9 @@ export function runExecHelper(args: string[]): never {
     if (libc.setuid(ids.uid) === -1) fail(`setuid ${ids.uid}`);
   }
   const argvC = cstrArray(argv);
-  const envC = cstrArray(Object.entries(process.env).map(([key, value]) => `${key}=${value ?? ""}`));
+  const env = { ...process.env };
+  if (settings.listenPid) env.LISTEN_PID = String(process.pid);
+  const envC = cstrArray(Object.entries(env).map(([key, value]) => `${key}=${value ?? ""}`));
   libc.execve(cstr(path), argvC.array, envC.array);
   return fail(`executing ${path}`);
 }

@@ -52,6 +52,7 @@ export const libc = dlopen("libc.so.6", {
   sendto: { args: [i32, pointer, u64, i32, pointer, u32], returns: i64 },
   shutdown: { args: [i32, i32], returns: i32 },
   unlink: { args: [cstring], returns: i32 },
+  listen: { args: [i32, i32], returns: i32 },
   chmod: { args: [cstring, u32], returns: i32 },
   getsockopt: { args: [i32, i32, i32, pointer, pointer], returns: i32 },
 }).symbols;

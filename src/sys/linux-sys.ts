@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "./errno.ts";
+import { listenUnix } from "./activation-socket.ts";
 import { EXEC_HELPER_FLAG } from "./exec-helper.ts";
 import { SysError } from "./sys.ts";
 import type { ExitStatus, MountRequest, Reaped, RebootCommand, SpawnRequest, SpawnResult, StdioSpec, Sys } from "./sys.ts";
@@ -136,7 +137,7 @@ function spawn(request: SpawnRequest): SpawnResult {
     libc.posix_spawn_file_actions_addclosefrom_np(actions, highest + 1);
     if (request.cwd !== undefined) libc.posix_spawn_file_actions_addchdir_np(actions, cstr(request.cwd));
 
-    const helper = request.credentials !== undefined || (request.rlimits?.length ?? 0) > 0;
+    const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0;
     const argvList = helper ? [...execHelperCommand(request), path, ...request.argv] : request.argv;
     const file = helper ? argvList[0]! : path;
     const argv = cstrArray(argvList);
@@ -162,7 +163,7 @@ function spawn(request: SpawnRequest): SpawnResult {
 function execHelperCommand(request: SpawnRequest): string[] {
   const compiled = (process.argv[1] ?? "").startsWith("/$bunfs/");
   const self = compiled ? [process.execPath] : [process.execPath, process.argv[1] ?? ""];
-  const settings = { credentials: request.credentials, rlimits: request.rlimits };
+  const settings = { credentials: request.credentials, rlimits: request.rlimits, listenPid: request.setListenPid };
   return [...self, EXEC_HELPER_FLAG, JSON.stringify(settings, (_, v) => (v === Infinity ? -1 : v))];
 }
 
@@ -220,6 +221,7 @@ export const linuxSys: Sys = {
     return { read: fds[0]!, write: fds[1]! };
   },
   close: (fd) => void libc.close(fd),
+  listenUnix,
   readUntilClosed: async (fd, onData) => {
     const decoder = new TextDecoder();
     try {

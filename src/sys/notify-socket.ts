@@ -73,7 +73,7 @@ function sysError(call: string, path: string, code = errno()): SysError {
  * sd_notify(3) allows: no file, so nothing to unlink or chmod, and the name's length is part of
  * the address.
  */
-function socketAddress(path: string): { address: Uint8Array; length: number; abstract: boolean } {
+export function socketAddress(path: string): { address: Uint8Array; length: number; abstract: boolean } {
   const abstract = path.startsWith("@");
   const name = Buffer.from(abstract ? path.slice(1) : path, "utf8");
   // A filesystem path needs its terminating NUL inside sun_path; an abstract name does not.

@@ -62,6 +62,8 @@ export interface SpawnRequest {
   passFds?: { fd: number; target: number }[];
   /** Applied just before exec, which takes tsinit's exec helper (posix_spawn cannot). */
   credentials?: Credentials;
+  /** Set LISTEN_PID to the child's own pid (socket activation); also takes the exec helper. */
+  setListenPid?: boolean;
   rlimits?: RLimitSetting[];
 }
 
@@ -70,6 +72,7 @@ export type SpawnStage =
   | "reading env-file"
   | "resolving run-as"
   | "making the readiness pipe"
+  | "opening the activation socket"
   | "changing directory"
   | "opening stdio"
   | "executing";
@@ -111,6 +114,8 @@ export interface Sys {
 
   /** A close-on-exec, non-blocking pipe. */
   pipe(): { read: number; write: number } | SysError;
+  /** A listening unix stream socket at `path` with `mode`, close-on-exec (socket-listen). */
+  listenUnix(path: string, mode: number): number | SysError;
   close(fd: number): void;
   /** Calls `onData` with each chunk read from `fd` until end of file, then closes it. */
   readUntilClosed(fd: number, onData: (chunk: string) => void): Promise<void>;

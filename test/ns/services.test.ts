@@ -84,6 +84,47 @@ test("a NOTIFY_SOCKET service is started only once it sends READY=1", async () =
   await waitFor("app to start once db sent READY=1", () => existsSync(join(work, "app-started")));
 }, 30_000);
 
+/** Connects to a unix socket and returns everything the server sends before closing. */
+async function readFromSocket(path: string): Promise<string> {
+  const { createConnection } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const socket = createConnection(path);
+    socket.on("data", (chunk) => (text += chunk.toString()));
+    socket.on("end", () => resolve(text));
+    socket.on("error", reject);
+  });
+}
+
+test("socket-listen: the service gets the listening socket as fd 3 with LISTEN_FDS and its own LISTEN_PID", async () => {
+  const server = [
+    "import os, socket",
+    'ok = os.environ.get("LISTEN_PID") == str(os.getpid()) and os.environ.get("LISTEN_FDS") == "1"',
+    "s = socket.socket(fileno=3)",
+    "while True:",
+    "    c, _ = s.accept()",
+    '    c.sendall(("hello %s\\n" % ("ok" if ok else "bad-env")).encode())',
+    "    c.close()",
+  ].join("\n");
+  const { dir, work } = servicesDir(
+    {
+      boot: "type = internal\nwaits-for = echo\n",
+      echo: "command = python3 $WORK/server.py\nsocket-listen = $WORK/echo.sock\nsocket-permissions = 600\nrestart = yes\nrestart-delay = 0.05\n",
+    },
+    { "server.py": server + "\n" },
+  );
+  process.env.WORK = work;
+  ns = await Namespace.start(["--services-dir", dir]);
+  const socketPath = join(work, "echo.sock");
+  await waitFor("the activation socket", () => existsSync(socketPath));
+  expect((await import("node:fs")).statSync(socketPath).mode & 0o777).toBe(0o600);
+  expect(await readFromSocket(socketPath)).toBe("hello ok\n");
+  // The socket outlives a crash of the service: the restarted one serves the same socket.
+  const first = await waitFor("the server process", () => ns!.children().find((p) => p.comm.startsWith("python")));
+  process.kill(first.pid, "SIGKILL");
+  expect(await readFromSocket(socketPath)).toBe("hello ok\n");
+}, 30_000);
+
 describe("service settings", () => {
   test("bgprocess: the daemon from the pid file is supervised and restarted", async () => {
     const { dir, work } = servicesDir(

@@ -58,6 +58,10 @@ export class FakeSys implements Sys {
   pipe(): { read: number; write: number } {
     return { read: 10, write: 11 };
   }
+  listenUnix(path: string): number {
+    this.calls.push(`listen ${path}`);
+    return 12;
+  }
   close(fd: number): void {
     this.calls.push(`close ${fd}`);
   }
