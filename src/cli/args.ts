@@ -10,10 +10,12 @@ export type CliCommand =
   | { kind: "service"; command: ServiceCommand; name: string; wait: boolean }
   | { kind: "run"; name?: string; restart: boolean; workingDir?: string; command: string[]; wait: boolean }
   | { kind: "remove"; name: string }
+  /** A buffer log; `follow` keeps printing what comes (`-f`). */
+  | { kind: "log"; name: string; follow: boolean; after?: number }
   /** `shutdown` (no kind: the server's default), `poweroff`, `reboot`, `halt`. */
   | { kind: "shutdown"; shutdown?: ShutdownKind }
   /** Commands the server reserves but does not implement yet; it answers 501. */
-  | { kind: "unimplemented"; command: "wake" | "enable" | "disable" | "log" | "reload" | "analyze"; name?: string };
+  | { kind: "unimplemented"; command: "wake" | "enable" | "disable" | "reload" | "analyze"; name?: string };
 
 export interface CliOptions {
   socket: string;
@@ -37,7 +39,8 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   remove NAME               forget a stopped service that was added with run
   shutdown                  stop every service (supervisor mode: and exit; PID 1: power off)
   poweroff | reboot | halt  stop every service, then power off, reboot or halt the machine
-  wake, log [-f], enable, disable, reload, analyze [--svg]: not implemented yet
+  log [-f] NAME             the output a log-type = buffer service kept; -f: and what follows
+  wake, enable, disable, reload, analyze [--svg]: not implemented yet
 
   --socket PATH   the control socket (default: $${SOCKET_ENV}, else ${DEFAULT_SOCKET})
   --json          print the server's JSON answers instead of tables
@@ -111,6 +114,7 @@ function parseCommand(words: string[], trailing: string[] | undefined): Result {
     if (unknown !== undefined) return fail(`${command}: unknown option ${unknown}`);
     const name = single(command, operands);
     if (!name.ok) return name;
+    if (command === "log") return { ok: true, command: { kind: "log", name: name.command, follow: flags.length > 0 } };
     return { ok: true, command: command === "remove" ? { kind: "remove", name: name.command } : { kind: "unimplemented", command, name: name.command } };
   }
   if (command === "analyze") {

@@ -2,7 +2,8 @@
 // Parses the command line, sends one request to the control socket, prints the answer as a
 // table (or JSON with --json) and returns the exit status: 0 success, 1 failure, 2 bad usage.
 import { resolve } from "node:path";
-import { parseArgs, USAGE } from "./args.ts";
+import type { LogResponse } from "../control/api.ts";
+import { parseArgs, USAGE, type CliCommand } from "./args.ts";
 import { send } from "./client.ts";
 import { renderAnswer } from "./output.ts";
 import { planRequest } from "./plan.ts";
@@ -20,6 +21,7 @@ export async function runInitctl(argv: readonly string[]): Promise<number> {
   }
   // The server runs elsewhere: a relative working directory means the caller's.
   if (command.kind === "run" && command.workingDir !== undefined) command.workingDir = resolve(command.workingDir);
+  if (command.kind === "log" && command.follow && !options.json) return follow(options.socket, command);
   const answer = await send(options.socket, planRequest(command));
   if (!answer.ok) {
     process.stderr.write(`initctl: ${answer.message}\n`);
@@ -29,4 +31,20 @@ export async function runInitctl(argv: readonly string[]): Promise<number> {
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);
   return output.exitCode;
+}
+
+/** `log -f`: print the log so far, then each new piece as it comes, until the server is gone. */
+async function follow(socket: string, command: Extract<CliCommand, { kind: "log" }>): Promise<number> {
+  for (;;) {
+    const answer = await send(socket, planRequest(command));
+    if (!answer.ok) {
+      process.stderr.write(`initctl: ${answer.message}\n`);
+      return 1;
+    }
+    const output = renderAnswer(command, answer.status, answer.body, false);
+    process.stdout.write(output.stdout);
+    process.stderr.write(output.stderr);
+    if (output.exitCode !== 0) return output.exitCode;
+    command.after = (answer.body as LogResponse).next;
+  }
 }

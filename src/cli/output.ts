@@ -1,6 +1,6 @@
 // What initctl prints for an answer, and its exit status: 0 when the operation succeeded, 1
 // when it failed or was refused. Pure: the caller writes `stdout` and `stderr` and exits.
-import { isErrorResponse, type CommandResponse, type ListResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
+import { isErrorResponse, type CommandResponse, type ListResponse, type LogResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
 import type { CliCommand } from "./args.ts";
 import { formatServiceDetail, formatServiceTable } from "./format.ts";
 
@@ -21,6 +21,8 @@ export function renderAnswer(command: Exclude<CliCommand, { kind: "help" }>, sta
     if (body.error.code === "not-implemented" && command.kind === "unimplemented") return failed(`${command.command} is not implemented yet`);
     return failed(body.error.message);
   }
+  // A log is printed as it is, without a newline of ours (-f prints it piece by piece).
+  if (command.kind === "log") return { stdout: (body as LogResponse).text, stderr: "", exitCode: 0 };
   try {
     return done(renderSuccess(command, body));
   } catch {
@@ -49,6 +51,7 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
       const what = (body as ShutdownResponse).shutdown;
       return what === "exit" ? "stopping every service; the supervisor will exit" : `stopping every service, then ${what}`;
     }
+    case "log":
     case "unimplemented":
       return JSON.stringify(body);
   }

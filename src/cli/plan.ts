@@ -26,6 +26,11 @@ export function planRequest(command: Exclude<CliCommand, { kind: "help" }>): Pla
     }
     case "remove":
       return { method: "DELETE", path: paths.service(command.name) };
+    case "log": {
+      // Following: wait for output after what was printed last.
+      const query = command.follow && command.after !== undefined ? `?after=${command.after}&wait=1` : "";
+      return { method: "GET", path: `${paths.service(command.name)}/log${query}` };
+    }
     case "shutdown":
       return { method: "POST", path: paths.shutdown(), body: command.shutdown === undefined ? {} : { kind: command.shutdown } };
     case "unimplemented":
@@ -34,8 +39,6 @@ export function planRequest(command: Exclude<CliCommand, { kind: "help" }>): Pla
           return { method: "POST", path: paths.reload() };
         case "analyze":
           return { method: "GET", path: paths.analyze() };
-        case "log":
-          return { method: "GET", path: `${paths.service(command.name ?? "")}/log` };
         default:
           return { method: "POST", path: paths.serviceCommand(command.name ?? "", command.command) };
       }

@@ -25,7 +25,7 @@ export type ServiceCommand = "start" | "stop" | "restart" | "release" | "trigger
 export const SERVICE_COMMANDS: readonly ServiceCommand[] = ["start", "stop", "restart", "release", "trigger", "untrigger"];
 
 /** Service endpoints that are reserved and answer 501 until they are built. */
-export const UNIMPLEMENTED_SERVICE_ENDPOINTS = ["wake", "enable", "disable", "log"] as const;
+export const UNIMPLEMENTED_SERVICE_ENDPOINTS = ["wake", "enable", "disable"] as const;
 
 /** One service as `list` and `status` show it. Times are relative (ms) and absolute (ISO 8601). */
 export interface ServiceStatus {
@@ -118,6 +118,19 @@ export interface CommandResponse {
 /** POST /v1/shutdown (202): accepted; the services stop after the answer is sent. */
 export interface ShutdownResponse {
   shutdown: ShutdownKind | "exit";
+}
+
+/**
+ * GET /v1/services/NAME/log[?after=N][&wait=1]: the buffer log after offset N (default 0);
+ * with wait=1 and nothing new, the answer waits (up to 25 s) for output.
+ */
+export interface LogResponse {
+  service: string;
+  text: string;
+  /** The offset to ask from next time. */
+  next: number;
+  /** Characters after `after` that the buffer no longer holds. */
+  dropped: number;
 }
 
 export type ErrorCode =

@@ -5,6 +5,7 @@
 // `handle` turns any exception into a 500 and logs it.
 import type { ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
+import type { RingLog } from "../log/ring.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import {
@@ -15,6 +16,7 @@ import {
   type ErrorResponse,
   type HelloResponse,
   type ListResponse,
+  type LogResponse,
   type ServiceCommand,
   type ServiceStatus,
   type ShutdownResponse,
@@ -28,7 +30,7 @@ import { MAX_RUNTIME_SERVICES_PER_USER, RuntimeServices, runtimeSpec } from "./r
 import { serviceStatus, type Clock } from "./status.ts";
 
 /** What the API needs of the supervisor (a fake in some tests). */
-export type ControlledSupervisor = Pick<Supervisor, "services" | "notifyStatus" | "add" | "dispatch" | "subscribe">;
+export type ControlledSupervisor = Pick<Supervisor, "services" | "notifyStatus" | "add" | "dispatch" | "subscribe" | "bufferLog">;
 
 export interface ControlOptions {
   supervisor: ControlledSupervisor;
@@ -106,6 +108,8 @@ export class ControlApi {
         return this.remove(endpoint.name, request);
       case "shutdown":
         return this.shutdown(request);
+      case "log":
+        return this.log(endpoint.name, request);
       case "not-implemented":
         return errorReply("not-implemented", `${endpoint.what} is not implemented yet`);
     }
@@ -231,6 +235,29 @@ export class ControlApi {
     return undefined;
   }
 
+  /** A service's buffer log; readable by root and by whoever added the service. */
+  private async log(name: string, request: ControlRequest): Promise<ControlReply> {
+    const { supervisor } = this.options;
+    const record = supervisor.services.get(name);
+    if (record === undefined) return unknownService(name);
+    const refused = this.refuse({ kind: "service", verb: "read the log of", service: name, ownerUid: this.runtime.owner(name)?.uid }, request);
+    if (refused !== undefined) return refused;
+    const { logType, logfile } = record.spec;
+    if (logType !== "buffer") {
+      const where = logType === "file" && logfile !== undefined ? `its output goes to ${logfile}` : "its output is not kept";
+      return errorReply("conflict", `${name} has no buffer log (log-type = ${logType}): ${where}; set log-type = buffer to keep it`);
+    }
+    const afterText = request.query.get("after") ?? "0";
+    const after = /^\d+$/.test(afterText) ? Number(afterText) : NaN;
+    if (!Number.isSafeInteger(after)) return errorReply("bad-request", `after must be a whole number, not ${JSON.stringify(afterText.slice(0, 20))}`);
+    // Unlike commands, a log request does not wait unless asked to.
+    const wait = request.query.get("wait") === null ? { ok: true as const, value: false } : checkWait(request.query);
+    if (!wait.ok) return errorReply("bad-request", wait.message);
+    const log = supervisor.bufferLog(name);
+    if (wait.value && log.end <= after) await waitForAppend(log, LOG_WAIT_MS, request.signal);
+    return reply(200, { service: name, ...log.since(after) } satisfies LogResponse);
+  }
+
   private refuse(operation: Operation, request: ControlRequest): ControlReply | undefined {
     const reason = refusal(operation, request.peer, this.options.admins);
     if (reason === undefined) return undefined;
@@ -270,4 +297,22 @@ function describePeer(peer: Peer | undefined): string {
   if (peer === undefined) return "a client with unknown credentials";
   // pid 0: the client is in a pid namespace this one cannot see.
   return peer.pid > 0 ? `uid ${peer.uid} (pid ${peer.pid})` : `uid ${peer.uid}`;
+}
+
+/** How long a `log -f` request waits for output before answering with nothing new. */
+const LOG_WAIT_MS = 25_000;
+
+/** Resolves at the next append to `log`, after `timeoutMs`, or when the client goes away. */
+function waitForAppend(log: RingLog, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    const unsubscribe = log.subscribe(done);
+    signal?.addEventListener("abort", done);
+  });
 }

@@ -11,6 +11,7 @@ export type Endpoint =
   | { kind: "remove"; name: string }
   | { kind: "command"; name: string; command: ServiceCommand }
   | { kind: "shutdown" }
+  | { kind: "log"; name: string }
   | { kind: "not-implemented"; what: string; name?: string };
 
 export type Routed =
@@ -32,8 +33,9 @@ function match(segments: string[]): ByMethod | undefined {
   if ((SERVICE_COMMANDS as readonly string[]).includes(command)) {
     return { POST: { kind: "command", name, command: command as ServiceCommand } };
   }
+  if (command === "log") return { GET: { kind: "log", name } };
   if ((UNIMPLEMENTED_SERVICE_ENDPOINTS as readonly string[]).includes(command)) {
-    return { [command === "log" ? "GET" : "POST"]: { kind: "not-implemented", what: command, name } };
+    return { POST: { kind: "not-implemented", what: command, name } };
   }
   return undefined;
 }

@@ -22,6 +22,9 @@ export type Event =
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** Where a service's output goes: a StdioSpec, or into its buffer log (`log-type = buffer`). */
+export type OutputSpec = StdioSpec | { kind: "buffer" };
+
 export type Action =
   | {
       kind: "spawn";
@@ -30,7 +33,7 @@ export type Action =
       argv: readonly string[];
       cwd?: string;
       stdin: StdioSpec;
-      stdout: StdioSpec;
+      stdout: OutputSpec;
     }
   /**
    * Signal a service: the process group of `pid`, `pid` itself (in case it left the group),

@@ -445,11 +445,13 @@ export class ServiceSet {
   private spawnMain(record: ServiceRecord): void {
     const { spec } = record;
     const onConsole = this.needsConsole(record) || spec.options.has("shares-console");
-    const output =
-      spec.logType === "file" && spec.logfile !== undefined
+    // dinit: a console option wins over the log settings.
+    const output = onConsole
+      ? ({ kind: "tty", path: this.console } as const)
+      : spec.logType === "file" && spec.logfile !== undefined
         ? ({ kind: "file", path: spec.logfile, append: true } as const)
-        : onConsole
-          ? ({ kind: "tty", path: this.console } as const)
+        : spec.logType === "buffer"
+          ? ({ kind: "buffer" } as const)
           : ({ kind: "null" } as const);
     this.emit({
       kind: "spawn",

@@ -25,6 +25,8 @@ export type Prepared =
       request: SpawnRequest;
       /** The read end of the readiness pipe, to watch once the child runs. */
       readinessFd?: number;
+      /** The read end of the output pipe of a `log-type = buffer` service. */
+      outputFd?: number;
       /** Parent-side descriptors to close after the spawn. */
       closeAfterSpawn: number[];
     }
@@ -53,12 +55,29 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
     credentials = resolved.credentials;
   }
 
+  let outputFd: number | undefined;
+  const closeAfterSpawn: number[] = [];
+  let stdout: StdioSpec;
+  if (action.stdout.kind === "buffer") {
+    const pipe = sys.pipe();
+    if (!("read" in pipe)) return { ok: false, stage: "opening stdio", error: pipe.message };
+    outputFd = pipe.read;
+    closeAfterSpawn.push(pipe.write);
+    stdout = { kind: "fd", fd: pipe.write };
+  } else {
+    stdout = substituteStdio(action.stdout, env);
+  }
+  const failed = (stage: SpawnStage, error: string): Prepared => {
+    for (const fd of [...closeAfterSpawn, ...(outputFd === undefined ? [] : [outputFd])]) sys.close(fd);
+    return { ok: false, stage, error };
+  };
+
   const request: SpawnRequest = {
     argv: substituteVars(action.argv, env),
     env,
     cwd: action.cwd === undefined ? undefined : substituteValue(action.cwd, env),
     stdin: action.stdin,
-    stdout: substituteStdio(action.stdout, env),
+    stdout,
     credentials,
     rlimits: rlimits(spec),
   };
@@ -68,23 +87,23 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
     request.setListenPid = true;
   }
 
-  if (action.role !== "main" || spec.readyNotification === undefined) return { ok: true, request, closeAfterSpawn: [] };
+  if (action.role !== "main" || spec.readyNotification === undefined) return { ok: true, request, outputFd, closeAfterSpawn };
   const ready = spec.readyNotification;
   if (ready.kind === "notify") {
-    if (context.notifySocket === undefined) return { ok: false, stage: "making the readiness pipe", error: "no NOTIFY_SOCKET listener" };
+    if (context.notifySocket === undefined) return failed("making the readiness pipe", "no NOTIFY_SOCKET listener");
     env.NOTIFY_SOCKET = context.notifySocket;
-    return { ok: true, request, closeAfterSpawn: [] };
+    return { ok: true, request, outputFd, closeAfterSpawn };
   }
   // pipevar's fd is ours to choose: the first one after the activation socket, if any.
   const target = ready.kind === "pipefd" ? ready.fd : context.activationFd === undefined ? LISTEN_FD : LISTEN_FD + 1;
   if (context.activationFd !== undefined && target === LISTEN_FD) {
-    return { ok: false, stage: "making the readiness pipe", error: `fd ${LISTEN_FD} is the socket-listen socket; pick another pipefd` };
+    return failed("making the readiness pipe", `fd ${LISTEN_FD} is the socket-listen socket; pick another pipefd`);
   }
   const pipe = sys.pipe();
-  if (!("read" in pipe)) return { ok: false, stage: "making the readiness pipe", error: pipe.message };
+  if (!("read" in pipe)) return failed("making the readiness pipe", pipe.message);
   if (ready.kind === "pipevar") env[ready.variable] = String(target);
   request.passFds = [...(request.passFds ?? []), { fd: pipe.write, target }];
-  return { ok: true, request, readinessFd: pipe.read, closeAfterSpawn: [pipe.write] };
+  return { ok: true, request, readinessFd: pipe.read, outputFd, closeAfterSpawn: [...closeAfterSpawn, pipe.write] };
 }
 
 function substituteStdio(stdio: StdioSpec, env: Record<string, string>): StdioSpec {

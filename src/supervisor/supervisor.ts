@@ -7,6 +7,7 @@ import type { ServiceSpec } from "../core/service-spec.ts";
 import type { Log } from "../log/log.ts";
 import type { Reaped, Sys } from "../sys/sys.ts";
 import { substituteValue } from "../config/substitute.ts";
+import { RingLog } from "../log/ring.ts";
 import { prepareSpawn } from "./launch.ts";
 import { ProcessTable } from "./process-table.ts";
 
@@ -49,6 +50,8 @@ export class Supervisor {
   private readonly settledWaiters = new Set<() => void>();
   private readonly childlessWaiters = new Set<() => void>();
   private readonly listeners = new Set<() => void>();
+  /** Output of `log-type = buffer` services. */
+  private readonly bufferLogs = new Map<string, RingLog>();
   /** socket-listen sockets by service. */
   private readonly activationSockets = new Map<string, number>();
   /** Services whose leftover processes wait for their SIGKILL. */
@@ -223,12 +226,17 @@ export class Supervisor {
     for (const fd of prepared.closeAfterSpawn) sys.close(fd);
     if (!result.ok) {
       if (prepared.readinessFd !== undefined) sys.close(prepared.readinessFd);
+      if (prepared.outputFd !== undefined) sys.close(prepared.outputFd);
       this.queue.push({ kind: "spawn-failed", service, role, stage: result.stage, error: result.error.message });
       return;
     }
     this.queue.push({ kind: "spawned", service, role, pid: result.pid });
     if (role === "main") this.joinCgroup(service, result.pid);
     if (prepared.readinessFd !== undefined) this.watchReadiness(service, result.pid, prepared.readinessFd);
+    if (prepared.outputFd !== undefined) {
+      const log = this.bufferLog(service, spec.logBufferSize);
+      void sys.readUntilClosed(prepared.outputFd, (chunk) => log.append(chunk));
+    }
   }
 
   /**
@@ -291,6 +299,16 @@ export class Supervisor {
     const fd = this.options.sys.listenUnix(substituteValue(path, this.options.env), mode);
     if (typeof fd === "number") this.activationSockets.set(service, fd);
     return fd;
+  }
+
+  /** The buffer log of a `log-type = buffer` service; it outlives restarts. */
+  bufferLog(service: string, capacity?: number): RingLog {
+    let log = this.bufferLogs.get(service);
+    if (log === undefined) {
+      log = new RingLog(capacity ?? this.services.get(service)?.spec.logBufferSize ?? 4096);
+      this.bufferLogs.set(service, log);
+    }
+    return log;
   }
 
   /** SIGKILL every stopped service's leftovers now (supervisor mode, before it exits). */

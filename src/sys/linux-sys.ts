@@ -76,6 +76,7 @@ class StdioFds {
 
   open(spec: StdioSpec, fd: number): SysError | number | undefined {
     if (spec.kind === "inherit" || spec.kind === "tty") return undefined;
+    if (spec.kind === "fd") return spec.fd;
     const [path, flags] =
       spec.kind === "null"
         ? ["/dev/null", fd === 0 ? O_RDONLY : O_WRONLY]

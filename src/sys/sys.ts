@@ -31,7 +31,9 @@ export type StdioSpec =
   | { kind: "inherit" }
   | { kind: "file"; path: string; append: boolean }
   /** A terminal: opened after setsid without O_NOCTTY, so it becomes the controlling tty. */
-  | { kind: "tty"; path: string };
+  | { kind: "tty"; path: string }
+  /** A descriptor of this process (the write end of a log pipe); the caller closes it. */
+  | { kind: "fd"; fd: number };
 
 export type RLimitResource = "nofile" | "core" | "data";
 

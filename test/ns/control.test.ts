@@ -248,3 +248,46 @@ test("50 simultaneous clients all get answers", async () => {
   }
   expect(ns!.proc.exitCode).toBeNull();
 }, 90_000);
+
+describe("buffer logs", () => {
+  test("initctl log prints a service's output, and log -f follows it", async () => {
+    const { work, control } = await start(
+      {
+        boot: "type = internal\nwaits-for = chatty\n",
+        chatty: "command = /bin/sh $WORK/chatty.sh\nlog-type = buffer\nlog-buffer-size = 1000\n",
+      },
+      { "chatty.sh": 'echo "line one"; echo "to stderr" >&2\nwhile [ ! -e "$WORK/more" ]; do sleep 0.02; done\necho "line two"\nexec sleep 600\n' },
+    );
+    const first = await poll("both lines in the log", async () => {
+      const result = await control.ctl("log", "chatty");
+      return result.stdout.includes("to stderr") ? result : undefined;
+    });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe("line one\nto stderr\n");
+
+    // A follower prints what there is, then what comes.
+    const follower = Bun.spawn([TSINIT, "ctl", "--socket", control.socket, "log", "-f", "chatty"], { stdout: "pipe", stderr: "pipe" });
+    try {
+      let seen = "";
+      const reader = (follower.stdout as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      const readUntil = async (text: string) => {
+        while (!seen.includes(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`log -f ended; it printed ${JSON.stringify(seen)}`);
+          seen += decoder.decode(value);
+        }
+      };
+      await readUntil("to stderr\n");
+      writeFileSync(join(work, "more"), "");
+      await readUntil("line two\n");
+      expect(seen).toBe("line one\nto stderr\nline two\n");
+    } finally {
+      follower.kill();
+    }
+
+    const none = await control.ctl("log", "boot");
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("boot has no buffer log");
+  }, 30_000);
+});

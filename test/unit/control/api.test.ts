@@ -327,6 +327,27 @@ describe("shutdown", () => {
   });
 });
 
+describe("buffer logs", () => {
+  it("serves the output kept in the buffer, and waits for more when asked", async () => {
+    const h = new ApiHarness([svc("web", "process", { logType: "buffer", logBufferSize: 100 })]);
+    h.supervisor.start("web");
+    const log = h.supervisor.bufferLog("web");
+    log.append("hello\n");
+    expect((await h.call("GET", "/v1/services/web/log")).body).toEqual({ service: "web", text: "hello\n", next: 6, dropped: 0 });
+    const waiting = h.call("GET", "/v1/services/web/log?after=6&wait=1");
+    log.append("more\n");
+    expect((await waiting).body).toEqual({ service: "web", text: "more\n", next: 11, dropped: 0 });
+    expect((await h.call("GET", "/v1/services/web/log?after=x")).status).toBe(400);
+  });
+
+  it("says where the output goes when there is no buffer", async () => {
+    const h = new ApiHarness([svc("web", "process", { logType: "file", logfile: "/var/log/web" })]);
+    const reply = await h.call("GET", "/v1/services/web/log");
+    expect(reply.status).toBe(409);
+    expect(error(reply.body).message).toBe("web has no buffer log (log-type = file): its output goes to /var/log/web; set log-type = buffer to keep it");
+  });
+});
+
 describe("bad requests", () => {
   it("answers unknown endpoints, wrong methods, bad bodies and queries with JSON errors", async () => {
     const h = new ApiHarness([svc("web")]);
@@ -341,7 +362,8 @@ describe("bad requests", () => {
       ["POST", "/v1/services/web/start?wait=later", undefined, 400, "bad-request"],
       ["GET", "/v1/services/%E0%A4%A", undefined, 400, "bad-request"],
       ["POST", "/v1/services/nope/stop", undefined, 404, "unknown-service"],
-      ["GET", "/v1/services/web/log", undefined, 501, "not-implemented"],
+      ["GET", "/v1/services/web/log", undefined, 409, "conflict"],
+      ["GET", "/v1/services/web/log?after=x", undefined, 409, "conflict"],
       ["POST", "/v1/services/web/wake", undefined, 501, "not-implemented"],
       ["POST", "/v1/reload", undefined, 501, "not-implemented"],
       ["GET", "/v1/analyze", undefined, 501, "not-implemented"],

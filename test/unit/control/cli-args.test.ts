@@ -64,7 +64,8 @@ describe("initctl arguments", () => {
   });
 
   it("reserves the commands that are not built yet", () => {
-    expect(command("log -f sshd")).toEqual({ kind: "unimplemented", command: "log", name: "sshd" });
+    expect(command("log -f sshd")).toEqual({ kind: "log", name: "sshd", follow: true });
+    expect(command("log sshd")).toEqual({ kind: "log", name: "sshd", follow: false });
     expect(command("wake sshd")).toEqual({ kind: "unimplemented", command: "wake", name: "sshd" });
     expect(command("enable sshd")).toEqual({ kind: "unimplemented", command: "enable", name: "sshd" });
     expect(command("disable sshd")).toEqual({ kind: "unimplemented", command: "disable", name: "sshd" });
@@ -103,7 +104,8 @@ describe("the request each command sends", () => {
     });
     expect(planRequest({ kind: "remove", name: "s" })).toEqual({ method: "DELETE", path: "/v1/services/s" });
     expect(planRequest({ kind: "shutdown", shutdown: "halt" })).toEqual({ method: "POST", path: "/v1/shutdown", body: { kind: "halt" } });
-    expect(planRequest({ kind: "unimplemented", command: "log", name: "s" })).toEqual({ method: "GET", path: "/v1/services/s/log" });
+    expect(planRequest({ kind: "log", name: "s", follow: false })).toEqual({ method: "GET", path: "/v1/services/s/log" });
+    expect(planRequest({ kind: "log", name: "s", follow: true, after: 42 })).toEqual({ method: "GET", path: "/v1/services/s/log?after=42&wait=1" });
     expect(planRequest({ kind: "unimplemented", command: "reload" })).toEqual({ method: "POST", path: "/v1/reload" });
   });
 });

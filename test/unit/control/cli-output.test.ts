@@ -125,8 +125,9 @@ describe("answers and exit status", () => {
       stderr: "initctl: uid 65534 may not stop web: only root may control services it did not start\n",
       exitCode: 1,
     });
-    const unimplemented = { error: { code: "not-implemented", message: "log is not implemented yet" } };
-    expect(renderAnswer({ kind: "unimplemented", command: "log", name: "web" }, 501, unimplemented, false).stderr).toBe("initctl: log is not implemented yet\n");
+    const unimplemented = { error: { code: "not-implemented", message: "wake is not implemented yet" } };
+    expect(renderAnswer({ kind: "unimplemented", command: "wake", name: "web" }, 501, unimplemented, false).stderr).toBe("initctl: wake is not implemented yet\n");
+    expect(renderAnswer({ kind: "log", name: "web", follow: false }, 200, { service: "web", text: "a\nb", next: 3, dropped: 0 }, false)).toEqual({ stdout: "a\nb", stderr: "", exitCode: 0 });
     expect(renderAnswer({ kind: "list" }, 502, "oops", false).stderr).toBe('initctl: unexpected answer (HTTP 502): "oops"\n');
   });
 
