@@ -6,7 +6,7 @@ import { DEFAULT_SOCKET, SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
 import { installNeverDie } from "./never-die.ts";
-import { loadServiceDirs } from "./service-loading.ts";
+import { loadServiceDirs, reloadServiceDirs } from "./service-loading.ts";
 import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/requests.ts";
 import { shutdownMachine } from "./shutdown/shutdown.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
@@ -53,6 +53,7 @@ export function runInit(sys: Sys): void {
   process.on("SIGCHLD", () => supervisor.reap());
   setInterval(() => supervisor.reap(), REAP_SAFETY_NET_MS);
 
+  const reload = () => reloadServiceDirs(sys, log, [SERVICES_DIR], supervisor);
   let shuttingDown: ShutdownKind | undefined;
   const shutdown = (kind: ShutdownKind) => {
     if (shuttingDown !== undefined) return;
@@ -64,12 +65,12 @@ export function runInit(sys: Sys): void {
       const request = signalRequest(signal, services.has("ctrlaltdel"));
       if (request.kind === "shutdown") shutdown(request.shutdown);
       else if (request.kind === "ctrlaltdel") supervisor.start("ctrlaltdel");
-      else log.warn("SIGHUP: reloading the configuration is not supported yet");
+      else void reload();
     });
   }
   supervisor.reap();
   // initctl's socket; without it boot goes on (the failure is logged).
-  serveControlSocket({ path: process.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, sys, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff") });
+  serveControlSocket({ path: process.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, sys, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload() });
 
   const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
   startTarget(supervisor, log, target, services.has("recovery"));

@@ -4,7 +4,9 @@
 import { formatDiagnostic } from "./config/diagnostic.ts";
 import { loadServices } from "./config/load.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
+import type { ReloadSummary } from "./core/service-set.ts";
 import type { ServiceSpec } from "./core/service-spec.ts";
+import type { Supervisor } from "./supervisor/supervisor.ts";
 import type { Log } from "./log/log.ts";
 import type { Sys } from "./sys/sys.ts";
 
@@ -12,6 +14,18 @@ export interface LoadedServices {
   services: Map<string, ServiceSpec>;
   /** Members of dependency cycles, with the cycle they are on: they fail when started. */
   blocked: Map<string, string>;
+}
+
+/** Re-reads the directories into a running supervisor and says what changed. */
+export function reloadServiceDirs(sys: Sys, log: Log, dirs: readonly string[], supervisor: Supervisor): ReloadSummary {
+  const { services, blocked } = loadServiceDirs(sys, log, dirs);
+  const summary = supervisor.reload(services, blocked);
+  const parts = (["added", "changed", "removed"] as const)
+    .filter((key) => summary[key].length > 0)
+    .map((key) => `${key} ${summary[key].join(", ")}`);
+  log.info(`reloaded ${dirs.join(" ")}: ${parts.length === 0 ? "nothing changed" : parts.join("; ")}`);
+  if (summary.pending.length > 0) log.info(`${summary.pending.join(", ")}: will change once stopped`);
+  return summary;
 }
 
 export function loadServiceDirs(sys: Sys, log: Log, dirs: readonly string[]): LoadedServices {

@@ -6,7 +6,7 @@ import { SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
 import { installNeverDie } from "./never-die.ts";
-import { loadServiceDirs } from "./service-loading.ts";
+import { loadServiceDirs, reloadServiceDirs } from "./service-loading.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { consoleSink } from "./sys/log-sink.ts";
 import { listenForNotifications } from "./sys/notify-socket.ts";
@@ -76,6 +76,7 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
   process.on("SIGCHLD", () => supervisor.reap());
   const keepAlive = setInterval(() => supervisor.reap(), REAP_SAFETY_NET_MS);
 
+  const reload = () => reloadServiceDirs(sys, log, args.servicesDirs, supervisor);
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
@@ -89,10 +90,10 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
     log.info("all services stopped");
     process.exit(0);
   };
-  const control = args.socket === undefined ? undefined : serveControlSocket({ path: args.socket, supervisor, sys, log, mode: "supervisor", shutdown: () => void shutdown() });
+  const control = args.socket === undefined ? undefined : serveControlSocket({ path: args.socket, supervisor, sys, log, mode: "supervisor", shutdown: () => void shutdown(), reload: () => reload() });
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
-  process.on("SIGHUP", () => log.warn("SIGHUP: reloading the configuration is not supported yet"));
+  process.on("SIGHUP", () => void reload());
   supervisor.reap();
 
   if (args.target === "none") return;

@@ -15,7 +15,8 @@ export type CliCommand =
   /** `shutdown` (no kind: the server's default), `poweroff`, `reboot`, `halt`. */
   | { kind: "shutdown"; shutdown?: ShutdownKind }
   /** Commands the server reserves but does not implement yet; it answers 501. */
-  | { kind: "unimplemented"; command: "wake" | "enable" | "disable" | "reload" | "analyze"; name?: string };
+  | { kind: "reload" }
+  | { kind: "unimplemented"; command: "wake" | "enable" | "disable" | "analyze"; name?: string };
 
 export interface CliOptions {
   socket: string;
@@ -40,7 +41,8 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   shutdown                  stop every service (supervisor mode: and exit; PID 1: power off)
   poweroff | reboot | halt  stop every service, then power off, reboot or halt the machine
   log [-f] NAME             the output a log-type = buffer service kept; -f: and what follows
-  wake, enable, disable, reload, analyze [--svg]: not implemented yet
+  reload                    re-read the service files (as SIGHUP to tsinit does)
+  wake, enable, disable, analyze [--svg]: not implemented yet
 
   --socket PATH   the control socket (default: $${SOCKET_ENV}, else ${DEFAULT_SOCKET})
   --json          print the server's JSON answers instead of tables
@@ -95,7 +97,7 @@ function parseCommand(words: string[], trailing: string[] | undefined): Result {
   if (command === "list" || command === "reload") {
     const problem = noFlags() ?? (operands.length > 0 ? `${command} takes no arguments` : undefined);
     if (problem !== undefined) return fail(problem);
-    return { ok: true, command: command === "list" ? { kind: "list" } : { kind: "unimplemented", command } };
+    return { ok: true, command: command === "list" ? { kind: "list" } : { kind: "reload" } };
   }
   if (command === "status") {
     const problem = noFlags() ?? (operands.length > 1 ? "status takes at most one service name" : undefined);

@@ -1,6 +1,7 @@
 // What initctl prints for an answer, and its exit status: 0 when the operation succeeded, 1
 // when it failed or was refused. Pure: the caller writes `stdout` and `stderr` and exits.
-import { isErrorResponse, type CommandResponse, type ListResponse, type LogResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
+import { isErrorResponse, type CommandResponse, type ListResponse, type LogResponse,
+  type ReloadResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
 import type { CliCommand } from "./args.ts";
 import { formatServiceDetail, formatServiceTable } from "./format.ts";
 
@@ -50,6 +51,13 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
     case "shutdown": {
       const what = (body as ShutdownResponse).shutdown;
       return what === "exit" ? "stopping every service; the supervisor will exit" : `stopping every service, then ${what}`;
+    }
+    case "reload": {
+      const { added, changed, removed, pending } = (body as ReloadResponse).reload;
+      const parts = [["added", added], ["changed", changed], ["removed", removed]] as const;
+      const said = parts.filter(([, names]) => names.length > 0).map(([what, names]) => `${what}: ${names.join(", ")}`);
+      if (pending.length > 0) said.push(`once stopped: ${pending.join(", ")}`);
+      return said.length === 0 ? "reloaded; nothing changed" : `reloaded; ${said.join("; ")}`;
     }
     case "log":
     case "unimplemented":

@@ -33,10 +33,10 @@ export function planRequest(command: Exclude<CliCommand, { kind: "help" }>): Pla
     }
     case "shutdown":
       return { method: "POST", path: paths.shutdown(), body: command.shutdown === undefined ? {} : { kind: command.shutdown } };
+    case "reload":
+      return { method: "POST", path: paths.reload() };
     case "unimplemented":
       switch (command.command) {
-        case "reload":
-          return { method: "POST", path: paths.reload() };
         case "analyze":
           return { method: "GET", path: paths.analyze() };
         default:

@@ -133,6 +133,17 @@ export interface LogResponse {
   dropped: number;
 }
 
+/** POST /v1/reload: what re-reading the service directories changed. */
+export interface ReloadResponse {
+  reload: {
+    added: string[];
+    changed: string[];
+    removed: string[];
+    /** Changed or removed services still running: they change once stopped. */
+    pending: string[];
+  };
+}
+
 export type ErrorCode =
   | "bad-request"
   | "too-large"

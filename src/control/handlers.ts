@@ -3,7 +3,7 @@
 // moves bytes; everything a client can get wrong or be refused is decided here, so the whole
 // API runs in unit tests against a real Supervisor over a fake Sys. Nothing here may throw:
 // `handle` turns any exception into a 500 and logs it.
-import type { ServiceRecord } from "../core/service-set.ts";
+import type { ReloadSummary, ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { RingLog } from "../log/ring.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
@@ -16,6 +16,7 @@ import {
   type ErrorResponse,
   type HelloResponse,
   type ListResponse,
+  type ReloadResponse,
   type LogResponse,
   type ServiceCommand,
   type ServiceStatus,
@@ -42,6 +43,8 @@ export interface ControlOptions {
   admins: ReadonlySet<number>;
   /** Carries out a shutdown request (after the answer is sent); absent: 501. */
   shutdown?: (kind: ShutdownKind | undefined) => void;
+  /** Re-reads the service directories; absent: 501. */
+  reload?: () => ReloadSummary;
 }
 
 export interface ControlRequest {
@@ -110,6 +113,12 @@ export class ControlApi {
         return this.shutdown(request);
       case "log":
         return this.log(endpoint.name, request);
+      case "reload": {
+        const refused = this.refuse({ kind: "admin", verb: "reload" }, request);
+        if (refused !== undefined) return refused;
+        if (this.options.reload === undefined) return errorReply("not-implemented", "reload is not available here");
+        return reply(200, { reload: this.options.reload() } satisfies ReloadResponse);
+      }
       case "not-implemented":
         return errorReply("not-implemented", `${endpoint.what} is not implemented yet`);
     }

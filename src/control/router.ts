@@ -12,6 +12,7 @@ export type Endpoint =
   | { kind: "command"; name: string; command: ServiceCommand }
   | { kind: "shutdown" }
   | { kind: "log"; name: string }
+  | { kind: "reload" }
   | { kind: "not-implemented"; what: string; name?: string };
 
 export type Routed =
@@ -25,7 +26,7 @@ function match(segments: string[]): ByMethod | undefined {
   if (first !== API_PREFIX.slice(1) || rest.length > 0) return undefined;
   if (second === undefined) return { GET: { kind: "hello" } };
   if (second === "shutdown" && name === undefined) return { POST: { kind: "shutdown" } };
-  if (second === "reload" && name === undefined) return { POST: { kind: "not-implemented", what: "reload" } };
+  if (second === "reload" && name === undefined) return { POST: { kind: "reload" } };
   if (second === "analyze" && name === undefined) return { GET: { kind: "not-implemented", what: "analyze" } };
   if (second !== "services") return undefined;
   if (name === undefined) return { GET: { kind: "list" }, POST: { kind: "run" } };

@@ -1,6 +1,7 @@
 // The control socket as PID 1 and supervisor mode start it: fills in what both share (the
 // clock, who counts as admin), logs a failure instead of returning it, since boot goes on
 // without a control socket, and gives back a handle to close it on exit.
+import type { ReloadSummary } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
 import type { Sys } from "../sys/sys.ts";
@@ -14,6 +15,8 @@ export interface ServeOptions {
   log: Log;
   mode: "init" | "supervisor";
   shutdown: (kind: ShutdownKind | undefined) => void;
+  /** Re-reads the service directories (what SIGHUP does). */
+  reload?: () => ReloadSummary;
 }
 
 export interface ControlSocketHandle {

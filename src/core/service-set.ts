@@ -27,7 +27,10 @@ export type ServiceState = "stopped" | "starting" | "started" | "stopping";
 
 /** The live side of a service; its spec is what its file said. */
 export interface ServiceRecord {
-  readonly spec: ServiceSpec;
+  /** Replaced by a reload only while the service is stopped and unwanted (it holds nothing). */
+  spec: ServiceSpec;
+  /** A reloaded description waiting for the service to be stopped and unwanted. */
+  pendingSpec?: ServiceSpec | "removed";
   state: ServiceState;
   /** Started by a command or as the boot target (dinit's "marked active"). */
   explicit: boolean;
@@ -65,6 +68,19 @@ const SIGINT = 2;
 const SIGKILL = 9;
 const SETTLE_PASS_LIMIT = 10_000;
 
+export interface ReloadSummary {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  /** Changed or removed services still running (or wanted): they change once stopped. */
+  pending: string[];
+}
+
+/** A spec's content as a comparable string (options is a Set, origins only say where). */
+function specKey(spec: ServiceSpec): string {
+  return JSON.stringify({ ...spec, options: [...spec.options].sort(), origins: undefined });
+}
+
 export function describeExit(status: ExitStatus): string {
   return status.kind === "exited" ? `exited ${status.code}` : `killed by ${signalName(status.signal)}`;
 }
@@ -100,12 +116,69 @@ export class ServiceSet {
     });
   }
 
+  /**
+   * Take a new set of service descriptions (SIGHUP, `initctl reload`). New services are added;
+   * a changed or removed one takes effect at once if it is stopped and unwanted, else when it
+   * is (a running service keeps the dependencies it holds). Services added at run time (no
+   * file) are left alone.
+   */
+  reload(specs: ReadonlyMap<string, ServiceSpec>): ReloadSummary {
+    this.actions = [];
+    const summary: ReloadSummary = { added: [], changed: [], removed: [], pending: [] };
+    for (const [name, spec] of specs) {
+      const record = this.records.get(name);
+      if (record === undefined) {
+        this.add(spec);
+        summary.added.push(name);
+      } else if (specKey(record.spec) !== specKey(spec)) {
+        record.pendingSpec = spec;
+        summary.changed.push(name);
+      } else {
+        record.pendingSpec = undefined;
+      }
+    }
+    for (const record of this.list()) {
+      if (record.spec.file === "" || specs.has(record.spec.name)) continue;
+      record.pendingSpec = "removed";
+      summary.removed.push(record.spec.name);
+    }
+    this.applyPendingSpecs();
+    summary.pending = this.list().filter((r) => r.pendingSpec !== undefined).map((r) => r.spec.name);
+    this.settle();
+    return summary;
+  }
+
+  /** The actions a reload produced (normally none: it only changes descriptions). */
+  takeActions(): Action[] {
+    const actions = this.actions;
+    this.actions = [];
+    return actions;
+  }
+
+  private applyPendingSpecs(): void {
+    for (const record of this.list()) {
+      const pending = record.pendingSpec;
+      if (pending === undefined || record.state !== "stopped" || this.wanted(record) || record.restartPending) continue;
+      if (pending === "removed") {
+        this.records.delete(record.spec.name);
+        continue;
+      }
+      record.spec = pending;
+      record.pendingSpec = undefined;
+    }
+  }
+
   /** Forget a stopped service that nothing holds; false (and nothing changes) otherwise. */
   remove(name: string): boolean {
     const record = this.records.get(name);
     if (record === undefined || record.state !== "stopped" || this.wanted(record) || record.restartPending) return false;
     this.records.delete(name);
     return true;
+  }
+
+  /** Forget every block (before a reload sets them again). */
+  clearBlocks(): void {
+    for (const record of this.records.values()) record.blocked = undefined;
   }
 
   /** Refuse every start of `name`, with `reason` (a dependency cycle it is on). */
@@ -291,6 +364,7 @@ export class ServiceSet {
   // ---- settling -------------------------------------------------------------------------
 
   private settle(): void {
+    this.applyPendingSpecs();
     for (let pass = 0; pass < SETTLE_PASS_LIMIT; pass++) {
       const mustStop = new Map<ServiceRecord, boolean>();
       let changed = false;

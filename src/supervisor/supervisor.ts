@@ -2,7 +2,7 @@
 // (a queue drained in a loop, so an action's consequences never re-enter the core), carries
 // out the actions through Sys, owns the timers, and routes process exits back as events.
 import type { Action, Event, ProcessRole, TimerKind } from "../core/events.ts";
-import { ServiceSet, describeExit, type ServiceRecord } from "../core/service-set.ts";
+import { ServiceSet, describeExit, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
 import type { ServiceSpec } from "../core/service-spec.ts";
 import type { Log } from "../log/log.ts";
 import type { Reaped, Sys } from "../sys/sys.ts";
@@ -75,6 +75,16 @@ export class Supervisor {
 
   add(spec: ServiceSpec): void {
     this.services.add(spec);
+  }
+
+  /** New service descriptions (SIGHUP, `initctl reload`); `blocked` are cycle members. */
+  reload(specs: ReadonlyMap<string, ServiceSpec>, blocked: ReadonlyMap<string, string>): ReloadSummary {
+    const summary = this.services.reload(specs);
+    this.services.clearBlocks();
+    for (const [name, reason] of blocked) this.services.block(name, reason);
+    for (const action of this.services.takeActions()) this.perform(action);
+    this.wake(this.listeners);
+    return summary;
   }
 
   start(service: string): void {

@@ -291,3 +291,28 @@ describe("buffer logs", () => {
     expect(none.stderr).toContain("boot has no buffer log");
   }, 30_000);
 });
+
+describe("reload", () => {
+  test("initctl reload and SIGHUP pick up new and changed service files", async () => {
+    const { work, control } = await start({ boot: "type = internal\n", web: "command = /bin/sleep 600\n" });
+    const dir = join(work, "services");
+    writeFileSync(join(dir, "late"), "command = /bin/sleep 601\n");
+    writeFileSync(join(dir, "web"), "command = /bin/sleep 602\n");
+    const reloaded = await control.ctl("reload");
+    expect(reloaded.code).toBe(0);
+    expect(reloaded.stdout).toBe("reloaded; added: late; changed: web\n");
+    const started = await control.ctl("start", "web");
+    expect(started.code).toBe(0);
+    expect((await control.status("web")).service.command).toEqual(["/bin/sleep", "602"]);
+
+    // SIGHUP does the same; a change to a running service waits until it is stopped.
+    writeFileSync(join(dir, "later"), "command = /bin/sleep 603\n");
+    writeFileSync(join(dir, "web"), "command = /bin/sleep 604\n");
+    ns!.signal("SIGHUP");
+    await poll("the new service", async () => ((await control.ctl("status", "later")).code === 0 ? true : undefined));
+    expect((await control.status("web")).service.command).toEqual(["/bin/sleep", "602"]);
+    expect((await control.ctl("stop", "web")).code).toBe(0);
+    expect((await control.status("web")).service.command).toEqual(["/bin/sleep", "604"]);
+    expect(ns!.log()).toContain("web: will change once stopped");
+  }, 30_000);
+});

@@ -213,6 +213,39 @@ describe("chain-to, skippable, start-interruptible, triggered", () => {
   });
 });
 
+describe("reload", () => {
+  const withFile = (spec: ServiceSpec): ServiceSpec => ({ ...spec, file: `/etc/tsinit.d/${spec.name}` });
+
+  it("adds new services and changes stopped ones at once", () => {
+    const rt = new FakeRuntime([withFile(svc("a")), withFile(svc("b"))]);
+    const summary = rt.set.reload(new Map([
+      ["a", withFile(svc("a", "process", { command: ["/bin/a2"] }))],
+      ["b", withFile(svc("b"))],
+      ["c", withFile(svc("c"))],
+    ]));
+    expect(summary).toEqual({ added: ["c"], changed: ["a"], removed: [], pending: [] });
+    rt.start("a");
+    expect(rt.spawns.at(-1)?.argv).toEqual(["/bin/a2"]);
+  });
+
+  it("changes or removes a running service once it is stopped and unwanted", () => {
+    const rt = new FakeRuntime([withFile(svc("a")), withFile(svc("gone")), svc("runtime-added")]);
+    rt.start("a");
+    rt.start("gone");
+    const summary = rt.set.reload(new Map([["a", withFile(svc("a", "process", { command: ["/bin/a2"] }))]]));
+    expect(summary).toEqual({ added: [], changed: ["a"], removed: ["gone"], pending: ["a", "gone"] });
+    expect(rt.set.get("a")?.spec.command).toEqual(["/bin/a"]);
+    rt.stop("a");
+    rt.exit("a", 0);
+    rt.stop("gone");
+    rt.exit("gone", 0);
+    expect(rt.set.get("a")?.spec.command).toEqual(["/bin/a2"]);
+    expect(rt.set.get("gone")).toBeUndefined();
+    // A service added at run time has no file and is not touched by a reload.
+    expect(rt.set.get("runtime-added")).toBeDefined();
+  });
+});
+
 describe("removing", () => {
   it("removes only a stopped service that nothing wants", () => {
     const rt = new FakeRuntime([svc("a")]);

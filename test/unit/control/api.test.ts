@@ -365,7 +365,7 @@ describe("bad requests", () => {
       ["GET", "/v1/services/web/log", undefined, 409, "conflict"],
       ["GET", "/v1/services/web/log?after=x", undefined, 409, "conflict"],
       ["POST", "/v1/services/web/wake", undefined, 501, "not-implemented"],
-      ["POST", "/v1/reload", undefined, 501, "not-implemented"],
+      ["POST", "/v1/reload", undefined, 501, "not-implemented"], // the harness gives no reload
       ["GET", "/v1/analyze", undefined, 501, "not-implemented"],
     ];
     for (const [method, path, body, status, code] of cases) {

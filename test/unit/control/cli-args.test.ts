@@ -69,7 +69,7 @@ describe("initctl arguments", () => {
     expect(command("wake sshd")).toEqual({ kind: "unimplemented", command: "wake", name: "sshd" });
     expect(command("enable sshd")).toEqual({ kind: "unimplemented", command: "enable", name: "sshd" });
     expect(command("disable sshd")).toEqual({ kind: "unimplemented", command: "disable", name: "sshd" });
-    expect(command("reload")).toEqual({ kind: "unimplemented", command: "reload" });
+    expect(command("reload")).toEqual({ kind: "reload" });
     expect(command("analyze --svg")).toEqual({ kind: "unimplemented", command: "analyze" });
   });
 
@@ -106,6 +106,6 @@ describe("the request each command sends", () => {
     expect(planRequest({ kind: "shutdown", shutdown: "halt" })).toEqual({ method: "POST", path: "/v1/shutdown", body: { kind: "halt" } });
     expect(planRequest({ kind: "log", name: "s", follow: false })).toEqual({ method: "GET", path: "/v1/services/s/log" });
     expect(planRequest({ kind: "log", name: "s", follow: true, after: 42 })).toEqual({ method: "GET", path: "/v1/services/s/log?after=42&wait=1" });
-    expect(planRequest({ kind: "unimplemented", command: "reload" })).toEqual({ method: "POST", path: "/v1/reload" });
+    expect(planRequest({ kind: "reload" })).toEqual({ method: "POST", path: "/v1/reload" });
   });
 });
