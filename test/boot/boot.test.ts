@@ -5,36 +5,14 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { bootImage, images, selectedImages, type Image } from "./images.ts";
-import { killAll, type Qemu, type BootOptions } from "./qemu.ts";
+import { images, selectedImages } from "./images.ts";
+import { killAll, type Qemu } from "./qemu.ts";
+import { scenario } from "./scenario.ts";
 
 const BOOT_MS = 60_000; // the cloud kernel reaches /init in ~4 s under TCG
 const TEST_MS = 240_000;
-const LOG_DIR = "dist/boot-logs";
 
 afterEach(killAll);
-
-/**
- * Boots `image`, runs `body`, and always ends qemu. On failure the console
- * transcript is printed (its tail) and saved whole under dist/boot-logs/.
- */
-async function scenario(
-  image: Image,
-  name: string,
-  body: (vm: Qemu) => Promise<void>,
-  options: Partial<BootOptions> = {},
-): Promise<void> {
-  const vm = await bootImage(image, name, options);
-  try {
-    await body(vm);
-  } catch (error) {
-    const file = vm.saveTranscript(LOG_DIR);
-    console.error(`--- console of ${vm.options.name} (whole transcript: ${file}) ---\n${vm.tail()}\n--- end ---`);
-    throw error;
-  } finally {
-    await vm.close();
-  }
-}
 
 /** Re-runs `probe` until `done` holds for its result, or fails after `timeoutMs`. */
 async function poll<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {

@@ -3,34 +3,24 @@
 // reverse dependency order, single-user mode, recovery, and a bad file reported by file:line.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { bootImage, images } from "./images.ts";
+import { images } from "./images.ts";
+import { scenario } from "./scenario.ts";
 import { killAll, type BootOptions, type Qemu } from "./qemu.ts";
 
 const TEST_MS = 240_000;
 const BOOT_MS = 60_000;
-const LOG_DIR = "dist/boot-logs";
 const image = images.tsinit!;
 
 afterEach(killAll);
 
-async function scenario(name: string, body: (vm: Qemu) => Promise<void>, options: Partial<BootOptions> = {}): Promise<void> {
-  const vm = await bootImage(image, name, options);
-  try {
-    await body(vm);
-  } catch (error) {
-    const file = vm.saveTranscript(LOG_DIR);
-    console.error(`--- console of ${vm.options.name} (whole transcript: ${file}) ---\n${vm.tail()}\n--- end ---`);
-    throw error;
-  } finally {
-    await vm.close();
-  }
-}
+/** The tsinit image only: these scenarios are about its services. */
+const tsinitScenario = (name: string, body: (vm: Qemu) => Promise<void>, options: Partial<BootOptions> = {}) => scenario(image, name, body, options);
 
 const service = (name: string, text: string) => ({ type: "file" as const, path: `/etc/tsinit.d/${name}`, mode: 0o644, data: text });
 
 describe("tsinit services in qemu", () => {
   test("the demo services all start, and poweroff stops them in reverse order", async () => {
-    await scenario("demo-services", async (vm) => {
+    await tsinitScenario("demo-services", async (vm) => {
       // They start in parallel, so their lines come in any order.
       for (const name of ["early", "syslogd", "klogd", "getty"]) {
         vm.cursor = 0;
@@ -65,7 +55,7 @@ describe("tsinit services in qemu", () => {
   }, TEST_MS);
 
   test("single-user mode starts only the root shell on the console", async () => {
-    await scenario(
+    await tsinitScenario(
       "single",
       async (vm) => {
         await vm.expect(/\[  OK  \] started single/, BOOT_MS);
@@ -77,7 +67,7 @@ describe("tsinit services in qemu", () => {
   }, TEST_MS);
 
   test("a target whose dependency fails starts recovery; a bad file is reported by file:line", async () => {
-    await scenario(
+    await tsinitScenario(
       "recovery",
       async (vm) => {
         await vm.expect(/\/etc\/tsinit\.d\/typo:2: restart: "sometimes" is not/, BOOT_MS);
