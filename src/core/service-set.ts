@@ -297,6 +297,21 @@ export class ServiceSet {
     }
   }
 
+  /** True when a dependency was taken back (the settle loop must look again). */
+  private reacquireHardDependencies(record: ServiceRecord): boolean {
+    let changed = false;
+    for (const name of [...record.spec.dependsOn, ...record.spec.dependsMs]) {
+      const dependency = this.records.get(name);
+      if (dependency === undefined || record.holds.has(name)) continue;
+      const wasWanted = this.wanted(dependency);
+      record.holds.add(name);
+      dependency.requiredBy += 1;
+      changed = true;
+      if (!wasWanted) this.acquireDependencies(dependency);
+    }
+    return changed;
+  }
+
   private releaseIfUnwanted(start: ServiceRecord[]): void {
     const work = [...start];
     for (let record = work.pop(); record !== undefined; record = work.pop()) {
@@ -391,8 +406,11 @@ export class ServiceSet {
 
   private stepStopped(record: ServiceRecord): boolean {
     if (!this.wanted(record) || record.restartPending) return false;
+    // A depends-ms dependency that went down while this one ran dropped its hold; starting
+    // again needs it again. (If it then fails, this one fails with it: no loop.)
+    const reacquired = this.reacquireHardDependencies(record);
     const verdict = record.blocked ?? this.startReadiness(record);
-    if (verdict === "wait") return false;
+    if (verdict === "wait") return reacquired;
     if (verdict !== "go") {
       this.fail(record, verdict);
       return true;
@@ -491,6 +509,7 @@ export class ServiceSet {
 
   private launch(record: ServiceRecord): void {
     record.failed = undefined;
+    record.restartRequested = false;
     if (this.needsConsole(record)) this.consoleOwner = record.spec.name;
     const { type, command } = record.spec;
     if (type === "triggered" && !record.triggered) {
@@ -559,6 +578,7 @@ export class ServiceSet {
     if (role === "stop") {
       this.log("warn", `${record.spec.name}: stop-command failed: ${why}`);
       if (record.pid === undefined) this.becomeStopped(record);
+      else if (record.state === "stopping" && !record.spec.options.has("no-sigterm")) this.signal(record, record.spec.termSignal);
       return;
     }
     if (record.state === "stopping") {
@@ -574,6 +594,7 @@ export class ServiceSet {
     if (record.pid !== undefined) this.signal(record, SIGKILL);
     record.pid = undefined;
     record.failed = why;
+    record.restartRequested = false;
     if (record.state !== "stopped") this.setState(record, "stopped");
     this.status(record, false, why);
     this.forceDown(record, `dependency ${name} failed`);
@@ -676,7 +697,8 @@ export class ServiceSet {
       record.restartPending = true;
       record.nextRestartAt = now + decision.delayMs;
       this.log("info", `${spec.name}: ${describeExit(status)}; restarting in ${decision.delayMs} ms`);
-      if (!spec.smoothRecovery) this.setState(record, "stopped");
+      // A bgprocess restarts through its launcher and pid file, which only a normal start reads.
+      if (!spec.smoothRecovery || spec.type === "bgprocess") this.setState(record, "stopped");
       this.emit({ kind: "arm-timer", service: spec.name, timer: "restart", ms: decision.delayMs });
       return;
     }

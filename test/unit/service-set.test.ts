@@ -213,6 +213,51 @@ describe("chain-to, skippable, start-interruptible, triggered", () => {
   });
 });
 
+describe("regressions found in review", () => {
+  it("a depends-ms dependent that restarts takes its stopped dependency back", () => {
+    const rt = new FakeRuntime([svc("a"), svc("b", "process", { dependsMs: ["a"], restart: "yes" })]);
+    rt.start("b");
+    rt.stop("a");
+    rt.exit("a", { kind: "signaled", signal: SIGTERM, core: false });
+    expect(rt.state("b")).toBe("started");
+    rt.exit("b", 1);
+    rt.advance(1_000);
+    expect([rt.state("a"), rt.state("b")]).toEqual(["started", "started"]);
+  });
+
+  it("a restart asked while starting does not linger after the start failed", () => {
+    const rt = new FakeRuntime([svc("s", "process", { readyNotification: { kind: "pipefd", fd: 3 } })]);
+    rt.start("s");
+    rt.send({ kind: "command", op: "restart", service: "s" });
+    rt.exit("s", 1);
+    rt.start("s");
+    rt.send({ kind: "ready", service: "s" });
+    expect(rt.state("s")).toBe("started");
+  });
+
+  it("a stop-command that cannot be spawned falls back to the term signal", () => {
+    const rt = new FakeRuntime([svc("d", "process", { stopCommand: ["/missing"], stopTimeoutMs: 0 })]);
+    rt.start("d");
+    const pid = rt.set.get("d")!.pid!;
+    rt.stop("d");
+    expect(rt.signals).toEqual([{ service: "d", pid, signal: SIGTERM, at: 0 }]);
+    rt.exit("d", { kind: "signaled", signal: SIGTERM, core: false });
+    expect(rt.state("d")).toBe("stopped");
+  });
+
+  it("a bgprocess with smooth-recovery restarts through its launcher and pid file", () => {
+    const rt = new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid", restart: "yes", smoothRecovery: true })]);
+    rt.start("d");
+    rt.exit("d", 0);
+    rt.send({ kind: "pid-file", service: "d", pid: 500 });
+    rt.exit("d", 1);
+    rt.advance(200);
+    rt.exit("d", 0);
+    expect(rt.pidFileReads).toEqual(["/run/d.pid", "/run/d.pid"]);
+    expect(rt.spawns).toHaveLength(2);
+  });
+});
+
 describe("reload", () => {
   const withFile = (spec: ServiceSpec): ServiceSpec => ({ ...spec, file: `/etc/tsinit.d/${spec.name}` });
 
