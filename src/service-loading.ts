@@ -25,6 +25,7 @@ export function reloadServiceDirs(sys: Sys, log: Log, dirs: readonly string[], s
     .map((key) => `${key} ${summary[key].join(", ")}`);
   log.info(`reloaded ${dirs.join(" ")}: ${parts.length === 0 ? "nothing changed" : parts.join("; ")}`);
   if (summary.pending.length > 0) log.info(`${summary.pending.join(", ")}: will change once stopped`);
+  for (const name of summary.shadowed) log.warn(`${name}: a service added with initctl run has this name; its file is ignored until that service is removed`);
   return summary;
 }
 

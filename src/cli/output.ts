@@ -57,6 +57,8 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
       const parts = [["added", added], ["changed", changed], ["removed", removed]] as const;
       const said = parts.filter(([, names]) => names.length > 0).map(([what, names]) => `${what}: ${names.join(", ")}`);
       if (pending.length > 0) said.push(`once stopped: ${pending.join(", ")}`);
+      const { shadowed } = (body as ReloadResponse).reload;
+      if (shadowed.length > 0) said.push(`ignored (a runtime service has the name): ${shadowed.join(", ")}`);
       return said.length === 0 ? "reloaded; nothing changed" : `reloaded; ${said.join("; ")}`;
     }
     case "log":

@@ -23,17 +23,18 @@ function records(text: string | undefined): string[][] {
     .map((line) => line.split(":"));
 }
 
+const isNumber = (text: string | undefined): text is string => text !== undefined && /^\d+$/.test(text);
+
+/** Lines whose uid or gid is not a number are skipped: an empty one must not mean root. */
 function passwdEntries(text: string | undefined): PasswdEntry[] {
   return records(text)
-    .filter((f) => f.length >= 4)
+    .filter((f) => f.length >= 4 && isNumber(f[2]) && isNumber(f[3]))
     .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? "/" }));
 }
 
-const isNumber = (text: string) => /^\d+$/.test(text);
-
 export function resolveRunAs(runAs: RunAs, passwd: string | undefined, group: string | undefined): ResolveResult {
   const users = passwdEntries(passwd);
-  const groups = records(group).filter((f) => f.length >= 3);
+  const groups = records(group).filter((f) => f.length >= 3 && isNumber(f[2]));
   const entry = isNumber(runAs.user) ? users.find((u) => u.uid === Number(runAs.user)) : users.find((u) => u.name === runAs.user);
   if (entry === undefined && !isNumber(runAs.user)) return { ok: false, error: `no user ${runAs.user} in /etc/passwd` };
   const uid = entry?.uid ?? Number(runAs.user);

@@ -77,10 +77,14 @@ export function parseSeconds(text: string): number | undefined {
   return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
+/** The longest timer JavaScript runs as asked (2^31-1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function seconds(line: SettingLine): number {
   const text = needValue(line);
   const ms = parseSeconds(text);
   if (ms === undefined) throw new SettingError(`${JSON.stringify(text)} is not a number of seconds`);
+  if (ms > MAX_TIMER_MS) throw new SettingError(`${text} seconds is too long (at most ${Math.floor(MAX_TIMER_MS / 1000)})`);
   return ms;
 }
 

@@ -141,6 +141,8 @@ export interface ReloadResponse {
     removed: string[];
     /** Changed or removed services still running: they change once stopped. */
     pending: string[];
+    /** Files named like a runtime service: ignored until it is removed. */
+    shadowed: string[];
   };
 }
 

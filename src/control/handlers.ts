@@ -132,7 +132,7 @@ export class ControlApi {
   private async command(name: string, command: ServiceCommand, request: ControlRequest): Promise<ControlReply> {
     const { supervisor } = this.options;
     if (supervisor.services.get(name) === undefined) return unknownService(name);
-    const refused = this.refuse({ kind: "service", verb: command, service: name, ownerUid: this.runtime.owner(name)?.uid }, request);
+    const refused = this.refuse({ kind: "service", verb: command, service: name, ownerUid: this.ownerUid(name) }, request);
     if (refused !== undefined) return refused;
     const body = this.body(request, checkEmptyBody);
     if (!body.ok) return body.reply;
@@ -249,7 +249,7 @@ export class ControlApi {
     const { supervisor } = this.options;
     const record = supervisor.services.get(name);
     if (record === undefined) return unknownService(name);
-    const refused = this.refuse({ kind: "service", verb: "read the log of", service: name, ownerUid: this.runtime.owner(name)?.uid }, request);
+    const refused = this.refuse({ kind: "service", verb: "read the log of", service: name, ownerUid: this.ownerUid(name) }, request);
     if (refused !== undefined) return refused;
     const { logType, logfile } = record.spec;
     if (logType !== "buffer") {
@@ -265,6 +265,12 @@ export class ControlApi {
     const log = supervisor.bufferLog(name);
     if (wait.value && log.end <= after) await waitForAppend(log, LOG_WAIT_MS, request.signal);
     return reply(200, { service: name, ...log.since(after) } satisfies LogResponse);
+  }
+
+  /** Who added a runtime service: only a service that still has no file can be theirs. */
+  private ownerUid(name: string): number | undefined {
+    if (this.options.supervisor.services.get(name)?.spec.file !== "") return undefined;
+    return this.runtime.owner(name)?.uid;
   }
 
   private refuse(operation: Operation, request: ControlRequest): ControlReply | undefined {

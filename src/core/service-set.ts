@@ -74,6 +74,8 @@ export interface ReloadSummary {
   removed: string[];
   /** Changed or removed services still running (or wanted): they change once stopped. */
   pending: string[];
+  /** Files named like a service added at run time: ignored until that service is removed. */
+  shadowed: string[];
 }
 
 /** A spec's content as a comparable string (options is a Set, origins only say where). */
@@ -124,10 +126,14 @@ export class ServiceSet {
    */
   reload(specs: ReadonlyMap<string, ServiceSpec>): ReloadSummary {
     this.actions = [];
-    const summary: ReloadSummary = { added: [], changed: [], removed: [], pending: [] };
+    const summary: ReloadSummary = { added: [], changed: [], removed: [], pending: [], shadowed: [] };
     for (const [name, spec] of specs) {
       const record = this.records.get(name);
-      if (record === undefined) {
+      if (record !== undefined && record.spec.file === "") {
+        // A service added at run time belongs to whoever added it; a file of the same name
+        // must not hand them a service the system configured.
+        summary.shadowed.push(name);
+      } else if (record === undefined) {
         this.add(spec);
         summary.added.push(name);
       } else if (specKey(record.spec) !== specKey(spec)) {

@@ -393,7 +393,10 @@ export class Supervisor {
     this.processes.adopt({ service, role: "main" }, pid);
   }
 
-  private armTimer(service: string, timer: TimerKind, ms: number): void {
+  private armTimer(service: string, timer: TimerKind, requested: number): void {
+    // Longer than 2^31-1 ms, setTimeout fires at once; the parser refuses such settings, and
+    // a doubled restart delay is capped the same way here.
+    const ms = Math.min(requested, 2 ** 31 - 1);
     const key = `${service}/${timer}`;
     clearTimeout(this.timers.get(key));
     this.timers.set(

@@ -30,6 +30,12 @@ describe("run-as", () => {
     expect(resolveRunAs({ user: "33" }, PASSWD, GROUP)).toMatchObject({ ok: true, credentials: { uid: 33, gid: 33 } });
   });
 
+  it("skips lines whose ids are not numbers: an empty uid is not root", () => {
+    const broken = "eve:x::0::/:/bin/sh\nmallory:x:abc:0::/:/bin/sh\n";
+    expect(resolveRunAs({ user: "eve" }, broken, GROUP)).toEqual({ ok: false, error: "no user eve in /etc/passwd" });
+    expect(resolveRunAs({ user: "www", group: "bad" }, PASSWD, "bad:x::\n")).toEqual({ ok: false, error: "no group bad in /etc/group" });
+  });
+
   it("says what is missing", () => {
     expect(resolveRunAs({ user: "mallory" }, PASSWD, GROUP)).toEqual({ ok: false, error: "no user mallory in /etc/passwd" });
     expect(resolveRunAs({ user: "www", group: "nogroup" }, PASSWD, GROUP)).toEqual({ ok: false, error: "no group nogroup in /etc/group" });

@@ -268,7 +268,7 @@ describe("reload", () => {
       ["b", withFile(svc("b"))],
       ["c", withFile(svc("c"))],
     ]));
-    expect(summary).toEqual({ added: ["c"], changed: ["a"], removed: [], pending: [] });
+    expect(summary).toEqual({ added: ["c"], changed: ["a"], removed: [], pending: [], shadowed: [] });
     rt.start("a");
     expect(rt.spawns.at(-1)?.argv).toEqual(["/bin/a2"]);
   });
@@ -278,7 +278,7 @@ describe("reload", () => {
     rt.start("a");
     rt.start("gone");
     const summary = rt.set.reload(new Map([["a", withFile(svc("a", "process", { command: ["/bin/a2"] }))]]));
-    expect(summary).toEqual({ added: [], changed: ["a"], removed: ["gone"], pending: ["a", "gone"] });
+    expect(summary).toEqual({ added: [], changed: ["a"], removed: ["gone"], pending: ["a", "gone"], shadowed: [] });
     expect(rt.set.get("a")?.spec.command).toEqual(["/bin/a"]);
     rt.stop("a");
     rt.exit("a", 0);
@@ -286,8 +286,12 @@ describe("reload", () => {
     rt.exit("gone", 0);
     expect(rt.set.get("a")?.spec.command).toEqual(["/bin/a2"]);
     expect(rt.set.get("gone")).toBeUndefined();
-    // A service added at run time has no file and is not touched by a reload.
+    // A service added at run time has no file and is not touched by a reload, not even by a
+    // file of the same name (that would hand whoever added it a system service).
     expect(rt.set.get("runtime-added")).toBeDefined();
+    const again = rt.set.reload(new Map([["runtime-added", withFile(svc("runtime-added", "process", { command: ["/sbin/root-thing"] }))]]));
+    expect(again.shadowed).toEqual(["runtime-added"]);
+    expect(rt.set.get("runtime-added")?.spec.command).toEqual(["/bin/runtime-added"]);
   });
 });
 

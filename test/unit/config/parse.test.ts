@@ -307,6 +307,7 @@ describe("parseService: errors name file:line: setting", () => {
     ["restart-delay = abc", `${F}:3: restart-delay: "abc" is not a number of seconds`],
     ["restart-delay = 1.5s", `${F}:3: restart-delay: "1.5s" is not a number of seconds`],
     ["restart-delay = -1", `${F}:3: restart-delay: "-1" is not a number of seconds`],
+    ["stop-timeout = 3000000", `${F}:3: stop-timeout: 3000000 seconds is too long (at most 2147483)`],
     ["restart-limit-interval = x", `${F}:3: restart-limit-interval: "x" is not a number of seconds`],
     ["start-timeout = 1e3", `${F}:3: start-timeout: "1e3" is not a number of seconds`],
     ["stop-timeout =", `${F}:3: stop-timeout: needs a value`],
