@@ -62,8 +62,10 @@ export function runInit(sys: Sys): void {
   };
   for (const signal of PID1_SIGNALS) {
     process.on(signal, () => {
-      const request = signalRequest(signal, services.has("ctrlaltdel"));
+      // The live set: a reload may have added or removed ctrlaltdel.
+      const request = signalRequest(signal, supervisor.services.get("ctrlaltdel") !== undefined);
       if (request.kind === "shutdown") shutdown(request.shutdown);
+      else if (shuttingDown !== undefined) log.warn(`${signal} ignored: shutting down`);
       else if (request.kind === "ctrlaltdel") supervisor.start("ctrlaltdel");
       else void reload();
     });

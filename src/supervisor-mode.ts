@@ -44,6 +44,8 @@ export function parseSupervisorArgs(args: readonly string[]): SupervisorArgs {
 }
 
 const REAP_SAFETY_NET_MS = 10_000;
+/** How much longer than the longest stop-timeout an exit may take before what is left is killed. */
+const STOP_GRACE_MS = 5_000;
 
 /** Beside the control socket when there is one, else in the runtime or temporary directory. */
 function notifyPath(args: SupervisorArgs, pid: number): string {
@@ -78,12 +80,22 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
 
   const reload = () => reloadServiceDirs(sys, log, args.servicesDirs, supervisor);
   let stopping = false;
+  let hurry = () => {};
   const shutdown = async () => {
-    if (stopping) return;
+    // A second SIGTERM or SIGINT: stop waiting, kill what is left.
+    if (stopping) return hurry();
     stopping = true;
     log.info("stopping all services");
-    await supervisor.stopAll();
-    supervisor.killAllLeftovers();
+    const longestStop = Math.max(0, ...supervisor.services.list().map((r) => r.spec.stopTimeoutMs));
+    const inTime = await Promise.race([
+      supervisor.stopAll().then(() => true),
+      new Promise<boolean>((resolve) => {
+        hurry = () => resolve(false);
+        setTimeout(hurry, longestStop + STOP_GRACE_MS);
+      }),
+    ]);
+    if (!inTime) log.warn("services did not all stop in time; killing what is left");
+    supervisor.killEverything();
     await control?.close();
     supervisor.close();
     clearInterval(keepAlive);
@@ -93,7 +105,7 @@ export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
   const control = args.socket === undefined ? undefined : serveControlSocket({ path: args.socket, supervisor, sys, log, mode: "supervisor", shutdown: () => void shutdown(), reload: () => reload() });
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
-  process.on("SIGHUP", () => void reload());
+  process.on("SIGHUP", () => (stopping ? log.warn("SIGHUP ignored: shutting down") : void reload()));
   supervisor.reap();
 
   if (args.target === "none") return;

@@ -31,7 +31,7 @@ import { MAX_RUNTIME_SERVICES_PER_USER, RuntimeServices, runtimeSpec } from "./r
 import { serviceStatus, type Clock } from "./status.ts";
 
 /** What the API needs of the supervisor (a fake in some tests). */
-export type ControlledSupervisor = Pick<Supervisor, "services" | "notifyStatus" | "add" | "dispatch" | "subscribe" | "bufferLog">;
+export type ControlledSupervisor = Pick<Supervisor, "services" | "notifyStatus" | "add" | "dispatch" | "subscribe" | "bufferLog" | "shuttingDown">;
 
 export interface ControlOptions {
   supervisor: ControlledSupervisor;
@@ -139,6 +139,9 @@ export class ControlApi {
     const wait = checkWait(request.query);
     if (!wait.ok) return errorReply("bad-request", wait.message);
 
+    if (supervisor.shuttingDown && command !== "stop" && command !== "release" && command !== "untrigger") {
+      return errorReply("conflict", `not ${command}ing ${name}: shutting down`);
+    }
     this.options.log.debug(`control: ${describePeer(request.peer)}: ${command} ${name}`);
     supervisor.dispatch({ kind: "command", op: command, service: name });
     return this.answer(name, command, wait.value, request.signal, 200);
@@ -147,6 +150,7 @@ export class ControlApi {
   private async run(request: ControlRequest): Promise<ControlReply> {
     const { supervisor, log } = this.options;
     const refused = this.refuse({ kind: "run" }, request);
+    if (supervisor.shuttingDown) return errorReply("conflict", "not running anything new: shutting down");
     if (refused !== undefined) return refused;
     const peer = request.peer!;
     const body = this.body(request, checkRunRequest);

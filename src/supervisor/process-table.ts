@@ -46,6 +46,11 @@ export class ProcessTable<T> {
     this.owners.set(pid, { owner, startedAt: this.sys.now() });
   }
 
+  /** Whether `pid` is a process someone here already owns. */
+  owns(pid: number): boolean {
+    return this.owners.has(pid);
+  }
+
   /** Drain every exited child; call on SIGCHLD (and now and then, in case one was coalesced). */
   reap(): void {
     const { reaped, noChildren } = this.sys.reap();

@@ -79,6 +79,10 @@ export class Supervisor {
 
   /** New service descriptions (SIGHUP, `initctl reload`); `blocked` are cycle members. */
   reload(specs: ReadonlyMap<string, ServiceSpec>, blocked: ReadonlyMap<string, string>): ReloadSummary {
+    if (this.shuttingDown) {
+      this.options.log.warn("not reloading: shutting down");
+      return { added: [], changed: [], removed: [], pending: [], shadowed: [] };
+    }
     const summary = this.services.reload(specs);
     this.services.clearBlocks();
     for (const [name, reason] of blocked) this.services.block(name, reason);
@@ -102,6 +106,10 @@ export class Supervisor {
   }
 
   dispatch(event: Event): void {
+    if (this.shuttingDown && event.kind === "command" && (event.op === "start" || event.op === "restart" || event.op === "trigger")) {
+      this.options.log.warn(`not starting ${event.service}: shutting down`);
+      return;
+    }
     this.queue.push(event);
     if (this.draining) return;
     this.draining = true;
@@ -127,8 +135,12 @@ export class Supervisor {
     return () => this.listeners.delete(listener);
   }
 
+  /** Set by stopAll: from then on nothing new is started. */
+  shuttingDown = false;
+
   /** Stop every service (dependents before their dependencies) and wait until all are down. */
   async stopAll(): Promise<void> {
+    this.shuttingDown = true;
     for (const record of this.services.list()) {
       if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending) this.stop(record.spec.name);
     }
@@ -321,6 +333,15 @@ export class Supervisor {
     return log;
   }
 
+  /** SIGKILL every service's processes, groups and cgroups now (a shutdown out of time). */
+  killEverything(): void {
+    for (const record of this.services.list()) {
+      if (record.pid !== undefined) this.perform({ kind: "signal", service: record.spec.name, pid: record.pid, signal: SIGKILL });
+      if (record.stopPid !== undefined) this.options.sys.kill(record.stopPid, SIGKILL);
+    }
+    this.killAllLeftovers();
+  }
+
   /** SIGKILL every stopped service's leftovers now (supervisor mode, before it exits). */
   killAllLeftovers(): void {
     for (const service of [...this.leftovers.keys()]) this.killLeftoversNow(service);
@@ -379,6 +400,20 @@ export class Supervisor {
     });
   }
 
+  /**
+   * A pid file can be stale or written by anyone the daemon runs as: tsinit only adopts a
+   * live process that is its own child (the daemon was re-parented to it when the launcher
+   * exited) or in the service's cgroup, and not one that another service owns.
+   */
+  private untrustedPid(service: string, pid: number): string | undefined {
+    const stat = this.options.sys.readFile(`/proc/${pid}/stat`);
+    if (stat === undefined) return `pid ${pid} is not running`;
+    if (this.processes.owns(pid)) return `pid ${pid} belongs to another service`;
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (parent === this.options.sys.getpid() || this.cgroupMembers(service).includes(pid)) return undefined;
+    return `pid ${pid} is not a child of tsinit (a stale pid file?)`;
+  }
+
   private readPidFile(service: string, pidFile: string): void {
     const { sys, env } = this.options;
     const path = substituteValue(pidFile, env);
@@ -386,6 +421,11 @@ export class Supervisor {
     const pid = Number(text?.trim());
     if (text === undefined || !Number.isInteger(pid) || pid <= 1) {
       this.queue.push({ kind: "pid-file-failed", service, error: text === undefined ? `pid-file ${path} cannot be read` : `pid-file ${path} holds no pid` });
+      return;
+    }
+    const refused = this.untrustedPid(service, pid);
+    if (refused !== undefined) {
+      this.queue.push({ kind: "pid-file-failed", service, error: `pid-file ${path}: ${refused}` });
       return;
     }
     this.queue.push({ kind: "pid-file", service, pid });

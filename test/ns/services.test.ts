@@ -134,6 +134,19 @@ describe("service settings", () => {
     });
   }, 30_000);
 
+  test("bgprocess: a pid file naming a process that is not tsinit's child is refused", async () => {
+    // The pid file names a grandchild whose own parent lives on: not a daemon re-parented to
+    // tsinit, so not adopted (a stale or forged pid file looks the same).
+    const { dir, work } = servicesDir(
+      { boot: "type = internal\nwaits-for = stale\n", stale: "type = bgprocess\ncommand = /bin/sh $WORK/launch.sh\npid-file = $WORK/stale.pid\n" },
+      { "launch.sh": `(sh -c 'sleep 600 & echo $! > "$WORK/stale.tmp"; mv "$WORK/stale.tmp" "$WORK/stale.pid"; wait' &)\nuntil [ -s "$WORK/stale.pid" ]; do sleep 0.01; done\n` },
+    );
+    process.env.WORK = work;
+    ns = await Namespace.start(["--services-dir", dir]);
+    await waitFor("the refusal", () => ns!.log().includes("[FAILED] stale: pid-file"));
+    expect(ns.log()).toMatch(/pid \d+ is not a child of tsinit/);
+  }, 30_000);
+
   test("run-as, env-file, working-dir and rlimit-nofile apply to the process", async () => {
     const { dir, work } = servicesDir(
       {
@@ -237,5 +250,19 @@ describe("crash loops and stopping", () => {
     expect(read(join(work, "child.log"))).toBe("got-TERM");
     ns.kill();
     await waitFor("the test cgroups to be removed", () => removeCgroupTree(cgroup));
+  }, 30_000);
+
+  test("a second SIGTERM ends a shutdown stuck on a service that ignores SIGTERM", async () => {
+    const { dir } = servicesDir({
+      boot: "type = internal\nwaits-for = stubborn\n",
+      stubborn: 'command = /bin/sh -c "trap \\"\\" TERM; while :; do sleep 0.05; done"\nstop-timeout = 0\n',
+    });
+    ns = await Namespace.start(["--services-dir", dir]);
+    await waitFor("stubborn to run", () => ns!.log().includes("[  OK  ] started stubborn"));
+    ns.signal("SIGTERM");
+    await waitFor("the shutdown to begin", () => ns!.log().includes("stopping all services"));
+    ns.signal("SIGTERM");
+    expect(await ns.exitCode(10_000)).toBe(0);
+    expect(ns.log()).toContain("killing what is left");
   }, 30_000);
 });
