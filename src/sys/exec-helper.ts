@@ -17,6 +17,8 @@ interface HelperSettings {
   rlimits?: RLimitSetting[];
   /** Socket activation: LISTEN_PID is this process's pid, which exec keeps. */
   listenPid?: boolean;
+  /** The working directory, entered after the ids change so the user's rights apply. */
+  cwd?: string;
 }
 
 export function runExecHelper(args: string[]): never {
@@ -49,6 +51,7 @@ export function runExecHelper(args: string[]): never {
     if (libc.setgid(ids.gid) === -1) fail(`setgid ${ids.gid}`);
     if (libc.setuid(ids.uid) === -1) fail(`setuid ${ids.uid}`);
   }
+  if (settings.cwd !== undefined && libc.chdir(cstr(settings.cwd)) === -1) fail(`changing directory to ${settings.cwd}`);
   const argvC = cstrArray(argv);
   const env = { ...process.env };
   if (settings.listenPid) env.LISTEN_PID = String(process.pid);

@@ -53,6 +53,7 @@ export const libc = dlopen("libc.so.6", {
   shutdown: { args: [i32, i32], returns: i32 },
   unlink: { args: [cstring], returns: i32 },
   listen: { args: [i32, i32], returns: i32 },
+  chdir: { args: [cstring], returns: i32 },
   chmod: { args: [cstring, u32], returns: i32 },
   getsockopt: { args: [i32, i32, i32, pointer, pointer], returns: i32 },
 }).symbols;

@@ -97,7 +97,9 @@ function spawn(request: SpawnRequest): SpawnResult {
   if (program === undefined) return { ok: false, stage: "executing", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
   const path = resolveExecutable(program, request.env.PATH);
   if (path === undefined) return { ok: false, stage: "executing", error: new SysError("execve", 2, "ENOENT", program) };
-  if (request.cwd !== undefined && !isDirectory(request.cwd)) {
+  // With credentials the helper changes directory after dropping privileges, as the user.
+  const cwdInHelper = request.credentials !== undefined;
+  if (request.cwd !== undefined && !cwdInHelper && !isDirectory(request.cwd)) {
     return { ok: false, stage: "changing directory", error: new SysError("chdir", 2, "ENOENT", request.cwd) };
   }
 
@@ -136,7 +138,7 @@ function spawn(request: SpawnRequest): SpawnResult {
     const highest = Math.max(2, ...targets);
     for (let fd = 3; fd < highest; fd++) if (!targets.has(fd)) libc.posix_spawn_file_actions_addclose(actions, fd);
     libc.posix_spawn_file_actions_addclosefrom_np(actions, highest + 1);
-    if (request.cwd !== undefined) libc.posix_spawn_file_actions_addchdir_np(actions, cstr(request.cwd));
+    if (request.cwd !== undefined && !cwdInHelper) libc.posix_spawn_file_actions_addchdir_np(actions, cstr(request.cwd));
 
     const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0;
     const argvList = helper ? [...execHelperCommand(request), path, ...request.argv] : request.argv;
@@ -164,7 +166,12 @@ function spawn(request: SpawnRequest): SpawnResult {
 function execHelperCommand(request: SpawnRequest): string[] {
   const compiled = (process.argv[1] ?? "").startsWith("/$bunfs/");
   const self = compiled ? [process.execPath] : [process.execPath, process.argv[1] ?? ""];
-  const settings = { credentials: request.credentials, rlimits: request.rlimits, listenPid: request.setListenPid };
+  const settings = {
+    credentials: request.credentials,
+    rlimits: request.rlimits,
+    listenPid: request.setListenPid,
+    cwd: request.credentials === undefined ? undefined : request.cwd,
+  };
   return [...self, EXEC_HELPER_FLAG, JSON.stringify(settings, (_, v) => (v === Infinity ? -1 : v))];
 }
 

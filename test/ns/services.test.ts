@@ -173,6 +173,21 @@ describe("service settings", () => {
     expect(out).toBe("65534:65534 hello-from-env-file /tmp 123");
   }, 30_000);
 
+  test("working-dir is entered as the run-as user, not as root", async () => {
+    const { dir, work } = servicesDir({
+      boot: "type = internal\nwaits-for = snoop\n",
+      snoop: "type = scripted\ncommand = /bin/sh -c \"ls > $WORK/listing\"\nrun-as = nobody:nogroup\nworking-dir = $WORK/private\n",
+    });
+    const { mkdirSync, chmodSync } = await import("node:fs");
+    chmodSync(work, 0o755);
+    mkdirSync(join(work, "private"), { mode: 0o700 });
+    process.env.WORK = work;
+    ns = await Namespace.start(["--services-dir", dir]);
+    // The exec helper exits 126 when it cannot enter the directory as nobody.
+    await waitFor("the failure", () => ns!.log().includes("[FAILED] snoop: exited 126 before it was ready"));
+    expect(existsSync(join(work, "listing"))).toBe(false);
+  }, 30_000);
+
   test("a failure to start names the stage: a missing env-file", async () => {
     const { dir } = servicesDir({
       boot: "type = internal\nwaits-for = broken\n",
