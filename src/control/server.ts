@@ -14,7 +14,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createNetServer, type Socket } from "node:net";
 import { peerCredentials, socketFd } from "../sys/peer-credentials.ts";
 import { MAX_BODY_BYTES } from "./api.ts";
-import type { Peer } from "./auth.ts";
+import { isAdmin, type Peer } from "./auth.ts";
 import { ControlApi, errorReply, type ControlOptions, type ControlReply } from "./handlers.ts";
 
 export interface ControlServerOptions extends ControlOptions {
@@ -30,6 +30,14 @@ export interface ControlServer {
 
 /** Beyond this many open connections new ones are refused; each one costs PID 1 a descriptor. */
 const MAX_CONNECTIONS = 256;
+/**
+ * One user may not lock the others (and root's poweroff) out: each non-admin uid holds at most
+ * this many connections, and all non-admins together leave room for admins.
+ */
+const PER_USER_CONNECTIONS = 32;
+const NON_ADMIN_CONNECTIONS = MAX_CONNECTIONS - 64;
+/** A connection must finish sending its first request's headers this soon (a trickle is no use). */
+const FIRST_REQUEST_MS = 10_000;
 /** A connection with no request in flight for this long is closed (a client that went quiet). */
 const IDLE_TIMEOUT_MS = 30_000;
 const SOCKET_MODE = 0o666;
@@ -37,6 +45,8 @@ const SOCKET_MODE = 0o666;
 interface Connection {
   peer: Peer | undefined;
   inFlight: number;
+  /** Requests whose headers have arrived. */
+  requests: number;
 }
 
 export async function startControlServer(options: ControlServerOptions): Promise<{ ok: true; server: ControlServer } | { ok: false; error: string }> {
@@ -122,8 +132,20 @@ function accept(socket: Socket, connections: Map<Socket, Connection>, options: C
   } else {
     peer = credentials;
   }
-  const connection: Connection = { peer, inFlight: 0 };
+  if (!isAdmin(peer, options.admins)) {
+    const nonAdmins = [...connections.values()].filter((c) => !isAdmin(c.peer, options.admins));
+    const mine = nonAdmins.filter((c) => c.peer?.uid === peer?.uid).length;
+    if (mine >= PER_USER_CONNECTIONS || nonAdmins.length >= NON_ADMIN_CONNECTIONS) {
+      options.log.debug(`control: refused a connection of uid ${peer?.uid ?? "unknown"}: too many open`);
+      destroy(socket);
+      return;
+    }
+  }
+  const connection: Connection = { peer, inFlight: 0, requests: 0 };
   connections.set(socket, connection);
+  setTimeout(() => {
+    if (connection.requests === 0) destroy(socket);
+  }, FIRST_REQUEST_MS).unref?.();
   socket.on("error", () => destroy(socket));
   socket.on("close", () => connections.delete(socket));
   socket.setTimeout(IDLE_TIMEOUT_MS, () => {
@@ -132,7 +154,10 @@ function accept(socket: Socket, connections: Map<Socket, Connection>, options: C
 }
 
 async function serve(api: ControlApi, connection: Connection | undefined, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  if (connection !== undefined) connection.inFlight++;
+  if (connection !== undefined) {
+    connection.inFlight++;
+    connection.requests++;
+  }
   response.on("close", () => {
     if (connection !== undefined) connection.inFlight--;
   });

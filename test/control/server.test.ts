@@ -22,7 +22,7 @@ function spec(name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec {
   return { ...defaultSpec(name, "process", `/etc/tsinit.d/${name}`), command: [`/bin/${name}`], ...extra };
 }
 
-async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock")) {
+async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"), admins = new Set([0])) {
   const sys = new FakeSys();
   const logs: string[] = [];
   const log = new Log({ console: (line) => logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
@@ -35,7 +35,7 @@ async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"))
     mode: "supervisor",
     pid: process.pid,
     clock: { monotonic: () => sys.clock, wall: () => Date.now() },
-    admins: new Set([0]),
+    admins,
     shutdown: (kind) => shutdowns.push(kind ?? "exit"),
   });
   if (!result.ok) throw new Error(result.error);
@@ -53,6 +53,16 @@ function socketDir(): string {
 async function call(path: string, method: string, url: string, body?: string) {
   const response = await fetch(`http://tsinit${url}`, { unix: path, method, body });
   return { status: response.status, body: (await response.json()) as any };
+}
+
+/** Re-asks until `probe` answers, for at most 5 s. */
+async function poll<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+  }
 }
 
 /** Writes raw bytes and returns everything the server sent back before closing. */
@@ -171,6 +181,28 @@ describe("robustness", () => {
     await Bun.sleep(20);
     supervisor.dispatch({ kind: "ready", service: "db" });
     expect(await second).toMatchObject({ status: 200, body: { done: true, service: { state: "started" } } });
+  });
+
+  test("one user cannot hold every connection: past 32 of its own, the next is closed", async () => {
+    // Root counts as an ordinary user here (the admins are someone else).
+    const { path } = await serve([spec("web")], undefined, new Set([4242]));
+    const held = await Promise.all(
+      Array.from({ length: 32 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+        const socket = connect(path, () => resolve(socket));
+      })),
+    );
+    try {
+      expect(await raw(path, "GET /v1 HTTP/1.1\r\nHost: tsinit\r\nConnection: close\r\n\r\n")).toBe("");
+      held[0]!.destroy();
+      await new Promise((resolve) => held[0]!.on("close", resolve));
+      const answer = await poll(async () => {
+        const text = await raw(path, "GET /v1 HTTP/1.1\r\nHost: tsinit\r\nConnection: close\r\n\r\n");
+        return text.startsWith("HTTP/1.1 200") ? text : undefined;
+      });
+      expect(answer).toContain('"api"');
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
   });
 
   test("50 simultaneous clients all get answers", async () => {
