@@ -51,6 +51,8 @@ export interface ServiceRecord {
   triggered: boolean;
   /** tsinit itself sent SIGINT to cancel the start (start-interruptible). */
   startCancelled: boolean;
+  /** When chains started this service, for the chain-loop limit. */
+  chainStarts: number[];
   startedAt?: number;
   lastExit?: ExitStatus;
   crashes: CrashHistory;
@@ -114,6 +116,7 @@ export class ServiceSet {
       restartRequested: false,
       triggered: false,
       startCancelled: false,
+      chainStarts: [],
       crashes: emptyCrashHistory(),
     });
   }
@@ -728,6 +731,16 @@ export class ServiceSet {
       this.log("error", `${record.spec.name}: chain-to ${chainTo}: no such service`);
       return;
     }
+    // A chain that comes back round (A -> A, or A -> B -> A with always-chain) must not spin:
+    // it is held to the chained service's restart limit.
+    const now = this.now();
+    const limit = Math.max(1, next.spec.restartLimitCount);
+    next.chainStarts = next.chainStarts.filter((time) => now - time < next.spec.restartLimitIntervalMs);
+    if (next.chainStarts.length >= limit) {
+      this.log("error", `${record.spec.name}: chain-to ${chainTo}: started ${limit} times within ${next.spec.restartLimitIntervalMs / 1000}s by chains; not again`);
+      return;
+    }
+    next.chainStarts.push(now);
     this.log("info", `${record.spec.name} ended; starting ${chainTo} (chain-to)`);
     this.command(next, "start");
   }

@@ -53,7 +53,7 @@ export class Supervisor {
   /** Output of `log-type = buffer` services. */
   private readonly bufferLogs = new Map<string, RingLog>();
   /** socket-listen sockets by service. */
-  private readonly activationSockets = new Map<string, number>();
+  private readonly activationSockets = new Map<string, { fd: number; path: string; mode: number }>();
   /** Services whose leftover processes wait for their SIGKILL. */
   private readonly leftovers = new Map<string, { timer: ReturnType<typeof setTimeout>; kill: () => void }>();
   private notifyListener: { close(): void } | undefined;
@@ -87,6 +87,11 @@ export class Supervisor {
     this.services.clearBlocks();
     for (const [name, reason] of blocked) this.services.block(name, reason);
     for (const action of this.services.takeActions()) this.perform(action);
+    // Sockets of services that are gone, or no longer listen, are closed.
+    for (const service of [...this.activationSockets.keys()]) {
+      const spec = this.services.get(service)?.spec;
+      if (spec === undefined || spec.socketListen === undefined) this.closeActivationSocket(service);
+    }
     this.wake(this.listeners);
     return summary;
   }
@@ -317,10 +322,19 @@ export class Supervisor {
    */
   private activationSocket(service: string, path: string, mode: number): number | Error {
     const known = this.activationSockets.get(service);
-    if (known !== undefined) return known;
+    if (known !== undefined && known.path === path && known.mode === mode) return known.fd;
+    // A reload changed the setting: the old socket goes.
+    if (known !== undefined) this.closeActivationSocket(service);
     const fd = this.options.sys.listenUnix(substituteValue(path, this.options.env), mode);
-    if (typeof fd === "number") this.activationSockets.set(service, fd);
+    if (typeof fd === "number") this.activationSockets.set(service, { fd, path, mode });
     return fd;
+  }
+
+  private closeActivationSocket(service: string): void {
+    const known = this.activationSockets.get(service);
+    if (known === undefined) return;
+    this.activationSockets.delete(service);
+    this.options.sys.close(known.fd);
   }
 
   /** The buffer log of a `log-type = buffer` service; it outlives restarts. */

@@ -182,6 +182,17 @@ describe("chain-to, skippable, start-interruptible, triggered", () => {
     expect(rt.spawnOrder()).toContain("next2");
   });
 
+  it("a chain that loops back on itself is held to the restart limit", () => {
+    const rt = new FakeRuntime([svc("loop", "process", { chainTo: "loop", options: new Set(["always-chain"]) })]);
+    rt.start("loop");
+    for (let i = 0; i < 10; i++) {
+      if (rt.set.get("loop")?.pid === undefined) break;
+      rt.exit("loop", 1);
+    }
+    expect(rt.spawns).toHaveLength(4); // the first start and 3 chained ones (restart-limit-count)
+    expect(rt.logs.at(-1)).toBe("error: loop: chain-to loop: started 3 times within 10s by chains; not again");
+  });
+
   it("skippable: a scripted start ended by SIGINT counts as started", () => {
     const rt = new FakeRuntime([svc("fsck", "scripted", { options: new Set(["skippable"]) }), svc("other", "scripted")]);
     rt.start("fsck");
