@@ -104,11 +104,11 @@ test("socket-listen: the service gets the listening socket as fd 3 with LISTEN_F
   await waitFor("the activation socket", () => existsSync(socketPath));
   expect((await import("node:fs")).statSync(socketPath).mode & 0o777).toBe(0o600);
   // The file appears at bind(), a moment before listen(): the first connect may be refused.
-  let first: string | undefined;
-  for (const deadline = Date.now() + 10_000; first === undefined && Date.now() < deadline; ) {
-    first = await readFromSocket(socketPath).catch(() => undefined);
+  let greeting: string | undefined;
+  for (const deadline = Date.now() + 10_000; greeting === undefined && Date.now() < deadline; ) {
+    greeting = await readFromSocket(socketPath).catch(() => undefined);
   }
-  expect(first).toBe("hello ok\n");
+  expect(greeting).toBe("hello ok\n");
   // The socket outlives a crash of the service: the restarted one serves the same socket.
   const first = await waitFor("the server process", () => ns!.children().find((p) => p.comm.startsWith("python")));
   process.kill(first.pid, "SIGKILL");
