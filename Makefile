@@ -74,6 +74,7 @@ help:
 	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
 	@echo "make test          lint, typecheck, test-unit, test-sys, test-ns, test-repro, test-boot"
 	@echo "make bench         boot both images BENCH_BOOTS=$(BENCH_BOOTS) times each, print a table"
+	@echo "make bench-services  200 services, crash-to-respawn, memory: tsinit beside runit (as root)"
 	@echo "make clean         remove dist/ (the kernel cache stays; rm -rf .cache to drop it)"
 
 deps:
