@@ -1,21 +1,17 @@
 // The control socket: HTTP/1.1 with JSON bodies on a unix stream socket. This file only moves
-// bytes: it accepts connections, reads each caller's SO_PEERCRED, caps request bodies, and
-// hands every request to ControlApi (handlers.ts), which decides everything else.
+// bytes: it accepts connections with Bun.listen, reads each caller's SO_PEERCRED, parses
+// requests (http.ts), and hands each one to ControlApi (handlers.ts), which decides everything
+// else. Bun's node:http would cost PID 1 about 4 MB more (docs/bench.md).
 //
-// Bun's node:http server does not expose a connection's descriptor (PLATFORM.md says it does;
-// measured with Bun 1.4.4, `socket._handle` is null there), so connections are accepted by a
-// node:net server, whose sockets do have `_handle.fd`, and then given to a node:http server
-// with `emit("connection")`.
-//
-// This runs inside PID 1: no exception may escape. Every callback catches, socket errors are
-// swallowed per connection, and failures are logged through the Log passed in.
+// This runs inside PID 1: no exception may escape. Every callback catches, a connection's
+// errors close that connection only, and failures are logged through the Log passed in.
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createNetServer, type Socket } from "node:net";
-import { peerCredentials, socketFd } from "../sys/peer-credentials.ts";
+import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import { peerCredentials } from "../sys/peer-credentials.ts";
 import { MAX_BODY_BYTES } from "./api.ts";
 import { isAdmin, type Peer } from "./auth.ts";
-import { ControlApi, errorReply, type ControlOptions, type ControlReply } from "./handlers.ts";
+import { ControlApi, type ControlOptions, type ControlReply } from "./handlers.ts";
+import { formatResponse, parseRequest, type HttpRequest } from "./http.ts";
 
 export interface ControlServerOptions extends ControlOptions {
   path: string;
@@ -36,17 +32,27 @@ const MAX_CONNECTIONS = 256;
  */
 const PER_USER_CONNECTIONS = 32;
 const NON_ADMIN_CONNECTIONS = MAX_CONNECTIONS - 64;
-/** A connection must finish sending its first request's headers this soon (a trickle is no use). */
+/** A connection must send its first request this soon (a trickle of bytes is no use). */
 const FIRST_REQUEST_MS = 10_000;
 /** A connection with no request in flight for this long is closed (a client that went quiet). */
 const IDLE_TIMEOUT_MS = 30_000;
 const SOCKET_MODE = 0o666;
 
 interface Connection {
+  socket: Socket<Connection>;
   peer: Peer | undefined;
-  inFlight: number;
-  /** Requests whose headers have arrived. */
-  requests: number;
+  /** Bytes received and not yet parsed. */
+  input: Buffer;
+  /** Bytes of answers not yet taken by the socket. */
+  output: Buffer;
+  /** A request is being answered; the next one waits (HTTP/1.1 answers in order). */
+  busy: boolean;
+  /** Close once the output is written. */
+  closing: boolean;
+  closed: boolean;
+  /** Aborted when the client goes away, so a waiting command stops waiting. */
+  aborted: AbortController;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 export async function startControlServer(options: ControlServerOptions): Promise<{ ok: true; server: ControlServer } | { ok: false; error: string }> {
@@ -55,49 +61,35 @@ export async function startControlServer(options: ControlServerOptions): Promise
   if (stale !== undefined) return { ok: false, error: stale };
 
   const api = new ControlApi(options);
-  const connections = new Map<Socket, Connection>();
-  const http = createHttpServer((request, response) => {
-    void serve(api, connections.get(request.socket as Socket), request, response).catch((error) => {
-      log.error(`control: ${String(error)}`);
-      destroy(response.socket);
+  const connections = new Set<Connection>();
+  let listener: UnixSocketListener<Connection> | TCPSocketListener<Connection>;
+  const guard = (what: string, action: () => void) => {
+    try {
+      action();
+    } catch (error) {
+      log.warn(`control: ${what}: ${String(error)}`);
+    }
+  };
+  try {
+    listener = Bun.listen<Connection>({
+      unix: path,
+      socket: {
+        open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, options)),
+        data: (socket, bytes) =>
+          guard("reading a request", () => {
+            const connection = socket.data;
+            if (connection === undefined || connection.closed) return;
+            connection.input = connection.input.length === 0 ? Buffer.from(bytes) : Buffer.concat([connection.input, bytes]);
+            pump(connection, api, options);
+          }),
+        drain: (socket) => guard("writing an answer", () => socket.data !== undefined && flush(socket.data)),
+        close: (socket) => guard("closing a connection", () => socket.data !== undefined && forget(socket.data, connections)),
+        error: (socket) => guard("a connection failed", () => socket.data !== undefined && forget(socket.data, connections)),
+      },
     });
-  });
-  http.on("clientError", (error, socket) => {
-    // Unparseable HTTP: say so if the socket still takes it, then close.
-    try {
-      if (socket.writable) socket.end(rawError(400, "bad-request", `malformed HTTP request: ${(error as Error).message}`));
-      else socket.destroy();
-    } catch {
-      destroy(socket);
-    }
-  });
-  http.on("error", (error) => log.warn(`control: ${error.message}`));
-
-  const net = createNetServer((socket) => {
-    try {
-      accept(socket, connections, options);
-      http.emit("connection", socket);
-    } catch (error) {
-      log.warn(`control: accepting a connection: ${String(error)}`);
-      destroy(socket);
-    }
-  });
-  net.maxConnections = MAX_CONNECTIONS;
-  net.on("error", (error) => log.warn(`control socket ${path}: ${error.message}`));
-
-  const listening = await new Promise<string | undefined>((resolve) => {
-    const onError = (error: Error) => resolve(`cannot listen on ${path}: ${error.message}`);
-    net.once("error", onError);
-    try {
-      net.listen(path, () => {
-        net.off("error", onError);
-        resolve(undefined);
-      });
-    } catch (error) {
-      resolve(`cannot listen on ${path}: ${String(error)}`);
-    }
-  });
-  if (listening !== undefined) return { ok: false, error: listening };
+  } catch (error) {
+    return { ok: false, error: `cannot listen on ${path}: ${String(error)}` };
+  }
   const inode = socketInode(path);
   try {
     // Anyone may connect: what a caller may do is decided by its credentials, not the mode.
@@ -108,139 +100,132 @@ export async function startControlServer(options: ControlServerOptions): Promise
 
   let closed: Promise<void> | undefined;
   const close = () =>
-    (closed ??= new Promise<void>((resolve) => {
+    (closed ??= (async () => {
       try {
-        net.close(() => resolve());
-      } catch {
-        resolve();
-      }
-      for (const socket of connections.keys()) destroy(socket);
+        listener.stop(true);
+      } catch {}
+      for (const connection of connections) end(connection);
       connections.clear();
       unlinkIfOurs(path, inode);
-      // net.close waits for connections; they are destroyed above, but never hang an exit.
-      setTimeout(resolve, 1000).unref?.();
-    }));
+    })());
   return { ok: true, server: { path, api, close } };
 }
 
-function accept(socket: Socket, connections: Map<Socket, Connection>, options: ControlServerOptions): void {
-  const fd = socketFd(socket);
-  const credentials = fd === undefined ? undefined : peerCredentials(fd);
+function accept(socket: Socket<Connection>, connections: Set<Connection>, api: ControlApi, options: ControlServerOptions): void {
+  const credentials = peerCredentials((socket as unknown as { fd: number }).fd);
   let peer: Peer | undefined;
-  if (credentials === undefined || credentials instanceof Error) {
-    options.log.warn(`control: a client's credentials are unknown (${credentials?.message ?? "no descriptor"}); it may only read`);
-  } else {
-    peer = credentials;
-  }
-  if (!isAdmin(peer, options.admins)) {
-    const nonAdmins = [...connections.values()].filter((c) => !isAdmin(c.peer, options.admins));
-    const mine = nonAdmins.filter((c) => c.peer?.uid === peer?.uid).length;
-    if (mine >= PER_USER_CONNECTIONS || nonAdmins.length >= NON_ADMIN_CONNECTIONS) {
-      options.log.debug(`control: refused a connection of uid ${peer?.uid ?? "unknown"}: too many open`);
-      destroy(socket);
-      return;
-    }
-  }
-  const connection: Connection = { peer, inFlight: 0, requests: 0 };
-  connections.set(socket, connection);
-  setTimeout(() => {
-    if (connection.requests === 0) destroy(socket);
-  }, FIRST_REQUEST_MS).unref?.();
-  socket.on("error", () => destroy(socket));
-  socket.on("close", () => connections.delete(socket));
-  socket.setTimeout(IDLE_TIMEOUT_MS, () => {
-    if (connection.inFlight === 0) destroy(socket);
-  });
-}
+  if (credentials instanceof Error) options.log.warn(`control: a client's credentials are unknown (${credentials.message}); it may only read`);
+  else peer = credentials;
 
-async function serve(api: ControlApi, connection: Connection | undefined, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  if (connection !== undefined) {
-    connection.inFlight++;
-    connection.requests++;
-  }
-  response.on("close", () => {
-    if (connection !== undefined) connection.inFlight--;
-  });
-  const body = await readBody(request);
-  if (typeof body !== "string") {
-    // Refuse without reading the rest; the connection cannot be reused after that.
-    send(response, body, true);
+  const connection: Connection = {
+    socket,
+    peer,
+    input: Buffer.alloc(0),
+    output: Buffer.alloc(0),
+    busy: false,
+    closing: false,
+    closed: false,
+    aborted: new AbortController(),
+  };
+  socket.data = connection;
+  const open = [...connections];
+  const nonAdmins = open.filter((c) => !isAdmin(c.peer, options.admins));
+  const refused =
+    open.length >= MAX_CONNECTIONS ||
+    (!isAdmin(peer, options.admins) &&
+      (nonAdmins.length >= NON_ADMIN_CONNECTIONS || nonAdmins.filter((c) => c.peer?.uid === peer?.uid).length >= PER_USER_CONNECTIONS));
+  if (refused) {
+    options.log.debug(`control: refused a connection of uid ${peer?.uid ?? "unknown"}: too many open`);
+    end(connection);
     return;
   }
-  const aborted = new AbortController();
-  response.on("close", () => {
-    if (!response.writableFinished) aborted.abort();
-  });
-  const url = request.url ?? "/";
-  const question = url.indexOf("?");
-  const reply = await api.handle({
-    method: request.method ?? "GET",
-    path: question === -1 ? url : url.slice(0, question),
-    query: new URLSearchParams(question === -1 ? "" : url.slice(question + 1)),
-    body,
-    peer: connection?.peer,
-    signal: aborted.signal,
-  });
-  if (!aborted.signal.aborted) send(response, reply, false);
+  connections.add(connection);
+  wait(connection, FIRST_REQUEST_MS);
+  void api; // requests arrive through `data`
 }
 
-/** The body as text, or an error reply when it is too large or cannot be read. */
-function readBody(request: IncomingMessage): Promise<string | ControlReply> {
-  const declared = Number(request.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) return Promise.resolve(tooLarge());
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (result: string | ControlReply) => {
-      if (done) return;
-      done = true;
-      resolve(result);
-    };
-    request.on("data", (chunk: Buffer | string) => {
-      if (done) return;
-      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      size += buffer.length;
-      if (size > MAX_BODY_BYTES) {
-        finish(tooLarge());
-        return;
-      }
-      chunks.push(buffer);
-    });
-    request.on("end", () => finish(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", (error) => finish(errorReply("bad-request", `reading the request: ${error.message}`)));
-    request.on("close", () => finish(errorReply("bad-request", "the client closed the connection before sending its body")));
-  });
+/** Closes the connection if no request arrives within `ms`. */
+function wait(connection: Connection, ms: number): void {
+  clearTimeout(connection.timer);
+  connection.timer = setTimeout(() => {
+    if (!connection.busy) end(connection);
+  }, ms);
 }
 
-function tooLarge(): ControlReply {
-  return errorReply("too-large", `the request body is larger than ${MAX_BODY_BYTES} bytes`);
-}
-
-function send(response: ServerResponse, reply: ControlReply, closeAfter: boolean): void {
-  try {
-    if (response.headersSent || response.destroyed) return;
-    const text = `${JSON.stringify(reply.body)}\n`;
-    const headers: Record<string, string | number> = {
-      "content-type": "application/json; charset=utf-8",
-      "content-length": Buffer.byteLength(text),
-      ...reply.headers,
-    };
-    if (closeAfter) headers.connection = "close";
-    if (reply.afterSend !== undefined) response.on("finish", reply.afterSend);
-    response.writeHead(reply.status, headers);
-    response.end(text, () => {
-      if (closeAfter) destroy(response.socket);
-    });
-  } catch {
-    destroy(response.socket);
+/** Answers every complete request in the input, one at a time, in order. */
+function pump(connection: Connection, api: ControlApi, options: ControlServerOptions): void {
+  while (!connection.busy && !connection.closing && !connection.closed) {
+    const parsed = parseRequest(connection.input, MAX_BODY_BYTES);
+    if (parsed.kind === "incomplete") return;
+    if (parsed.kind === "error") {
+      // The rest of the input cannot be trusted: answer and close.
+      write(connection, formatResponse(parsed.status, `${JSON.stringify({ error: { code: parsed.code, message: parsed.message } })}\n`, {}, true), true);
+      return;
+    }
+    connection.input = connection.input.subarray(parsed.consumed);
+    connection.busy = true;
+    clearTimeout(connection.timer);
+    void answer(connection, parsed.request, api)
+      .catch((error) => {
+        options.log.error(`control: ${String(error)}`);
+        end(connection);
+      })
+      .finally(() => {
+        connection.busy = false;
+        if (connection.closed) return;
+        wait(connection, IDLE_TIMEOUT_MS);
+        pump(connection, api, options);
+      });
   }
 }
 
-/** An answer written straight to a socket, for requests the HTTP parser could not read. */
-function rawError(status: number, code: string, message: string): string {
-  const text = `${JSON.stringify({ error: { code, message } })}\n`;
-  return `HTTP/1.1 ${status} Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`;
+async function answer(connection: Connection, request: HttpRequest, api: ControlApi): Promise<void> {
+  const question = request.target.indexOf("?");
+  const reply: ControlReply = await api.handle({
+    method: request.method,
+    path: question === -1 ? request.target : request.target.slice(0, question),
+    query: new URLSearchParams(question === -1 ? "" : request.target.slice(question + 1)),
+    body: request.body,
+    peer: connection.peer,
+    signal: connection.aborted.signal,
+  });
+  if (connection.closed) return;
+  const close = !request.keepAlive;
+  write(connection, formatResponse(reply.status, `${JSON.stringify(reply.body)}\n`, reply.headers, close), close);
+  if (reply.afterSend !== undefined) setTimeout(reply.afterSend, 0);
+}
+
+function write(connection: Connection, bytes: Buffer, closeAfter: boolean): void {
+  connection.output = connection.output.length === 0 ? bytes : Buffer.concat([connection.output, bytes]);
+  if (closeAfter) connection.closing = true;
+  flush(connection);
+}
+
+/** Hands the socket what it takes now; `drain` calls again for the rest. */
+function flush(connection: Connection): void {
+  if (connection.closed) return;
+  if (connection.output.length > 0) {
+    const written = connection.socket.write(connection.output);
+    connection.output = connection.output.subarray(Math.max(0, written));
+  }
+  if (connection.output.length === 0 && connection.closing) end(connection);
+}
+
+function end(connection: Connection): void {
+  if (connection.closed) return;
+  connection.closed = true;
+  clearTimeout(connection.timer);
+  connection.aborted.abort();
+  try {
+    connection.socket.end();
+  } catch {}
+}
+
+function forget(connection: Connection, connections: Set<Connection>): void {
+  connection.closed = true;
+  clearTimeout(connection.timer);
+  connection.aborted.abort();
+  connections.delete(connection);
 }
 
 /**
@@ -279,8 +264,3 @@ function unlinkIfOurs(path: string, inode: number | undefined): void {
   } catch {}
 }
 
-function destroy(socket: { destroy(): unknown } | null | undefined): void {
-  try {
-    socket?.destroy();
-  } catch {}
-}

@@ -27,14 +27,3 @@ export function peerCredentials(fd: number): PeerCredentials | SysError {
   // uid_t and gid_t are unsigned; >>> 0 keeps (uid_t)-1 from reading as -1.
   return { pid: ucred[0]!, uid: ucred[1]! >>> 0, gid: ucred[2]! >>> 0 };
 }
-
-/**
- * The descriptor of a connection accepted by node:net in Bun (`socket._handle.fd`, see
- * PLATFORM.md). Bun's node:http server sockets have no such handle, which is why the control
- * server accepts with node:net and hands each connection to node:http.
- */
-export function socketFd(socket: unknown): number | undefined {
-  const handle = (socket as { _handle?: { fd?: unknown } } | null)?._handle;
-  const fd = handle?.fd;
-  return typeof fd === "number" && Number.isInteger(fd) && fd >= 0 ? fd : undefined;
-}

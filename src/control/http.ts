@@ -1,0 +1,132 @@
+// The HTTP/1.1 that the control socket speaks, parsed by hand: a request line, headers, and a
+// body by Content-Length or chunked. Bun's node:http costs PID 1 about 4 MB of memory
+// (docs/bench.md), and the control API needs only this much of HTTP. Pure.
+
+export interface HttpRequest {
+  method: string;
+  /** The request target: path and query. */
+  target: string;
+  /** Header names in lower case. */
+  headers: Map<string, string>;
+  body: string;
+  /** HTTP/1.1 keeps the connection unless asked not to; HTTP/1.0 closes it. */
+  keepAlive: boolean;
+}
+
+export type ParseResult =
+  | { kind: "incomplete" }
+  | { kind: "request"; request: HttpRequest; consumed: number }
+  | { kind: "error"; status: 400 | 413 | 431; code: "bad-request" | "too-large"; message: string };
+
+/** Request line and headers together may not be longer than this. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+const CRLF = Buffer.from("\r\n");
+const HEAD_END = Buffer.from("\r\n\r\n");
+const REQUEST_LINE = /^([A-Z]{1,16}) (\/[^\s]*) HTTP\/1\.([01])$/;
+const HEADER = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+
+const bad = (message: string): ParseResult => ({ kind: "error", status: 400, code: "bad-request", message });
+const tooLarge = (maxBody: number): ParseResult => ({
+  kind: "error",
+  status: 413,
+  code: "too-large",
+  message: `the request body is larger than ${maxBody} bytes`,
+});
+
+/** The first complete request at the start of `buffer`, or what is wrong with it. */
+export function parseRequest(buffer: Buffer, maxBody: number): ParseResult {
+  const headEnd = buffer.indexOf(HEAD_END);
+  if (headEnd === -1) {
+    return buffer.length > MAX_HEAD_BYTES
+      ? { kind: "error", status: 431, code: "bad-request", message: `request headers longer than ${MAX_HEAD_BYTES} bytes` }
+      : { kind: "incomplete" };
+  }
+  const lines = buffer.subarray(0, headEnd).toString("latin1").split("\r\n");
+  const requestLine = REQUEST_LINE.exec(lines[0] ?? "");
+  if (requestLine === null) return bad(`malformed HTTP request line ${JSON.stringify((lines[0] ?? "").slice(0, 100))}`);
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const header = HEADER.exec(line);
+    if (header === null) return bad(`malformed HTTP header ${JSON.stringify(line.slice(0, 100))}`);
+    headers.set(header[1]!.toLowerCase(), header[2]!);
+  }
+  const minor = requestLine[3];
+  const connection = (headers.get("connection") ?? "").toLowerCase();
+  const keepAlive = minor === "1" ? connection !== "close" : connection === "keep-alive";
+  const start = headEnd + HEAD_END.length;
+  const make = (body: Buffer, end: number): ParseResult => ({
+    kind: "request",
+    request: { method: requestLine[1]!, target: requestLine[2]!, headers, body: body.toString("utf8"), keepAlive },
+    consumed: end,
+  });
+
+  const encoding = headers.get("transfer-encoding");
+  if (encoding !== undefined) {
+    if (encoding.toLowerCase() !== "chunked") return bad(`transfer-encoding ${JSON.stringify(encoding)} is not supported`);
+    const chunked = readChunked(buffer, start, maxBody);
+    return "end" in chunked ? make(chunked.body, chunked.end) : chunked;
+  }
+  const declared = headers.get("content-length") ?? "0";
+  if (!/^\d{1,15}$/.test(declared)) return bad(`content-length ${JSON.stringify(declared.slice(0, 40))} is not a number`);
+  const length = Number(declared);
+  if (length > maxBody) return tooLarge(maxBody);
+  if (buffer.length < start + length) return { kind: "incomplete" };
+  return make(buffer.subarray(start, start + length), start + length);
+}
+
+/** A chunked body from `at`: refused as soon as the sizes add up past `maxBody`. */
+function readChunked(buffer: Buffer, at: number, maxBody: number): { body: Buffer; end: number } | ParseResult {
+  const parts: Buffer[] = [];
+  let total = 0;
+  let position = at;
+  for (;;) {
+    const lineEnd = buffer.indexOf(CRLF, position);
+    if (lineEnd === -1) return { kind: "incomplete" };
+    const sizeText = buffer.subarray(position, lineEnd).toString("latin1").split(";")[0]!.trim();
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) return bad(`malformed chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
+    const size = parseInt(sizeText, 16);
+    total += size;
+    if (total > maxBody) return tooLarge(maxBody);
+    position = lineEnd + CRLF.length;
+    if (size === 0) {
+      // No trailers are taken: the body ends with an empty line.
+      if (buffer.length < position + CRLF.length) return { kind: "incomplete" };
+      if (!buffer.subarray(position, position + CRLF.length).equals(CRLF)) return bad("trailers after a chunked body are not supported");
+      return { body: Buffer.concat(parts), end: position + CRLF.length };
+    }
+    if (buffer.length < position + size + CRLF.length) return { kind: "incomplete" };
+    parts.push(buffer.subarray(position, position + size));
+    position += size;
+    if (!buffer.subarray(position, position + CRLF.length).equals(CRLF)) return bad("a chunk does not end with CRLF");
+    position += CRLF.length;
+  }
+}
+
+const REASONS: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+};
+
+/** A response with a JSON body (already serialized) and the given extra headers. */
+export function formatResponse(status: number, body: string, headers: Record<string, string> = {}, close = false): Buffer {
+  const payload = Buffer.from(body, "utf8");
+  const lines = [
+    `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}`,
+    "content-type: application/json; charset=utf-8",
+    `content-length: ${payload.length}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  if (close) lines.push("connection: close");
+  return Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"), payload]);
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { formatResponse, parseRequest } from "../../../src/control/http.ts";
+
+const parse = (text: string, max = 100) => parseRequest(Buffer.from(text, "latin1"), max);
+
+describe("the control socket's HTTP", () => {
+  it("waits for a whole request, then gives it with what it used", () => {
+    expect(parse("GET /v1 HTTP/1.1\r\nHost: x\r\n")).toEqual({ kind: "incomplete" });
+    const text = "POST /v1/services?wait=0 HTTP/1.1\r\nContent-Length: 4\r\nConnection: close\r\n\r\nabcdGET";
+    const parsed = parse(text);
+    expect(parsed).toMatchObject({ kind: "request", consumed: text.length - 3 });
+    if (parsed.kind !== "request") throw new Error("no request");
+    expect(parsed.request).toMatchObject({ method: "POST", target: "/v1/services?wait=0", body: "abcd", keepAlive: false });
+    expect(parsed.request.headers.get("content-length")).toBe("4");
+    expect(parse("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")).toEqual({ kind: "incomplete" });
+  });
+
+  it("keeps HTTP/1.1 connections and closes HTTP/1.0 ones by default", () => {
+    expect(parse("GET / HTTP/1.1\r\n\r\n")).toMatchObject({ request: { keepAlive: true } });
+    expect(parse("GET / HTTP/1.0\r\n\r\n")).toMatchObject({ request: { keepAlive: false } });
+  });
+
+  it("reads chunked bodies and refuses one that grows past the limit before it is all there", () => {
+    expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n")).toMatchObject({
+      kind: "request",
+      request: { body: "abcde" },
+    });
+    expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab")).toEqual({ kind: "incomplete" });
+    expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", 100)).toMatchObject({ kind: "error", status: 413, code: "too-large" });
+  });
+
+  it("says what is wrong with a malformed request", () => {
+    expect(parse("GARBAGE\r\n\r\n")).toEqual({ kind: "error", status: 400, code: "bad-request", message: 'malformed HTTP request line "GARBAGE"' });
+    expect(parse("GET / HTTP/1.1\r\nno colon\r\n\r\n")).toMatchObject({ status: 400, message: 'malformed HTTP header "no colon"' });
+    expect(parse("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n")).toMatchObject({ status: 400, message: 'content-length "x" is not a number' });
+    expect(parse("POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n")).toMatchObject({ status: 413 });
+    expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n")).toMatchObject({ status: 400 });
+    expect(parse(`GET / HTTP/1.1\r\nX: ${"y".repeat(17 * 1024)}`)).toMatchObject({ status: 431 });
+  });
+
+  it("writes a JSON response with its length", () => {
+    expect(formatResponse(404, '{"a":1}\n', { allow: "GET" }, true).toString()).toBe(
+      'HTTP/1.1 404 Not Found\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: 8\r\nallow: GET\r\nconnection: close\r\n\r\n{"a":1}\n',
+    );
+  });
+});
