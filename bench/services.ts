@@ -9,6 +9,7 @@ import { rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { childrenOf } from "../test/ns/harness.ts";
+import { layeredDag } from "../test/fixtures/dag.ts";
 
 const RUNS = positiveInt("BENCH_RUNS", 10);
 const CRASHES = positiveInt("BENCH_CRASHES", 100);
@@ -296,18 +297,7 @@ async function poll<T>(what: string, ns: Namespace, probe: () => T | undefined, 
 
 /** A fixed pseudo-random DAG: 20 layers of 10, each service depending on 1 or 2 of the layer below. */
 function dag(): Map<string, string[]> {
-  let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const deps = new Map<string, string[]>();
-  for (let layer = 0; layer < LAYERS; layer++) {
-    for (let i = 0; i < WIDTH; i++) {
-      const count = layer === 0 ? 0 : 1 + Math.floor(random() * 2);
-      const below = new Set<string>();
-      while (below.size < count) below.add(`s${layer - 1}-${Math.floor(random() * WIDTH)}`);
-      deps.set(`s${layer}-${i}`, [...below]);
-    }
-  }
-  return deps;
+  return layeredDag(LAYERS, WIDTH, 2);
 }
 
 interface Supervisor {

@@ -3,6 +3,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { layeredDag } from "../fixtures/dag.ts";
 import { Namespace, servicesDir, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
@@ -14,22 +15,8 @@ afterEach(() => {
 const LAYERS = 10;
 const WIDTH = 10;
 
-/** A fixed pseudo-random DAG: each service depends on two of the layer below it. */
-function dag(): Map<string, string[]> {
-  let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const deps = new Map<string, string[]>();
-  for (let layer = 0; layer < LAYERS; layer++) {
-    for (let i = 0; i < WIDTH; i++) {
-      const below = layer === 0 ? [] : [...new Set([0, 1].map(() => `s${layer - 1}-${Math.floor(random() * WIDTH)}`))];
-      deps.set(`s${layer}-${i}`, below);
-    }
-  }
-  return deps;
-}
-
 test("100 services in a DAG start in dependency order, in parallel, and stop in reverse", async () => {
-  const deps = dag();
+  const deps = layeredDag(LAYERS, WIDTH, 2);
   const files: Record<string, string> = { boot: `type = internal\n${[...deps.keys()].map((n) => `waits-for = ${n}`).join("\n")}\n` };
   for (const [name, below] of deps) {
     files[name] = `command = /bin/sh $WORK/svc.sh ${name}\nready-notification = pipefd:3\n${below.map((d) => `depends-on = ${d}\n`).join("")}`;
