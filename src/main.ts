@@ -2,6 +2,7 @@
 // the control client (invoked as `initctl`, or `tsinit ctl ...`).
 import { basename } from "node:path";
 import { runInitctl } from "./cli/initctl.ts";
+import { runContainer } from "./container.ts";
 import { runInit } from "./init.ts";
 import { parseSupervisorArgs, runSupervisor, UsageError } from "./supervisor-mode.ts";
 import { EXEC_HELPER_FLAG, runExecHelper } from "./sys/exec-helper.ts";
@@ -12,7 +13,8 @@ const INITIAL_PID_NAMESPACE = "pid:[4026531836]";
 
 const USAGE = `usage: tsinit                 (as the PID 1 of a machine)
        tsinit --services-dir DIR [--services-dir DIR...] [--socket PATH] [--target NAME|none] [--cgroup DIR] [--debug]
-       tsinit ctl COMMAND...    (or a link named initctl; \`tsinit ctl help\` lists the commands)`;
+       tsinit ctl COMMAND...    (or a link named initctl; \`tsinit ctl help\` lists the commands)
+       tsinit -- COMMAND [ARGS...]  (container mode: run COMMAND, forward signals, reap, exit with its status)`;
 
 function main(args: string[]): void {
   if (args[0] === EXEC_HELPER_FLAG) runExecHelper(args.slice(1));
@@ -31,11 +33,18 @@ function main(args: string[]): void {
     runSupervisor(linuxSys, parseSupervisorArgs(args));
     return;
   }
+  const dashes = args.indexOf("--");
+  if (dashes !== -1) {
+    runContainer(linuxSys, args.slice(dashes + 1));
+    return;
+  }
   if (linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE) {
+    // PID 1 must not exit: BOOT=0 without a command to run boots as usual, and says so.
+    if (process.env.BOOT === "0") process.stderr.write("tsinit: BOOT=0 but no -- COMMAND to run; booting\n");
     runInit(linuxSys);
     return;
   }
-  throw new UsageError("not the PID 1 of a machine; give --services-dir to run as a supervisor");
+  throw new UsageError("not the PID 1 of a machine; give --services-dir to run as a supervisor, or -- COMMAND to run one command");
 }
 
 try {

@@ -117,7 +117,8 @@ function spawn(request: SpawnRequest): SpawnResult {
     libc.sigemptyset(mask);
     libc.posix_spawnattr_setsigdefault(attr, defaults);
     libc.posix_spawnattr_setsigmask(attr, mask);
-    libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    const session = request.newSession === false ? 0 : POSIX_SPAWN_SETSID;
+    libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | session);
 
     const specs: StdioSpec[] = [request.stdin, request.stdout, request.stderr ?? request.stdout];
     for (const [fd, spec] of specs.entries()) {

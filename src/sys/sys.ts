@@ -60,6 +60,11 @@ export interface SpawnRequest {
   stdout: StdioSpec;
   /** Defaults to a duplicate of stdout. */
   stderr?: StdioSpec;
+  /**
+   * false: the child stays in this process's session and process group (container mode's
+   * command keeps the terminal). Default: a session of its own.
+   */
+  newSession?: boolean;
   /** Descriptors of this process to place at fixed numbers in the child (readiness pipes). */
   passFds?: { fd: number; target: number }[];
   /** Applied just before exec, which takes tsinit's exec helper (posix_spawn cannot). */

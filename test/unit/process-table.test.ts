@@ -22,3 +22,11 @@ describe("process table", () => {
     expect(orphans).toHaveLength(2);
   });
 });
+
+describe("container mode's exit status", () => {
+  it("is the command's code, or 128+N for a signal, as a shell's", async () => {
+    const { exitCodeOf } = await import("../../src/container.ts");
+    expect(exitCodeOf({ kind: "exited", code: 3 })).toBe(3);
+    expect(exitCodeOf({ kind: "signaled", signal: 15, core: false })).toBe(143);
+  });
+});

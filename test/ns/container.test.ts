@@ -1,0 +1,74 @@
+// Container mode: `tsinit -- COMMAND` as PID 1 of a PID namespace (as in a container) and as
+// a plain child subreaper: exit status, 128+N, signal forwarding, orphans reaped.
+import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { childrenOf, procInfo, tempDir, TSINIT, waitFor } from "./harness.ts";
+
+const children: ReturnType<typeof Bun.spawn>[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+});
+
+function start(argv: string[]): ReturnType<typeof Bun.spawn> {
+  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env } });
+  children.push(child);
+  return child;
+}
+
+const inNamespace = (command: string[]) => start(["unshare", "--pid", "--fork", "--mount-proc", TSINIT, "--", ...command]);
+
+async function exitOf(child: ReturnType<typeof Bun.spawn>, timeoutMs = 20_000): Promise<number> {
+  const timeout = Bun.sleep(timeoutMs).then(() => "timeout" as const);
+  const code = await Promise.race([child.exited, timeout]);
+  if (code === "timeout") throw new Error("the command did not end");
+  return code;
+}
+
+describe("container mode", () => {
+  test("exits with the command's status, and 128+N when a signal ended it", async () => {
+    expect(await exitOf(inNamespace(["sh", "-c", "exit 7"]))).toBe(7);
+    expect(await exitOf(inNamespace(["sh", "-c", "kill -TERM $$"]))).toBe(143);
+    expect(await exitOf(inNamespace(["/nonexistent/program"]))).toBe(127);
+  }, 30_000);
+
+  test("forwards SIGTERM to the command", async () => {
+    const work = tempDir("container");
+    const child = inNamespace(["sh", "-c", `trap 'exit 42' TERM; touch ${work}/ready; while :; do sleep 0.05; done`]);
+    await waitFor("the command to run", () => {
+      try {
+        return readFileSync(join(work, "ready")) !== undefined;
+      } catch {
+        return false;
+      }
+    });
+    const pid1 = childrenOf(child.pid)[0]!;
+    process.kill(pid1, "SIGTERM");
+    expect(await exitOf(child)).toBe(42);
+  }, 30_000);
+
+  test("reaps orphans as PID 1 of a namespace", async () => {
+    // The orphans' parent exits at once. A zombie still has a /proc entry, so the command can
+    // only finish once tsinit has reaped every one of them (else the test times out). The
+    // namespace's own /proc shows only its processes; the subreaper case is the next test.
+    const script = [
+      "for i in 1 2 3 4 5; do (sleep 0.1 &); done",
+      "until ! grep -qs '(sleep)' /proc/[0-9]*/stat; do sleep 0.02; done",
+      "echo all-reaped",
+    ].join("; ");
+    const child = inNamespace(["sh", "-c", script]);
+    const out = new Response(child.stdout as ReadableStream).text();
+    expect(await exitOf(child)).toBe(0);
+    expect(await out).toContain("all-reaped");
+  }, 30_000);
+
+  test("as a subreaper, an orphan becomes tsinit's child and is reaped when it dies", async () => {
+    // The shell's own `sleep 600` is the shell's child; the orphaned one is re-parented to tsinit.
+    const child = start([TSINIT, "--", "sh", "-c", "(sleep 600 &); sleep 600"]);
+    const orphan = await waitFor("the orphan to be re-parented to tsinit", () =>
+      childrenOf(child.pid).map(procInfo).find((p) => p?.comm === "sleep"),
+    );
+    process.kill(orphan.pid, "SIGKILL");
+    await waitFor("the orphan to be reaped", () => procInfo(orphan.pid) === undefined);
+  }, 30_000);
+});
