@@ -14,12 +14,16 @@ export interface HttpRequest {
 }
 
 export type ParseResult =
-  | { kind: "incomplete" }
+  /** `need`: do not try again before the input is at least this long (or has a new CRLF). */
+  | { kind: "incomplete"; need?: number }
   | { kind: "request"; request: HttpRequest; consumed: number }
   | { kind: "error"; status: 400 | 413 | 431; code: "bad-request" | "too-large"; message: string };
 
 /** Request line and headers together may not be longer than this. */
 export const MAX_HEAD_BYTES = 16 * 1024;
+/** A chunked body may not have more chunks than this, nor a chunk-size line longer than 256. */
+const MAX_CHUNKS = 1024;
+const MAX_CHUNK_LINE = 256;
 
 const CRLF = Buffer.from("\r\n");
 const HEAD_END = Buffer.from("\r\n\r\n");
@@ -37,11 +41,9 @@ const tooLarge = (maxBody: number): ParseResult => ({
 /** The first complete request at the start of `buffer`, or what is wrong with it. */
 export function parseRequest(buffer: Buffer, maxBody: number): ParseResult {
   const headEnd = buffer.indexOf(HEAD_END);
-  if (headEnd === -1) {
-    return buffer.length > MAX_HEAD_BYTES
-      ? { kind: "error", status: 431, code: "bad-request", message: `request headers longer than ${MAX_HEAD_BYTES} bytes` }
-      : { kind: "incomplete" };
-  }
+  const headTooLong: ParseResult = { kind: "error", status: 431, code: "bad-request", message: `request headers longer than ${MAX_HEAD_BYTES} bytes` };
+  if (headEnd === -1) return buffer.length > MAX_HEAD_BYTES ? headTooLong : { kind: "incomplete" };
+  if (headEnd > MAX_HEAD_BYTES) return headTooLong;
   const lines = buffer.subarray(0, headEnd).toString("latin1").split("\r\n");
   const requestLine = REQUEST_LINE.exec(lines[0] ?? "");
   if (requestLine === null) return bad(`malformed HTTP request line ${JSON.stringify((lines[0] ?? "").slice(0, 100))}`);
@@ -71,7 +73,7 @@ export function parseRequest(buffer: Buffer, maxBody: number): ParseResult {
   if (!/^\d{1,15}$/.test(declared)) return bad(`content-length ${JSON.stringify(declared.slice(0, 40))} is not a number`);
   const length = Number(declared);
   if (length > maxBody) return tooLarge(maxBody);
-  if (buffer.length < start + length) return { kind: "incomplete" };
+  if (buffer.length < start + length) return { kind: "incomplete", need: start + length };
   return make(buffer.subarray(start, start + length), start + length);
 }
 
@@ -80,9 +82,11 @@ function readChunked(buffer: Buffer, at: number, maxBody: number): { body: Buffe
   const parts: Buffer[] = [];
   let total = 0;
   let position = at;
-  for (;;) {
+  for (let chunks = 0; ; chunks++) {
+    if (chunks > MAX_CHUNKS) return bad(`more than ${MAX_CHUNKS} chunks`);
     const lineEnd = buffer.indexOf(CRLF, position);
-    if (lineEnd === -1) return { kind: "incomplete" };
+    if (lineEnd === -1) return buffer.length - position > MAX_CHUNK_LINE ? bad("a chunk-size line is too long") : { kind: "incomplete" };
+    if (lineEnd - position > MAX_CHUNK_LINE) return bad("a chunk-size line is too long");
     const sizeText = buffer.subarray(position, lineEnd).toString("latin1").split(";")[0]!.trim();
     if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) return bad(`malformed chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
     const size = parseInt(sizeText, 16);
@@ -95,7 +99,7 @@ function readChunked(buffer: Buffer, at: number, maxBody: number): { body: Buffe
       if (!buffer.subarray(position, position + CRLF.length).equals(CRLF)) return bad("trailers after a chunked body are not supported");
       return { body: Buffer.concat(parts), end: position + CRLF.length };
     }
-    if (buffer.length < position + size + CRLF.length) return { kind: "incomplete" };
+    if (buffer.length < position + size + CRLF.length) return { kind: "incomplete", need: position + size + CRLF.length };
     parts.push(buffer.subarray(position, position + size));
     position += size;
     if (!buffer.subarray(position, position + CRLF.length).equals(CRLF)) return bad("a chunk does not end with CRLF");

@@ -11,7 +11,7 @@ import { peerCredentials } from "../sys/peer-credentials.ts";
 import { MAX_BODY_BYTES } from "./api.ts";
 import { isAdmin, type Peer } from "./auth.ts";
 import { ControlApi, type ControlOptions, type ControlReply } from "./handlers.ts";
-import { formatResponse, parseRequest, type HttpRequest } from "./http.ts";
+import { formatResponse, MAX_HEAD_BYTES, parseRequest, type HttpRequest } from "./http.ts";
 
 export interface ControlServerOptions extends ControlOptions {
   path: string;
@@ -38,11 +38,22 @@ const FIRST_REQUEST_MS = 10_000;
 const IDLE_TIMEOUT_MS = 30_000;
 const SOCKET_MODE = 0o666;
 
+/**
+ * How much unparsed input a connection may hold: one whole request and some. Past it the
+ * connection is closed, so no client can grow PID 1's memory.
+ */
+const MAX_INPUT_BYTES = MAX_HEAD_BYTES + MAX_BODY_BYTES + 4096;
+
 interface Connection {
   socket: Socket<Connection>;
   peer: Peer | undefined;
-  /** Bytes received and not yet parsed. */
+  /** Bytes received: `input` is a growing buffer, of which the first `inputLength` are used. */
   input: Buffer;
+  inputLength: number;
+  /** Do not parse again before the input is this long (a parser hint; 0: on any data). */
+  need: number;
+  /** Answers the next request: called again once the last answer is written. */
+  resume: () => void;
   /** Bytes of answers not yet taken by the socket. */
   output: Buffer;
   /** A request is being answered; the next one waits (HTTP/1.1 answers in order). */
@@ -79,7 +90,12 @@ export async function startControlServer(options: ControlServerOptions): Promise
           guard("reading a request", () => {
             const connection = socket.data;
             if (connection === undefined || connection.closed) return;
-            connection.input = connection.input.length === 0 ? Buffer.from(bytes) : Buffer.concat([connection.input, bytes]);
+            if (connection.inputLength + bytes.length > MAX_INPUT_BYTES) {
+              options.log.debug(`control: closed a connection that sent more than ${MAX_INPUT_BYTES} bytes ahead`);
+              end(connection);
+              return;
+            }
+            append(connection, bytes);
             pump(connection, api, options);
           }),
         drain: (socket) => guard("writing an answer", () => socket.data !== undefined && flush(socket.data)),
@@ -120,7 +136,10 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
   const connection: Connection = {
     socket,
     peer,
-    input: Buffer.alloc(0),
+    input: Buffer.alloc(1024),
+    inputLength: 0,
+    need: 0,
+    resume: () => pump(connection, api, options),
     output: Buffer.alloc(0),
     busy: false,
     closing: false,
@@ -152,17 +171,38 @@ function wait(connection: Connection, ms: number): void {
   }, ms);
 }
 
-/** Answers every complete request in the input, one at a time, in order. */
+/** Appends to the input, doubling its buffer as needed (a copy per event would be quadratic). */
+function append(connection: Connection, bytes: Uint8Array): void {
+  const needed = connection.inputLength + bytes.length;
+  if (needed > connection.input.length) {
+    const grown = Buffer.alloc(Math.max(needed, connection.input.length * 2));
+    connection.input.copy(grown, 0, 0, connection.inputLength);
+    connection.input = grown;
+  }
+  connection.input.set(bytes, connection.inputLength);
+  connection.inputLength = needed;
+}
+
+/**
+ * Answers the complete requests in the input, one at a time and in order, and only while the
+ * last answer has been written: a client that sends and never reads gets nothing more.
+ */
 function pump(connection: Connection, api: ControlApi, options: ControlServerOptions): void {
-  while (!connection.busy && !connection.closing && !connection.closed) {
-    const parsed = parseRequest(connection.input, MAX_BODY_BYTES);
-    if (parsed.kind === "incomplete") return;
+  while (!connection.busy && !connection.closing && !connection.closed && connection.output.length === 0) {
+    if (connection.inputLength < connection.need) return;
+    const parsed = parseRequest(connection.input.subarray(0, connection.inputLength), MAX_BODY_BYTES);
+    if (parsed.kind === "incomplete") {
+      connection.need = parsed.need ?? 0;
+      return;
+    }
+    connection.need = 0;
     if (parsed.kind === "error") {
       // The rest of the input cannot be trusted: answer and close.
       write(connection, formatResponse(parsed.status, `${JSON.stringify({ error: { code: parsed.code, message: parsed.message } })}\n`, {}, true), true);
       return;
     }
-    connection.input = connection.input.subarray(parsed.consumed);
+    connection.input.copy(connection.input, 0, parsed.consumed, connection.inputLength);
+    connection.inputLength -= parsed.consumed;
     connection.busy = true;
     clearTimeout(connection.timer);
     void answer(connection, parsed.request, api)
@@ -208,7 +248,10 @@ function flush(connection: Connection): void {
     const written = connection.socket.write(connection.output);
     connection.output = connection.output.subarray(Math.max(0, written));
   }
-  if (connection.output.length === 0 && connection.closing) end(connection);
+  if (connection.output.length === 0) {
+    if (connection.closing) end(connection);
+    else connection.resume();
+  }
 }
 
 function end(connection: Connection): void {

@@ -12,7 +12,8 @@ describe("the control socket's HTTP", () => {
     if (parsed.kind !== "request") throw new Error("no request");
     expect(parsed.request).toMatchObject({ method: "POST", target: "/v1/services?wait=0", body: "abcd", keepAlive: false });
     expect(parsed.request.headers.get("content-length")).toBe("4");
-    expect(parse("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")).toEqual({ kind: "incomplete" });
+    // The parser says how long the input must be before it is worth trying again.
+    expect(parse("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")).toEqual({ kind: "incomplete", need: 42 });
   });
 
   it("keeps HTTP/1.1 connections and closes HTTP/1.0 ones by default", () => {
@@ -25,7 +26,12 @@ describe("the control socket's HTTP", () => {
       kind: "request",
       request: { body: "abcde" },
     });
-    expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab")).toEqual({ kind: "incomplete" });
+    expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab")).toMatchObject({ kind: "incomplete" });
+    expect(parse(`POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;${"x".repeat(300)}`)).toMatchObject({ kind: "error", status: 400 });
+    expect(parse(`POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n${"0;a\r\n".repeat(0)}${"1\r\na\r\n".repeat(1100)}`, 5000)).toMatchObject({
+      kind: "error",
+      message: "more than 1024 chunks",
+    });
     expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", 100)).toMatchObject({ kind: "error", status: 413, code: "too-large" });
   });
 
@@ -36,6 +42,7 @@ describe("the control socket's HTTP", () => {
     expect(parse("POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n")).toMatchObject({ status: 413 });
     expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n")).toMatchObject({ status: 400 });
     expect(parse(`GET / HTTP/1.1\r\nX: ${"y".repeat(17 * 1024)}`)).toMatchObject({ status: 431 });
+    expect(parse(`GET / HTTP/1.1\r\nX: ${"y".repeat(17 * 1024)}\r\n\r\n`)).toMatchObject({ status: 431 });
   });
 
   it("writes a JSON response with its length", () => {
