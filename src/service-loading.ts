@@ -14,17 +14,20 @@ export interface LoadedServices {
   services: Map<string, ServiceSpec>;
   /** Members of dependency cycles, with the cycle they are on: they fail when started. */
   blocked: Map<string, string>;
+  /** Names whose files are there but did not load (errors in them or in a dependency). */
+  unreadable: Set<string>;
 }
 
 /** Re-reads the directories into a running supervisor and says what changed. */
 export function reloadServiceDirs(sys: Sys, log: Log, dirs: readonly string[], supervisor: Supervisor): ReloadSummary {
-  const { services, blocked } = loadServiceDirs(sys, log, dirs);
-  const summary = supervisor.reload(services, blocked);
+  const { services, blocked, unreadable } = loadServiceDirs(sys, log, dirs);
+  const summary = supervisor.reload(services, blocked, unreadable);
   const parts = (["added", "changed", "removed"] as const)
     .filter((key) => summary[key].length > 0)
     .map((key) => `${key} ${summary[key].join(", ")}`);
   log.info(`reloaded ${dirs.join(" ")}: ${parts.length === 0 ? "nothing changed" : parts.join("; ")}`);
   if (summary.pending.length > 0) log.info(`${summary.pending.join(", ")}: will change once stopped`);
+  if (summary.kept.length > 0) log.warn(`${summary.kept.join(", ")}: the files have errors; keeping the descriptions in use`);
   for (const name of summary.shadowed) log.warn(`${name}: a service added with initctl run has this name; its file is ignored until that service is removed`);
   return summary;
 }
@@ -45,5 +48,9 @@ export function loadServiceDirs(sys: Sys, log: Log, dirs: readonly string[]): Lo
     log.error(`${reason}; its members will not start`);
     for (const name of cycle) blocked.set(name, reason);
   }
-  return { services, blocked };
+  // A diagnostic error names the file of the service that failed to load.
+  const unreadable = new Set(
+    diagnostics.filter((d) => d.severity === "error").map((d) => d.file.split("/").at(-1) ?? "").filter((name) => name !== "" && !services.has(name)),
+  );
+  return { services, blocked, unreadable };
 }

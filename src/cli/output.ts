@@ -59,6 +59,8 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
       if (pending.length > 0) said.push(`once stopped: ${pending.join(", ")}`);
       const { shadowed } = (body as ReloadResponse).reload;
       if (shadowed.length > 0) said.push(`ignored (a runtime service has the name): ${shadowed.join(", ")}`);
+      const { kept } = (body as ReloadResponse).reload;
+      if (kept.length > 0) said.push(`kept as they were (their files have errors): ${kept.join(", ")}`);
       return said.length === 0 ? "reloaded; nothing changed" : `reloaded; ${said.join("; ")}`;
     }
     case "log":

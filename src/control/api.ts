@@ -143,6 +143,8 @@ export interface ReloadResponse {
     pending: string[];
     /** Files named like a runtime service: ignored until it is removed. */
     shadowed: string[];
+    /** Files with errors: their services keep the description in use. */
+    kept: string[];
   };
 }
 

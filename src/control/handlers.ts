@@ -117,6 +117,7 @@ export class ControlApi {
         const refused = this.refuse({ kind: "admin", verb: "reload" }, request);
         if (refused !== undefined) return refused;
         if (this.options.reload === undefined) return errorReply("not-implemented", "reload is not available here");
+        if (this.options.supervisor.shuttingDown) return errorReply("conflict", "not reloading: shutting down");
         return reply(200, { reload: this.options.reload() } satisfies ReloadResponse);
       }
       case "not-implemented":

@@ -37,6 +37,7 @@ const FIRST_REQUEST_MS = 10_000;
 /** A connection with no request in flight for this long is closed (a client that went quiet). */
 const IDLE_TIMEOUT_MS = 30_000;
 const SOCKET_MODE = 0o666;
+const LINGER_MS = 1_000;
 
 /**
  * How much unparsed input a connection may hold: one whole request and some. Past it the
@@ -60,6 +61,8 @@ interface Connection {
   busy: boolean;
   /** Close once the output is written. */
   closing: boolean;
+  /** An error answer: the client may still be sending, so closing waits for it (linger). */
+  lingering: boolean;
   closed: boolean;
   /** Aborted when the client goes away, so a waiting command stops waiting. */
   aborted: AbortController;
@@ -90,13 +93,16 @@ export async function startControlServer(options: ControlServerOptions): Promise
           guard("reading a request", () => {
             const connection = socket.data;
             if (connection === undefined || connection.closed) return;
-            if (connection.inputLength + bytes.length > MAX_INPUT_BYTES) {
-              options.log.debug(`control: closed a connection that sent more than ${MAX_INPUT_BYTES} bytes ahead`);
-              end(connection);
-              return;
-            }
+            // Answered and closing: what else comes (the rest of a refused body) is dropped.
+            if (connection.closing) return;
             append(connection, bytes);
             pump(connection, api, options);
+            // Parsed first, so that a body declared too large gets its 413; what is still
+            // unanswered past one request's worth closes the connection.
+            if (!connection.closing && connection.inputLength > MAX_INPUT_BYTES) {
+              options.log.debug(`control: closed a connection that sent more than ${MAX_INPUT_BYTES} bytes ahead`);
+              end(connection);
+            }
           }),
         drain: (socket) => guard("writing an answer", () => socket.data !== undefined && flush(socket.data)),
         close: (socket) => guard("closing a connection", () => socket.data !== undefined && forget(socket.data, connections)),
@@ -143,6 +149,7 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
     output: Buffer.alloc(0),
     busy: false,
     closing: false,
+    lingering: false,
     closed: false,
     aborted: new AbortController(),
   };
@@ -198,6 +205,7 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
     connection.need = 0;
     if (parsed.kind === "error") {
       // The rest of the input cannot be trusted: answer and close.
+      connection.lingering = true;
       write(connection, formatResponse(parsed.status, `${JSON.stringify({ error: { code: parsed.code, message: parsed.message } })}\n`, {}, true), true);
       return;
     }
@@ -249,9 +257,23 @@ function flush(connection: Connection): void {
     connection.output = connection.output.subarray(Math.max(0, written));
   }
   if (connection.output.length === 0) {
-    if (connection.closing) end(connection);
+    if (connection.closing) {
+      if (connection.lingering) linger(connection);
+      else end(connection);
+    }
     else connection.resume();
   }
+}
+
+/**
+ * Closes after an answer that ends the connection. The client may still be sending (a refused
+ * body): closing at once would have the kernel reset the connection, and the client could lose
+ * the answer. So input is read and dropped until the client closes, or for a second.
+ */
+function linger(connection: Connection): void {
+  if (connection.closed) return;
+  clearTimeout(connection.timer);
+  connection.timer = setTimeout(() => end(connection), LINGER_MS);
 }
 
 function end(connection: Connection): void {

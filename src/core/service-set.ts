@@ -78,6 +78,8 @@ export interface ReloadSummary {
   pending: string[];
   /** Files named like a service added at run time: ignored until that service is removed. */
   shadowed: string[];
+  /** Services whose files (or dependencies) failed to load: they keep the description they have. */
+  kept: string[];
 }
 
 /** A spec's content as a comparable string (options is a Set, origins only say where). */
@@ -127,9 +129,9 @@ export class ServiceSet {
    * is (a running service keeps the dependencies it holds). Services added at run time (no
    * file) are left alone.
    */
-  reload(specs: ReadonlyMap<string, ServiceSpec>): ReloadSummary {
+  reload(specs: ReadonlyMap<string, ServiceSpec>, unreadable: ReadonlySet<string> = new Set()): ReloadSummary {
     this.actions = [];
-    const summary: ReloadSummary = { added: [], changed: [], removed: [], pending: [], shadowed: [] };
+    const summary: ReloadSummary = { added: [], changed: [], removed: [], pending: [], shadowed: [], kept: [] };
     for (const [name, spec] of specs) {
       const record = this.records.get(name);
       if (record !== undefined && record.spec.file === "") {
@@ -148,6 +150,12 @@ export class ServiceSet {
     }
     for (const record of this.list()) {
       if (record.spec.file === "" || specs.has(record.spec.name)) continue;
+      // A file that is there but did not load (a typo, or a dependency of it that did not)
+      // keeps the description that runs: an edit in progress must not take services away.
+      if (unreadable.has(record.spec.name)) {
+        summary.kept.push(record.spec.name);
+        continue;
+      }
       record.pendingSpec = "removed";
       summary.removed.push(record.spec.name);
     }

@@ -24,7 +24,7 @@ export class RingLog {
   /** Everything after `offset` that is still kept, and the offset to ask from next time. */
   since(offset = 0): { text: string; next: number; dropped: number } {
     const start = this.total - this.text.length;
-    const from = Math.max(offset, start);
+    const from = Math.min(Math.max(offset, start), this.total);
     return { text: this.text.slice(from - start), next: this.total, dropped: from - Math.max(0, Math.min(offset, this.total)) };
   }
 

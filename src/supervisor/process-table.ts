@@ -36,9 +36,10 @@ export class ProcessTable<T> {
    * Adopt a pid this process did not spawn (a bgprocess daemon read from its pid file). A
    * daemon that already died and was reaped as an orphan has its exit delivered at once.
    */
-  adopt(owner: T, pid: number): void {
+  adopt(owner: T, pid: number, { alive = false } = {}): void {
     const status = this.recentOrphans.get(pid);
-    if (status !== undefined) {
+    this.recentOrphans.delete(pid);
+    if (status !== undefined && !alive) {
       this.recentOrphans.delete(pid);
       this.onExit(owner, pid, status);
       return;

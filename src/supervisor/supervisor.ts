@@ -78,20 +78,16 @@ export class Supervisor {
   }
 
   /** New service descriptions (SIGHUP, `initctl reload`); `blocked` are cycle members. */
-  reload(specs: ReadonlyMap<string, ServiceSpec>, blocked: ReadonlyMap<string, string>): ReloadSummary {
+  reload(specs: ReadonlyMap<string, ServiceSpec>, blocked: ReadonlyMap<string, string>, unreadable: ReadonlySet<string>): ReloadSummary {
     if (this.shuttingDown) {
       this.options.log.warn("not reloading: shutting down");
-      return { added: [], changed: [], removed: [], pending: [], shadowed: [] };
+      return { added: [], changed: [], removed: [], pending: [], shadowed: [], kept: [] };
     }
-    const summary = this.services.reload(specs);
+    const summary = this.services.reload(specs, unreadable);
     this.services.clearBlocks();
     for (const [name, reason] of blocked) this.services.block(name, reason);
     for (const action of this.services.takeActions()) this.perform(action);
-    // Sockets of services that are gone, or no longer listen, are closed.
-    for (const service of [...this.activationSockets.keys()]) {
-      const spec = this.services.get(service)?.spec;
-      if (spec === undefined || spec.socketListen === undefined) this.closeActivationSocket(service);
-    }
+    this.closeUnusedActivationSockets();
     this.wake(this.listeners);
     return summary;
   }
@@ -131,7 +127,16 @@ export class Supervisor {
       this.draining = false;
     }
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
+    if (this.activationSockets.size > 0) this.closeUnusedActivationSockets();
     this.wake(this.listeners);
+  }
+
+  /** A service removed or changed by a reload, once applied, no longer holds its old socket. */
+  private closeUnusedActivationSockets(): void {
+    for (const [service, known] of [...this.activationSockets]) {
+      const spec = this.services.get(service)?.spec;
+      if (spec === undefined || spec.socketListen !== known.path || spec.socketPermissions !== known.mode) this.closeActivationSocket(service);
+    }
   }
 
   /** Calls `listener` after every batch of events; returns the unsubscribe function. */
@@ -443,8 +448,8 @@ export class Supervisor {
       return;
     }
     this.queue.push({ kind: "pid-file", service, pid });
-    // After the event, so that an exit the table already saw arrives after the pid is known.
-    this.processes.adopt({ service, role: "main" }, pid);
+    // Just checked alive: an orphan exit remembered for this pid is an older process's.
+    this.processes.adopt({ service, role: "main" }, pid, { alive: true });
   }
 
   private armTimer(service: string, timer: TimerKind, requested: number): void {

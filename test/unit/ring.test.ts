@@ -10,5 +10,7 @@ describe("buffer logs", () => {
     expect(log.since()).toEqual({ text: "ld, again\n", next: 19, dropped: 9 });
     expect(log.since(17)).toEqual({ text: "n\n", next: 19, dropped: 0 });
     expect(log.since(19)).toEqual({ text: "", next: 19, dropped: 0 });
+    // An offset from the future (a follower of an earlier tsinit) asks for nothing dropped.
+    expect(log.since(100)).toEqual({ text: "", next: 19, dropped: 0 });
   });
 });

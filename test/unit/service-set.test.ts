@@ -279,9 +279,17 @@ describe("reload", () => {
       ["b", withFile(svc("b"))],
       ["c", withFile(svc("c"))],
     ]));
-    expect(summary).toEqual({ added: ["c"], changed: ["a"], removed: [], pending: [], shadowed: [] });
+    expect(summary).toEqual({ added: ["c"], changed: ["a"], removed: [], pending: [], shadowed: [], kept: [] });
     rt.start("a");
     expect(rt.spawns.at(-1)?.argv).toEqual(["/bin/a2"]);
+  });
+
+  it("keeps the description of a service whose file now has errors", () => {
+    const rt = new FakeRuntime([withFile(svc("db")), withFile(svc("web", "process", { dependsOn: ["db"] }))]);
+    rt.start("web");
+    const summary = rt.set.reload(new Map(), new Set(["db", "web"]));
+    expect(summary).toMatchObject({ removed: [], kept: ["db", "web"], pending: [] });
+    expect([rt.state("db"), rt.state("web")]).toEqual(["started", "started"]);
   });
 
   it("changes or removes a running service once it is stopped and unwanted", () => {
@@ -289,7 +297,7 @@ describe("reload", () => {
     rt.start("a");
     rt.start("gone");
     const summary = rt.set.reload(new Map([["a", withFile(svc("a", "process", { command: ["/bin/a2"] }))]]));
-    expect(summary).toEqual({ added: [], changed: ["a"], removed: ["gone"], pending: ["a", "gone"], shadowed: [] });
+    expect(summary).toEqual({ added: [], changed: ["a"], removed: ["gone"], pending: ["a", "gone"], shadowed: [], kept: [] });
     expect(rt.set.get("a")?.spec.command).toEqual(["/bin/a"]);
     rt.stop("a");
     rt.exit("a", 0);
