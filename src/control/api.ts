@@ -5,7 +5,7 @@
 // Transport: HTTP/1.1 with JSON bodies over a unix stream socket. Every path starts with
 // `/v1`; a later, incompatible version gets a new prefix and both can be served side by side.
 import type { ServiceType } from "../core/service-spec.ts";
-import type { ServiceState } from "../core/service-set.ts";
+import type { ReloadSummary, ServiceState } from "../core/service-set.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
 
 export const API_VERSION = 1;
@@ -133,19 +133,9 @@ export interface LogResponse {
   dropped: number;
 }
 
-/** POST /v1/reload: what re-reading the service directories changed. */
+/** POST /v1/reload: what re-reading the service directories changed (see ReloadSummary). */
 export interface ReloadResponse {
-  reload: {
-    added: string[];
-    changed: string[];
-    removed: string[];
-    /** Changed or removed services still running: they change once stopped. */
-    pending: string[];
-    /** Files named like a runtime service: ignored until it is removed. */
-    shadowed: string[];
-    /** Files with errors: their services keep the description in use. */
-    kept: string[];
-  };
+  reload: ReloadSummary;
 }
 
 export type ErrorCode =
