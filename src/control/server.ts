@@ -167,7 +167,6 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
   }
   connections.add(connection);
   wait(connection, FIRST_REQUEST_MS);
-  void api; // requests arrive through `data`
 }
 
 /** Closes the connection if no request arrives within `ms`. */
@@ -222,7 +221,13 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
         connection.busy = false;
         if (connection.closed) return;
         wait(connection, IDLE_TIMEOUT_MS);
-        pump(connection, api, options);
+        // Outside the socket callbacks' guard: a throw here must close this connection only.
+        try {
+          pump(connection, api, options);
+        } catch (error) {
+          options.log.error(`control: ${String(error)}`);
+          end(connection);
+        }
       });
   }
 }
