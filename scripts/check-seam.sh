@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
-# The system seam (docs/DESIGN.md): only src/sys/ may import bun:ffi, bun, node:fs, node:net,
-# node:http, node:child_process or node:os, or call Bun.*; the control server and the
-# initctl client are the two edges allowed to touch sockets.
+# The architecture's two rules (docs/DESIGN.md), checked on every `make test`:
+# 1. The system seam: only src/sys/ may import bun:ffi, bun, node:fs, node:net, node:http,
+#    node:child_process or node:os, or call Bun.*; the control server and the initctl client
+#    are the two edges allowed to touch sockets.
+# 2. Imports point down: src/base/ (the ground floor) imports only itself; sys, log, core and
+#    config import only the ground floor and themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+status=0
+
 allowed='^src/(sys/|control/server\.ts|cli/client\.ts)'
 bad=$(grep -rn --include='*.ts' -E '^import .* from "(bun:[a-z]+|bun|node:(fs|net|http|child_process|os))"|^[^/*]*\bBun\.[a-z]' src |
   grep -v -E "$allowed" || true)
 if [[ -n $bad ]]; then
   echo "check-seam: these files reach the system outside src/sys/:" >&2
   echo "$bad" >&2
-  exit 1
+  status=1
 fi
-echo "check-seam: only src/sys/ and the control socket edges touch the system"
+
+# layer -> the folders it may import from (besides itself)
+declare -A may=([base]="" [sys]="base" [log]="base" [core]="base" [config]="base")
+for layer in "${!may[@]}"; do
+  ok="^($layer${may[$layer]:+|${may[$layer]// /|}})/"
+  while IFS= read -r hit; do
+    file=${hit%%:*}
+    target=$(sed -E 's/.*from "([^"]+)".*/\1/' <<<"${hit#*:}")
+    [[ $target == ./* || $target == ../* ]] || continue
+    resolved=$(realpath -m --relative-to=src "$(dirname "$file")/$target")
+    if ! [[ $resolved =~ $ok ]]; then
+      echo "check-seam: $file imports $target: src/$layer/ may import only from ${may[$layer]:-nothing outside itself}" >&2
+      status=1
+    fi
+  done < <(grep -rn --include='*.ts' -E '^(import|export) .* from "' "src/$layer" | sed -E 's/^([^:]+):[0-9]+:/\1:/' || true)
+done
+
+[[ $status -eq 0 ]] && echo "check-seam: only src/sys/ and the control socket edges touch the system; imports point down"
+exit $status

@@ -4,21 +4,13 @@
 // PID 1), and exits with the command's status, 128+N when a signal ended it, as a shell does.
 import { Log } from "./log/log.ts";
 import { installNeverDie } from "./never-die.ts";
-import { signalName } from "./sys/signals.ts";
+import { SIGNALS, signalName, type SignalName } from "./base/signals.ts";
 import { consoleSink } from "./sys/log-sink.ts";
 import { ProcessTable } from "./supervisor/process-table.ts";
-import type { ExitStatus, Sys } from "./sys/sys.ts";
+import type { Sys } from "./sys/sys.ts";
+import type { ExitStatus } from "./base/process.ts";
 
 export const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
-
-const SIGNAL_NUMBERS: Record<(typeof FORWARDED_SIGNALS)[number], number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-  SIGTERM: 15,
-};
 
 const REAP_SAFETY_NET_MS = 10_000;
 
@@ -63,7 +55,7 @@ export function runContainer(sys: Sys, command: string[]): void {
   }
   for (const signal of FORWARDED_SIGNALS) {
     process.on(signal, () => {
-      const error = sys.kill(spawned.pid, SIGNAL_NUMBERS[signal]);
+      const error = sys.kill(spawned.pid, SIGNALS[signal.slice(3) as SignalName]);
       if (error !== undefined && error.code !== "ESRCH") log.warn(`forwarding ${signal}: ${error.message}`);
     });
   }

@@ -1,7 +1,8 @@
 // tsinit as the PID 1 of a booted machine: early mounts, the kernel command line, hostname,
 // ctrl-alt-del as SIGINT, signals, then the services of /etc/tsinit.d from the boot target.
 import { parseCommandLine, type KernelCommandLine } from "./boot/cmdline.ts";
-import { earlyMountPlan, mountPoints, runPlan } from "./boot/early-mounts.ts";
+import { parseMounts } from "./base/mounts.ts";
+import { earlyMountPlan, runPlan } from "./boot/early-mounts.ts";
 import { DEFAULT_SOCKET, SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
@@ -24,7 +25,7 @@ export function runInit(sys: Sys): void {
   const log = new Log(sink, { consoleThreshold: 6, kernelConsoleLevel: 0 });
   installNeverDie(log);
 
-  runPlan(sys, earlyMountPlan(mountPoints(sys.readFile("/proc/mounts") ?? ""), hasCgroup2(sys)), (step, error) =>
+  runPlan(sys, earlyMountPlan(parseMounts(sys.readFile("/proc/mounts") ?? "").map((m) => m.target), hasCgroup2(sys)), (step, error) =>
     log.error(`${step.describe()}: ${error.message}`),
   );
   sink.openKmsg();

@@ -5,7 +5,7 @@ import { formatDiagnostic } from "./config/diagnostic.ts";
 import { loadServices } from "./config/load.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
-import type { ServiceSpec } from "./core/service-spec.ts";
+import type { ServiceSpec } from "./base/service-spec.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
 import type { Log } from "./log/log.ts";
 import type { Sys } from "./sys/sys.ts";

@@ -43,15 +43,6 @@ const CGROUP2: MountRequest = {
   flags: MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME,
 };
 
-/** Mount points listed in /proc/mounts (second field, with the kernel's octal escapes undone). */
-export function mountPoints(procMounts: string): string[] {
-  return procMounts
-    .split("\n")
-    .map((line) => line.split(" ")[1])
-    .filter((target): target is string => target !== undefined && target !== "")
-    .map((target) => target.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
-}
-
 /** The early mounts that are not mounted yet, in order. */
 export function earlyMountPlan(alreadyMounted: readonly string[], withCgroup2: boolean): PlanStep[] {
   const mounted = new Set(alreadyMounted);

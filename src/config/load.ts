@@ -19,7 +19,7 @@
 //   - Dependency cycles are not load errors: core/graph.ts finds and reports them, so the rest
 //     can still start.
 
-import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../core/service-spec.ts";
+import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, hasErrors } from "./diagnostic.ts";
 import { parseService } from "./parse.ts";
 import type { Environment } from "./substitute.ts";

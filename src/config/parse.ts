@@ -2,7 +2,7 @@
 // Pure: no file access. Directory settings (`waits-for.d` ...) are returned for the loader to
 // list, since only it has a file system.
 
-import { defaultSpec, type ServiceOption, type ServiceSpec, type SettingOrigin } from "../core/service-spec.ts";
+import { defaultSpec, type ServiceOption, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, hasErrors } from "./diagnostic.ts";
 import { lexServiceFile, type SettingLine } from "./lexer.ts";
 import {

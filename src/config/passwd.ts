@@ -1,6 +1,6 @@
 // run-as resolved by reading /etc/passwd and /etc/group directly (no NSS: the image has no
 // libnss modules). Numbers are taken as they are. Pure.
-import type { Credentials } from "../sys/sys.ts";
+import type { Credentials } from "../base/process.ts";
 
 export interface RunAs {
   user: string;

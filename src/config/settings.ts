@@ -8,7 +8,8 @@ import type {
   ServiceSpec,
   ServiceType,
   SettingOrigin,
-} from "../core/service-spec.ts";
+} from "../base/service-spec.ts";
+import { parseSignal } from "../base/signals.ts";
 import type { SettingLine } from "./lexer.ts";
 import {
   type Environment,
@@ -118,30 +119,6 @@ function serviceName(ctx: ParseContext, line: SettingLine): string {
     throw new SettingError(`${JSON.stringify(name)} is not a valid service name`);
   }
   return name;
-}
-
-/** Signals dinit accepts by name, with their Linux numbers; `none` (0) sends no signal. */
-const SIGNALS: Record<string, number> = {
-  NONE: 0,
-  HUP: 1,
-  INT: 2,
-  QUIT: 3,
-  KILL: 9,
-  USR1: 10,
-  USR2: 12,
-  TERM: 15,
-  CONT: 18,
-  STOP: 19,
-};
-
-/** `TERM`, `SIGTERM`, `term` or `15` -> 15; undefined when not a signal. */
-export function parseSignal(text: string): number | undefined {
-  if (/^\d+$/.test(text)) {
-    const n = Number(text);
-    return n >= 1 && n <= 64 ? n : undefined;
-  }
-  const upper = text.toUpperCase();
-  return SIGNALS[upper.startsWith("SIG") ? upper.slice(3) : upper];
 }
 
 /** One side of a resource limit: a number, or `-` / `unlimited` / `infinity` for no limit. */
@@ -324,7 +301,8 @@ export const SETTINGS: Record<string, SettingDef> = {
   "term-signal": {
     apply: (ctx, line) => {
       const text = oneWord(line, "signal");
-      const signal = parseSignal(text);
+      // dinit's `none` (0) sends no signal.
+      const signal = text.toLowerCase() === "none" ? 0 : parseSignal(text);
       if (signal === undefined) throw new SettingError(`${JSON.stringify(text)} is not a signal`);
       ctx.spec.termSignal = signal;
     },

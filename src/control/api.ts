@@ -4,7 +4,7 @@
 //
 // Transport: HTTP/1.1 with JSON bodies over a unix stream socket. Every path starts with
 // `/v1`; a later, incompatible version gets a new prefix and both can be served side by side.
-import type { ServiceType } from "../core/service-spec.ts";
+import type { ServiceType } from "../base/service-spec.ts";
 import type { ReloadSummary, ServiceState } from "../core/service-set.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
 

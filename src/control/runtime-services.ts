@@ -1,7 +1,7 @@
 // Services added at run time through the API (`initctl run`): no description file, just a
 // command. This module builds their specs and remembers who added each one, which is what
 // decides whether a non-root caller may control it. Pure.
-import { defaultSpec, type ServiceSpec } from "../core/service-spec.ts";
+import { defaultSpec, type ServiceSpec } from "../base/service-spec.ts";
 import type { RunRequest } from "./api.ts";
 import type { Peer } from "./auth.ts";
 

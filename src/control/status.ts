@@ -1,6 +1,7 @@
 // A live ServiceRecord as the API shows it. Monotonic times (Sys.now) become "in N ms" and a
 // wall-clock ISO time, so a client needs neither clock. Pure.
-import { describeExit, type ServiceRecord } from "../core/service-set.ts";
+import { describeExit } from "../base/process.ts";
+import type { ServiceRecord } from "../core/service-set.ts";
 import type { ServiceStatus } from "./api.ts";
 
 export interface Clock {

@@ -1,5 +1,6 @@
 // The vocabulary between the pure core and the runtime: events go in, actions come out.
-import type { ExitStatus, SpawnStage, StdioSpec } from "../sys/sys.ts";
+import type { LogLevel } from "../base/logging.ts";
+import type { ExitStatus, SpawnStage, StdioSpec } from "../base/process.ts";
 
 /** Which of a service's processes an event or a spawn is about. */
 export type ProcessRole = "main" | "stop";
@@ -20,7 +21,6 @@ export type Event =
   | { kind: "pid-file-failed"; service: string; error: string }
   | { kind: "timer"; service: string; timer: TimerKind };
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** Where a service's output goes: a StdioSpec, or into its buffer log (`log-type = buffer`). */
 export type OutputSpec = StdioSpec | { kind: "buffer" };

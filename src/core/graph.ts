@@ -14,7 +14,7 @@
 // services that hard-depend (depends-on, depends-ms) on them. Services that only wait for or
 // order against a cycle member still start, as they would if that member had failed.
 
-import type { ServiceSpec } from "./service-spec.ts";
+import type { ServiceSpec } from "../base/service-spec.ts";
 
 export type EdgeKind = "depends-on" | "depends-ms" | "waits-for" | "order";
 

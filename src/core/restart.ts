@@ -1,7 +1,7 @@
 // Restart policy: whether a service whose process ended is started again, and after how long.
 // Pure: the caller passes the clock reading and a random source, so tests are exact.
-import type { ExitStatus } from "../sys/sys.ts";
-import type { ServiceSpec } from "./service-spec.ts";
+import type { ExitStatus } from "../base/process.ts";
+import type { ServiceSpec } from "../base/service-spec.ts";
 
 /** What the supervisor remembers about a service's crashes between restarts. */
 export interface CrashHistory {

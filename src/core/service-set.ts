@@ -17,11 +17,13 @@
 // Transitions never recurse: commands and process events only change flags and states, then
 // `settle()` re-derives every service's next step until nothing changes (finit's approach).
 // Everything that should happen outside is returned as Actions.
-import { signalName } from "../sys/signals.ts";
-import type { ExitStatus } from "../sys/sys.ts";
+import { SIGNALS } from "../base/signals.ts";
+import { describeExit, type ExitStatus } from "../base/process.ts";
 import type { Action, CommandOp, Event, ProcessRole, TimerKind } from "./events.ts";
 import { decideRestart, emptyCrashHistory, isFailure, type CrashHistory } from "./restart.ts";
-import type { ServiceSpec } from "./service-spec.ts";
+import type { ServiceSpec } from "../base/service-spec.ts";
+
+const { INT: SIGINT, KILL: SIGKILL } = SIGNALS;
 
 export type ServiceState = "stopped" | "starting" | "started" | "stopping";
 
@@ -66,8 +68,6 @@ export interface ServiceSetOptions {
   console?: string;
 }
 
-const SIGINT = 2;
-const SIGKILL = 9;
 const SETTLE_PASS_LIMIT = 10_000;
 
 export interface ReloadSummary {
@@ -85,10 +85,6 @@ export interface ReloadSummary {
 /** A spec's content as a comparable string (options is a Set, origins only say where). */
 function specKey(spec: ServiceSpec): string {
   return JSON.stringify({ ...spec, options: [...spec.options].sort(), origins: undefined });
-}
-
-export function describeExit(status: ExitStatus): string {
-  return status.kind === "exited" ? `exited ${status.code}` : `killed by ${signalName(status.signal)}`;
 }
 
 export class ServiceSet {

@@ -1,16 +1,10 @@
 // Messages from init: to the console, and to /dev/kmsg with a syslog priority when init owns
 // the machine. A line the kernel will itself echo to the console (its priority is below the
 // console log level) is not printed twice.
-import type { LogLevel } from "../core/events.ts";
+import type { LogLevel, LogSink } from "../base/logging.ts";
+
 
 const PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
-
-export interface LogSink {
-  /** Write one line to the console (or stderr); must not throw. */
-  console(line: string): void;
-  /** Write one record to /dev/kmsg; false when there is no kmsg. */
-  kmsg(record: string): boolean;
-}
 
 export interface LogOptions {
   /** The most verbose priority shown on the console: 4 with `quiet`, 7 with `tsinit.debug`. */

@@ -1,16 +1,17 @@
 // The machine's shutdown (SPEC 6): services in reverse dependency order, then every other
 // process (TERM, wait until none is left or 5 s, KILL), sync, unmount, sync, reboot(2).
 // Waiting is event driven: the reaper says when PID 1 has no children left.
+import { parseMounts } from "../base/mounts.ts";
+import { SIGNALS } from "../base/signals.ts";
 import { runPlan } from "../boot/early-mounts.ts";
 import type { Log } from "../log/log.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Sys } from "../sys/sys.ts";
 import type { ShutdownKind } from "./requests.ts";
-import { parseMounts, unmountPlan } from "./unmount-plan.ts";
+import { unmountPlan } from "./unmount-plan.ts";
 
-const SIGKILL = 9;
-const SIGTERM = 15;
-const SIGCONT = 18;
+const { KILL: SIGKILL, TERM: SIGTERM, CONT: SIGCONT } = SIGNALS;
+
 const TERM_GRACE_MS = 5_000;
 const KILL_GRACE_MS = 2_000;
 const HELPER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -1,21 +1,7 @@
 // The last filesystem steps of a shutdown, as data: unmount in reverse mount order, and
 // remount read-only whatever cannot be unmounted (the root, a busy filesystem). Pure.
+import type { MountEntry } from "../base/mounts.ts";
 import { MS_RDONLY, MS_REMOUNT, type PlanStep } from "../boot/early-mounts.ts";
-
-export interface MountEntry {
-  source: string;
-  target: string;
-  fstype: string;
-}
-
-export function parseMounts(procMounts: string): MountEntry[] {
-  const unescape = (field: string) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-  return procMounts
-    .split("\n")
-    .map((line) => line.split(" "))
-    .filter((fields) => fields.length >= 3)
-    .map(([source, target, fstype]) => ({ source: unescape(source!), target: unescape(target!), fstype: fstype! }));
-}
 
 /**
  * Virtual filesystems hold no data; /proc and /dev stay because the reboot helper and the

@@ -6,8 +6,9 @@ import { parseEnvFile } from "../config/env-file.ts";
 import { resolveRunAs } from "../config/passwd.ts";
 import { substituteValue, substituteVars } from "../config/substitute.ts";
 import type { Action } from "../core/events.ts";
-import type { ServiceSpec } from "../core/service-spec.ts";
-import type { RLimitSetting, SpawnRequest, SpawnStage, StdioSpec, Sys } from "../sys/sys.ts";
+import type { ServiceSpec } from "../base/service-spec.ts";
+import type { SpawnRequest, Sys } from "../sys/sys.ts";
+import type { RLimitSetting, SpawnStage, StdioSpec } from "../base/process.ts";
 
 export interface LaunchContext {
   sys: Sys;

@@ -2,7 +2,8 @@
 // here, so no exit status is lost and no other waiter can steal one (PLATFORM.md: Bun.spawn
 // mixed with waitpid(-1) kills the process). An exit is handed to whoever spawned the pid;
 // a pid nobody spawned is an orphan re-parented to us, reaped and reported.
-import type { ExitStatus, Reaped, SpawnRequest, SpawnResult, Sys } from "../sys/sys.ts";
+import type { SpawnRequest, SpawnResult, Sys } from "../sys/sys.ts";
+import type { ExitStatus, Reaped } from "../base/process.ts";
 
 export interface ProcessOwner<T> {
   owner: T;

@@ -1,17 +1,21 @@
 // The supervisor: the runtime around the pure ServiceSet. It feeds events in one at a time
 // (a queue drained in a loop, so an action's consequences never re-enter the core), carries
 // out the actions through Sys, owns the timers, and routes process exits back as events.
+import { SIGNALS } from "../base/signals.ts";
 import type { Action, Event, ProcessRole, TimerKind } from "../core/events.ts";
-import { ServiceSet, describeExit, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
-import type { ServiceSpec } from "../core/service-spec.ts";
+import { describeExit } from "../base/process.ts";
+import { ServiceSet, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
+import type { ServiceSpec } from "../base/service-spec.ts";
 import type { Log } from "../log/log.ts";
-import type { Reaped, Sys } from "../sys/sys.ts";
+import type { Sys } from "../sys/sys.ts";
+import type { Reaped } from "../base/process.ts";
 import { substituteValue } from "../config/substitute.ts";
 import { RingLog } from "../log/ring.ts";
 import { prepareSpawn } from "./launch.ts";
 import { ProcessTable } from "./process-table.ts";
 
-const SIGKILL = 9;
+const { KILL: SIGKILL } = SIGNALS;
+
 
 interface Owner {
   service: string;

@@ -1,6 +1,6 @@
 // socket-listen: a listening unix stream socket that tsinit makes before the service starts
 // and passes as fd 3 with LISTEN_FDS=1 (systemd's activation protocol, as dinit does it).
-import { errnoName } from "./errno.ts";
+import { errnoName } from "../base/errno.ts";
 import { cstr, errno, libc } from "./libc.ts";
 import { socketAddress } from "./notify-socket.ts";
 import { SysError } from "./sys.ts";

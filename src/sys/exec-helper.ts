@@ -2,9 +2,9 @@
 // run-as or rlimit-* is spawned as `tsinit --exec-helper SETTINGS PATH ARGV...`; this sets
 // the limits, the groups, the gid and the uid, resets the signal state Bun left, and execs
 // PATH. A failure is told on stderr by stage and errno and ends with 126/127 as a shell would.
-import { errnoName } from "./errno.ts";
+import { errnoName } from "../base/errno.ts";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
-import type { Credentials, RLimitSetting } from "./sys.ts";
+import type { Credentials, RLimitSetting } from "../base/process.ts";
 
 export const EXEC_HELPER_FLAG = "--exec-helper";
 

@@ -2,11 +2,12 @@
 // call or a thin loop around one, and reports failure as a SysError value.
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
-import { errnoName, ECHILD } from "./errno.ts";
+import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
 import { EXEC_HELPER_FLAG } from "./exec-helper.ts";
 import { SysError } from "./sys.ts";
-import type { ExitStatus, MountRequest, Reaped, RebootCommand, SpawnRequest, SpawnResult, StdioSpec, Sys } from "./sys.ts";
+import type { ExitStatus, Reaped, StdioSpec } from "../base/process.ts";
+import type { MountRequest, RebootCommand, SpawnRequest, SpawnResult, Sys } from "./sys.ts";
 
 const WNOHANG = 1;
 const EINTR = 4;

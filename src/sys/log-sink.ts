@@ -2,7 +2,7 @@
 // /dev/console for PID 1) and /dev/kmsg. Writes are synchronous so a message printed just
 // before a crash or a reboot is not lost, and never throw.
 import { closeSync, constants, openSync, writeSync } from "node:fs";
-import type { LogSink } from "../log/log.ts";
+import type { LogSink } from "../base/logging.ts";
 
 /**
  * The kernel rate-limits writes to /dev/kmsg per open file (10 records in 5 s); PID 1's status

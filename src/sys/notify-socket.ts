@@ -11,7 +11,7 @@
 // kernel; the BARRIER=1 message itself is delivered like any other, for the caller to ignore.
 import { readdirSync } from "node:fs";
 import { cstr, errno, libc } from "./libc.ts";
-import { errnoName } from "./errno.ts";
+import { errnoName } from "../base/errno.ts";
 import { SysError } from "./sys.ts";
 import type { NotifyWorkerReport, NotifyWorkerStart } from "./notify-worker.ts";
 

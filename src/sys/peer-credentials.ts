@@ -2,7 +2,7 @@
 // through bun:ffi. The control server decides what a client may do from these credentials,
 // which the kernel records at connect() and the client cannot forge.
 import { errno, libc, ptr } from "./libc.ts";
-import { errnoName } from "./errno.ts";
+import { errnoName } from "../base/errno.ts";
 import { SysError } from "./sys.ts";
 
 /** The peer's pid (0 when it is in a pid namespace this process cannot see), uid and gid. */

@@ -1,6 +1,8 @@
 // The seam between tsinit and the machine. Everything outside src/sys/ receives a `Sys` and
 // imports only the types below, so the core, the boot plans and the supervisor run under
 // vitest with a fake. This file must stay free of bun:* and node:* imports.
+import type { Credentials, Reaped, RLimitSetting, SpawnStage, StdioSpec } from "../base/process.ts";
+
 
 /** A failed system call, as a value: which call, on what, and the errno. */
 export class SysError extends Error {
@@ -13,42 +15,6 @@ export class SysError extends Error {
     super(`${call}${path === undefined ? "" : ` ${path}`}: ${code}`);
     this.name = "SysError";
   }
-}
-
-/** How a child ended, decoded from waitpid's status word. */
-export type ExitStatus =
-  | { kind: "exited"; code: number }
-  | { kind: "signaled"; signal: number; core: boolean };
-
-export interface Reaped {
-  pid: number;
-  status: ExitStatus;
-}
-
-/** Where one of a child's standard descriptors comes from. */
-export type StdioSpec =
-  | { kind: "null" }
-  | { kind: "inherit" }
-  | { kind: "file"; path: string; append: boolean }
-  /** A terminal: opened after setsid without O_NOCTTY, so it becomes the controlling tty. */
-  | { kind: "tty"; path: string }
-  /** A descriptor of this process (the write end of a log pipe); the caller closes it. */
-  | { kind: "fd"; fd: number };
-
-export type RLimitResource = "nofile" | "core" | "data";
-
-export interface RLimitSetting {
-  resource: RLimitResource;
-  /** Infinity is RLIM_INFINITY; undefined keeps the inherited value. */
-  soft?: number;
-  hard?: number;
-}
-
-/** Who a child runs as: resolved numeric ids, supplementary groups included. */
-export interface Credentials {
-  uid: number;
-  gid: number;
-  groups: number[];
 }
 
 export interface SpawnRequest {
@@ -73,16 +39,6 @@ export interface SpawnRequest {
   setListenPid?: boolean;
   rlimits?: RLimitSetting[];
 }
-
-/** Why a spawn failed, in the user's words ("executing /bin/foo: ENOENT"). */
-export type SpawnStage =
-  | "reading env-file"
-  | "resolving run-as"
-  | "making the readiness pipe"
-  | "opening the activation socket"
-  | "changing directory"
-  | "opening stdio"
-  | "executing";
 
 export type SpawnResult =
   | { ok: true; pid: number }

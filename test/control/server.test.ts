@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startControlServer, type ControlServer } from "../../src/control/server.ts";
-import { defaultSpec, type ServiceSpec } from "../../src/core/service-spec.ts";
+import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
 import { Log } from "../../src/log/log.ts";
 import { Supervisor } from "../../src/supervisor/supervisor.ts";
 import { FakeSys } from "../unit/fakes/fake-sys.ts";

@@ -7,7 +7,7 @@ import {
   startOrder,
   stopOrder,
 } from "../../src/core/graph.ts";
-import { defaultSpec, type ServiceSpec } from "../../src/core/service-spec.ts";
+import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
 
 type Deps = Partial<Pick<ServiceSpec, "dependsOn" | "dependsMs" | "waitsFor" | "before" | "after">>;
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { earlyMountPlan, mountPoints, runPlan, type PlanStep } from "../../src/boot/early-mounts.ts";
-import { parseMounts, unmountPlan } from "../../src/shutdown/unmount-plan.ts";
+import { parseMounts } from "../../src/base/mounts.ts";
+import { earlyMountPlan, runPlan, type PlanStep } from "../../src/boot/early-mounts.ts";
+import { unmountPlan } from "../../src/shutdown/unmount-plan.ts";
+
+const mountPoints = (text: string) => parseMounts(text).map((m) => m.target);
 import { FakeSys } from "./fakes/fake-sys.ts";
 import { SysError } from "../../src/sys/sys.ts";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Log, type LogSink } from "../../src/log/log.ts";
+import type { LogSink } from "../../src/base/logging.ts";
+import { Log } from "../../src/log/log.ts";
 import { signalRequest } from "../../src/shutdown/requests.ts";
 
 describe("PID 1 signals (busybox init's numbers)", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProcessTable } from "../../src/supervisor/process-table.ts";
-import type { ExitStatus, Reaped } from "../../src/sys/sys.ts";
+import type { ExitStatus, Reaped } from "../../src/base/process.ts";
 import { FakeSys } from "./fakes/fake-sys.ts";
 
 describe("process table", () => {

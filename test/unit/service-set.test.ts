@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/core/service-spec.ts";
+import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/base/service-spec.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
 
 function svc(name: string, type: ServiceType = "process", extra: Partial<ServiceSpec> = {}): ServiceSpec {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { defaultSpec } from "../../src/core/service-spec.ts";
-import { Log, type LogSink } from "../../src/log/log.ts";
+import { defaultSpec } from "../../src/base/service-spec.ts";
+import type { LogSink } from "../../src/base/logging.ts";
+import { Log } from "../../src/log/log.ts";
 import { Supervisor } from "../../src/supervisor/supervisor.ts";
 import { FakeSys } from "./fakes/fake-sys.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseService, type ParsedService } from "../../../src/config/parse.ts";
 import { formatDiagnostic } from "../../../src/config/diagnostic.ts";
-import { SERVICE_DEFAULTS, type ServiceSpec } from "../../../src/core/service-spec.ts";
+import { SERVICE_DEFAULTS, type ServiceSpec } from "../../../src/base/service-spec.ts";
 
 const F = "/etc/tsinit.d/sshd";
 

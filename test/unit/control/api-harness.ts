@@ -2,7 +2,7 @@
 // out as values, and process exits are scripted, so the whole API runs without a socket.
 import { ControlApi, type ControlReply } from "../../../src/control/handlers.ts";
 import type { Peer } from "../../../src/control/auth.ts";
-import { defaultSpec, type ServiceSpec, type ServiceType } from "../../../src/core/service-spec.ts";
+import { defaultSpec, type ServiceSpec, type ServiceType } from "../../../src/base/service-spec.ts";
 import { Log } from "../../../src/log/log.ts";
 import type { ShutdownKind } from "../../../src/shutdown/requests.ts";
 import { Supervisor } from "../../../src/supervisor/supervisor.ts";

@@ -2,8 +2,8 @@
 // and records what it was asked to do, so tests assert on sequences without real processes.
 import type { Action, Event, TimerKind } from "../../../src/core/events.ts";
 import { ServiceSet } from "../../../src/core/service-set.ts";
-import type { ServiceSpec } from "../../../src/core/service-spec.ts";
-import type { ExitStatus } from "../../../src/sys/sys.ts";
+import type { ServiceSpec } from "../../../src/base/service-spec.ts";
+import type { ExitStatus } from "../../../src/base/process.ts";
 
 export interface SpawnRecord {
   service: string;

@@ -1,5 +1,6 @@
 // A Sys that records the calls made through it and answers from scripted results.
-import type { MountRequest, Reaped, RebootCommand, SpawnRequest, SpawnResult, Sys } from "../../../src/sys/sys.ts";
+import type { MountRequest, RebootCommand, SpawnRequest, SpawnResult, Sys } from "../../../src/sys/sys.ts";
+import type { Reaped } from "../../../src/base/process.ts";
 import { SysError } from "../../../src/sys/sys.ts";
 
 const MS_REMOUNT = 32;

@@ -1,0 +1,54 @@
+// What a process is, seen from every layer: how it ended, where its stdio comes from, who it
+// runs as, and the stage at which a start failed. The ground floor: imports only src/base/.
+import { signalName } from "./signals.ts";
+
+/** How a child ended, decoded from waitpid's status word. */
+export type ExitStatus =
+  | { kind: "exited"; code: number }
+  | { kind: "signaled"; signal: number; core: boolean };
+
+export interface Reaped {
+  pid: number;
+  status: ExitStatus;
+}
+
+/** Where one of a child's standard descriptors comes from. */
+export type StdioSpec =
+  | { kind: "null" }
+  | { kind: "inherit" }
+  | { kind: "file"; path: string; append: boolean }
+  /** A terminal: opened after setsid without O_NOCTTY, so it becomes the controlling tty. */
+  | { kind: "tty"; path: string }
+  /** A descriptor of this process (the write end of a log pipe); the caller closes it. */
+  | { kind: "fd"; fd: number };
+
+export type RLimitResource = "nofile" | "core" | "data";
+
+export interface RLimitSetting {
+  resource: RLimitResource;
+  /** Infinity is RLIM_INFINITY; undefined keeps the inherited value. */
+  soft?: number;
+  hard?: number;
+}
+
+/** Who a child runs as: resolved numeric ids, supplementary groups included. */
+export interface Credentials {
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+/** Why a spawn failed, in the user's words ("executing /bin/foo: ENOENT"). */
+export type SpawnStage =
+  | "reading env-file"
+  | "resolving run-as"
+  | "making the readiness pipe"
+  | "opening the activation socket"
+  | "changing directory"
+  | "opening stdio"
+  | "executing";
+
+/** "exited 3" or "killed by SIGTERM". */
+export function describeExit(status: ExitStatus): string {
+  return status.kind === "exited" ? `exited ${status.code}` : `killed by ${signalName(status.signal)}`;
+}
