@@ -38,15 +38,30 @@ export interface Credentials {
   groups: number[];
 }
 
-/** Why a spawn failed, in the user's words ("executing /bin/foo: ENOENT"). */
-export type SpawnStage =
-  | "reading env-file"
-  | "resolving run-as"
-  | "making the readiness pipe"
-  | "opening the activation socket"
-  | "changing directory"
-  | "opening stdio"
-  | "executing";
+/**
+ * The step at which starting a service's process failed, before or at exec: in tsinit while
+ * preparing the spawn, in posix_spawn, or in the exec helper between fork and exec.
+ */
+export type SpawnStage = "env-file" | "run-as" | "rlimits" | "readiness" | "socket-listen" | "output" | "working-dir" | "exec";
+
+/** How each stage leads the message: `run-as: setuid(1000): EPERM`, `exec /bin/x: ENOENT`. */
+const SPAWN_STAGE_PREFIX = {
+  "env-file": "env-file: ",
+  "run-as": "run-as: ",
+  rlimits: "rlimits: ",
+  readiness: "readiness: ",
+  "socket-listen": "socket-listen: ",
+  output: "output: ",
+  "working-dir": "working-dir: ",
+  exec: "exec ",
+} satisfies Record<SpawnStage, string>;
+
+export const SPAWN_STAGES = Object.keys(SPAWN_STAGE_PREFIX) as SpawnStage[];
+
+/** `detail` is the failing call and errno, e.g. `setuid(1000): EPERM` or `/bin/x: ENOENT`. */
+export function describeSpawnFailure(stage: SpawnStage, detail: string): string {
+  return SPAWN_STAGE_PREFIX[stage] + detail;
+}
 
 /** "exited 3" or "killed by SIGTERM". */
 export function describeExit(status: ExitStatus): string {

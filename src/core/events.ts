@@ -10,10 +10,29 @@ export type CommandOp = "start" | "stop" | "restart" | "release" | "trigger" | "
 
 export type TimerKind = "restart" | "start-timeout" | "stop-timeout";
 
+/** How a command ended: reported by the core once, for a command that carried an id. */
+export type CommandOutcome =
+  | { kind: "done" }
+  /** The command was carried out but its goal was not reached (the start failed, ...). */
+  | { kind: "failed"; reason: string }
+  /** The command was not carried out at all (shutting down, unknown service). */
+  | { kind: "refused"; reason: string };
+
 export type Event =
-  | { kind: "command"; op: CommandOp; service: string }
-  | { kind: "spawned"; service: string; role: ProcessRole; pid: number }
-  | { kind: "spawn-failed"; service: string; role: ProcessRole; stage: SpawnStage; error: string }
+  /** `id`, when present, asks for an `outcome` action once the command reached its goal. */
+  | { kind: "command"; op: CommandOp; service: string; id?: number }
+  /**
+   * A process was created. `execPending`: it is tsinit's exec helper, which has yet to exec the
+   * service's program; an `exec-done` or a `spawn-failed` with this pid follows.
+   */
+  | { kind: "spawned"; service: string; role: ProcessRole; pid: number; execPending?: boolean }
+  /** The exec helper of `pid` executed the service's program. */
+  | { kind: "exec-done"; service: string; role: ProcessRole; pid: number }
+  /**
+   * The start failed before or at exec. With `pid`, the exec helper reported it (that process
+   * then exits; its exit is no crash); without, nothing was created.
+   */
+  | { kind: "spawn-failed"; service: string; role: ProcessRole; stage: SpawnStage; error: string; pid?: number }
   | { kind: "exited"; service: string; role: ProcessRole; pid: number; status: ExitStatus }
   | { kind: "ready"; service: string }
   /** A bgprocess's pid file was read after its launcher exited: the daemon's pid, or why not. */
@@ -51,4 +70,6 @@ export type Action =
   | { kind: "log"; level: LogLevel; text: string }
   /** A console status line: `[  OK  ] started getty` or `[FAILED] getty: exited 1`. */
   | { kind: "status"; service: string; ok: boolean; text: string }
-  | { kind: "state"; service: string; from: string; to: string };
+  | { kind: "state"; service: string; from: string; to: string }
+  /** The command with this id reached its goal, failed, or was refused. */
+  | { kind: "outcome"; id: number; service: string; op: CommandOp; outcome: CommandOutcome };

@@ -18,7 +18,7 @@
 // `settle()` re-derives every service's next step until nothing changes (finit's approach).
 // Everything that should happen outside is returned as Actions.
 import { SIGNALS } from "../base/signals.ts";
-import { describeExit, type ExitStatus } from "../base/process.ts";
+import { describeExit, describeSpawnFailure, type ExitStatus } from "../base/process.ts";
 import type { Action, CommandOp, Event, ProcessRole, TimerKind } from "./events.ts";
 import { decideRestart, emptyCrashHistory, isFailure, type CrashHistory } from "./restart.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
@@ -232,7 +232,7 @@ export class ServiceSet {
         this.spawned(record, event.role, event.pid);
         break;
       case "spawn-failed":
-        this.spawnFailed(record, event.role, `${event.stage} ${event.error}`);
+        this.spawnFailed(record, event.role, describeSpawnFailure(event.stage, event.error));
         break;
       case "exited":
         this.exited(record, event.role, event.pid, event.status);

@@ -1,7 +1,7 @@
 // Turns a spawn action and the service's spec into a SpawnRequest: the environment (tsinit's,
 // then the env-file), `$VAR` substitution, run-as, rlimits, and the readiness pipe or
 // NOTIFY_SOCKET. Each step that can fail names itself, so the user reads
-// "reading env-file /etc/x.env: ENOENT", not "failed".
+// "env-file: /etc/x.env: cannot be read", not "failed".
 import { parseEnvFile } from "../config/env-file.ts";
 import { resolveRunAs } from "../config/passwd.ts";
 import { substituteValue, substituteVars } from "../config/substitute.ts";
@@ -43,16 +43,16 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
   if (spec.envFile !== undefined) {
     const path = substituteValue(spec.envFile, env);
     const text = sys.readFile(path);
-    if (text === undefined) return { ok: false, stage: "reading env-file", error: `${path}: cannot be read` };
+    if (text === undefined) return { ok: false, stage: "env-file", error: `${path}: cannot be read` };
     const parsed = parseEnvFile(text, path);
-    if (!parsed.ok) return { ok: false, stage: "reading env-file", error: parsed.error };
+    if (!parsed.ok) return { ok: false, stage: "env-file", error: parsed.error };
     Object.assign(env, parsed.vars);
   }
 
   let credentials: SpawnRequest["credentials"];
   if (spec.runAs !== undefined) {
     const resolved = resolveRunAs(spec.runAs, sys.readFile("/etc/passwd"), sys.readFile("/etc/group"));
-    if (!resolved.ok) return { ok: false, stage: "resolving run-as", error: resolved.error };
+    if (!resolved.ok) return { ok: false, stage: "run-as", error: resolved.error };
     credentials = resolved.credentials;
   }
 
@@ -61,7 +61,7 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
   let stdout: StdioSpec;
   if (action.stdout.kind === "buffer") {
     const pipe = sys.pipe();
-    if (!("read" in pipe)) return { ok: false, stage: "opening stdio", error: pipe.message };
+    if (!("read" in pipe)) return { ok: false, stage: "output", error: pipe.message };
     outputFd = pipe.read;
     closeAfterSpawn.push(pipe.write);
     stdout = { kind: "fd", fd: pipe.write };
@@ -91,17 +91,17 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
   if (action.role !== "main" || spec.readyNotification === undefined) return { ok: true, request, outputFd, closeAfterSpawn };
   const ready = spec.readyNotification;
   if (ready.kind === "notify") {
-    if (context.notifySocket === undefined) return failed("making the readiness pipe", "no NOTIFY_SOCKET listener");
+    if (context.notifySocket === undefined) return failed("readiness", "no NOTIFY_SOCKET listener");
     env.NOTIFY_SOCKET = context.notifySocket;
     return { ok: true, request, outputFd, closeAfterSpawn };
   }
   // pipevar's fd is ours to choose: the first one after the activation socket, if any.
   const target = ready.kind === "pipefd" ? ready.fd : context.activationFd === undefined ? LISTEN_FD : LISTEN_FD + 1;
   if (context.activationFd !== undefined && target === LISTEN_FD) {
-    return failed("making the readiness pipe", `fd ${LISTEN_FD} is the socket-listen socket; pick another pipefd`);
+    return failed("readiness", `fd ${LISTEN_FD} is the socket-listen socket; pick another pipefd`);
   }
   const pipe = sys.pipe();
-  if (!("read" in pipe)) return failed("making the readiness pipe", pipe.message);
+  if (!("read" in pipe)) return failed("readiness", pipe.message);
   if (ready.kind === "pipevar") env[ready.variable] = String(target);
   request.passFds = [...(request.passFds ?? []), { fd: pipe.write, target }];
   return { ok: true, request, readinessFd: pipe.read, outputFd, closeAfterSpawn: [...closeAfterSpawn, pipe.write] };

@@ -2,7 +2,7 @@
 // (a queue drained in a loop, so an action's consequences never re-enter the core), carries
 // out the actions through Sys, owns the timers, and routes process exits back as events.
 import { SIGNALS } from "../base/signals.ts";
-import type { Action, Event, ProcessRole, TimerKind } from "../core/events.ts";
+import type { Action, CommandOp, CommandOutcome, Event, ProcessRole, TimerKind } from "../core/events.ts";
 import { describeExit } from "../base/process.ts";
 import { ServiceSet, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
@@ -96,6 +96,30 @@ export class Supervisor {
     return summary;
   }
 
+  private nextCommandId = 1;
+  /** Who waits for the outcome of which command. */
+  private readonly commandWaiters = new Map<number, (outcome: CommandOutcome) => void>();
+
+  /**
+   * Carry out a command and resolve with its outcome as the core reports it; undefined when
+   * `signal` aborts first (the client went away).
+   */
+  command(op: CommandOp, service: string, signal?: AbortSignal): Promise<CommandOutcome | undefined> {
+    const id = this.nextCommandId++;
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        this.commandWaiters.delete(id);
+        resolve(undefined);
+      };
+      this.commandWaiters.set(id, (outcome) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(outcome);
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.dispatch({ kind: "command", op, service, id });
+    });
+  }
+
   start(service: string): void {
     this.dispatch({ kind: "command", op: "start", service });
   }
@@ -113,6 +137,7 @@ export class Supervisor {
   dispatch(event: Event): void {
     if (this.shuttingDown && event.kind === "command" && (event.op === "start" || event.op === "restart" || event.op === "trigger")) {
       this.options.log.warn(`not starting ${event.service}: shutting down`);
+      if (event.id !== undefined) this.commandOutcome(event.id, { kind: "refused", reason: "shutting down" });
       return;
     }
     this.queue.push(event);
@@ -235,6 +260,9 @@ export class Supervisor {
       case "read-pid-file":
         this.readPidFile(action.service, action.path);
         return;
+      case "outcome":
+        this.commandOutcome(action.id, action.outcome);
+        return;
       default:
         action satisfies never;
     }
@@ -248,7 +276,7 @@ export class Supervisor {
     const notifySocket = spec.readyNotification?.kind === "notify" ? this.notifySocket() : undefined;
     const activationFd = role === "main" && spec.socketListen !== undefined ? this.activationSocket(spec.name, spec.socketListen, spec.socketPermissions) : undefined;
     if (activationFd instanceof Error) {
-      this.queue.push({ kind: "spawn-failed", service, role, stage: "opening the activation socket", error: activationFd.message });
+      this.queue.push({ kind: "spawn-failed", service, role, stage: "socket-listen", error: activationFd.message });
       return;
     }
     const prepared = prepareSpawn(spec, action, { sys, env, notifySocket, activationFd });
@@ -263,7 +291,9 @@ export class Supervisor {
     if (!result.ok) {
       if (prepared.readinessFd !== undefined) sys.close(prepared.readinessFd);
       if (prepared.outputFd !== undefined) sys.close(prepared.outputFd);
-      this.queue.push({ kind: "spawn-failed", service, role, stage: result.stage, error: result.error.message });
+      // exec's detail is the program and errno; other stages name their call.
+      const detail = result.stage === "exec" ? `${result.error.path ?? ""}: ${result.error.code}` : result.error.message;
+      this.queue.push({ kind: "spawn-failed", service, role, stage: result.stage, error: detail });
       return;
     }
     this.queue.push({ kind: "spawned", service, role, pid: result.pid });
@@ -469,6 +499,12 @@ export class Supervisor {
         this.dispatch({ kind: "timer", service, timer });
       }, ms),
     );
+  }
+
+  private commandOutcome(id: number, outcome: CommandOutcome): void {
+    const waiter = this.commandWaiters.get(id);
+    this.commandWaiters.delete(id);
+    waiter?.(outcome);
   }
 
   private orphanReaped({ pid, status }: Reaped): void {

@@ -95,13 +95,13 @@ class StdioFds {
 
 function spawn(request: SpawnRequest): SpawnResult {
   const program = request.argv[0];
-  if (program === undefined) return { ok: false, stage: "executing", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
+  if (program === undefined) return { ok: false, stage: "exec", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
   const path = resolveExecutable(program, request.env.PATH);
-  if (path === undefined) return { ok: false, stage: "executing", error: new SysError("execve", 2, "ENOENT", program) };
+  if (path === undefined) return { ok: false, stage: "exec", error: new SysError("execve", 2, "ENOENT", program) };
   // With credentials the helper changes directory after dropping privileges, as the user.
   const cwdInHelper = request.credentials !== undefined;
   if (request.cwd !== undefined && !cwdInHelper && !isDirectory(request.cwd)) {
-    return { ok: false, stage: "changing directory", error: new SysError("chdir", 2, "ENOENT", request.cwd) };
+    return { ok: false, stage: "working-dir", error: new SysError("chdir", 2, "ENOENT", request.cwd) };
   }
 
   const attr = new Uint8Array(512);
@@ -130,7 +130,7 @@ function spawn(request: SpawnRequest): SpawnResult {
         continue;
       }
       const opened = stdio.open(spec, fd);
-      if (opened instanceof SysError) return { ok: false, stage: "opening stdio", error: opened };
+      if (opened instanceof SysError) return { ok: false, stage: "output", error: opened };
       if (opened !== undefined) libc.posix_spawn_file_actions_adddup2(actions, opened, fd);
     }
     // Readiness pipes and the like at their numbers; every other inherited descriptor closed.
@@ -152,7 +152,7 @@ function spawn(request: SpawnRequest): SpawnResult {
     // argv.keep and envp.keep must live until here: the child copied them during the call.
     void argv.keep;
     void envp.keep;
-    if (rc !== 0) return { ok: false, stage: "executing", error: new SysError("execve", rc, errnoName(rc), file) };
+    if (rc !== 0) return { ok: false, stage: "exec", error: new SysError("execve", rc, errnoName(rc), file) };
     return { ok: true, pid: pid[0]! };
   } finally {
     stdio.closeAll();

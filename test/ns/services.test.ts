@@ -199,7 +199,7 @@ describe("service settings", () => {
       broken: "command = /bin/true\nenv-file = /nonexistent.env\n",
     });
     ns = await Namespace.start(["--services-dir", dir]);
-    await waitFor("the failure line", () => ns!.log().includes("[FAILED] broken: reading env-file /nonexistent.env: cannot be read"));
+    await waitFor("the failure line", () => ns!.log().includes("[FAILED] broken: env-file: /nonexistent.env: cannot be read"));
   }, 30_000);
 });
 

@@ -23,8 +23,8 @@ describe("process services", () => {
     const rt = new FakeRuntime([svc("x", "process", { command: ["/missing"] })]);
     rt.start("x");
     expect(rt.state("x")).toBe("stopped");
-    expect(rt.statuses).toEqual(["FAILED x: executing /missing: ENOENT"]);
-    expect(rt.set.get("x")?.failed).toBe("executing /missing: ENOENT");
+    expect(rt.statuses).toEqual(["FAILED x: exec /missing: ENOENT"]);
+    expect(rt.set.get("x")?.failed).toBe("exec /missing: ENOENT");
   });
 
   it("restarts a killed process after restart-delay", () => {
@@ -442,7 +442,7 @@ describe("dependencies", () => {
     const rt = new FakeRuntime([svc("app", "process", { dependsOn: ["db"] }), svc("db", "process", { command: ["/missing"] })]);
     rt.start("app");
     expect(rt.spawns).toHaveLength(0);
-    expect(rt.statuses).toEqual(["FAILED db: executing /missing: ENOENT", "FAILED app: dependency db failed"]);
+    expect(rt.statuses).toEqual(["FAILED db: exec /missing: ENOENT", "FAILED app: dependency db failed"]);
     expect(rt.state("app")).toBe("stopped");
   });
 

@@ -18,7 +18,7 @@ class ScriptedSys extends FakeSys {
   readonly requests: SpawnRequest[] = [];
   override spawn(request: SpawnRequest): SpawnResult {
     this.requests.push(request);
-    if (request.argv[0] === "/missing") return { ok: false, stage: "executing", error: new SysError("execve", 2, "ENOENT", "/missing") };
+    if (request.argv[0] === "/missing") return { ok: false, stage: "exec", error: new SysError("execve", 2, "ENOENT", "/missing") };
     return super.spawn(request);
   }
 }

@@ -93,7 +93,7 @@ describe("commands wait for their outcome", () => {
     const reply = await h.call("POST", "/v1/services/bad/start");
     expect(reply.status).toBe(409);
     expect(error(reply.body).code).toBe("failed");
-    expect(error(reply.body).message).toMatch(/^bad: executing .*ENOENT/);
+    expect(error(reply.body).message).toMatch(/^bad: exec .*ENOENT/);
     expect((reply.body as ErrorResponse).service).toMatchObject({ name: "bad", state: "stopped" });
   });
 
@@ -224,7 +224,7 @@ describe("run and remove", () => {
     const h = new ApiHarness([]);
     const reply = await h.call("POST", "/v1/services", { body: { name: "oops", command: ["/missing"] } });
     expect(reply.status).toBe(409);
-    expect(error(reply.body).message).toMatch(/^oops: executing .*ENOENT/);
+    expect(error(reply.body).message).toMatch(/^oops: exec .*ENOENT/);
     expect((await h.call("DELETE", "/v1/services/oops")).status).toBe(200);
   });
 

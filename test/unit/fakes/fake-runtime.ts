@@ -81,7 +81,7 @@ export class FakeRuntime {
       case "spawn": {
         const program = action.argv[0] ?? "";
         if (this.missingPrograms.has(program)) {
-          queue.push({ kind: "spawn-failed", service: action.service, role: action.role, stage: "executing", error: `${program}: ENOENT` });
+          queue.push({ kind: "spawn-failed", service: action.service, role: action.role, stage: "exec", error: `${program}: ENOENT` });
           return;
         }
         const pid = this.nextPid++;
