@@ -7,6 +7,7 @@ import { runInit } from "./init.ts";
 import { parseSupervisorArgs, runSupervisor, UsageError } from "./supervisor-mode.ts";
 import { EXEC_HELPER_FLAG, runExecHelper } from "./sys/exec-helper.ts";
 import { linuxSys } from "./sys/linux-sys.ts";
+import { linuxRuntime } from "./sys/runtime.ts";
 
 /** The init PID namespace's inode (PROC_PID_INIT_INO): PID 1 there is the machine's init. */
 const INITIAL_PID_NAMESPACE = "pid:[4026531836]";
@@ -30,18 +31,18 @@ function main(args: string[]): void {
     return;
   }
   if (args.includes("--services-dir")) {
-    runSupervisor(linuxSys, parseSupervisorArgs(args));
+    runSupervisor(linuxRuntime({ kmsg: false, consoleFd: 2 }), parseSupervisorArgs(args));
     return;
   }
   const dashes = args.indexOf("--");
   if (dashes !== -1) {
-    runContainer(linuxSys, args.slice(dashes + 1));
+    runContainer(linuxRuntime({ kmsg: false, consoleFd: 2 }), args.slice(dashes + 1));
     return;
   }
   if (linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE) {
     // PID 1 must not exit: BOOT=0 without a command to run boots as usual, and says so.
     if (process.env.BOOT === "0") process.stderr.write("tsinit: BOOT=0 is for containers (tsinit -- COMMAND); the PID 1 of a machine boots\n");
-    runInit(linuxSys);
+    runInit(linuxRuntime({ kmsg: true }));
     return;
   }
   throw new UsageError("not the PID 1 of a machine; give --services-dir to run as a supervisor, or -- COMMAND to run one command");

@@ -5,12 +5,11 @@
 import { SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
-import { installNeverDie } from "./never-die.ts";
+import { childEnvironment, superviseChildren } from "./process-setup.ts";
 import { loadServiceDirs, reloadServiceDirs } from "./service-loading.ts";
+import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
-import { consoleSink } from "./sys/log-sink.ts";
-import { listenForNotifications } from "./sys/notify-socket.ts";
-import type { Sys } from "./sys/sys.ts";
+import type { Runtime } from "./sys/sys.ts";
 
 export interface SupervisorArgs {
   servicesDirs: string[];
@@ -43,70 +42,52 @@ export function parseSupervisorArgs(args: readonly string[]): SupervisorArgs {
   return result;
 }
 
-const REAP_SAFETY_NET_MS = 10_000;
-/** How much longer than the longest stop-timeout an exit may take before what is left is killed. */
-const STOP_GRACE_MS = 5_000;
-
 /** Beside the control socket when there is one, else in the runtime or temporary directory. */
-function notifyPath(args: SupervisorArgs, pid: number): string {
+function notifyPath(runtime: Runtime, args: SupervisorArgs): string {
   if (args.socket !== undefined) return `${args.socket}.notify`;
   // Random too: as the PID 1 of a namespace every supervisor's pid is 1.
   const unique = Math.random().toString(36).slice(2, 10);
-  return `${process.env.XDG_RUNTIME_DIR ?? "/tmp"}/tsinit-${pid}-${unique}.notify`;
+  return `${runtime.env.XDG_RUNTIME_DIR ?? "/tmp"}/tsinit-${runtime.sys.getpid()}-${unique}.notify`;
 }
 
-export function runSupervisor(sys: Sys, args: SupervisorArgs): void {
-  const log = new Log(consoleSink({ kmsg: false, fd: 2 }), { consoleThreshold: args.debug ? 7 : 6, kernelConsoleLevel: 0 });
-  installNeverDie(log);
-  if (sys.getpid() !== 1) {
-    const error = sys.setChildSubreaper();
-    if (error !== undefined) log.warn(`orphans will not be reaped here: ${error.message}`);
-  }
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
+  const { sys } = runtime;
+  const log = new Log(runtime.sink, { consoleThreshold: args.debug ? 7 : 6, kernelConsoleLevel: 0 });
+  runtime.neverDie((what) => log.error(what));
   // So that initctl run by a service talks to this supervisor.
-  if (args.socket !== undefined) env[SOCKET_ENV] = args.socket;
+  const env = childEnvironment(runtime, args.socket === undefined ? {} : { [SOCKET_ENV]: args.socket });
 
   const { services, blocked } = loadServiceDirs(sys, log, args.servicesDirs);
-  const notify = { path: notifyPath(args, sys.getpid()), listen: listenForNotifications };
-  if (args.cgroup !== undefined && !sys.isDirectory(args.cgroup)) {
-    const error = sys.mkdir(args.cgroup, 0o755);
-    if (error !== undefined) log.warn(`services get no cgroups: ${error.message}`);
-  }
-  const supervisor = new Supervisor(services.values(), { sys, log, env, notify, cgroupRoot: args.cgroup });
+  const supervisor = new Supervisor(services.values(), {
+    runtime,
+    log,
+    env,
+    notifyPath: notifyPath(runtime, args),
+    cgroupRoot: args.cgroup === undefined ? undefined : serviceCgroupRoot(sys, log, args.cgroup),
+  });
   for (const [name, reason] of blocked) supervisor.services.block(name, reason);
-  process.on("SIGCHLD", () => supervisor.reap());
-  const keepAlive = setInterval(() => supervisor.reap(), REAP_SAFETY_NET_MS);
+  const safetyNet = superviseChildren(runtime, log, () => supervisor.reap());
 
   const reload = () => reloadServiceDirs(sys, log, args.servicesDirs, supervisor);
   let stopping = false;
-  let hurry = () => {};
+  const hurry = new AbortController();
   const shutdown = async () => {
     // A second SIGTERM or SIGINT: stop waiting, kill what is left.
-    if (stopping) return hurry();
+    if (stopping) return hurry.abort();
     stopping = true;
     log.info("stopping all services");
-    const longestStop = Math.max(0, ...supervisor.services.list().map((r) => r.spec.stopTimeoutMs));
-    const inTime = await Promise.race([
-      supervisor.stopAll().then(() => true),
-      new Promise<boolean>((resolve) => {
-        hurry = () => resolve(false);
-        setTimeout(hurry, longestStop + STOP_GRACE_MS);
-      }),
-    ]);
-    if (!inTime) log.warn("services did not all stop in time; killing what is left");
+    if (!(await supervisor.stopAll(hurry.signal))) log.warn("services did not all stop in time; killing what is left");
     supervisor.killEverything();
     await control?.close();
     supervisor.close();
-    clearInterval(keepAlive);
+    safetyNet.cancel();
     log.info("all services stopped");
-    process.exit(0);
+    runtime.exit(0);
   };
-  const control = args.socket === undefined ? undefined : serveControlSocket({ path: args.socket, supervisor, sys, log, mode: "supervisor", shutdown: () => void shutdown(), reload: () => reload() });
-  process.on("SIGTERM", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGHUP", () => (stopping ? log.warn("SIGHUP ignored: shutting down") : void reload()));
-  supervisor.reap();
+  const control = args.socket === undefined ? undefined : serveControlSocket({ path: args.socket, supervisor, runtime, log, mode: "supervisor", shutdown: () => void shutdown(), reload: () => reload() });
+  runtime.onSignal("SIGTERM", () => void shutdown());
+  runtime.onSignal("SIGINT", () => void shutdown());
+  runtime.onSignal("SIGHUP", () => (stopping ? log.warn("SIGHUP ignored: shutting down") : void reload()));
 
   if (args.target === "none") return;
   if (services.has(args.target)) supervisor.start(args.target);

@@ -4,14 +4,14 @@
 import type { ReloadSummary } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
-import type { Sys } from "../sys/sys.ts";
+import type { Runtime } from "../sys/sys.ts";
 import type { ControlledSupervisor } from "./handlers.ts";
 import { startControlServer, type ControlServer } from "./server.ts";
 
 export interface ServeOptions {
   path: string;
   supervisor: ControlledSupervisor;
-  sys: Sys;
+  runtime: Runtime;
   log: Log;
   mode: "init" | "supervisor";
   shutdown: (kind: ShutdownKind | undefined) => void;
@@ -25,15 +25,16 @@ export interface ControlSocketHandle {
 }
 
 export function serveControlSocket(options: ServeOptions): ControlSocketHandle {
-  const { path, sys, log } = options;
+  const { path, runtime, log } = options;
+  const { sys, clock } = runtime;
   let server: ControlServer | undefined;
   let closing = false;
   // Root may do everything; so may the user a non-root supervisor runs as (its own services).
-  const admins = new Set([0, process.getuid?.() ?? 0]);
+  const admins = new Set([0, sys.getuid()]);
   const started = startControlServer({
     ...options,
     pid: sys.getpid(),
-    clock: { monotonic: () => sys.now(), wall: () => Date.now() },
+    clock: { monotonic: () => clock.now(), wall: () => clock.wallTime() },
     admins,
   })
     .then((result) => {

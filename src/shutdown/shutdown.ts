@@ -4,6 +4,7 @@
 import { parseMounts } from "../base/mounts.ts";
 import { SIGNALS } from "../base/signals.ts";
 import { runPlan } from "../boot/early-mounts.ts";
+import { DEFAULT_PATH } from "../process-setup.ts";
 import type { Log } from "../log/log.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Sys } from "../sys/sys.ts";
@@ -14,7 +15,6 @@ const { KILL: SIGKILL, TERM: SIGTERM, CONT: SIGCONT } = SIGNALS;
 
 const TERM_GRACE_MS = 5_000;
 const KILL_GRACE_MS = 2_000;
-const HELPER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export interface ShutdownContext {
   sys: Sys;
@@ -23,12 +23,7 @@ export interface ShutdownContext {
 }
 
 export async function stopEverything({ sys, log, supervisor }: ShutdownContext): Promise<void> {
-  const longestStop = Math.max(0, ...supervisor.services.list().map((r) => r.spec.stopTimeoutMs));
-  const stopped = await Promise.race([
-    supervisor.stopAll().then(() => true),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), longestStop + TERM_GRACE_MS)),
-  ]);
-  if (!stopped) log.warn("some services did not stop in time");
+  if (!(await supervisor.stopAll())) log.warn("some services did not stop in time");
 
   sys.kill(-1, SIGTERM);
   sys.kill(-1, SIGCONT);
@@ -58,7 +53,7 @@ export async function shutdownMachine(kind: ShutdownKind, context: ShutdownConte
  */
 function finalReboot(kind: ShutdownKind, { sys, log }: ShutdownContext): void {
   if (kind !== "reboot") {
-    const child = sys.spawn({ argv: ["busybox", kind, "-f"], env: { PATH: HELPER_PATH }, stdin: { kind: "null" }, stdout: { kind: "inherit" } });
+    const child = sys.spawn({ argv: ["busybox", kind, "-f"], env: { PATH: DEFAULT_PATH }, stdin: { kind: "null" }, stdout: { kind: "inherit" } });
     if (child.ok) return;
     log.warn(`running busybox ${kind} -f: ${child.error.message}; calling reboot(2) from PID 1`);
   }

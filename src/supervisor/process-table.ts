@@ -2,20 +2,11 @@
 // here, so no exit status is lost and no other waiter can steal one (PLATFORM.md: Bun.spawn
 // mixed with waitpid(-1) kills the process). An exit is handed to whoever spawned the pid;
 // a pid nobody spawned is an orphan re-parented to us, reaped and reported.
-import type { SpawnRequest, SpawnResult, Sys } from "../sys/sys.ts";
 import type { ExitStatus, Reaped } from "../base/process.ts";
-
-export interface ProcessOwner<T> {
-  owner: T;
-  startedAt: number;
-}
-
-/** How many orphan exits are remembered, for a daemon adopted just after it died. */
-const RECENT_ORPHANS = 64;
+import type { SpawnRequest, SpawnResult, Sys } from "../sys/sys.ts";
 
 export class ProcessTable<T> {
-  private readonly owners = new Map<number, ProcessOwner<T>>();
-  private readonly recentOrphans = new Map<number, ExitStatus>();
+  private readonly owners = new Map<number, T>();
   private noChildren = true;
 
   constructor(
@@ -27,25 +18,18 @@ export class ProcessTable<T> {
   spawn(owner: T, request: SpawnRequest): SpawnResult {
     const result = this.sys.spawn(request);
     if (result.ok) {
-      this.owners.set(result.pid, { owner, startedAt: this.sys.now() });
+      this.owners.set(result.pid, owner);
       this.noChildren = false;
     }
     return result;
   }
 
   /**
-   * Adopt a pid this process did not spawn (a bgprocess daemon read from its pid file). A
-   * daemon that already died and was reaped as an orphan has its exit delivered at once.
+   * Adopt a live pid this process did not spawn (a bgprocess daemon named by its pid file,
+   * checked alive just before): its exit, even as a zombie not reaped yet, goes to `owner`.
    */
-  adopt(owner: T, pid: number, { alive = false } = {}): void {
-    const status = this.recentOrphans.get(pid);
-    this.recentOrphans.delete(pid);
-    if (status !== undefined && !alive) {
-      this.recentOrphans.delete(pid);
-      this.onExit(owner, pid, status);
-      return;
-    }
-    this.owners.set(pid, { owner, startedAt: this.sys.now() });
+  adopt(owner: T, pid: number): void {
+    this.owners.set(pid, owner);
   }
 
   /** Whether `pid` is a process someone here already owns. */
@@ -53,20 +37,19 @@ export class ProcessTable<T> {
     return this.owners.has(pid);
   }
 
+  ownerOf(pid: number): T | undefined {
+    return this.owners.get(pid);
+  }
+
   /** Drain every exited child; call on SIGCHLD (and now and then, in case one was coalesced). */
   reap(): void {
     const { reaped, noChildren } = this.sys.reap();
     this.noChildren = noChildren;
     for (const exit of reaped) {
-      const entry = this.owners.get(exit.pid);
+      const owner = this.owners.get(exit.pid);
       this.owners.delete(exit.pid);
-      if (entry !== undefined) {
-        this.onExit(entry.owner, exit.pid, exit.status);
-        continue;
-      }
-      this.recentOrphans.set(exit.pid, exit.status);
-      if (this.recentOrphans.size > RECENT_ORPHANS) this.recentOrphans.delete(this.recentOrphans.keys().next().value!);
-      this.onOrphan(exit);
+      if (owner !== undefined) this.onExit(owner, exit.pid, exit.status);
+      else this.onOrphan(exit);
     }
   }
 

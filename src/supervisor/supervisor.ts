@@ -1,80 +1,107 @@
-// The supervisor: the runtime around the pure ServiceSet. It feeds events in one at a time
-// (a queue drained in a loop, so an action's consequences never re-enter the core), carries
-// out the actions through Sys, owns the timers, and routes process exits back as events.
+// The supervisor: the loop around the pure ServiceSet. It feeds events in one at a time (a
+// queue drained in a loop, so an action's consequences never re-enter the core), hands each
+// action to the part that carries it out, and routes process exits, timers, readiness and
+// NOTIFY_SOCKET messages back as events. Everything it touches of the machine or of time comes
+// through the injected Runtime.
 import { SIGNALS } from "../base/signals.ts";
-import type { Action, CommandOp, CommandOutcome, Event, ProcessRole, TimerKind } from "../core/events.ts";
-import { describeExit } from "../base/process.ts";
-import { ServiceSet, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
+import { describeExit, type Reaped } from "../base/process.ts";
+import type { Action, CommandOp, CommandOutcome, Event } from "../core/events.ts";
+import { ServiceSet, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
-import type { Sys } from "../sys/sys.ts";
-import type { Reaped } from "../base/process.ts";
-import { substituteValue } from "../config/substitute.ts";
-import { RingLog } from "../log/ring.ts";
-import { prepareSpawn } from "./launch.ts";
+import type { RingLog } from "../log/ring.ts";
+import type { Runtime, Sys } from "../sys/sys.ts";
+import { ActivationSockets } from "./activation.ts";
+import { ServiceCgroups } from "./cgroups.ts";
+import { Leftovers } from "./leftovers.ts";
+import { NotifySocket } from "./notify.ts";
+import { OutputBuffers } from "./output-buffers.ts";
+import { readPidFile } from "./pid-file.ts";
 import { ProcessTable } from "./process-table.ts";
-
-const { KILL: SIGKILL } = SIGNALS;
-
-
-interface Owner {
-  service: string;
-  role: ProcessRole;
-}
+import { Spawner, type ProcessOwner } from "./spawner.ts";
+import { ServiceTimers } from "./timers.ts";
 
 export interface SupervisorOptions {
-  sys: Sys;
+  runtime: Runtime;
   log: Log;
   /** The environment every service starts with (before its env-file). */
-  env: Record<string, string>;
+  env: Readonly<Record<string, string>>;
   /** The terminal for runs-on-console services. */
   console?: string;
   /** A cgroup2 directory under which each service gets a cgroup of its own. */
   cgroupRoot?: string;
-  /** NOTIFY_SOCKET for `ready-notification = notify` services; the listener starts on first use. */
-  notify?: {
-    path: string;
-    listen: (path: string, onMessage: (message: NotifyMessage) => void, onError: (error: Error) => void) => { close(): void };
-  };
+  /** Where NOTIFY_SOCKET is bound when the first `notify` service launches; none: such services fail. */
+  notifyPath?: string;
+  /** The restart delay's jitter (tests make it 0). */
+  random?: () => number;
 }
 
-/** One sd_notify datagram, with the sender's pid from its credentials. */
-export interface NotifyMessage {
-  pid: number;
-  uid: number;
-  fields: Record<string, string>;
-}
+/** How long a shutdown waits beyond the longest stop-timeout before it kills what is left. */
+export const STOP_GRACE_MS = 5_000;
 
 export class Supervisor {
   readonly services: ServiceSet;
-  private readonly processes: ProcessTable<Owner>;
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly sys: Sys;
+  private readonly log: Log;
+  private readonly processes: ProcessTable<ProcessOwner>;
+  private readonly timers: ServiceTimers;
+  private readonly cgroups: ServiceCgroups;
+  private readonly leftovers: Leftovers;
+  private readonly activation: ActivationSockets;
+  private readonly notify: NotifySocket;
+  private readonly outputs = new OutputBuffers();
+  private readonly spawner: Spawner;
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly settledWaiters = new Set<() => void>();
   private readonly childlessWaiters = new Set<() => void>();
   private readonly listeners = new Set<() => void>();
-  /** Output of `log-type = buffer` services. */
-  private readonly bufferLogs = new Map<string, RingLog>();
-  /** socket-listen sockets by service. */
-  private readonly activationSockets = new Map<string, { fd: number; path: string; mode: number }>();
-  /** Services whose leftover processes wait for their SIGKILL. */
-  private readonly leftovers = new Map<string, { timer: ReturnType<typeof setTimeout>; kill: () => void }>();
-  private notifyListener: { close(): void } | undefined;
-  /** The last STATUS= each service sent through NOTIFY_SOCKET. */
-  readonly notifyStatus = new Map<string, string>();
+  private nextCommandId = 1;
+  /** Who waits for the outcome of which command. */
+  private readonly commandWaiters = new Map<number, (outcome: CommandOutcome) => void>();
+  /** Set by stopAll: from then on nothing new is started. */
+  shuttingDown = false;
 
   constructor(
     specs: Iterable<ServiceSpec>,
     private readonly options: SupervisorOptions,
   ) {
-    const { sys } = options;
-    this.services = new ServiceSet(specs, { now: () => sys.now(), console: options.console });
-    this.processes = new ProcessTable<Owner>(
+    const { runtime, log, env } = options;
+    const { sys, clock } = runtime;
+    this.sys = sys;
+    this.log = log;
+    this.services = new ServiceSet(specs, { now: () => clock.now(), console: options.console, random: options.random });
+    this.processes = new ProcessTable<ProcessOwner>(
       sys,
-      (owner, pid, status) => this.dispatch({ kind: "exited", service: owner.service, role: owner.role, pid, status }),
+      (owner, pid, status) => {
+        if (this.spawner.passExit(pid, status)) this.dispatch({ kind: "exited", service: owner.service, role: owner.role, pid, status });
+      },
       (reaped) => this.orphanReaped(reaped),
     );
+    this.timers = new ServiceTimers(clock, (service, timer) => this.dispatch({ kind: "timer", service, timer }));
+    this.cgroups = new ServiceCgroups(sys, log, options.cgroupRoot);
+    this.leftovers = new Leftovers(sys, clock, this.cgroups);
+    this.activation = new ActivationSockets(sys, env);
+    this.notify = new NotifySocket(sys, log, runtime.listenNotify, options.notifyPath, {
+      serviceOfMainPid: (pid) => {
+        const owner = this.processes.ownerOf(pid);
+        return owner?.role === "main" && this.services.get(owner.service)?.pid === pid ? owner.service : undefined;
+      },
+      ready: (service) => this.dispatch({ kind: "ready", service }),
+    });
+    this.spawner = new Spawner({
+      sys,
+      log,
+      env,
+      processes: this.processes,
+      activation: this.activation,
+      notify: this.notify,
+      cgroups: this.cgroups,
+      leftovers: this.leftovers,
+      outputs: this.outputs,
+      post: (event) => this.dispatch(event),
+      mainPid: (service) => this.services.get(service)?.pid,
+    });
   }
 
   add(spec: ServiceSpec): void {
@@ -84,21 +111,17 @@ export class Supervisor {
   /** New service descriptions (SIGHUP, `initctl reload`); `blocked` are cycle members. */
   reload(specs: ReadonlyMap<string, ServiceSpec>, blocked: ReadonlyMap<string, string>, unreadable: ReadonlySet<string>): ReloadSummary {
     if (this.shuttingDown) {
-      this.options.log.warn("not reloading: shutting down");
+      this.log.warn("not reloading: shutting down");
       return { added: [], changed: [], removed: [], pending: [], shadowed: [], kept: [] };
     }
     const summary = this.services.reload(specs, unreadable);
     this.services.clearBlocks();
     for (const [name, reason] of blocked) this.services.block(name, reason);
     for (const action of this.services.takeActions()) this.perform(action);
-    this.closeUnusedActivationSockets();
+    this.activation.closeUnused((service) => this.services.get(service)?.spec);
     this.wake(this.listeners);
     return summary;
   }
-
-  private nextCommandId = 1;
-  /** Who waits for the outcome of which command. */
-  private readonly commandWaiters = new Map<number, (outcome: CommandOutcome) => void>();
 
   /**
    * Carry out a command and resolve with its outcome as the core reports it; undefined when
@@ -136,7 +159,7 @@ export class Supervisor {
 
   dispatch(event: Event): void {
     if (this.shuttingDown && event.kind === "command" && (event.op === "start" || event.op === "restart" || event.op === "trigger")) {
-      this.options.log.warn(`not starting ${event.service}: shutting down`);
+      this.log.warn(`not starting ${event.service}: shutting down`);
       if (event.id !== undefined) this.commandOutcome(event.id, { kind: "refused", reason: "shutting down" });
       return;
     }
@@ -149,23 +172,15 @@ export class Supervisor {
           for (const action of this.services.handle(next)) this.perform(action);
         } catch (error) {
           // One bad event must not stop the next: log it and go on.
-          this.options.log.error(`handling ${next.kind} for ${next.service}: ${String(error)}`);
+          this.log.error(`handling ${next.kind} for ${next.service}: ${String(error)}`);
         }
       }
     } finally {
       this.draining = false;
     }
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
-    if (this.activationSockets.size > 0) this.closeUnusedActivationSockets();
+    if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
     this.wake(this.listeners);
-  }
-
-  /** A service removed or changed by a reload, once applied, no longer holds its old socket. */
-  private closeUnusedActivationSockets(): void {
-    for (const [service, known] of [...this.activationSockets]) {
-      const spec = this.services.get(service)?.spec;
-      if (spec === undefined || spec.socketListen !== known.path || spec.socketPermissions !== known.mode) this.closeActivationSocket(service);
-    }
   }
 
   /** Calls `listener` after every batch of events; returns the unsubscribe function. */
@@ -174,29 +189,40 @@ export class Supervisor {
     return () => this.listeners.delete(listener);
   }
 
-  /** Set by stopAll: from then on nothing new is started. */
-  shuttingDown = false;
-
-  /** Stop every service (dependents before their dependencies) and wait until all are down. */
-  async stopAll(): Promise<void> {
+  /**
+   * Stop every service (dependents before their dependencies). Resolves true once all are
+   * down, or false when the longest stop-timeout plus STOP_GRACE_MS ran out first or `hurry`
+   * was aborted (a second SIGTERM).
+   */
+  async stopAll(hurry?: AbortSignal): Promise<boolean> {
     this.shuttingDown = true;
+    const longestStop = Math.max(0, ...this.services.list().map((r) => r.spec.stopTimeoutMs));
     for (const record of this.services.list()) {
       if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending) this.stop(record.spec.name);
     }
-    await this.until(this.settledWaiters, () => this.allStopped());
+    return this.within(longestStop + STOP_GRACE_MS, this.until(this.settledWaiters, () => this.allStopped()), hurry);
   }
 
   /** Resolves true when this process has no children left, false after `timeoutMs`. */
-  async whenChildless(timeoutMs: number): Promise<boolean> {
+  whenChildless(timeoutMs: number): Promise<boolean> {
     this.reap();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
+    return this.within(timeoutMs, this.until(this.childlessWaiters, () => this.processes.hasNoChildren()));
+  }
+
+  /** The one wait-with-a-deadline: true when `done` came first, false on time-out or abort. */
+  private within(ms: number, done: Promise<void>, abort?: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const finish = (result: boolean) => {
+        timer.cancel();
+        abort?.removeEventListener("abort", onAbort);
+        resolve(result);
+      };
+      const onAbort = () => finish(false);
+      const timer = this.options.runtime.clock.setTimer(ms, () => finish(false));
+      if (abort?.aborted) return finish(false);
+      abort?.addEventListener("abort", onAbort, { once: true });
+      void done.then(() => finish(true));
     });
-    const childless = this.until(this.childlessWaiters, () => this.processes.hasNoChildren()).then(() => true);
-    const result = await Promise.race([childless, timedOut]);
-    clearTimeout(timer);
-    return result;
   }
 
   private allStopped(): boolean {
@@ -220,46 +246,44 @@ export class Supervisor {
   }
 
   private perform(action: Action): void {
-    const { log, sys } = this.options;
     switch (action.kind) {
-      case "spawn":
-        this.spawn(action);
-        return;
-      case "signal": {
-        // The whole process group first (the service's own session), then the leader itself
-        // in case it moved to another group, then whatever else is in the service's cgroup.
-        const groupError = sys.kill(-action.pid, action.signal);
-        const leaderError = sys.kill(action.pid, action.signal);
-        if (groupError !== undefined && leaderError !== undefined && leaderError.code !== "ESRCH") {
-          log.warn(`${action.service}: ${leaderError.message}`);
-        }
-        this.signalCgroup(action.service, action.signal);
+      case "spawn": {
+        const spec = this.services.get(action.service)?.spec;
+        if (spec !== undefined) this.spawner.spawn(action, spec);
         return;
       }
+      case "signal":
+        this.signal(action.service, action.pid, action.signal);
+        return;
       case "kill-leftovers":
-        this.killLeftoversLater(action.service, action.pgid, action.graceMs);
+        this.leftovers.killLater(action.service, action.pgid, action.graceMs);
         return;
       case "arm-timer":
-        this.armTimer(action.service, action.timer, action.ms);
+        this.timers.arm(action.service, action.timer, action.ms);
         return;
-      case "cancel-timer": {
-        const key = `${action.service}/${action.timer}`;
-        clearTimeout(this.timers.get(key));
-        this.timers.delete(key);
+      case "cancel-timer":
+        this.timers.cancel(action.service, action.timer);
         return;
-      }
       case "log":
-        log.write(action.level, action.text);
+        this.log.write(action.level, action.text);
         return;
       case "status":
-        log.status(action.ok, action.text);
+        this.log.status(action.ok, action.text);
         return;
       case "state":
-        log.debug(`${action.service}: ${action.from} -> ${action.to}`);
+        this.log.debug(`${action.service}: ${action.from} -> ${action.to}`);
         return;
-      case "read-pid-file":
-        this.readPidFile(action.service, action.path);
+      case "read-pid-file": {
+        const event = readPidFile(action.service, action.path, {
+          sys: this.sys,
+          env: this.options.env,
+          owned: (pid) => this.processes.owns(pid),
+          cgroupMembers: (service) => this.cgroups.members(service),
+        });
+        this.dispatch(event);
+        if (event.kind === "pid-file") this.processes.adopt({ service: action.service, role: "main" }, event.pid);
         return;
+      }
       case "outcome":
         this.commandOutcome(action.id, action.outcome);
         return;
@@ -268,237 +292,39 @@ export class Supervisor {
     }
   }
 
-  private spawn(action: Extract<Action, { kind: "spawn" }>): void {
-    const { sys, env } = this.options;
-    const { service, role } = action;
-    const spec = this.services.get(service)?.spec;
-    if (spec === undefined) return;
-    const notifySocket = spec.readyNotification?.kind === "notify" ? this.notifySocket() : undefined;
-    const activationFd = role === "main" && spec.socketListen !== undefined ? this.activationSocket(spec.name, spec.socketListen, spec.socketPermissions) : undefined;
-    if (activationFd instanceof Error) {
-      this.queue.push({ kind: "spawn-failed", service, role, stage: "socket-listen", error: activationFd.message });
-      return;
-    }
-    const prepared = prepareSpawn(spec, action, { sys, env, notifySocket, activationFd });
-    if (!prepared.ok) {
-      this.queue.push({ kind: "spawn-failed", service, role, stage: prepared.stage, error: prepared.error });
-      return;
-    }
-    // A new instance does not share its cgroup with the last one's leftovers.
-    if (role === "main") this.killLeftoversNow(service);
-    const result = this.processes.spawn({ service, role }, prepared.request);
-    for (const fd of prepared.closeAfterSpawn) sys.close(fd);
-    if (!result.ok) {
-      if (prepared.readinessFd !== undefined) sys.close(prepared.readinessFd);
-      if (prepared.outputFd !== undefined) sys.close(prepared.outputFd);
-      // exec's detail is the program and errno; other stages name their call.
-      const detail = result.stage === "exec" ? `${result.error.path ?? ""}: ${result.error.code}` : result.error.message;
-      this.queue.push({ kind: "spawn-failed", service, role, stage: result.stage, error: detail });
-      return;
-    }
-    this.queue.push({ kind: "spawned", service, role, pid: result.pid });
-    if (role === "main") this.joinCgroup(service, result.pid);
-    if (prepared.readinessFd !== undefined) this.watchReadiness(service, result.pid, prepared.readinessFd);
-    if (prepared.outputFd !== undefined) {
-      const log = this.bufferLog(service, spec.logBufferSize);
-      void sys.readUntilClosed(prepared.outputFd, (chunk) => log.append(chunk));
-    }
-  }
-
   /**
-   * Moves a service's new main process into the service's own cgroup, so that stopping it can
-   * end whatever escaped its process group. posix_spawn cannot start a child in a cgroup, so a
-   * process that forks in its first microseconds may leave a child outside.
+   * The whole process group first (the service's own session), then the leader itself in
+   * case it moved to another group, then whatever else is in the service's cgroup.
    */
-  private joinCgroup(service: string, pid: number): void {
-    const { sys, log, cgroupRoot } = this.options;
-    if (cgroupRoot === undefined) return;
-    const dir = `${cgroupRoot}/${service}`;
-    const error = (sys.isDirectory(dir) ? undefined : sys.mkdir(dir, 0o755)) ?? sys.writeFile(`${dir}/cgroup.procs`, String(pid));
-    if (error !== undefined) log.warn(`${service}: joining cgroup ${dir}: ${error.message}`);
-  }
-
-  /** The pids in a service's cgroup, or [] where services get no cgroups. */
-  private cgroupMembers(service: string): number[] {
-    const { sys, cgroupRoot } = this.options;
-    if (cgroupRoot === undefined) return [];
-    const text = sys.readFile(`${cgroupRoot}/${service}/cgroup.procs`) ?? "";
-    return text.split("\n").filter(Boolean).map(Number);
-  }
-
-  /** SIGKILL is cgroup.kill, which also catches what forks meanwhile; others go pid by pid. */
-  private signalCgroup(service: string, signal: number): void {
-    const { sys, cgroupRoot } = this.options;
-    if (cgroupRoot === undefined) return;
-    if (signal === SIGKILL) {
-      const dir = `${cgroupRoot}/${service}`;
-      if (sys.isDirectory(dir)) sys.writeFile(`${dir}/cgroup.kill`, "1");
-      return;
-    }
-    for (const pid of this.cgroupMembers(service)) sys.kill(pid, signal);
-  }
-
-  /**
-   * Leftovers of a stopped service (in its process group or cgroup) already had the stop
-   * signal; they get `graceMs` before SIGKILL, or less if the service starts again first.
-   */
-  private killLeftoversLater(service: string, pgid: number, graceMs: number): void {
-    const { sys } = this.options;
-    const alive = sys.kill(-pgid, 0) === undefined || this.cgroupMembers(service).length > 0;
-    if (!alive) return;
-    this.killLeftoversNow(service);
-    const kill = () => {
-      this.leftovers.delete(service);
-      sys.kill(-pgid, SIGKILL);
-      this.signalCgroup(service, SIGKILL);
-    };
-    this.leftovers.set(service, { timer: setTimeout(kill, graceMs), kill });
-  }
-
-  /**
-   * The listening socket of a socket-listen service, made on its first start and kept across
-   * restarts, so connections made while the service restarts wait in the backlog.
-   */
-  private activationSocket(service: string, path: string, mode: number): number | Error {
-    const known = this.activationSockets.get(service);
-    if (known !== undefined && known.path === path && known.mode === mode) return known.fd;
-    // A reload changed the setting: the old socket goes.
-    if (known !== undefined) this.closeActivationSocket(service);
-    const fd = this.options.sys.listenUnix(substituteValue(path, this.options.env), mode);
-    if (typeof fd === "number") this.activationSockets.set(service, { fd, path, mode });
-    return fd;
-  }
-
-  private closeActivationSocket(service: string): void {
-    const known = this.activationSockets.get(service);
-    if (known === undefined) return;
-    this.activationSockets.delete(service);
-    this.options.sys.close(known.fd);
+  private signal(service: string, pid: number, signal: number): void {
+    const groupError = this.sys.kill(-pid, signal);
+    const leaderError = this.sys.kill(pid, signal);
+    if (groupError !== undefined && leaderError !== undefined && leaderError.code !== "ESRCH") this.log.warn(`${service}: ${leaderError.message}`);
+    this.cgroups.signal(service, signal);
   }
 
   /** The buffer log of a `log-type = buffer` service; it outlives restarts. */
   bufferLog(service: string, capacity?: number): RingLog {
-    let log = this.bufferLogs.get(service);
-    if (log === undefined) {
-      log = new RingLog(capacity ?? this.services.get(service)?.spec.logBufferSize ?? 4096);
-      this.bufferLogs.set(service, log);
-    }
-    return log;
+    return this.outputs.get(service, capacity ?? this.services.get(service)?.spec.logBufferSize ?? 4096);
+  }
+
+  /** The last STATUS= each service sent through NOTIFY_SOCKET. */
+  get notifyStatus(): Map<string, string> {
+    return this.notify.status;
   }
 
   /** SIGKILL every service's processes, groups and cgroups now (a shutdown out of time). */
   killEverything(): void {
     for (const record of this.services.list()) {
-      if (record.pid !== undefined) this.perform({ kind: "signal", service: record.spec.name, pid: record.pid, signal: SIGKILL });
-      if (record.stopPid !== undefined) this.options.sys.kill(record.stopPid, SIGKILL);
+      if (record.pid !== undefined) this.signal(record.spec.name, record.pid, SIGNALS.KILL);
+      if (record.stopPid !== undefined) this.sys.kill(record.stopPid, SIGNALS.KILL);
     }
-    this.killAllLeftovers();
-  }
-
-  /** SIGKILL every stopped service's leftovers now (supervisor mode, before it exits). */
-  killAllLeftovers(): void {
-    for (const service of [...this.leftovers.keys()]) this.killLeftoversNow(service);
-  }
-
-  private killLeftoversNow(service: string): void {
-    const pending = this.leftovers.get(service);
-    if (pending === undefined) return;
-    clearTimeout(pending.timer);
-    pending.kill();
-  }
-
-  private notifySocket(): string | undefined {
-    const { notify, log } = this.options;
-    if (notify === undefined) return undefined;
-    if (this.notifyListener === undefined) {
-      try {
-        this.notifyListener = notify.listen(notify.path, (message) => this.notified(message), (error) => log.warn(`NOTIFY_SOCKET: ${error.message}`));
-      } catch (error) {
-        log.error(`NOTIFY_SOCKET ${notify.path}: ${String(error)}`);
-        return undefined;
-      }
-    }
-    return notify.path;
-  }
-
-  /**
-   * A datagram on NOTIFY_SOCKET belongs to the service whose main process sent it, or whose
-   * session the sender is in (systemd-notify run as another user sends its own pid).
-   */
-  private notified({ pid, fields }: NotifyMessage): void {
-    const session = Number(this.options.sys.readFile(`/proc/${pid}/stat`)?.replace(/^.*\) /s, "").split(" ")[3]);
-    const record = this.services.list().find((r) => r.pid !== undefined && (r.pid === pid || r.pid === session));
-    if (record === undefined) {
-      this.options.log.debug(`NOTIFY_SOCKET: message from pid ${pid}, which is no service's`);
-      return;
-    }
-    const name = record.spec.name;
-    if (fields.STATUS !== undefined) this.notifyStatus.set(name, fields.STATUS);
-    if (fields.READY === "1") this.dispatch({ kind: "ready", service: name });
+    this.leftovers.killAll();
   }
 
   /** Stop listening (supervisor mode's exit). */
   close(): void {
-    this.notifyListener?.close();
-    this.notifyListener = undefined;
-  }
-
-  /** dinit's readiness pipe: the first byte the service writes means it is ready. */
-  private watchReadiness(service: string, pid: number, fd: number): void {
-    let told = false;
-    void this.options.sys.readUntilClosed(fd, () => {
-      if (told || this.services.get(service)?.pid !== pid) return;
-      told = true;
-      this.dispatch({ kind: "ready", service });
-    });
-  }
-
-  /**
-   * A pid file can be stale or written by anyone the daemon runs as: tsinit only adopts a
-   * live process that is its own child (the daemon was re-parented to it when the launcher
-   * exited) or in the service's cgroup, and not one that another service owns.
-   */
-  private untrustedPid(service: string, pid: number): string | undefined {
-    const stat = this.options.sys.readFile(`/proc/${pid}/stat`);
-    if (stat === undefined) return `pid ${pid} is not running`;
-    if (this.processes.owns(pid)) return `pid ${pid} belongs to another service`;
-    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (parent === this.options.sys.getpid() || this.cgroupMembers(service).includes(pid)) return undefined;
-    return `pid ${pid} is not a child of tsinit (a stale pid file?)`;
-  }
-
-  private readPidFile(service: string, pidFile: string): void {
-    const { sys, env } = this.options;
-    const path = substituteValue(pidFile, env);
-    const text = sys.readFile(path);
-    const pid = Number(text?.trim());
-    if (text === undefined || !Number.isInteger(pid) || pid <= 1) {
-      this.queue.push({ kind: "pid-file-failed", service, error: text === undefined ? `pid-file ${path} cannot be read` : `pid-file ${path} holds no pid` });
-      return;
-    }
-    const refused = this.untrustedPid(service, pid);
-    if (refused !== undefined) {
-      this.queue.push({ kind: "pid-file-failed", service, error: `pid-file ${path}: ${refused}` });
-      return;
-    }
-    this.queue.push({ kind: "pid-file", service, pid });
-    // Just checked alive: an orphan exit remembered for this pid is an older process's.
-    this.processes.adopt({ service, role: "main" }, pid, { alive: true });
-  }
-
-  private armTimer(service: string, timer: TimerKind, requested: number): void {
-    // Longer than 2^31-1 ms, setTimeout fires at once; the parser refuses such settings, and
-    // a doubled restart delay is capped the same way here.
-    const ms = Math.min(requested, 2 ** 31 - 1);
-    const key = `${service}/${timer}`;
-    clearTimeout(this.timers.get(key));
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.dispatch({ kind: "timer", service, timer });
-      }, ms),
-    );
+    this.notify.close();
   }
 
   private commandOutcome(id: number, outcome: CommandOutcome): void {
@@ -508,6 +334,6 @@ export class Supervisor {
   }
 
   private orphanReaped({ pid, status }: Reaped): void {
-    this.options.log.debug(`reaped orphan ${pid} (${describeExit(status)})`);
+    this.log.debug(`reaped orphan ${pid} (${describeExit(status)})`);
   }
 }

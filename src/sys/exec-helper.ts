@@ -1,10 +1,13 @@
 // tsinit's exec helper: what posix_spawn cannot do between fork and exec. A service with
-// run-as or rlimit-* is spawned as `tsinit --exec-helper SETTINGS PATH ARGV...`; this sets
-// the limits, the groups, the gid and the uid, resets the signal state Bun left, and execs
-// PATH. A failure is told on stderr by stage and errno and ends with 126/127 as a shell would.
+// run-as, rlimit-* or socket-listen is spawned as `tsinit --exec-helper SETTINGS PATH ARGV...`;
+// this sets the limits, the groups, the gid and the uid, resets the signal state Bun left, and
+// execs PATH. As dinit's child does, it reports a failure to the supervisor by stage and errno
+// on a status pipe that exec closes (close-on-exec), so the supervisor learns that exec
+// succeeded from the pipe closing empty. A failure is also told on stderr (the service's log)
+// and ends with 126/127 as a shell would.
 import { errnoName } from "../base/errno.ts";
+import type { Credentials, RLimitSetting, SpawnStage } from "../base/process.ts";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
-import type { Credentials, RLimitSetting } from "../base/process.ts";
 
 export const EXEC_HELPER_FLAG = "--exec-helper";
 
@@ -19,15 +22,25 @@ interface HelperSettings {
   listenPid?: boolean;
   /** The working directory, entered after the ids change so the user's rights apply. */
   cwd?: string;
+  /** The write end of the status pipe. */
+  statusFd?: number;
 }
+
+/** ioctl(FIOCLEX): close-on-exec, so the status pipe closes when exec succeeds. */
+const FIOCLEX = 0x5451;
 
 export function runExecHelper(args: string[]): never {
   const [settingsJson = "{}", path = "", ...argv] = args;
-  const fail = (stage: string, code = errno()): never => {
-    process.stderr.write(`tsinit: ${stage}: ${errnoName(code)}\n`);
+  const settings = JSON.parse(settingsJson) as HelperSettings;
+  const statusFd = settings.statusFd;
+  if (statusFd !== undefined) libc.ioctl(statusFd, FIOCLEX, 0);
+  /** `call` is the failing call as the user reads it: `setuid(1000)`, or the program for exec. */
+  const fail = (stage: SpawnStage, call: string, code = errno()): never => {
+    const detail = `${call}: ${errnoName(code)}`;
+    if (statusFd !== undefined) writeAll(statusFd, `${JSON.stringify({ stage, detail })}\n`);
+    process.stderr.write(`tsinit: ${stage === "exec" ? `exec ${detail}` : `${stage}: ${detail}`}\n`);
     process.exit(code === 2 ? 127 : 126);
   };
-  const settings = JSON.parse(settingsJson) as HelperSettings;
 
   const empty = new Uint8Array(128);
   libc.sigemptyset(empty);
@@ -36,26 +49,31 @@ export function runExecHelper(args: string[]): never {
 
   for (const limit of settings.rlimits ?? []) {
     const values = new BigUint64Array(2);
-    if (libc.getrlimit(RLIMIT[limit.resource], values) === -1) fail(`getrlimit ${limit.resource}`);
+    if (libc.getrlimit(RLIMIT[limit.resource], values) === -1) fail("rlimits", `getrlimit(${limit.resource})`);
     const toC = (value: number | undefined, current: bigint) =>
       value === undefined ? current : value === -1 || value === Infinity ? RLIM_INFINITY : BigInt(value);
     values[0] = toC(limit.soft, values[0]!);
     values[1] = toC(limit.hard, values[1]!);
-    if (libc.setrlimit(RLIMIT[limit.resource], values) === -1) fail(`setrlimit ${limit.resource}`);
+    if (libc.setrlimit(RLIMIT[limit.resource], values) === -1) fail("rlimits", `setrlimit(${limit.resource})`);
   }
   const ids = settings.credentials;
   if (ids !== undefined) {
     const groups = new Uint32Array(Math.max(1, ids.groups.length));
     groups.set(ids.groups);
-    if (libc.setgroups(ids.groups.length, groups) === -1) fail("setgroups");
-    if (libc.setgid(ids.gid) === -1) fail(`setgid ${ids.gid}`);
-    if (libc.setuid(ids.uid) === -1) fail(`setuid ${ids.uid}`);
+    if (libc.setgroups(ids.groups.length, groups) === -1) fail("run-as", `setgroups(${ids.groups.join(",")})`);
+    if (libc.setgid(ids.gid) === -1) fail("run-as", `setgid(${ids.gid})`);
+    if (libc.setuid(ids.uid) === -1) fail("run-as", `setuid(${ids.uid})`);
   }
-  if (settings.cwd !== undefined && libc.chdir(cstr(settings.cwd)) === -1) fail(`changing directory to ${settings.cwd}`);
+  if (settings.cwd !== undefined && libc.chdir(cstr(settings.cwd)) === -1) fail("working-dir", `chdir(${settings.cwd})`);
   const argvC = cstrArray(argv);
   const env = { ...process.env };
   if (settings.listenPid) env.LISTEN_PID = String(process.pid);
   const envC = cstrArray(Object.entries(env).map(([key, value]) => `${key}=${value ?? ""}`));
   libc.execve(cstr(path), argvC.array, envC.array);
-  return fail(`executing ${path}`);
+  return fail("exec", path);
+}
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  libc.write(fd, bytes, bytes.length);
 }

@@ -93,6 +93,12 @@ class StdioFds {
   }
 }
 
+function pipe(): { read: number; write: number } | SysError {
+  const fds = new Int32Array(2);
+  if (libc.pipe2(fds, O_CLOEXEC | O_NONBLOCK) === -1) return failure("pipe2");
+  return { read: fds[0]!, write: fds[1]! };
+}
+
 function spawn(request: SpawnRequest): SpawnResult {
   const program = request.argv[0];
   if (program === undefined) return { ok: false, stage: "exec", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
@@ -133,8 +139,18 @@ function spawn(request: SpawnRequest): SpawnResult {
       if (opened instanceof SysError) return { ok: false, stage: "output", error: opened };
       if (opened !== undefined) libc.posix_spawn_file_actions_adddup2(actions, opened, fd);
     }
+    const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0;
+    // The helper's status pipe: its write end goes to the helper just above the passed
+    // descriptors, and closes on exec (the helper marks it close-on-exec).
+    let status: { read: number; write: number } | undefined;
+    if (helper) {
+      const made = pipe();
+      if (made instanceof SysError) return { ok: false, stage: "exec", error: made };
+      status = made;
+    }
+    const statusTarget = Math.max(2, ...(request.passFds ?? []).map((p) => p.target)) + 1;
     // Readiness pipes and the like at their numbers; every other inherited descriptor closed.
-    const passed = request.passFds ?? [];
+    const passed = [...(request.passFds ?? []), ...(status === undefined ? [] : [{ fd: status.write, target: statusTarget }])];
     for (const { fd, target } of passed) libc.posix_spawn_file_actions_adddup2(actions, fd, target);
     const targets = new Set(passed.map((p) => p.target));
     const highest = Math.max(2, ...targets);
@@ -142,8 +158,7 @@ function spawn(request: SpawnRequest): SpawnResult {
     libc.posix_spawn_file_actions_addclosefrom_np(actions, highest + 1);
     if (request.cwd !== undefined && !cwdInHelper) libc.posix_spawn_file_actions_addchdir_np(actions, cstr(request.cwd));
 
-    const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0;
-    const argvList = helper ? [...execHelperCommand(request), path, ...request.argv] : request.argv;
+    const argvList = helper ? [...execHelperCommand(request, statusTarget), path, ...request.argv] : request.argv;
     const file = helper ? argvList[0]! : path;
     const argv = cstrArray(argvList);
     const envp = cstrArray(Object.entries(request.env).map(([key, value]) => `${key}=${value}`));
@@ -152,8 +167,12 @@ function spawn(request: SpawnRequest): SpawnResult {
     // argv.keep and envp.keep must live until here: the child copied them during the call.
     void argv.keep;
     void envp.keep;
-    if (rc !== 0) return { ok: false, stage: "exec", error: new SysError("execve", rc, errnoName(rc), file) };
-    return { ok: true, pid: pid[0]! };
+    if (status !== undefined) libc.close(status.write);
+    if (rc !== 0) {
+      if (status !== undefined) libc.close(status.read);
+      return { ok: false, stage: "exec", error: new SysError("execve", rc, errnoName(rc), file) };
+    }
+    return { ok: true, pid: pid[0]!, execStatusFd: status?.read };
   } finally {
     stdio.closeAll();
     libc.posix_spawn_file_actions_destroy(actions);
@@ -165,7 +184,7 @@ function spawn(request: SpawnRequest): SpawnResult {
  * This executable in exec-helper mode: it sets limits and ids, then execs the service
  * (src/sys/exec-helper.ts). Under `bun src/main.ts` that is bun plus the script.
  */
-function execHelperCommand(request: SpawnRequest): string[] {
+function execHelperCommand(request: SpawnRequest, statusFd: number): string[] {
   const compiled = (process.argv[1] ?? "").startsWith("/$bunfs/");
   const self = compiled ? [process.execPath] : [process.execPath, process.argv[1] ?? ""];
   const settings = {
@@ -173,6 +192,7 @@ function execHelperCommand(request: SpawnRequest): string[] {
     rlimits: request.rlimits,
     listenPid: request.setListenPid,
     cwd: request.credentials === undefined ? undefined : request.cwd,
+    statusFd,
   };
   return [...self, EXEC_HELPER_FLAG, JSON.stringify(settings, (_, v) => (v === Infinity ? -1 : v))];
 }
@@ -209,7 +229,7 @@ function fsError(call: string, path: string, error: unknown): SysError {
 
 export const linuxSys: Sys = {
   getpid: () => libc.getpid(),
-  now: () => performance.now(),
+  getuid: () => process.getuid?.() ?? 0,
   spawn,
   reap,
   kill: (pid, signal) => check(libc.kill(pid, signal), "kill", String(pid)),
@@ -225,11 +245,7 @@ export const linuxSys: Sys = {
     return check(libc.sethostname(cstr(name), bytes.length), "sethostname", name);
   },
 
-  pipe: () => {
-    const fds = new Int32Array(2);
-    if (libc.pipe2(fds, O_CLOEXEC | O_NONBLOCK) === -1) return failure("pipe2");
-    return { read: fds[0]!, write: fds[1]! };
-  },
+  pipe,
   close: (fd) => void libc.close(fd),
   listenUnix,
   readUntilClosed: async (fd, onData) => {

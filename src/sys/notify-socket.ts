@@ -12,27 +12,14 @@
 import { readdirSync } from "node:fs";
 import { cstr, errno, libc } from "./libc.ts";
 import { errnoName } from "../base/errno.ts";
-import { SysError } from "./sys.ts";
-import type { NotifyWorkerReport, NotifyWorkerStart } from "./notify-worker.ts";
+import { SysError, type NotifyListener as Listener, type NotifyMessage } from "./sys.ts";
 
-export interface NotifyMessage {
-  /**
-   * The sender's pid in this process's pid namespace (0 if the sender's namespace is not
-   * visible from here). Root may name another live process: `systemd-notify` run as root sends
-   * its parent's pid; run as another user it sends its own, a short-lived child of the service,
-   * so mapping a message to a service may need the process's ancestry or MAINPID=.
-   */
-  pid: number;
-  uid: number;
-  /** "READY=1\nSTATUS=up" -> { READY: "1", STATUS: "up" } */
-  fields: Record<string, string>;
-}
+export type { NotifyMessage };
 
-export interface NotifyListener {
+export interface NotifyListener extends Listener {
   readonly path: string;
-  /** Stops delivery at once, stops the worker and removes the socket file. Idempotent. */
-  close(): void;
 }
+import type { NotifyWorkerReport, NotifyWorkerStart } from "./notify-worker.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;

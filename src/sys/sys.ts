@@ -1,6 +1,8 @@
-// The seam between tsinit and the machine. Everything outside src/sys/ receives a `Sys` and
-// imports only the types below, so the core, the boot plans and the supervisor run under
-// vitest with a fake. This file must stay free of bun:* and node:* imports.
+// The seam between tsinit and the machine. Everything outside src/sys/ receives a `Runtime`
+// (or just its `Sys`) and imports only the types below, so the core, the boot plans and the
+// supervisor run under vitest with a fake. This file must stay free of bun:* and node:* imports.
+import type { LogSink } from "../base/logging.ts";
+import type { SignalName } from "../base/signals.ts";
 import type { Credentials, Reaped, RLimitSetting, SpawnStage, StdioSpec } from "../base/process.ts";
 
 
@@ -41,7 +43,7 @@ export interface SpawnRequest {
 }
 
 export type SpawnResult =
-  | { ok: true; pid: number }
+  | { ok: true; pid: number; execStatusFd?: number }
   | { ok: false; stage: SpawnStage; error: SysError };
 
 export interface MountRequest {
@@ -56,9 +58,13 @@ export type RebootCommand = "restart" | "halt" | "poweroff" | "cad-off" | "cad-o
 
 export interface Sys {
   getpid(): number;
-  /** Monotonic milliseconds. */
-  now(): number;
+  getuid(): number;
 
+  /**
+   * posix_spawn. A program that needs the exec helper (credentials, rlimits, LISTEN_PID) is
+   * not executed yet when this returns: `execStatusFd` then reads, until it closes, the
+   * helper's report of a failure before or at exec, and nothing when exec succeeded.
+   */
   spawn(request: SpawnRequest): SpawnResult;
   /**
    * Collect every exited child with waitpid(-1, WNOHANG). `noChildren` is true when the kernel
@@ -91,4 +97,68 @@ export interface Sys {
   readDir(path: string): string[] | undefined;
   isDirectory(path: string): boolean;
   readlink(path: string): string | undefined;
+}
+
+/** A timer or interval; cancelling twice is harmless. */
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Milliseconds since the epoch, for what users read. */
+  wallTime(): number;
+  /** Calls `fire` once, `ms` from now. */
+  setTimer(ms: number, fire: () => void): Timer;
+  /** Calls `fire` every `ms` until cancelled. */
+  setInterval(ms: number, fire: () => void): Timer;
+}
+
+/** One sd_notify datagram, with the sender's pid and uid from its credentials. */
+export interface NotifyMessage {
+  /**
+   * The sender's pid in this process's pid namespace (0 if the sender's namespace is not
+   * visible from here). Root may name another live process: `systemd-notify` run as root sends
+   * its parent's pid; run as another user it sends its own, a short-lived child of the service.
+   */
+  pid: number;
+  uid: number;
+  /** "READY=1\nSTATUS=up" -> { READY: "1", STATUS: "up" } */
+  fields: Record<string, string>;
+}
+
+export interface NotifyListener {
+  /** Stops delivery at once and removes the socket file. Idempotent. */
+  close(): void;
+}
+
+/** Binds NOTIFY_SOCKET at `path`; throws a SysError when it cannot. */
+export type ListenNotify = (path: string, onMessage: (message: NotifyMessage) => void, onError: (error: Error) => void) => NotifyListener;
+
+/** The signals tsinit handles (the rest keep their defaults, or stay blocked by Bun). */
+export type HandledSignal = `SIG${SignalName}`;
+
+/**
+ * Everything PID 1, supervisor mode and container mode need from the machine or from time,
+ * in one injected object: system calls, the clock and timers, signals, the NOTIFY_SOCKET
+ * listener, the log sink and the environment. The real one is `linuxRuntime`; tests use a fake
+ * with a clock they advance.
+ */
+export interface Runtime {
+  readonly sys: Sys;
+  readonly clock: Clock;
+  /** Calls `handler` on each delivery of `signal` to this process. */
+  onSignal(signal: HandledSignal, handler: () => void): void;
+  readonly listenNotify: ListenNotify;
+  /** Where log lines go: the console (or stderr) and, once opened, /dev/kmsg. */
+  readonly sink: LogSink;
+  /** Start writing to /dev/kmsg too (PID 1, once /dev is mounted). */
+  openKmsg(): void;
+  /** This process's environment as it started. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Logs uncaught exceptions and rejections through `report` instead of dying. */
+  neverDie(report: (what: string) => void): void;
+  /** Ends this process (supervisor and container mode; never PID 1 of a machine). */
+  exit(code: number): never;
 }

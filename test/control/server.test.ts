@@ -11,6 +11,7 @@ import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
 import { Log } from "../../src/log/log.ts";
 import { Supervisor } from "../../src/supervisor/supervisor.ts";
 import { FakeSys } from "../unit/fakes/fake-sys.ts";
+import { FakeMachine } from "../unit/fakes/fake-machine.ts";
 
 let server: ControlServer | undefined;
 afterEach(async () => {
@@ -26,7 +27,7 @@ async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"),
   const sys = new FakeSys();
   const logs: string[] = [];
   const log = new Log({ console: (line) => logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
-  const supervisor = new Supervisor(specs, { sys, log, env: {} });
+  const supervisor = new Supervisor(specs, { runtime: new FakeMachine(sys), log, env: {} });
   const shutdowns: unknown[] = [];
   const result = await startControlServer({
     path,
@@ -34,7 +35,7 @@ async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"),
     log,
     mode: "supervisor",
     pid: process.pid,
-    clock: { monotonic: () => sys.clock, wall: () => Date.now() },
+    clock: { monotonic: () => 0, wall: () => Date.now() },
     admins,
     shutdown: (kind) => shutdowns.push(kind ?? "exit"),
   });
@@ -108,7 +109,7 @@ describe("the socket file", () => {
     const log = new Log({ console: () => {}, kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
     const result = await startControlServer({
       path,
-      supervisor: new Supervisor([], { sys, log, env: {} }),
+      supervisor: new Supervisor([], { runtime: new FakeMachine(sys), log, env: {} }),
       log,
       mode: "supervisor",
       pid: 1,

@@ -188,8 +188,8 @@ describe("service settings", () => {
     mkdirSync(join(work, "private"), { mode: 0o700 });
     process.env.WORK = work;
     ns = await Namespace.start(["--services-dir", dir]);
-    // The exec helper exits 126 when it cannot enter the directory as nobody.
-    await waitFor("the failure", () => ns!.log().includes("[FAILED] snoop: exited 126 before it was ready"));
+    // The exec helper reports the stage and errno when it cannot enter the directory as nobody.
+    await waitFor("the failure", () => ns!.log().includes(`[FAILED] snoop: working-dir: chdir(${join(work, "private")}): EACCES`));
     expect(existsSync(join(work, "listing"))).toBe(false);
   }, 30_000);
 

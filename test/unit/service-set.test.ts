@@ -258,9 +258,10 @@ describe("regressions found in review", () => {
 
   it("a bgprocess with smooth-recovery restarts through its launcher and pid file", () => {
     const rt = new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid", restart: "yes", smoothRecovery: true })]);
+    rt.writePidFile("/run/d.pid", 500);
     rt.start("d");
     rt.exit("d", 0);
-    rt.send({ kind: "pid-file", service: "d", pid: 500 });
+    expect(rt.set.get("d")?.pid).toBe(500);
     rt.exit("d", 1);
     rt.advance(200);
     rt.exit("d", 0);
@@ -362,11 +363,11 @@ describe("the console", () => {
 describe("bgprocess services", () => {
   it("reads the pid file when the launcher exits 0, then supervises the daemon", () => {
     const rt = new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid", restart: "yes" })]);
+    rt.writePidFile("/run/d.pid", 777);
     rt.start("d");
     expect(rt.state("d")).toBe("starting");
     rt.exit("d", 0);
     expect(rt.pidFileReads).toEqual(["/run/d.pid"]);
-    rt.send({ kind: "pid-file", service: "d", pid: 777 });
     expect(rt.state("d")).toBe("started");
     expect(rt.set.get("d")?.pid).toBe(777);
     rt.exit("d", { kind: "signaled", signal: SIGKILL, core: false });
@@ -379,9 +380,9 @@ describe("bgprocess services", () => {
     rt.start("a");
     rt.exit("a", 1);
     expect(rt.statuses.at(-1)).toBe("FAILED a: exited 1 before it was ready");
+    rt.sys.files.set("/b.pid", "not a pid\n");
     rt.start("b");
     rt.exit("b", 0);
-    rt.send({ kind: "pid-file-failed", service: "b", error: "pid-file /b.pid holds no pid" });
     expect(rt.statuses.at(-1)).toBe("FAILED b: pid-file /b.pid holds no pid");
   });
 });

@@ -7,6 +7,7 @@ import { Log } from "../../../src/log/log.ts";
 import type { ShutdownKind } from "../../../src/shutdown/requests.ts";
 import { Supervisor } from "../../../src/supervisor/supervisor.ts";
 import type { SpawnRequest, SpawnResult } from "../../../src/sys/sys.ts";
+import { FakeMachine } from "../fakes/fake-machine.ts";
 import { FakeSys, SysError } from "../fakes/fake-sys.ts";
 
 export const ROOT: Peer = { pid: 10, uid: 0, gid: 0 };
@@ -30,6 +31,7 @@ export function svc(name: string, type: ServiceType = "process", extra: Partial<
 
 export class ApiHarness {
   readonly sys = new ScriptedSys();
+  readonly machine = new FakeMachine(this.sys);
   readonly logs: string[] = [];
   readonly shutdowns: (ShutdownKind | undefined)[] = [];
   readonly supervisor: Supervisor;
@@ -37,13 +39,13 @@ export class ApiHarness {
 
   constructor(specs: ServiceSpec[], options: { mode?: "init" | "supervisor"; shutdown?: boolean } = {}) {
     const log = new Log({ console: (line) => this.logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
-    this.supervisor = new Supervisor(specs, { sys: this.sys, log, env: {} });
+    this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: {} });
     this.api = new ControlApi({
       supervisor: this.supervisor,
       log,
       mode: options.mode ?? "supervisor",
       pid: 1,
-      clock: { monotonic: () => this.sys.clock, wall: () => Date.UTC(2030, 0, 1) + this.sys.clock },
+      clock: { monotonic: () => this.machine.clock.now(), wall: () => this.machine.clock.wallTime() },
       admins: new Set([0]),
       shutdown: options.shutdown === false ? undefined : (kind) => this.shutdowns.push(kind),
     });

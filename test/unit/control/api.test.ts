@@ -38,9 +38,9 @@ describe("reading", () => {
     vi.useFakeTimers();
     const h = new ApiHarness([svc("flaky", "process", { restart: "yes", restartDelayMs: 1000, restartLimitCount: 5 })]);
     h.supervisor.start("flaky");
-    h.sys.clock = 50;
+    h.machine.clock.time = 50;
     h.exit("flaky", { code: 3 });
-    h.sys.clock = 300;
+    h.machine.clock.time = 300;
     const status = ((await h.call("GET", "/v1/services/flaky")).body as StatusResponse).service;
     expect(status).toMatchObject({
       state: "stopped",

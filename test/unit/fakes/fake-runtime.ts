@@ -1,9 +1,12 @@
-// Drives a ServiceSet the way the real supervisor loop does, with a fake clock and fake pids,
-// and records what it was asked to do, so tests assert on sequences without real processes.
-import type { Action, Event, TimerKind } from "../../../src/core/events.ts";
-import { ServiceSet } from "../../../src/core/service-set.ts";
-import type { ServiceSpec } from "../../../src/base/service-spec.ts";
+// The real Supervisor on a FakeMachine (fake system, fake clock), with a small vocabulary for
+// tests of service behaviour: start, stop, a process exits, time passes; and records of what
+// the core asked for (spawns, signals, status lines, logs, pid-file reads, leftovers).
 import type { ExitStatus } from "../../../src/base/process.ts";
+import type { ServiceSpec } from "../../../src/base/service-spec.ts";
+import type { Action, Event } from "../../../src/core/events.ts";
+import { Log } from "../../../src/log/log.ts";
+import { Supervisor } from "../../../src/supervisor/supervisor.ts";
+import { FakeMachine } from "./fake-machine.ts";
 
 export interface SpawnRecord {
   service: string;
@@ -14,58 +17,76 @@ export interface SpawnRecord {
 }
 
 export class FakeRuntime {
-  now = 0;
-  readonly set: ServiceSet;
+  readonly machine = new FakeMachine();
+  readonly supervisor: Supervisor;
   readonly spawns: SpawnRecord[] = [];
   readonly signals: { service: string; pid: number; signal: number; at: number }[] = [];
   readonly statuses: string[] = [];
   readonly logs: string[] = [];
   readonly pidFileReads: string[] = [];
   readonly leftovers: { service: string; pgid: number; graceMs: number }[] = [];
-  readonly timers = new Map<string, { service: string; timer: TimerKind; due: number }>();
-  /** Programs whose spawn fails, as posix_spawn reports a missing executable. */
-  readonly missingPrograms = new Set<string>(["/missing"]);
-  private nextPid = 100;
 
-  constructor(specs: ServiceSpec[]) {
-    this.set = new ServiceSet(specs, { now: () => this.now, random: () => 0 });
+  constructor(specs: ServiceSpec[], options: { cgroupRoot?: string; notifyPath?: string } = {}) {
+    const log = new Log(this.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
+    this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: { PATH: "/bin" }, random: () => 0, ...options });
+    // Watch what goes into the core and what comes out, without changing either.
+    const handle = this.supervisor.services.handle.bind(this.supervisor.services);
+    this.supervisor.services.handle = (event: Event) => {
+      const actions = handle(event);
+      if (event.kind === "spawned") this.recordSpawn(event);
+      for (const action of actions) this.record(action);
+      return actions;
+    };
   }
 
-  send(first: Event): void {
-    const queue: Event[] = [first];
-    for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
-      for (const action of this.set.handle(event)) this.perform(action, queue);
-    }
+  get set() {
+    return this.supervisor.services;
+  }
+
+  get sys() {
+    return this.machine.sys;
+  }
+
+  get now(): number {
+    return this.machine.clock.now();
+  }
+
+  /** Timers armed and not yet fired or cancelled (intervals excluded). */
+  get timers(): { size: number } {
+    return { size: this.machine.clock.armed };
+  }
+
+  send(event: Event): void {
+    this.supervisor.dispatch(event);
   }
 
   start(service: string): void {
-    this.send({ kind: "command", op: "start", service });
+    this.supervisor.start(service);
   }
 
   stop(service: string): void {
-    this.send({ kind: "command", op: "stop", service });
+    this.supervisor.stop(service);
   }
 
-  /** The main (or stop) process of `service` ends. */
+  /** The main (or stop) process of `service` ends: the kernel reports it and tsinit reaps it. */
   exit(service: string, status: ExitStatus | number, role: "main" | "stop" = "main"): void {
     const record = this.set.get(service);
     const pid = role === "main" ? record?.pid : record?.stopPid;
     if (pid === undefined) throw new Error(`${service} has no ${role} process`);
     const decoded: ExitStatus = typeof status === "number" ? { kind: "exited", code: status } : status;
-    this.send({ kind: "exited", service, role, pid, status: decoded });
+    this.sys.pending.push({ pid, status: decoded });
+    this.supervisor.reap();
+  }
+
+  /** A daemon's pid file naming `pid`, a live child of tsinit (PID 1 here). */
+  writePidFile(path: string, pid: number): void {
+    this.sys.files.set(path, `${pid}\n`);
+    this.sys.files.set(`/proc/${pid}/stat`, `${pid} (daemon) S 1 ${pid} ${pid} 0`);
   }
 
   /** Moves the clock, firing due timers in order. */
   advance(ms: number): void {
-    const target = this.now + ms;
-    for (;;) {
-      const due = [...this.timers.entries()].filter(([, t]) => t.due <= target).sort((a, b) => a[1].due - b[1].due)[0];
-      if (due === undefined) break;
-      this.timers.delete(due[0]);
-      this.now = due[1].due;
-      this.send({ kind: "timer", service: due[1].service, timer: due[1].timer });
-    }
-    this.now = target;
+    this.machine.clock.advance(ms);
   }
 
   state(service: string): string | undefined {
@@ -76,27 +97,15 @@ export class FakeRuntime {
     return this.spawns.filter((s) => s.role === role).map((s) => s.service);
   }
 
-  private perform(action: Action, queue: Event[]): void {
+  private recordSpawn(event: Extract<Event, { kind: "spawned" }>): void {
+    const request = this.sys.spawns.find((s) => s.pid === event.pid)?.request;
+    this.spawns.push({ service: event.service, role: event.role, argv: request?.argv ?? [], pid: event.pid, at: this.now });
+  }
+
+  private record(action: Action): void {
     switch (action.kind) {
-      case "spawn": {
-        const program = action.argv[0] ?? "";
-        if (this.missingPrograms.has(program)) {
-          queue.push({ kind: "spawn-failed", service: action.service, role: action.role, stage: "exec", error: `${program}: ENOENT` });
-          return;
-        }
-        const pid = this.nextPid++;
-        this.spawns.push({ service: action.service, role: action.role, argv: action.argv, pid, at: this.now });
-        queue.push({ kind: "spawned", service: action.service, role: action.role, pid });
-        return;
-      }
       case "signal":
         this.signals.push({ service: action.service, pid: action.pid, signal: action.signal, at: this.now });
-        return;
-      case "arm-timer":
-        this.timers.set(`${action.service}/${action.timer}`, { service: action.service, timer: action.timer, due: this.now + action.ms });
-        return;
-      case "cancel-timer":
-        this.timers.delete(`${action.service}/${action.timer}`);
         return;
       case "status":
         this.statuses.push(`${action.ok ? "OK" : "FAILED"} ${action.text}`);
@@ -104,13 +113,13 @@ export class FakeRuntime {
       case "log":
         this.logs.push(`${action.level}: ${action.text}`);
         return;
-      case "state":
-        return;
       case "read-pid-file":
         this.pidFileReads.push(action.path);
         return;
       case "kill-leftovers":
         this.leftovers.push({ service: action.service, pgid: action.pgid, graceMs: action.graceMs });
+        return;
+      default:
         return;
     }
   }

@@ -13,25 +13,40 @@ export class FakeSys implements Sys {
   readonly failMount = new Map<string, SysError>();
   readonly failUmount = new Map<string, SysError>();
   readonly pending: Reaped[] = [];
-  clock = 0;
-  private nextPid = 100;
+  /** Every spawn request, in order, with the pid it got (undefined when it failed). */
+  readonly spawns: { request: SpawnRequest; pid?: number; execStatusFd?: number }[] = [];
+  /** Programs whose spawn fails as posix_spawn reports a missing executable. */
+  readonly missingPrograms = new Set<string>(["/missing"]);
+  /** Pids signalled by kill(2) that are no more: ESRCH. */
+  readonly gone = new Set<number>();
+  nextPid = 100;
 
   getpid(): number {
     return 1;
   }
-  now(): number {
-    return this.clock;
+  getuid(): number {
+    return 0;
   }
   spawn(request: SpawnRequest): SpawnResult {
     this.calls.push(`spawn ${request.argv.join(" ")}`);
-    return { ok: true, pid: this.nextPid++ };
+    const program = request.argv[0] ?? "";
+    if (this.missingPrograms.has(program)) {
+      this.spawns.push({ request });
+      return { ok: false, stage: "exec", error: new SysError("execve", 2, "ENOENT", program) };
+    }
+    const pid = this.nextPid++;
+    // As linuxSys: what needs the exec helper comes with the helper's status pipe.
+    const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0;
+    const execStatusFd = helper ? this.nextFd++ : undefined;
+    this.spawns.push({ request, pid, execStatusFd });
+    return { ok: true, pid, execStatusFd };
   }
   reap(): { reaped: Reaped[]; noChildren: boolean } {
     return { reaped: this.pending.splice(0), noChildren: false };
   }
   kill(pid: number, signal: number): SysError | undefined {
     this.calls.push(`kill ${pid} ${signal}`);
-    return undefined;
+    return this.gone.has(Math.abs(pid)) ? new SysError("kill", 3, "ESRCH") : undefined;
   }
   setChildSubreaper(): SysError | undefined {
     return undefined;
@@ -57,16 +72,44 @@ export class FakeSys implements Sys {
     return undefined;
   }
   pipe(): { read: number; write: number } {
-    return { read: 10, write: 11 };
+    return { read: this.nextFd++, write: this.nextFd++ };
   }
   listenUnix(path: string): number {
     this.calls.push(`listen ${path}`);
-    return 12;
+    return this.nextFd++;
   }
   close(fd: number): void {
     this.calls.push(`close ${fd}`);
   }
-  async readUntilClosed(): Promise<void> {}
+  /** Reads in progress: a test writes to them with `feed` and ends them with `endOfFile`. */
+  readonly readers = new Map<number, { onData: (chunk: string) => void; end: () => void }>();
+  private nextFd = 10;
+  /** Whether an exec helper's status pipe closes by itself (exec succeeded) a moment after it is read. */
+  execSucceeds = true;
+  readUntilClosed(fd: number, onData: (chunk: string) => void): Promise<void> {
+    if (this.execSucceeds && this.spawns.some((s) => s.execStatusFd === fd)) queueMicrotask(() => this.readers.get(fd)?.end());
+    return new Promise((resolve) => {
+      this.readers.set(fd, {
+        onData,
+        end: () => {
+          this.readers.delete(fd);
+          this.calls.push(`close ${fd}`);
+          resolve();
+        },
+      });
+    });
+  }
+  /** Data arriving on a descriptor being read. */
+  feed(fd: number, chunk: string): void {
+    const reader = this.readers.get(fd);
+    if (reader === undefined) throw new Error(`nobody reads fd ${fd}`);
+    reader.onData(chunk);
+  }
+  endOfFile(fd: number): void {
+    const reader = this.readers.get(fd);
+    if (reader === undefined) throw new Error(`nobody reads fd ${fd}`);
+    reader.end();
+  }
   readFile(path: string): string | undefined {
     return this.files.get(path);
   }

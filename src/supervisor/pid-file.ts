@@ -1,0 +1,38 @@
+// A bgprocess's pid file, read after its launcher exited. A pid file can be stale or written by
+// anyone the daemon runs as, so tsinit only adopts a live process that is its own child (the
+// daemon was re-parented to it when the launcher exited) or is in the service's cgroup, and
+// that no other service already owns.
+import { substituteValue } from "../config/substitute.ts";
+import type { Event } from "../core/events.ts";
+import type { Sys } from "../sys/sys.ts";
+import { parentPid } from "./proc-stat.ts";
+
+export interface PidFileContext {
+  sys: Sys;
+  env: Readonly<Record<string, string>>;
+  /** Whether some service already owns `pid`. */
+  owned: (pid: number) => boolean;
+  /** The pids in the service's cgroup ([] without cgroups). */
+  cgroupMembers: (service: string) => number[];
+}
+
+/** The event the pid file comes to: the daemon's pid, or why it cannot be trusted. */
+export function readPidFile(service: string, pidFile: string, context: PidFileContext): Extract<Event, { kind: "pid-file" | "pid-file-failed" }> {
+  const path = substituteValue(pidFile, context.env);
+  const text = context.sys.readFile(path);
+  const pid = Number(text?.trim());
+  if (text === undefined || !Number.isInteger(pid) || pid <= 1) {
+    return { kind: "pid-file-failed", service, error: text === undefined ? `pid-file ${path} cannot be read` : `pid-file ${path} holds no pid` };
+  }
+  const refused = untrusted(service, pid, context);
+  if (refused !== undefined) return { kind: "pid-file-failed", service, error: `pid-file ${path}: ${refused}` };
+  return { kind: "pid-file", service, pid };
+}
+
+function untrusted(service: string, pid: number, { sys, owned, cgroupMembers }: PidFileContext): string | undefined {
+  const parent = parentPid(sys, pid);
+  if (parent === undefined) return `pid ${pid} is not running`;
+  if (owned(pid)) return `pid ${pid} belongs to another service`;
+  if (parent === sys.getpid() || cgroupMembers(service).includes(pid)) return undefined;
+  return `pid ${pid} is not a child of tsinit (a stale pid file?)`;
+}

@@ -1,0 +1,21 @@
+// Fields of /proc/PID/stat. The command name (field 2) is in parentheses and may hold spaces
+// or parentheses itself, so fields are counted after the last ")".
+import type { Sys } from "../sys/sys.ts";
+
+function fieldsAfterName(sys: Sys, pid: number): string[] | undefined {
+  const stat = sys.readFile(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** The parent's pid (field 4), or undefined when `pid` is not running. */
+export function parentPid(sys: Sys, pid: number): number | undefined {
+  const fields = fieldsAfterName(sys, pid);
+  return fields === undefined ? undefined : Number(fields[1]);
+}
+
+/** The session id (field 6), or undefined when `pid` is not running. */
+export function sessionId(sys: Sys, pid: number): number | undefined {
+  const fields = fieldsAfterName(sys, pid);
+  return fields === undefined ? undefined : Number(fields[3]);
+}

@@ -1,0 +1,139 @@
+// Carries out the core's spawn actions: prepares the request (launch.ts), opens what the
+// process needs from tsinit (the activation socket, NOTIFY_SOCKET, a readiness pipe, an output
+// pipe), spawns it through the process table, moves it into its cgroup, and turns what follows
+// into events: `spawned`, `spawn-failed` by stage, readiness, and, for the exec helper, the
+// report that exec happened or failed.
+import { describeExit, SPAWN_STAGES, type ExitStatus, type SpawnStage } from "../base/process.ts";
+import type { ServiceSpec } from "../base/service-spec.ts";
+import type { Action, Event, ProcessRole } from "../core/events.ts";
+import type { Log } from "../log/log.ts";
+import type { Sys } from "../sys/sys.ts";
+import type { ActivationSockets } from "./activation.ts";
+import type { ServiceCgroups } from "./cgroups.ts";
+import { prepareSpawn } from "./launch.ts";
+import type { Leftovers } from "./leftovers.ts";
+import type { NotifySocket } from "./notify.ts";
+import type { OutputBuffers } from "./output-buffers.ts";
+import type { ProcessTable } from "./process-table.ts";
+
+export interface ProcessOwner {
+  service: string;
+  role: ProcessRole;
+}
+
+export interface SpawnerParts {
+  sys: Sys;
+  log: Log;
+  env: Readonly<Record<string, string>>;
+  processes: ProcessTable<ProcessOwner>;
+  activation: ActivationSockets;
+  notify: NotifySocket;
+  cgroups: ServiceCgroups;
+  leftovers: Leftovers;
+  outputs: OutputBuffers;
+  /** Feeds an event to the core (queued when the core is busy). */
+  post: (event: Event) => void;
+  /** The live main pid of `service`, to drop readiness from an older instance. */
+  mainPid: (service: string) => number | undefined;
+}
+
+/** What the exec helper writes on its status pipe when it fails: one JSON line. */
+export interface ExecFailureReport {
+  stage: SpawnStage;
+  detail: string;
+}
+
+export class Spawner {
+  /**
+   * Processes started through the exec helper whose exec is not confirmed yet. Their exit, if
+   * it comes first, waits here, so the core always hears how exec went before the exit.
+   */
+  private readonly unconfirmed = new Map<number, { owner: ProcessOwner; exit?: ExitStatus }>();
+
+  constructor(private readonly parts: SpawnerParts) {}
+
+  spawn(action: Extract<Action, { kind: "spawn" }>, spec: ServiceSpec): void {
+    const { sys, env, processes, post } = this.parts;
+    const { service, role } = action;
+    const failed = (stage: SpawnStage, error: string) => post({ kind: "spawn-failed", service, role, stage, error });
+
+    const notifySocket = spec.readyNotification?.kind === "notify" ? this.parts.notify.open() : undefined;
+    let activationFd: number | undefined;
+    if (role === "main" && spec.socketListen !== undefined) {
+      const socket = this.parts.activation.socketFor({ ...spec, socketListen: spec.socketListen });
+      if (socket instanceof Error) return failed("socket-listen", socket.message);
+      activationFd = socket;
+    }
+    const prepared = prepareSpawn(spec, action, { sys, env, notifySocket, activationFd });
+    if (!prepared.ok) return failed(prepared.stage, prepared.error);
+
+    if (role === "main") this.parts.leftovers.killNow(service);
+    const owner = { service, role };
+    const result = processes.spawn(owner, prepared.request);
+    for (const fd of prepared.closeAfterSpawn) sys.close(fd);
+    if (!result.ok) {
+      if (prepared.readinessFd !== undefined) sys.close(prepared.readinessFd);
+      if (prepared.outputFd !== undefined) sys.close(prepared.outputFd);
+      // exec's detail is the program and errno; other stages name their call.
+      return failed(result.stage, result.stage === "exec" ? `${result.error.path ?? ""}: ${result.error.code}` : result.error.message);
+    }
+    const { pid, execStatusFd } = result;
+    post({ kind: "spawned", service, role, pid, execPending: execStatusFd !== undefined });
+    if (execStatusFd !== undefined) this.watchExec(owner, pid, execStatusFd);
+    if (role === "main") this.parts.cgroups.join(service, pid);
+    if (prepared.readinessFd !== undefined) this.watchReadiness(service, pid, prepared.readinessFd);
+    if (prepared.outputFd !== undefined) {
+      const buffer = this.parts.outputs.get(service, spec.logBufferSize);
+      void sys.readUntilClosed(prepared.outputFd, (chunk) => buffer.append(chunk));
+    }
+  }
+
+  /** A process's exit, unless it waits for its exec report: then false, and it is posted after. */
+  passExit(pid: number, status: ExitStatus): boolean {
+    const pending = this.unconfirmed.get(pid);
+    if (pending === undefined) return true;
+    pending.exit = status;
+    return false;
+  }
+
+  /**
+   * The helper's status pipe closes on exec (close-on-exec) with nothing written, or carries
+   * the failing stage and errno, after which the helper exits 126 or 127.
+   */
+  private watchExec(owner: ProcessOwner, pid: number, fd: number): void {
+    const { sys, post, log } = this.parts;
+    this.unconfirmed.set(pid, { owner });
+    let report = "";
+    void sys.readUntilClosed(fd, (chunk) => (report += chunk)).then(() => {
+      const pending = this.unconfirmed.get(pid);
+      this.unconfirmed.delete(pid);
+      const failure = parseExecReport(report);
+      if (failure === undefined) post({ kind: "exec-done", service: owner.service, role: owner.role, pid });
+      else post({ kind: "spawn-failed", service: owner.service, role: owner.role, pid, stage: failure.stage, error: failure.detail });
+      if (pending?.exit !== undefined) {
+        if (failure === undefined) log.debug(`${owner.service}: pid ${pid} ${describeExit(pending.exit)} right after exec`);
+        post({ kind: "exited", service: owner.service, role: owner.role, pid, status: pending.exit });
+      }
+    });
+  }
+
+  /** dinit's readiness pipe: the first byte the service writes means it is ready. */
+  private watchReadiness(service: string, pid: number, fd: number): void {
+    let told = false;
+    void this.parts.sys.readUntilClosed(fd, () => {
+      if (told || this.parts.mainPid(service) !== pid) return;
+      told = true;
+      this.parts.post({ kind: "ready", service });
+    });
+  }
+}
+
+/** The helper's report, or undefined for an empty one (exec succeeded). A garbled one is an exec failure. */
+export function parseExecReport(text: string): ExecFailureReport | undefined {
+  if (text.trim() === "") return undefined;
+  try {
+    const parsed = JSON.parse(text.trim().split("\n")[0]!) as Partial<ExecFailureReport>;
+    if (SPAWN_STAGES.includes(parsed.stage as SpawnStage) && typeof parsed.detail === "string") return { stage: parsed.stage as SpawnStage, detail: parsed.detail };
+  } catch {}
+  return { stage: "exec", detail: `the exec helper reported ${JSON.stringify(text.slice(0, 200))}` };
+}

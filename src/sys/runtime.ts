@@ -1,0 +1,46 @@
+// The real Runtime: linuxSys, the event loop's timers on a monotonic clock, process signals,
+// the NOTIFY_SOCKET listener, the console and kmsg sink, and process.env. The only place
+// outside the rest of src/sys/ where tsinit touches `process` and the timers.
+import type { HandledSignal, Runtime, Timer } from "./sys.ts";
+import { linuxSys } from "./linux-sys.ts";
+import { consoleSink } from "./log-sink.ts";
+import { listenForNotifications } from "./notify-socket.ts";
+
+export interface RuntimeOptions {
+  /** Whether /dev/kmsg is a destination (PID 1 of a machine). */
+  kmsg: boolean;
+  /** The console's descriptor: 1 for PID 1, 2 (stderr) for the other modes. */
+  consoleFd?: number;
+}
+
+export function linuxRuntime(options: RuntimeOptions): Runtime {
+  const sink = consoleSink({ kmsg: options.kmsg, fd: options.consoleFd });
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return {
+    sys: linuxSys,
+    clock: {
+      now: () => performance.now(),
+      wallTime: () => Date.now(),
+      setTimer: (ms, fire): Timer => {
+        const handle = setTimeout(fire, ms);
+        return { cancel: () => clearTimeout(handle) };
+      },
+      setInterval: (ms, fire): Timer => {
+        const handle = setInterval(fire, ms);
+        return { cancel: () => clearInterval(handle) };
+      },
+    },
+    onSignal: (signal: HandledSignal, handler) => void process.on(signal, handler),
+    listenNotify: listenForNotifications,
+    sink,
+    openKmsg: () => sink.openKmsg(),
+    env,
+    neverDie: (report) => {
+      const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.on("uncaughtException", (error) => report(`uncaught exception: ${describe(error)}`));
+      process.on("unhandledRejection", (reason) => report(`unhandled rejection: ${describe(reason)}`));
+    },
+    exit: (code) => process.exit(code),
+  };
+}

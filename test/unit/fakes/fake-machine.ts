@@ -1,0 +1,54 @@
+// A fake Runtime: a FakeSys, a FakeClock, signals a test raises, a NOTIFY_SOCKET a test sends
+// to, log lines kept in memory, and an exit that throws instead of ending the test runner.
+import type { LogSink } from "../../../src/base/logging.ts";
+import type { HandledSignal, ListenNotify, NotifyMessage, Runtime } from "../../../src/sys/sys.ts";
+import { FakeClock } from "./fake-clock.ts";
+import { FakeSys } from "./fake-sys.ts";
+
+export class ExitCalled extends Error {
+  constructor(readonly code: number) {
+    super(`exit(${code})`);
+  }
+}
+
+export class FakeMachine implements Runtime {
+  readonly clock = new FakeClock();
+  readonly lines: string[] = [];
+  readonly sink: LogSink = { console: (line) => void this.lines.push(line), kmsg: () => false };
+  readonly env: Record<string, string> = {};
+  /** Where NOTIFY_SOCKET listeners were bound, and whether each is still open. */
+  readonly notifySockets: { path: string; open: boolean; deliver: (message: NotifyMessage) => void }[] = [];
+  private readonly handlers = new Map<HandledSignal, (() => void)[]>();
+
+  constructor(readonly sys: FakeSys = new FakeSys()) {}
+
+  onSignal(signal: HandledSignal, handler: () => void): void {
+    this.handlers.set(signal, [...(this.handlers.get(signal) ?? []), handler]);
+  }
+
+  /** Delivers `signal` as the kernel would: every handler, in order. */
+  raise(signal: HandledSignal): void {
+    for (const handler of this.handlers.get(signal) ?? []) handler();
+  }
+
+  readonly listenNotify: ListenNotify = (path, onMessage) => {
+    const socket = { path, open: true, deliver: (message: NotifyMessage) => socket.open && onMessage(message) };
+    this.notifySockets.push(socket);
+    return { close: () => void (socket.open = false) };
+  };
+
+  /** A datagram on the open NOTIFY_SOCKET from `pid`. */
+  notify(pid: number, fields: Record<string, string>): void {
+    const socket = this.notifySockets.find((s) => s.open);
+    if (socket === undefined) throw new Error("no NOTIFY_SOCKET is listening");
+    socket.deliver({ pid, uid: 0, fields });
+  }
+
+  openKmsg(): void {}
+
+  neverDie(): void {}
+
+  exit(code: number): never {
+    throw new ExitCalled(code);
+  }
+}
