@@ -18,6 +18,16 @@ if [[ -n $bad ]]; then
   status=1
 fi
 
+# The supervisor and the pure layers reach time, signals and the environment through the
+# injected Runtime only, so that they run on a fake clock in unit tests.
+side=$(grep -rn --include='*.ts' -E '^[^/*]*\b(setTimeout|setInterval|clearTimeout|clearInterval|Date\.now|performance\.now|process\.(on|env|exit|pid|getuid|kill))\b' \
+  src/supervisor src/core src/config src/log src/base src/shutdown src/boot || true)
+if [[ -n $side ]]; then
+  echo "check-seam: these reach time, signals or the environment around the Runtime:" >&2
+  echo "$side" >&2
+  status=1
+fi
+
 # layer -> the folders it may import from (besides itself)
 declare -A may=([base]="" [sys]="base" [log]="base" [core]="base" [config]="base")
 for layer in "${!may[@]}"; do
@@ -34,5 +44,5 @@ for layer in "${!may[@]}"; do
   done < <(grep -rn --include='*.ts' -E '^(import|export) .* from "' "src/$layer" | sed -E 's/^([^:]+):[0-9]+:/\1:/' || true)
 done
 
-[[ $status -eq 0 ]] && echo "check-seam: only src/sys/ and the control socket edges touch the system; imports point down"
+[[ $status -eq 0 ]] && echo "check-seam: only src/sys/ and the control socket edges touch the system; the supervisor gets time and signals from the Runtime; imports point down"
 exit $status

@@ -1,0 +1,271 @@
+// The PID-1 logic around the core, on the real Supervisor over a fake machine and clock:
+// cgroups, leftovers after a stop, pid-file trust, NOTIFY_SOCKET sender mapping, activation
+// sockets across restarts and reloads, the exec helper's report, and stopping with a deadline.
+import { describe, expect, it } from "vitest";
+import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/base/service-spec.ts";
+import { FakeRuntime } from "./fakes/fake-runtime.ts";
+
+const SIGTERM = 15;
+const SIGKILL = 9;
+
+function svc(name: string, type: ServiceType = "process", extra: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { ...defaultSpec(name, type, `/etc/tsinit.d/${name}`), command: [`/bin/${name}`], ...extra };
+}
+
+/** Lets promise callbacks (pipe reads ending) run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("cgroups", () => {
+  it("moves a new main process into the service's own cgroup", () => {
+    const rt = new FakeRuntime([svc("web")], { cgroupRoot: "/cg" });
+    rt.start("web");
+    const pid = rt.set.get("web")!.pid!;
+    expect(rt.sys.calls).toContain("mkdir /cg/web");
+    expect(rt.sys.files.get("/cg/web/cgroup.procs")).toBe(String(pid));
+  });
+
+  it("signals the group, the leader and every cgroup member; SIGKILL is cgroup.kill", () => {
+    const rt = new FakeRuntime([svc("web", "process", { stopTimeoutMs: 1_000 })], { cgroupRoot: "/cg" });
+    rt.start("web");
+    const pid = rt.set.get("web")!.pid!;
+    rt.sys.files.set("/cg/web/cgroup.procs", `${pid}\n4242\n`);
+    rt.stop("web");
+    expect(rt.sys.calls.filter((c) => c.startsWith("kill"))).toEqual([`kill -${pid} ${SIGTERM}`, `kill ${pid} ${SIGTERM}`, `kill ${pid} ${SIGTERM}`, `kill 4242 ${SIGTERM}`]);
+    rt.sys.files.delete("/cg/web/cgroup.kill");
+    rt.advance(1_000);
+    expect(rt.sys.calls).toContain(`kill -${pid} ${SIGKILL}`);
+    expect(rt.sys.files.get("/cg/web/cgroup.kill")).toBe("1");
+  });
+
+  it("signals no cgroup without a cgroup root", () => {
+    const rt = new FakeRuntime([svc("web")]);
+    rt.start("web");
+    rt.stop("web");
+    expect(rt.sys.calls.some((c) => c.startsWith("mkdir"))).toBe(false);
+    expect([...rt.sys.files.keys()].some((path) => path.includes("cgroup"))).toBe(false);
+  });
+});
+
+describe("leftovers after a stop", () => {
+  it("get stop-timeout, then SIGKILL to their group and cgroup", () => {
+    const rt = new FakeRuntime([svc("d", "process", { stopTimeoutMs: 2_000 })], { cgroupRoot: "/cg" });
+    rt.start("d");
+    const pid = rt.set.get("d")!.pid!;
+    rt.stop("d");
+    rt.exit("d", { kind: "signaled", signal: SIGTERM, core: false });
+    expect(rt.state("d")).toBe("stopped");
+    expect(rt.sys.calls).toContain(`kill -${pid} 0`);
+    rt.advance(1_999);
+    expect(rt.sys.calls).not.toContain(`kill -${pid} ${SIGKILL}`);
+    rt.advance(1);
+    expect(rt.sys.calls).toContain(`kill -${pid} ${SIGKILL}`);
+    expect(rt.sys.files.get("/cg/d/cgroup.kill")).toBe("1");
+  });
+
+  it("are killed at once when the service starts again, and not armed when none are left", () => {
+    const rt = new FakeRuntime([svc("d", "process", { stopTimeoutMs: 2_000 }), svc("e")]);
+    rt.start("d");
+    const pid = rt.set.get("d")!.pid!;
+    rt.stop("d");
+    rt.exit("d", 0);
+    rt.start("d");
+    expect(rt.sys.calls).toContain(`kill -${pid} ${SIGKILL}`);
+    expect(rt.set.get("d")?.pid).not.toBe(pid);
+
+    rt.start("e");
+    const ePid = rt.set.get("e")!.pid!;
+    rt.sys.gone.add(ePid);
+    rt.stop("e");
+    rt.exit("e", 0);
+    rt.advance(10_000);
+    expect(rt.sys.calls).not.toContain(`kill -${ePid} ${SIGKILL}`);
+  });
+});
+
+describe("pid-file trust", () => {
+  const daemon = () => new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid" }), svc("other")]);
+
+  it("adopts a live child of tsinit", () => {
+    const rt = daemon();
+    rt.writePidFile("/run/d.pid", 700);
+    rt.start("d");
+    rt.exit("d", 0);
+    expect(rt.state("d")).toBe("started");
+    // The daemon's exit now goes to d.
+    rt.exit("d", 9);
+    expect(rt.state("d")).toBe("stopped");
+    expect(rt.statuses.at(-1)).toBe("FAILED d: exited 9 (restart = no)");
+  });
+
+  it("refuses a pid that is not running, not tsinit's child, or another service's", () => {
+    const cases: [string, (rt: FakeRuntime) => void][] = [
+      ["pid 700 is not running", (rt) => rt.sys.files.set("/run/d.pid", "700\n")],
+      ["pid 700 is not a child of tsinit (a stale pid file?)", (rt) => {
+        rt.sys.files.set("/run/d.pid", "700\n");
+        rt.sys.files.set("/proc/700/stat", "700 (x (y)) S 55 700 700 0");
+      }],
+      ["pid 100 belongs to another service", (rt) => {
+        rt.start("other");
+        rt.writePidFile("/run/d.pid", rt.set.get("other")!.pid!);
+      }],
+    ];
+    for (const [why, arrange] of cases) {
+      const rt = daemon();
+      arrange(rt);
+      rt.start("d");
+      rt.exit("d", 0);
+      expect(rt.state("d")).toBe("stopped");
+      expect(rt.set.get("d")?.failed).toBe(`pid-file /run/d.pid: ${why}`);
+    }
+  });
+
+  it("trusts a process in the service's cgroup that is not tsinit's child", () => {
+    const rt = new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid" })], { cgroupRoot: "/cg" });
+    rt.sys.files.set("/run/d.pid", "700\n");
+    rt.sys.files.set("/proc/700/stat", "700 (d) S 55 700 700 0");
+    rt.start("d");
+    rt.sys.files.set("/cg/d/cgroup.procs", "700\n");
+    rt.exit("d", 0);
+    expect(rt.state("d")).toBe("started");
+  });
+});
+
+describe("NOTIFY_SOCKET", () => {
+  const notifying = () => new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })], { notifyPath: "/run/n.notify" });
+
+  it("binds on the first notify service and maps READY=1 from its main pid", () => {
+    const rt = notifying();
+    expect(rt.machine.notifySockets).toHaveLength(0);
+    rt.start("n");
+    expect(rt.machine.notifySockets.map((s) => s.path)).toEqual(["/run/n.notify"]);
+    expect(rt.sys.spawns[0]?.request.env.NOTIFY_SOCKET).toBe("/run/n.notify");
+    expect(rt.state("n")).toBe("starting");
+    rt.machine.notify(rt.set.get("n")!.pid!, { STATUS: "warming up" });
+    expect(rt.supervisor.notifyStatus.get("n")).toBe("warming up");
+    expect(rt.state("n")).toBe("starting");
+    rt.machine.notify(rt.set.get("n")!.pid!, { READY: "1" });
+    expect(rt.state("n")).toBe("started");
+  });
+
+  it("maps a sender in the service's session (systemd-notify as another user) and ignores strangers", () => {
+    const rt = notifying();
+    rt.start("n");
+    const pid = rt.set.get("n")!.pid!;
+    rt.machine.notify(999, { READY: "1" });
+    expect(rt.state("n")).toBe("starting");
+    expect(rt.machine.lines).toContain("tsinit: NOTIFY_SOCKET: message from pid 999, which is no service's");
+    rt.sys.files.set("/proc/998/stat", `998 (systemd-notify) S ${pid} ${pid} ${pid} 0`);
+    rt.machine.notify(998, { READY: "1" });
+    expect(rt.state("n")).toBe("started");
+  });
+
+  it("without a socket path, a notify service fails to start by its stage", () => {
+    const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })]);
+    rt.start("n");
+    expect(rt.set.get("n")?.failed).toBe("readiness: no NOTIFY_SOCKET listener");
+  });
+});
+
+describe("activation sockets", () => {
+  const listening = (path = "/run/s.sock") => svc("s", "process", { socketListen: path, restart: "yes", restartDelayMs: 100 });
+
+  it("are made on the first start and passed again, the same, after a crash", async () => {
+    const rt = new FakeRuntime([listening()]);
+    rt.start("s");
+    // socket-listen goes through the exec helper: let its exec be confirmed.
+    await settle();
+    const first = rt.sys.spawns[0]!.request.passFds;
+    expect(rt.sys.calls.filter((c) => c.startsWith("listen"))).toEqual(["listen /run/s.sock"]);
+    expect(rt.sys.spawns[0]!.request.env.LISTEN_FDS).toBe("1");
+    rt.exit("s", 1);
+    rt.advance(100);
+    await settle();
+    expect(rt.sys.spawns).toHaveLength(2);
+    expect(rt.sys.spawns[1]!.request.passFds).toEqual(first);
+    expect(rt.sys.calls.filter((c) => c.startsWith("listen"))).toHaveLength(1);
+  });
+
+  it("are replaced once a reload that changed the path applies, and closed when the service goes", async () => {
+    const rt = new FakeRuntime([listening()]);
+    rt.start("s");
+    await settle();
+    const fd = rt.sys.spawns[0]!.request.passFds![0]!.fd;
+    rt.supervisor.reload(new Map([["s", listening("/run/new.sock")]]), new Map(), new Set());
+    expect(rt.sys.calls).not.toContain(`close ${fd}`);
+    rt.stop("s");
+    rt.exit("s", 0);
+    expect(rt.sys.calls).toContain(`close ${fd}`);
+    rt.start("s");
+    await settle();
+    expect(rt.sys.calls.filter((c) => c.startsWith("listen"))).toEqual(["listen /run/s.sock", "listen /run/new.sock"]);
+    const newFd = rt.sys.spawns[1]!.request.passFds![0]!.fd;
+    rt.stop("s");
+    rt.exit("s", 0);
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    expect(rt.set.get("s")).toBeUndefined();
+    expect(rt.sys.calls).toContain(`close ${newFd}`);
+  });
+});
+
+describe("the exec helper's report", () => {
+  const runAs = (extra: Partial<ServiceSpec> = {}) => svc("web", "process", { runAs: { user: "1000", group: "1000" }, restart: "yes", ...extra });
+
+  it("a failure by stage fails the start, and the helper's exit that follows is no crash", async () => {
+    const rt = new FakeRuntime([runAs()]);
+    rt.sys.execSucceeds = false;
+    rt.start("web");
+    const spawned = rt.sys.spawns[0]!;
+    expect(spawned.request.credentials).toEqual({ uid: 1000, gid: 1000, groups: [1000] });
+    // The helper exits before its report is read: the exit waits for the report.
+    rt.exit("web", 126);
+    rt.sys.feed(spawned.execStatusFd!, `${JSON.stringify({ stage: "run-as", detail: "setuid(1000): EPERM" })}\n`);
+    rt.sys.endOfFile(spawned.execStatusFd!);
+    await settle();
+    expect(rt.state("web")).toBe("stopped");
+    expect(rt.set.get("web")?.failed).toBe("run-as: setuid(1000): EPERM");
+    expect(rt.statuses).toContain("FAILED web: run-as: setuid(1000): EPERM");
+    rt.advance(60_000);
+    expect(rt.sys.spawns).toHaveLength(1);
+  });
+
+  it("a garbled report is an exec failure, not silence", async () => {
+    const rt = new FakeRuntime([runAs()]);
+    rt.sys.execSucceeds = false;
+    rt.start("web");
+    const fd = rt.sys.spawns[0]!.execStatusFd!;
+    rt.sys.feed(fd, "rubbish");
+    rt.sys.endOfFile(fd);
+    await settle();
+    expect(rt.set.get("web")?.failed).toBe('exec the exec helper reported "rubbish"');
+  });
+});
+
+describe("stopping everything", () => {
+  it("resolves false after the longest stop-timeout plus the grace, true when all stopped", async () => {
+    const rt = new FakeRuntime([svc("a", "process", { stopTimeoutMs: 1_000 }), svc("b", "process", { stopTimeoutMs: 0, options: new Set(["no-sigterm"]) })]);
+    rt.start("a");
+    rt.start("b");
+    const done = rt.supervisor.stopAll();
+    rt.exit("a", 0);
+    rt.advance(6_000);
+    expect(await done).toBe(false);
+    expect(rt.state("b")).toBe("stopping");
+
+    const rt2 = new FakeRuntime([svc("a")]);
+    rt2.start("a");
+    const stopped = rt2.supervisor.stopAll();
+    rt2.exit("a", 0);
+    expect(await stopped).toBe(true);
+    rt2.start("a");
+    expect(rt2.state("a")).toBe("stopped");
+  });
+
+  it("stops waiting when hurried (a second SIGTERM)", async () => {
+    const rt = new FakeRuntime([svc("a", "process", { stopTimeoutMs: 0, options: new Set(["no-sigterm"]) })]);
+    rt.start("a");
+    const hurry = new AbortController();
+    const done = rt.supervisor.stopAll(hurry.signal);
+    hurry.abort();
+    expect(await done).toBe(false);
+  });
+});
