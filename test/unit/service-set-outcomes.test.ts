@@ -2,56 +2,7 @@
 // action once it reached its goal, failed, or was refused. Driven on the ServiceSet itself with
 // a small loop that plays the runtime (spawn -> spawned), so only the core is under test.
 import { describe, expect, it } from "vitest";
-import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/base/service-spec.ts";
-import type { CommandOp, CommandOutcome, Event } from "../../src/core/events.ts";
-import { ServiceSet } from "../../src/core/service-set.ts";
-
-function svc(name: string, type: ServiceType = "process", extra: Partial<ServiceSpec> = {}): ServiceSpec {
-  const command = type === "internal" ? undefined : [`/bin/${name}`];
-  return { ...defaultSpec(name, type), command, ...extra };
-}
-
-class Driver {
-  readonly set: ServiceSet;
-  readonly outcomes = new Map<number, CommandOutcome[]>();
-  private nextId = 1;
-  private nextPid = 100;
-
-  constructor(specs: ServiceSpec[]) {
-    this.set = new ServiceSet(specs, { now: () => 0, random: () => 0 });
-  }
-
-  send(first: Event): void {
-    const queue = [first];
-    for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
-      for (const action of this.set.handle(event)) {
-        if (action.kind === "spawn") {
-          if (action.argv[0] === "/missing") queue.push({ kind: "spawn-failed", service: action.service, role: action.role, stage: "exec", error: "/missing: ENOENT" });
-          else queue.push({ kind: "spawned", service: action.service, role: action.role, pid: this.nextPid++ });
-        } else if (action.kind === "outcome") {
-          this.outcomes.set(action.id, [...(this.outcomes.get(action.id) ?? []), action.outcome]);
-        }
-      }
-    }
-  }
-
-  /** Sends the command with a fresh id and returns that id. */
-  command(op: CommandOp, service: string): number {
-    const id = this.nextId++;
-    this.send({ kind: "command", op, service, id });
-    return id;
-  }
-
-  exit(service: string, code: number, role: "main" | "stop" = "main"): void {
-    const record = this.set.get(service)!;
-    const pid = role === "main" ? record.pid! : record.stopPid!;
-    this.send({ kind: "exited", service, role, pid, status: { kind: "exited", code } });
-  }
-
-  outcome(id: number): CommandOutcome[] | undefined {
-    return this.outcomes.get(id);
-  }
-}
+import { CoreDriver as Driver, svc } from "./core-driver.ts";
 
 const DONE = [{ kind: "done" }];
 
