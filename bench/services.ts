@@ -1,8 +1,11 @@
 // bun bench/services.ts (as root): tsinit in supervisor mode against runit's runsvdir, each as
 // the PID 1 of a fresh PID namespace, watched from the host's /proc. Measures starting 200
 // services (a DAG for tsinit), crash-to-respawn latency, and the supervisor's memory with the
-// 200 services up. Runs alternate ABBA, BENCH_RUNS times each (default 10); prints a markdown
-// table of medians and ranges with the ratio tsinit/runit. Method: docs/bench-services.md.
+// 200 services up; then, at scale, starting 2,000 services, crash-to-respawn with 2,000 loaded
+// and `initctl list --json` over 2,000. Runs alternate ABBA, BENCH_RUNS times each (default
+// 10; BENCH_LARGE_RUNS, default 3, for the 2,000); prints a markdown table of medians and
+// ranges with the ratio tsinit/runit. BENCH_PARTS=small or large runs one half. Method:
+// docs/bench-services.md.
 
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -16,6 +19,15 @@ const CRASHES = positiveInt("BENCH_CRASHES", 100);
 const LAYERS = 20;
 const WIDTH = 10;
 const SERVICES = LAYERS * WIDTH;
+const LARGE_RUNS = positiveInt("BENCH_LARGE_RUNS", 3);
+/** Crashes per large run (each after LONG_UP_MS up, so runsv restarts at once too). */
+const LARGE_CRASHES = positiveInt("BENCH_LARGE_CRASHES", 5);
+const LARGE_LAYERS = 20;
+const LARGE_WIDTH = 100;
+const LARGE_SERVICES = LARGE_LAYERS * LARGE_WIDTH;
+/** `initctl list --json` calls per large tsinit run. */
+const LISTS = 5;
+const PARTS = new Set((process.env.BENCH_PARTS ?? "small,large").split(","));
 const TSINIT = resolve(process.env.TSINIT ?? join(import.meta.dir, "../dist/tsinit"));
 
 const START_TIMEOUT_MS = 30_000;
@@ -31,7 +43,7 @@ const LONG_UP_MS = 1_200;
 const BUSY_POLL_MS = 20;
 const POLL_MS = 1;
 
-const TARGETS = { startMs: 1_000, respawnMs: 10, rssKB: 32_000_000 / 1024 };
+const TARGETS = { startMs: 1_000, respawnMs: 10, rssKB: 32_000_000 / 1024, largeStartMs: 1_000, largeRespawnMs: 5, listMs: 50 };
 
 function positiveInt(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -302,10 +314,19 @@ function dag(): Map<string, string[]> {
 
 interface Supervisor {
   name: string;
-  /** Writes the service definitions under `dir`; returns the argv to run after unshare. */
-  setup(dir: string, services: Map<string, string[]>, restart: boolean): string[];
+  /**
+   * Writes the service definitions under `dir`; returns the argv to run after unshare.
+   * `restart`: every service restarts at once; or only the one named `restart`.
+   */
+  setup(dir: string, services: Map<string, string[]>, restart: boolean | string): string[];
   /** Ends PID 1 the way the supervisor is meant to be ended; returns how long it took, if that means anything. */
   stop(ns: Namespace): Promise<number | undefined>;
+}
+
+/** The crash service sleeps a second longer, so its process can be told from the others. */
+const CRASH = "crash";
+function sleepSeconds(name: string): number {
+  return name === CRASH ? 601 : 600;
 }
 
 function write(path: string, text: string, mode = 0o644): void {
@@ -321,8 +342,9 @@ function tsinitSupervisor(binary: string): Supervisor {
       const names = [...services.keys()];
       write(join(dir, "boot"), `type = internal\n${names.map((name) => `waits-for = ${name}\n`).join("")}`);
       for (const [name, deps] of services) {
-        const restartLines = restart ? "restart = yes\nrestart-delay = 0\nrestart-limit-count = 0\n" : "";
-        write(join(dir, name), `command = /bin/sleep 600\n${restartLines}${deps.map((dep) => `depends-on = ${dep}\n`).join("")}`);
+        const restarts = restart === true || restart === name;
+        const restartLines = restarts ? "restart = yes\nrestart-delay = 0\nrestart-limit-count = 0\n" : "";
+        write(join(dir, name), `command = /bin/sleep ${sleepSeconds(name)}\n${restartLines}${deps.map((dep) => `depends-on = ${dep}\n`).join("")}`);
       }
       return [binary, "--services-dir", dir];
     },
@@ -345,7 +367,7 @@ function runitSupervisor(runsvdir: string): Supervisor {
       mkdirSync(dir, { recursive: true });
       for (const name of services.keys()) {
         mkdirSync(join(dir, name));
-        write(join(dir, name, "run"), "#!/bin/sh\nexec /bin/sleep 600\n", 0o755);
+        write(join(dir, name, "run"), `#!/bin/sh\nexec /bin/sleep ${sleepSeconds(name)}\n`, 0o755);
       }
       // runsvdir sleeps 1 s before a scan when the directory changed within the current second
       // (so as not to miss a service being created); a booted system's /etc/service is older.
@@ -429,7 +451,7 @@ interface CrashSample {
 
 /** Starts one restarting service, kills its process `crashes` times `upMs` after each start. */
 async function crashRun(supervisor: Supervisor, work: string, crashes: number, upMs: number): Promise<CrashSample> {
-  const argv = supervisor.setup(freshDir(work, `${supervisor.name}-crash`), new Map([["crash", []]]), true);
+  const argv = supervisor.setup(freshDir(work, `${supervisor.name}-crash`), new Map([[CRASH, []]]), true);
   return withNamespace(argv, async (ns) => {
     const counter = new SleepCounter();
     const running = () => (ns.findPid1() && counter.count(ns.pid1) >= 1 ? true : undefined);
@@ -451,6 +473,104 @@ async function crashRun(supervisor: Supervisor, work: string, crashes: number, u
     const memory = supervisorMemory(ns.pid1);
     await supervisor.stop(ns);
     return { latencies, memory };
+  });
+}
+
+interface LargeSample {
+  /** unshare spawned -> all 2,001 `sleep` processes seen (2,000 in the DAG and the crash service). */
+  startMs: number;
+  /** tsinit only: unshare spawned -> the 2,000th `[  OK  ] started sN-M` line read. */
+  lastLineMs?: number;
+  /** SIGKILL of the crash service's `sleep` -> its new `sleep` seen, with 2,000 others up. */
+  latencies: number[];
+  /** tsinit only: `tsinit ctl --json list` run to exit, and the GET /v1/services alone. */
+  listMs?: number[];
+  getMs?: number[];
+  /** tsinit only: SIGTERM -> exit 0, every service stopped in reverse order. */
+  stopMs?: number;
+}
+
+/** The cmdline of a process, or "" once it is gone. */
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** A `sleep` child of `parent` not in `known`, or undefined (reads only the new children). */
+function newSleepAmong(parent: number, known: Set<number>): number | undefined {
+  for (const child of childrenOf(parent)) {
+    if (known.has(child)) continue;
+    if (commOf(child) === "sleep") return child;
+  }
+  return undefined;
+}
+
+/**
+ * 2,000 services in a layered DAG (no graph for runit) and one more that restarts at once:
+ * the time to all running, then crashes of that one with the 2,000 loaded, then (tsinit)
+ * `initctl list --json` over the 2,001.
+ */
+async function largeRun(supervisor: Supervisor, work: string, crashes: number): Promise<LargeSample> {
+  const dir = freshDir(work, `${supervisor.name}-large`);
+  const services = layeredDag(LARGE_LAYERS, LARGE_WIDTH, 2);
+  services.set(CRASH, []);
+  const total = services.size;
+  const socket = join(dir, "control.sock");
+  const argv = supervisor.setup(dir, services, CRASH);
+  if (supervisor.name === "tsinit") argv.push("--socket", socket);
+  return withNamespace(argv, async (ns) => {
+    const counter = new SleepCounter();
+    const running = () => (ns.findPid1() && counter.count(ns.pid1) >= total ? true : undefined);
+    await poll(`${total} sleep processes`, ns, running, START_TIMEOUT_MS);
+    const startMs = performance.now() - ns.launchedAt;
+    if (counter.sleeps.size !== total) throw ns.failure(`${counter.sleeps.size} sleep processes, want ${total}`);
+
+    let lastLineMs: number | undefined;
+    if (supervisor.name === "tsinit") {
+      await poll(`${LARGE_SERVICES} started lines`, ns, () => (ns.startedLines >= LARGE_SERVICES ? true : undefined), 10_000);
+      lastLineMs = ns.lastStartedAt - ns.launchedAt;
+    }
+    let current = [...counter.sleeps].find((pid) => cmdlineOf(pid).includes(String(sleepSeconds(CRASH))));
+    if (current === undefined) throw ns.failure("the crash service's sleep was not found");
+    // tsinit: PID 1 itself, with 2,000 other children; runit: the service's own runsv.
+    const parent = parentOf(current);
+    const known = new Set(childrenOf(parent));
+    const latencies: number[] = [];
+    let upSince = performance.now();
+    for (let i = 0; i < crashes; i++) {
+      await Bun.sleep(Math.max(0, upSince + LONG_UP_MS - performance.now()));
+      const killedAt = performance.now();
+      process.kill(current, "SIGKILL");
+      current = await poll("the respawned sleep", ns, () => newSleepAmong(parent, known), RESPAWN_TIMEOUT_MS, BUSY_POLL_MS);
+      upSince = performance.now();
+      latencies.push(upSince - killedAt);
+      known.add(current);
+    }
+
+    let listMs: number[] | undefined;
+    let getMs: number[] | undefined;
+    if (supervisor.name === "tsinit") {
+      listMs = [];
+      getMs = [];
+      for (let i = 0; i < LISTS; i++) {
+        const began = performance.now();
+        const list = Bun.spawn([argv[0]!, "ctl", "--socket", socket, "--json", "list"], { stdout: "pipe", stderr: "pipe" });
+        const text = await new Response(list.stdout).text();
+        if ((await list.exited) !== 0) throw ns.failure(`initctl list exited ${list.exitCode}: ${await new Response(list.stderr).text()}`);
+        listMs.push(performance.now() - began);
+        const listed = (JSON.parse(text) as { services: unknown[] }).services.length;
+        if (listed !== total + 1) throw ns.failure(`initctl list shows ${listed} services, want ${total + 1} (with boot)`);
+        const gotAt = performance.now();
+        const response = await fetch("http://tsinit/v1/services", { unix: socket });
+        await response.arrayBuffer();
+        getMs.push(performance.now() - gotAt);
+      }
+    }
+    const stopMs = await supervisor.stop(ns);
+    return { startMs, lastLineMs, latencies, listMs, getMs, stopMs };
   });
 }
 
@@ -585,6 +705,36 @@ function report(results: Results, a: Supervisor, b: Supervisor): string {
   ].join("\n");
 }
 
+/** The table of the 2,000-service runs. */
+function largeReport(samples: Map<Supervisor, LargeSample[]>, a: Supervisor, b: Supervisor): string {
+  const all = (supervisor: Supervisor, field: (s: LargeSample) => number[] | number | undefined): number[] | undefined => {
+    const values = samples.get(supervisor)!.flatMap((s) => field(s) ?? []);
+    return values.length > 0 ? values : undefined;
+  };
+  const row = (label: string, field: (s: LargeSample) => number[] | number | undefined, limit?: number, limitLabel?: string): string => {
+    const x = all(a, field)!;
+    const y = b === a ? undefined : all(b, field);
+    const judged = limit === undefined ? "" : median(x) <= limit ? `${limitLabel}: met` : `${limitLabel}: missed by ${ms(median(x) - limit)}`;
+    const ratio = y ? (median(x) / median(y)).toFixed(2) : "—";
+    return `| ${label} | ${spread(x, ms)} | ${y ? spread(y, ms) : "—"} | ${ratio} | ${judged} |`;
+  };
+  return [
+    "",
+    `At scale: ${LARGE_SERVICES} services (${LARGE_LAYERS} layers of ${LARGE_WIDTH}, each depending on 1 or 2 of the layer below; no graph for runit) and one that restarts at once.`,
+    `${LARGE_RUNS} runs; ${LARGE_CRASHES} crashes per run, each after ${ms(LONG_UP_MS)} up; ${LISTS} lists per run.`,
+    "runit has no column here: runsvdir supervises at most 1,000 services (its MAXSERVICES).",
+    "",
+    "| metric | tsinit | runit | tsinit / runit | target (tsinit) |",
+    "| --- | --- | --- | --- | --- |",
+    row(`start ${LARGE_SERVICES + 1} services (launch → all \`sleep\` running)`, (s) => s.startMs, TARGETS.largeStartMs, "≤ 1 s"),
+    row(`launch → ${LARGE_SERVICES}th \`[  OK  ] started\` line`, (s) => s.lastLineMs),
+    row(`crash → respawn, ${LARGE_SERVICES} others up`, (s) => s.latencies, TARGETS.largeRespawnMs, "median ≤ 5 ms"),
+    row(`\`tsinit ctl --json list\`, ${LARGE_SERVICES + 2} services (run → exit)`, (s) => s.listMs, TARGETS.listMs, "≤ 50 ms"),
+    row("GET /v1/services alone (the list's request)", (s) => s.getMs),
+    row(`SIGTERM → exit, ${LARGE_SERVICES + 1} services stopped in reverse order`, (s) => s.stopMs),
+  ].join("\n");
+}
+
 async function main(): Promise<void> {
   checkPrerequisites();
   const runsvdir = ensureRunit();
@@ -604,43 +754,63 @@ async function main(): Promise<void> {
     const oneService = new Map<Supervisor, Memory[]>([[a, []], [b, []]]);
     const order = (round: number) => (round % 2 === 0 ? [a, b] : [b, a]);
 
-    // Warm-up, not counted: the page cache, the first exec of a 100 MB binary.
-    for (const supervisor of [a, b]) await startRun(supervisor, work);
+    if (PARTS.has("small")) {
+      // Warm-up, not counted: the page cache, the first exec of a 100 MB binary.
+      for (const supervisor of [a, b]) await startRun(supervisor, work);
 
-    for (let round = 0; round < RUNS; round++) {
-      for (const supervisor of order(round)) {
-        const s = await startRun(supervisor, work);
-        starts.get(supervisor)!.push(s);
-        console.error(
-          `${supervisor.name.padEnd(6)} start #${round + 1}: ${ms(s.startMs)} (first sleep ${ms(s.firstMs)})` +
-            (s.lastLineMs !== undefined ? ` (${SERVICES}th started line ${ms(s.lastLineMs)})` : "") +
-            `, ${s.memory.processes} supervision processes, Rss ${mib(s.memory.rssKB)}, Pss ${mib(s.memory.pssKB)}` +
-            (s.stopMs !== undefined ? `, SIGTERM -> exit ${ms(s.stopMs)}` : ""),
-        );
-      }
-    }
-
-    // The crashes, in RUNS blocks per supervisor, ABBA like the starts.
-    for (const [label, upMs, into] of [
-      ["quick", QUICK_UP_MS, quick],
-      ["long", LONG_UP_MS, long],
-    ] as const) {
       for (let round = 0; round < RUNS; round++) {
-        const crashes = Math.floor(CRASHES / RUNS) + (round < CRASHES % RUNS ? 1 : 0);
-        if (crashes === 0) continue;
         for (const supervisor of order(round)) {
-          const { latencies, memory } = await crashRun(supervisor, work, crashes, upMs);
-          into.get(supervisor)!.push(...latencies);
-          if (label === "long") oneService.get(supervisor)!.push(memory);
+          const s = await startRun(supervisor, work);
+          starts.get(supervisor)!.push(s);
           console.error(
-            `${supervisor.name.padEnd(6)} crash (${label}, up ${ms(upMs)}) block ${round + 1}: ` +
-              `${latencies.map(ms).join(", ")}; 1 service: Rss ${mib(memory.rssKB)}, Pss ${mib(memory.pssKB)}`,
+            `${supervisor.name.padEnd(6)} start #${round + 1}: ${ms(s.startMs)} (first sleep ${ms(s.firstMs)})` +
+              (s.lastLineMs !== undefined ? ` (${SERVICES}th started line ${ms(s.lastLineMs)})` : "") +
+              `, ${s.memory.processes} supervision processes, Rss ${mib(s.memory.rssKB)}, Pss ${mib(s.memory.pssKB)}` +
+              (s.stopMs !== undefined ? `, SIGTERM -> exit ${ms(s.stopMs)}` : ""),
           );
         }
       }
+
+      // The crashes, in RUNS blocks per supervisor, ABBA like the starts.
+      for (const [label, upMs, into] of [
+        ["quick", QUICK_UP_MS, quick],
+        ["long", LONG_UP_MS, long],
+      ] as const) {
+        for (let round = 0; round < RUNS; round++) {
+          const crashes = Math.floor(CRASHES / RUNS) + (round < CRASHES % RUNS ? 1 : 0);
+          if (crashes === 0) continue;
+          for (const supervisor of order(round)) {
+            const { latencies, memory } = await crashRun(supervisor, work, crashes, upMs);
+            into.get(supervisor)!.push(...latencies);
+            if (label === "long") oneService.get(supervisor)!.push(memory);
+            console.error(
+              `${supervisor.name.padEnd(6)} crash (${label}, up ${ms(upMs)}) block ${round + 1}: ` +
+                `${latencies.map(ms).join(", ")}; 1 service: Rss ${mib(memory.rssKB)}, Pss ${mib(memory.pssKB)}`,
+            );
+          }
+        }
+      }
+
+      console.log(report({ starts, quick, long, oneService }, a, b));
     }
 
-    console.log(report({ starts, quick, long, oneService }, a, b));
+    if (PARTS.has("large")) {
+      // runsvdir supervises at most 1,000 services (runit's MAXSERVICES): it has no equivalent
+      // here, so these runs are tsinit's alone.
+      const large = new Map<Supervisor, LargeSample[]>([[a, []], [b, []]]);
+      for (let round = 0; round < LARGE_RUNS; round++) {
+        for (const supervisor of [a]) {
+          const sample = await largeRun(supervisor, work, LARGE_CRASHES);
+          large.get(supervisor)!.push(sample);
+          console.error(
+            `${supervisor.name.padEnd(6)} large #${round + 1}: start ${ms(sample.startMs)} (last started line ${ms(sample.lastLineMs ?? NaN)}), respawns ${sample.latencies.map(ms).join(", ")}` +
+              (sample.listMs ? `, list ${sample.listMs.map(ms).join(", ")} (GET ${sample.getMs!.map(ms).join(", ")})` : "") +
+              (sample.stopMs !== undefined ? `, SIGTERM -> exit ${ms(sample.stopMs)}` : ""),
+          );
+        }
+      }
+      console.log(largeReport(large, a, b));
+    }
   } finally {
     killAllNamespaces();
     rmSync(work, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 // moves bytes; everything a client can get wrong or be refused is decided here, so the whole
 // API runs in unit tests against a real Supervisor over a fake Sys. Nothing here may throw:
 // `handle` turns any exception into a 500 and logs it.
+import type { CommandOutcome } from "../core/events.ts";
 import type { ReloadSummary, ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { RingLog } from "../log/ring.ts";
@@ -24,14 +25,13 @@ import {
   type StatusResponse,
 } from "./api.ts";
 import { isAdmin, refusal, type Operation, type Peer } from "./auth.ts";
-import { commandOutcome, waitForOutcome, type Outcome } from "./outcome.ts";
 import { checkEmptyBody, checkRunRequest, checkServiceName, checkShutdownRequest, checkWait, defaultRunName, parseJsonBody } from "./requests.ts";
 import { route, type Endpoint } from "./router.ts";
 import { MAX_RUNTIME_SERVICES_PER_USER, RuntimeServices, runtimeSpec } from "./runtime-services.ts";
 import { serviceStatus, type Clock } from "./status.ts";
 
 /** What the API needs of the supervisor (a fake in some tests). */
-export type ControlledSupervisor = Pick<Supervisor, "services" | "notifyStatus" | "add" | "dispatch" | "subscribe" | "bufferLog" | "shuttingDown">;
+export type ControlledSupervisor = Pick<Supervisor, "services" | "notifyStatus" | "add" | "command" | "bufferLog" | "shuttingDown">;
 
 export interface ControlOptions {
   supervisor: ControlledSupervisor;
@@ -144,7 +144,6 @@ export class ControlApi {
       return errorReply("conflict", `not ${command}ing ${name}: shutting down`);
     }
     this.options.log.debug(`control: ${describePeer(request.peer)}: ${command} ${name}`);
-    supervisor.dispatch({ kind: "command", op: command, service: name });
     return this.answer(name, command, wait.value, request.signal, 200);
   }
 
@@ -176,7 +175,6 @@ export class ControlApi {
     supervisor.add(runtimeSpec(name, run, peer, !admin));
     this.runtime.add(name, { uid: peer.uid, gid: peer.gid, command: [...run.command] });
     log.debug(`control: ${describePeer(peer)}: run ${name}: ${run.command.join(" ")}`);
-    supervisor.dispatch({ kind: "command", op: "start", service: name });
     return this.answer(name, "start", wait.value, request.signal, 201);
   }
 
@@ -225,19 +223,25 @@ export class ControlApi {
     };
   }
 
-  /** Waits (unless told not to) for the command's outcome, then answers. */
+  /**
+   * Carries out the command and answers with its outcome as the core reports it: once it came
+   * (`wait`), or as far as it got at once. Undefined: still on its way (or the client left).
+   */
   private async answer(name: string, command: ServiceCommand, wait: boolean, signal: AbortSignal | undefined, okStatus: number): Promise<ControlReply> {
-    const { services } = this.options.supervisor;
-    const check = (): Outcome => {
-      const record = services.get(name);
-      return commandOutcome(command, record, record !== undefined && services.wanted(record));
-    };
-    const outcome = wait ? await waitForOutcome(this.options.supervisor, check, signal) : check();
-    const record = services.get(name);
-    if (record === undefined) return errorReply("failed", `${name}: the service was removed`);
+    const { supervisor } = this.options;
+    // Without waiting, the command is let go after the events it caused at once.
+    const stopWaiting = wait ? undefined : new AbortController();
+    const pending = supervisor.command(command, name, stopWaiting?.signal ?? signal);
+    const outcome = wait ? await pending : await outcomeSoFar(pending);
+    stopWaiting?.abort();
+    const record = supervisor.services.get(name);
+    if (record === undefined) {
+      return outcome?.kind === "refused" ? unknownService(name) : errorReply("failed", `${name}: the service was removed`);
+    }
     const status = this.status(record);
-    if (outcome.kind === "failed") return errorReply("failed", `${name}: ${outcome.reason}`, status);
-    return reply(okStatus, { service: status, done: outcome.kind === "done" } satisfies CommandResponse);
+    if (outcome?.kind === "failed") return errorReply("failed", `${name}: ${outcome.reason}`, status);
+    if (outcome?.kind === "refused") return errorReply("conflict", `not ${command}ing ${name}: ${outcome.reason}`, status);
+    return reply(okStatus, { service: status, done: outcome?.kind === "done" } satisfies CommandResponse);
   }
 
   /** A loaded service that names `name` as a dependency or in its ordering, if any. */
@@ -305,6 +309,15 @@ export class ControlApi {
       owner: (name) => this.runtime.owner(name),
     });
   }
+}
+
+/**
+ * The outcome if the command reached it in the events it caused at once (the supervisor drains
+ * them before `command` returns, so the promise is already settled), else undefined.
+ */
+function outcomeSoFar(pending: Promise<CommandOutcome | undefined>): Promise<CommandOutcome | undefined> {
+  // An already settled promise wins a race against one settled later.
+  return Promise.race([pending, Promise.resolve(undefined)]);
 }
 
 function unknownService(name: string): ControlReply {

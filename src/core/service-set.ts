@@ -14,12 +14,26 @@
 //   (they are unmarked and, if still waiting to start, fail with "dependency X failed") and
 //   releases the waits-for dependents' hold.
 //
-// Transitions never recurse: commands and process events only change flags and states, then
-// `settle()` re-derives every service's next step until nothing changes (finit's approach).
+// Transitions never recurse, and they go through one queue (dinit's flag-and-drain, not
+// finit's re-derive-until-stable): commands and process events only change flags and states,
+// and every change of a service's state, wants or restart flags `touch`es it, which puts on the
+// dirty queue exactly the services whose next step could now differ: the service itself, the
+// services that need it (depends-on, depends-ms, waits-for) and those it needs, the services
+// ordered after it, and the console's waiters when the console is let go. `settle()` then
+// drains the queue, stepping each service once per touch, until it is empty. Who needs whom
+// comes from reverse indexes built when a spec is added, replaced (a reload, once it applies)
+// or removed, so no step scans the whole set. Whether a started service must stop (it, or a
+// depends-on dependency below it, is going down) is kept as a flag that a touch recomputes
+// and pushes up to the hard dependents at once, so a step never walks the dependency chain.
+//
+// A command event that carries an id is answered by exactly one `outcome` action: it is kept
+// with its service and looked at again only when that service was touched.
 // Everything that should happen outside is returned as Actions.
 import { SIGNALS } from "../base/signals.ts";
 import { describeExit, describeSpawnFailure, type ExitStatus } from "../base/process.ts";
 import type { Action, CommandOp, Event, ProcessRole, TimerKind } from "./events.ts";
+import { commandVerdict } from "./command-outcome.ts";
+import { ServiceIndex, usesConsole } from "./service-index.ts";
 import { decideRestart, emptyCrashHistory, isFailure, type CrashHistory } from "./restart.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 
@@ -68,7 +82,8 @@ export interface ServiceSetOptions {
   console?: string;
 }
 
-const SETTLE_PASS_LIMIT = 10_000;
+/** Steps a settle may take beyond 64 per service before it gives up (a loop that spins). */
+const SETTLE_STEP_LIMIT = 10_000;
 
 export interface ReloadSummary {
   added: string[];
@@ -89,12 +104,34 @@ function specKey(spec: ServiceSpec): string {
 
 export class ServiceSet {
   private readonly records = new Map<string, ServiceRecord>();
+  private readonly index = new ServiceIndex();
   private actions: Action[] = [];
   /** The service that holds the console (runs-on-console, or starts-on-console while starting). */
   private consoleOwner: string | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly console: string;
+  /** Services whose next step may have changed since they were last stepped, in touch order. */
+  private readonly dirty = new Set<ServiceRecord>();
+  /**
+   * Services that must stop if they are running: unwanted, asked to restart, or a depends-on
+   * dependency is not started or must stop itself. Kept current by every touch.
+   */
+  private readonly doomed = new Set<ServiceRecord>();
+  /** Services starting, stopping, or waiting for a restart: the set is quiet when this is empty. */
+  private readonly busy = new Set<ServiceRecord>();
+  /** Services with a reloaded description waiting to be applied. */
+  private readonly pendingSpecs = new Set<ServiceRecord>();
+  /** Commands that carried an id and have no outcome yet, by service. */
+  private readonly commands = new Map<ServiceRecord, { id: number; op: CommandOp }[]>();
+  /** Services with commands that a settle touched: their commands are looked at after it. */
+  private readonly commandsToCheck = new Set<ServiceRecord>();
+  /** Per service: its waits-for, after and ordered-before names; dropped when any spec changes. */
+  private readonly softGates = new Map<ServiceRecord, string[]>();
+  /** Per service: where the last scan of its soft gates found one waiting. */
+  private readonly softCursor = new Map<ServiceRecord, number>();
+  /** The main pid of a service started through the exec helper that has not exec'd yet. */
+  private readonly execPending = new Map<ServiceRecord, number>();
 
   constructor(specs: Iterable<ServiceSpec>, options: ServiceSetOptions) {
     this.now = options.now;
@@ -104,7 +141,9 @@ export class ServiceSet {
   }
 
   add(spec: ServiceSpec): void {
-    this.records.set(spec.name, {
+    const replaced = this.records.get(spec.name);
+    if (replaced !== undefined) this.forget(replaced);
+    const record: ServiceRecord = {
       spec,
       state: "stopped",
       explicit: false,
@@ -116,7 +155,11 @@ export class ServiceSet {
       startCancelled: false,
       chainStarts: [],
       crashes: emptyCrashHistory(),
-    });
+    };
+    this.records.set(spec.name, record);
+    this.indexSpec(spec, "add");
+    this.doomed.add(record);
+    this.touch(record);
   }
 
   /**
@@ -138,10 +181,10 @@ export class ServiceSet {
         this.add(spec);
         summary.added.push(name);
       } else if (specKey(record.spec) !== specKey(spec)) {
-        record.pendingSpec = spec;
+        this.setPendingSpec(record, spec);
         summary.changed.push(name);
       } else {
-        record.pendingSpec = undefined;
+        this.setPendingSpec(record, undefined);
       }
     }
     for (const record of this.list()) {
@@ -152,7 +195,7 @@ export class ServiceSet {
         summary.kept.push(record.spec.name);
         continue;
       }
-      record.pendingSpec = "removed";
+      this.setPendingSpec(record, "removed");
       summary.removed.push(record.spec.name);
     }
     this.applyPendingSpecs();
@@ -168,16 +211,32 @@ export class ServiceSet {
     return actions;
   }
 
+  private setPendingSpec(record: ServiceRecord, pending: ServiceSpec | "removed" | undefined): void {
+    record.pendingSpec = pending;
+    if (pending === undefined) this.pendingSpecs.delete(record);
+    else this.pendingSpecs.add(record);
+  }
+
+  /** Only services with a waiting description are looked at, not the whole set. */
   private applyPendingSpecs(): void {
-    for (const record of this.list()) {
+    for (const record of [...this.pendingSpecs]) {
       const pending = record.pendingSpec;
-      if (pending === undefined || record.state !== "stopped" || this.wanted(record) || record.restartPending) continue;
-      if (pending === "removed") {
-        this.records.delete(record.spec.name);
+      if (pending === undefined) {
+        this.pendingSpecs.delete(record);
         continue;
       }
+      if (record.state !== "stopped" || this.wanted(record) || record.restartPending) continue;
+      if (pending === "removed") {
+        this.forget(record);
+        continue;
+      }
+      // The neighbours of the old description and of the new one may both step differently.
+      this.touch(record);
+      this.indexSpec(record.spec, "remove");
       record.spec = pending;
-      record.pendingSpec = undefined;
+      this.setPendingSpec(record, undefined);
+      this.indexSpec(record.spec, "add");
+      this.touch(record);
     }
   }
 
@@ -185,19 +244,52 @@ export class ServiceSet {
   remove(name: string): boolean {
     const record = this.records.get(name);
     if (record === undefined || record.state !== "stopped" || this.wanted(record) || record.restartPending) return false;
-    this.records.delete(name);
+    this.forget(record);
     return true;
+  }
+
+  /** Drops a record and everything kept about it; its neighbours are stepped again. */
+  private forget(record: ServiceRecord): void {
+    this.touch(record);
+    this.records.delete(record.spec.name);
+    this.indexSpec(record.spec, "remove");
+    for (const set of [this.dirty, this.doomed, this.busy, this.pendingSpecs, this.commandsToCheck]) set.delete(record);
+    this.softCursor.delete(record);
+    this.execPending.delete(record);
+    for (const command of this.commands.get(record) ?? []) {
+      this.emit({ kind: "outcome", id: command.id, service: record.spec.name, op: command.op, outcome: { kind: "failed", reason: "the service was removed" } });
+    }
+    this.commands.delete(record);
+    // Whoever named it now sees it missing.
+    for (const name of this.index.hardDependentsOf(record.spec.name)) {
+      const dependent = this.records.get(name);
+      if (dependent !== undefined) this.refreshDoom(dependent);
+    }
+  }
+
+  /** Specs change only here (add, apply a reload, forget): the cached gate lists go with them. */
+  private indexSpec(spec: ServiceSpec, how: "add" | "remove"): void {
+    if (how === "add") this.index.add(spec);
+    else this.index.remove(spec);
+    this.softGates.clear();
+    this.softCursor.clear();
   }
 
   /** Forget every block (before a reload sets them again). */
   clearBlocks(): void {
-    for (const record of this.records.values()) record.blocked = undefined;
+    for (const record of this.records.values()) {
+      if (record.blocked === undefined) continue;
+      record.blocked = undefined;
+      this.mark(record);
+    }
   }
 
   /** Refuse every start of `name`, with `reason` (a dependency cycle it is on). */
   block(name: string, reason: string): void {
     const record = this.records.get(name);
-    if (record !== undefined) record.blocked = reason;
+    if (record === undefined) return;
+    record.blocked = reason;
+    this.mark(record);
   }
 
   get(name: string): ServiceRecord | undefined {
@@ -208,37 +300,61 @@ export class ServiceSet {
     return [...this.records.values()];
   }
 
+  /** How many services are loaded. */
+  get size(): number {
+    return this.records.size;
+  }
+
   wanted(record: ServiceRecord): boolean {
     return record.explicit || record.requiredBy > 0;
   }
 
   /** True when no service is starting or stopping and none waits for a restart. */
   isQuiet(): boolean {
-    return this.list().every((r) => (r.state === "stopped" || r.state === "started") && !r.restartPending);
+    return this.busy.size === 0;
   }
 
   handle(event: Event): Action[] {
     this.actions = [];
     const record = this.records.get(event.service);
     if (record === undefined) {
-      this.log("warn", `event for unknown service ${event.service}`);
+      if (event.kind === "command" && event.id !== undefined) {
+        this.emit({ kind: "outcome", id: event.id, service: event.service, op: event.op, outcome: { kind: "refused", reason: `no service named ${event.service}` } });
+      } else {
+        this.log("warn", `event for unknown service ${event.service}`);
+      }
       return this.actions;
     }
+    // Whatever the event changes of this service (a pid, a flag), it is stepped again.
+    this.mark(record);
     switch (event.kind) {
       case "command":
         this.command(record, event.op);
+        if (event.id !== undefined) {
+          const pending = this.commands.get(record) ?? [];
+          pending.push({ id: event.id, op: event.op });
+          this.commands.set(record, pending);
+          this.commandsToCheck.add(record);
+        }
         break;
       case "spawned":
-        this.spawned(record, event.role, event.pid);
+        this.spawned(record, event.role, event.pid, event.execPending === true);
+        break;
+      case "exec-done":
+        this.execDone(record, event.role, event.pid);
         break;
       case "spawn-failed":
-        this.spawnFailed(record, event.role, describeSpawnFailure(event.stage, event.error));
+        this.spawnFailed(record, event.role, describeSpawnFailure(event.stage, event.error), event.pid);
         break;
       case "exited":
         this.exited(record, event.role, event.pid, event.status);
         break;
       case "ready":
-        if (record.state === "starting" && record.pid !== undefined && record.spec.type !== "bgprocess") this.becomeStarted(record);
+        if (record.state === "starting" && record.pid !== undefined && record.spec.type !== "bgprocess") {
+          // Readiness comes from the service's own program, so its exec went through.
+          this.execPending.delete(record);
+          this.becomeStarted(record);
+        }
         break;
       case "pid-file":
         if (record.state !== "starting" || record.pid !== undefined) break;
@@ -271,6 +387,7 @@ export class ServiceSet {
         if (!record.explicit) {
           const wasWanted = this.wanted(record);
           record.explicit = true;
+          this.touch(record);
           if (!wasWanted) this.acquireDependencies(record);
         }
         return;
@@ -280,49 +397,74 @@ export class ServiceSet {
         return;
       case "release":
         record.explicit = false;
+        this.touch(record);
         this.releaseIfUnwanted([record]);
         return;
       case "restart":
-        if (record.state === "started" || record.state === "starting") record.restartRequested = true;
-        else this.command(record, "start");
+        if (record.state === "started" || record.state === "starting") {
+          record.restartRequested = true;
+          this.touch(record);
+        } else this.command(record, "start");
         return;
     }
   }
 
+  /** Looks at the commands of the services a settle touched; each gets one outcome. */
+  private checkCommands(): void {
+    for (const record of this.commandsToCheck) {
+      const pending = this.commands.get(record);
+      if (pending === undefined) continue;
+      const wanted = this.wanted(record);
+      const left = pending.filter((command) => {
+        const outcome = commandVerdict(command.op, record, wanted);
+        if (outcome === undefined) return true;
+        this.emit({ kind: "outcome", id: command.id, service: record.spec.name, op: command.op, outcome });
+        return false;
+      });
+      if (left.length === 0) this.commands.delete(record);
+      else this.commands.set(record, left);
+    }
+    this.commandsToCheck.clear();
+  }
+
   // ---- wants ----------------------------------------------------------------------------
 
-  private needs(record: ServiceRecord): string[] {
+  /** depends-on, depends-ms and waits-for: the lists a wanted service holds. */
+  private needs(record: ServiceRecord): readonly (readonly string[])[] {
     const { dependsOn, dependsMs, waitsFor } = record.spec;
-    return [...dependsOn, ...dependsMs, ...waitsFor];
+    return [dependsOn, dependsMs, waitsFor];
   }
 
   /** Worklist, not recursion: a deep dependency chain cannot overflow the stack. */
   private acquireDependencies(root: ServiceRecord): void {
     const work = [root];
     for (let record = work.pop(); record !== undefined; record = work.pop()) {
-      for (const name of this.needs(record)) {
-        const dependency = this.records.get(name);
-        if (dependency === undefined || record.holds.has(name)) continue;
-        record.holds.add(name);
-        dependency.requiredBy += 1;
-        if (dependency.requiredBy === 1 && !dependency.explicit) work.push(dependency);
+      for (const list of this.needs(record)) {
+        for (const name of list) {
+          const dependency = this.records.get(name);
+          if (dependency === undefined || record.holds.has(name)) continue;
+          record.holds.add(name);
+          dependency.requiredBy += 1;
+          this.touch(dependency);
+          if (dependency.requiredBy === 1 && !dependency.explicit) work.push(dependency);
+        }
       }
     }
   }
 
-  /** True when a dependency was taken back (the settle loop must look again). */
-  private reacquireHardDependencies(record: ServiceRecord): boolean {
-    let changed = false;
-    for (const name of [...record.spec.dependsOn, ...record.spec.dependsMs]) {
-      const dependency = this.records.get(name);
-      if (dependency === undefined || record.holds.has(name)) continue;
-      const wasWanted = this.wanted(dependency);
-      record.holds.add(name);
-      dependency.requiredBy += 1;
-      changed = true;
-      if (!wasWanted) this.acquireDependencies(dependency);
+  /** Takes back the hard dependencies a dependent dropped while it ran. */
+  private reacquireHardDependencies(record: ServiceRecord): void {
+    for (const list of [record.spec.dependsOn, record.spec.dependsMs]) {
+      for (const name of list) {
+        const dependency = this.records.get(name);
+        if (dependency === undefined || record.holds.has(name)) continue;
+        const wasWanted = this.wanted(dependency);
+        record.holds.add(name);
+        dependency.requiredBy += 1;
+        this.touch(dependency);
+        if (!wasWanted) this.acquireDependencies(dependency);
+      }
     }
-    return changed;
   }
 
   private releaseIfUnwanted(start: ServiceRecord[]): void {
@@ -334,6 +476,7 @@ export class ServiceSet {
         record.holds.delete(name);
         if (dependency === undefined) continue;
         dependency.requiredBy -= 1;
+        this.touch(dependency);
         work.push(dependency);
       }
     }
@@ -346,6 +489,16 @@ export class ServiceSet {
     return holder.spec.dependsMs.includes(dependency) && holder.state !== "started";
   }
 
+  /** The loaded services that name `record` as a dependency (only they can hold it). */
+  private dependents(record: ServiceRecord): ServiceRecord[] {
+    const found: ServiceRecord[] = [];
+    for (const name of this.index.dependentsOf(record.spec.name)) {
+      const dependent = this.records.get(name);
+      if (dependent !== undefined) found.push(dependent);
+    }
+    return found;
+  }
+
   /**
    * Unmark `root` and everything that hard-depends on it, drop soft holds on them, and let the
    * wants cascade. `dependentReason` marks dependents still waiting to start as failed.
@@ -354,7 +507,7 @@ export class ServiceSet {
     const down = new Set<ServiceRecord>([root]);
     const work = [root];
     for (let record = work.pop(); record !== undefined; record = work.pop()) {
-      for (const holder of this.records.values()) {
+      for (const holder of this.dependents(record)) {
         if (!down.has(holder) && this.isHardHolder(holder, record.spec.name)) {
           down.add(holder);
           work.push(holder);
@@ -373,93 +526,205 @@ export class ServiceSet {
     // waiting for requiredBy to reach 0 would never undo.
     const released: ServiceRecord[] = [];
     for (const record of down) {
-      for (const holder of this.records.values()) {
+      for (const holder of this.dependents(record)) {
         if (down.has(holder) || !holder.holds.has(record.spec.name)) continue;
         holder.holds.delete(record.spec.name);
         record.requiredBy -= 1;
+        this.mark(holder);
       }
       for (const name of record.holds) {
         const dependency = this.records.get(name);
         if (dependency === undefined) continue;
         dependency.requiredBy -= 1;
+        this.touch(dependency);
         released.push(dependency);
       }
       record.holds.clear();
     }
+    for (const record of down) this.touch(record);
     this.releaseIfUnwanted(released);
   }
 
-  // ---- settling -------------------------------------------------------------------------
+  // ---- the queue ------------------------------------------------------------------------
 
+  /**
+   * Something about `record` changed (its state, its wants, its restart flags, its spec): queue
+   * it and every service whose step reads it, and bring the must-stop flags up to date.
+   */
+  private touch(record: ServiceRecord): void {
+    const name = record.spec.name;
+    this.dirty.add(record);
+    // The services that need it wait for it to start, or must go down with it.
+    for (const other of this.index.dependentsOf(name)) this.touchName(other);
+    // Its depends-on dependencies: a started one that must stop waits for it to be stopped.
+    for (const other of record.spec.dependsOn) this.touchName(other);
+    // Ordering: the services that start after it.
+    for (const other of this.index.orderedAfter(name)) this.touchName(other);
+    for (const other of record.spec.before) this.touchName(other);
+    this.refreshDoom(record);
+  }
+
+  /** Only `record`'s own step may differ (its holds, its pid, its block): queue it alone. */
+  private mark(record: ServiceRecord): void {
+    this.dirty.add(record);
+  }
+
+  private touchName(name: string): void {
+    const record = this.records.get(name);
+    if (record !== undefined) this.dirty.add(record);
+  }
+
+  /** Recomputes the must-stop flag of `record` and of its hard dependents, and up from there. */
+  private refreshDoom(record: ServiceRecord): void {
+    const work = [record];
+    for (const name of this.index.hardDependentsOf(record.spec.name)) {
+      const dependent = this.records.get(name);
+      if (dependent !== undefined) work.push(dependent);
+    }
+    // Each flag changes at most a few times per wave; the limit only guards against a loop.
+    let budget = 4 * (this.records.size + 16);
+    for (let next = work.pop(); next !== undefined; next = work.pop()) {
+      const doomed = this.mustStop(next);
+      if (doomed === this.doomed.has(next)) continue;
+      if (budget-- <= 0) {
+        this.log("error", "must-stop flags did not settle; a dependency loop is likely");
+        return;
+      }
+      if (doomed) this.doomed.add(next);
+      else this.doomed.delete(next);
+      // Whoever needs it reads the flag before starting; hard dependents inherit it.
+      this.dirty.add(next);
+      for (const name of this.index.dependentsOf(next.spec.name)) this.touchName(name);
+      for (const name of this.index.hardDependentsOf(next.spec.name)) {
+        const dependent = this.records.get(name);
+        if (dependent !== undefined) work.push(dependent);
+      }
+    }
+  }
+
+  /** Unwanted, a restart asked, or a depends-on dependency is not started or must stop. */
+  private mustStop(record: ServiceRecord): boolean {
+    if (!this.wanted(record) || record.restartRequested) return true;
+    for (const name of record.spec.dependsOn) {
+      const dependency = this.records.get(name);
+      if (dependency !== undefined && (dependency.state !== "started" || this.doomed.has(dependency))) return true;
+    }
+    return false;
+  }
+
+  /** Steps every queued service until the queue is empty. */
   private settle(): void {
     this.applyPendingSpecs();
-    for (let pass = 0; pass < SETTLE_PASS_LIMIT; pass++) {
-      const mustStop = new Map<ServiceRecord, boolean>();
-      let changed = false;
-      for (const record of this.records.values()) {
-        if (this.step(record, mustStop)) changed = true;
+    let budget = SETTLE_STEP_LIMIT + 64 * this.records.size;
+    for (const record of this.dirty) {
+      this.dirty.delete(record);
+      if (budget-- <= 0) {
+        this.dirty.clear();
+        this.log("error", "service states did not settle; a dependency loop is likely");
+        break;
       }
-      if (!changed) return;
+      if (this.commands.has(record)) this.commandsToCheck.add(record);
+      this.step(record);
+      // Its step may have changed it again, and so queued it again: it is counted then.
+      if (!this.dirty.has(record)) this.countBusy(record);
+      if (record.pendingSpec !== undefined && record.state === "stopped") this.applyPendingSpecs();
     }
-    this.log("error", "service states did not settle; a dependency loop is likely");
+    this.checkCommands();
   }
 
-  private step(record: ServiceRecord, mustStop: Map<ServiceRecord, boolean>): boolean {
+  private countBusy(record: ServiceRecord): void {
+    if ((record.state === "starting" || record.state === "stopping" || record.restartPending) && this.records.get(record.spec.name) === record) {
+      this.busy.add(record);
+    } else {
+      this.busy.delete(record);
+    }
+  }
+
+  private step(record: ServiceRecord): void {
     switch (record.state) {
       case "stopped":
-        return this.stepStopped(record);
+        this.stepStopped(record);
+        return;
       case "started":
-        return this.mustStop(record, mustStop) && this.stopWhenDependentsAreDown(record);
+        if (this.doomed.has(record)) this.stopWhenDependentsAreDown(record);
+        return;
       case "starting":
-        return !this.wanted(record) && this.cancelStart(record);
+        if (!this.wanted(record)) this.cancelStart(record);
+        return;
       case "stopping":
-        return false;
+        return;
     }
   }
 
-  private stepStopped(record: ServiceRecord): boolean {
-    if (!this.wanted(record) || record.restartPending) return false;
+  private stepStopped(record: ServiceRecord): void {
+    if (!this.wanted(record) || record.restartPending) return;
     // A depends-ms dependency that went down while this one ran dropped its hold; starting
     // again needs it again. (If it then fails, this one fails with it: no loop.)
-    const reacquired = this.reacquireHardDependencies(record);
+    this.reacquireHardDependencies(record);
     const verdict = record.blocked ?? this.startReadiness(record);
-    if (verdict === "wait") return reacquired;
+    if (verdict === "wait") return;
     if (verdict !== "go") {
       this.fail(record, verdict);
-      return true;
+      return;
     }
     this.launch(record);
-    return true;
   }
 
   /** "go", "wait", or the reason the service cannot start. */
   private startReadiness(record: ServiceRecord): "go" | "wait" | string {
-    const { dependsOn, dependsMs, waitsFor, after } = record.spec;
-    for (const name of [...dependsOn, ...dependsMs]) {
-      const dependency = this.records.get(name);
-      if (dependency === undefined) return `depends on ${name}, which is not loaded`;
-      if (dependency.state !== "started" || this.mustStop(dependency, new Map())) return "wait";
+    const { dependsOn, dependsMs } = record.spec;
+    for (const list of [dependsOn, dependsMs]) {
+      for (const name of list) {
+        const dependency = this.records.get(name);
+        if (dependency === undefined) return `depends on ${name}, which is not loaded`;
+        if (dependency.state !== "started" || this.doomed.has(dependency)) return "wait";
+      }
     }
-    for (const name of waitsFor) {
-      const dependency = this.records.get(name);
-      if (dependency !== undefined && this.isAboutToStart(dependency)) return "wait";
-    }
-    for (const name of [...after, ...this.orderedBefore(record.spec.name)]) {
-      const predecessor = this.records.get(name);
-      if (predecessor !== undefined && this.isAboutToStart(predecessor)) return "wait";
-    }
+    if (this.waitsForSoftGate(record)) return "wait";
     if (this.needsConsole(record) && this.consoleOwner !== undefined && this.consoleOwner !== record.spec.name) return "wait";
     return "go";
   }
 
-  /** runs-on-console and starts-on-console services take turns on the console. */
-  private needsConsole(record: ServiceRecord): boolean {
-    const { options } = record.spec;
-    return options.has("runs-on-console") || options.has("starts-on-console");
+  /**
+   * Whether a waits-for dependency or an ordering predecessor is still about to start. A target
+   * that waits for thousands of services is stepped each time one of them moves, so the scan
+   * starts where the last one stopped: the services before that point were found settled, and
+   * the scan goes round to look at them again only if none after it waits.
+   */
+  private waitsForSoftGate(record: ServiceRecord): boolean {
+    let gates = this.softGates.get(record);
+    if (gates === undefined) {
+      const { waitsFor, after, name } = record.spec;
+      gates = [...waitsFor, ...after, ...this.index.orderedBefore(name)];
+      this.softGates.set(record, gates);
+    }
+    const count = gates.length;
+    const start = this.softCursor.get(record) ?? 0;
+    for (let i = 0; i < count; i++) {
+      const at = (start + i) % count;
+      const gate = this.records.get(gates[at]!);
+      if (gate !== undefined && this.isAboutToStart(gate)) {
+        this.softCursor.set(record, at);
+        return true;
+      }
+    }
+    return false;
   }
 
+  /** runs-on-console and starts-on-console services take turns on the console. */
+  private needsConsole(record: ServiceRecord): boolean {
+    return usesConsole(record.spec);
+  }
+
+  private takeConsole(record: ServiceRecord): void {
+    this.consoleOwner = record.spec.name;
+  }
+
+  /** The console is free again: the services waiting for it are stepped again. */
   private releaseConsole(record: ServiceRecord): void {
-    if (this.consoleOwner === record.spec.name) this.consoleOwner = undefined;
+    if (this.consoleOwner !== record.spec.name) return;
+    this.consoleOwner = undefined;
+    for (const name of this.index.consoleServices()) this.touchName(name);
   }
 
   /** Who holds the console, for status and tests. */
@@ -468,54 +733,29 @@ export class ServiceSet {
   }
 
   private isAboutToStart(record: ServiceRecord): boolean {
-    if (record.state === "starting" || record.state === "stopping") return this.wanted(record);
-    return record.state === "stopped" && this.wanted(record);
-  }
-
-  /** Services whose `before` names this one: they start first. */
-  private orderedBefore(name: string): string[] {
-    return this.list()
-      .filter((r) => r.spec.before.includes(name))
-      .map((r) => r.spec.name);
-  }
-
-  private mustStop(record: ServiceRecord, memo: Map<ServiceRecord, boolean>): boolean {
-    const known = memo.get(record);
-    if (known !== undefined) return known;
-    memo.set(record, false); // a guard against loops; cycles never reach "started"
-    let result = !this.wanted(record) || record.restartRequested;
-    for (const name of record.spec.dependsOn) {
-      const dependency = this.records.get(name);
-      if (result || dependency === undefined) break;
-      result = dependency.state !== "started" || this.mustStop(dependency, memo);
-    }
-    memo.set(record, result);
-    return result;
+    return record.state !== "started" && this.wanted(record);
   }
 
   /**
    * An unwanted service still starting: a triggered one simply stops; a start-interruptible
    * one gets SIGINT (dinit's way), others finish starting and are stopped after.
    */
-  private cancelStart(record: ServiceRecord): boolean {
+  private cancelStart(record: ServiceRecord): void {
     if (record.spec.type === "triggered") {
       this.becomeStopped(record);
-      return true;
+      return;
     }
-    if (!record.spec.options.has("start-interruptible") || record.startCancelled || record.pid === undefined) return false;
+    if (!record.spec.options.has("start-interruptible") || record.startCancelled || record.pid === undefined) return;
     record.startCancelled = true;
     this.signal(record, SIGINT);
-    return true;
   }
 
-  private stopWhenDependentsAreDown(record: ServiceRecord): boolean {
-    const name = record.spec.name;
-    for (const other of this.records.values()) {
-      if (other.state === "stopped" || !other.spec.dependsOn.includes(name)) continue;
-      return false;
+  private stopWhenDependentsAreDown(record: ServiceRecord): void {
+    for (const name of this.index.hardDependentsOf(record.spec.name)) {
+      const dependent = this.records.get(name);
+      if (dependent !== undefined && dependent.state !== "stopped") return;
     }
     this.beginStop(record);
-    return true;
   }
 
   // ---- starting -------------------------------------------------------------------------
@@ -523,7 +763,7 @@ export class ServiceSet {
   private launch(record: ServiceRecord): void {
     record.failed = undefined;
     record.restartRequested = false;
-    if (this.needsConsole(record)) this.consoleOwner = record.spec.name;
+    if (this.needsConsole(record)) this.takeConsole(record);
     const { type, command } = record.spec;
     if (type === "triggered" && !record.triggered) {
       this.setState(record, "starting");
@@ -570,13 +810,28 @@ export class ServiceSet {
     });
   }
 
-  private spawned(record: ServiceRecord, role: ProcessRole, pid: number): void {
+  /**
+   * A process was created. One started through the exec helper (`execPending`) is not yet the
+   * service's program: a process service without readiness is started only at its exec-done.
+   */
+  private spawned(record: ServiceRecord, role: ProcessRole, pid: number, execPending: boolean): void {
     if (role === "stop") {
       record.stopPid = pid;
       return;
     }
     record.pid = pid;
+    if (execPending) {
+      this.execPending.set(record, pid);
+      return;
+    }
+    this.execPending.delete(record);
     if (record.state === "starting" && !this.waitsForStart(record)) this.becomeStarted(record);
+  }
+
+  private execDone(record: ServiceRecord, role: ProcessRole, pid: number): void {
+    if (role !== "main" || this.execPending.get(record) !== pid) return;
+    this.execPending.delete(record);
+    if (record.state === "starting" && record.pid === pid && !this.waitsForStart(record)) this.becomeStarted(record);
   }
 
   private becomeStarted(record: ServiceRecord): void {
@@ -587,12 +842,26 @@ export class ServiceSet {
     this.status(record, true, `started ${record.spec.name}`);
   }
 
-  private spawnFailed(record: ServiceRecord, role: ProcessRole, why: string): void {
+  /**
+   * A spawn failed. With `pid`, the exec helper of that process reported it: the process exits
+   * next, and since the record no longer has that pid, its exit is no crash and no restart.
+   */
+  private spawnFailed(record: ServiceRecord, role: ProcessRole, why: string, pid: number | undefined): void {
     if (role === "stop") {
+      if (pid !== undefined) {
+        if (pid !== record.stopPid) return;
+        record.stopPid = undefined;
+      }
       this.log("warn", `${record.spec.name}: stop-command failed: ${why}`);
       if (record.pid === undefined) this.becomeStopped(record);
       else if (record.state === "stopping" && !record.spec.options.has("no-sigterm")) this.signal(record, record.spec.termSignal);
       return;
+    }
+    if (pid !== undefined) {
+      if (pid !== record.pid) return;
+      // The helper exits on its own; there is nothing of the service to kill.
+      this.execPending.delete(record);
+      record.pid = undefined;
     }
     if (record.state === "stopping") {
       this.becomeStopped(record);
@@ -606,8 +875,10 @@ export class ServiceSet {
     this.emit({ kind: "cancel-timer", service: name, timer: "start-timeout" });
     if (record.pid !== undefined) this.signal(record, SIGKILL);
     record.pid = undefined;
+    this.execPending.delete(record);
     record.failed = why;
     record.restartRequested = false;
+    this.touch(record);
     if (record.state !== "stopped") this.setState(record, "stopped");
     this.status(record, false, why);
     this.forceDown(record, `dependency ${name} failed`);
@@ -640,6 +911,7 @@ export class ServiceSet {
     this.emit({ kind: "cancel-timer", service: name, timer: "start-timeout" });
     record.restartRequested = false;
     record.pid = undefined;
+    this.execPending.delete(record);
     const wasRunning = record.state !== "stopped";
     this.setState(record, "stopped");
     if (wasRunning && record.spec.type !== "internal") this.status(record, true, `stopped ${name}`);
@@ -649,6 +921,7 @@ export class ServiceSet {
     if (!record.restartPending) return;
     record.restartPending = false;
     record.nextRestartAt = undefined;
+    this.touch(record);
     this.emit({ kind: "cancel-timer", service: record.spec.name, timer: "restart" });
   }
 
@@ -709,6 +982,7 @@ export class ServiceSet {
     if (decision.restart) {
       record.restartPending = true;
       record.nextRestartAt = now + decision.delayMs;
+      this.touch(record);
       this.log("info", `${spec.name}: ${describeExit(status)}; restarting in ${decision.delayMs} ms`);
       // A bgprocess restarts through its launcher and pid file, which only a normal start reads.
       if (!spec.smoothRecovery || spec.type === "bgprocess") this.setState(record, "stopped");
@@ -755,6 +1029,7 @@ export class ServiceSet {
         if (!record.restartPending) return;
         record.restartPending = false;
         record.nextRestartAt = undefined;
+        this.touch(record);
         if (record.state === "started" && record.pid === undefined) {
           if (this.wanted(record)) this.spawnMain(record);
           else this.becomeStopped(record);
@@ -778,6 +1053,7 @@ export class ServiceSet {
     const from = record.state;
     if (to === "stopped") this.releaseConsole(record);
     record.state = to;
+    this.touch(record);
     this.emit({ kind: "state", service: record.spec.name, from, to });
   }
 
