@@ -90,15 +90,9 @@ function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecove
     recover(`no service named ${target} in ${SERVICES_DIR}`);
     return;
   }
-  const unsubscribe = supervisor.subscribe(() => {
-    const record = supervisor.services.get(target);
-    if (record?.state === "started") unsubscribe();
-    else if (record?.failed !== undefined) {
-      unsubscribe();
-      recover(`${target} failed: ${record.failed}`);
-    }
+  void supervisor.command("start", target).then((outcome) => {
+    if (outcome !== undefined && outcome.kind !== "done") recover(`${target} failed: ${outcome.reason}`);
   });
-  supervisor.start(target);
 }
 
 function hasCgroup2(sys: Sys): boolean {

@@ -1,4 +1,5 @@
-// Pure helpers over the dependency graph of a set of ServiceSpecs.
+// Dependency cycles in a set of ServiceSpecs, found at load time (pure). The service set
+// refuses to start a cycle's members; loading reports them once, with the cycle.
 //
 // An edge `from -> to` means "`from` starts after `to`". Three kinds also make a start of
 // `from` pull `to` in (dinit's dependency types); ordering edges only order two services that
@@ -10,9 +11,9 @@
 //
 // Names that are not in the map (a dependency that failed to load, an ordering against a
 // service that does not exist) have no edges. A cycle over any kind of edge can never be
-// ordered: findCycles reports it, and startOrder leaves its members out together with the
-// services that hard-depend (depends-on, depends-ms) on them. Services that only wait for or
-// order against a cycle member still start, as they would if that member had failed.
+// ordered: findCycles reports it, and its members are blocked together with the services that
+// hard-depend (depends-on, depends-ms) on them. Services that only wait for or order against a
+// cycle member still start, as they would if that member had failed.
 
 import type { ServiceSpec } from "../base/service-spec.ts";
 
@@ -138,80 +139,4 @@ export function findCycles(services: Services, names?: Iterable<string>): string
 /** `a -> b -> c -> a`, for "dependency cycle: ..." messages. */
 export function formatCycle(cycle: readonly string[]): string {
   return [...cycle, cycle[0]].join(" -> ");
-}
-
-/**
- * The services a start of `roots` pulls in: the roots and, transitively, their depends-on,
- * depends-ms and waits-for (not before/after). Names not in the map are left out.
- */
-export function closure(services: Services, roots: string | Iterable<string>): Set<string> {
-  const seen = new Set<string>();
-  const queue = typeof roots === "string" ? [roots] : [...roots];
-  while (queue.length > 0) {
-    const name = queue.pop() as string;
-    const spec = services.get(name);
-    if (spec === undefined || seen.has(name)) continue;
-    seen.add(name);
-    queue.push(...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor);
-  }
-  return seen;
-}
-
-export interface StartPlan {
-  /** Services in layers: each layer needs only earlier layers, so a layer may start in parallel. */
-  layers: string[][];
-  /** Cycles found (see findCycles); their members are in no layer. */
-  cycles: string[][];
-  /** Services left out because they depend-on / depends-ms a cycle member (or on such a service). */
-  blocked: string[];
-}
-
-/**
- * Order a start of `roots` (default: every service) into layers. Cycle members and what
- * hard-depends on them are left out and reported; everything else is in exactly one layer.
- */
-export function startOrder(services: Services, roots?: string | Iterable<string>): StartPlan {
-  const within = roots === undefined ? new Set(services.keys()) : closure(services, roots);
-  const cycles = findCycles(services, within);
-  const excluded = new Set(cycles.flat());
-
-  // Hard dependents of excluded services cannot start either; repeat until nothing changes.
-  const blocked = new Set<string>();
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const name of within) {
-      if (excluded.has(name) || blocked.has(name)) continue;
-      const spec = services.get(name) as ServiceSpec;
-      const hard = [...spec.dependsOn, ...spec.dependsMs];
-      if (hard.some((dep) => excluded.has(dep) || blocked.has(dep))) {
-        blocked.add(name);
-        changed = true;
-      }
-    }
-  }
-
-  const remaining = new Set([...within].filter((n) => !excluded.has(n) && !blocked.has(n)));
-  const next = successors(services, remaining);
-  const layers: string[][] = [];
-  const done = new Set<string>();
-  while (done.size < remaining.size) {
-    const layer = [...remaining]
-      .filter((n) => !done.has(n) && (next.get(n) ?? []).every((dep) => done.has(dep)))
-      .sort();
-    if (layer.length === 0) break; // cannot happen: cycles were removed
-    layer.forEach((n) => done.add(n));
-    layers.push(layer);
-  }
-  return { layers, cycles, blocked: [...blocked].sort() };
-}
-
-/**
- * The order to stop `roots` (default: every service): startOrder's layers reversed, so every
- * service stops before what it depends on. Cycle members and blocked services are reported the
- * same way and are in no layer; the caller decides when to stop them (they never started in an
- * ordered boot).
- */
-export function stopOrder(services: Services, roots?: string | Iterable<string>): StartPlan {
-  const plan = startOrder(services, roots);
-  return { ...plan, layers: [...plan.layers].reverse() };
 }

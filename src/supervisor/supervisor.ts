@@ -55,7 +55,6 @@ export class Supervisor {
   private draining = false;
   private readonly settledWaiters = new Set<() => void>();
   private readonly childlessWaiters = new Set<() => void>();
-  private readonly listeners = new Set<() => void>();
   private nextCommandId = 1;
   /** Who waits for the outcome of which command. */
   private readonly commandWaiters = new Map<number, (outcome: CommandOutcome) => void>();
@@ -119,7 +118,6 @@ export class Supervisor {
     for (const [name, reason] of blocked) this.services.block(name, reason);
     for (const action of this.services.takeActions()) this.perform(action);
     this.activation.closeUnused((service) => this.services.get(service)?.spec);
-    this.wake(this.listeners);
     return summary;
   }
 
@@ -138,8 +136,9 @@ export class Supervisor {
         signal?.removeEventListener("abort", onAbort);
         resolve(outcome);
       });
-      signal?.addEventListener("abort", onAbort, { once: true });
       this.dispatch({ kind: "command", op, service, id });
+      if (signal?.aborted) onAbort();
+      else if (this.commandWaiters.has(id)) signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
@@ -180,13 +179,6 @@ export class Supervisor {
     }
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
     if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
-    this.wake(this.listeners);
-  }
-
-  /** Calls `listener` after every batch of events; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /**

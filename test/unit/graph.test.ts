@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  closure,
-  dependencyEdges,
-  findCycles,
-  formatCycle,
-  startOrder,
-  stopOrder,
-} from "../../src/core/graph.ts";
+import { dependencyEdges, findCycles, formatCycle } from "../../src/core/graph.ts";
 import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
 
 type Deps = Partial<Pick<ServiceSpec, "dependsOn" | "dependsMs" | "waitsFor" | "before" | "after">>;
@@ -83,93 +76,5 @@ describe("findCycles", () => {
   it("reports separate cycles separately", () => {
     const cycles = findCycles(graph({ p: { dependsOn: ["q"] }, q: { dependsOn: ["p"] }, a: { dependsOn: ["a"] } }));
     expect(cycles.map(formatCycle)).toEqual(["a -> a", "p -> q -> p"]);
-  });
-});
-
-describe("closure", () => {
-  const g = graph({
-    boot: { dependsOn: ["net"], waitsFor: ["sshd"] },
-    net: { dependsMs: ["udev"] },
-    sshd: { dependsOn: ["net"], after: ["log"], before: ["getty"] },
-    udev: {},
-    log: {},
-    getty: {},
-  });
-  it("follows depends-on, depends-ms and waits-for, not before/after", () => {
-    expect([...closure(g, "boot")].sort()).toEqual(["boot", "net", "sshd", "udev"]);
-    expect([...closure(g, "sshd")].sort()).toEqual(["net", "sshd", "udev"]);
-  });
-  it("takes several roots and ignores unknown names", () => {
-    expect([...closure(g, ["log", "getty", "nope"])].sort()).toEqual(["getty", "log"]);
-  });
-  it("terminates on cycles", () => {
-    expect([...closure(graph({ a: { dependsOn: ["b"] }, b: { dependsOn: ["a"] } }), "a")].sort()).toEqual(["a", "b"]);
-  });
-});
-
-describe("startOrder / stopOrder", () => {
-  it("puts independent services in the same layer", () => {
-    const g = graph({
-      boot: { dependsOn: ["sshd", "getty"] },
-      sshd: { dependsOn: ["net"] },
-      getty: {},
-      net: { dependsOn: ["udev"] },
-      udev: {},
-      log: {},
-    });
-    expect(startOrder(g)).toEqual({
-      layers: [["getty", "log", "udev"], ["net"], ["sshd"], ["boot"]],
-      cycles: [],
-      blocked: [],
-    });
-  });
-
-  it("orders only what the roots pull in", () => {
-    const g = graph({ boot: { waitsFor: ["a"] }, a: { dependsOn: ["b"] }, b: {}, unrelated: {} });
-    expect(startOrder(g, "boot").layers).toEqual([["b"], ["a"], ["boot"]]);
-  });
-
-  it("applies before/after only between services that both start", () => {
-    const g = graph({
-      boot: { waitsFor: ["a", "b"] },
-      a: { after: ["b"], before: ["c"] },
-      b: {},
-      c: {},
-    });
-    expect(startOrder(g, "boot").layers).toEqual([["b"], ["a"], ["boot"]]);
-    expect(startOrder(g).layers).toEqual([["b"], ["a"], ["boot", "c"]]);
-  });
-
-  it("leaves out cycle members and their hard dependents, but starts waiters and the rest", () => {
-    const g = graph({
-      a: { dependsOn: ["b"] },
-      b: { dependsOn: ["a"] },
-      hard: { dependsOn: ["a"] },
-      harder: { dependsMs: ["hard"] },
-      waiter: { waitsFor: ["b"] },
-      orderer: { after: ["a"] },
-      free: {},
-      top: { dependsOn: ["free"] },
-    });
-    expect(startOrder(g)).toEqual({
-      layers: [["free", "orderer", "waiter"], ["top"]],
-      cycles: [["a", "b"]],
-      blocked: ["hard", "harder"],
-    });
-  });
-
-  it("stops in the reverse order of starting", () => {
-    const g = graph({ boot: { dependsOn: ["sshd"] }, sshd: { dependsOn: ["net"] }, net: {}, log: {} });
-    expect(startOrder(g).layers).toEqual([["log", "net"], ["sshd"], ["boot"]]);
-    expect(stopOrder(g)).toEqual({ layers: [["boot"], ["sshd"], ["log", "net"]], cycles: [], blocked: [] });
-  });
-
-  it("reports cycles in stopOrder too", () => {
-    const g = graph({ a: { dependsOn: ["a"] }, b: {} });
-    expect(stopOrder(g)).toEqual({ layers: [["b"]], cycles: [["a"]], blocked: [] });
-  });
-
-  it("handles an empty set", () => {
-    expect(startOrder(new Map())).toEqual({ layers: [], cycles: [], blocked: [] });
   });
 });
