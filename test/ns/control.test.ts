@@ -5,44 +5,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { Namespace, servicesDir, TSINIT, waitFor } from "./harness.ts";
+import { Control, Namespace, NOBODY, poll as pollFor, procInfo, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
   ns?.kill();
   ns = undefined;
 });
-
-const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a client to its end (killed after `timeoutMs`), with TSINIT_SOCKET unset. */
-async function run(argv: string[], timeoutMs = 20_000): Promise<Run> {
-  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, TSINIT_SOCKET: "" } });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
-
-class Control {
-  constructor(readonly socket: string) {}
-  ctl(...args: string[]): Promise<Run> {
-    return run([TSINIT, "ctl", "--socket", this.socket, ...args]);
-  }
-  asNobody(...args: string[]): Promise<Run> {
-    return run([...NOBODY, TSINIT, "ctl", "--socket", this.socket, ...args]);
-  }
-  async status(name: string): Promise<any> {
-    const result = await this.ctl("--json", "status", name);
-    return JSON.parse(result.stdout);
-  }
-}
 
 /** Starts the supervisor with a control socket in a directory that uid 65534 may enter. */
 async function start(files: Record<string, string>, scripts: Record<string, string> = {}) {
@@ -51,22 +20,18 @@ async function start(files: Record<string, string>, scripts: Record<string, stri
   process.env.WORK = work;
   const socket = join(work, "ctl.sock");
   ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
-  await waitFor("the control socket", () => existsSync(socket));
-  return { work, control: new Control(socket) };
+  const control = new Control(socket);
+  await control.ready(() => ns?.log() ?? "");
+  return { work, control };
 }
 
-/** waitFor for probes that must ask the server (the harness's waitFor takes synchronous ones). */
-async function poll<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${ns?.log() ?? ""}`);
-    await Bun.sleep(delay);
-  }
-}
+/** poll(), with tsinit's output in the failure. */
+const poll = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
+  pollFor(what, probe, timeoutMs, () => ns?.log() ?? "");
 
-const uidOf = (hostPid: number) => readFileSync(`/proc/${hostPid}/status`, "utf8").match(/^Uid:\s+(\d+)/m)?.[1];
+/** Real, effective, saved and filesystem ids of a process: "65534 65534 65534 65534". */
+const idsOf = (hostPid: number, which: "Uid" | "Gid") =>
+  readFileSync(`/proc/${hostPid}/status`, "utf8").match(new RegExp(`^${which}:\\s+(.*)$`, "m"))?.[1]?.trim().split(/\s+/).join(" ");
 
 test("list, status, start, stop and restart, waiting for the service", async () => {
   const { work, control } = await start(
@@ -230,7 +195,12 @@ test("a non-root client may list, is refused a root service, and runs its own as
   const status = await control.status("mine");
   expect(status.service.runtime).toEqual({ ownerUid: 65534, ownerGid: 65534 });
   const hostPid = await waitFor("mine's process", () => ns!.hostPid(status.service.pid));
-  expect(uidOf(hostPid)).toBe("65534");
+  // run-as goes through the exec helper (`tsinit --exec-helper`), which starts as root, drops to
+  // the owner's ids and then execs sleep; "started" is answered once the helper is spawned. So
+  // wait for the exec, the moment the program itself runs, and look at its ids then.
+  await waitFor("mine's exec helper to exec sleep", () => procInfo(hostPid)?.comm === "sleep");
+  expect(idsOf(hostPid, "Uid")).toBe("65534 65534 65534 65534");
+  expect(idsOf(hostPid, "Gid")).toBe("65534 65534 65534 65534");
 
   expect(await control.asNobody("stop", "mine")).toMatchObject({ code: 0, stdout: "stopped mine\n" });
   expect(await control.asNobody("remove", "mine")).toMatchObject({ code: 0, stdout: "removed mine\n" });

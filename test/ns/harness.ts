@@ -37,6 +37,66 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
+/** waitFor for probes that must ask something asynchronously (a control client, a socket). */
+export async function poll<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000, context = () => ""): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${context()}`);
+    await Bun.sleep(delay);
+  }
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a client to its end (killed after `timeoutMs`), with TSINIT_SOCKET unset. */
+export async function run(argv: string[], timeoutMs = 20_000): Promise<Run> {
+  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, TSINIT_SOCKET: "" } });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+export const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+
+/** The compiled initctl (`tsinit ctl`) against one control socket, as root or as uid 65534. */
+export class Control {
+  constructor(readonly socket: string) {}
+  ctl(...args: string[]): Promise<Run> {
+    return run([TSINIT, "ctl", "--socket", this.socket, ...args]);
+  }
+  asNobody(...args: string[]): Promise<Run> {
+    return run([...NOBODY, TSINIT, "ctl", "--socket", this.socket, ...args]);
+  }
+  /**
+   * Waits until the server answers. Not until the socket file exists: the file appears at
+   * bind(), a moment before listen(), and a client that connects in between is refused.
+   */
+  async ready(context = () => ""): Promise<void> {
+    await poll(
+      `the control socket ${this.socket} to answer`,
+      async () => {
+        const response = await fetch("http://tsinit/v1", { unix: this.socket }).catch(() => undefined);
+        await response?.text();
+        return response?.status === 200;
+      },
+      15_000,
+      context,
+    );
+  }
+  /** The service's status as the supervisor sees it now (`initctl --json status`). */
+  async status(name: string): Promise<any> {
+    const result = await this.ctl("--json", "status", name);
+    return JSON.parse(result.stdout);
+  }
+}
+
 export function childrenOf(pid: number): number[] {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
