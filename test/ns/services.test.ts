@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Namespace, procInfo, servicesDir, waitFor } from "./harness.ts";
+import { Control, Namespace, poll, procInfo, servicesDir, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -58,10 +58,18 @@ describe("readiness", () => {
         { "db.sh": `touch "$WORK/db-running"\nwhile [ ! -e "$WORK/go" ]; do sleep 0.02; done\n${write}\nexec sleep 600\n` },
       );
       process.env.WORK = work;
-      ns = await Namespace.start(["--services-dir", dir]);
+      const control = new Control(join(work, "ctl.sock"));
+      ns = await Namespace.start(["--services-dir", dir, "--socket", control.socket]);
+      await control.ready(() => ns?.log() ?? "");
       await waitFor("db to run", () => existsSync(join(work, "db-running")));
-      // db is running but has not said it is ready: app must not have started.
-      await Bun.sleep(200);
+      // db is running but has not said it is ready. tsinit answers after it has handled db's
+      // spawn, the event on which it would have launched app too early: app must not be running.
+      const db = (await control.status("db")).service;
+      const app = (await control.status("app")).service;
+      expect(db).toMatchObject({ state: "starting", target: "started" });
+      expect(db.pid).toBeNumber();
+      expect(app.state).not.toBe("started");
+      expect(app.pid).toBeUndefined();
       expect(existsSync(join(work, "app-started"))).toBe(false);
       writeFileSync(join(work, "go"), "");
       await waitFor("app to start once db is ready", () => existsSync(join(work, "app-started")));
@@ -104,10 +112,7 @@ test("socket-listen: the service gets the listening socket as fd 3 with LISTEN_F
   await waitFor("the activation socket", () => existsSync(socketPath));
   expect((await import("node:fs")).statSync(socketPath).mode & 0o777).toBe(0o600);
   // The file appears at bind(), a moment before listen(): the first connect may be refused.
-  let greeting: string | undefined;
-  for (const deadline = Date.now() + 10_000; greeting === undefined && Date.now() < deadline; ) {
-    greeting = await readFromSocket(socketPath).catch(() => undefined);
-  }
+  const greeting = await poll("the first greeting", () => readFromSocket(socketPath).catch(() => undefined), 10_000, () => ns?.log() ?? "");
   expect(greeting).toBe("hello ok\n");
   // The socket outlives a crash of the service: the restarted one serves the same socket.
   const first = await waitFor("the server process", () => ns!.children().find((p) => p.comm.startsWith("python")));
