@@ -56,14 +56,32 @@ async function call(path: string, method: string, url: string, body?: string) {
   return { status: response.status, body: (await response.json()) as any };
 }
 
-/** Re-asks until `probe` answers, for at most 5 s. */
-async function poll<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
+/** Re-asks until `probe` answers (neither undefined nor false); fails after `timeoutMs`. */
+async function poll<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(delay);
   }
+}
+
+/** Resolves once `condition` holds for the supervisor, checked now and after each batch of events it handles. */
+function settled(supervisor: Supervisor, what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (condition()) return resolve();
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    const unsubscribe = supervisor.subscribe(() => {
+      if (!condition()) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    });
+  });
 }
 
 /** Writes raw bytes and returns everything the server sent back before closing. */
@@ -170,16 +188,20 @@ describe("robustness", () => {
     const { path, supervisor } = await serve([spec("db", { readyNotification: { kind: "pipefd", fd: 3 } })]);
     const gone = new AbortController();
     const waiting = fetch("http://tsinit/v1/services/db/start", { unix: path, method: "POST", signal: gone.signal }).catch((error) => error);
-    for (let i = 0; i < 100 && supervisor.services.get("db")?.state !== "starting"; i++) await Bun.sleep(5);
+    const listeners = () => (supervisor as unknown as { listeners: Set<unknown> }).listeners.size;
+    // The request is being served: db is starting and the client's wait is registered.
+    await settled(supervisor, "db to be starting", () => supervisor.services.get("db")?.state === "starting");
+    await poll("the first client's wait", () => listeners() === 1);
     gone.abort();
     expect(await waiting).toBeInstanceOf(Error);
     // Its wait ends with it: no listener is left behind on the supervisor.
-    const listeners = () => (supervisor as unknown as { listeners: Set<unknown> }).listeners.size;
-    for (let i = 0; i < 200 && listeners() > 0; i++) await Bun.sleep(5);
-    expect(listeners()).toBe(0);
-    // Another client waits for the same start and gets its answer.
-    const second = call(path, "POST", "/v1/services/db/start");
-    await Bun.sleep(20);
+    await poll("the gone client's wait to be dropped", () => listeners() === 0);
+    // Another client waits for the same start and gets its answer once db is ready.
+    let answered = false;
+    const second = call(path, "POST", "/v1/services/db/start").finally(() => (answered = true));
+    await poll("the second client's wait", () => listeners() === 1);
+    expect(answered).toBe(false);
+    expect(supervisor.services.get("db")?.state).toBe("starting");
     supervisor.dispatch({ kind: "ready", service: "db" });
     expect(await second).toMatchObject({ status: 200, body: { done: true, service: { state: "started" } } });
   });
@@ -196,7 +218,7 @@ describe("robustness", () => {
       expect(await raw(path, "GET /v1 HTTP/1.1\r\nHost: tsinit\r\nConnection: close\r\n\r\n")).toBe("");
       held[0]!.destroy();
       await new Promise((resolve) => held[0]!.on("close", resolve));
-      const answer = await poll(async () => {
+      const answer = await poll("an answer once a held connection is closed", async () => {
         const text = await raw(path, "GET /v1 HTTP/1.1\r\nHost: tsinit\r\nConnection: close\r\n\r\n");
         return text.startsWith("HTTP/1.1 200") ? text : undefined;
       });
@@ -222,7 +244,7 @@ describe("robustness", () => {
     const { path, shutdowns } = await serve([]);
     const answer = await call(path, "POST", "/v1/shutdown", "{}");
     expect(answer).toEqual({ status: 202, body: { shutdown: "exit" } });
-    for (let i = 0; i < 100 && shutdowns.length === 0; i++) await Bun.sleep(5);
+    await poll("the shutdown to be carried out", () => shutdowns.length > 0);
     expect(shutdowns).toEqual(["exit"]);
   });
 });
