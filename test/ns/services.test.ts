@@ -39,8 +39,14 @@ function cpuTicks(pid: number): number {
 }
 
 // The NOTIFY_SOCKET sender is a child of the service's main process, as with systemd-notify run
-// as a user: tsinit matches it to the service by its session.
-const SEND_READY = `python3 -c 'import os, socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"READY=1\\nSTATUS=serving", os.environ["NOTIFY_SOCKET"])'`;
+// as a user: tsinit matches it to the service by its session, which it reads from the sender's
+// /proc entry. So the sender stays until tsinit has acted on the message (app runs), as
+// sd_notify_barrier() would have it: a sender that exits at once can be gone by then, and its
+// message is dropped as no service's (sd_notify(3) says the same of systemd).
+const SEND_READY = `python3 -c 'import os, socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"READY=1\\nSTATUS=serving", os.environ["NOTIFY_SOCKET"])
+while not os.path.exists(os.environ["WORK"] + "/app-started"): time.sleep(0.01)'`;
 
 describe("readiness", () => {
   for (const [kind, setting, write] of [
@@ -114,9 +120,12 @@ test("socket-listen: the service gets the listening socket as fd 3 with LISTEN_F
   // The file appears at bind(), a moment before listen(): the first connect may be refused.
   const greeting = await poll("the first greeting", () => readFromSocket(socketPath).catch(() => undefined), 10_000, () => ns?.log() ?? "");
   expect(greeting).toBe("hello ok\n");
-  // The socket outlives a crash of the service: the restarted one serves the same socket.
+  // The socket outlives a crash of the service: the restarted one serves the same socket. Connect
+  // only once the killed server is dead: until then it can still accept the connection (a
+  // pending SIGKILL does not stop accept() from taking a queued one) and die holding it.
   const first = await waitFor("the server process", () => ns!.children().find((p) => p.comm.startsWith("python")));
   process.kill(first.pid, "SIGKILL");
+  await waitFor("the killed server to be dead", () => [undefined, "Z"].includes(procInfo(first.pid)?.state));
   expect(await readFromSocket(socketPath)).toBe("hello ok\n");
 }, 30_000);
 
