@@ -33,10 +33,13 @@ const ORPHAN_SLEEP_PIDS = `cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(slee
 // SIGTERM: proof that shutdown went through init, which signals every
 // remaining process (the kernel's immediate restart signals nothing). It
 // leaves the getty service's cgroup, where tsinit would stop it with the
-// service, to be one of the "remaining processes" of SPEC 6.
+// service, to be one of the "remaining processes" of SPEC 6. It says
+// "witness-21" once its trap is set; the test waits for that before the
+// shutdown, which could otherwise come first.
 const TERM_WITNESS =
   "setsid sh -c '[ -w /sys/fs/cgroup/cgroup.procs ] && echo $$ > /sys/fs/cgroup/cgroup.procs; " +
-  "trap \"echo orderly-\\$((40+2)) >/dev/console; exit 0\" TERM; while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &";
+  "trap \"echo orderly-\\$((40+2)) >/dev/console; exit 0\" TERM; echo witness-$((20+1)) >/dev/console; " +
+  "while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &";
 
 test("the harness leaves no qemu behind when it stops a running guest", async () => {
   await scenario(images["busybox-init"]!, "harness-close", async (vm) => {
@@ -118,7 +121,11 @@ for (const image of selectedImages()) {
         await scenario(image, name, async (vm) => {
           // At login: init is up (and has turned the kernel's own C-A-D off).
           await vm.login(BOOT_MS);
+          // The witness's line can come before or after run()'s end marker: look from before it.
+          const armed = vm.cursor;
           await vm.run(TERM_WITNESS);
+          vm.cursor = armed;
+          await vm.expect(/witness-21/, 30_000);
           await trigger(vm);
           expect(await vm.waitExit(60_000)).toBe(0);
           const after = vm.transcript.slice(vm.cursor);
