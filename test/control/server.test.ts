@@ -67,23 +67,6 @@ async function poll<T>(what: string, probe: () => T | undefined | false | Promis
   }
 }
 
-/** Resolves once `condition` holds for the supervisor, checked now and after each batch of events it handles. */
-function settled(supervisor: Supervisor, what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (condition()) return resolve();
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    const unsubscribe = supervisor.subscribe(() => {
-      if (!condition()) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    });
-  });
-}
-
 /** Writes raw bytes and returns everything the server sent back before closing. */
 function raw(path: string, payload: string | Buffer): Promise<string> {
   return new Promise((resolve) => {
@@ -188,18 +171,23 @@ describe("robustness", () => {
     const { path, supervisor } = await serve([spec("db", { readyNotification: { kind: "pipefd", fd: 3 } })]);
     const gone = new AbortController();
     const waiting = fetch("http://tsinit/v1/services/db/start", { unix: path, method: "POST", signal: gone.signal }).catch((error) => error);
-    const listeners = () => (supervisor as unknown as { listeners: Set<unknown> }).listeners.size;
+    // The supervisor's pending command waits, one per client still waiting (a private field).
+    const waiters = () => {
+      const map = (supervisor as unknown as { commandWaiters?: Map<number, unknown> }).commandWaiters;
+      if (!(map instanceof Map)) throw new Error("Supervisor.commandWaiters is gone: this test must follow it");
+      return map.size;
+    };
     // The request is being served: db is starting and the client's wait is registered.
-    await settled(supervisor, "db to be starting", () => supervisor.services.get("db")?.state === "starting");
-    await poll("the first client's wait", () => listeners() === 1);
+    await poll("db to be starting", () => supervisor.services.get("db")?.state === "starting");
+    await poll("the first client's wait", () => waiters() === 1);
     gone.abort();
     expect(await waiting).toBeInstanceOf(Error);
-    // Its wait ends with it: no listener is left behind on the supervisor.
-    await poll("the gone client's wait to be dropped", () => listeners() === 0);
+    // Its wait ends with it: no waiter is left behind on the supervisor.
+    await poll("the gone client's wait to be dropped", () => waiters() === 0);
     // Another client waits for the same start and gets its answer once db is ready.
     let answered = false;
     const second = call(path, "POST", "/v1/services/db/start").finally(() => (answered = true));
-    await poll("the second client's wait", () => listeners() === 1);
+    await poll("the second client's wait", () => waiters() === 1);
     expect(answered).toBe(false);
     expect(supervisor.services.get("db")?.state).toBe("starting");
     supervisor.dispatch({ kind: "ready", service: "db" });
