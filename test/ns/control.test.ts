@@ -196,11 +196,11 @@ test("a non-root client may list, is refused a root service, and runs its own as
   expect(status.service.runtime).toEqual({ ownerUid: 65534, ownerGid: 65534 });
   const hostPid = await waitFor("mine's process", () => ns!.hostPid(status.service.pid));
   // run-as goes through the exec helper (`tsinit --exec-helper`), which starts as root, drops to
-  // the owner's ids and then execs sleep; "started" is answered once the helper is spawned. So
-  // wait for the exec, the moment the program itself runs, and look at its ids then.
-  await waitFor("mine's exec helper to exec sleep", () => procInfo(hostPid)?.comm === "sleep");
+  // the owner's ids and then execs sleep. "started" means the exec happened (the helper's
+  // close-on-exec status pipe closed), so the ids are the owner's as soon as run answers.
   expect(idsOf(hostPid, "Uid")).toBe("65534 65534 65534 65534");
   expect(idsOf(hostPid, "Gid")).toBe("65534 65534 65534 65534");
+  await waitFor("mine's process to be sleep", () => procInfo(hostPid)?.comm === "sleep");
 
   expect(await control.asNobody("stop", "mine")).toMatchObject({ code: 0, stdout: "stopped mine\n" });
   expect(await control.asNobody("remove", "mine")).toMatchObject({ code: 0, stdout: "removed mine\n" });
