@@ -28,15 +28,19 @@ export class ServiceCgroups {
     return text.split("\n").filter(Boolean).map(Number);
   }
 
-  /** SIGKILL is cgroup.kill, which also catches what forks meanwhile; others go pid by pid. */
-  signal(service: string, signal: number): void {
+  /**
+   * SIGKILL is cgroup.kill, which also catches what forks meanwhile; others go pid by pid,
+   * except to the pids `alreadySignalled` says have had it (a process gets one signal, not two:
+   * to many programs a second SIGTERM means "stop now").
+   */
+  signal(service: string, signal: number, alreadySignalled: (pid: number) => boolean = () => false): void {
     if (this.root === undefined) return;
     if (signal === SIGNALS.KILL) {
       const dir = `${this.root}/${service}`;
       if (this.sys.isDirectory(dir)) this.sys.writeFile(`${dir}/cgroup.kill`, "1");
       return;
     }
-    for (const pid of this.members(service)) this.sys.kill(pid, signal);
+    for (const pid of this.members(service)) if (!alreadySignalled(pid)) this.sys.kill(pid, signal);
   }
 }
 

@@ -14,6 +14,12 @@ export function parentPid(sys: Sys, pid: number): number | undefined {
   return fields === undefined ? undefined : Number(fields[1]);
 }
 
+/** The process group (field 5), or undefined when `pid` is not running. */
+export function processGroup(sys: Sys, pid: number): number | undefined {
+  const fields = fieldsAfterName(sys, pid);
+  return fields === undefined ? undefined : Number(fields[2]);
+}
+
 /** The session id (field 6), or undefined when `pid` is not running. */
 export function sessionId(sys: Sys, pid: number): number | undefined {
   const fields = fieldsAfterName(sys, pid);

@@ -17,6 +17,7 @@ import { Leftovers } from "./leftovers.ts";
 import { NotifySocket } from "./notify.ts";
 import { OutputBuffers } from "./output-buffers.ts";
 import { readPidFile } from "./pid-file.ts";
+import { processGroup } from "./proc-stat.ts";
 import { ProcessTable } from "./process-table.ts";
 import { Spawner, type ProcessOwner } from "./spawner.ts";
 import { ServiceTimers } from "./timers.ts";
@@ -285,14 +286,18 @@ export class Supervisor {
   }
 
   /**
-   * The whole process group first (the service's own session), then the leader itself in
-   * case it moved to another group, then whatever else is in the service's cgroup.
+   * The whole process group first (the service's own session), then the leader itself only if
+   * it is not in that group any more, then whatever else is in the service's cgroup and not in
+   * the group. Each process gets the signal once.
    */
   private signal(service: string, pid: number, signal: number): void {
     const groupError = this.sys.kill(-pid, signal);
-    const leaderError = this.sys.kill(pid, signal);
-    if (groupError !== undefined && leaderError !== undefined && leaderError.code !== "ESRCH") this.log.warn(`${service}: ${leaderError.message}`);
-    this.cgroups.signal(service, signal);
+    const leaderGroup = processGroup(this.sys, pid);
+    if (groupError !== undefined || (leaderGroup !== undefined && leaderGroup !== pid)) {
+      const leaderError = this.sys.kill(pid, signal);
+      if (groupError !== undefined && leaderError !== undefined && leaderError.code !== "ESRCH") this.log.warn(`${service}: ${leaderError.message}`);
+    }
+    this.cgroups.signal(service, signal, (member) => processGroup(this.sys, member) === pid);
   }
 
   /** The buffer log of a `log-type = buffer` service; it outlives restarts. */

@@ -11,7 +11,11 @@ const SOCK_CLOEXEC = 0o2000000;
 const ENOENT = 2;
 const BACKLOG = 128;
 
-/** socket(), bind() (replacing a stale socket file), chmod(mode), listen(); the fd. */
+/**
+ * socket(), bind() (replacing a stale socket file), listen(), chmod(mode); the fd. Listening
+ * before the chmod means no client that may connect ever finds the socket refusing: until the
+ * chmod, the umask's mode (022 for init) lets only root connect.
+ */
 export function listenUnix(path: string, mode: number): number | SysError {
   const fail = (call: string, code = errno()) => new SysError(call, code, errnoName(code), path);
   let address: ReturnType<typeof socketAddress>;
@@ -25,8 +29,8 @@ export function listenUnix(path: string, mode: number): number | SysError {
   const error = (() => {
     if (!address.abstract && libc.unlink(cstr(path)) === -1 && errno() !== ENOENT) return fail("unlink");
     if (libc.bind(fd, address.address, address.length) === -1) return fail("bind");
-    if (!address.abstract && libc.chmod(cstr(path), mode) === -1) return fail("chmod");
     if (libc.listen(fd, BACKLOG) === -1) return fail("listen");
+    if (!address.abstract && libc.chmod(cstr(path), mode) === -1) return fail("chmod");
     return undefined;
   })();
   if (error === undefined) return fd;

@@ -207,6 +207,31 @@ test("a non-root client may list, is refused a root service, and runs its own as
   expect((await control.status("web")).service.state).toBe("started");
 }, 60_000);
 
+test("a start that fails at exec through the exec helper is a failed start, by stage, with no restart", async () => {
+  const { work, control } = await start(
+    {
+      boot: "type = internal\n",
+      // run-as takes the exec helper; the script's interpreter does not exist.
+      web: "command = $WORK/web.sh\nrun-as = nobody\nrestart = yes\nrestart-delay = 0\n",
+      limited: "command = sleep 600\nrlimit-nofile = 99999999999:99999999999\n",
+    },
+    { "web.sh": "#!/nonexistent/interpreter\n" },
+  );
+  const started = await control.ctl("start", "web");
+  expect(started).toMatchObject({ code: 1, stdout: "" });
+  expect(started.stderr).toBe(`initctl: web: exec ${work}/web.sh: ENOENT\n`);
+  const status = (await control.status("web")).service;
+  expect(status).toMatchObject({ state: "stopped", failed: `exec ${work}/web.sh: ENOENT` });
+  // The restart decision would be logged with the failure; there is none, and one spawn only.
+  expect(ns!.log()).toContain(`[FAILED] web: exec ${work}/web.sh: ENOENT`);
+  expect(ns!.log()).not.toContain("web: exited");
+  expect(ns!.log()).not.toContain("restarting in");
+
+  const limited = await control.ctl("start", "limited");
+  expect(limited.code).toBe(1);
+  expect(limited.stderr).toBe("initctl: limited: rlimits: setrlimit(nofile): EPERM\n");
+}, 60_000);
+
 test("50 simultaneous clients all get answers", async () => {
   const { control } = await start({ boot: "type = internal\nwaits-for = web\n", web: "command = sleep 600\n" });
   const clients = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? control.ctl("list") : control.ctl("--json", "status", "web")));

@@ -24,17 +24,34 @@ describe("cgroups", () => {
     expect(rt.sys.files.get("/cg/web/cgroup.procs")).toBe(String(pid));
   });
 
-  it("signals the group, the leader and every cgroup member; SIGKILL is cgroup.kill", () => {
+  it("signals each process once: the group, cgroup members outside it; SIGKILL is cgroup.kill", () => {
     const rt = new FakeRuntime([svc("web", "process", { stopTimeoutMs: 1_000 })], { cgroupRoot: "/cg" });
     rt.start("web");
     const pid = rt.set.get("web")!.pid!;
-    rt.sys.files.set("/cg/web/cgroup.procs", `${pid}\n4242\n`);
+    rt.sys.files.set(`/proc/${pid}/stat`, `${pid} (web) S 1 ${pid} ${pid} 0`);
+    rt.sys.files.set("/proc/4241/stat", `4241 (child) S ${pid} ${pid} ${pid} 0`);
+    rt.sys.files.set("/proc/4242/stat", "4242 (escaped) S 1 4242 4242 0");
+    rt.sys.files.set("/cg/web/cgroup.procs", `${pid}\n4241\n4242\n`);
     rt.stop("web");
-    expect(rt.sys.calls.filter((c) => c.startsWith("kill"))).toEqual([`kill -${pid} ${SIGTERM}`, `kill ${pid} ${SIGTERM}`, `kill ${pid} ${SIGTERM}`, `kill 4242 ${SIGTERM}`]);
+    expect(rt.sys.calls.filter((c) => c.startsWith("kill"))).toEqual([`kill -${pid} ${SIGTERM}`, `kill 4242 ${SIGTERM}`]);
     rt.sys.files.delete("/cg/web/cgroup.kill");
     rt.advance(1_000);
     expect(rt.sys.calls).toContain(`kill -${pid} ${SIGKILL}`);
     expect(rt.sys.files.get("/cg/web/cgroup.kill")).toBe("1");
+  });
+
+  it("signals the leader itself when it left its group, or the group is gone", () => {
+    const rt = new FakeRuntime([svc("a"), svc("b")]);
+    rt.start("a");
+    rt.start("b");
+    const a = rt.set.get("a")!.pid!;
+    const b = rt.set.get("b")!.pid!;
+    rt.sys.files.set(`/proc/${a}/stat`, `${a} (a) S 1 7777 7777 0`);
+    rt.stop("a");
+    expect(rt.sys.calls.filter((c) => c.startsWith("kill"))).toEqual([`kill -${a} ${SIGTERM}`, `kill ${a} ${SIGTERM}`]);
+    rt.sys.gone.add(b);
+    rt.stop("b");
+    expect(rt.sys.calls.filter((c) => c.startsWith("kill")).slice(2)).toEqual([`kill -${b} ${SIGTERM}`, `kill ${b} ${SIGTERM}`]);
   });
 
   it("signals no cgroup without a cgroup root", () => {
