@@ -45,8 +45,8 @@ export function runInit(runtime: Runtime): void {
     console: cmdline.console === undefined ? "/dev/console" : `/dev/${cmdline.console}`,
     notifyPath: NOTIFY_SOCKET,
     cgroupRoot: sys.exists("/sys/fs/cgroup/cgroup.procs") ? serviceCgroupRoot(sys, log, "/sys/fs/cgroup/tsinit") : undefined,
+    blocked,
   });
-  for (const [name, reason] of blocked) supervisor.services.block(name, reason);
   superviseChildren(runtime, log, () => supervisor.reap());
 
   const reload = () => reloadServiceDirs(sys, log, [SERVICES_DIR], supervisor);
@@ -59,7 +59,7 @@ export function runInit(runtime: Runtime): void {
   for (const signal of PID1_SIGNALS) {
     runtime.onSignal(signal, () => {
       // The live set: a reload may have added or removed ctrlaltdel.
-      const request = signalRequest(signal, supervisor.services.get("ctrlaltdel") !== undefined);
+      const request = signalRequest(signal, supervisor.service("ctrlaltdel") !== undefined);
       if (request.kind === "shutdown") shutdown(request.shutdown);
       else if (shuttingDown !== undefined) log.warn(`${signal} ignored: shutting down`);
       else if (request.kind === "ctrlaltdel") supervisor.start("ctrlaltdel");
@@ -86,12 +86,15 @@ function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecove
     log.error(`${why}; starting recovery`);
     supervisor.start("recovery");
   };
-  if (supervisor.services.get(target) === undefined) {
+  if (supervisor.service(target) === undefined) {
     recover(`no service named ${target} in ${SERVICES_DIR}`);
     return;
   }
   void supervisor.command("start", target).then((outcome) => {
-    if (outcome !== undefined && outcome.kind !== "done") recover(`${target} failed: ${outcome.reason}`);
+    // Only a failure: a target stopped by hand during boot needs no recovery shell.
+    const record = supervisor.service(target);
+    const why = record?.failed ?? record?.blocked;
+    if (outcome?.kind === "failed" && why !== undefined) recover(`${target} failed: ${why}`);
   });
 }
 

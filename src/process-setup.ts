@@ -1,11 +1,10 @@
 // What PID 1, supervisor mode and container mode set up alike, written once: reaping on
 // SIGCHLD with a periodic safety net (a coalesced signal must not leave a zombie), becoming a
 // child subreaper when not PID 1, and the environment children inherit.
+import { DEFAULT_PATH } from "./base/process.ts";
 import type { Log } from "./log/log.ts";
 import type { Runtime, Timer } from "./sys/sys.ts";
 
-/** PATH for children when tsinit's own environment has none (the kernel gives init none). */
-export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** How often the reaper runs without a SIGCHLD, in case one was coalesced or lost. */
 const REAP_SAFETY_NET_MS = 10_000;

@@ -64,8 +64,8 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
     env,
     notifyPath: notifyPath(runtime, args),
     cgroupRoot: args.cgroup === undefined ? undefined : serviceCgroupRoot(sys, log, args.cgroup),
+    blocked,
   });
-  for (const [name, reason] of blocked) supervisor.services.block(name, reason);
   const safetyNet = superviseChildren(runtime, log, () => supervisor.reap());
 
   const reload = () => reloadServiceDirs(sys, log, args.servicesDirs, supervisor);

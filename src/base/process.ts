@@ -2,6 +2,9 @@
 // runs as, and the stage at which a start failed. The ground floor: imports only src/base/.
 import { signalName } from "./signals.ts";
 
+/** PATH for children when tsinit's own environment has none (the kernel gives init none). */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /** How a child ended, decoded from waitpid's status word. */
 export type ExitStatus =
   | { kind: "exited"; code: number }

@@ -31,7 +31,11 @@ import { MAX_RUNTIME_SERVICES_PER_USER, RuntimeServices, runtimeSpec } from "./r
 import { serviceStatus, type Clock } from "./status.ts";
 
 /** What the API needs of the supervisor (a fake in some tests). */
-export type ControlledSupervisor = Pick<Supervisor, "services" | "notifyStatus" | "add" | "command" | "bufferLog" | "shuttingDown">;
+/**
+ * What control may do with the supervisor: read services, add and remove runtime services,
+ * and carry out commands whose outcome the core reports. It never changes the core directly.
+ */
+export type ControlledSupervisor = Pick<Supervisor, "service" | "serviceList" | "wanted" | "notifyStatus" | "add" | "remove" | "command" | "bufferLog" | "shuttingDown">;
 
 export interface ControlOptions {
   supervisor: ControlledSupervisor;
@@ -99,7 +103,7 @@ export class ControlApi {
       case "list":
         return reply(200, { services: this.sorted().map((record) => this.status(record)) } satisfies ListResponse);
       case "status": {
-        const record = this.options.supervisor.services.get(endpoint.name);
+        const record = this.options.supervisor.service(endpoint.name);
         if (record === undefined) return unknownService(endpoint.name);
         return reply(200, { service: this.status(record) } satisfies StatusResponse);
       }
@@ -132,7 +136,7 @@ export class ControlApi {
 
   private async command(name: string, command: ServiceCommand, request: ControlRequest): Promise<ControlReply> {
     const { supervisor } = this.options;
-    if (supervisor.services.get(name) === undefined) return unknownService(name);
+    if (supervisor.service(name) === undefined) return unknownService(name);
     const refused = this.refuse({ kind: "service", verb: command, service: name, ownerUid: this.ownerUid(name) }, request);
     if (refused !== undefined) return refused;
     const body = this.body(request, checkEmptyBody);
@@ -162,7 +166,7 @@ export class ControlApi {
     if (!admin && this.runtime.countOwnedBy(peer.uid) >= MAX_RUNTIME_SERVICES_PER_USER) {
       return errorReply("conflict", `uid ${peer.uid} already has ${MAX_RUNTIME_SERVICES_PER_USER} runtime services; remove some first`);
     }
-    const taken = (candidate: string) => supervisor.services.get(candidate) !== undefined;
+    const taken = (candidate: string) => supervisor.service(candidate) !== undefined;
     const name = run.name ?? defaultRunName(run.command, taken);
     if (taken(name)) return errorReply("conflict", `a service named ${name} already exists; pick another name with --name`);
     const dependent = admin ? undefined : this.dependentOf(name);
@@ -180,7 +184,7 @@ export class ControlApi {
 
   private remove(name: string, request: ControlRequest): ControlReply {
     const { supervisor } = this.options;
-    const record = supervisor.services.get(name);
+    const record = supervisor.service(name);
     if (record === undefined) return unknownService(name);
     const owner = this.runtime.owner(name);
     const refused = this.refuse({ kind: "service", verb: "remove", service: name, ownerUid: owner?.uid }, request);
@@ -191,7 +195,7 @@ export class ControlApi {
       return errorReply("conflict", `${name} comes from ${record.spec.file || "the configuration"}; only services added with run can be removed`);
     }
     const last = this.status(record);
-    if (!supervisor.services.remove(name)) {
+    if (!supervisor.remove(name)) {
       return errorReply("conflict", `${name} is ${record.state} (target ${last.target}); stop it before removing it`, last);
     }
     this.runtime.delete(name);
@@ -234,7 +238,7 @@ export class ControlApi {
     const pending = supervisor.command(command, name, stopWaiting?.signal ?? signal);
     const outcome = wait ? await pending : await outcomeSoFar(pending);
     stopWaiting?.abort();
-    const record = supervisor.services.get(name);
+    const record = supervisor.service(name);
     if (record === undefined) {
       return outcome?.kind === "refused" ? unknownService(name) : errorReply("failed", `${name}: the service was removed`);
     }
@@ -246,7 +250,7 @@ export class ControlApi {
 
   /** A loaded service that names `name` as a dependency or in its ordering, if any. */
   private dependentOf(name: string): string | undefined {
-    for (const { spec } of this.options.supervisor.services.list()) {
+    for (const { spec } of this.options.supervisor.serviceList()) {
       const { dependsOn, dependsMs, waitsFor, before, after, chainTo } = spec;
       if ([...dependsOn, ...dependsMs, ...waitsFor, ...before, ...after].includes(name) || chainTo === name) return spec.name;
     }
@@ -256,7 +260,7 @@ export class ControlApi {
   /** A service's buffer log; readable by root and by whoever added the service. */
   private async log(name: string, request: ControlRequest): Promise<ControlReply> {
     const { supervisor } = this.options;
-    const record = supervisor.services.get(name);
+    const record = supervisor.service(name);
     if (record === undefined) return unknownService(name);
     const refused = this.refuse({ kind: "service", verb: "read the log of", service: name, ownerUid: this.ownerUid(name) }, request);
     if (refused !== undefined) return refused;
@@ -278,7 +282,7 @@ export class ControlApi {
 
   /** Who added a runtime service: only a service that still has no file can be theirs. */
   private ownerUid(name: string): number | undefined {
-    if (this.options.supervisor.services.get(name)?.spec.file !== "") return undefined;
+    if (this.options.supervisor.service(name)?.spec.file !== "") return undefined;
     return this.runtime.owner(name)?.uid;
   }
 
@@ -296,15 +300,15 @@ export class ControlApi {
     return checked.ok ? checked : { ok: false, reply: errorReply("bad-request", checked.message) };
   }
 
-  private sorted(): ServiceRecord[] {
-    return this.options.supervisor.services.list().sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
+  private sorted(): Readonly<ServiceRecord>[] {
+    return [...this.options.supervisor.serviceList()].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
   }
 
-  status(record: ServiceRecord): ServiceStatus {
+  status(record: Readonly<ServiceRecord>): ServiceStatus {
     const { supervisor, clock } = this.options;
     return serviceStatus(record, {
       clock,
-      wanted: (r) => supervisor.services.wanted(r),
+      wanted: (r) => supervisor.wanted(r),
       notifyStatus: (name) => supervisor.notifyStatus.get(name),
       owner: (name) => this.runtime.owner(name),
     });

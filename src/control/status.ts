@@ -13,13 +13,13 @@ export interface Clock {
 
 export interface StatusContext {
   clock: Clock;
-  wanted(record: ServiceRecord): boolean;
+  wanted(record: Readonly<ServiceRecord>): boolean;
   notifyStatus(name: string): string | undefined;
   /** Who added a runtime service, and its command as given. */
   owner(name: string): { uid: number; gid: number; command: readonly string[] } | undefined;
 }
 
-export function serviceStatus(record: ServiceRecord, context: StatusContext): ServiceStatus {
+export function serviceStatus(record: Readonly<ServiceRecord>, context: StatusContext): ServiceStatus {
   const { spec } = record;
   const now = context.clock.monotonic();
   const toWall = (monotonic: number) => new Date(context.clock.wall() + (monotonic - now)).toISOString();

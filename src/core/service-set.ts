@@ -132,6 +132,8 @@ export class ServiceSet {
   private readonly softCursor = new Map<ServiceRecord, number>();
   /** The main pid of a service started through the exec helper that has not exec'd yet. */
   private readonly execPending = new Map<ServiceRecord, number>();
+  /** Service steps taken since the set was made: what the settle costs, for tests. */
+  private stepsTaken = 0;
 
   constructor(specs: Iterable<ServiceSpec>, options: ServiceSetOptions) {
     this.now = options.now;
@@ -204,7 +206,7 @@ export class ServiceSet {
     return summary;
   }
 
-  /** The actions a reload produced (normally none: it only changes descriptions). */
+  /** The actions a reload or a removal produced. */
   takeActions(): Action[] {
     const actions = this.actions;
     this.actions = [];
@@ -242,9 +244,12 @@ export class ServiceSet {
 
   /** Forget a stopped service that nothing holds; false (and nothing changes) otherwise. */
   remove(name: string): boolean {
+    this.actions = [];
     const record = this.records.get(name);
     if (record === undefined || record.state !== "stopped" || this.wanted(record) || record.restartPending) return false;
     this.forget(record);
+    // Its neighbours may step now (a waits-for dependent no longer waits); see takeActions.
+    this.settle();
     return true;
   }
 
@@ -300,9 +305,9 @@ export class ServiceSet {
     return [...this.records.values()];
   }
 
-  /** How many services are loaded. */
-  get size(): number {
-    return this.records.size;
+  /** How many service steps settling has taken so far (each is one service looked at once). */
+  get steps(): number {
+    return this.stepsTaken;
   }
 
   wanted(record: ServiceRecord): boolean {
@@ -624,6 +629,7 @@ export class ServiceSet {
         break;
       }
       if (this.commands.has(record)) this.commandsToCheck.add(record);
+      this.stepsTaken += 1;
       this.step(record);
       // Its step may have changed it again, and so queued it again: it is counted then.
       if (!this.dirty.has(record)) this.countBusy(record);

@@ -2,9 +2,9 @@
 // process (TERM, wait until none is left or 5 s, KILL), sync, unmount, sync, reboot(2).
 // Waiting is event driven: the reaper says when PID 1 has no children left.
 import { parseMounts } from "../base/mounts.ts";
+import { DEFAULT_PATH } from "../base/process.ts";
 import { SIGNALS } from "../base/signals.ts";
 import { runPlan } from "../boot/early-mounts.ts";
-import { DEFAULT_PATH } from "../process-setup.ts";
 import type { Log } from "../log/log.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Sys } from "../sys/sys.ts";

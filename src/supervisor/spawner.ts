@@ -74,8 +74,9 @@ export class Spawner {
     if (!result.ok) {
       if (prepared.readinessFd !== undefined) sys.close(prepared.readinessFd);
       if (prepared.outputFd !== undefined) sys.close(prepared.outputFd);
-      // exec's detail is the program and errno; other stages name their call.
-      return failed(result.stage, result.stage === "exec" ? `${result.error.path ?? ""}: ${result.error.code}` : result.error.message);
+      // An exec's detail is the program and errno; anything else names its call.
+      const { error } = result;
+      return failed(result.stage, result.stage === "exec" && error.call === "execve" ? `${error.path ?? ""}: ${error.code}` : error.message);
     }
     const { pid, execStatusFd } = result;
     post({ kind: "spawned", service, role, pid, execPending: execStatusFd !== undefined });

@@ -35,6 +35,8 @@ export interface SupervisorOptions {
   notifyPath?: string;
   /** The restart delay's jitter (tests make it 0). */
   random?: () => number;
+  /** Services that can never start, with why (members of dependency cycles). */
+  blocked?: ReadonlyMap<string, string>;
 }
 
 /** How long a shutdown waits beyond the longest stop-timeout before it kills what is left. */
@@ -71,6 +73,7 @@ export class Supervisor {
     this.sys = sys;
     this.log = log;
     this.services = new ServiceSet(specs, { now: () => clock.now(), console: options.console, random: options.random });
+    for (const [name, reason] of options.blocked ?? []) this.services.block(name, reason);
     this.processes = new ProcessTable<ProcessOwner>(
       sys,
       (owner, pid, status) => {
@@ -114,12 +117,38 @@ export class Supervisor {
       this.log.warn("not reloading: shutting down");
       return { added: [], changed: [], removed: [], pending: [], shadowed: [], kept: [] };
     }
-    const summary = this.services.reload(specs, unreadable);
-    this.services.clearBlocks();
-    for (const [name, reason] of blocked) this.services.block(name, reason);
-    for (const action of this.services.takeActions()) this.perform(action);
-    this.activation.closeUnused((service) => this.services.get(service)?.spec);
-    return summary;
+    let summary: ReloadSummary | undefined;
+    this.batch(() => {
+      summary = this.services.reload(specs, unreadable);
+      this.services.clearBlocks();
+      for (const [name, reason] of blocked) this.services.block(name, reason);
+      return this.services.takeActions();
+    });
+    return summary!;
+  }
+
+  /** Forget a stopped service that nothing holds (`initctl remove`); false when it is not such. */
+  remove(service: string): boolean {
+    let removed = false;
+    this.batch(() => {
+      removed = this.services.remove(service);
+      return this.services.takeActions();
+    });
+    return removed;
+  }
+
+  /** A service's live record, read-only (status, list). */
+  service(name: string): Readonly<ServiceRecord> | undefined {
+    return this.services.get(name);
+  }
+
+  serviceList(): readonly Readonly<ServiceRecord>[] {
+    return this.services.list();
+  }
+
+  /** Whether a service is wanted: started explicitly or held by a wanted dependent. */
+  wanted(record: Readonly<ServiceRecord>): boolean {
+    return record.explicit || record.requiredBy > 0;
   }
 
   /**
@@ -164,22 +193,45 @@ export class Supervisor {
       return;
     }
     this.queue.push(event);
-    if (this.draining) return;
+    if (!this.draining) this.batch(() => []);
+  }
+
+  /**
+   * One batch: `first` changes the core and returns its actions, then every event queued
+   * meanwhile is handled, one at a time, until the queue is empty. Events that arrive during a
+   * batch (a spawn's `spawned`, a pid file) wait in the queue, so the core is never re-entered.
+   */
+  private batch(first: () => Action[]): void {
+    if (this.draining) {
+      for (const action of first()) this.perform(action);
+      return;
+    }
     this.draining = true;
     try {
+      this.guarded("a reload or removal", undefined, () => {
+        for (const action of first()) this.perform(action);
+      });
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        try {
-          for (const action of this.services.handle(next)) this.perform(action);
-        } catch (error) {
-          // One bad event must not stop the next: log it and go on.
-          this.log.error(`handling ${next.kind} for ${next.service}: ${String(error)}`);
-        }
+        const event = next;
+        this.guarded(`${event.kind} for ${event.service}`, event, () => {
+          for (const action of this.services.handle(event)) this.perform(action);
+        });
       }
     } finally {
       this.draining = false;
     }
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
     if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
+  }
+
+  /** One bad event must not stop the next: log it, answer its command, and go on. */
+  private guarded(what: string, event: Event | undefined, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.log.error(`handling ${what}: ${String(error)}`);
+      if (event?.kind === "command" && event.id !== undefined) this.commandOutcome(event.id, { kind: "failed", reason: `internal error: ${String(error)}` });
+    }
   }
 
   /**
@@ -193,45 +245,41 @@ export class Supervisor {
     for (const record of this.services.list()) {
       if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending) this.stop(record.spec.name);
     }
-    return this.within(longestStop + STOP_GRACE_MS, this.until(this.settledWaiters, () => this.allStopped()), hurry);
+    return this.within(longestStop + STOP_GRACE_MS, this.settledWaiters, () => this.allStopped(), hurry);
   }
 
   /** Resolves true when this process has no children left, false after `timeoutMs`. */
   whenChildless(timeoutMs: number): Promise<boolean> {
     this.reap();
-    return this.within(timeoutMs, this.until(this.childlessWaiters, () => this.processes.hasNoChildren()));
+    return this.within(timeoutMs, this.childlessWaiters, () => this.processes.hasNoChildren());
   }
 
-  /** The one wait-with-a-deadline: true when `done` came first, false on time-out or abort. */
-  private within(ms: number, done: Promise<void>, abort?: AbortSignal): Promise<boolean> {
+  /**
+   * The one wait-with-a-deadline: true once `done()` holds (checked now and at each wake of
+   * `waiters`), false after `ms` or when `abort` fires. Nothing is left behind either way.
+   */
+  private within(ms: number, waiters: Set<() => void>, done: () => boolean, abort?: AbortSignal): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (result: boolean) => {
         timer.cancel();
+        waiters.delete(check);
         abort?.removeEventListener("abort", onAbort);
         resolve(result);
       };
+      const check = () => {
+        if (done()) finish(true);
+      };
       const onAbort = () => finish(false);
       const timer = this.options.runtime.clock.setTimer(ms, () => finish(false));
-      if (abort?.aborted) return finish(false);
-      abort?.addEventListener("abort", onAbort, { once: true });
-      void done.then(() => finish(true));
+      waiters.add(check);
+      if (abort?.aborted) finish(false);
+      else abort?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
   private allStopped(): boolean {
     return this.services.list().every((r: ServiceRecord) => r.state === "stopped" && !r.restartPending);
-  }
-
-  private until(waiters: Set<() => void>, done: () => boolean): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!done()) return;
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
-    });
   }
 
   private wake(waiters: Set<() => void>): void {
@@ -297,7 +345,7 @@ export class Supervisor {
       const leaderError = this.sys.kill(pid, signal);
       if (groupError !== undefined && leaderError !== undefined && leaderError.code !== "ESRCH") this.log.warn(`${service}: ${leaderError.message}`);
     }
-    this.cgroups.signal(service, signal, (member) => processGroup(this.sys, member) === pid);
+    this.cgroups.signal(service, signal, (member) => member === pid || processGroup(this.sys, member) === pid);
   }
 
   /** The buffer log of a `log-type = buffer` service; it outlives restarts. */

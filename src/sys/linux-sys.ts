@@ -10,6 +10,7 @@ import type { ExitStatus, Reaped, StdioSpec } from "../base/process.ts";
 import type { MountRequest, RebootCommand, SpawnRequest, SpawnResult, Sys } from "./sys.ts";
 
 const WNOHANG = 1;
+const F_DUPFD_CLOEXEC = 1030;
 const EINTR = 4;
 const PR_SET_CHILD_SUBREAPER = 36;
 
@@ -88,6 +89,11 @@ class StdioFds {
     return opened;
   }
 
+  /** A descriptor made for this spawn, closed with the others once the child has its copy. */
+  adopt(fd: number): void {
+    this.opened.push(fd);
+  }
+
   closeAll(): void {
     for (const fd of this.opened) libc.close(fd);
   }
@@ -145,15 +151,28 @@ function spawn(request: SpawnRequest): SpawnResult {
     let status: { read: number; write: number } | undefined;
     if (helper) {
       const made = pipe();
-      if (made instanceof SysError) return { ok: false, stage: "exec", error: made };
+      if (made instanceof SysError) return { ok: false, stage: "exec", error: new SysError("pipe2", made.errno, made.code, "(the exec helper's status pipe)") };
       status = made;
+      stdio.adopt(made.write);
     }
     const statusTarget = Math.max(2, ...(request.passFds ?? []).map((p) => p.target)) + 1;
     // Readiness pipes and the like at their numbers; every other inherited descriptor closed.
-    const passed = [...(request.passFds ?? []), ...(status === undefined ? [] : [{ fd: status.write, target: statusTarget }])];
-    for (const { fd, target } of passed) libc.posix_spawn_file_actions_adddup2(actions, fd, target);
-    const targets = new Set(passed.map((p) => p.target));
+    const wanted = [...(request.passFds ?? []), ...(status === undefined ? [] : [{ fd: status.write, target: statusTarget }])];
+    const targets = new Set(wanted.map((p) => p.target));
     const highest = Math.max(2, ...targets);
+    // The copies are made in order, so a source whose number is another entry's target would be
+    // overwritten before it is copied: every source is first moved above all the targets.
+    const passed: { fd: number; target: number }[] = [];
+    for (const { fd, target } of wanted) {
+      const moved = fd > highest ? fd : libc.fcntl(fd, F_DUPFD_CLOEXEC, highest + 1);
+      if (moved === -1) {
+        if (status !== undefined) libc.close(status.read);
+        return { ok: false, stage: "exec", error: failure("fcntl(F_DUPFD_CLOEXEC)") };
+      }
+      if (moved !== fd) stdio.adopt(moved);
+      passed.push({ fd: moved, target });
+    }
+    for (const { fd, target } of passed) libc.posix_spawn_file_actions_adddup2(actions, fd, target);
     for (let fd = 3; fd < highest; fd++) if (!targets.has(fd)) libc.posix_spawn_file_actions_addclose(actions, fd);
     libc.posix_spawn_file_actions_addclosefrom_np(actions, highest + 1);
     if (request.cwd !== undefined && !cwdInHelper) libc.posix_spawn_file_actions_addchdir_np(actions, cstr(request.cwd));
@@ -167,10 +186,10 @@ function spawn(request: SpawnRequest): SpawnResult {
     // argv.keep and envp.keep must live until here: the child copied them during the call.
     void argv.keep;
     void envp.keep;
-    if (status !== undefined) libc.close(status.write);
     if (rc !== 0) {
       if (status !== undefined) libc.close(status.read);
-      return { ok: false, stage: "exec", error: new SysError("execve", rc, errnoName(rc), file) };
+      // Named by the service's program, even when it was the helper that could not start.
+      return { ok: false, stage: "exec", error: new SysError("execve", rc, errnoName(rc), path) };
     }
     return { ok: true, pid: pid[0]!, execStatusFd: status?.read };
   } finally {

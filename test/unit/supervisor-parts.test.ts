@@ -40,6 +40,16 @@ describe("cgroups", () => {
     expect(rt.sys.files.get("/cg/web/cgroup.kill")).toBe("1");
   });
 
+  it("signals a leader that left its group once, though it is in the cgroup", () => {
+    const rt = new FakeRuntime([svc("web")], { cgroupRoot: "/cg" });
+    rt.start("web");
+    const pid = rt.set.get("web")!.pid!;
+    rt.sys.files.set(`/proc/${pid}/stat`, `${pid} (web) S 1 7777 7777 0`);
+    rt.sys.files.set("/cg/web/cgroup.procs", `${pid}\n`);
+    rt.stop("web");
+    expect(rt.sys.calls.filter((c) => c.startsWith("kill"))).toEqual([`kill -${pid} ${SIGTERM}`, `kill ${pid} ${SIGTERM}`]);
+  });
+
   it("signals the leader itself when it left its group, or the group is gone", () => {
     const rt = new FakeRuntime([svc("a"), svc("b")]);
     rt.start("a");

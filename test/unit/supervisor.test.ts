@@ -22,6 +22,30 @@ describe("supervisor loop", () => {
     expect(rt.sys.calls).toContain("spawn /bin/b");
   });
 
+  it("answers a command whose handling throws, so no client waits for ever", async () => {
+    const rt = new FakeRuntime([{ ...defaultSpec("a", "process"), command: ["/bin/a"] }]);
+    rt.set.handle = () => {
+      throw new Error("boom");
+    };
+    expect(await rt.supervisor.command("start", "a")).toEqual({ kind: "failed", reason: "internal error: Error: boom" });
+  });
+
+  it("removes only a stopped service that nothing holds", () => {
+    const rt = new FakeRuntime([
+      { ...defaultSpec("db", "process"), command: ["/bin/db"] },
+      { ...defaultSpec("app", "process"), command: ["/bin/app"], dependsOn: ["db"] },
+    ]);
+    rt.start("app");
+    expect(rt.supervisor.remove("db")).toBe(false);
+    rt.stop("db");
+    rt.exit("app", 0);
+    rt.exit("db", 0);
+    expect(rt.state("db")).toBe("stopped");
+    expect(rt.supervisor.remove("db")).toBe(true);
+    expect(rt.supervisor.service("db")).toBeUndefined();
+    expect(rt.supervisor.serviceList().map((r) => r.spec.name)).toEqual(["app"]);
+  });
+
   it("routes a child's exit to its service and reaps orphans quietly", () => {
     const rt = new FakeRuntime([{ ...defaultSpec("a", "process"), command: ["/bin/a"], restart: "no" }]);
     rt.start("a");

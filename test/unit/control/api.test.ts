@@ -379,10 +379,8 @@ describe("bad requests", () => {
   it("turns an exception into a 500 and logs it", async () => {
     const logs: string[] = [];
     const broken = {
-      services: {
-        list: () => {
-          throw new Error("boom");
-        },
+      serviceList: () => {
+        throw new Error("boom");
       },
     } as unknown as ControlledSupervisor;
     const api = new ControlApi({
