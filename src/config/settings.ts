@@ -302,7 +302,7 @@ export const SETTINGS: Record<string, SettingDef> = {
     apply: (ctx, line) => {
       const text = oneWord(line, "signal");
       // dinit's `none` (0) sends no signal.
-      const signal = text.toLowerCase() === "none" ? 0 : parseSignal(text);
+      const signal = /^(sig)?none$/i.test(text) ? 0 : parseSignal(text);
       if (signal === undefined) throw new SettingError(`${JSON.stringify(text)} is not a signal`);
       ctx.spec.termSignal = signal;
     },
