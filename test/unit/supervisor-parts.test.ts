@@ -78,6 +78,7 @@ describe("leftovers after a stop", () => {
     const rt = new FakeRuntime([svc("d", "process", { stopTimeoutMs: 2_000 })], { cgroupRoot: "/cg" });
     rt.start("d");
     const pid = rt.set.get("d")!.pid!;
+    leftIn(rt, pid);
     rt.stop("d");
     rt.exit("d", { kind: "signaled", signal: SIGTERM, core: false });
     expect(rt.state("d")).toBe("stopped");
@@ -93,6 +94,7 @@ describe("leftovers after a stop", () => {
     const rt = new FakeRuntime([svc("d", "process", { stopTimeoutMs: 2_000 }), svc("e")]);
     rt.start("d");
     const pid = rt.set.get("d")!.pid!;
+    leftIn(rt, pid);
     rt.stop("d");
     rt.exit("d", 0);
     rt.start("d");
@@ -106,6 +108,52 @@ describe("leftovers after a stop", () => {
     rt.exit("e", 0);
     rt.advance(10_000);
     expect(rt.sys.calls).not.toContain(`kill -${ePid} ${SIGKILL}`);
+  });
+});
+
+/** A process that stays in `pgid`'s group after the service's main process exited. */
+function leftIn(rt: FakeRuntime, pgid: number, pid = 4300, started = "5000"): void {
+  rt.sys.files.set(`/proc/${pid}/stat`, `${pid} (left) S 1 ${pgid} ${pgid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${started} 0 0`);
+}
+
+describe("leftovers without cgroups (issue 9)", () => {
+  it("are not SIGKILLed through a process group whose id was given to a new group meanwhile", () => {
+    const rt = new FakeRuntime([svc("d", "process", { stopTimeoutMs: 2_000 })]);
+    rt.start("d");
+    const pgid = rt.set.get("d")!.pid!;
+    leftIn(rt, pgid);
+    rt.stop("d");
+    rt.exit("d", { kind: "signaled", signal: SIGTERM, core: false });
+    // The leftover exits; the pid is reused by another program's new session leader.
+    rt.sys.files.delete("/proc/4300/stat");
+    rt.sys.files.set(`/proc/${pgid}/stat`, `${pgid} (someone) S 1 ${pgid} ${pgid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 9999 0 0`);
+    rt.advance(2_000);
+    expect(rt.sys.calls).not.toContain(`kill -${pgid} ${SIGKILL}`);
+  });
+
+  it("are not SIGKILLed when the pid of a leftover now belongs to another process in the reused group", () => {
+    const rt = new FakeRuntime([svc("d", "process", { stopTimeoutMs: 2_000 })]);
+    rt.start("d");
+    const pgid = rt.set.get("d")!.pid!;
+    leftIn(rt, pgid, 4300, "5000");
+    rt.stop("d");
+    rt.exit("d", 0);
+    leftIn(rt, pgid, 4300, "7777");
+    rt.advance(2_000);
+    expect(rt.sys.calls).not.toContain(`kill -${pgid} ${SIGKILL}`);
+  });
+
+  it("are SIGKILLed while one of them is still in the group", () => {
+    const rt = new FakeRuntime([svc("d", "process", { stopTimeoutMs: 2_000 })]);
+    rt.start("d");
+    const pgid = rt.set.get("d")!.pid!;
+    leftIn(rt, pgid, 4300);
+    leftIn(rt, pgid, 4301);
+    rt.stop("d");
+    rt.exit("d", 0);
+    rt.sys.files.delete("/proc/4300/stat");
+    rt.advance(2_000);
+    expect(rt.sys.calls).toContain(`kill -${pgid} ${SIGKILL}`);
   });
 });
 

@@ -125,8 +125,12 @@ export class FakeSys implements Sys {
     this.dirs.add(path);
     return undefined;
   }
-  readDir(): string[] | undefined {
-    return undefined;
+  /** The names under `path` that `files` and `dirs` hold (/proc from its stat files). */
+  readDir(path: string): string[] | undefined {
+    const prefix = path.endsWith("/") ? path : `${path}/`;
+    const names = new Set<string>();
+    for (const entry of [...this.files.keys(), ...this.dirs]) if (entry.startsWith(prefix)) names.add(entry.slice(prefix.length).split("/")[0]!);
+    return names.size === 0 && !this.dirs.has(path) ? undefined : [...names];
   }
   isDirectory(path: string): boolean {
     return this.dirs.has(path);
