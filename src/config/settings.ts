@@ -89,6 +89,9 @@ function seconds(line: SettingLine): number {
   return ms;
 }
 
+/** The largest `log-buffer-size`: a buffer is kept in PID 1's memory. */
+export const MAX_LOG_BUFFER_BYTES = 1024 * 1024;
+
 function count(line: SettingLine, { min = 0 } = {}): number {
   const text = needValue(line);
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
@@ -317,7 +320,14 @@ export const SETTINGS: Record<string, SettingDef> = {
       ctx.spec.logType = text;
     },
   },
-  "log-buffer-size": { apply: (ctx, line) => void (ctx.spec.logBufferSize = count(line, { min: 1 })) },
+  "log-buffer-size": {
+    apply: (ctx, line) => {
+      const bytes = count(line, { min: 1 });
+      // Each buffer lives in PID 1's memory.
+      if (bytes > MAX_LOG_BUFFER_BYTES) throw new SettingError(`${bytes} bytes is too large (at most ${MAX_LOG_BUFFER_BYTES}, 1 MiB)`);
+      ctx.spec.logBufferSize = bytes;
+    },
+  },
   "ready-notification": {
     apply: (ctx, line) => {
       const text = oneWord(line, "value");

@@ -1,17 +1,35 @@
-// A service's output kept in memory (`log-type = buffer`): the last `capacity` characters,
-// with a running offset so a follower can ask for what came after what it has seen. Pure.
+// A service's output kept in memory (`log-type = buffer`): the newest `capacity` bytes, with a
+// running byte offset so a follower can ask for what came after what it has seen. Appending
+// costs the chunk, not the buffer: the bytes go into a ring that grows up to `capacity` and then
+// overwrites its oldest bytes in place. Pure.
+
+const encoder = new TextEncoder();
+/** A buffer starts this small and doubles as output arrives, up to its capacity. */
+const INITIAL_BYTES = 1024;
 
 export class RingLog {
-  private text = "";
+  private bytes: Uint8Array;
   private readonly listeners = new Set<() => void>();
-  /** How many characters were ever appended; the offset just past the newest one. */
+  /** How many bytes were ever appended; the offset just past the newest one. */
   private total = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    this.bytes = new Uint8Array(Math.min(capacity, INITIAL_BYTES));
+  }
 
-  append(chunk: string): void {
-    this.total += chunk.length;
-    this.text = (this.text + chunk).slice(-this.capacity);
+  append(chunk: string | Uint8Array): void {
+    const data = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+    if (data.length === 0) return;
+    this.grow(this.total + data.length);
+    // Only the newest `capacity` bytes of the chunk can survive.
+    const kept = data.length > this.capacity ? data.subarray(data.length - this.capacity) : data;
+    const skipped = data.length - kept.length;
+    const size = this.bytes.length;
+    const at = (this.total + skipped) % size;
+    const first = Math.min(kept.length, size - at);
+    this.bytes.set(kept.subarray(0, first), at);
+    if (first < kept.length) this.bytes.set(kept.subarray(first), 0);
+    this.total += data.length;
     for (const listener of [...this.listeners]) listener();
   }
 
@@ -21,14 +39,45 @@ export class RingLog {
     return () => this.listeners.delete(listener);
   }
 
-  /** Everything after `offset` that is still kept, and the offset to ask from next time. */
+  /**
+   * Everything after byte `offset` that is still kept, as text, and the offset to ask from next
+   * time. `dropped` counts the bytes between `offset` and the oldest byte kept.
+   */
   since(offset = 0): { text: string; next: number; dropped: number } {
-    const start = this.total - this.text.length;
+    const start = this.total - Math.min(this.total, this.bytes.length);
     const from = Math.min(Math.max(offset, start), this.total);
-    return { text: this.text.slice(from - start), next: this.total, dropped: from - Math.max(0, Math.min(offset, this.total)) };
+    let slice = this.slice(from, this.total);
+    // The oldest bytes kept may begin inside a character whose first bytes were overwritten.
+    if (from === start && start > 0) {
+      let skip = 0;
+      while (skip < slice.length && skip < 3 && (slice[skip]! & 0xc0) === 0x80) skip++;
+      slice = slice.subarray(skip);
+    }
+    return { text: new TextDecoder().decode(slice), next: this.total, dropped: from - Math.max(0, Math.min(offset, this.total)) };
   }
 
   get end(): number {
     return this.total;
+  }
+
+  /** Bytes [from, to) of the stream, which must still be kept. */
+  private slice(from: number, to: number): Uint8Array {
+    const size = this.bytes.length;
+    const out = new Uint8Array(to - from);
+    const at = from % size;
+    const first = Math.min(out.length, size - at);
+    out.set(this.bytes.subarray(at, at + first), 0);
+    if (first < out.length) out.set(this.bytes.subarray(0, out.length - first), first);
+    return out;
+  }
+
+  /** While nothing has wrapped yet, make room for `needed` bytes (at most the capacity). */
+  private grow(needed: number): void {
+    if (this.bytes.length >= this.capacity || needed <= this.bytes.length) return;
+    let size = this.bytes.length;
+    while (size < needed && size < this.capacity) size *= 2;
+    const bigger = new Uint8Array(Math.min(size, this.capacity));
+    bigger.set(this.bytes.subarray(0, this.total));
+    this.bytes = bigger;
   }
 }

@@ -5,7 +5,7 @@ import { RingLog } from "../log/ring.ts";
 export class OutputBuffers {
   private readonly buffers = new Map<string, RingLog>();
 
-  /** `service`'s buffer, made with `capacity` characters on first use. */
+  /** `service`'s buffer, made with `capacity` bytes on first use. */
   get(service: string, capacity: number): RingLog {
     let log = this.buffers.get(service);
     if (log === undefined) {

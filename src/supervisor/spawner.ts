@@ -16,6 +16,12 @@ import type { NotifySocket } from "./notify.ts";
 import type { OutputBuffers } from "./output-buffers.ts";
 import type { ProcessTable } from "./process-table.ts";
 
+/**
+ * How much of a buffer service's output tsinit reads in a second. A faster writer waits on
+ * its full pipe, so a chatty service cannot cost PID 1 a core; the ring keeps the newest bytes.
+ */
+export const OUTPUT_BYTES_PER_SECOND = 1024 * 1024;
+
 export interface ProcessOwner {
   service: string;
   role: ProcessRole;
@@ -85,7 +91,7 @@ export class Spawner {
     if (prepared.readinessFd !== undefined) this.watchReadiness(service, pid, prepared.readinessFd);
     if (prepared.outputFd !== undefined) {
       const buffer = this.parts.outputs.get(service, spec.logBufferSize);
-      void sys.readUntilClosed(prepared.outputFd, (chunk) => buffer.append(chunk));
+      void sys.readUntilClosed(prepared.outputFd, (chunk) => buffer.append(chunk), { bytesPerSecond: OUTPUT_BYTES_PER_SECOND });
     }
   }
 

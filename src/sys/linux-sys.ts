@@ -11,6 +11,7 @@ import type { MountRequest, RebootCommand, SpawnRequest, SpawnResult, Sys } from
 
 const WNOHANG = 1;
 const F_DUPFD_CLOEXEC = 1030;
+const F_SETFL = 4;
 const EINTR = 4;
 const PR_SET_CHILD_SUBREAPER = 36;
 
@@ -99,9 +100,19 @@ class StdioFds {
   }
 }
 
+/**
+ * Only tsinit's read end is non-blocking. The write end goes to a child, which must wait when
+ * it writes faster than tsinit reads, not fail with EAGAIN (`yes` would exit after 64 KiB).
+ */
 function pipe(): { read: number; write: number } | SysError {
   const fds = new Int32Array(2);
-  if (libc.pipe2(fds, O_CLOEXEC | O_NONBLOCK) === -1) return failure("pipe2");
+  if (libc.pipe2(fds, O_CLOEXEC) === -1) return failure("pipe2");
+  if (libc.fcntl(fds[0]!, F_SETFL, O_NONBLOCK) === -1) {
+    const error = failure("fcntl(F_SETFL, O_NONBLOCK)");
+    libc.close(fds[0]!);
+    libc.close(fds[1]!);
+    return error;
+  }
   return { read: fds[0]!, write: fds[1]! };
 }
 
@@ -267,10 +278,28 @@ export const linuxSys: Sys = {
   pipe,
   close: (fd) => void libc.close(fd),
   listenUnix,
-  readUntilClosed: async (fd, onData) => {
+  readUntilClosed: async (fd, onData, options) => {
     const decoder = new TextDecoder();
+    const budget = options?.bytesPerSecond;
+    let windowStart = performance.now();
+    let inWindow = 0;
     try {
-      for await (const chunk of Bun.file(fd).stream()) onData(decoder.decode(chunk, { stream: true }));
+      for await (const chunk of Bun.file(fd).stream()) {
+        onData(decoder.decode(chunk, { stream: true }));
+        if (budget === undefined) continue;
+        // Past the budget, stop reading for the rest of the second: the stream reads nothing
+        // ahead meanwhile, so the writer blocks on a full pipe instead of costing a core.
+        const elapsed = performance.now() - windowStart;
+        inWindow += chunk.length;
+        if (elapsed >= 1_000) {
+          windowStart = performance.now();
+          inWindow = 0;
+        } else if (inWindow >= budget) {
+          await Bun.sleep(1_000 - elapsed);
+          windowStart = performance.now();
+          inWindow = 0;
+        }
+      }
     } catch {
       // A read error ends the watch like end of file does.
     } finally {

@@ -81,13 +81,17 @@ export interface Sys {
   sync(): void;
   sethostname(name: string): SysError | undefined;
 
-  /** A close-on-exec, non-blocking pipe. */
+  /** A close-on-exec pipe; the read end (tsinit's) is non-blocking, the write end (a child's) blocks. */
   pipe(): { read: number; write: number } | SysError;
   /** A listening unix stream socket at `path` with `mode`, close-on-exec (socket-listen). */
   listenUnix(path: string, mode: number): number | SysError;
   close(fd: number): void;
-  /** Calls `onData` with each chunk read from `fd` until end of file, then closes it. */
-  readUntilClosed(fd: number, onData: (chunk: string) => void): Promise<void>;
+  /**
+   * Calls `onData` with each chunk read from `fd` until end of file, then closes it. With
+   * `bytesPerSecond`, reading pauses for the rest of a second once that much was read in it, so
+   * a writer faster than that waits on the full pipe.
+   */
+  readUntilClosed(fd: number, onData: (chunk: string) => void, options?: { bytesPerSecond?: number }): Promise<void>;
 
   readFile(path: string): string | undefined;
   writeFile(path: string, data: string): SysError | undefined;
