@@ -6,7 +6,7 @@ import { earlyMountPlan, runPlan } from "./boot/early-mounts.ts";
 import { DEFAULT_SOCKET, SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
-import { childEnvironment, superviseChildren } from "./process-setup.ts";
+import { childEnvironment, protectFromOomKiller, superviseChildren } from "./process-setup.ts";
 import { loadServiceDirs, reloadServiceDirs } from "./service-loading.ts";
 import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/requests.ts";
 import { shutdownMachine } from "./shutdown/shutdown.ts";
@@ -33,6 +33,7 @@ export function runInit(runtime: Runtime): void {
     kernelConsoleLevel: Number((sys.readFile("/proc/sys/kernel/printk") ?? "").trim().split(/\s+/)[0]) || 0,
   });
   log.info(`tsinit starting as PID ${sys.getpid()}`);
+  const childOomScoreAdj = protectFromOomKiller(runtime, log);
   setHostname(sys, log);
   const cadError = sys.reboot("cad-off");
   if (cadError !== undefined) log.warn(`ctrl-alt-del will reboot at once: ${cadError.message}`);
@@ -46,6 +47,7 @@ export function runInit(runtime: Runtime): void {
     notifyPath: NOTIFY_SOCKET,
     cgroupRoot: sys.exists("/sys/fs/cgroup/cgroup.procs") ? serviceCgroupRoot(sys, log, "/sys/fs/cgroup/tsinit") : undefined,
     blocked,
+    childOomScoreAdj,
   });
   superviseChildren(runtime, log, () => supervisor.reap());
 

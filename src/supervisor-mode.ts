@@ -5,7 +5,7 @@
 import { SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
-import { childEnvironment, superviseChildren } from "./process-setup.ts";
+import { childEnvironment, protectFromOomKiller, superviseChildren } from "./process-setup.ts";
 import { loadServiceDirs, reloadServiceDirs } from "./service-loading.ts";
 import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
@@ -57,6 +57,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
   // So that initctl run by a service talks to this supervisor.
   const env = childEnvironment(runtime, args.socket === undefined ? {} : { [SOCKET_ENV]: args.socket });
 
+  const childOomScoreAdj = protectFromOomKiller(runtime, log);
   const { services, blocked } = loadServiceDirs(sys, log, args.servicesDirs);
   const supervisor = new Supervisor(services.values(), {
     runtime,
@@ -65,6 +66,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
     notifyPath: notifyPath(runtime, args),
     cgroupRoot: args.cgroup === undefined ? undefined : serviceCgroupRoot(sys, log, args.cgroup),
     blocked,
+    childOomScoreAdj,
   });
   const safetyNet = superviseChildren(runtime, log, () => supervisor.reap());
 

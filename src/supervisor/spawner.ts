@@ -41,6 +41,8 @@ export interface SpawnerParts {
   post: (event: Event) => void;
   /** The live main pid of `service`, to drop readiness from an older instance. */
   mainPid: (service: string) => number | undefined;
+  /** Written to each new process's oom_score_adj: it inherited tsinit's -1000. */
+  childOomScoreAdj?: string;
 }
 
 /** What the exec helper writes on its status pipe when it fails: one JSON line. */
@@ -85,6 +87,7 @@ export class Spawner {
       return failed(result.stage, result.stage === "exec" && error.call === "execve" ? `${error.path ?? ""}: ${error.code}` : error.message);
     }
     const { pid, execStatusFd } = result;
+    this.restoreOomScore(service, pid);
     post({ kind: "spawned", service, role, pid, execPending: execStatusFd !== undefined });
     if (execStatusFd !== undefined) this.watchExec(owner, pid, execStatusFd);
     if (role === "main") this.parts.cgroups.join(service, pid);
@@ -93,6 +96,17 @@ export class Spawner {
       const buffer = this.parts.outputs.get(service, spec.logBufferSize);
       void sys.readUntilClosed(prepared.outputFd, (chunk) => buffer.append(chunk), { bytesPerSecond: OUTPUT_BYTES_PER_SECOND });
     }
+  }
+
+  /**
+   * A new process inherited tsinit's oom_score_adj of -1000; it gets tsinit's old value back at
+   * once, as it joins its cgroup (what it forks in its first microseconds may keep -1000).
+   */
+  private restoreOomScore(service: string, pid: number): void {
+    const value = this.parts.childOomScoreAdj;
+    if (value === undefined) return;
+    const error = this.parts.sys.writeFile(`/proc/${pid}/oom_score_adj`, value);
+    if (error !== undefined && error.code !== "ENOENT" && error.code !== "ESRCH") this.parts.log.warn(`${service}: setting its oom_score_adj: ${error.message}`);
   }
 
   /** A process's exit, unless it waits for its exec report: then false, and it is posted after. */

@@ -37,6 +37,11 @@ export interface SupervisorOptions {
   random?: () => number;
   /** Services that can never start, with why (members of dependency cycles). */
   blocked?: ReadonlyMap<string, string>;
+  /**
+   * The oom_score_adj each new process gets back (tsinit's own before it made itself -1000);
+   * undefined: children keep what they inherit.
+   */
+  childOomScoreAdj?: string;
 }
 
 /** How long a shutdown waits beyond the longest stop-timeout before it kills what is left. */
@@ -104,6 +109,7 @@ export class Supervisor {
       outputs: this.outputs,
       post: (event) => this.dispatch(event),
       mainPid: (service) => this.services.get(service)?.pid,
+      childOomScoreAdj: options.childOomScoreAdj,
     });
   }
 

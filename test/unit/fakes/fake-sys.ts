@@ -12,6 +12,8 @@ export class FakeSys implements Sys {
   readonly dirs = new Set<string>(["/"]);
   readonly failMount = new Map<string, SysError>();
   readonly failUmount = new Map<string, SysError>();
+  /** Paths whose writeFile fails with the given error. */
+  readonly failWrite = new Map<string, SysError>();
   readonly pending: Reaped[] = [];
   /** Every spawn request, in order, with the pid it got (undefined when it failed). */
   readonly spawns: { request: SpawnRequest; pid?: number; execStatusFd?: number }[] = [];
@@ -114,6 +116,8 @@ export class FakeSys implements Sys {
     return this.files.get(path);
   }
   writeFile(path: string, data: string): SysError | undefined {
+    const failure = this.failWrite.get(path);
+    if (failure !== undefined) return failure;
     this.files.set(path, data);
     return undefined;
   }
