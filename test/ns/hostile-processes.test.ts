@@ -1,0 +1,83 @@
+// Issue 9, with real processes: hostile or careless services must never stop, block or bloat
+// PID 1. tsinit runs in supervisor mode as PID 1 of a PID namespace (harness.ts).
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Control, Namespace, poll as pollFor, servicesDir, waitFor } from "./harness.ts";
+
+let ns: Namespace | undefined;
+afterEach(() => {
+  ns?.kill();
+  ns = undefined;
+});
+
+async function start(files: Record<string, string>, scripts: Record<string, string> = {}) {
+  const { dir, work } = servicesDir(files, scripts);
+  chmodSync(work, 0o755);
+  process.env.WORK = work;
+  const socket = join(work, "ctl.sock");
+  ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+  const control = new Control(socket);
+  await control.ready(() => ns?.log() ?? "");
+  return { work, control, ns };
+}
+
+const poll = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
+  pollFor(what, probe, timeoutMs, () => ns?.log() ?? "");
+
+/** Whether a process here may lower its oom_score_adj (needs CAP_SYS_RESOURCE). */
+function mayLowerOomScore(): boolean {
+  return Bun.spawnSync(["sh", "-c", "echo -1000 > /proc/self/oom_score_adj"], { stderr: "ignore" }).exitCode === 0;
+}
+
+const oomScoreAdj = (pid: number | "self") => readFileSync(`/proc/${pid}/oom_score_adj`, "utf8").trim();
+
+/** CPU time (user + system) of a process in clock ticks (100 a second). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+describe("the OOM killer", () => {
+  test("never chooses tsinit: its oom_score_adj is -1000, its services keep the usual value", async () => {
+    const { ns } = await start({ boot: "type = internal\nwaits-for = web\n", web: "command = /bin/sleep 600\n" });
+    const sleep = await waitFor("the service's sleep", () => ns.children().find((p) => p.comm === "sleep"));
+    // What the test runner has, tsinit had before it protected itself.
+    expect(oomScoreAdj(sleep.pid)).toBe(oomScoreAdj("self"));
+    if (mayLowerOomScore()) {
+      expect(oomScoreAdj(ns.pid1)).toBe("-1000");
+    } else {
+      // Without CAP_SYS_RESOURCE (some containers): a warning, and tsinit goes on.
+      expect(ns.log()).toContain("tsinit: the OOM killer may choose tsinit: write /proc/self/oom_score_adj: EACCES");
+      expect(oomScoreAdj(ns.pid1)).toBe(oomScoreAdj("self"));
+    }
+  }, 30_000);
+});
+
+describe("log-type = buffer", () => {
+  test("a writer as fast as `yes` keeps running, its newest output kept, at little cost to PID 1", async () => {
+    const { control, ns } = await start({
+      boot: "type = internal\nwaits-for = chatty\n",
+      chatty: "command = /usr/bin/yes\nlog-type = buffer\nlog-buffer-size = 1000\nrestart = no\n",
+    });
+    const first = await poll("chatty started", async () => {
+      const status = await control.status("chatty");
+      return status.service?.state === "started" ? status.service : undefined;
+    });
+    const ticks = cpuTicks(ns.pid1);
+    const began = performance.now();
+    await Bun.sleep(2_000);
+    const used = (cpuTicks(ns.pid1) - ticks) * 10 / (performance.now() - began);
+    const after = (await control.status("chatty")).service;
+    expect(after.state).toBe("started");
+    expect(after.pid).toBe(first.pid);
+    const log = await control.ctl("log", "chatty");
+    expect(log.code).toBe(0);
+    expect(log.stdout.length).toBeGreaterThan(900);
+    expect(log.stdout.length).toBeLessThanOrEqual(1000);
+    expect(log.stdout.endsWith("y\n")).toBe(true);
+    // tsinit reads at most 1 MiB a second of it: a small share of one core, not all of it.
+    expect(used).toBeLessThan(0.25);
+  }, 30_000);
+});
