@@ -1,7 +1,10 @@
 // Where init's messages physically go: the console (our stdout, which the kernel opened on
-// /dev/console for PID 1) and /dev/kmsg. Writes are synchronous so a message printed just
-// before a crash or a reboot is not lost, and never throw.
-import { closeSync, constants, openSync, writeSync } from "node:fs";
+// /dev/console for PID 1; stderr in the other modes) and /dev/kmsg. Writing never throws and
+// never blocks the event loop: a console that does not take a line now (a reader of our
+// stderr that stopped reading, a slow serial line) gets it later from a bounded queue, and
+// what does not fit is dropped, counted and reported once the console takes lines again.
+// A blocked PID 1 would reap nothing and answer nobody.
+import { closeSync, constants, fstatSync, openSync, writeSync } from "node:fs";
 import type { LogSink } from "../base/logging.ts";
 
 /**
@@ -12,9 +15,131 @@ import type { LogSink } from "../base/logging.ts";
 const KMSG_BURST = 10;
 const KMSG_INTERVAL_MS = 5_000;
 
+/** At most this many bytes wait for the console; lines beyond are dropped and counted. */
+export const CONSOLE_QUEUE_BYTES = 64 * 1024;
+/** How often a console that said "not now" is tried again. */
+export const CONSOLE_RETRY_MS = 100;
+
+/** One non-blocking write: bytes taken, "again" when none could be now, "failed" for good. */
+export type TryWrite = (bytes: Uint8Array) => number | "again" | "failed";
+
+/**
+ * Lines on their way to a console that may not take them now. Every line goes through here;
+ * while the queue is empty a line is written at once, so order is kept.
+ */
+export class ConsoleQueue {
+  private readonly queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private dropped = 0;
+  private retryArmed = false;
+
+  constructor(
+    private readonly tryWrite: TryWrite,
+    private readonly retryLater: (ms: number, retry: () => void) => void,
+    private readonly limit = CONSOLE_QUEUE_BYTES,
+  ) {}
+
+  push(line: string): void {
+    const bytes = Buffer.from(`${line}\n`, "utf8");
+    if (this.queuedBytes + bytes.length > this.limit) this.dropped += 1;
+    else {
+      this.queue.push(bytes);
+      this.queuedBytes += bytes.length;
+    }
+    this.flush();
+  }
+
+  /** Lines waiting, and lines dropped since the console last took everything. */
+  get backlog(): { lines: number; dropped: number } {
+    return { lines: this.queue.length, dropped: this.dropped };
+  }
+
+  private flush(): void {
+    for (;;) {
+      if (this.queue.length === 0) {
+        if (this.dropped === 0) return;
+        // Said once the console has caught up, in order with what it did get.
+        const note = Buffer.from(`tsinit: ${this.dropped} log line${this.dropped === 1 ? "" : "s"} dropped: the console did not take them\n`, "utf8");
+        this.dropped = 0;
+        this.queue.push(note);
+        this.queuedBytes += note.length;
+      }
+      const head = this.queue[0]!;
+      const written = this.tryWrite(head);
+      if (written === "again") return this.retry();
+      if (written === "failed") {
+        // A console that cannot be written to must not take init down, nor keep memory.
+        this.queue.length = 0;
+        this.queuedBytes = 0;
+        this.dropped = 0;
+        return;
+      }
+      this.queuedBytes -= written;
+      if (written >= head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(written);
+    }
+  }
+
+  private retry(): void {
+    if (this.retryArmed) return;
+    this.retryArmed = true;
+    this.retryLater(CONSOLE_RETRY_MS, () => {
+      this.retryArmed = false;
+      this.flush();
+    });
+  }
+}
+
+export interface ConsoleSinkOptions {
+  kmsg: boolean;
+  fd?: number;
+  /**
+   * A non-blocking send on a socket console (stderr to the journal, say), which cannot be
+   * reopened through /proc: send(MSG_DONTWAIT) keeps the shared socket itself blocking.
+   */
+  sendNonBlocking?: (fd: number, bytes: Uint8Array) => number | "again" | "failed";
+  /** Timers for the retry (the event loop's by default). */
+  retryLater?: (ms: number, retry: () => void) => void;
+}
+
+/** O_CLOEXEC, which node:fs's constants do not name. */
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * A way to write `fd` without blocking and without changing what children and the parent
+ * share: a fresh open file description of the same file (a tty, a pipe, a regular file in
+ * append mode) through /proc/self/fd, made non-blocking; for a socket, send(MSG_DONTWAIT).
+ * Opened on first use (PID 1 mounts /proc first); if neither works, blocking writes.
+ */
+function consoleWriter(fd: number, sendNonBlocking: ConsoleSinkOptions["sendNonBlocking"]): TryWrite {
+  let writer: TryWrite | undefined;
+  const open = (): TryWrite => {
+    try {
+      if (fstatSync(fd).isSocket() && sendNonBlocking !== undefined) return (bytes) => sendNonBlocking(fd, bytes);
+    } catch {}
+    try {
+      const own = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK | constants.O_NOCTTY | O_CLOEXEC);
+      return (bytes) => writeOnce(own, bytes);
+    } catch {
+      return (bytes) => writeOnce(fd, bytes);
+    }
+  };
+  return (bytes) => (writer ??= open())(bytes);
+}
+
+function writeOnce(fd: number, bytes: Uint8Array): number | "again" | "failed" {
+  try {
+    return writeSync(fd, bytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "EAGAIN" || code === "EWOULDBLOCK" || code === "EINTR" ? "again" : "failed";
+  }
+}
+
 /** `openKmsg()` once /dev is mounted; until then messages go to the console only. */
-export function consoleSink(options: { kmsg: boolean; fd?: number }): LogSink & { openKmsg(): void } {
+export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg(): void } {
   const consoleFd = options.fd ?? 1;
+  const queue = new ConsoleQueue(consoleWriter(consoleFd, options.sendNonBlocking), options.retryLater ?? ((ms, retry) => void setTimeout(retry, ms)));
   let kmsgFd: number | undefined;
   let windowStart = 0;
   let writtenInWindow = 0;
@@ -28,7 +153,7 @@ export function consoleSink(options: { kmsg: boolean; fd?: number }): LogSink & 
     if (!options.kmsg || kmsgFd !== undefined) return;
     try {
       // Never O_CREAT: before devtmpfs is mounted that would make a plain file in the rootfs.
-      kmsgFd = openSync("/dev/kmsg", constants.O_WRONLY | constants.O_NOCTTY);
+      kmsgFd = openSync("/dev/kmsg", constants.O_WRONLY | constants.O_NOCTTY | constants.O_NONBLOCK);
       windowStart = performance.now();
       writtenInWindow = 0;
     } catch {
@@ -38,11 +163,7 @@ export function consoleSink(options: { kmsg: boolean; fd?: number }): LogSink & 
   return {
     openKmsg,
     console(line) {
-      try {
-        writeSync(consoleFd, `${line}\n`);
-      } catch {
-        // A console that cannot be written to must not take init down.
-      }
+      queue.push(line);
     },
     kmsg(record) {
       if (kmsgFd === undefined) return false;

@@ -2,6 +2,7 @@
 // the NOTIFY_SOCKET listener, the console and kmsg sink, and process.env. The only place
 // outside the rest of src/sys/ where tsinit touches `process` and the timers.
 import type { HandledSignal, Runtime, Timer } from "./sys.ts";
+import { errno, libc } from "./libc.ts";
 import { linuxSys } from "./linux-sys.ts";
 import { consoleSink } from "./log-sink.ts";
 import { listenForNotifications } from "./notify-socket.ts";
@@ -14,7 +15,7 @@ export interface RuntimeOptions {
 }
 
 export function linuxRuntime(options: RuntimeOptions): Runtime {
-  const sink = consoleSink({ kmsg: options.kmsg, fd: options.consoleFd });
+  const sink = consoleSink({ kmsg: options.kmsg, fd: options.consoleFd, sendNonBlocking });
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   return {
@@ -43,4 +44,17 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
     },
     exit: (code) => process.exit(code),
   };
+}
+
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const EAGAIN = 11;
+const EINTR = 4;
+
+/** send(MSG_DONTWAIT) on a socket console, which leaves the socket itself blocking for others. */
+function sendNonBlocking(fd: number, bytes: Uint8Array): number | "again" | "failed" {
+  const sent = Number(libc.sendto(fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL, null, 0));
+  if (sent >= 0) return sent;
+  const code = errno();
+  return code === EAGAIN || code === EINTR ? "again" : "failed";
 }

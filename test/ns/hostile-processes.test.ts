@@ -1,9 +1,9 @@
 // Issue 9, with real processes: hostile or careless services must never stop, block or bloat
 // PID 1. tsinit runs in supervisor mode as PID 1 of a PID namespace (harness.ts).
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, readFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { Control, Namespace, poll as pollFor, servicesDir, waitFor } from "./harness.ts";
+import { childrenOf, Control, Namespace, poll as pollFor, procInfo, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -80,4 +80,64 @@ describe("log-type = buffer", () => {
     // tsinit reads at most 1 MiB a second of it: a small share of one core, not all of it.
     expect(used).toBeLessThan(0.25);
   }, 30_000);
+});
+
+describe("a console nobody reads", () => {
+  test("blocks nothing: with its stderr a full pipe, tsinit loads, serves and starts; it tells what it dropped", async () => {
+    // 3,000 unknown settings: a warning line each, far more than a pipe and the queue hold.
+    const noisy = Array.from({ length: 3_000 }, (_, i) => `unknown-setting-number-${i} = some value to warn about`).join("\n");
+    const { dir, work } = servicesDir({
+      boot: "type = internal\nwaits-for = web\n",
+      web: "command = /bin/sleep 600\n",
+      noisy: `command = /bin/true\n${noisy}\n`,
+    });
+    const fifo = join(work, "stderr");
+    Bun.spawnSync(["mkfifo", fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    const socket = join(work, "ctl.sock");
+    const unshare = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", TSINIT, "--services-dir", dir, "--socket", socket], {
+      stdin: "ignore",
+      stdout: writer,
+      stderr: writer,
+    });
+    closeSync(writer);
+    try {
+      const control = new Control(socket);
+      await control.ready();
+      const web = await poll("web started", async () => {
+        const status = await control.status("web");
+        return status.service?.state === "started" ? status.service : undefined;
+      });
+      expect(web.pid).toBeGreaterThan(1);
+      const pid1 = childrenOf(unshare.pid).find((pid) => procInfo(pid)?.comm !== "unshare");
+      expect(pid1 === undefined ? undefined : procInfo(pid1)?.state).not.toBe("D");
+
+      // Now read: what was dropped is told once the pipe takes lines again.
+      let text = "";
+      const buffer = Buffer.alloc(1 << 16);
+      await waitFor("the dropped-lines note", () => {
+        for (;;) {
+          let n = 0;
+          try {
+            n = readSync(reader, buffer);
+          } catch {
+            break;
+          }
+          if (n <= 0) break;
+          text += buffer.subarray(0, n).toString("utf8");
+        }
+        return /tsinit: \d+ log lines dropped: the console did not take them/.test(text);
+      });
+    } finally {
+      // PID 1 first: killing it ends the namespace; then unshare.
+      for (const pid of childrenOf(unshare.pid)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {}
+      }
+      unshare.kill("SIGKILL");
+      closeSync(reader);
+    }
+  }, 60_000);
 });
