@@ -19,7 +19,12 @@ export interface Reaped {
 export type StdioSpec =
   | { kind: "null" }
   | { kind: "inherit" }
-  | { kind: "file"; path: string; append: boolean }
+  /**
+   * A log file: created with `mode` (default 0o600), owned by `uid`/`gid` when given; never
+   * opened through a symbolic link, and only if it is a regular file with one link (or a
+   * character device such as /dev/null or a tty).
+   */
+  | { kind: "file"; path: string; append: boolean; mode?: number; uid?: number; gid?: number }
   /** A terminal: opened after setsid without O_NOCTTY, so it becomes the controlling tty. */
   | { kind: "tty"; path: string }
   /** A descriptor of this process (the write end of a log pipe); the caller closes it. */

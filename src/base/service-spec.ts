@@ -82,6 +82,11 @@ export interface ServiceSpec {
 
   logType: LogType;
   logfile?: string;
+  /** dinit's logfile-permissions: the new log file's mode (default 0o600). */
+  logfilePermissions?: number;
+  /** dinit's logfile-uid and logfile-gid: the log file's owner (default: the run-as user). */
+  logfileUid?: number;
+  logfileGid?: number;
   logBufferSize: number;
 
   readyNotification?: ReadyNotification;

@@ -103,6 +103,14 @@ function count(line: SettingLine, { min = 0 } = {}): number {
   return n;
 }
 
+/** A numeric user or group id, as dinit's logfile-uid and logfile-gid take. */
+function numericId(line: SettingLine): number {
+  const text = needValue(line);
+  const id = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(id < 0xffffffff)) throw new SettingError(`${JSON.stringify(text)} is not a numeric id`);
+  return id;
+}
+
 function yesNo(line: SettingLine): boolean {
   const text = needValue(line);
   if (text === "yes" || text === "true") return true;
@@ -352,6 +360,16 @@ export const SETTINGS: Record<string, SettingDef> = {
       ctx.spec.socketPermissions = mode;
     },
   },
+  "logfile-permissions": {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "mode");
+      const mode = /^[0-7]+$/.test(text) ? parseInt(text, 8) : NaN;
+      if (!(mode <= 0o777)) throw new SettingError(`${JSON.stringify(text)} is not an octal mode (at most 777)`);
+      ctx.spec.logfilePermissions = mode;
+    },
+  },
+  "logfile-uid": { apply: (ctx, line) => void (ctx.spec.logfileUid = numericId(line)) },
+  "logfile-gid": { apply: (ctx, line) => void (ctx.spec.logfileGid = numericId(line)) },
   "rlimit-nofile": { apply: rlimit("rlimitNofile") },
   "rlimit-core": { apply: rlimit("rlimitCore") },
   "rlimit-data": { apply: rlimit("rlimitData") },
@@ -365,9 +383,6 @@ SETTINGS["termsignal"] = SETTINGS["term-signal"] as SettingDef;
 export const IGNORED_SETTINGS: ReadonlySet<string> = new Set([
   "socket-uid",
   "socket-gid",
-  "logfile-permissions",
-  "logfile-uid",
-  "logfile-gid",
   "consumer-of",
   "load-options",
   "inittab-id",

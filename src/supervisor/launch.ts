@@ -66,7 +66,7 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
     closeAfterSpawn.push(pipe.write);
     stdout = { kind: "fd", fd: pipe.write };
   } else {
-    stdout = substituteStdio(action.stdout, env);
+    stdout = logfileOwner(substituteStdio(action.stdout, env), spec, credentials, sys);
   }
   const failed = (stage: SpawnStage, error: string): Prepared => {
     for (const fd of [...closeAfterSpawn, ...(outputFd === undefined ? [] : [outputFd])]) sys.close(fd);
@@ -109,6 +109,22 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
 
 function substituteStdio(stdio: StdioSpec, env: Record<string, string>): StdioSpec {
   return stdio.kind === "file" ? { ...stdio, path: substituteValue(stdio.path, env) } : stdio;
+}
+
+/**
+ * dinit's logfile-permissions, logfile-uid and logfile-gid: the log file's mode, and its owner,
+ * by default the run-as user and group; a logfile-uid alone brings that user's primary group.
+ */
+function logfileOwner(stdio: StdioSpec, spec: ServiceSpec, credentials: SpawnRequest["credentials"], sys: Sys): StdioSpec {
+  if (stdio.kind !== "file") return stdio;
+  const uid = spec.logfileUid ?? credentials?.uid;
+  let gid = spec.logfileGid;
+  if (gid === undefined && spec.logfileUid !== undefined) {
+    const user = resolveRunAs({ user: String(spec.logfileUid) }, sys.readFile("/etc/passwd"), sys.readFile("/etc/group"));
+    gid = user.ok ? user.credentials.gid : undefined;
+  }
+  gid ??= spec.logfileUid === undefined ? credentials?.gid : undefined;
+  return { ...stdio, mode: spec.logfilePermissions, uid, gid };
 }
 
 function rlimits(spec: ServiceSpec): RLimitSetting[] | undefined {

@@ -1,6 +1,6 @@
 // The real Sys: libc through bun:ffi and files through node:fs. Each method is one system
 // call or a thin loop around one, and reports failure as a SysError value.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, fchownSync, fstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
@@ -28,6 +28,8 @@ const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
+/** 0o400000 on x86_64 but 0o100000 on arm64: taken from the platform's constants. */
+const O_NOFOLLOW = constants.O_NOFOLLOW;
 
 // glibc's reboot(2) magic values; `| 0` makes the ones above 2^31 fit the C int.
 const REBOOT_COMMANDS: Record<RebootCommand, number> = {
@@ -80,13 +82,35 @@ class StdioFds {
   open(spec: StdioSpec, fd: number): SysError | number | undefined {
     if (spec.kind === "inherit" || spec.kind === "tty") return undefined;
     if (spec.kind === "fd") return spec.fd;
-    const [path, flags] =
-      spec.kind === "null"
-        ? ["/dev/null", fd === 0 ? O_RDONLY : O_WRONLY]
-        : [spec.path, O_WRONLY | O_CREAT | (spec.append ? O_APPEND : O_TRUNC)];
-    const opened = libc.open(cstr(path), flags | O_NOCTTY | O_CLOEXEC, 0o644);
+    if (spec.kind === "file") return this.openLogfile(spec);
+    const opened = libc.open(cstr("/dev/null"), (fd === 0 ? O_RDONLY : O_WRONLY) | O_NOCTTY | O_CLOEXEC, 0);
+    if (opened === -1) return failure("open", "/dev/null");
+    this.opened.push(opened);
+    return opened;
+  }
+
+  /**
+   * A log file is opened by root in a directory its service's user may own, so whatever that
+   * user put there must not lead root elsewhere: never through a symbolic link (O_NOFOLLOW:
+   * ELOOP), never a file with another hard link, never a FIFO (O_NONBLOCK: an open that would
+   * wait for a reader fails instead of blocking PID 1). Then its owner is set (logfile-uid).
+   */
+  private openLogfile(spec: Extract<StdioSpec, { kind: "file" }>): SysError | number {
+    const { path } = spec;
+    const append = spec.append ? O_APPEND : O_TRUNC;
+    const opened = libc.open(cstr(path), O_WRONLY | O_CREAT | append | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, spec.mode ?? 0o600);
     if (opened === -1) return failure("open", path);
     this.opened.push(opened);
+    try {
+      const stat = fstatSync(opened);
+      if (!stat.isFile() && !stat.isCharacterDevice()) return new SysError("open (not a regular file)", 22, "EINVAL", path);
+      if (stat.isFile() && stat.nlink > 1) return new SysError(`open (a file with ${stat.nlink} hard links)`, 31, "EMLINK", path);
+      if (spec.uid !== undefined || spec.gid !== undefined) fchownSync(opened, spec.uid ?? -1, spec.gid ?? -1);
+    } catch (error) {
+      return fsError("fchown", path, error);
+    }
+    // The service's writes block as usual (a tty, say); only the open had to be non-blocking.
+    if (libc.fcntl(opened, F_SETFL, spec.append ? O_APPEND : 0) === -1) return failure("fcntl(F_SETFL)", path);
     return opened;
   }
 

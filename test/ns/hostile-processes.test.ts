@@ -1,7 +1,7 @@
 // Issue 9, with real processes: hostile or careless services must never stop, block or bloat
 // PID 1. tsinit runs in supervisor mode as PID 1 of a PID namespace (harness.ts).
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, constants, openSync, readFileSync, readSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { childrenOf, Control, Namespace, poll as pollFor, procInfo, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
@@ -140,4 +140,39 @@ describe("a console nobody reads", () => {
       closeSync(reader);
     }
   }, 60_000);
+});
+
+describe("a run-as service's logfile", () => {
+  test("is its user's, mode 600, and root never follows a link its user put in its place", async () => {
+    const script = 'echo hello\nwhile [ ! -e "$WORK/go" ]; do sleep 0.02; done\nln -sf "$WORK/secret" "$WORK/logs/svc.log"\necho linked\n';
+    const { dir, work } = servicesDir(
+      {
+        boot: "type = internal\nwaits-for = svc\n",
+        svc: "command = /bin/sh $WORK/svc.sh\nrun-as = 65534:65534\nlogfile = $WORK/logs/svc.log\nrestart = no\n",
+      },
+      { "svc.sh": script },
+    );
+    chmodSync(work, 0o755);
+    mkdirSync(join(work, "logs"));
+    chownSync(join(work, "logs"), 65534, 65534);
+    writeFileSync(join(work, "secret"), "root only\n", { mode: 0o600 });
+    process.env.WORK = work;
+    const socket = join(work, "ctl.sock");
+    ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+    const control = new Control(socket);
+    await control.ready(() => ns?.log() ?? "");
+
+    const log = join(work, "logs", "svc.log");
+    await waitFor("the first line in the log", () => existsSync(log) && readFileSync(log, "utf8").includes("hello"));
+    const stat = statSync(log);
+    expect([stat.uid, stat.gid, stat.mode & 0o777]).toEqual([65534, 65534, 0o600]);
+
+    writeFileSync(join(work, "go"), "");
+    await poll("svc to end", async () => (await control.status("svc")).service?.state === "stopped");
+    const again = await control.ctl("start", "svc");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`open ${log}: ELOOP`);
+    expect(readFileSync(join(work, "secret"), "utf8")).toBe("root only\n");
+    expect(statSync(join(work, "secret")).uid).toBe(0);
+  }, 30_000);
 });
