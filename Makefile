@@ -62,7 +62,7 @@ BENCH_BOOTS ?= 10
 BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSYBOX_IMAGE)
 
 .PHONY: all build deps initramfs busybox-init kernel qemu qemu-busybox \
-	test test-unit test-sys test-ns test-boot test-repro typecheck lint bench bench-services clean help FORCE
+	test test-unit test-sys test-ns test-fuzz test-boot test-repro typecheck lint bench bench-services clean help FORCE
 
 all: build
 
@@ -157,6 +157,11 @@ test-sys: | $(BUN)
 
 test-ns: dist/tsinit
 	$(BUN) test test/ns
+
+# Hostile service files, reloads and requests against the compiled tsinit in a namespace
+# (test/fuzz/); FUZZ_SEED picks the input (default 1), FUZZ_ROUNDS how much (default 4).
+test-fuzz: dist/tsinit
+	$(BUN) test --timeout 600000 test/fuzz
 
 test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 	$(BOOT_ENV) BOOT_TEST_IMAGES="$(BOOT_TEST_IMAGES)" $(BUN) test --timeout 300000 test/boot
