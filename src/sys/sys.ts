@@ -124,6 +124,8 @@ export interface NotifyMessage {
    */
   pid: number;
   uid: number;
+  /** The sender's session, read as the datagram arrived (undefined when it was gone already). */
+  session?: number;
   /** "READY=1\nSTATUS=up" -> { READY: "1", STATUS: "up" } */
   fields: Record<string, string>;
 }

@@ -186,6 +186,15 @@ describe("NOTIFY_SOCKET", () => {
     expect(rt.state("n")).toBe("started");
   });
 
+  it("maps a sender that is gone by the session the listener read as the datagram arrived", () => {
+    const rt = notifying();
+    rt.start("n");
+    const pid = rt.set.get("n")!.pid!;
+    // No /proc/997 any more: systemd-notify exited right after sending.
+    rt.machine.notify(997, { READY: "1" }, pid);
+    expect(rt.state("n")).toBe("started");
+  });
+
   it("without a socket path, a notify service fails to start by its stage", () => {
     const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })]);
     rt.start("n");
