@@ -164,13 +164,13 @@ function addSoft(
   origin: SettingOrigin,
   softNames: Set<string>,
 ): void {
-  const origins = (spec.origins ??= {});
+  const origins = (spec.origins ??= Object.create(null) as Record<string, SettingOrigin>);
   for (const name of names) {
     if (name === spec.name) continue; // a service listing itself in its own .d is a no-op
     const list = spec[kind];
     if (list.includes(name)) continue;
     list.push(name);
-    if (origins[name] === undefined) {
+    if (!Object.hasOwn(origins, name)) {
       origins[name] = origin;
       softNames.add(name);
     }
@@ -275,7 +275,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       const missing = firstMissingDependency(spec, loaded, soft.get(name) as Set<string>);
       if (missing === undefined) continue;
       const { dep, list } = missing;
-      const origin = spec.origins?.[dep] ?? { file: spec.file, line: 0 };
+      const origin = originOf(spec, dep);
       diagnostics.push({
         severity: "error",
         file: origin.file,
@@ -295,7 +295,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     for (const list of ["dependsOn", "dependsMs", "waitsFor"] as const) {
       spec[list] = spec[list].filter((dep) => {
         if (!softNames.has(dep) || loaded.has(dep)) return true;
-        const origin = spec.origins?.[dep] as SettingOrigin;
+        const origin = originOf(spec, dep);
         diagnostics.push({
           severity: "warning",
           file: origin.file,
@@ -313,7 +313,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     for (const list of ["before", "after"] as const) {
       for (const dep of spec[list]) {
         if (loaded.has(dep)) continue;
-        const origin = spec.origins?.[dep] ?? { file: spec.file, line: 0 };
+        const origin = originOf(spec, dep);
         diagnostics.push({
           severity: "warning",
           file: origin.file,
@@ -326,6 +326,12 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   }
 
   return { services: loaded, diagnostics };
+}
+
+/** Where a dependency was named; an own-property lookup, since names are user text. */
+function originOf(spec: ServiceSpec, dep: string): SettingOrigin {
+  const origins = spec.origins;
+  return origins !== undefined && Object.hasOwn(origins, dep) ? (origins[dep] as SettingOrigin) : { file: spec.file, line: 0 };
 }
 
 function referencedNames(spec: ServiceSpec): string[] {

@@ -46,7 +46,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
 
   const spec = defaultSpec(options.name, DEFAULT_TYPE, file);
   const serviceOptions = new Set<ServiceOption>();
-  const origins: Record<string, SettingOrigin> = {};
+  const origins: Record<string, SettingOrigin> = Object.create(null);
   const ctx: ParseContext = {
     spec,
     options: serviceOptions,
@@ -65,7 +65,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
   const rejected = new Set<string>(lexed.diagnostics.flatMap((d) => (d.setting === undefined ? [] : [d.setting])));
   for (const line of lexed.settings) {
     lineOf.set(line.setting, line.line);
-    const def = SETTINGS[line.setting];
+    const def = SETTINGS.get(line.setting);
     if (def === undefined) {
       const message = IGNORED_SETTINGS.has(line.setting)
         ? "not supported by tsinit; ignored"

@@ -33,6 +33,7 @@ export interface DependencyDir {
 export interface ParseContext {
   spec: ServiceSpec;
   options: Set<ServiceOption>;
+  /** Keyed by dependency names (user text): a null-prototype object. */
   origins: Record<string, SettingOrigin>;
   dependencyDirs: DependencyDir[];
   /** The part after `@` in `name@arg`, if any. */
@@ -236,7 +237,11 @@ function options(ctx: ParseContext, line: SettingLine): void {
   }
 }
 
-export const SETTINGS: Record<string, SettingDef> = {
+/**
+ * Every setting tsinit acts on. A Map, not an object: setting names are user text, and an
+ * object would answer `__proto__` or `constructor` from Object.prototype.
+ */
+export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, SettingDef>(Object.entries({
   type: {
     apply: (ctx, line) => {
       const text = needValue(line);
@@ -346,10 +351,9 @@ export const SETTINGS: Record<string, SettingDef> = {
   "rlimit-core": { apply: rlimit("rlimitCore") },
   "rlimit-data": { apply: rlimit("rlimitData") },
   options: { apply: options },
-};
-
-// dinit's old spelling.
-SETTINGS["termsignal"] = SETTINGS["term-signal"] as SettingDef;
+  // dinit's old spelling.
+  termsignal: { apply: (ctx, line) => SETTINGS.get("term-signal")?.apply(ctx, line) },
+} satisfies Record<string, SettingDef>));
 
 /** dinit settings that tsinit reads past with a warning: the service still loads. */
 export const IGNORED_SETTINGS: ReadonlySet<string> = new Set([

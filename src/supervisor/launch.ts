@@ -38,7 +38,8 @@ const LISTEN_FD = 3;
 
 export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: "spawn" }>, context: LaunchContext): Prepared {
   const { sys } = context;
-  const env: Record<string, string> = { ...context.env };
+  // Null prototype: variable names come from env-files, and `__proto__` must be a variable.
+  const env: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, context.env);
 
   if (spec.envFile !== undefined) {
     const path = substituteValue(spec.envFile, env);
