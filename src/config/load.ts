@@ -24,10 +24,33 @@ import { type Diagnostic, hasErrors } from "./diagnostic.ts";
 import { parseService } from "./parse.ts";
 import type { Environment } from "./substitute.ts";
 
-/** The file access the loader needs; the real one wraps node:fs in src/sys. */
+/** A file that is there but cannot be read as a service file, and why (for `FILE: cannot be read: WHY`). */
+export interface UnreadableFile {
+  unreadable: string;
+}
+
+/**
+ * Limits no real service file reaches. Past them a file is refused with a message naming it
+ * (and the line), so a hostile or broken file costs PID 1 at most about this much memory.
+ */
+export const LIMITS = {
+  /** A service file is read up to this many bytes; a larger one is refused. */
+  fileBytes: 1024 * 1024,
+  /**
+   * A service name (`name@argument` included), in UTF-8 bytes: what Linux allows a file name.
+   * A longer dependency name is an error at its line.
+   */
+  nameBytes: 255,
+} as const;
+
+/** The file access the loader needs; the real one wraps Sys in src/service-loading.ts. */
 export interface ConfigFs {
-  /** A regular file's text; undefined if it is missing, not a regular file, or unreadable. */
-  readFile(path: string): string | undefined;
+  /**
+   * A regular file's text, read up to LIMITS.fileBytes; undefined if there is no such file or
+   * it is a directory; UnreadableFile if it is there but cannot be read (a dangling link, a
+   * link loop, a FIFO or device, no permission, too large).
+   */
+  readFile(path: string): string | undefined | UnreadableFile;
   /** A directory's entry names (any order); undefined if it is missing or not a directory. */
   readDir(path: string): string[] | undefined;
 }
@@ -100,6 +123,8 @@ function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: L
   });
   const { base, argument } = splitInstanceName(name);
   if (base === "" || argument === "" || name.includes("/") || name.startsWith(".")) return none();
+  // Longer names are refused where they are named (serviceName, the directory scan).
+  if (nameTooLong(name)) return none();
 
   const candidates = argument === undefined ? [name] : [name, base, `${base}@`];
   for (const dir of dirs) {
@@ -107,10 +132,19 @@ function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: L
       const file = joinPath(dir, candidate);
       const text = fs.readFile(file);
       if (text === undefined) continue;
+      if (typeof text !== "string") return { ...none([unreadableDiagnostic(file, text)]), found: true };
       return parseFile(name, file, text, argument, fs, options);
     }
   }
   return none();
+}
+
+export function nameTooLong(name: string): boolean {
+  return name.length > LIMITS.nameBytes && new TextEncoder().encode(name).length > LIMITS.nameBytes;
+}
+
+function unreadableDiagnostic(file: string, problem: UnreadableFile): Diagnostic {
+  return { severity: "error", file, line: 0, message: `cannot be read: ${problem.unreadable}` };
 }
 
 function parseFile(
@@ -121,6 +155,11 @@ function parseFile(
   fs: ConfigFs,
   options: LoadOptions,
 ): Loaded {
+  // The real ConfigFs reads no more than this; a test's in-memory one may hand over more.
+  if (text.length > LIMITS.fileBytes) {
+    const diagnostics = [unreadableDiagnostic(file, { unreadable: `larger than ${LIMITS.fileBytes} bytes` })];
+    return { spec: undefined, diagnostics, found: true, softNames: new Set(), template: false };
+  }
   const parsed = parseService(text, {
     name,
     file,
@@ -232,7 +271,12 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       if (tried.has(entry) || entry.endsWith(".d") || entry.endsWith("@")) continue;
       const file = joinPath(dir, entry);
       const text = fs.readFile(file);
-      if (text === undefined) continue; // a directory, or not readable as a file
+      if (text === undefined) continue; // a directory
+      if (typeof text !== "string") {
+        // Reported, and failed: a dependent says so, and a reload keeps the running description.
+        take(entry, { spec: undefined, diagnostics: [unreadableDiagnostic(file, text)], found: true, softNames: new Set(), template: false });
+        continue;
+      }
       const { argument } = splitInstanceName(entry);
       take(entry, parseFile(entry, file, text, argument, fs, options));
     }
