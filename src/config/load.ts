@@ -22,6 +22,7 @@
 import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, hasErrors } from "./diagnostic.ts";
 import { parseService } from "./parse.ts";
+import { MAX_NAME_BYTES } from "./settings.ts";
 import type { Environment } from "./substitute.ts";
 
 /** A file that is there but cannot be read as a service file, and why (for `FILE: cannot be read: WHY`). */
@@ -40,7 +41,7 @@ export const LIMITS = {
    * A service name (`name@argument` included), in UTF-8 bytes: what Linux allows a file name.
    * A longer dependency name is an error at its line.
    */
-  nameBytes: 255,
+  nameBytes: MAX_NAME_BYTES,
 } as const;
 
 /** The file access the loader needs; the real one wraps Sys in src/service-loading.ts. */
@@ -300,37 +301,50 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     }
   }
 
-  // 3. Names referred to but not loaded yet (instances, mostly): load until nothing new.
-  for (let progress = true; progress; ) {
-    progress = false;
-    for (const spec of [...loaded.values()]) {
-      for (const name of referencedNames(spec)) {
-        if (tried.has(name) || loaded.has(name)) continue;
-        take(name, loadOne(name, dirs, fs, options));
-        progress = true;
-      }
+  // 3. Names referred to but not loaded yet (instances, mostly): a worklist, so that a chain
+  //    of instances costs its length, not its length times the number of services.
+  const toScan = [...loaded.values()];
+  for (let i = 0; i < toScan.length; i++) {
+    for (const name of referencedNames(toScan[i] as ServiceSpec)) {
+      if (tried.has(name) || loaded.has(name)) continue;
+      take(name, loadOne(name, dirs, fs, options));
+      const spec = loaded.get(name);
+      if (spec !== undefined) toScan.push(spec);
     }
   }
 
-  // 4. Hard dependencies that did not load fail the dependent, up the chain.
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [name, spec] of loaded) {
-      const missing = firstMissingDependency(spec, loaded, soft.get(name) as Set<string>);
-      if (missing === undefined) continue;
-      const { dep, list } = missing;
-      const origin = originOf(spec, dep);
-      diagnostics.push({
-        severity: "error",
-        file: origin.file,
-        line: origin.line,
-        setting: DEPENDENCY_SETTING[list],
-        message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
-      });
-      loaded.delete(name);
-      failed.add(name);
-      changed = true;
+  // 4. Hard dependencies that did not load fail the dependent, up the chain (a worklist over
+  //    the reverse edges: each service is looked at once per dependency that fails).
+  const dependents = new Map<string, string[]>();
+  for (const [name, spec] of loaded) {
+    for (const dep of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) {
+      const list = dependents.get(dep);
+      if (list === undefined) dependents.set(dep, [name]);
+      else list.push(name);
     }
+  }
+  const failedNow: string[] = [];
+  const failIfMissing = (name: string): void => {
+    const spec = loaded.get(name);
+    if (spec === undefined) return;
+    const missing = firstMissingDependency(spec, loaded, soft.get(name) as Set<string>);
+    if (missing === undefined) return;
+    const { dep, list } = missing;
+    const origin = originOf(spec, dep);
+    diagnostics.push({
+      severity: "error",
+      file: origin.file,
+      line: origin.line,
+      setting: DEPENDENCY_SETTING[list],
+      message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
+    });
+    loaded.delete(name);
+    failed.add(name);
+    failedNow.push(name);
+  };
+  for (const name of [...loaded.keys()]) failIfMissing(name);
+  for (let i = 0; i < failedNow.length; i++) {
+    for (const dependent of dependents.get(failedNow[i] as string) ?? []) failIfMissing(dependent);
   }
 
   // 5. Soft dependencies that did not load are dropped with a warning (dinit: not fatal).

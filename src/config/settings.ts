@@ -113,11 +113,20 @@ function deferredPath(ctx: ParseContext, line: SettingLine): string {
   return substituteArgument([needValue(line)], ctx.argument, { splitWords: false })[0] ?? "";
 }
 
+/** The longest service name, in UTF-8 bytes: what Linux allows a file name (load.ts LIMITS). */
+export const MAX_NAME_BYTES = 255;
+
 /** A service name (dependency, chain-to): substituted completely now. */
 function serviceName(ctx: ParseContext, line: SettingLine): string {
   const name = substituteNow(oneWord(line, "service name"), ctx.argument, ctx.env);
   if (name === "" || name.includes("/") || name.startsWith(".") || name.endsWith("@")) {
     throw new SettingError(`${JSON.stringify(name)} is not a valid service name`);
+  }
+  // A name is a file name (instances included): without a bound, `x = a@$1x` in a template
+  // would name a new, longer instance for ever.
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > MAX_NAME_BYTES) {
+    throw new SettingError(`a service name is at most ${MAX_NAME_BYTES} bytes; this one has ${bytes} (${JSON.stringify(name.slice(0, 40))}...)`);
   }
   return name;
 }
