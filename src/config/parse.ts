@@ -99,10 +99,23 @@ export function parseService(text: string, options: ParseOptions): ParsedService
 
   return {
     spec: hasErrors(diagnostics) ? undefined : spec,
-    diagnostics,
+    diagnostics: capped(diagnostics, file),
     dependencyDirs: ctx.dependencyDirs,
     needsArgument,
   };
+}
+
+/** The most diagnostics one file reports: a file of a million bad lines must not flood the log. */
+export const MAX_DIAGNOSTICS_PER_FILE = 50;
+
+/** The first MAX_DIAGNOSTICS_PER_FILE, then one line counting the rest, as an error if any was. */
+function capped(diagnostics: Diagnostic[], file: string): Diagnostic[] {
+  if (diagnostics.length <= MAX_DIAGNOSTICS_PER_FILE) return diagnostics;
+  const rest = diagnostics.slice(MAX_DIAGNOSTICS_PER_FILE);
+  return [
+    ...diagnostics.slice(0, MAX_DIAGNOSTICS_PER_FILE),
+    { severity: hasErrors(rest) ? "error" : "warning", file, line: 0, message: `${rest.length} more problems in this file are not shown` },
+  ];
 }
 
 /**

@@ -78,3 +78,32 @@ describe("long chains (issue 9)", () => {
     expect(formatDiagnostic(diagnostics[0]!)).toBe(`${D}/a:3: depends-on: a service name is at most 255 bytes; this one has 300 ("${"n".repeat(40)}"...)`);
   });
 });
+
+describe("sizes (issue 9)", () => {
+  it("refuses a line longer than 64 Ki characters at its line, and reads the rest", () => {
+    const result = parseService(`${PROC}restart = yes\ncommand = /bin/echo ${"x".repeat(5 * 1024 * 1024)}\nrestart = no\n`, { name: "svc", file: F });
+    expect(result.spec).toBeUndefined();
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([`${F}:4: the line is longer than 65536 characters (continuation lines included)`]);
+  });
+
+  it("counts continuation lines in a line's length, and consumes them all", () => {
+    const piece = `  ${"y".repeat(1000)} \\`;
+    const text = `${PROC}command = /bin/echo \\\n${Array(100).fill(piece).join("\n")}\n  end\nrestart = no\n`;
+    const result = parseService(text, { name: "svc", file: F });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([`${F}:3: the line is longer than 65536 characters (continuation lines included)`]);
+  });
+
+  it("reports at most 50 problems of one file, then how many more there were", () => {
+    const result = parseService(`${PROC}${"frob = 1\n".repeat(1000)}restart = sometimes\n`, { name: "svc", file: F });
+    expect(result.spec).toBeUndefined();
+    expect(result.diagnostics).toHaveLength(51);
+    expect(formatDiagnostic(result.diagnostics[50]!)).toBe(`${F}: 951 more problems in this file are not shown`);
+    expect(result.diagnostics[50]?.severity).toBe("error");
+  });
+
+  it("a file over 1 MiB is refused with its path, not parsed", () => {
+    const { services, diagnostics } = loadServices([D], memoryFs({ [`${D}/big`]: "restart = yes\n".repeat(100_000) }));
+    expect(services.size).toBe(0);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${D}/big: cannot be read: larger than 1048576 bytes`]);
+  });
+});
