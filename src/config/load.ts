@@ -291,7 +291,9 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     if (names !== undefined) bootEntries.push({ names, origin: { file: path, line: 0 } });
   }
   if (bootEntries.length > 0 && !loaded.has(BOOT_SERVICE) && !failed.has(BOOT_SERVICE)) {
-    loaded.set(BOOT_SERVICE, defaultSpec(BOOT_SERVICE, "internal"));
+    // Its file is the boot.d directory: a service with no file is one added at run time, which
+    // a reload leaves alone (it would report `boot` as shadowed and ignore new boot.d entries).
+    loaded.set(BOOT_SERVICE, defaultSpec(BOOT_SERVICE, "internal", (bootEntries[0] as (typeof bootEntries)[number]).origin.file));
     soft.set(BOOT_SERVICE, new Set());
   }
   const boot = loaded.get(BOOT_SERVICE);

@@ -100,3 +100,17 @@ describe("pid files and env-files a service can replace", () => {
     expect(rt.set.get("e")?.failed).toContain("/etc/e.env: cannot be read: not a regular file (a FIFO)");
   });
 });
+
+describe("a boot made up from boot.d/ (issue 9)", () => {
+  it("is a service from files: a reload takes new boot.d entries and does not call it shadowed", () => {
+    const files: Record<string, string> = { [`${D}/a`]: PROC, [`${D}/b`]: PROC, [`${D}/boot.d/a`]: "" };
+    const first = loadServices([D], memoryFs(files)).services;
+    expect(first.get("boot")?.file).toBe(`${D}/boot.d`);
+    const rt = new FakeRuntime([...first.values()]);
+    const second = loadServices([D], memoryFs({ ...files, [`${D}/boot.d/b`]: "" })).services;
+    const summary = rt.set.reload(second);
+    expect(summary.shadowed).toEqual([]);
+    expect(summary.changed).toEqual(["boot"]);
+    expect(rt.set.get("boot")?.spec.waitsFor).toEqual(["a", "b"]);
+  });
+});
