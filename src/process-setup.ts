@@ -11,7 +11,10 @@ const REAP_SAFETY_NET_MS = 10_000;
 
 /** tsinit's environment with a PATH, plus `extra`: what every child starts from. */
 export function childEnvironment(runtime: Runtime, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...runtime.env, PATH: runtime.env.PATH ?? DEFAULT_PATH, ...extra };
+  // Null prototype: names come from outside (the kernel command line, for PID 1).
+  const env: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, runtime.env, extra);
+  env.PATH = extra.PATH ?? runtime.env.PATH ?? DEFAULT_PATH;
+  return env;
 }
 
 /**

@@ -16,14 +16,18 @@ export interface PidFileContext {
   cgroupMembers: (service: string) => number[];
 }
 
+/** A pid and a newline, with room to spare. */
+const PID_FILE_MAX_BYTES = 4096;
+
 /** The event the pid file comes to: the daemon's pid, or why it cannot be trusted. */
 export function readPidFile(service: string, pidFile: string, context: PidFileContext): Extract<Event, { kind: "pid-file" | "pid-file-failed" }> {
   const path = substituteValue(pidFile, context.env);
-  const text = context.sys.readFile(path);
-  const pid = Number(text?.trim());
-  if (text === undefined || !Number.isInteger(pid) || pid <= 1) {
-    return { kind: "pid-file-failed", service, error: text === undefined ? `pid-file ${path} cannot be read` : `pid-file ${path} holds no pid` };
-  }
+  // The daemon may run as anyone and replace its pid file with a FIFO or a link to /dev/zero:
+  // read it non-blocking, as a regular file only, and no more than a pid file ever holds.
+  const text = context.sys.readRegularFile(path, PID_FILE_MAX_BYTES);
+  if (typeof text !== "string") return { kind: "pid-file-failed", service, error: `pid-file ${path} cannot be read: ${text.reason}` };
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 1) return { kind: "pid-file-failed", service, error: `pid-file ${path} holds no pid` };
   const refused = untrusted(service, pid, context);
   if (refused !== undefined) return { kind: "pid-file-failed", service, error: `pid-file ${path}: ${refused}` };
   return { kind: "pid-file", service, pid };

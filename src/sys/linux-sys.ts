@@ -1,6 +1,21 @@
 // The real Sys: libc through bun:ffi and files through node:fs. Each method is one system
 // call or a thin loop around one, and reports failure as a SysError value.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import type { Stats } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
@@ -246,6 +261,47 @@ function fsError(call: string, path: string, error: unknown): SysError {
   return new SysError(call, Math.abs(number), code, path);
 }
 
+/** What a file that is not a regular file is, for "not a regular file (a FIFO)". */
+function fileKind(stat: Stats): string {
+  if (stat.isFIFO()) return "a FIFO";
+  if (stat.isCharacterDevice()) return "a character device";
+  if (stat.isBlockDevice()) return "a block device";
+  if (stat.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+const READ_CHUNK = 64 * 1024;
+
+/** See Sys.readRegularFile: O_NONBLOCK, fstat after open, and at most `maxBytes`. */
+function readRegularFile(path: string, maxBytes: number): string | SysError {
+  let fd: number;
+  try {
+    fd = openSync(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  } catch (error) {
+    return fsError("open", path, error);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) return new SysError("read", 21, "EISDIR", path);
+    if (!stat.isFile()) return new SysError("read", 0, "ENOTREG", path, `not a regular file (${fileKind(stat)})`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, maxBytes + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > maxBytes) return new SysError("read", 27, "EFBIG", path, `larger than ${maxBytes} bytes`);
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
+  } catch (error) {
+    return fsError("read", path, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export const linuxSys: Sys = {
   getpid: () => libc.getpid(),
   getuid: () => process.getuid?.() ?? 0,
@@ -285,6 +341,7 @@ export const linuxSys: Sys = {
       return undefined;
     }
   },
+  readRegularFile,
   writeFile: (path, data) => {
     try {
       writeFileSync(path, data);
