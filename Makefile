@@ -72,7 +72,7 @@ help:
 	@echo "make busybox-init  $(BUSYBOX_IMAGE), the busybox init image to compare with"
 	@echo "make kernel        Debian's cloud kernel in $(KERNEL_CACHE)"
 	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
-	@echo "make test          lint, typecheck, test-unit, test-sys, test-ns, test-repro, test-boot"
+	@echo "make test          lint, typecheck, test-unit, test-sys, test-ns, test-fuzz, test-repro, test-boot"
 	@echo "make bench         boot both images BENCH_BOOTS=$(BENCH_BOOTS) times each, print a table"
 	@echo "make bench-services  200 services, crash-to-respawn, memory: tsinit beside runit (as root)"
 	@echo "make clean         remove dist/ (the kernel cache stays; rm -rf .cache to drop it)"
@@ -139,7 +139,7 @@ qemu-busybox: deps $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 
 # --- tests -------------------------------------------------------------------
 test: deps
-	$(MAKE) lint typecheck test-unit test-sys test-ns test-repro test-boot
+	$(MAKE) lint typecheck test-unit test-sys test-ns test-fuzz test-repro test-boot
 
 # Only src/sys/ (and the control socket's two edges) may touch the system (docs/DESIGN.md).
 lint:
