@@ -1,5 +1,5 @@
-// Fields of /proc/PID/stat. The command name (field 2) is in parentheses and may hold spaces
-// or parentheses itself, so fields are counted after the last ")".
+// Fields of /proc/PID/stat and /proc/PID/status. The command name (stat's field 2) is in
+// parentheses and may hold spaces or parentheses itself, so fields are counted after the last ")".
 import type { Sys } from "../sys/sys.ts";
 
 function fieldsAfterName(sys: Sys, pid: number): string[] | undefined {
@@ -24,4 +24,10 @@ export function processGroup(sys: Sys, pid: number): number | undefined {
 export function sessionId(sys: Sys, pid: number): number | undefined {
   const fields = fieldsAfterName(sys, pid);
   return fields === undefined ? undefined : Number(fields[3]);
+}
+
+/** The real uid (the first of /proc/PID/status's Uid line), or undefined when `pid` is not running. */
+export function realUid(sys: Sys, pid: number): number | undefined {
+  const uid = sys.readFile(`/proc/${pid}/status`)?.match(/^Uid:\s+(\d+)/m)?.[1];
+  return uid === undefined ? undefined : Number(uid);
 }
