@@ -1,8 +1,9 @@
 // Container mode: `tsinit -- COMMAND` as PID 1 of a PID namespace (as in a container) and as
 // a plain child subreaper: exit status, 128+N, signal forwarding, orphans reaped.
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SIGNALS } from "../../src/base/signals.ts";
 import { childrenOf, procInfo, tempDir, TSINIT, waitFor } from "./harness.ts";
 
 const children: ReturnType<typeof Bun.spawn>[] = [];
@@ -71,4 +72,52 @@ describe("container mode", () => {
     process.kill(orphan.pid, "SIGKILL");
     await waitFor("the orphan to be reaped", () => procInfo(orphan.pid) === undefined);
   }, 30_000);
+
+  test("a command that exists but cannot be executed gives 126 and EACCES", async () => {
+    const work = tempDir("container");
+    writeFileSync(join(work, "script"), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(work, "script"), 0o644);
+    const child = inNamespace([join(work, "script")]);
+    const err = new Response(child.stderr as ReadableStream).text();
+    expect(await exitOf(child)).toBe(126);
+    expect(await err).toContain("EACCES");
+  }, 30_000);
+
+  test("as a subreaper, forwards what tini forwards and no signal ends or stops tsinit", async () => {
+    // Not in a PID namespace: there the kernel drops signals that PID 1 does not handle, which
+    // would hide a signal that kills or stops tsinit.
+    const work = tempDir("container");
+    const log = join(work, "got");
+    const forwarded = ["HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "CONT", "TSTP", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO"];
+    const traps = forwarded.map((name) => `trap 'echo ${name} >> ${log}' ${name}`).join("; ");
+    const child = start([TSINIT, "--", "sh", "-c", `${traps}; touch ${work}/ready; while :; do sleep 0.02; done`]);
+    await waitFor("the command to run", () => {
+      try {
+        return readFileSync(join(work, "ready")) !== undefined;
+      } catch {
+        return false;
+      }
+    });
+    const got = () => {
+      try {
+        return readFileSync(log, "utf8").split("\n");
+      } catch {
+        return [];
+      }
+    };
+    for (const name of forwarded) {
+      process.kill(child.pid, `SIG${name}` as NodeJS.Signals);
+      await waitFor(`SIG${name} to reach the command`, () => got().includes(name));
+    }
+    // Ignored: sent with kill(2), none of them ends or stops tsinit.
+    for (const name of ["TTIN", "TTOU", "STKFLT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "SEGV", "SYS", "PWR"] as const) {
+      process.kill(child.pid, SIGNALS[name]);
+    }
+    process.kill(child.pid, "SIGUSR1");
+    await waitFor("SIGUSR1 to reach the command again", () => got().filter((line) => line === "USR1").length === 2);
+    expect(procInfo(child.pid)?.state).not.toBe("T");
+    expect(procInfo(child.pid)?.state).not.toBe("Z");
+    process.kill(child.pid, "SIGTERM");
+    expect(await exitOf(child)).toBe(143);
+  }, 60_000);
 });
