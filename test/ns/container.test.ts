@@ -11,13 +11,13 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
 });
 
-function start(argv: string[]): ReturnType<typeof Bun.spawn> {
-  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env } });
+function start(argv: string[], cwd?: string): ReturnType<typeof Bun.spawn> {
+  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env }, cwd });
   children.push(child);
   return child;
 }
 
-const inNamespace = (command: string[]) => start(["unshare", "--pid", "--fork", "--mount-proc", TSINIT, "--", ...command]);
+const inNamespace = (command: string[], cwd?: string) => start(["unshare", "--pid", "--fork", "--mount-proc", TSINIT, "--", ...command], cwd);
 
 async function exitOf(child: ReturnType<typeof Bun.spawn>, timeoutMs = 20_000): Promise<number> {
   const timeout = Bun.sleep(timeoutMs).then(() => "timeout" as const);
@@ -120,4 +120,19 @@ describe("container mode", () => {
     process.kill(child.pid, "SIGTERM");
     expect(await exitOf(child)).toBe(143);
   }, 60_000);
+
+  test("reads neither .env nor bunfig.toml from its working directory", async () => {
+    // A compiled Bun executable reads both at start unless built with
+    // --no-compile-autoload-dotenv --no-compile-autoload-bunfig: .env would reach every child
+    // (LD_PRELOAD included), bunfig.toml's preload would run code inside tsinit.
+    const work = tempDir("container");
+    writeFileSync(join(work, ".env"), "TSINIT_TEST_DOTENV=read\n");
+    writeFileSync(join(work, "bunfig.toml"), 'preload = ["./preload.js"]\n');
+    writeFileSync(join(work, "preload.js"), `require("node:fs").writeFileSync(${JSON.stringify(join(work, "preloaded"))}, "yes");\n`);
+    const child = inNamespace(["sh", "-c", 'echo "dotenv=${TSINIT_TEST_DOTENV:-unset}"'], work);
+    const out = new Response(child.stdout as ReadableStream).text();
+    expect(await exitOf(child)).toBe(0);
+    expect(await out).toBe("dotenv=unset\n");
+    expect(() => readFileSync(join(work, "preloaded"))).toThrow();
+  }, 30_000);
 });
