@@ -16,7 +16,11 @@ ENTRIES := src/main.ts src/sys/notify-worker.ts
 SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 # --bytecode: measured under TCG, PID 1 reaches login ~0.2 s sooner and its Rss is ~1.3 MB
 # smaller than without (docs/bench.md).
-BUNFLAGS := --compile --minify --bytecode --target=bun-linux-x64-baseline
+# --no-compile-autoload-*: a compiled executable would otherwise read .env and bunfig.toml from
+# its working directory at start, pass .env's variables (LD_PRELOAD too) to every service and
+# run bunfig.toml's preload inside tsinit.
+BUNFLAGS := --compile --minify --bytecode --target=bun-linux-x64-baseline \
+	--no-compile-autoload-dotenv --no-compile-autoload-bunfig
 
 # --- image -------------------------------------------------------------------
 # COMPRESS picks the image `make initramfs` writes: gzip, zstd, xz or none.
@@ -82,7 +86,7 @@ deps:
 
 build: dist/tsinit
 
-dist/tsinit: $(ENTRIES) $(SOURCES) package-lock.json | dist $(BUN)
+dist/tsinit: $(ENTRIES) $(SOURCES) package-lock.json Makefile | dist $(BUN)
 	$(BUN) build $(BUNFLAGS) $(ENTRIES) --outfile $@
 
 dist:

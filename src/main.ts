@@ -6,6 +6,7 @@ import { runContainer } from "./container.ts";
 import { runInit } from "./init.ts";
 import { parseSupervisorArgs, runSupervisor, UsageError } from "./supervisor-mode.ts";
 import { EXEC_HELPER_FLAG, runExecHelper } from "./sys/exec-helper.ts";
+import { ignoreSignal } from "./sys/ignore-signal.ts";
 import { linuxSys } from "./sys/linux-sys.ts";
 import { linuxRuntime } from "./sys/runtime.ts";
 
@@ -36,7 +37,7 @@ function main(args: string[]): void {
   }
   const dashes = args.indexOf("--");
   if (dashes !== -1) {
-    runContainer(linuxRuntime({ kmsg: false, consoleFd: 2 }), args.slice(dashes + 1));
+    runContainer(linuxRuntime({ kmsg: false, consoleFd: 2 }), args.slice(dashes + 1), ignoreSignal);
     return;
   }
   if (linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE) {

@@ -66,22 +66,37 @@ export function decodeWaitStatus(status: number): ExitStatus {
   return { kind: "signaled", signal: low, core: (status & 0x80) !== 0 };
 }
 
-/** PATH lookup as execvp does it, so a missing program is reported before anything is forked. */
-function resolveExecutable(name: string, path: string | undefined): string | undefined {
+/**
+ * PATH lookup as execvp does it, so a missing program is reported before anything is forked:
+ * ENOENT when no candidate exists, EACCES when one exists but cannot be executed (execvp goes
+ * on searching after such a one and reports EACCES only if nothing else is found).
+ */
+function resolveExecutable(name: string, path: string | undefined): string | SysError {
+  let denied = false;
   const isExecutable = (candidate: string) => {
     try {
-      accessSync(candidate, constants.X_OK);
-      return statSync(candidate).isFile();
+      if (!statSync(candidate).isFile()) {
+        denied = true;
+        return false;
+      }
     } catch {
       return false;
     }
+    try {
+      accessSync(candidate, constants.X_OK);
+      return true;
+    } catch {
+      denied = true;
+      return false;
+    }
   };
-  if (name.includes("/")) return isExecutable(name) ? name : undefined;
+  const notFound = () => (denied ? new SysError("execve", 13, "EACCES", name) : new SysError("execve", 2, "ENOENT", name));
+  if (name.includes("/")) return isExecutable(name) ? name : notFound();
   for (const dir of (path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
     const candidate = `${dir || "."}/${name}`;
     if (isExecutable(candidate)) return candidate;
   }
-  return undefined;
+  return notFound();
 }
 
 /**
@@ -124,7 +139,7 @@ function spawn(request: SpawnRequest): SpawnResult {
   const program = request.argv[0];
   if (program === undefined) return { ok: false, stage: "exec", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
   const path = resolveExecutable(program, request.env.PATH);
-  if (path === undefined) return { ok: false, stage: "exec", error: new SysError("execve", 2, "ENOENT", program) };
+  if (path instanceof SysError) return { ok: false, stage: "exec", error: path };
   // With credentials the helper changes directory after dropping privileges, as the user.
   const cwdInHelper = request.credentials !== undefined;
   if (request.cwd !== undefined && !cwdInHelper && !isDirectory(request.cwd)) {

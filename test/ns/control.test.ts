@@ -310,4 +310,28 @@ describe("reload", () => {
     expect((await control.status("web")).service.command).toEqual(["/bin/sleep", "604"]);
     expect(ns!.log()).toContain("web: will change once stopped");
   }, 30_000);
+
+  test("a reload never binds root's service to a user's run-time service of its dependency's name", async () => {
+    const { work, control } = await start({ boot: "type = internal\n" });
+    const dir = join(work, "services");
+    // uid 65534 takes the name before root adds the files.
+    const taken = await control.asNobody("run", "--name", "later", "--", "/bin/sleep", "600");
+    expect(taken.code).toBe(0);
+    writeFileSync(join(dir, "later"), "command = /bin/sleep 601\n");
+    writeFileSync(join(dir, "app"), "command = /bin/sleep 602\ndepends-on = later\n");
+    expect((await control.ctl("reload")).code).toBe(0);
+    expect(ns!.log()).toContain("later: a service added with initctl run has this name");
+    const app = await control.ctl("start", "app");
+    expect(app.code).toBe(1);
+    expect(app.stderr).toContain("depends on later, which is a service added with initctl run by uid 65534");
+    // The user's stop stops the user's service, and nothing of root's.
+    expect((await control.asNobody("stop", "later")).code).toBe(0);
+    expect((await control.status("app")).service).toMatchObject({ state: "stopped" });
+    // Once the user's service is gone, a reload takes root's file and app starts on it.
+    expect((await control.asNobody("remove", "later")).code).toBe(0);
+    expect((await control.ctl("reload")).code).toBe(0);
+    expect((await control.ctl("start", "app")).code).toBe(0);
+    expect((await control.status("later")).service).toMatchObject({ state: "started", command: ["/bin/sleep", "601"] });
+  }, 30_000);
 });
+
