@@ -138,7 +138,9 @@ function pipe(): { read: number; write: number } | SysError {
 function spawn(request: SpawnRequest): SpawnResult {
   const program = request.argv[0];
   if (program === undefined) return { ok: false, stage: "exec", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
-  const path = resolveExecutable(program, request.env.PATH);
+  // With credentials the helper looks the program up itself, as the user: root looking here
+  // would tell a user whether a program exists in a directory that user cannot read.
+  const path = request.credentials !== undefined ? program : resolveExecutable(program, request.env.PATH);
   if (path instanceof SysError) return { ok: false, stage: "exec", error: path };
   // With credentials the helper changes directory after dropping privileges, as the user.
   const cwdInHelper = request.credentials !== undefined;

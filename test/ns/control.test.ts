@@ -2,7 +2,7 @@
 // mode with --socket, driven by the compiled initctl (`tsinit ctl`, or a link named initctl)
 // from the host, as root and as uid 65534 (setpriv).
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { Control, Namespace, NOBODY, poll as pollFor, procInfo, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
@@ -173,6 +173,19 @@ test("malformed requests and unknown services get JSON errors while tsinit keeps
   expect((await control.ctl("list")).code).toBe(0);
   expect(ns!.proc.exitCode).toBeNull();
   expect(ns!.log()).not.toMatch(/uncaught|unhandled/);
+}, 60_000);
+
+test("a user's run cannot tell whether a program exists in a directory it cannot read", async () => {
+  const { work, control } = await start({ boot: "type = internal\n" });
+  mkdirSync(join(work, "secret"), { mode: 0o700 });
+  writeFileSync(join(work, "secret", "prog"), "#!/bin/sh\nexec sleep 600\n", { mode: 0o755 });
+  const there = await control.asNobody("run", "--name", "a", "--", `${work}/secret/prog`);
+  const missing = await control.asNobody("run", "--name", "b", "--", `${work}/secret/nothing`);
+  expect(there).toMatchObject({ code: 1, stderr: `initctl: a: exec ${work}/secret/prog: EACCES\n` });
+  expect(missing).toMatchObject({ code: 1, stderr: `initctl: b: exec ${work}/secret/nothing: EACCES\n` });
+  // A bare name is looked up as the user too: a program only root could reach is not found.
+  const bare = await control.asNobody("run", "--name", "c", "--", "sleep", "600");
+  expect(bare.code).toBe(0);
 }, 60_000);
 
 test("a non-root client may list, is refused a root service, and runs its own as itself", async () => {
