@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 bun=$PWD/node_modules/.bin/bun
 entries=${ENTRIES:-src/main.ts}
-bunflags=${BUNFLAGS:---compile --minify --target=bun-linux-x64-baseline}
+bunflags=${BUNFLAGS:---compile --minify --target=bun-linux-x64-baseline --no-compile-autoload-dotenv --no-compile-autoload-bunfig}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

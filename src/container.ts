@@ -1,7 +1,8 @@
 // Container mode (SPEC 4): tsinit as a tiny init for one command, as tini is. It runs the
-// command after `--` in its own session and terminal, forwards SIGTERM, SIGINT, SIGHUP,
-// SIGQUIT, SIGUSR1 and SIGUSR2 to it, reaps every orphan (as a child subreaper when it is not
-// PID 1), and exits with the command's status, 128+N when a signal ended it, as a shell does.
+// command after `--` in its own session and terminal, forwards to it every signal tini forwards,
+// reaps every orphan (as a child subreaper when it is not PID 1), and exits with the command's
+// status, 128+N when a signal ended it, as a shell does. No signal ends or stops tsinit itself:
+// each catchable one is forwarded, reaps, or is ignored.
 import type { ExitStatus } from "./base/process.ts";
 import { SIGNALS, signalName, type SignalName } from "./base/signals.ts";
 import { Log } from "./log/log.ts";
@@ -9,15 +10,35 @@ import { childEnvironment, superviseChildren } from "./process-setup.ts";
 import { ProcessTable } from "./supervisor/process-table.ts";
 import type { Runtime } from "./sys/sys.ts";
 
-export const FORWARDED_SIGNALS = ["TERM", "INT", "HUP", "QUIT", "USR1", "USR2"] as const satisfies readonly SignalName[];
+/**
+ * What tini forwards: every signal but SIGCHLD (which reaps) and the ones below. SIGSTKFLT and
+ * SIGPWR are not here: Bun 1.4 never calls a `process.on` handler for them (SIGPWR is the
+ * runtime's own and does not end it; SIGSTKFLT is ignored).
+ */
+export const FORWARDED_SIGNALS = [
+  "HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "TERM", "CONT", "TSTP",
+  "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",
+] as const satisfies readonly SignalName[];
+
+/**
+ * Ignored rather than forwarded. SIGTTIN and SIGTTOU, as tini does: tsinit may lose the
+ * terminal's foreground to its command, and its own messages must not stop or block it. The
+ * fault signals are sent by the kernel for tsinit's own faults, where a handler would loop; an
+ * ignored one sent with kill(2) does nothing, a real fault still ends tsinit.
+ */
+export const IGNORED_SIGNALS = [
+  "TTIN", "TTOU", "STKFLT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "SEGV", "SYS",
+] as const satisfies readonly SignalName[];
 
 /** A shell's exit status for how a command ended. */
 export function exitCodeOf(status: ExitStatus): number {
   return status.kind === "exited" ? status.code : 128 + status.signal;
 }
 
-export function runContainer(runtime: Runtime, command: string[]): void {
+/** `ignoreSignal` sets a signal's disposition to SIG_IGN (src/sys/ignore-signal.ts). */
+export function runContainer(runtime: Runtime, command: string[], ignoreSignal: (signal: number) => void): void {
   const { sys } = runtime;
+  for (const name of IGNORED_SIGNALS) ignoreSignal(SIGNALS[name]);
   const log = new Log(runtime.sink, { consoleThreshold: 4, kernelConsoleLevel: 0 });
   runtime.neverDie((what) => log.error(what));
   if (command.length === 0) {
@@ -34,6 +55,16 @@ export function runContainer(runtime: Runtime, command: string[]): void {
   );
   // Before the command runs, so that none of its orphans escapes.
   superviseChildren(runtime, log, () => processes.reap());
+  // Before the command runs too, so that no signal ends tsinit meanwhile; one that comes before
+  // there is a command has nothing to go to.
+  let commandPid: number | undefined;
+  for (const name of FORWARDED_SIGNALS) {
+    runtime.onSignal(`SIG${name}`, () => {
+      if (commandPid === undefined) return;
+      const error = sys.kill(commandPid, SIGNALS[name]);
+      if (error !== undefined && error.code !== "ESRCH") log.warn(`forwarding SIG${name}: ${error.message}`);
+    });
+  }
   const spawned = processes.spawn("command", {
     argv: command,
     env: childEnvironment(runtime),
@@ -46,10 +77,5 @@ export function runContainer(runtime: Runtime, command: string[]): void {
     // As a shell does: 127 when the command is not there, 126 when it cannot be run.
     runtime.exit(spawned.error.code === "ENOENT" ? 127 : 126);
   }
-  for (const name of FORWARDED_SIGNALS) {
-    runtime.onSignal(`SIG${name}`, () => {
-      const error = sys.kill(spawned.pid, SIGNALS[name]);
-      if (error !== undefined && error.code !== "ESRCH") log.warn(`forwarding SIG${name}: ${error.message}`);
-    });
-  }
+  commandPid = spawned.pid;
 }

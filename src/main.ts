@@ -6,6 +6,7 @@ import { runContainer } from "./container.ts";
 import { runInit } from "./init.ts";
 import { parseSupervisorArgs, runSupervisor, UsageError } from "./supervisor-mode.ts";
 import { EXEC_HELPER_FLAG, runExecHelper } from "./sys/exec-helper.ts";
+import { ignoreSignal } from "./sys/ignore-signal.ts";
 import { linuxSys } from "./sys/linux-sys.ts";
 import { linuxRuntime } from "./sys/runtime.ts";
 
@@ -36,7 +37,7 @@ function main(args: string[]): void {
   }
   const dashes = args.indexOf("--");
   if (dashes !== -1) {
-    runContainer(linuxRuntime({ kmsg: false, consoleFd: 2 }), args.slice(dashes + 1));
+    runContainer(linuxRuntime({ kmsg: false, consoleFd: 2 }), args.slice(dashes + 1), ignoreSignal);
     return;
   }
   if (linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE) {
@@ -51,7 +52,18 @@ function main(args: string[]): void {
 try {
   main(process.argv.slice(2));
 } catch (error) {
-  if (!(error instanceof UsageError) || linuxSys.getpid() === 1) throw error;
-  process.stderr.write(`tsinit: ${error.message}\n${USAGE}\n`);
-  process.exit(2);
+  const machinePid1 = linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE;
+  if (error instanceof UsageError && !machinePid1) {
+    process.stderr.write(`tsinit: ${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  if (!machinePid1) {
+    // A supervisor that could not start must not look like one that stopped cleanly.
+    process.stderr.write(`tsinit: could not start: ${why}\n`);
+    process.exit(1);
+  }
+  // The PID 1 of a machine must not exit (the kernel would panic): say why, and go on reaping.
+  process.stderr.write(`tsinit: could not start the services: ${why}\ntsinit: reaping orphans only\n`);
+  setInterval(() => linuxSys.reap(), 1_000);
 }

@@ -36,7 +36,10 @@ export function protectFromOomKiller(runtime: Runtime, log: Log): string | undef
 
 /** tsinit's environment with a PATH, plus `extra`: what every child starts from. */
 export function childEnvironment(runtime: Runtime, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...runtime.env, PATH: runtime.env.PATH ?? DEFAULT_PATH, ...extra };
+  // Null prototype: names come from outside (the kernel command line, for PID 1).
+  const env: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, runtime.env, extra);
+  env.PATH = extra.PATH ?? runtime.env.PATH ?? DEFAULT_PATH;
+  return env;
 }
 
 /**

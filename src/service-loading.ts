@@ -2,7 +2,7 @@
 // setting), reports dependency cycles, and hands the good specs on. A bad file never stops
 // the others from loading.
 import { formatDiagnostic } from "./config/diagnostic.ts";
-import { loadServices } from "./config/load.ts";
+import { LIMITS, loadServices, type UnreadableFile } from "./config/load.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
 import type { ServiceSpec } from "./base/service-spec.ts";
@@ -32,9 +32,27 @@ export function reloadServiceDirs(sys: Sys, log: Log, dirs: readonly string[], s
   return summary;
 }
 
+/**
+ * A service file through Sys.readRegularFile (non-blocking, regular files only, capped): a
+ * FIFO or a link to /dev/zero in a services directory must not stop PID 1.
+ */
+function readServiceFile(sys: Sys, path: string): string | undefined | UnreadableFile {
+  const text = sys.readRegularFile(path, LIMITS.fileBytes);
+  if (typeof text === "string") return text;
+  if (text.code === "EISDIR") return undefined;
+  // ENOENT for a name that a directory lists is a link to nothing: say so. For a name that
+  // is only looked for (an instance's candidates) it is simply not there.
+  if (text.code === "ENOENT") {
+    const target = sys.readlink(path);
+    return target === undefined ? undefined : { unreadable: `a dangling symbolic link to ${JSON.stringify(target)}` };
+  }
+  if (text.code === "ELOOP") return { unreadable: "ELOOP (a symbolic link loop, or too many links)" };
+  return { unreadable: text.reason };
+}
+
 export function loadServiceDirs(sys: Sys, log: Log, dirs: readonly string[]): LoadedServices {
   const { services, diagnostics } = loadServices([...dirs], {
-    readFile: (path) => sys.readFile(path),
+    readFile: (path) => readServiceFile(sys, path),
     readDir: (path) => sys.readDir(path),
   });
   for (const diagnostic of diagnostics) {

@@ -6,7 +6,8 @@ export type EnvFileResult = { ok: true; vars: Record<string, string> } | { ok: f
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function parseEnvFile(text: string, file: string): EnvFileResult {
-  const vars: Record<string, string> = {};
+  // Null prototype: a line `__proto__=x` is a variable like any other, not Object.prototype.
+  const vars: Record<string, string> = Object.create(null);
   const lines = text.split("\n");
   for (const [index, raw] of lines.entries()) {
     const line = raw.replace(/\r$/, "").trim();

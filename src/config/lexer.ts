@@ -28,6 +28,12 @@ export interface LexResult {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * The longest line, continuation lines joined, in characters. No real setting comes near it;
+ * the bound keeps what one line costs to split into words small (issue 9).
+ */
+export const MAX_LINE_LENGTH = 64 * 1024;
+
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*/;
 const WHITESPACE = /\s/;
 
@@ -50,7 +56,9 @@ export function lexServiceFile(text: string, file: string): LexResult {
     const lineNo = index + 1;
     let line = physical[index] ?? "";
 
-    // Join continuation lines: an odd number of trailing backslashes escapes the newline.
+    // Join continuation lines: an odd number of trailing backslashes escapes the newline. A
+    // line past the limit stops growing but its continuation lines are still consumed.
+    let tooLong = line.length > MAX_LINE_LENGTH;
     let continuationError = false;
     while (endsWithOddBackslashes(line)) {
       const next = physical[index + 1];
@@ -65,10 +73,15 @@ export function lexServiceFile(text: string, file: string): LexResult {
         index++; // the bad continuation line is part of this error, not a setting of its own
         break;
       }
-      line = line.slice(0, -1) + " " + next;
+      line = tooLong ? next : line.slice(0, -1) + " " + next;
+      tooLong ||= line.length > MAX_LINE_LENGTH;
       index++;
     }
     if (continuationError) continue;
+    if (tooLong) {
+      error(lineNo, `the line is longer than ${MAX_LINE_LENGTH} characters (continuation lines included)`);
+      continue;
+    }
 
     const trimmed = line.trimStart();
     if (trimmed === "" || trimmed.startsWith("#")) continue;

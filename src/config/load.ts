@@ -22,12 +22,36 @@
 import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, hasErrors } from "./diagnostic.ts";
 import { parseService } from "./parse.ts";
+import { MAX_NAME_BYTES } from "./settings.ts";
 import type { Environment } from "./substitute.ts";
 
-/** The file access the loader needs; the real one wraps node:fs in src/sys. */
+/** A file that is there but cannot be read as a service file, and why (for `FILE: cannot be read: WHY`). */
+export interface UnreadableFile {
+  unreadable: string;
+}
+
+/**
+ * Limits no real service file reaches. Past them a file is refused with a message naming it
+ * (and the line), so a hostile or broken file costs PID 1 at most about this much memory.
+ */
+export const LIMITS = {
+  /** A service file is read up to this many bytes; a larger one is refused. */
+  fileBytes: 1024 * 1024,
+  /**
+   * A service name (`name@argument` included), in UTF-8 bytes: what Linux allows a file name.
+   * A longer dependency name is an error at its line.
+   */
+  nameBytes: MAX_NAME_BYTES,
+} as const;
+
+/** The file access the loader needs; the real one wraps Sys in src/service-loading.ts. */
 export interface ConfigFs {
-  /** A regular file's text; undefined if it is missing, not a regular file, or unreadable. */
-  readFile(path: string): string | undefined;
+  /**
+   * A regular file's text, read up to LIMITS.fileBytes; undefined if there is no such file or
+   * it is a directory; UnreadableFile if it is there but cannot be read (a dangling link, a
+   * link loop, a FIFO or device, no permission, too large).
+   */
+  readFile(path: string): string | undefined | UnreadableFile;
   /** A directory's entry names (any order); undefined if it is missing or not a directory. */
   readDir(path: string): string[] | undefined;
 }
@@ -100,6 +124,8 @@ function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: L
   });
   const { base, argument } = splitInstanceName(name);
   if (base === "" || argument === "" || name.includes("/") || name.startsWith(".")) return none();
+  // Longer names are refused where they are named (serviceName, the directory scan).
+  if (nameTooLong(name)) return none();
 
   const candidates = argument === undefined ? [name] : [name, base, `${base}@`];
   for (const dir of dirs) {
@@ -107,10 +133,19 @@ function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: L
       const file = joinPath(dir, candidate);
       const text = fs.readFile(file);
       if (text === undefined) continue;
+      if (typeof text !== "string") return { ...none([unreadableDiagnostic(file, text)]), found: true };
       return parseFile(name, file, text, argument, fs, options);
     }
   }
   return none();
+}
+
+export function nameTooLong(name: string): boolean {
+  return name.length > LIMITS.nameBytes && new TextEncoder().encode(name).length > LIMITS.nameBytes;
+}
+
+function unreadableDiagnostic(file: string, problem: UnreadableFile): Diagnostic {
+  return { severity: "error", file, line: 0, message: `cannot be read: ${problem.unreadable}` };
 }
 
 function parseFile(
@@ -121,6 +156,11 @@ function parseFile(
   fs: ConfigFs,
   options: LoadOptions,
 ): Loaded {
+  // The real ConfigFs reads no more than this; a test's in-memory one may hand over more.
+  if (text.length > LIMITS.fileBytes) {
+    const diagnostics = [unreadableDiagnostic(file, { unreadable: `larger than ${LIMITS.fileBytes} bytes` })];
+    return { spec: undefined, diagnostics, found: true, softNames: new Set(), template: false };
+  }
   const parsed = parseService(text, {
     name,
     file,
@@ -164,13 +204,13 @@ function addSoft(
   origin: SettingOrigin,
   softNames: Set<string>,
 ): void {
-  const origins = (spec.origins ??= {});
+  const origins = (spec.origins ??= Object.create(null) as Record<string, SettingOrigin>);
   for (const name of names) {
     if (name === spec.name) continue; // a service listing itself in its own .d is a no-op
     const list = spec[kind];
     if (list.includes(name)) continue;
     list.push(name);
-    if (origins[name] === undefined) {
+    if (!Object.hasOwn(origins, name)) {
       origins[name] = origin;
       softNames.add(name);
     }
@@ -232,7 +272,12 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       if (tried.has(entry) || entry.endsWith(".d") || entry.endsWith("@")) continue;
       const file = joinPath(dir, entry);
       const text = fs.readFile(file);
-      if (text === undefined) continue; // a directory, or not readable as a file
+      if (text === undefined) continue; // a directory
+      if (typeof text !== "string") {
+        // Reported, and failed: a dependent says so, and a reload keeps the running description.
+        take(entry, { spec: undefined, diagnostics: [unreadableDiagnostic(file, text)], found: true, softNames: new Set(), template: false });
+        continue;
+      }
       const { argument } = splitInstanceName(entry);
       take(entry, parseFile(entry, file, text, argument, fs, options));
     }
@@ -246,7 +291,9 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     if (names !== undefined) bootEntries.push({ names, origin: { file: path, line: 0 } });
   }
   if (bootEntries.length > 0 && !loaded.has(BOOT_SERVICE) && !failed.has(BOOT_SERVICE)) {
-    loaded.set(BOOT_SERVICE, defaultSpec(BOOT_SERVICE, "internal"));
+    // Its file is the boot.d directory: a service with no file is one added at run time, which
+    // a reload leaves alone (it would report `boot` as shadowed and ignore new boot.d entries).
+    loaded.set(BOOT_SERVICE, defaultSpec(BOOT_SERVICE, "internal", (bootEntries[0] as (typeof bootEntries)[number]).origin.file));
     soft.set(BOOT_SERVICE, new Set());
   }
   const boot = loaded.get(BOOT_SERVICE);
@@ -256,37 +303,50 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     }
   }
 
-  // 3. Names referred to but not loaded yet (instances, mostly): load until nothing new.
-  for (let progress = true; progress; ) {
-    progress = false;
-    for (const spec of [...loaded.values()]) {
-      for (const name of referencedNames(spec)) {
-        if (tried.has(name) || loaded.has(name)) continue;
-        take(name, loadOne(name, dirs, fs, options));
-        progress = true;
-      }
+  // 3. Names referred to but not loaded yet (instances, mostly): a worklist, so that a chain
+  //    of instances costs its length, not its length times the number of services.
+  const toScan = [...loaded.values()];
+  for (let i = 0; i < toScan.length; i++) {
+    for (const name of referencedNames(toScan[i] as ServiceSpec)) {
+      if (tried.has(name) || loaded.has(name)) continue;
+      take(name, loadOne(name, dirs, fs, options));
+      const spec = loaded.get(name);
+      if (spec !== undefined) toScan.push(spec);
     }
   }
 
-  // 4. Hard dependencies that did not load fail the dependent, up the chain.
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [name, spec] of loaded) {
-      const missing = firstMissingDependency(spec, loaded, soft.get(name) as Set<string>);
-      if (missing === undefined) continue;
-      const { dep, list } = missing;
-      const origin = spec.origins?.[dep] ?? { file: spec.file, line: 0 };
-      diagnostics.push({
-        severity: "error",
-        file: origin.file,
-        line: origin.line,
-        setting: DEPENDENCY_SETTING[list],
-        message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
-      });
-      loaded.delete(name);
-      failed.add(name);
-      changed = true;
+  // 4. Hard dependencies that did not load fail the dependent, up the chain (a worklist over
+  //    the reverse edges: each service is looked at once per dependency that fails).
+  const dependents = new Map<string, string[]>();
+  for (const [name, spec] of loaded) {
+    for (const dep of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) {
+      const list = dependents.get(dep);
+      if (list === undefined) dependents.set(dep, [name]);
+      else list.push(name);
     }
+  }
+  const failedNow: string[] = [];
+  const failIfMissing = (name: string): void => {
+    const spec = loaded.get(name);
+    if (spec === undefined) return;
+    const missing = firstMissingDependency(spec, loaded, soft.get(name) as Set<string>);
+    if (missing === undefined) return;
+    const { dep, list } = missing;
+    const origin = originOf(spec, dep);
+    diagnostics.push({
+      severity: "error",
+      file: origin.file,
+      line: origin.line,
+      setting: DEPENDENCY_SETTING[list],
+      message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
+    });
+    loaded.delete(name);
+    failed.add(name);
+    failedNow.push(name);
+  };
+  for (const name of [...loaded.keys()]) failIfMissing(name);
+  for (let i = 0; i < failedNow.length; i++) {
+    for (const dependent of dependents.get(failedNow[i] as string) ?? []) failIfMissing(dependent);
   }
 
   // 5. Soft dependencies that did not load are dropped with a warning (dinit: not fatal).
@@ -295,7 +355,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     for (const list of ["dependsOn", "dependsMs", "waitsFor"] as const) {
       spec[list] = spec[list].filter((dep) => {
         if (!softNames.has(dep) || loaded.has(dep)) return true;
-        const origin = spec.origins?.[dep] as SettingOrigin;
+        const origin = originOf(spec, dep);
         diagnostics.push({
           severity: "warning",
           file: origin.file,
@@ -313,7 +373,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     for (const list of ["before", "after"] as const) {
       for (const dep of spec[list]) {
         if (loaded.has(dep)) continue;
-        const origin = spec.origins?.[dep] ?? { file: spec.file, line: 0 };
+        const origin = originOf(spec, dep);
         diagnostics.push({
           severity: "warning",
           file: origin.file,
@@ -326,6 +386,12 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   }
 
   return { services: loaded, diagnostics };
+}
+
+/** Where a dependency was named; an own-property lookup, since names are user text. */
+function originOf(spec: ServiceSpec, dep: string): SettingOrigin {
+  const origins = spec.origins;
+  return origins !== undefined && Object.hasOwn(origins, dep) ? (origins[dep] as SettingOrigin) : { file: spec.file, line: 0 };
 }
 
 function referencedNames(spec: ServiceSpec): string[] {

@@ -46,7 +46,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
 
   const spec = defaultSpec(options.name, DEFAULT_TYPE, file);
   const serviceOptions = new Set<ServiceOption>();
-  const origins: Record<string, SettingOrigin> = {};
+  const origins: Record<string, SettingOrigin> = Object.create(null);
   const ctx: ParseContext = {
     spec,
     options: serviceOptions,
@@ -65,7 +65,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
   const rejected = new Set<string>(lexed.diagnostics.flatMap((d) => (d.setting === undefined ? [] : [d.setting])));
   for (const line of lexed.settings) {
     lineOf.set(line.setting, line.line);
-    const def = SETTINGS[line.setting];
+    const def = SETTINGS.get(line.setting);
     if (def === undefined) {
       const message = IGNORED_SETTINGS.has(line.setting)
         ? "not supported by tsinit; ignored"
@@ -99,10 +99,23 @@ export function parseService(text: string, options: ParseOptions): ParsedService
 
   return {
     spec: hasErrors(diagnostics) ? undefined : spec,
-    diagnostics,
+    diagnostics: capped(diagnostics, file),
     dependencyDirs: ctx.dependencyDirs,
     needsArgument,
   };
+}
+
+/** The most diagnostics one file reports: a file of a million bad lines must not flood the log. */
+export const MAX_DIAGNOSTICS_PER_FILE = 50;
+
+/** The first MAX_DIAGNOSTICS_PER_FILE, then one line counting the rest, as an error if any was. */
+function capped(diagnostics: Diagnostic[], file: string): Diagnostic[] {
+  if (diagnostics.length <= MAX_DIAGNOSTICS_PER_FILE) return diagnostics;
+  const rest = diagnostics.slice(MAX_DIAGNOSTICS_PER_FILE);
+  return [
+    ...diagnostics.slice(0, MAX_DIAGNOSTICS_PER_FILE),
+    { severity: hasErrors(rest) ? "error" : "warning", file, line: 0, message: `${rest.length} more problems in this file are not shown` },
+  ];
 }
 
 /**

@@ -33,6 +33,7 @@ export interface DependencyDir {
 export interface ParseContext {
   spec: ServiceSpec;
   options: Set<ServiceOption>;
+  /** Keyed by dependency names (user text): a null-prototype object. */
   origins: Record<string, SettingOrigin>;
   dependencyDirs: DependencyDir[];
   /** The part after `@` in `name@arg`, if any. */
@@ -123,11 +124,20 @@ function deferredPath(ctx: ParseContext, line: SettingLine): string {
   return substituteArgument([needValue(line)], ctx.argument, { splitWords: false })[0] ?? "";
 }
 
+/** The longest service name, in UTF-8 bytes: what Linux allows a file name (load.ts LIMITS). */
+export const MAX_NAME_BYTES = 255;
+
 /** A service name (dependency, chain-to): substituted completely now. */
 function serviceName(ctx: ParseContext, line: SettingLine): string {
   const name = substituteNow(oneWord(line, "service name"), ctx.argument, ctx.env);
   if (name === "" || name.includes("/") || name.startsWith(".") || name.endsWith("@")) {
     throw new SettingError(`${JSON.stringify(name)} is not a valid service name`);
+  }
+  // A name is a file name (instances included): without a bound, `x = a@$1x` in a template
+  // would name a new, longer instance for ever.
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > MAX_NAME_BYTES) {
+    throw new SettingError(`a service name is at most ${MAX_NAME_BYTES} bytes; this one has ${bytes} (${JSON.stringify(name.slice(0, 40))}...)`);
   }
   return name;
 }
@@ -247,7 +257,11 @@ function options(ctx: ParseContext, line: SettingLine): void {
   }
 }
 
-export const SETTINGS: Record<string, SettingDef> = {
+/**
+ * Every setting tsinit acts on. A Map, not an object: setting names are user text, and an
+ * object would answer `__proto__` or `constructor` from Object.prototype.
+ */
+export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, SettingDef>(Object.entries({
   type: {
     apply: (ctx, line) => {
       const text = needValue(line);
@@ -374,10 +388,9 @@ export const SETTINGS: Record<string, SettingDef> = {
   "rlimit-core": { apply: rlimit("rlimitCore") },
   "rlimit-data": { apply: rlimit("rlimitData") },
   options: { apply: options },
-};
-
-// dinit's old spelling.
-SETTINGS["termsignal"] = SETTINGS["term-signal"] as SettingDef;
+  // dinit's old spelling.
+  termsignal: { apply: (ctx, line) => SETTINGS.get("term-signal")?.apply(ctx, line) },
+} satisfies Record<string, SettingDef>));
 
 /** dinit settings that tsinit reads past with a warning: the service still loads. */
 export const IGNORED_SETTINGS: ReadonlySet<string> = new Set([

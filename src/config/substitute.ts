@@ -236,13 +236,21 @@ function expandWord(word: string, resolve: Resolver, options: ExpandOptions): st
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
+ * A variable's value, looked up as an own property only: `$constructor` or `${__proto__}` must
+ * be unset variables, not Object.prototype's members, whatever object `env` is.
+ */
+function lookup(env: Environment, name: string): string | undefined {
+  return Object.hasOwn(env, name) ? env[name] : undefined;
+}
+
+/**
  * Substitute `$VAR` references in a command's argv at start time, with `env` (the environment
  * the service process gets). `$/VAR` splits into several arguments; `$$` becomes `$`. Never
  * throws: the parser has already rejected malformed references, and any that remain (a command
  * added at run time) stay as written.
  */
 export function substituteVars(argv: readonly string[], env: Environment): string[] {
-  const resolve: Resolver = (name) => env[name];
+  const resolve: Resolver = (name) => lookup(env, name);
   return argv.flatMap((word) =>
     expandWord(word, resolve, { splitWords: true, keepDollars: false, strict: false }),
   );
@@ -253,7 +261,7 @@ export function substituteVars(argv: readonly string[], env: Environment): strin
  * socket-listen or env-file) at start time. There is no word splitting.
  */
 export function substituteValue(value: string, env: Environment): string {
-  const resolve: Resolver = (name) => env[name];
+  const resolve: Resolver = (name) => lookup(env, name);
   return expandWord(value, resolve, { splitWords: false, keepDollars: false, strict: false }).join("");
 }
 
@@ -287,6 +295,6 @@ export function substituteArgument(
  */
 export function substituteNow(value: string, argument: string | undefined, env: Environment): string {
   const resolve: Resolver = (name) =>
-    name === "1" ? (argument === undefined ? MISSING_ARGUMENT : argument) : env[name];
+    name === "1" ? (argument === undefined ? MISSING_ARGUMENT : argument) : lookup(env, name);
   return expandWord(value, resolve, { splitWords: false, keepDollars: false, strict: true }).join("");
 }

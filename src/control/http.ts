@@ -26,7 +26,8 @@ const MAX_CHUNKS = 1024;
 const MAX_CHUNK_LINE = 256;
 
 const CRLF = Buffer.from("\r\n");
-const HEAD_END = Buffer.from("\r\n\r\n");
+const CR = 0x0d;
+const LF = 0x0a;
 const REQUEST_LINE = /^([A-Z]{1,16}) (\/[^\s]*) HTTP\/1\.([01])$/;
 const HEADER = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
 
@@ -38,25 +39,61 @@ const tooLarge = (maxBody: number): ParseResult => ({
   message: `the request body is larger than ${maxBody} bytes`,
 });
 
+/**
+ * Where the head ends: the end of the first empty line after `from`, with CRLF or bare LF line
+ * ends (RFC 9112 2.2 lets a recipient take a bare LF as a line end). -1 when there is none yet.
+ */
+function headEnd(buffer: Buffer, from: number): number {
+  for (let lf = buffer.indexOf(LF, from); lf !== -1; lf = buffer.indexOf(LF, lf + 1)) {
+    if (buffer[lf + 1] === LF) return lf + 2;
+    if (buffer[lf + 1] === CR && buffer[lf + 2] === LF) return lf + 3;
+  }
+  return -1;
+}
+
+/** Empty lines before a request line, which a server should ignore (RFC 9112 2.2). */
+function leadingEmptyLines(buffer: Buffer): number {
+  let at = 0;
+  for (;;) {
+    if (buffer[at] === LF) at += 1;
+    else if (buffer[at] === CR && buffer[at + 1] === LF) at += 2;
+    else return at;
+  }
+}
+
 /** The first complete request at the start of `buffer`, or what is wrong with it. */
 export function parseRequest(buffer: Buffer, maxBody: number): ParseResult {
-  const headEnd = buffer.indexOf(HEAD_END);
   const headTooLong: ParseResult = { kind: "error", status: 431, code: "bad-request", message: `request headers longer than ${MAX_HEAD_BYTES} bytes` };
-  if (headEnd === -1) return buffer.length > MAX_HEAD_BYTES ? headTooLong : { kind: "incomplete" };
-  if (headEnd > MAX_HEAD_BYTES) return headTooLong;
-  const lines = buffer.subarray(0, headEnd).toString("latin1").split("\r\n");
+  const headStart = leadingEmptyLines(buffer);
+  const start = headEnd(buffer, headStart);
+  if (start === -1) return buffer.length > MAX_HEAD_BYTES ? headTooLong : { kind: "incomplete" };
+  if (start > MAX_HEAD_BYTES) return headTooLong;
+  // Each line without its LF and the CR before it; the last two "lines" are the empty line's.
+  const lines = buffer
+    .subarray(headStart, start)
+    .toString("latin1")
+    .split("\n")
+    .slice(0, -2)
+    .map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line));
+  // A CR anywhere else is a bare CR, which RFC 9112 2.2 says to reject (or replace).
+  const bareCr = lines.find((line) => line.includes("\r"));
+  if (bareCr !== undefined) return bad(`a bare CR in ${JSON.stringify(bareCr.slice(0, 100))}`);
   const requestLine = REQUEST_LINE.exec(lines[0] ?? "");
   if (requestLine === null) return bad(`malformed HTTP request line ${JSON.stringify((lines[0] ?? "").slice(0, 100))}`);
   const headers = new Map<string, string>();
   for (const line of lines.slice(1)) {
     const header = HEADER.exec(line);
     if (header === null) return bad(`malformed HTTP header ${JSON.stringify(line.slice(0, 100))}`);
-    headers.set(header[1]!.toLowerCase(), header[2]!);
+    // A field given twice is one list (RFC 9110 5.3): "Connection: keep-alive" and
+    // "Connection: close" close; two Content-Lengths are no longer a number and get a 400.
+    const name = header[1]!.toLowerCase();
+    const earlier = headers.get(name);
+    headers.set(name, earlier === undefined ? header[2]! : `${earlier}, ${header[2]!}`);
   }
   const minor = requestLine[3];
-  const connection = (headers.get("connection") ?? "").toLowerCase();
-  const keepAlive = minor === "1" ? connection !== "close" : connection === "keep-alive";
-  const start = headEnd + HEAD_END.length;
+  // Connection is a list of options (RFC 9110 7.6.1): "keep-alive, close" closes.
+  const options = (headers.get("connection") ?? "").toLowerCase().split(",").map((option) => option.trim());
+  const keepAlive = !options.includes("close") && (minor === "1" || options.includes("keep-alive"));
   const make = (body: Buffer, end: number): ParseResult => ({
     kind: "request",
     request: { method: requestLine[1]!, target: requestLine[2]!, headers, body: body.toString("utf8"), keepAlive },

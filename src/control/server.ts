@@ -5,9 +5,10 @@
 //
 // This runs inside PID 1: no exception may escape. Every callback catches, a connection's
 // errors close that connection only, and failures are logged through the Log passed in.
-import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { chmodSync, lstatSync, renameSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
-import { peerCredentials } from "../sys/peer-credentials.ts";
+import { peerCredentials, peerHungUp } from "../sys/peer-credentials.ts";
 import { MAX_BODY_BYTES } from "./api.ts";
 import { isAdmin, type Peer } from "./auth.ts";
 import { ControlApi, type ControlOptions, type ControlReply } from "./handlers.ts";
@@ -61,6 +62,11 @@ interface Connection {
   busy: boolean;
   /** Close once the output is written. */
   closing: boolean;
+  /**
+   * The client shut down its writing side (shutdown(SHUT_WR) after its request): what it sent
+   * is still answered, then the connection is closed.
+   */
+  peerEnded: boolean;
   /** An error answer: the client may still be sending, so closing waits for it (linger). */
   lingering: boolean;
   closed: boolean;
@@ -71,12 +77,12 @@ interface Connection {
 
 export async function startControlServer(options: ControlServerOptions): Promise<{ ok: true; server: ControlServer } | { ok: false; error: string }> {
   const { path, log } = options;
-  const stale = removeStaleSocket(path);
-  if (stale !== undefined) return { ok: false, error: stale };
+  const refused = refuseNonSocket(path);
+  if (refused !== undefined) return { ok: false, error: refused };
 
   const api = new ControlApi(options);
   const connections = new Set<Connection>();
-  let listener: UnixSocketListener<Connection> | TCPSocketListener<Connection>;
+  let listener: UnixSocketListener<Connection> | TCPSocketListener<Connection> | undefined;
   const guard = (what: string, action: () => void) => {
     try {
       action();
@@ -84,47 +90,82 @@ export async function startControlServer(options: ControlServerOptions): Promise
       log.warn(`control: ${what}: ${String(error)}`);
     }
   };
-  try {
-    listener = Bun.listen<Connection>({
-      unix: path,
-      socket: {
-        open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, options)),
-        data: (socket, bytes) =>
-          guard("reading a request", () => {
-            const connection = socket.data;
-            if (connection === undefined || connection.closed) return;
-            // Answered and closing: what else comes (the rest of a refused body) is dropped.
-            if (connection.closing) return;
-            append(connection, bytes);
-            pump(connection, api, options);
-            // Parsed first, so that a body declared too large gets its 413; what is still
-            // unanswered past one request's worth closes the connection.
-            if (!connection.closing && connection.inputLength > MAX_INPUT_BYTES) {
-              options.log.debug(`control: closed a connection that sent more than ${MAX_INPUT_BYTES} bytes ahead`);
-              end(connection);
-            }
-          }),
-        drain: (socket) => guard("writing an answer", () => socket.data !== undefined && flush(socket.data)),
-        close: (socket) => guard("closing a connection", () => socket.data !== undefined && forget(socket.data, connections)),
-        error: (socket) => guard("a connection failed", () => socket.data !== undefined && forget(socket.data, connections)),
-      },
-    });
-  } catch (error) {
-    return { ok: false, error: `cannot listen on ${path}: ${String(error)}` };
+  // The socket is made under a temporary name in the same directory, given its mode, and only
+  // then renamed to `path`: a client never finds the file before it listens (refused) or before
+  // its chmod (only root could connect). The rename also replaces a stale socket in one step.
+  let temporary = "";
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5 && listener === undefined; attempt++) {
+    // Seven characters: no longer than `path` when its own name has seven or more, since a
+    // unix socket's path may have at most 107 bytes.
+    temporary = join(dirname(path), `.${Math.random().toString(36).slice(2, 8)}`);
+    try {
+      listener = Bun.listen<Connection>({
+        unix: temporary,
+        // A client that half-closes after its request still gets the answer (see `end`).
+        allowHalfOpen: true,
+        socket: {
+          open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, options)),
+          data: (socket, bytes) =>
+            guard("reading a request", () => {
+              const connection = socket.data;
+              if (connection === undefined || connection.closed) return;
+              // Answered and closing: what else comes (the rest of a refused body) is dropped.
+              if (connection.closing) return;
+              append(connection, bytes);
+              pump(connection, api, options);
+              // Parsed first, so that a body declared too large gets its 413; what is still
+              // unanswered past one request's worth closes the connection.
+              if (!connection.closing && connection.inputLength > MAX_INPUT_BYTES) {
+                options.log.debug(`control: closed a connection that sent more than ${MAX_INPUT_BYTES} bytes ahead`);
+                end(connection);
+              }
+            }),
+          // End of input. A client that is gone for good stops what it waited for; one that
+          // only shut down its writing side is answered what it sent, then closed (pump).
+          end: (socket) =>
+            guard("reading the end of a request", () => {
+              const connection = socket.data;
+              if (connection === undefined || connection.closed) return;
+              connection.peerEnded = true;
+              if (connection.closing || peerHungUp((socket as unknown as { fd: number }).fd)) end(connection);
+              else if (!connection.busy && connection.output.length === 0) pump(connection, api, options);
+            }),
+          drain: (socket) => guard("writing an answer", () => socket.data !== undefined && flush(socket.data)),
+          close: (socket) => guard("closing a connection", () => socket.data !== undefined && forget(socket.data, connections)),
+          error: (socket) => guard("a connection failed", () => socket.data !== undefined && forget(socket.data, connections)),
+        },
+      });
+    } catch (error) {
+      lastError = error;
+    }
   }
-  const inode = socketInode(path);
+  if (listener === undefined) return { ok: false, error: `cannot listen on ${temporary} (to become ${path}): ${String(lastError)}` };
   try {
     // Anyone may connect: what a caller may do is decided by its credentials, not the mode.
-    chmodSync(path, SOCKET_MODE);
+    chmodSync(temporary, SOCKET_MODE);
   } catch (error) {
     log.warn(`control socket ${path}: chmod: ${String(error)}; only its owner can connect`);
   }
+  try {
+    renameSync(temporary, path);
+  } catch (error) {
+    try {
+      listener.stop(true);
+    } catch {}
+    try {
+      unlinkSync(temporary);
+    } catch {}
+    return { ok: false, error: `cannot put the control socket at ${path}: ${String(error)}` };
+  }
+  const inode = socketInode(path);
+  const server = listener;
 
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
       try {
-        listener.stop(true);
+        server.stop(true);
       } catch {}
       for (const connection of connections) end(connection);
       connections.clear();
@@ -149,6 +190,7 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
     output: Buffer.alloc(0),
     busy: false,
     closing: false,
+    peerEnded: false,
     lingering: false,
     closed: false,
     aborted: new AbortController(),
@@ -195,10 +237,16 @@ function append(connection: Connection, bytes: Uint8Array): void {
  */
 function pump(connection: Connection, api: ControlApi, options: ControlServerOptions): void {
   while (!connection.busy && !connection.closing && !connection.closed && connection.output.length === 0) {
-    if (connection.inputLength < connection.need) return;
+    // A client that shut down its writing side sends nothing more: once what it sent is
+    // answered, the connection is done.
+    if (connection.inputLength < connection.need) {
+      if (connection.peerEnded) end(connection);
+      return;
+    }
     const parsed = parseRequest(connection.input.subarray(0, connection.inputLength), MAX_BODY_BYTES);
     if (parsed.kind === "incomplete") {
       connection.need = parsed.need ?? 0;
+      if (connection.peerEnded) end(connection);
       return;
     }
     connection.need = 0;
@@ -299,22 +347,14 @@ function forget(connection: Connection, connections: Set<Connection>): void {
 }
 
 /**
- * A socket file left by an earlier run is replaced; anything else at the path is not touched.
- * Returns why the path cannot be used, or undefined.
+ * A socket file left by an earlier run is replaced (by the rename); anything else at the path is
+ * not touched. Returns why the path cannot be used, or undefined.
  */
-function removeStaleSocket(path: string): string | undefined {
-  let isSocket: boolean;
+function refuseNonSocket(path: string): string | undefined {
   try {
-    isSocket = lstatSync(path).isSocket();
+    return lstatSync(path).isSocket() ? undefined : `${path} exists and is not a socket; not replacing it`;
   } catch {
     return undefined; // nothing there
-  }
-  if (!isSocket) return `${path} exists and is not a socket; not replacing it`;
-  try {
-    unlinkSync(path);
-    return undefined;
-  } catch (error) {
-    return `cannot remove the stale socket ${path}: ${String(error)}`;
   }
 }
 

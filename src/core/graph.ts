@@ -53,7 +53,11 @@ function successors(services: Services, within: ReadonlySet<string>): Map<string
   return new Map([...out].map(([n, s]) => [n, [...s].sort()]));
 }
 
-/** Tarjan's strongly connected components; only components that contain a cycle are returned. */
+/**
+ * Tarjan's strongly connected components; only components that contain a cycle are returned.
+ * Iterative, with an explicit stack of frames: a `depends-on` chain as long as the user cares
+ * to write must not overflow the JavaScript stack.
+ */
 function cyclicComponents(next: ReadonlyMap<string, readonly string[]>): string[][] {
   let counter = 0;
   const index = new Map<string, number>();
@@ -61,34 +65,50 @@ function cyclicComponents(next: ReadonlyMap<string, readonly string[]>): string[
   const stack: string[] = [];
   const onStack = new Set<string>();
   const found: string[][] = [];
+  /** A vertex being visited and how far through its successors the visit is. */
+  const frames: { v: string; successors: readonly string[]; at: number }[] = [];
 
-  const visit = (v: string): void => {
+  const open = (v: string): void => {
     index.set(v, counter);
     low.set(v, counter);
     counter++;
     stack.push(v);
     onStack.add(v);
-    for (const w of next.get(v) ?? []) {
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
-      } else if (onStack.has(w)) {
-        low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
-      }
-    }
-    if (low.get(v) === index.get(v)) {
-      const component: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop() as string;
-        onStack.delete(w);
-        component.push(w);
-      } while (w !== v);
-      const selfLoop = next.get(v)?.includes(v) ?? false;
-      if (component.length > 1 || selfLoop) found.push(component.sort());
-    }
+    frames.push({ v, successors: next.get(v) ?? [], at: 0 });
   };
-  for (const v of [...next.keys()].sort()) if (!index.has(v)) visit(v);
+  const lower = (v: string, to: number): void => {
+    if (to < (low.get(v) as number)) low.set(v, to);
+  };
+  const close = (v: string): void => {
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop() as string;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    const selfLoop = next.get(v)?.includes(v) ?? false;
+    if (component.length > 1 || selfLoop) found.push(component.sort());
+  };
+
+  for (const root of [...next.keys()].sort()) {
+    if (index.has(root)) continue;
+    open(root);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1] as (typeof frames)[number];
+      if (frame.at < frame.successors.length) {
+        const w = frame.successors[frame.at++] as string;
+        if (!index.has(w)) open(w);
+        else if (onStack.has(w)) lower(frame.v, index.get(w) as number);
+        continue;
+      }
+      frames.pop();
+      close(frame.v);
+      const parent = frames[frames.length - 1];
+      if (parent !== undefined) lower(parent.v, low.get(frame.v) as number);
+    }
+  }
   return found.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
 }
 
@@ -101,9 +121,10 @@ function shortestCycle(start: string, component: ReadonlySet<string>, next: Read
     for (const w of next.get(v) ?? []) {
       if (!component.has(w)) continue;
       if (w === start) {
+        // Walk back to start, then turn round: unshift would make a long cycle quadratic.
         const path = [v];
-        while (path[0] !== start) path.unshift(parent.get(path[0] as string) as string);
-        return path;
+        while (path[path.length - 1] !== start) path.push(parent.get(path[path.length - 1] as string) as string);
+        return path.reverse();
       }
       if (!parent.has(w) && w !== start) {
         parent.set(w, v);

@@ -97,6 +97,30 @@ export interface ReloadSummary {
   kept: string[];
 }
 
+/**
+ * A service added at run time (`initctl run`): no file, and a process (the `boot` that loading
+ * makes up when there is no file for it has no file either, but is internal).
+ */
+function addedAtRunTime(spec: ServiceSpec): boolean {
+  return spec.file === "" && spec.type === "process";
+}
+
+/**
+ * A service from a file never binds to one added at run time: that one belongs to whoever
+ * added it (possibly a non-root user, who could take a dependency's name before root adds the
+ * file, then stop or replace it and so force root's service down). The dependent neither holds
+ * it (so does not start it) nor starts: its start fails with the reason.
+ */
+function unbindable(dependent: ServiceRecord, dependency: ServiceRecord): boolean {
+  return dependent.spec.file !== "" && addedAtRunTime(dependency.spec);
+}
+
+function describeRunTimeService(spec: ServiceSpec): string {
+  // A non-root caller's service runs as that caller, by number (src/control/runtime-services.ts).
+  const uid = spec.runAs !== undefined && /^\d+$/.test(spec.runAs.user) ? ` by uid ${spec.runAs.user}` : "";
+  return `a service added with initctl run${uid}`;
+}
+
 /** A spec's content as a comparable string (options is a Set, origins only say where). */
 function specKey(spec: ServiceSpec): string {
   return JSON.stringify({ ...spec, options: [...spec.options].sort(), origins: undefined });
@@ -447,7 +471,7 @@ export class ServiceSet {
       for (const list of this.needs(record)) {
         for (const name of list) {
           const dependency = this.records.get(name);
-          if (dependency === undefined || record.holds.has(name)) continue;
+          if (dependency === undefined || record.holds.has(name) || unbindable(record, dependency)) continue;
           record.holds.add(name);
           dependency.requiredBy += 1;
           this.touch(dependency);
@@ -462,7 +486,7 @@ export class ServiceSet {
     for (const list of [record.spec.dependsOn, record.spec.dependsMs]) {
       for (const name of list) {
         const dependency = this.records.get(name);
-        if (dependency === undefined || record.holds.has(name)) continue;
+        if (dependency === undefined || record.holds.has(name) || unbindable(record, dependency)) continue;
         const wasWanted = this.wanted(dependency);
         record.holds.add(name);
         dependency.requiredBy += 1;
@@ -683,6 +707,7 @@ export class ServiceSet {
       for (const name of list) {
         const dependency = this.records.get(name);
         if (dependency === undefined) return `depends on ${name}, which is not loaded`;
+        if (unbindable(record, dependency)) return `depends on ${name}, which is ${describeRunTimeService(dependency.spec)}`;
         if (dependency.state !== "started" || this.doomed.has(dependency)) return "wait";
       }
     }

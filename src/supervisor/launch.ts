@@ -33,17 +33,22 @@ export type Prepared =
     }
   | { ok: false; stage: SpawnStage; error: string };
 
+/** An env-file is read up to this many bytes; a larger one fails the start. */
+const ENV_FILE_MAX_BYTES = 1024 * 1024;
+
 /** Where the activation socket goes (systemd's SD_LISTEN_FDS_START). */
 const LISTEN_FD = 3;
 
 export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: "spawn" }>, context: LaunchContext): Prepared {
   const { sys } = context;
-  const env: Record<string, string> = { ...context.env };
+  // Null prototype: variable names come from env-files, and `__proto__` must be a variable.
+  const env: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, context.env);
 
   if (spec.envFile !== undefined) {
     const path = substituteValue(spec.envFile, env);
-    const text = sys.readFile(path);
-    if (text === undefined) return { ok: false, stage: "env-file", error: `${path}: cannot be read` };
+    // Non-blocking, regular files only, capped: a FIFO or /dev/zero must not stop PID 1.
+    const text = sys.readRegularFile(path, ENV_FILE_MAX_BYTES);
+    if (typeof text !== "string") return { ok: false, stage: "env-file", error: `${path}: cannot be read: ${text.reason}` };
     const parsed = parseEnvFile(text, path);
     if (!parsed.ok) return { ok: false, stage: "env-file", error: parsed.error };
     Object.assign(env, parsed.vars);

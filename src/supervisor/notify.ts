@@ -47,12 +47,13 @@ export class NotifySocket {
   }
 
   /** Which service sent `message`: its main pid, or the session its main pid leads. */
-  private received({ pid, fields }: NotifyMessage): void {
+  private received({ pid, session, fields }: NotifyMessage): void {
     const { serviceOfMainPid } = this.routing;
     let service = serviceOfMainPid(pid);
     if (service === undefined) {
-      const session = sessionId(this.sys, pid);
-      if (session !== undefined) service = serviceOfMainPid(session);
+      // Read by the listener as the datagram arrived; a later look at /proc is the fallback.
+      const sender = session ?? sessionId(this.sys, pid);
+      if (sender !== undefined) service = serviceOfMainPid(sender);
     }
     if (service === undefined) {
       this.log.debug(`NOTIFY_SOCKET: message from pid ${pid}, which is no service's`);

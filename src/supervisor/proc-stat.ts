@@ -1,5 +1,5 @@
-// Fields of /proc/PID/stat. The command name (field 2) is in parentheses and may hold spaces
-// or parentheses itself, so fields are counted after the last ")".
+// Fields of /proc/PID/stat and /proc/PID/status. The command name (stat's field 2) is in
+// parentheses and may hold spaces or parentheses itself, so fields are counted after the last ")".
 import type { Sys } from "../sys/sys.ts";
 
 function fieldsAfterName(sys: Sys, pid: number): string[] | undefined {
@@ -44,4 +44,10 @@ export function groupMembers(sys: Sys, pgid: number): Map<number, string> {
     if (fields !== undefined && Number(fields[2]) === pgid) members.set(Number(name), fields[19] ?? "");
   }
   return members;
+}
+
+/** The real uid (the first of /proc/PID/status's Uid line), or undefined when `pid` is not running. */
+export function realUid(sys: Sys, pid: number): number | undefined {
+  const uid = sys.readFile(`/proc/${pid}/status`)?.match(/^Uid:\s+(\d+)/m)?.[1];
+  return uid === undefined ? undefined : Number(uid);
 }

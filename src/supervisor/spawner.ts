@@ -58,7 +58,15 @@ export class Spawner {
    */
   private readonly unconfirmed = new Map<number, { owner: ProcessOwner; exit?: ExitStatus }>();
 
+  /** Each service's last main process as spawned: its pid and, with run-as, its uid. */
+  private readonly launchers = new Map<string, { pid: number; uid?: number }>();
+
   constructor(private readonly parts: SpawnerParts) {}
+
+  /** The last main process spawned for `service` (a bgprocess's launcher, for its pid file). */
+  launcher(service: string): { pid: number; uid?: number } | undefined {
+    return this.launchers.get(service);
+  }
 
   spawn(action: Extract<Action, { kind: "spawn" }>, spec: ServiceSpec): void {
     const { sys, env, processes, post } = this.parts;
@@ -88,6 +96,7 @@ export class Spawner {
     }
     const { pid, execStatusFd } = result;
     this.restoreOomScore(service, pid);
+    if (role === "main") this.launchers.set(service, { pid, uid: prepared.request.credentials?.uid });
     post({ kind: "spawned", service, role, pid, execPending: execStatusFd !== undefined });
     if (execStatusFd !== undefined) this.watchExec(owner, pid, execStatusFd);
     if (role === "main") this.parts.cgroups.join(service, pid);

@@ -6,7 +6,7 @@
 // succeeded from the pipe closing empty. A failure is also told on stderr (the service's log)
 // and ends with 126/127 as a shell would.
 import { errnoName } from "../base/errno.ts";
-import type { Credentials, RLimitSetting, SpawnStage } from "../base/process.ts";
+import { DEFAULT_PATH, type Credentials, type RLimitSetting, type SpawnStage } from "../base/process.ts";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 
 export const EXEC_HELPER_FLAG = "--exec-helper";
@@ -69,9 +69,25 @@ export function runExecHelper(args: string[]): never {
   const env = { ...process.env };
   if (settings.listenPid) env.LISTEN_PID = String(process.pid);
   const envC = cstrArray(Object.entries(env).map(([key, value]) => `${key}=${value ?? ""}`));
-  libc.execve(cstr(path), argvC.array, envC.array);
-  return fail("exec", path);
+  if (path.includes("/")) {
+    libc.execve(cstr(path), argvC.array, envC.array);
+    return fail("exec", path);
+  }
+  // A bare name is looked up in PATH here, with the ids already dropped, as execvp does: go on
+  // past a candidate that cannot be run, and report EACCES only if nothing else is found.
+  let denied = false;
+  for (const dir of (env.PATH ?? DEFAULT_PATH).split(":")) {
+    libc.execve(cstr(`${dir || "."}/${path}`), argvC.array, envC.array);
+    const code = errno();
+    if (code === EACCES) denied = true;
+    else if (code !== ENOENT && code !== ENOTDIR) return fail("exec", path, code);
+  }
+  return fail("exec", path, denied ? EACCES : ENOENT);
 }
+
+const ENOENT = 2;
+const EACCES = 13;
+const ENOTDIR = 20;
 
 function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text, "utf8");

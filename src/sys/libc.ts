@@ -58,6 +58,7 @@ export const libc = dlopen("libc.so.6", {
   chdir: { args: [cstring], returns: i32 },
   chmod: { args: [cstring, u32], returns: i32 },
   getsockopt: { args: [i32, i32, i32, pointer, pointer], returns: i32 },
+  poll: { args: [pointer, u64, i32], returns: i32 },
 }).symbols;
 
 /** errno of the libc call just made; read it before any other call can overwrite it. */

@@ -1,6 +1,22 @@
 // The real Sys: libc through bun:ffi and files through node:fs. Each method is one system
 // call or a thin loop around one, and reports failure as a SysError value.
-import { accessSync, constants, existsSync, fchownSync, fstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchownSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import type { Stats } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
@@ -54,22 +70,37 @@ export function decodeWaitStatus(status: number): ExitStatus {
   return { kind: "signaled", signal: low, core: (status & 0x80) !== 0 };
 }
 
-/** PATH lookup as execvp does it, so a missing program is reported before anything is forked. */
-function resolveExecutable(name: string, path: string | undefined): string | undefined {
+/**
+ * PATH lookup as execvp does it, so a missing program is reported before anything is forked:
+ * ENOENT when no candidate exists, EACCES when one exists but cannot be executed (execvp goes
+ * on searching after such a one and reports EACCES only if nothing else is found).
+ */
+function resolveExecutable(name: string, path: string | undefined): string | SysError {
+  let denied = false;
   const isExecutable = (candidate: string) => {
     try {
-      accessSync(candidate, constants.X_OK);
-      return statSync(candidate).isFile();
+      if (!statSync(candidate).isFile()) {
+        denied = true;
+        return false;
+      }
     } catch {
       return false;
     }
+    try {
+      accessSync(candidate, constants.X_OK);
+      return true;
+    } catch {
+      denied = true;
+      return false;
+    }
   };
-  if (name.includes("/")) return isExecutable(name) ? name : undefined;
+  const notFound = () => (denied ? new SysError("execve", 13, "EACCES", name) : new SysError("execve", 2, "ENOENT", name));
+  if (name.includes("/")) return isExecutable(name) ? name : notFound();
   for (const dir of (path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
     const candidate = `${dir || "."}/${name}`;
     if (isExecutable(candidate)) return candidate;
   }
-  return undefined;
+  return notFound();
 }
 
 /**
@@ -143,8 +174,10 @@ function pipe(): { read: number; write: number } | SysError {
 function spawn(request: SpawnRequest): SpawnResult {
   const program = request.argv[0];
   if (program === undefined) return { ok: false, stage: "exec", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
-  const path = resolveExecutable(program, request.env.PATH);
-  if (path === undefined) return { ok: false, stage: "exec", error: new SysError("execve", 2, "ENOENT", program) };
+  // With credentials the helper looks the program up itself, as the user: root looking here
+  // would tell a user whether a program exists in a directory that user cannot read.
+  const path = request.credentials !== undefined ? program : resolveExecutable(program, request.env.PATH);
+  if (path instanceof SysError) return { ok: false, stage: "exec", error: path };
   // With credentials the helper changes directory after dropping privileges, as the user.
   const cwdInHelper = request.credentials !== undefined;
   if (request.cwd !== undefined && !cwdInHelper && !isDirectory(request.cwd)) {
@@ -281,6 +314,47 @@ function fsError(call: string, path: string, error: unknown): SysError {
   return new SysError(call, Math.abs(number), code, path);
 }
 
+/** What a file that is not a regular file is, for "not a regular file (a FIFO)". */
+function fileKind(stat: Stats): string {
+  if (stat.isFIFO()) return "a FIFO";
+  if (stat.isCharacterDevice()) return "a character device";
+  if (stat.isBlockDevice()) return "a block device";
+  if (stat.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+const READ_CHUNK = 64 * 1024;
+
+/** See Sys.readRegularFile: O_NONBLOCK, fstat after open, and at most `maxBytes`. */
+function readRegularFile(path: string, maxBytes: number): string | SysError {
+  let fd: number;
+  try {
+    fd = openSync(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  } catch (error) {
+    return fsError("open", path, error);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) return new SysError("read", 21, "EISDIR", path);
+    if (!stat.isFile()) return new SysError("read", 0, "ENOTREG", path, `not a regular file (${fileKind(stat)})`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, maxBytes + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > maxBytes) return new SysError("read", 27, "EFBIG", path, `larger than ${maxBytes} bytes`);
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
+  } catch (error) {
+    return fsError("read", path, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export const linuxSys: Sys = {
   getpid: () => libc.getpid(),
   getuid: () => process.getuid?.() ?? 0,
@@ -338,6 +412,7 @@ export const linuxSys: Sys = {
       return undefined;
     }
   },
+  readRegularFile,
   writeFile: (path, data) => {
     try {
       writeFileSync(path, data);

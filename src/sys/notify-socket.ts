@@ -168,7 +168,7 @@ export function listenForNotifications(
     try {
       switch (data.kind) {
         case "datagram":
-          onMessage({ pid: data.pid, uid: data.uid, fields: parseNotifyPayload(data.text) });
+          onMessage({ pid: data.pid, uid: data.uid, session: data.session, fields: parseNotifyPayload(data.text) });
           return;
         case "dropped":
           report(new Error(`notify socket ${path}: dropped a datagram from pid ${data.pid}: ${data.reason}`));

@@ -4,6 +4,7 @@
 // binds it, hands its number over in the start message, and closes it once this worker is gone.
 //
 // In a compiled executable this file must be a second entry point of `bun build --compile`.
+import { readFileSync } from "node:fs";
 import { errno, libc, ptr } from "./libc.ts";
 
 /** The largest datagram delivered; bigger ones are dropped (systemd also reads at most 4 KiB). */
@@ -18,7 +19,7 @@ export interface NotifyWorkerStart {
 
 /** What the worker posts back. */
 export type NotifyWorkerReport =
-  | { kind: "datagram"; pid: number; uid: number; gid: number; text: string }
+  | { kind: "datagram"; pid: number; uid: number; gid: number; text: string; session?: number }
   /** A datagram that was read and thrown away, with the reason in plain words. */
   | { kind: "dropped"; pid: number; reason: string }
   /** The loop ended on its own (recvmsg failed, or a bug); nothing more will come. */
@@ -107,6 +108,9 @@ function receiveLoop(fd: number, stop: Int32Array, post: (report: NotifyWorkerRe
     const controlLength = Number(headerView.getBigUint64(40, true));
     const credentials = readControl(controlView, Math.min(controlLength, CONTROL_SIZE));
     const pid = credentials?.pid ?? 0;
+    // The sender's session, read at once: a sender such as systemd-notify exits right after
+    // sending, and by the time the main thread looks, its /proc entry may be gone.
+    const session = sessionOf(pid);
     if (credentials === undefined) {
       post({ kind: "dropped", pid, reason: "no sender credentials came with it" });
       continue;
@@ -128,7 +132,19 @@ function receiveLoop(fd: number, stop: Int32Array, post: (report: NotifyWorkerRe
       post({ kind: "dropped", pid, reason: "it is not UTF-8" });
       continue;
     }
-    post({ kind: "datagram", pid, uid: credentials.uid, gid: credentials.gid, text });
+    post({ kind: "datagram", pid, uid: credentials.uid, gid: credentials.gid, text, session });
+  }
+}
+
+/** Field 6 of /proc/PID/stat (counted after the command name, which may hold spaces). */
+function sessionOf(pid: number): number | undefined {
+  if (pid <= 0) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+    return Number.isInteger(session) && session > 0 ? session : undefined;
+  } catch {
+    return undefined;
   }
 }
 

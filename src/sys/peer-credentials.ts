@@ -27,3 +27,17 @@ export function peerCredentials(fd: number): PeerCredentials | SysError {
   // uid_t and gid_t are unsigned; >>> 0 keeps (uid_t)-1 from reading as -1.
   return { pid: ucred[0]!, uid: ucred[1]! >>> 0, gid: ucred[2]! >>> 0 };
 }
+
+const POLLHUP = 0x10;
+
+/**
+ * Whether the peer of a connected unix stream socket has closed it for good, as opposed to
+ * only shutting down its writing side (shutdown(SHUT_WR)): both read as end of input, but only
+ * the first makes poll(2) report POLLHUP. A failed poll counts as gone.
+ */
+export function peerHungUp(fd: number): boolean {
+  // struct pollfd: int fd; short events; short revents.
+  const pollfd = new Int32Array([fd, 0]);
+  if (libc.poll(ptr(pollfd), 1, 0) === -1) return true;
+  return ((pollfd[1]! >>> 16) & POLLHUP) !== 0;
+}

@@ -16,7 +16,7 @@ export interface RuntimeOptions {
 
 export function linuxRuntime(options: RuntimeOptions): Runtime {
   const sink = consoleSink({ kmsg: options.kmsg, fd: options.consoleFd, sendNonBlocking });
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = Object.create(null);
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   return {
     sys: linuxSys,

@@ -8,13 +8,19 @@ import type { Credentials, Reaped, RLimitSetting, SpawnStage, StdioSpec } from "
 
 /** A failed system call, as a value: which call, on what, and the errno. */
 export class SysError extends Error {
+  /** What went wrong without the call and path: the errno name, or words when there are some. */
+  readonly reason: string;
   constructor(
     readonly call: string,
     readonly errno: number,
     readonly code: string,
     readonly path?: string,
+    /** Words for a failure that is not just an errno ("not a regular file (a FIFO)"). */
+    detail?: string,
   ) {
-    super(`${call}${path === undefined ? "" : ` ${path}`}: ${code}`);
+    const reason = detail ?? code;
+    super(`${call}${path === undefined ? "" : ` ${path}`}: ${reason}`);
+    this.reason = reason;
     this.name = "SysError";
   }
 }
@@ -94,6 +100,14 @@ export interface Sys {
   readUntilClosed(fd: number, onData: (chunk: string) => void, options?: { bytesPerSecond?: number }): Promise<void>;
 
   readFile(path: string): string | undefined;
+  /**
+   * A file that someone else may have written (a service file, an env-file, a pid file): opened
+   * non-blocking, so a FIFO cannot stall the caller; refused unless fstat says it is a regular
+   * file, so /dev/zero cannot feed it forever; and never more than `maxBytes` read. The error's
+   * code is the errno name (ENOENT, ELOOP, EACCES, EISDIR), or `EFBIG` past `maxBytes`, or
+   * `ENOTREG` for a FIFO, device or socket; its message says which in words.
+   */
+  readRegularFile(path: string, maxBytes: number): string | SysError;
   writeFile(path: string, data: string): SysError | undefined;
   exists(path: string): boolean;
   mkdir(path: string, mode: number): SysError | undefined;
@@ -128,6 +142,8 @@ export interface NotifyMessage {
    */
   pid: number;
   uid: number;
+  /** The sender's session, read as the datagram arrived (undefined when it was gone already). */
+  session?: number;
   /** "READY=1\nSTATUS=up" -> { READY: "1", STATUS: "up" } */
   fields: Record<string, string>;
 }

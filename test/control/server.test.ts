@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { dlopen, FFIType, ptr } from "bun:ffi";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startControlServer, type ControlServer } from "../../src/control/server.ts";
@@ -103,6 +104,39 @@ describe("the socket file", () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  test("appears only once it listens with mode 0666 (made under another name, then renamed)", async () => {
+    const dir = socketDir();
+    const path = join(dir, "ctl.sock");
+    // What happened to the final name, from inotify: it must arrive in one step (a rename of a
+    // socket already listening and chmodded), never be created or chmodded in place.
+    const { symbols: c } = dlopen("libc.so.6", {
+      inotify_init1: { args: [FFIType.i32], returns: FFIType.i32 },
+      inotify_add_watch: { args: [FFIType.i32, FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
+      read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+      close: { args: [FFIType.i32], returns: FFIType.i32 },
+    });
+    const IN_ATTRIB = 0x4, IN_MOVED_FROM = 0x40, IN_MOVED_TO = 0x80, IN_CREATE = 0x100;
+    const fd = c.inotify_init1(0o4000 /* IN_NONBLOCK */);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    expect(c.inotify_add_watch(fd, Buffer.from(`${dir}\0`), IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE)).toBeGreaterThanOrEqual(0);
+    await serve([], path);
+    const events: string[] = [];
+    const buffer = Buffer.alloc(64 * 1024);
+    const length = Number(c.read(fd, ptr(buffer), buffer.length));
+    c.close(fd);
+    for (let at = 0; at < length; ) {
+      const mask = buffer.readUInt32LE(at + 4);
+      const nameLength = buffer.readUInt32LE(at + 12);
+      const name = buffer.subarray(at + 16, at + 16 + nameLength).toString().replace(/\0+$/, "");
+      const what = mask & IN_CREATE ? "create" : mask & IN_ATTRIB ? "attrib" : mask & IN_MOVED_FROM ? "moved-from" : "moved-to";
+      events.push(`${what} ${name === "ctl.sock" ? name : "temporary"}`);
+      at += 16 + nameLength;
+    }
+    expect(events).toEqual(["create temporary", "attrib temporary", "moved-from temporary", "moved-to ctl.sock"]);
+    expect(statSync(path).mode & 0o777).toBe(0o666);
+    expect((await call(path, "GET", "/v1")).status).toBe(200);
+  });
+
   test("is not created over a file that is not a socket", async () => {
     const path = join(socketDir(), "precious");
     writeFileSync(path, "keep me");
@@ -155,6 +189,48 @@ describe("robustness", () => {
       expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).error.code).toBe("bad-request");
     }
     expect((await call(path, "GET", "/v1/services")).status).toBe(200);
+  });
+
+  test("answers a client that shuts down its writing side after its request", async () => {
+    const { path, supervisor } = await serve([spec("db", { readyNotification: { kind: "pipefd", fd: 3 } })]);
+    /** Sends the request, then shutdown(SHUT_WR); resolves with what came back before close. */
+    const halfClosed = (payload: string) =>
+      new Promise<string>((resolve) => {
+        let data = "";
+        const socket = connect({ path, allowHalfOpen: true }, () => {
+          socket.write(payload);
+          socket.end();
+        });
+        socket.on("data", (chunk) => (data += chunk));
+        socket.on("close", () => resolve(data));
+        socket.on("error", () => resolve(data));
+      });
+    expect(await halfClosed("GET /v1 HTTP/1.1\r\nHost: tsinit\r\n\r\n")).toStartWith("HTTP/1.1 200");
+    // Two requests, then the half-close: both are answered, in order.
+    const two = await halfClosed("GET /v1 HTTP/1.1\r\nHost: tsinit\r\n\r\nGET /v1/services/nope HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+    expect(two.match(/^HTTP\/1\.1 \d+/gm)).toEqual(["HTTP/1.1 200", "HTTP/1.1 404"]);
+    // A waiting command is not taken for a client that went away.
+    const waiting = halfClosed("POST /v1/services/db/start HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+    await poll("db to be starting", () => supervisor.services.get("db")?.state === "starting");
+    await Bun.sleep(50);
+    supervisor.dispatch({ kind: "ready", service: "db" });
+    const answer = await waiting;
+    expect(answer).toStartWith("HTTP/1.1 200");
+    expect(answer).toContain('"done":true');
+  });
+
+  test("closes after a request whose Connection list says close", async () => {
+    const { path } = await serve([]);
+    // raw() resolves only when the server closes the connection.
+    const answer = await raw(path, "GET /v1 HTTP/1.1\r\nHost: tsinit\r\nConnection: keep-alive, close\r\n\r\n");
+    expect(answer).toStartWith("HTTP/1.1 200");
+    expect(answer.toLowerCase()).toContain("connection: close");
+  });
+
+  test("ignores empty lines before a request line and takes bare LF line ends", async () => {
+    const { path } = await serve([]);
+    const answer = await raw(path, "\r\n\nGET /v1 HTTP/1.1\nHost: tsinit\nConnection: close\n\n");
+    expect(answer).toStartWith("HTTP/1.1 200");
   });
 
   test("refuses an oversized body, declared or streamed, without reading it all", async () => {

@@ -2,7 +2,7 @@
 // mode with --socket, driven by the compiled initctl (`tsinit ctl`, or a link named initctl)
 // from the host, as root and as uid 65534 (setpriv).
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { Control, Namespace, NOBODY, poll as pollFor, procInfo, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
@@ -175,6 +175,19 @@ test("malformed requests and unknown services get JSON errors while tsinit keeps
   expect(ns!.log()).not.toMatch(/uncaught|unhandled/);
 }, 60_000);
 
+test("a user's run cannot tell whether a program exists in a directory it cannot read", async () => {
+  const { work, control } = await start({ boot: "type = internal\n" });
+  mkdirSync(join(work, "secret"), { mode: 0o700 });
+  writeFileSync(join(work, "secret", "prog"), "#!/bin/sh\nexec sleep 600\n", { mode: 0o755 });
+  const there = await control.asNobody("run", "--name", "a", "--", `${work}/secret/prog`);
+  const missing = await control.asNobody("run", "--name", "b", "--", `${work}/secret/nothing`);
+  expect(there).toMatchObject({ code: 1, stderr: `initctl: a: exec ${work}/secret/prog: EACCES\n` });
+  expect(missing).toMatchObject({ code: 1, stderr: `initctl: b: exec ${work}/secret/nothing: EACCES\n` });
+  // A bare name is looked up as the user too: a program only root could reach is not found.
+  const bare = await control.asNobody("run", "--name", "c", "--", "sleep", "600");
+  expect(bare.code).toBe(0);
+}, 60_000);
+
 test("a non-root client may list, is refused a root service, and runs its own as itself", async () => {
   const { control } = await start({ boot: "type = internal\nwaits-for = web\n", web: "command = sleep 600\n" });
   await poll("web", async () => (await control.status("web")).service.state === "started");
@@ -310,4 +323,28 @@ describe("reload", () => {
     expect((await control.status("web")).service.command).toEqual(["/bin/sleep", "604"]);
     expect(ns!.log()).toContain("web: will change once stopped");
   }, 30_000);
+
+  test("a reload never binds root's service to a user's run-time service of its dependency's name", async () => {
+    const { work, control } = await start({ boot: "type = internal\n" });
+    const dir = join(work, "services");
+    // uid 65534 takes the name before root adds the files.
+    const taken = await control.asNobody("run", "--name", "later", "--", "/bin/sleep", "600");
+    expect(taken.code).toBe(0);
+    writeFileSync(join(dir, "later"), "command = /bin/sleep 601\n");
+    writeFileSync(join(dir, "app"), "command = /bin/sleep 602\ndepends-on = later\n");
+    expect((await control.ctl("reload")).code).toBe(0);
+    expect(ns!.log()).toContain("later: a service added with initctl run has this name");
+    const app = await control.ctl("start", "app");
+    expect(app.code).toBe(1);
+    expect(app.stderr).toContain("depends on later, which is a service added with initctl run by uid 65534");
+    // The user's stop stops the user's service, and nothing of root's.
+    expect((await control.asNobody("stop", "later")).code).toBe(0);
+    expect((await control.status("app")).service).toMatchObject({ state: "stopped" });
+    // Once the user's service is gone, a reload takes root's file and app starts on it.
+    expect((await control.asNobody("remove", "later")).code).toBe(0);
+    expect((await control.ctl("reload")).code).toBe(0);
+    expect((await control.ctl("start", "app")).code).toBe(0);
+    expect((await control.status("later")).service).toMatchObject({ state: "started", command: ["/bin/sleep", "601"] });
+  }, 30_000);
 });
+

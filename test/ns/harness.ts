@@ -75,8 +75,8 @@ export class Control {
     return run([...NOBODY, TSINIT, "ctl", "--socket", this.socket, ...args]);
   }
   /**
-   * Waits until the server answers. Not until the socket file exists: the file appears at
-   * bind(), a moment before listen(), and a client that connects in between is refused.
+   * Waits until the server answers, which is what a test needs (the socket file itself now
+   * appears only once the server listens).
    */
   async ready(context = () => ""): Promise<void> {
     await poll(

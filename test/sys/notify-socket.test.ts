@@ -2,7 +2,7 @@
 // Debian's systemd-notify when installed), garbage, and close(). Run with `bun test test/sys`
 // (as root here). Every wait has a deadline; none is a fixed sleep.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listenForNotifications, parseNotifyPayload, sendNotification } from "../../src/sys/notify-socket.ts";
@@ -115,7 +115,9 @@ describe("listenForNotifications", () => {
     const child = Bun.spawn([process.execPath, "-e", script], { env: { ...process.env, NOTIFY_SOCKET: path }, stderr: "inherit" });
     const message = await waitForMessage((m) => m.fields.READY === "1");
     expect(await child.exited).toBe(0);
-    expect(message).toEqual({ pid: child.pid, uid: process.getuid!(), fields: { READY: "1", STATUS: "serving on :80" } });
+    // The session is read as the datagram arrives: the test's own, which the child shares.
+    const session = Number(readFileSync("/proc/self/stat", "latin1").split(") ")[1]!.split(" ")[3]);
+    expect(message).toEqual({ pid: child.pid, uid: process.getuid!(), session, fields: { READY: "1", STATUS: "serving on :80" } });
     expect(message.pid).not.toBe(process.pid);
     expect(errors).toEqual([]);
   });

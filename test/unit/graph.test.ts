@@ -78,3 +78,23 @@ describe("findCycles", () => {
     expect(cycles.map(formatCycle)).toEqual(["a -> a", "p -> q -> p"]);
   });
 });
+
+describe("long chains (issue 9)", () => {
+  it("finds no cycle in a depends-on chain of 50,000 without overflowing the stack", () => {
+    const g = new Map<string, ServiceSpec>();
+    for (let i = 0; i < 50_000; i++) g.set(`s${i}`, { ...defaultSpec(`s${i}`, "internal"), dependsOn: i === 0 ? [] : [`s${i - 1}`] });
+    const start = Date.now();
+    expect(findCycles(g)).toEqual([]);
+    expect(Date.now() - start).toBeLessThan(10_000);
+  }, 30_000);
+
+  it("reports a cycle of 50,000 as one cycle, in edge order", () => {
+    const n = 50_000;
+    const g = new Map<string, ServiceSpec>();
+    for (let i = 0; i < n; i++) g.set(`s${i}`, { ...defaultSpec(`s${i}`, "internal"), dependsOn: [`s${(i + 1) % n}`] });
+    const cycles = findCycles(g);
+    expect(cycles).toHaveLength(1);
+    expect(cycles[0]).toHaveLength(n);
+    expect(cycles[0]?.slice(0, 3)).toEqual(["s0", "s1", "s2"]);
+  }, 30_000);
+});

@@ -315,6 +315,42 @@ describe("reload", () => {
   });
 });
 
+describe("a service from a file and one added at run time", () => {
+  const withFile = (spec: ServiceSpec): ServiceSpec => ({ ...spec, file: `/etc/tsinit.d/${spec.name}` });
+  // As src/control/runtime-services.ts makes it for uid 65534.
+  const usersService = (name: string): ServiceSpec => ({ ...svc(name), runAs: { user: "65534", group: "65534" } });
+
+  it("a reload never binds a file's service to a user's run-time service of its dependency's name", () => {
+    const rt = new FakeRuntime([]);
+    // A user runs `later` before root adds the files `later` and `app` (depends-on = later).
+    rt.set.add(usersService("later"));
+    rt.start("later");
+    const summary = rt.set.reload(new Map([
+      ["later", withFile(svc("later", "process", { command: ["/sbin/root-later"] }))],
+      ["app", withFile(svc("app", "process", { dependsOn: ["later"] }))],
+    ]));
+    expect(summary).toMatchObject({ added: ["app"], shadowed: ["later"] });
+    rt.start("app");
+    expect(rt.state("app")).toBe("stopped");
+    expect(rt.set.get("app")?.failed).toBe("depends on later, which is a service added with initctl run by uid 65534");
+    // app holds nothing of the user's service, so the user's stop does not reach it.
+    expect(rt.set.get("later")?.requiredBy).toBe(0);
+    rt.stop("later");
+    rt.exit("later", 0);
+    expect(rt.spawns.map((s) => s.argv[0])).toEqual(["/bin/later"]);
+  });
+
+  it("nor does app hold (and so start) a user's service named in its waits-for", () => {
+    const rt = new FakeRuntime([]);
+    rt.set.add(usersService("helper"));
+    rt.set.reload(new Map([["app", withFile(svc("app", "process", { waitsFor: ["helper"] }))]]));
+    rt.start("app");
+    expect(rt.state("app")).toBe("started");
+    expect(rt.state("helper")).toBe("stopped");
+    expect(rt.set.get("helper")?.requiredBy).toBe(0);
+  });
+});
+
 describe("removing", () => {
   it("removes only a stopped service that nothing wants", () => {
     const rt = new FakeRuntime([svc("a")]);

@@ -194,6 +194,27 @@ describe("pid-file trust", () => {
     }
   });
 
+  it("for a run-as service, adopts only that user's process or one in the launcher's session", async () => {
+    const cases: [string, (launcher: number) => string, string | undefined][] = [
+      ["the user's", () => "Uid:\t1000\t1000\t1000\t1000\n", undefined],
+      ["root's, in the launcher's session", () => "Uid:\t0\t0\t0\t0\n", undefined],
+      ["root's, elsewhere", () => "Uid:\t0\t0\t0\t0\n", "pid 700 is neither uid 1000's (run-as) nor in the launcher's session"],
+    ];
+    for (const [what, status, refusal] of cases) {
+      const rt = new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid", runAs: { user: "1000", group: "1000" } })]);
+      rt.start("d");
+      await settle();
+      const launcher = rt.set.get("d")!.pid!;
+      rt.sys.files.set("/run/d.pid", "700\n");
+      const session = what.includes("launcher") ? launcher : 700;
+      rt.sys.files.set("/proc/700/stat", `700 (daemon) S 1 700 ${session} 0`);
+      rt.sys.files.set("/proc/700/status", status(launcher));
+      rt.exit("d", 0);
+      expect(rt.set.get("d")?.failed, what).toBe(refusal === undefined ? undefined : `pid-file /run/d.pid: ${refusal}`);
+      expect(rt.state("d"), what).toBe(refusal === undefined ? "started" : "stopped");
+    }
+  });
+
   it("trusts a process in the service's cgroup that is not tsinit's child", () => {
     const rt = new FakeRuntime([svc("d", "bgprocess", { pidFile: "/run/d.pid" })], { cgroupRoot: "/cg" });
     rt.sys.files.set("/run/d.pid", "700\n");
@@ -231,6 +252,15 @@ describe("NOTIFY_SOCKET", () => {
     expect(rt.machine.lines).toContain("tsinit: NOTIFY_SOCKET: message from pid 999, which is no service's");
     rt.sys.files.set("/proc/998/stat", `998 (systemd-notify) S ${pid} ${pid} ${pid} 0`);
     rt.machine.notify(998, { READY: "1" });
+    expect(rt.state("n")).toBe("started");
+  });
+
+  it("maps a sender that is gone by the session the listener read as the datagram arrived", () => {
+    const rt = notifying();
+    rt.start("n");
+    const pid = rt.set.get("n")!.pid!;
+    // No /proc/997 any more: systemd-notify exited right after sending.
+    rt.machine.notify(997, { READY: "1" }, pid);
     expect(rt.state("n")).toBe("started");
   });
 

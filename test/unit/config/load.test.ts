@@ -169,7 +169,7 @@ describe("loadServices: boot.d", () => {
     });
     const { services, diagnostics } = loadServices([D], fs);
     expect(diagnostics).toEqual([]);
-    expect(services.get("boot")).toMatchObject({ name: "boot", type: "internal", file: "", waitsFor: ["getty", "sshd"] });
+    expect(services.get("boot")).toMatchObject({ name: "boot", type: "internal", file: `${D}/boot.d`, waitsFor: ["getty", "sshd"] });
   });
 
   it("adds boot.d entries of every directory to an existing boot file, once each", () => {

@@ -21,6 +21,29 @@ describe("the control socket's HTTP", () => {
     expect(parse("GET / HTTP/1.0\r\n\r\n")).toMatchObject({ request: { keepAlive: false } });
   });
 
+  it("closes on a Connection list that says close, and takes a field given twice as one list", () => {
+    expect(parse("GET / HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n")).toMatchObject({ request: { keepAlive: false } });
+    expect(parse("GET / HTTP/1.1\r\nConnection: Upgrade,Close\r\n\r\n")).toMatchObject({ request: { keepAlive: false } });
+    expect(parse("GET / HTTP/1.1\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n")).toMatchObject({ request: { keepAlive: false } });
+    expect(parse("GET / HTTP/1.0\r\nConnection: foo, keep-alive\r\n\r\n")).toMatchObject({ request: { keepAlive: true } });
+    expect(parse("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n")).toMatchObject({ request: { keepAlive: false } });
+    expect(parse("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")).toMatchObject({ kind: "error", status: 400 });
+  });
+
+  it("ignores empty lines before the request line and takes bare LF line ends (RFC 9112 2.2)", () => {
+    const crlf = "\r\n\r\nGET /v1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    expect(parse(crlf)).toMatchObject({ kind: "request", consumed: crlf.length, request: { method: "GET", target: "/v1" } });
+    expect(parse("\r\n")).toEqual({ kind: "incomplete" });
+    const lf = "\nPOST /v1/services HTTP/1.1\nHost: x\nContent-Length: 2\n\nabGET";
+    const parsed = parse(lf);
+    expect(parsed).toMatchObject({ kind: "request", consumed: lf.length - 3, request: { method: "POST", body: "ab" } });
+    if (parsed.kind !== "request") throw new Error("no request");
+    expect(parsed.request.headers.get("host")).toBe("x");
+    expect(parse("GET / HTTP/1.1\r\nHost: x\n\r\n")).toMatchObject({ kind: "request", request: { target: "/" } });
+    // A bare CR is not a line end.
+    expect(parse("GET / HTTP/1.1\r\nHost: x\ry: z\r\n\r\n")).toMatchObject({ kind: "error", status: 400 });
+  });
+
   it("reads chunked bodies and refuses one that grows past the limit before it is all there", () => {
     expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n")).toMatchObject({
       kind: "request",

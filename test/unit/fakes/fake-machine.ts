@@ -37,11 +37,11 @@ export class FakeMachine implements Runtime {
     return { close: () => void (socket.open = false) };
   };
 
-  /** A datagram on the open NOTIFY_SOCKET from `pid`. */
-  notify(pid: number, fields: Record<string, string>): void {
+  /** A datagram on the open NOTIFY_SOCKET from `pid` (in `session`, as the listener read it). */
+  notify(pid: number, fields: Record<string, string>, session?: number): void {
     const socket = this.notifySockets.find((s) => s.open);
     if (socket === undefined) throw new Error("no NOTIFY_SOCKET is listening");
-    socket.deliver({ pid, uid: 0, fields });
+    socket.deliver({ pid, uid: 0, session, fields });
   }
 
   openKmsg(): void {}

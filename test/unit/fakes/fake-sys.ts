@@ -115,6 +115,16 @@ export class FakeSys implements Sys {
   readFile(path: string): string | undefined {
     return this.files.get(path);
   }
+  /** Files that readRegularFile refuses, with its error (a FIFO, a device, a dangling link). */
+  readonly unreadable = new Map<string, SysError>();
+  readRegularFile(path: string, maxBytes: number): string | SysError {
+    const refused = this.unreadable.get(path);
+    if (refused !== undefined) return refused;
+    const text = this.files.get(path);
+    if (text === undefined) return new SysError("open", 2, "ENOENT", path);
+    if (Buffer.byteLength(text) > maxBytes) return new SysError("read", 27, "EFBIG", path, `larger than ${maxBytes} bytes`);
+    return text;
+  }
   writeFile(path: string, data: string): SysError | undefined {
     const failure = this.failWrite.get(path);
     if (failure !== undefined) return failure;
@@ -139,7 +149,7 @@ export class FakeSys implements Sys {
   isDirectory(path: string): boolean {
     return this.dirs.has(path);
   }
-  readlink(): string | undefined {
+  readlink(_path: string): string | undefined {
     return undefined;
   }
 }

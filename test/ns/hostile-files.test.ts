@@ -1,0 +1,84 @@
+// Issue 9 with the compiled tsinit as PID 1 of a PID namespace: service files and pid files
+// that are hostile (a FIFO, a link to /dev/zero, a link to nothing, a link loop, settings named
+// after Object.prototype's members) are reported and never stop, block or bloat PID 1.
+import { afterEach, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Control, Namespace, servicesDir, waitFor } from "./harness.ts";
+
+let ns: Namespace | undefined;
+afterEach(() => {
+  ns?.kill();
+  ns = undefined;
+});
+
+const SLEEPER = "type = process\ncommand = /bin/sleep 1000\n";
+
+/** PID 1's resident memory, in kB, from the host's /proc. */
+function rssKb(pid: number): number {
+  const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });
+  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
+}
+
+test("hostile service files are reported with their paths; the rest start and the socket answers; a reload takes new files", async () => {
+  const { dir, work } = servicesDir({
+    boot: "type = internal\nwaits-for = good\n",
+    good: SLEEPER,
+    proto: `${SLEEPER}__proto__ = x\n`,
+    getter: `${SLEEPER}__defineGetter__ = x\n__defineSetter__ = y\nconstructor = z\n`,
+    long: `${SLEEPER}command = /bin/echo ${"x".repeat(100_000)}\n`,
+  });
+  execFileSync("mkfifo", [join(dir, "fifo")]);
+  symlinkSync("/dev/zero", join(dir, "zero"));
+  symlinkSync(join(dir, "nowhere"), join(dir, "dangling"));
+  symlinkSync(join(dir, "loop"), join(dir, "loop"));
+  const socket = join(work, "ctl.sock");
+  ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+  const control = new Control(socket);
+  await control.ready(() => ns?.log() ?? "");
+  await waitFor("good to start", () => ns?.log().includes("started good"));
+
+  const log = ns.log();
+  expect(log).toContain(`${dir}/fifo: cannot be read: not a regular file (a FIFO)`);
+  expect(log).toContain(`${dir}/zero: cannot be read: not a regular file (a character device)`);
+  expect(log).toContain(`${dir}/dangling: cannot be read: a dangling symbolic link`);
+  expect(log).toContain(`${dir}/loop: cannot be read: ELOOP`);
+  expect(log).toContain(`${dir}/proto:3: __proto__: unknown setting; ignored`);
+  expect(log).toContain(`${dir}/getter:3: __defineGetter__: unknown setting; ignored`);
+  expect(log).toContain(`${dir}/getter:5: constructor: unknown setting; ignored`);
+  expect(log).toContain(`${dir}/long:3: the line is longer than 65536 characters`);
+  expect(rssKb(ns.pid1)).toBeLessThan(150_000);
+
+  writeFileSync(join(dir, "added"), SLEEPER);
+  writeFileSync(join(dir, "proto2"), `${SLEEPER}__proto__ = y\n`);
+  const reload = await control.ctl("reload");
+  expect(reload.code).toBe(0);
+  expect((await control.status("added")).service?.name).toBe("added");
+  expect((await control.status("proto2")).service?.name).toBe("proto2");
+}, 60_000);
+
+test("a pid file replaced by a FIFO or a link to /dev/zero fails the service and PID 1 goes on", async () => {
+  const daemon = (name: string, make: string) =>
+    `type = bgprocess\npid-file = $WORK/${name}.pid\ncommand = /bin/sh -c "${make} $WORK/${name}.pid; /bin/sleep 1000 </dev/null >/dev/null 2>&1 &"\n`;
+  const { dir, work } = servicesDir({
+    boot: "type = internal\nwaits-for = fifo\nwaits-for = zero\nwaits-for = good\n",
+    fifo: daemon("fifo", "mkfifo"),
+    zero: daemon("zero", "ln -s /dev/zero"),
+    good: SLEEPER,
+  });
+  process.env.WORK = work;
+  const socket = join(work, "ctl.sock");
+  ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+  const control = new Control(socket);
+  await control.ready(() => ns?.log() ?? "");
+  await waitFor("both daemons to fail", () => {
+    const log = ns?.log() ?? "";
+    return log.includes(`pid-file ${work}/fifo.pid cannot be read: not a regular file (a FIFO)`) &&
+      log.includes(`pid-file ${work}/zero.pid cannot be read: not a regular file (a character device)`);
+  }, 30_000).catch((e) => {
+    throw new Error(`${e}\n${ns?.log()}`);
+  });
+  expect((await control.status("good")).service?.state).toBe("started");
+  expect(rssKb(ns.pid1)).toBeLessThan(150_000);
+}, 60_000);
