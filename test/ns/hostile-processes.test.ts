@@ -84,13 +84,11 @@ describe("log-type = buffer", () => {
 
 describe("a console nobody reads", () => {
   test("blocks nothing: with its stderr a full pipe, tsinit loads, serves and starts; it tells what it dropped", async () => {
-    // 3,000 unknown settings: a warning line each, far more than a pipe and the queue hold.
-    const noisy = Array.from({ length: 3_000 }, (_, i) => `unknown-setting-number-${i} = some value to warn about`).join("\n");
-    const { dir, work } = servicesDir({
-      boot: "type = internal\nwaits-for = web\n",
-      web: "command = /bin/sleep 600\n",
-      noisy: `command = /bin/true\n${noisy}\n`,
-    });
+    // 80 files of 40 unknown settings: a warning line each, far more than a pipe and the queue hold.
+    const noisy = Array.from({ length: 40 }, (_, i) => `unknown-setting-number-${i} = some value to warn about`).join("\n");
+    const files: Record<string, string> = { boot: "type = internal\nwaits-for = web\n", web: "command = /bin/sleep 600\n" };
+    for (let i = 0; i < 80; i++) files[`noisy-${i}`] = `command = /bin/true\n${noisy}\n`;
+    const { dir, work } = servicesDir(files);
     const fifo = join(work, "stderr");
     Bun.spawnSync(["mkfifo", fifo]);
     const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
