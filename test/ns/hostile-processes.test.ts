@@ -174,3 +174,19 @@ describe("a run-as service's logfile", () => {
     expect(statSync(join(work, "secret")).uid).toBe(0);
   }, 30_000);
 });
+
+describe("restart-delay = 0 with no restart limit", () => {
+  test("a program that exits at once is restarted with a back-off, not hundreds of times a second", async () => {
+    const { ns } = await start({
+      boot: "type = internal\nwaits-for = crasher\n",
+      crasher: "command = /bin/false\nrestart = yes\nrestart-delay = 0\nrestart-limit-count = 0\n",
+    });
+    const ticks = cpuTicks(ns.pid1);
+    await Bun.sleep(2_000);
+    const restarts = ns.log().match(/crasher: exited 1; restarting in \d+ ms/g) ?? [];
+    // 0, 10, 20, ... 1280 ms: about 9 in 2 s (it was about 860).
+    expect(restarts.length).toBeGreaterThanOrEqual(5);
+    expect(restarts.length).toBeLessThanOrEqual(12);
+    expect(cpuTicks(ns.pid1) - ticks).toBeLessThan(40);
+  }, 30_000);
+});
