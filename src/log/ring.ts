@@ -12,9 +12,37 @@ export class RingLog {
   private readonly listeners = new Set<() => void>();
   /** How many bytes were ever appended; the offset just past the newest one. */
   private total = 0;
+  /** How many of the newest bytes are held (fewer than the buffer's size after a resize). */
+  private held = 0;
 
-  constructor(private readonly capacity: number) {
+  constructor(private capacity: number) {
     this.bytes = new Uint8Array(Math.min(capacity, INITIAL_BYTES));
+  }
+
+  /** How many bytes it keeps at most. */
+  get limit(): number {
+    return this.capacity;
+  }
+
+  /**
+   * A new capacity (a reload changed `log-buffer-size`): the newest bytes that fit are kept, and
+   * offsets go on, so a follower notices nothing but what was dropped.
+   */
+  resize(capacity: number): void {
+    if (capacity === this.capacity) return;
+    const keep = Math.min(this.held, capacity);
+    const newest = this.slice(this.total - keep, this.total);
+    this.capacity = capacity;
+    // Byte `offset` lives at `offset % size`; a buffer smaller than its capacity has not
+    // wrapped yet, so it must hold every byte from offset 0.
+    const small = Math.min(capacity, INITIAL_BYTES);
+    const size = keep === this.total && this.total <= small ? small : capacity;
+    this.bytes = new Uint8Array(size);
+    const at = (this.total - keep) % size;
+    const first = Math.min(keep, size - at);
+    this.bytes.set(newest.subarray(0, first), at);
+    if (first < keep) this.bytes.set(newest.subarray(first), 0);
+    this.held = keep;
   }
 
   append(chunk: string | Uint8Array): void {
@@ -30,6 +58,7 @@ export class RingLog {
     this.bytes.set(kept.subarray(0, first), at);
     if (first < kept.length) this.bytes.set(kept.subarray(first), 0);
     this.total += data.length;
+    this.held = Math.min(this.held + data.length, this.bytes.length);
     for (const listener of [...this.listeners]) listener();
   }
 
@@ -44,7 +73,7 @@ export class RingLog {
    * time. `dropped` counts the bytes between `offset` and the oldest byte kept.
    */
   since(offset = 0): { text: string; next: number; dropped: number } {
-    const start = this.total - Math.min(this.total, this.bytes.length);
+    const start = this.total - this.held;
     const from = Math.min(Math.max(offset, start), this.total);
     let slice = this.slice(from, this.total);
     // The oldest bytes kept may begin inside a character whose first bytes were overwritten.

@@ -14,3 +14,27 @@ describe("buffer logs", () => {
     expect(log.since(100)).toEqual({ text: "", next: 19, dropped: 0 });
   });
 });
+
+describe("a buffer log resized (a reload changed log-buffer-size)", () => {
+  it("keeps the newest bytes that fit and goes on with the same offsets", () => {
+    const log = new RingLog(10);
+    log.append("0123456789abcdef");
+    log.resize(4);
+    expect(log.limit).toBe(4);
+    expect(log.since()).toEqual({ text: "cdef", next: 16, dropped: 12 });
+    log.append("XY");
+    expect(log.since(14)).toEqual({ text: "efXY", next: 18, dropped: 0 });
+    log.resize(3000);
+    expect(log.since()).toEqual({ text: "efXY", next: 18, dropped: 14 });
+    log.append("z".repeat(2000));
+    expect(log.since(17).text).toBe(`Y${"z".repeat(2000)}`);
+  });
+
+  it("grows in place while small, with nothing dropped", () => {
+    const log = new RingLog(8);
+    log.append("abc");
+    log.resize(5000);
+    log.append("d".repeat(3000));
+    expect(log.since()).toEqual({ text: `abc${"d".repeat(3000)}`, next: 3003, dropped: 0 });
+  });
+});

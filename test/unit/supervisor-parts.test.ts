@@ -374,3 +374,17 @@ describe("stopping everything", () => {
     expect(await done).toBe(false);
   });
 });
+
+describe("buffer logs across a reload", () => {
+  it("a reloaded log-buffer-size applies from the next start, keeping what fits", () => {
+    const buffered = (size: number) => svc("b", "process", { logType: "buffer", logBufferSize: size });
+    const rt = new FakeRuntime([buffered(100)]);
+    rt.start("b");
+    expect(rt.supervisor.bufferLog("b").limit).toBe(100);
+    rt.supervisor.reload(new Map([["b", buffered(50)]]), new Map(), new Set());
+    rt.stop("b");
+    rt.exit("b", 0);
+    rt.start("b");
+    expect(rt.supervisor.bufferLog("b").limit).toBe(50);
+  });
+});
