@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { Control, Namespace, NOBODY, poll as pollFor, procInfo, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
+import { Control, Namespace, NOBODY, poll as pollFor, procInfo, run, servicesDir, startWithControl, TSINIT, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -13,16 +13,8 @@ afterEach(() => {
   ns = undefined;
 });
 
-/** Starts the supervisor with a control socket in a directory that uid 65534 may enter. */
 async function start(files: Record<string, string>, scripts: Record<string, string> = {}) {
-  const { dir, work } = servicesDir(files, scripts);
-  chmodSync(work, 0o755);
-  process.env.WORK = work;
-  const socket = join(work, "ctl.sock");
-  ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
-  const control = new Control(socket);
-  await control.ready(() => ns?.log() ?? "");
-  return { work, control };
+  return startWithControl(files, scripts, (started) => (ns = started));
 }
 
 /** poll(), with tsinit's output in the failure. */

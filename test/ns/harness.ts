@@ -213,3 +213,24 @@ export class Namespace {
     for await (const chunk of stream) this.output += decoder.decode(chunk);
   }
 }
+
+/**
+ * The supervisor on `files`, with a control socket in a directory that uid 65534 may enter,
+ * once it answers. `started` gets the namespace as soon as it runs, so a test's afterEach can
+ * end it even when the socket never answers.
+ */
+export async function startWithControl(
+  files: Record<string, string>,
+  scripts: Record<string, string>,
+  started: (ns: Namespace) => void,
+): Promise<{ work: string; control: Control; ns: Namespace }> {
+  const { dir, work } = servicesDir(files, scripts);
+  chmodSync(work, 0o755);
+  process.env.WORK = work;
+  const socket = join(work, "ctl.sock");
+  const ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+  started(ns);
+  const control = new Control(socket);
+  await control.ready(() => ns.log());
+  return { work, control, ns };
+}

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { childrenOf, Control, Namespace, poll as pollFor, procInfo, servicesDir, TSINIT, waitFor } from "./harness.ts";
+import { childrenOf, Control, Namespace, poll as pollFor, procInfo, servicesDir, startWithControl, TSINIT, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -12,14 +12,7 @@ afterEach(() => {
 });
 
 async function start(files: Record<string, string>, scripts: Record<string, string> = {}) {
-  const { dir, work } = servicesDir(files, scripts);
-  chmodSync(work, 0o755);
-  process.env.WORK = work;
-  const socket = join(work, "ctl.sock");
-  ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
-  const control = new Control(socket);
-  await control.ready(() => ns?.log() ?? "");
-  return { work, control, ns };
+  return startWithControl(files, scripts, (started) => (ns = started));
 }
 
 const poll = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
