@@ -13,10 +13,12 @@ import type { Runtime } from "./sys/sys.ts";
 /**
  * What tini forwards: every signal but SIGCHLD (which reaps) and the ones below. SIGSTKFLT and
  * SIGPWR are not here: Bun 1.4 never calls a `process.on` handler for them (SIGPWR is the
- * runtime's own and does not end it; SIGSTKFLT is ignored).
+ * runtime's own and does not end it; SIGSTKFLT is ignored). Nor is SIGPIPE, unlike tini: the
+ * kernel sends it to tsinit for tsinit's own write to a stderr whose reader went away, and
+ * forwarded it would end the command for tsinit's message.
  */
 export const FORWARDED_SIGNALS = [
-  "HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "TERM", "CONT", "TSTP",
+  "HUP", "INT", "QUIT", "USR1", "USR2", "ALRM", "TERM", "CONT", "TSTP",
   "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",
 ] as const satisfies readonly SignalName[];
 
@@ -27,7 +29,7 @@ export const FORWARDED_SIGNALS = [
  * ignored one sent with kill(2) does nothing, a real fault still ends tsinit.
  */
 export const IGNORED_SIGNALS = [
-  "TTIN", "TTOU", "STKFLT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "SEGV", "SYS",
+  "PIPE", "TTIN", "TTOU", "STKFLT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "SEGV", "SYS",
 ] as const satisfies readonly SignalName[];
 
 /** A shell's exit status for how a command ended. */

@@ -26,26 +26,6 @@ export function sessionId(sys: Sys, pid: number): number | undefined {
   return fields === undefined ? undefined : Number(fields[3]);
 }
 
-/** When the process started (field 22, clock ticks after boot): with the pid, who it is. */
-export function startTime(sys: Sys, pid: number): string | undefined {
-  return fieldsAfterName(sys, pid)?.[19];
-}
-
-/**
- * The processes of group `pgid` now, each with its start time, from /proc. A pid that is a
- * group's id is never reused while the group has a member, so a member seen again with the
- * same start time proves the group is still the same one.
- */
-export function groupMembers(sys: Sys, pgid: number): Map<number, string> {
-  const members = new Map<number, string>();
-  for (const name of sys.readDir("/proc") ?? []) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    const fields = fieldsAfterName(sys, Number(name));
-    if (fields !== undefined && Number(fields[2]) === pgid) members.set(Number(name), fields[19] ?? "");
-  }
-  return members;
-}
-
 /** The real uid (the first of /proc/PID/status's Uid line), or undefined when `pid` is not running. */
 export function realUid(sys: Sys, pid: number): number | undefined {
   const uid = sys.readFile(`/proc/${pid}/status`)?.match(/^Uid:\s+(\d+)/m)?.[1];

@@ -58,14 +58,16 @@ export class Spawner {
    */
   private readonly unconfirmed = new Map<number, { owner: ProcessOwner; exit?: ExitStatus }>();
 
-  /** Each service's last main process as spawned: its pid and, with run-as, its uid. */
+  /** Each bgprocess's launcher whose pid file is not read yet: its pid and, with run-as, its uid. */
   private readonly launchers = new Map<string, { pid: number; uid?: number }>();
 
   constructor(private readonly parts: SpawnerParts) {}
 
-  /** The last main process spawned for `service` (a bgprocess's launcher, for its pid file). */
-  launcher(service: string): { pid: number; uid?: number } | undefined {
-    return this.launchers.get(service);
+  /** The last main process spawned for bgprocess `service` (its launcher, for its pid file), then forgotten. */
+  takeLauncher(service: string): { pid: number; uid?: number } | undefined {
+    const launcher = this.launchers.get(service);
+    this.launchers.delete(service);
+    return launcher;
   }
 
   spawn(action: Extract<Action, { kind: "spawn" }>, spec: ServiceSpec): void {
@@ -96,7 +98,8 @@ export class Spawner {
     }
     const { pid, execStatusFd } = result;
     this.restoreOomScore(service, pid);
-    if (role === "main") this.launchers.set(service, { pid, uid: prepared.request.credentials?.uid });
+    // A bgprocess's launcher, for its pid file; forgotten once the file is read.
+    if (role === "main" && spec.type === "bgprocess") this.launchers.set(service, { pid, uid: prepared.request.credentials?.uid });
     post({ kind: "spawned", service, role, pid, execPending: execStatusFd !== undefined });
     if (execStatusFd !== undefined) this.watchExec(owner, pid, execStatusFd);
     if (role === "main") this.parts.cgroups.join(service, pid);

@@ -326,7 +326,7 @@ export class Supervisor {
           env: this.options.env,
           owned: (pid) => this.processes.owns(pid),
           cgroupMembers: (service) => this.cgroups.members(service),
-          launcher: this.spawner.launcher(action.service),
+          launcher: this.spawner.takeLauncher(action.service),
         });
         this.dispatch(event);
         if (event.kind === "pid-file") this.processes.adopt({ service: action.service, role: "main" }, event.pid);

@@ -35,15 +35,18 @@ const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 
+const ENOENT = 2;
 const O_RDONLY = 0;
 const O_WRONLY = 1;
 const O_RDWR = 2;
 const O_CREAT = 0o100;
+const O_EXCL = 0o200;
 const O_NOCTTY = 0o400;
 const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
+const O_PATH = 0o10000000;
 /** 0o400000 on x86_64 but 0o100000 on arm64: taken from the platform's constants. */
 const O_NOFOLLOW = constants.O_NOFOLLOW;
 
@@ -122,21 +125,30 @@ class StdioFds {
 
   /**
    * A log file is opened by root in a directory its service's user may own, so whatever that
-   * user put there must not lead root elsewhere: never through a symbolic link (O_NOFOLLOW:
-   * ELOOP), never a file with another hard link, never a FIFO (O_NONBLOCK: an open that would
-   * wait for a reader fails instead of blocking PID 1). Then its owner is set (logfile-uid).
+   * user put there must not lead root elsewhere: never through a symbolic link where the
+   * directory is not root's alone (O_NOFOLLOW: ELOOP; `/dev/stdout` and the like, in root's
+   * /dev, still work), never a file with another hard link, never a FIFO (O_NONBLOCK: an open
+   * that would wait for a reader fails instead of blocking PID 1). A file this open creates gets
+   * its owner (logfile-uid, logfile-gid) and mode; an existing file and a device keep theirs.
    */
   private openLogfile(spec: Extract<StdioSpec, { kind: "file" }>): SysError | number {
     const { path } = spec;
     const append = spec.append ? O_APPEND : O_TRUNC;
-    const opened = libc.open(cstr(path), O_WRONLY | O_CREAT | append | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, spec.mode ?? 0o600);
+    const follow = directoryIsRootsAlone(path) ? 0 : O_NOFOLLOW;
+    const flags = O_WRONLY | append | follow | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    let created = false;
+    let opened = libc.open(cstr(path), flags, 0);
+    if (opened === -1 && errno() === ENOENT) {
+      opened = libc.open(cstr(path), flags | O_CREAT | O_EXCL, spec.mode ?? 0o600);
+      created = opened !== -1;
+    }
     if (opened === -1) return failure("open", path);
     this.opened.push(opened);
     try {
       const stat = fstatSync(opened);
       if (!stat.isFile() && !stat.isCharacterDevice()) return new SysError("open (not a regular file)", 22, "EINVAL", path);
       if (stat.isFile() && stat.nlink > 1) return new SysError(`open (a file with ${stat.nlink} hard links)`, 31, "EMLINK", path);
-      if (spec.uid !== undefined || spec.gid !== undefined) fchownSync(opened, spec.uid ?? -1, spec.gid ?? -1);
+      if (created && (spec.uid !== undefined || spec.gid !== undefined)) fchownSync(opened, spec.uid ?? -1, spec.gid ?? -1);
     } catch (error) {
       return fsError("fchown", path, error);
     }
@@ -159,6 +171,17 @@ class StdioFds {
  * Only tsinit's read end is non-blocking. The write end goes to a child, which must wait when
  * it writes faster than tsinit reads, not fail with EAGAIN (`yes` would exit after 64 KiB).
  */
+/** Whether `path`'s directory is owned by root and writable by nobody else. */
+function directoryIsRootsAlone(path: string): boolean {
+  const slash = path.lastIndexOf("/");
+  try {
+    const dir = statSync(slash <= 0 ? "/" : path.slice(0, slash));
+    return dir.uid === 0 && (dir.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
 function pipe(): { read: number; write: number } | SysError {
   const fds = new Int32Array(2);
   if (libc.pipe2(fds, O_CLOEXEC) === -1) return failure("pipe2");
@@ -327,16 +350,26 @@ const READ_CHUNK = 64 * 1024;
 
 /** See Sys.readRegularFile: O_NONBLOCK, fstat after open, and at most `maxBytes`. */
 function readRegularFile(path: string, maxBytes: number): string | SysError {
-  let fd: number;
+  // Looked at before it is opened for reading: opening a device runs its driver's open (a
+  // watchdog starts counting), so a link to one must be refused without opening it.
+  let handle: number;
   try {
-    fd = openSync(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    handle = openSync(path, O_PATH | O_CLOEXEC);
   } catch (error) {
     return fsError("open", path, error);
   }
+  let fd: number;
   try {
-    const stat = fstatSync(fd);
+    const stat = fstatSync(handle);
     if (stat.isDirectory()) return new SysError("read", 21, "EISDIR", path);
     if (!stat.isFile()) return new SysError("read", 0, "ENOTREG", path, `not a regular file (${fileKind(stat)})`);
+    fd = openSync(`/proc/self/fd/${handle}`, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  } catch (error) {
+    return fsError("open", path, error);
+  } finally {
+    closeSync(handle);
+  }
+  try {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {

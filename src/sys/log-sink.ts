@@ -66,7 +66,8 @@ export class ConsoleQueue {
       }
       const head = this.queue[0]!;
       const written = this.tryWrite(head);
-      if (written === "again") return this.retry();
+      // No progress is as good as "again": never loop on a write that takes nothing.
+      if (written === "again" || written === 0) return this.retry();
       if (written === "failed") {
         // A console that cannot be written to must not take init down, nor keep memory.
         this.queue.length = 0;

@@ -138,20 +138,24 @@ describe("leftovers without cgroups (issue 9)", () => {
     leftIn(rt, pgid, 4300, "5000");
     rt.stop("d");
     rt.exit("d", 0);
+    // The group emptied, the main's pid went to a new session leader, and the leftover's pid to
+    // a process in that new group.
+    rt.sys.files.set(`/proc/${pgid}/stat`, `${pgid} (someone) S 1 ${pgid} ${pgid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 9999 0 0`);
     leftIn(rt, pgid, 4300, "7777");
     rt.advance(2_000);
     expect(rt.sys.calls).not.toContain(`kill -${pgid} ${SIGKILL}`);
   });
 
-  it("are SIGKILLed while one of them is still in the group", () => {
+  it("are SIGKILLed while the group is still the service's, even through a child forked since", () => {
     const rt = new FakeRuntime([svc("d", "process", { stopTimeoutMs: 2_000 })]);
     rt.start("d");
     const pgid = rt.set.get("d")!.pid!;
     leftIn(rt, pgid, 4300);
-    leftIn(rt, pgid, 4301);
     rt.stop("d");
     rt.exit("d", 0);
+    // The leftover forked a cleanup child and exited: the child is in the group now.
     rt.sys.files.delete("/proc/4300/stat");
+    leftIn(rt, pgid, 4310);
     rt.advance(2_000);
     expect(rt.sys.calls).toContain(`kill -${pgid} ${SIGKILL}`);
   });
