@@ -14,6 +14,11 @@ declare -A want=(
   [gzip]=gzip
   [mke2fs]=e2fsprogs
   [e2fsck]=e2fsprogs
+  # Real filesystems and partition tables for the root-discovery tests and `make disk`.
+  [mkfs.vfat]=dosfstools
+  [mksquashfs]=squashfs-tools
+  [mkfs.btrfs]=btrfs-progs
+  [sfdisk]=fdisk
   [unshare]=util-linux
   [ldd]=libc-bin
   [dpkg]=dpkg
