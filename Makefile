@@ -12,7 +12,7 @@ NPX := npx --no-install
 
 # --- build -------------------------------------------------------------------
 # The first entry point is the program; the others (workers) are embedded.
-ENTRIES := src/main.ts src/sys/notify-worker.ts
+ENTRIES := src/main.ts src/sys/notify-worker.ts src/sys/uevent-worker.ts
 SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 # --bytecode: measured under TCG, PID 1 reaches login ~0.2 s sooner and its Rss is ~1.3 MB
 # smaller than without (docs/bench.md).

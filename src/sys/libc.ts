@@ -42,7 +42,8 @@ export const libc = dlopen("libc.so.6", {
   setgroups: { args: [u64, pointer], returns: i32 },
   execve: { args: [cstring, pointer, pointer], returns: i32 },
   sigprocmask: { args: [i32, pointer, pointer], returns: i32 },
-  signal: { args: [i32, u64], returns: u64 },
+  signal: { args: [i32, u64], returns: i64 },
+  sigaction: { args: [i32, pointer, pointer], returns: i32 },
   close: { args: [i32], returns: i32 },
   fcntl: { args: [i32, i32, i32], returns: i32 },
   write: { args: [i32, pointer, u64], returns: i64 },
@@ -59,6 +60,15 @@ export const libc = dlopen("libc.so.6", {
   chmod: { args: [cstring, u32], returns: i32 },
   getsockopt: { args: [i32, i32, i32, pointer, pointer], returns: i32 },
   poll: { args: [pointer, u64, i32], returns: i32 },
+  dup2: { args: [i32, i32], returns: i32 },
+  chroot: { args: [cstring], returns: i32 },
+  rmdir: { args: [cstring], returns: i32 },
+  statfs: { args: [cstring, pointer], returns: i32 },
+  close_range: { args: [u32, u32, i32], returns: i32 },
+  clock_gettime: { args: [i32, pointer], returns: i32 },
+  recv: { args: [i32, pointer, u64, i32], returns: i64 },
+  // For finit_module, which glibc has no wrapper for: syscall(nr, fd, params, flags).
+  syscall: { args: [i64, i32, cstring, i32], returns: i64 },
 }).symbols;
 
 /** errno of the libc call just made; read it before any other call can overwrite it. */

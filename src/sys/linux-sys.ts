@@ -20,6 +20,7 @@ import type { Stats } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
+import { bootCalls } from "./boot-calls.ts";
 import { EXEC_HELPER_FLAG } from "./exec-helper.ts";
 import { SysError } from "./sys.ts";
 import type { ExitStatus, Reaped, StdioSpec } from "../base/process.ts";
@@ -478,4 +479,5 @@ export const linuxSys: Sys = {
       return undefined;
     }
   },
+  ...bootCalls,
 };

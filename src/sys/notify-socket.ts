@@ -9,7 +9,7 @@
 // up; problems go to `onError` and the listener keeps going unless the message says it stopped.
 // Descriptors that senders attach (FDSTORE=1, systemd-notify's BARRIER=1) are discarded by the
 // kernel; the BARRIER=1 message itself is delivered like any other, for the caller to ignore.
-import { readdirSync } from "node:fs";
+import { embeddedWorker } from "./embedded-worker.ts";
 import { cstr, errno, libc } from "./libc.ts";
 import { errnoName } from "../base/errno.ts";
 import { SysError, type NotifyListener as Listener, type NotifyMessage } from "./sys.ts";
@@ -99,28 +99,6 @@ function bindSocket(path: string): { fd: number; abstract: boolean } {
   }
 }
 
-const BUNFS_ROOT = "/$bunfs/root/";
-
-/**
- * Where the worker's module is. Under `bun src/...` and `bun test` it is the file next to this
- * one. In a compiled executable it is embedded (it must be given to `bun build --compile` as an
- * entry point) under /$bunfs/root/, at a path that depends on the entry points' common folder
- * ("sys/notify-worker.js" when they are src/main.ts and src/sys/notify-worker.ts), so it is
- * looked up there. `new URL("./notify-worker.ts", import.meta.url)` does not work compiled:
- * with --bytecode, import.meta.url is the source file's build-time path; without it, the
- * executable's own /$bunfs/root/NAME.
- */
-function workerLocation(): string {
-  if (!Bun.main.startsWith(BUNFS_ROOT)) return new URL("./notify-worker.ts", import.meta.url).href;
-  const embedded = readdirSync(BUNFS_ROOT, { recursive: true })
-    .map(String)
-    .find((name) => name === "notify-worker.js" || name.endsWith("/notify-worker.js"));
-  if (embedded === undefined) {
-    throw new Error("notify socket: notify-worker.js is not embedded; give src/sys/notify-worker.ts to bun build --compile");
-  }
-  return BUNFS_ROOT + embedded;
-}
-
 /**
  * Listens on `path` for sd_notify datagrams until close(). Throws a SysError when the socket
  * cannot be made or bound (and an Error when, in a compiled executable, the worker was not
@@ -155,7 +133,7 @@ export function listenForNotifications(
 
   let worker: Worker;
   try {
-    worker = new Worker(workerLocation());
+    worker = new Worker(embeddedWorker("notify-worker"));
   } catch (error) {
     libc.close(fd);
     if (!abstract) libc.unlink(cstr(path));

@@ -6,6 +6,7 @@ import { errno, libc } from "./libc.ts";
 import { linuxSys } from "./linux-sys.ts";
 import { consoleSink } from "./log-sink.ts";
 import { listenForNotifications } from "./notify-socket.ts";
+import { listenUevents } from "./uevent-socket.ts";
 
 export interface RuntimeOptions {
   /** Whether /dev/kmsg is a destination (PID 1 of a machine). */
@@ -23,6 +24,7 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
     clock: {
       now: () => performance.now(),
       wallTime: () => Date.now(),
+      sinceBoot,
       setTimer: (ms, fire): Timer => {
         const handle = setTimeout(fire, ms);
         return { cancel: () => clearTimeout(handle) };
@@ -34,6 +36,7 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
     },
     onSignal: (signal: HandledSignal, handler) => void process.on(signal, handler),
     listenNotify: listenForNotifications,
+    listenUevents,
     sink,
     openKmsg: () => sink.openKmsg(),
     env,
@@ -44,6 +47,14 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
     },
     exit: (code) => process.exit(code),
   };
+}
+
+const CLOCK_MONOTONIC = 1;
+
+function sinceBoot(): number {
+  const time = new BigInt64Array(2);
+  libc.clock_gettime(CLOCK_MONOTONIC, time);
+  return Number(time[0]!) * 1000 + Number(time[1]!) / 1e6;
 }
 
 const MSG_DONTWAIT = 0x40;

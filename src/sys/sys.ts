@@ -115,6 +115,38 @@ export interface Sys {
   readDir(path: string): string[] | undefined;
   isDirectory(path: string): boolean;
   readlink(path: string): string | undefined;
+
+  // --- what the switch to the real root needs (src/boot/) ---
+  /** Up to `length` bytes of a file or block device from `offset` (pread); fewer at its end. */
+  readAt(path: string, offset: number, length: number): Uint8Array | SysError;
+  /** finit_module(2) of the module file at `path`; EEXIST (already loaded) is an error value too. */
+  loadModule(path: string, params: string): SysError | undefined;
+  /** lstat(2), as much of it as a walk over a directory tree needs. */
+  lstat(path: string): FileStatus | SysError;
+  /** statfs(2)'s f_type: which kind of filesystem holds `path` (FS_MAGIC in src/base/mounts.ts). */
+  filesystemType(path: string): number | SysError;
+  unlink(path: string): SysError | undefined;
+  rmdir(path: string): SysError | undefined;
+  chdir(path: string): SysError | undefined;
+  chroot(path: string): SysError | undefined;
+  /** Opens `path` read-write, not as a controlling terminal, and puts it on descriptors 0, 1 and 2. */
+  reopenConsole(path: string): SysError | undefined;
+  /**
+   * execve(2) in this very process, so PID 1 stays PID 1. Just before it, every descriptor above
+   * 2 is made close-on-exec, ignored signals are set back to their default and the signal mask is
+   * emptied: the new program starts as the kernel starts an init. Returns only on failure, with
+   * nothing else changed that matters (descriptors stay open until an exec succeeds).
+   */
+  exec(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): SysError;
+}
+
+export interface FileStatus {
+  /** st_dev: which filesystem the entry is on. */
+  device: number;
+  kind: "file" | "directory" | "symlink" | "other";
+  /** Permission bits (st_mode & 07777). */
+  mode: number;
+  size: number;
 }
 
 /** A timer or interval; cancelling twice is harmless. */
@@ -127,6 +159,11 @@ export interface Clock {
   now(): number;
   /** Milliseconds since the epoch, for what users read. */
   wallTime(): number;
+  /**
+   * Milliseconds since the kernel started (CLOCK_MONOTONIC): one clock for both boot stages,
+   * across the exec of switch_root, and the one the kernel's own log lines are stamped with.
+   */
+  sinceBoot(): number;
   /** Calls `fire` once, `ms` from now. */
   setTimer(ms: number, fire: () => void): Timer;
   /** Calls `fire` every `ms` until cancelled. */
@@ -154,6 +191,19 @@ export interface NotifyListener {
 }
 
 /** Binds NOTIFY_SOCKET at `path`; throws a SysError when it cannot. */
+/** One kernel uevent: `add@/devices/...` then KEY=value fields (ACTION, DEVPATH, SUBSYSTEM...). */
+export type Uevent = Readonly<Record<string, string>>;
+
+export interface UeventListener {
+  close(): void;
+}
+
+/**
+ * Listens to the kernel's uevents (netlink, NETLINK_KOBJECT_UEVENT): what a device that appears
+ * says about itself. Throws a SysError when the socket cannot be made.
+ */
+export type ListenUevents = (onEvent: (event: Uevent) => void, onError: (error: Error) => void) => UeventListener;
+
 export type ListenNotify = (path: string, onMessage: (message: NotifyMessage) => void, onError: (error: Error) => void) => NotifyListener;
 
 /** The signals tsinit handles (the rest keep their defaults, or stay blocked by Bun). */
@@ -171,6 +221,8 @@ export interface Runtime {
   /** Calls `handler` on each delivery of `signal` to this process. */
   onSignal(signal: HandledSignal, handler: () => void): void;
   readonly listenNotify: ListenNotify;
+  /** The kernel's device events, for finding the root device and the modules it needs. */
+  readonly listenUevents: ListenUevents;
   /** Where log lines go: the console (or stderr) and, once opened, /dev/kmsg. */
   readonly sink: LogSink;
   /** Start writing to /dev/kmsg too (PID 1, once /dev is mounted). */

@@ -18,6 +18,11 @@ export class FakeClock implements Clock {
     return this.time;
   }
 
+  /** The kernel started 2 s before the fake clock's zero. */
+  sinceBoot(): number {
+    return 2_000 + this.time;
+  }
+
   wallTime(): number {
     return Date.UTC(2030, 0, 1) + this.time;
   }

@@ -1,7 +1,7 @@
 // A fake Runtime: a FakeSys, a FakeClock, signals a test raises, a NOTIFY_SOCKET a test sends
 // to, log lines kept in memory, and an exit that throws instead of ending the test runner.
 import type { LogSink } from "../../../src/base/logging.ts";
-import type { HandledSignal, ListenNotify, NotifyMessage, Runtime } from "../../../src/sys/sys.ts";
+import type { HandledSignal, ListenNotify, ListenUevents, NotifyMessage, Runtime, Uevent } from "../../../src/sys/sys.ts";
 import { FakeClock } from "./fake-clock.ts";
 import { FakeSys } from "./fake-sys.ts";
 
@@ -36,6 +36,19 @@ export class FakeMachine implements Runtime {
     this.notifySockets.push(socket);
     return { close: () => void (socket.open = false) };
   };
+
+  /** The open uevent listeners; `uevent()` delivers to them. */
+  readonly ueventListeners = new Set<(event: Uevent) => void>();
+
+  readonly listenUevents: ListenUevents = (onEvent) => {
+    this.ueventListeners.add(onEvent);
+    return { close: () => void this.ueventListeners.delete(onEvent) };
+  };
+
+  /** A kernel uevent, as the netlink socket would deliver it. */
+  uevent(event: Uevent): void {
+    for (const listener of [...this.ueventListeners]) listener(event);
+  }
 
   /** A datagram on the open NOTIFY_SOCKET from `pid` (in `session`, as the listener read it). */
   notify(pid: number, fields: Record<string, string>, session?: number): void {

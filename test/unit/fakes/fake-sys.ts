@@ -1,5 +1,5 @@
 // A Sys that records the calls made through it and answers from scripted results.
-import type { MountRequest, RebootCommand, SpawnRequest, SpawnResult, Sys } from "../../../src/sys/sys.ts";
+import type { FileStatus, MountRequest, RebootCommand, SpawnRequest, SpawnResult, Sys } from "../../../src/sys/sys.ts";
 import type { Reaped } from "../../../src/base/process.ts";
 import { SysError } from "../../../src/sys/sys.ts";
 
@@ -149,8 +149,94 @@ export class FakeSys implements Sys {
   isDirectory(path: string): boolean {
     return this.dirs.has(path);
   }
-  readlink(_path: string): string | undefined {
+  readlink(path: string): string | undefined {
+    return this.links.get(path);
+  }
+
+  // --- the switch to the real root ---
+  /** Block devices and their bytes, for readAt. */
+  readonly devices = new Map<string, Uint8Array>();
+  /** Symbolic links: path -> target. */
+  readonly links = new Map<string, string>();
+  /** Directories that are mount points of another filesystem: path -> st_dev. */
+  readonly deviceOf = new Map<string, number>();
+  /** statfs f_type by path (default: ramfs, as the initramfs). */
+  readonly filesystemTypes = new Map<string, number>();
+  /** Programs whose exec fails, with the error. */
+  readonly failExec = new Map<string, SysError>();
+  readonly failLoadModule = new Map<string, SysError>();
+
+  readAt(path: string, offset: number, length: number): Uint8Array | SysError {
+    const bytes = this.devices.get(path);
+    if (bytes === undefined) return new SysError("open", 2, "ENOENT", path);
+    return bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
+  }
+  loadModule(path: string, params: string): SysError | undefined {
+    this.calls.push(`finit_module ${path}${params ? ` ${params}` : ""}`);
+    return this.failLoadModule.get(path);
+  }
+  lstat(path: string): FileStatus | SysError {
+    const device = this.deviceAt(path);
+    if (this.links.has(path)) return { device, kind: "symlink", mode: 0o777, size: 0 };
+    if (this.dirs.has(path)) return { device, kind: "directory", mode: 0o755, size: 0 };
+    const text = this.files.get(path);
+    if (text !== undefined) return { device, kind: "file", mode: 0o755, size: Buffer.byteLength(text) };
+    if (this.devices.has(path)) return { device, kind: "other", mode: 0o600, size: 0 };
+    return new SysError("lstat", 2, "ENOENT", path);
+  }
+  /** st_dev of `path`: that of the deepest mount point above it, else 1 (the initramfs). */
+  private deviceAt(path: string): number {
+    let best = "";
+    let device = 1;
+    for (const [mountPoint, dev] of this.deviceOf) {
+      if ((path === mountPoint || path.startsWith(`${mountPoint}/`)) && mountPoint.length > best.length) {
+        best = mountPoint;
+        device = dev;
+      }
+    }
+    return device;
+  }
+  filesystemType(path: string): number | SysError {
+    return this.filesystemTypes.get(path) ?? 0x858458f6;
+  }
+  unlink(path: string): SysError | undefined {
+    this.calls.push(`unlink ${path}`);
+    if (!this.files.delete(path) && !this.links.delete(path) && !this.devices.delete(path)) return new SysError("unlink", 2, "ENOENT", path);
     return undefined;
+  }
+  rmdir(path: string): SysError | undefined {
+    this.calls.push(`rmdir ${path}`);
+    if (this.readDir(path)?.length) return new SysError("rmdir", 39, "ENOTEMPTY", path);
+    return this.dirs.delete(path) ? undefined : new SysError("rmdir", 2, "ENOENT", path);
+  }
+  chdir(path: string): SysError | undefined {
+    this.calls.push(`chdir ${path}`);
+    return undefined;
+  }
+  chroot(path: string): SysError | undefined {
+    this.calls.push(`chroot ${path}`);
+    return undefined;
+  }
+  reopenConsole(path: string): SysError | undefined {
+    this.calls.push(`reopen console ${path}`);
+    return undefined;
+  }
+  /** A successful exec never returns: here it throws ExecCalled, for the test to catch. */
+  exec(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): SysError {
+    this.calls.push(`exec ${path} ${argv.join(" ")}`);
+    const failure = this.failExec.get(path);
+    if (failure !== undefined) return failure;
+    throw new ExecCalled(path, argv, env);
+  }
+}
+
+export class ExecCalled extends Error {
+  constructor(
+    readonly path: string,
+    readonly argv: readonly string[],
+    readonly env: Readonly<Record<string, string>>,
+  ) {
+    super(`exec ${path}`);
   }
 }
 
