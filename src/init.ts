@@ -2,7 +2,11 @@
 // ctrl-alt-del as SIGINT, signals, then the services of /etc/tsinit.d from the boot target.
 import { parseMounts } from "./base/mounts.ts";
 import { parseCommandLine, type KernelCommandLine } from "./boot/cmdline.ts";
+import { BootRecord, HANDOFF_ENV, HANDOFF_PATH, parseRecord, recordedSteps, type BootEntry } from "./boot/boot-record.ts";
 import { earlyMountPlan, runPlan } from "./boot/early-mounts.ts";
+import { checkIsInitramfs } from "./boot/initramfs-cleanup.ts";
+import { BootModules } from "./boot/module-loading.ts";
+import { parseEtcModules, parseModulesLoad } from "./boot/modules.ts";
 import { DEFAULT_SOCKET, SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
@@ -12,31 +16,45 @@ import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/reque
 import { shutdownMachine } from "./shutdown/shutdown.ts";
 import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
-import type { Runtime, Sys } from "./sys/sys.ts";
+import { breakShell, switchToRealRoot } from "./real-root.ts";
+import { SysError, type Runtime, type Sys } from "./sys/sys.ts";
 
 export const SERVICES_DIR = "/etc/tsinit.d";
 const NOTIFY_SOCKET = "/run/tsinit.notify";
 
-export function runInit(runtime: Runtime): void {
+export function runInit(runtime: Runtime, initArgs: readonly string[] = []): void {
   const { sys } = runtime;
   const log = new Log(runtime.sink, { consoleThreshold: 6, kernelConsoleLevel: 0 });
   runtime.neverDie((what) => log.error(what));
+  // Past switch_root, the initramfs stage's record is waiting in /run (moved along).
+  const pastSwitch = runtime.env[HANDOFF_ENV] === HANDOFF_PATH;
+  const record = new BootRecord(pastSwitch ? "root" : "initramfs", () => runtime.clock.sinceBoot());
+  log.observe((level, text) => record.log(level, text));
 
-  runPlan(sys, earlyMountPlan(parseMounts(sys.readFile("/proc/mounts") ?? "").map((m) => m.target), hasCgroup2(sys)), (step, error) =>
+  runPlan(sys, recordedSteps(record, earlyMountPlan(parseMounts(sys.readFile("/proc/mounts") ?? "").map((m) => m.target), hasCgroup2(sys))), (step, error) =>
     log.error(`${step.describe()}: ${error.message}`),
   );
   runtime.openKmsg();
+  if (pastSwitch) record.prepend(takeHandOff(sys));
 
   const cmdline = parseCommandLine(sys.readFile("/proc/cmdline") ?? "");
+  // root= asks for the switch; the initramfs stage does it, the real root's tsinit does not.
+  const switching = cmdline.root !== undefined && !pastSwitch && checkIsInitramfs(sys) === undefined;
   log.setOptions({
     consoleThreshold: cmdline.debug ? 7 : cmdline.quiet ? 4 : 6,
     kernelConsoleLevel: Number((sys.readFile("/proc/sys/kernel/printk") ?? "").trim().split(/\s+/)[0]) || 0,
   });
-  log.info(`tsinit starting as PID ${sys.getpid()}`);
+  log.info(`tsinit starting as PID ${sys.getpid()}${pastSwitch ? " in the real root" : switching ? " in the initramfs" : ""}`);
   const childOomScoreAdj = protectFromOomKiller(runtime, log);
   setHostname(sys, log);
   const cadError = sys.reboot("cad-off");
   if (cadError !== undefined) log.warn(`ctrl-alt-del will reboot at once: ${cadError.message}`);
+
+  const modules = BootModules.open(sys, log, record);
+  modules.loadAtBoot(
+    [...cmdline.modulesLoad.flatMap((name) => parseModulesLoad(name)), ...parseEtcModules(readOptional(sys, "/etc/modules"))],
+    !pastSwitch,
+  );
 
   const { services, blocked } = loadServiceDirs(sys, log, [SERVICES_DIR]);
   const supervisor = new Supervisor(services.values(), {
@@ -69,10 +87,29 @@ export function runInit(runtime: Runtime): void {
     });
   }
   // initctl's socket; without it boot goes on (the failure is logged).
-  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload() });
+  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries() });
 
+  if (switching) {
+    void switchToRealRoot({ runtime, log, record, supervisor, cmdline, modules, initArgs, shutdown });
+    return;
+  }
   const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
-  startTarget(supervisor, log, target, services.has("recovery"));
+  void (async () => {
+    if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);
+    startTarget(supervisor, log, target, services.has("recovery"));
+  })();
+}
+
+/** The initramfs stage's boot record, read once and removed. */
+function takeHandOff(sys: Sys): BootEntry[] {
+  const text = sys.readRegularFile(HANDOFF_PATH, 1 << 20);
+  sys.unlink(HANDOFF_PATH);
+  return text instanceof SysError ? [] : parseRecord(text);
+}
+
+function readOptional(sys: Sys, path: string): string {
+  const text = sys.readRegularFile(path, 1 << 20);
+  return text instanceof SysError ? "" : text;
 }
 
 /**
@@ -113,5 +150,7 @@ function setHostname(sys: Sys, log: Log): void {
 
 /** What services inherit: the kernel's environment for init, a PATH, and the console's name. */
 function serviceEnvironment(runtime: Runtime, cmdline: KernelCommandLine): Record<string, string> {
-  return childEnvironment(runtime, { TSINIT_CONSOLE: cmdline.console ?? "console" });
+  const env = childEnvironment(runtime, { TSINIT_CONSOLE: cmdline.console ?? "console" });
+  delete env[HANDOFF_ENV];
+  return env;
 }

@@ -16,3 +16,10 @@ export function parseMounts(procMounts: string): MountEntry[] {
     .filter((fields) => fields.length >= 3)
     .map(([source, target, fstype]) => ({ source: unescape(source!), target: unescape(target!), fstype: fstype! }));
 }
+
+/** statfs(2) f_type values that matter to tsinit. */
+export const FS_MAGIC = {
+  /** The kernel's initramfs rootfs when root= is given (else it may be tmpfs). */
+  ramfs: 0x858458f6,
+  tmpfs: 0x01021994,
+} as const;

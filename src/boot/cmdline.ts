@@ -17,6 +17,8 @@ export interface KernelCommandLine {
   target?: string;
   /** The device of the last `console=` (the kernel's /dev/console), e.g. "ttyS0". */
   console?: string;
+  /** Modules named by `modules-load=` (comma separated, the word may repeat), in order. */
+  modulesLoad: string[];
 }
 
 /** Words as the kernel splits them: spaces separate, double quotes group. */
@@ -45,7 +47,7 @@ export function splitCommandLine(text: string): string[] {
 const DEFAULT_ROOTWAIT_SECONDS = 30;
 
 export function parseCommandLine(text: string): KernelCommandLine {
-  const result: KernelCommandLine = { readOnly: true, single: false, rdBreak: false, debug: false, quiet: false };
+  const result: KernelCommandLine = { readOnly: true, single: false, rdBreak: false, debug: false, quiet: false, modulesLoad: [] };
   let rootwait: number | undefined;
   for (const word of splitCommandLine(text)) {
     const equals = word.indexOf("=");
@@ -95,6 +97,10 @@ export function parseCommandLine(text: string): KernelCommandLine {
         break;
       case "tsinit.target":
         result.target = value;
+        break;
+      case "modules-load":
+      case "rd.modules-load":
+        if (value !== undefined) result.modulesLoad.push(...value.split(",").filter((name) => name !== ""));
         break;
       case "console":
         if (value !== undefined) result.console = value.split(",")[0];

@@ -7,6 +7,8 @@ export const MS_NOSUID = 2;
 export const MS_NODEV = 4;
 export const MS_NOEXEC = 8;
 export const MS_REMOUNT = 32;
+export const MS_BIND = 4096;
+export const MS_MOVE = 8192;
 export const MS_RELATIME = 1 << 21;
 
 export interface PlanStep {

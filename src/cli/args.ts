@@ -16,6 +16,8 @@ export type CliCommand =
   | { kind: "shutdown"; shutdown?: ShutdownKind }
   /** Commands the server reserves but does not implement yet; it answers 501. */
   | { kind: "reload" }
+  /** init's boot record: both stages when it switched root. */
+  | { kind: "boot" }
   | { kind: "unimplemented"; command: "wake" | "enable" | "disable" | "analyze"; name?: string };
 
 export interface CliOptions {
@@ -42,6 +44,7 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   poweroff | reboot | halt  stop every service, then power off, reboot or halt the machine
   log [-f] NAME             the output a log-type = buffer service kept; -f: and what follows
   reload                    re-read the service files (as SIGHUP to tsinit does)
+  boot                      init's boot log and timed boot steps (the initramfs's too, after switch_root)
   wake, enable, disable, analyze [--svg]: not implemented yet
 
   --socket PATH   the control socket (default: $${SOCKET_ENV}, else ${DEFAULT_SOCKET})
@@ -94,10 +97,10 @@ function parseCommand(words: string[], trailing: string[] | undefined): Result {
   const operands = args.filter((arg) => !arg.startsWith("-"));
   const noFlags = (): string | undefined => (flags.length > 0 ? `${command}: unknown option ${flags[0]}` : undefined);
 
-  if (command === "list" || command === "reload") {
+  if (command === "list" || command === "reload" || command === "boot") {
     const problem = noFlags() ?? (operands.length > 0 ? `${command} takes no arguments` : undefined);
     if (problem !== undefined) return fail(problem);
-    return { ok: true, command: command === "list" ? { kind: "list" } : { kind: "reload" } };
+    return { ok: true, command: { kind: command } };
   }
   if (command === "status") {
     const problem = noFlags() ?? (operands.length > 1 ? "status takes at most one service name" : undefined);

@@ -1,6 +1,7 @@
 // What initctl prints for an answer, and its exit status: 0 when the operation succeeded, 1
 // when it failed or was refused. Pure: the caller writes `stdout` and `stderr` and exits.
-import { isErrorResponse, type CommandResponse, type ListResponse, type LogResponse,
+import { formatEntries } from "../boot/boot-record.ts";
+import { isErrorResponse, type BootResponse, type CommandResponse, type ListResponse, type LogResponse,
   type ReloadResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
 import type { CliCommand } from "./args.ts";
 import { formatServiceDetail, formatServiceTable } from "./format.ts";
@@ -63,6 +64,8 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
       if (kept.length > 0) said.push(`kept as they were (their files have errors): ${kept.join(", ")}`);
       return said.length === 0 ? "reloaded; nothing changed" : `reloaded; ${said.join("; ")}`;
     }
+    case "boot":
+      return formatEntries((body as BootResponse).entries).join("\n");
     case "log":
     case "unimplemented":
       return JSON.stringify(body);

@@ -35,6 +35,8 @@ export function planRequest(command: Exclude<CliCommand, { kind: "help" }>): Pla
       return { method: "POST", path: paths.shutdown(), body: command.shutdown === undefined ? {} : { kind: command.shutdown } };
     case "reload":
       return { method: "POST", path: paths.reload() };
+    case "boot":
+      return { method: "GET", path: paths.boot() };
     case "unimplemented":
       switch (command.command) {
         case "analyze":

@@ -4,6 +4,7 @@
 //
 // Transport: HTTP/1.1 with JSON bodies over a unix stream socket. Every path starts with
 // `/v1`; a later, incompatible version gets a new prefix and both can be served side by side.
+import type { BootEntry } from "../boot/boot-record.ts";
 import type { ServiceType } from "../base/service-spec.ts";
 import type { ReloadSummary, ServiceState } from "../core/service-set.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
@@ -133,6 +134,14 @@ export interface LogResponse {
   dropped: number;
 }
 
+/**
+ * GET /v1/boot: init's log lines and timed boot steps, stage by stage (the initramfs's, carried
+ * across switch_root, then the real root's), on one clock: milliseconds since the kernel started.
+ */
+export interface BootResponse {
+  entries: BootEntry[];
+}
+
 /** POST /v1/reload: what re-reading the service directories changed (see ReloadSummary). */
 export interface ReloadResponse {
   reload: ReloadSummary;
@@ -185,5 +194,6 @@ export const paths = {
     `${API_PREFIX}/services/${encodeURIComponent(name)}/${command}${wait ? "" : "?wait=0"}`,
   shutdown: () => `${API_PREFIX}/shutdown`,
   reload: () => `${API_PREFIX}/reload`,
+  boot: () => `${API_PREFIX}/boot`,
   analyze: () => `${API_PREFIX}/analyze`,
 };

@@ -3,6 +3,7 @@
 // moves bytes; everything a client can get wrong or be refused is decided here, so the whole
 // API runs in unit tests against a real Supervisor over a fake Sys. Nothing here may throw:
 // `handle` turns any exception into a 500 and logs it.
+import type { BootEntry } from "../boot/boot-record.ts";
 import type { CommandOutcome } from "../core/events.ts";
 import type { ReloadSummary, ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
@@ -18,6 +19,7 @@ import {
   type HelloResponse,
   type ListResponse,
   type ReloadResponse,
+  type BootResponse,
   type LogResponse,
   type ServiceCommand,
   type ServiceStatus,
@@ -49,6 +51,8 @@ export interface ControlOptions {
   shutdown?: (kind: ShutdownKind | undefined) => void;
   /** Re-reads the service directories; absent: 501. */
   reload?: () => ReloadSummary;
+  /** The boot record (PID 1 only); absent: 501. */
+  bootRecord?: () => BootEntry[];
 }
 
 export interface ControlRequest {
@@ -124,6 +128,9 @@ export class ControlApi {
         if (this.options.supervisor.shuttingDown) return errorReply("conflict", "not reloading: shutting down");
         return reply(200, { reload: this.options.reload() } satisfies ReloadResponse);
       }
+      case "boot":
+        if (this.options.bootRecord === undefined) return errorReply("not-implemented", "there is no boot record here: only the PID 1 of a machine keeps one");
+        return reply(200, { entries: this.options.bootRecord() } satisfies BootResponse);
       case "not-implemented":
         return errorReply("not-implemented", `${endpoint.what} is not implemented yet`);
     }

@@ -13,6 +13,7 @@ export type Endpoint =
   | { kind: "shutdown" }
   | { kind: "log"; name: string }
   | { kind: "reload" }
+  | { kind: "boot" }
   | { kind: "not-implemented"; what: string; name?: string };
 
 export type Routed =
@@ -27,6 +28,7 @@ function match(segments: string[]): ByMethod | undefined {
   if (second === undefined) return { GET: { kind: "hello" } };
   if (second === "shutdown" && name === undefined) return { POST: { kind: "shutdown" } };
   if (second === "reload" && name === undefined) return { POST: { kind: "reload" } };
+  if (second === "boot" && name === undefined) return { GET: { kind: "boot" } };
   if (second === "analyze" && name === undefined) return { GET: { kind: "not-implemented", what: "analyze" } };
   if (second !== "services") return undefined;
   if (name === undefined) return { GET: { kind: "list" }, POST: { kind: "run" } };

@@ -1,6 +1,7 @@
 // The control socket as PID 1 and supervisor mode start it: fills in what both share (the
 // clock, who counts as admin), logs a failure instead of returning it, since boot goes on
 // without a control socket, and gives back a handle to close it on exit.
+import type { BootEntry } from "../boot/boot-record.ts";
 import type { ReloadSummary } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
@@ -17,6 +18,8 @@ export interface ServeOptions {
   shutdown: (kind: ShutdownKind | undefined) => void;
   /** Re-reads the service directories (what SIGHUP does). */
   reload?: () => ReloadSummary;
+  /** The boot record, for GET /v1/boot (PID 1 only). */
+  bootRecord?: () => BootEntry[];
 }
 
 export interface ControlSocketHandle {

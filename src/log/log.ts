@@ -14,22 +14,33 @@ export interface LogOptions {
 }
 
 export class Log {
+  private observer: ((level: LogLevel, text: string) => void) | undefined;
+
   constructor(
     private readonly sink: LogSink,
     private options: LogOptions,
   ) {}
+
+  /** Every line logged from now on is also handed to `observer` (the boot record). */
+  observe(observer: (level: LogLevel, text: string) => void): void {
+    this.observer = observer;
+  }
 
   setOptions(options: Partial<LogOptions>): void {
     this.options = { ...this.options, ...options };
   }
 
   write(level: LogLevel, text: string): void {
-    for (const line of text.split("\n")) this.emit(PRIORITY[level], `tsinit: ${line}`, line);
+    for (const line of text.split("\n")) {
+      this.observer?.(level, line);
+      this.emit(PRIORITY[level], `tsinit: ${line}`, line);
+    }
   }
 
   /** A status line, `[  OK  ] started getty` or `[FAILED] getty: exited 1`. */
   status(ok: boolean, text: string): void {
     const line = ok ? `[  OK  ] ${text}` : `[FAILED] ${text}`;
+    this.observer?.(ok ? "info" : "error", line);
     this.emit(ok ? PRIORITY.info : PRIORITY.error, line, line);
   }
 

@@ -254,6 +254,26 @@ export class Supervisor {
     return this.within(longestStop + STOP_GRACE_MS, this.settledWaiters, () => this.allStopped(), hurry);
   }
 
+  /**
+   * Resolves once `service` is stopped with no restart pending, or is gone: a shell on the
+   * console (rd.break, recovery) that the user has left.
+   */
+  whenStopped(service: string): Promise<void> {
+    const stopped = () => {
+      const record = this.services.get(service);
+      return record === undefined || (record.state === "stopped" && !record.restartPending);
+    };
+    if (stopped()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!stopped()) return;
+        this.settledWaiters.delete(check);
+        resolve();
+      };
+      this.settledWaiters.add(check);
+    });
+  }
+
   /** Resolves true when this process has no children left, false after `timeoutMs`. */
   whenChildless(timeoutMs: number): Promise<boolean> {
     this.reap();
