@@ -26,6 +26,8 @@ export interface BootOptions {
   /** Files for this test only: a small cpio appended to the base image. */
   extraFiles?: Entry[];
   memoryMB?: number;
+  /** Raw disk images attached as virtio disks, in order: /dev/vda, /dev/vdb, ... */
+  disks?: string[];
   /** qemu is killed after this long, whatever happens (default 180 s). */
   hardTimeoutMs?: number;
 }
@@ -81,6 +83,7 @@ export class Qemu {
       "-monitor", `unix:${monitorPath},server=on,wait=off`,
       "-no-reboot", "-pidfile", join(dir, "qemu.pid"),
       "-kernel", options.kernel, "-initrd", initrd, "-append", append,
+      ...(options.disks ?? []).flatMap((file) => ["-drive", `file=${file},format=raw,if=virtio`]),
     ];
     this.startedAt = performance.now();
     this.proc = Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe" });

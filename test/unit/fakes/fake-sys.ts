@@ -143,7 +143,9 @@ export class FakeSys implements Sys {
   readDir(path: string): string[] | undefined {
     const prefix = path.endsWith("/") ? path : `${path}/`;
     const names = new Set<string>();
-    for (const entry of [...this.files.keys(), ...this.dirs]) if (entry.startsWith(prefix)) names.add(entry.slice(prefix.length).split("/")[0]!);
+    for (const entry of [...this.files.keys(), ...this.dirs, ...this.links.keys(), ...this.devices.keys()]) {
+      if (entry.startsWith(prefix) && entry !== prefix) names.add(entry.slice(prefix.length).split("/")[0]!);
+    }
     return names.size === 0 && !this.dirs.has(path) ? undefined : [...names];
   }
   isDirectory(path: string): boolean {
