@@ -55,9 +55,13 @@ KERNEL_CACHE := .cache/kernel
 KERNEL := $(KERNEL_CACHE)/vmlinuz
 MODULES_DIR := $(KERNEL_CACHE)/modules
 KERNEL_STAMP := $(KERNEL_CACHE)/version
-# Kernel modules to put in the image with their modules.dep, e.g.
-# MODULES="virtio_blk virtio_pci ext4". None by default.
+# Kernel modules the images carry, each with the modules it needs and their lines of
+# modules.dep and modules.alias (scripts/manifest.sh). MODULES_DEFAULT is what a root on a
+# qemu virtio disk needs (Debian's cloud kernel has ext4 built in, virtio_pci and virtio_blk as
+# modules); MODULES adds more, e.g. MODULES="btrfs squashfs virtio_scsi".
+MODULES_DEFAULT ?= virtio_pci virtio_blk
 MODULES ?=
+IMAGE_MODULES := $(strip $(MODULES_DEFAULT) $(MODULES))
 
 # --- tests and bench ---------------------------------------------------------
 # Which images the boot tests run against.
@@ -73,6 +77,7 @@ all: build
 help:
 	@echo "make [build]       dist/tsinit"
 	@echo "make initramfs     $(IMAGE) (COMPRESS=gzip|zstd|xz|none)"
+	@echo "                   with the modules MODULES_DEFAULT=\"$(MODULES_DEFAULT)\" plus MODULES=\"...\""
 	@echo "make busybox-init  $(BUSYBOX_IMAGE), the busybox init image to compare with"
 	@echo "make kernel        Debian's cloud kernel in $(KERNEL_CACHE)"
 	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
@@ -99,20 +104,22 @@ $(BUN) $(BUSYBOX):
 # The manifest is remade every time but rewritten only when it changes, so
 # the archive is rebuilt when the file list changes (MODULES, busybox's
 # applets, ldd's answer) or when one of the inputs below is newer.
-dist/initramfs.manifest: dist/tsinit $(if $(MODULES),$(KERNEL_STAMP)) FORCE | dist
-	TSINIT=dist/tsinit MODULES="$(MODULES)" MODULES_DIR=$(MODULES_DIR) BUSYBOX=$(BUSYBOX) \
-		scripts/manifest.sh tsinit > $@.new
+# Each manifest writes its subsets of modules.dep and modules.alias to its own folder
+# (dist/*.modules/), so that two manifests made at once never share a file.
+dist/initramfs.manifest: dist/tsinit $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | dist
+	TSINIT=dist/tsinit MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
+		MODULES_OUT=dist/initramfs.modules BUSYBOX=$(BUSYBOX) scripts/manifest.sh tsinit > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-dist/busybox-init.manifest: $(if $(MODULES),$(KERNEL_STAMP)) FORCE | dist
-	MODULES="$(MODULES)" MODULES_DIR=$(MODULES_DIR) BUSYBOX=$(BUSYBOX) \
-		scripts/manifest.sh busybox-init > $@.new
+dist/busybox-init.manifest: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | dist
+	MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
+		MODULES_OUT=dist/busybox-init.modules BUSYBOX=$(BUSYBOX) scripts/manifest.sh busybox-init > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-dist/initramfs.cpio: dist/initramfs.manifest dist/tsinit $(IMAGE_INPUTS)
+dist/initramfs.cpio: dist/initramfs.manifest dist/tsinit $(IMAGE_INPUTS) $(wildcard dist/initramfs.modules/*)
 	$(BUN) scripts/mkcpio.ts $< $@
 
-dist/busybox-init.cpio: dist/busybox-init.manifest $(IMAGE_INPUTS)
+dist/busybox-init.cpio: dist/busybox-init.manifest $(IMAGE_INPUTS) $(wildcard dist/busybox-init.modules/*)
 	$(BUN) scripts/mkcpio.ts $< $@
 
 # Compressors, all without names or timestamps in their output. The
@@ -171,8 +178,9 @@ test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 	$(BOOT_ENV) BOOT_TEST_IMAGES="$(BOOT_TEST_IMAGES)" $(BUN) test --timeout 300000 test/boot
 
 # Build both images twice in scratch directories and compare the bytes.
-test-repro: | $(BUN)
-	ENTRIES="$(ENTRIES)" BUNFLAGS="$(BUNFLAGS)" scripts/repro.sh
+test-repro: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) | $(BUN)
+	ENTRIES="$(ENTRIES)" BUNFLAGS="$(BUNFLAGS)" MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
+		scripts/repro.sh
 
 # 200 services, crash-to-respawn, memory: tsinit beside runit (docs/bench-services.md).
 bench-services: dist/tsinit

@@ -2,8 +2,10 @@
 # Print the mkcpio manifest of an initramfs.
 # Usage: scripts/manifest.sh tsinit|busybox-init
 # Environment: TSINIT (the executable, default dist/tsinit), BUSYBOX (default
-# /bin/busybox), MODULES (kernel module names, default none) and MODULES_DIR
-# (lib/modules/VERSION of the kernel, needed only when MODULES is set).
+# /bin/busybox), MODULES (kernel module names, default none), MODULES_DIR
+# (lib/modules/VERSION of the kernel, needed only when MODULES is set) and
+# MODULES_OUT (where the subsets of modules.dep and modules.alias are written,
+# default dist/FLAVOR.modules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
@@ -73,17 +75,30 @@ case $flavor in
   *) echo "manifest.sh: unknown flavor $flavor" >&2; exit 2 ;;
 esac
 
-# Kernel modules and the lines of modules.dep that describe them.
+# Kernel modules: each named one and what it needs, the lines of modules.dep and modules.alias
+# that describe them (written to MODULES_OUT, since the manifest names files), and the kernel's
+# modules.builtin and modules.builtin.modinfo, so that tsinit (and busybox modprobe) knows a
+# name that is built in (ext4, fs-ext4) from one that is missing.
 if [[ -n $modules ]]; then
   [[ -f $modules_dir/modules.dep ]] || { echo "manifest.sh: no $modules_dir/modules.dep" >&2; exit 1; }
   version=$(basename "$(readlink -f "$modules_dir")")
-  dep=$(mktemp)
-  trap 'rm -f "$dep"' EXIT
+  out=${MODULES_OUT:-dist/$flavor.modules}
+  mkdir -p "$out"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
   declare -A seen=()
   queue=()
   for m in $modules; do
-    line=$(grep -E "(^|/)${m//-/[-_]}\.ko(\.[a-z]+)?:" "$modules_dir/modules.dep" || true)
-    [[ -n $line ]] || { echo "manifest.sh: module $m not found" >&2; exit 1; }
+    pattern="(^|/)${m//[-_]/[-_]}\.ko(\.[a-z]+)?"
+    line=$(grep -E "${pattern}:" "$modules_dir/modules.dep" || true)
+    if [[ -z $line ]]; then
+      if grep -qE "${pattern}\$" "$modules_dir/modules.builtin" 2>/dev/null; then
+        echo "manifest.sh: $m is built into kernel $version; the image needs no file for it" >&2
+        continue
+      fi
+      echo "manifest.sh: no module $m in kernel $version" >&2
+      exit 1
+    fi
     queue+=("${line%%:*}")
   done
   while ((${#queue[@]})); do
@@ -91,13 +106,27 @@ if [[ -n $modules ]]; then
     [[ -n ${seen[$ko]:-} ]] && continue
     seen[$ko]=1
     line=$(grep -E "^${ko//./\\.}:" "$modules_dir/modules.dep")
-    echo "$line" >> "$dep"
+    echo "$line" >> "$tmp/modules.dep"
     for d in ${line#*:}; do queue+=("$d"); done
-    echo "file /lib/modules/$version/$ko $modules_dir/$ko 0644"
+    echo "file /lib/modules/$version/$ko $modules_dir/$ko 0644" >> "$tmp/files"
   done
-  LC_ALL=C sort "$dep" > "$dep.sorted" && mv "$dep.sorted" "$dep"
-  # The manifest names files, so the subset of modules.dep goes to dist/.
-  mkdir -p dist
-  cp "$dep" "dist/modules.dep"
-  echo "file /lib/modules/$version/modules.dep dist/modules.dep 0644"
+  sort "$tmp/files"
+  sort -o "$tmp/modules.dep" "$tmp/modules.dep"
+  # The aliases of the modules carried, by module name (`-` spelled `_`, as depmod writes it).
+  touch "$tmp/modules.alias"
+  if [[ -f $modules_dir/modules.alias ]]; then
+    for ko in "${!seen[@]}"; do
+      name=${ko##*/}; name=${name%%.ko*}; echo "${name//-/_}"
+    done > "$tmp/names"
+    awk 'NR == FNR { carried[$1] = 1; next } $1 == "alias" && NF == 3 { m = $3; gsub(/-/, "_", m); if (m in carried) print }' \
+      "$tmp/names" "$modules_dir/modules.alias" | sort > "$tmp/modules.alias"
+  fi
+  # Rewritten only when they change, so make sees the image's inputs unchanged.
+  for f in modules.dep modules.alias; do
+    cmp -s "$tmp/$f" "$out/$f" || cp "$tmp/$f" "$out/$f"
+    echo "file /lib/modules/$version/$f $out/$f 0644"
+  done
+  for f in modules.builtin modules.builtin.modinfo; do
+    if [[ -f $modules_dir/$f ]]; then echo "file /lib/modules/$version/$f $modules_dir/$f 0644"; fi
+  done
 fi

@@ -3,7 +3,8 @@
 # scratch directories with different umasks and time zones, and compare the
 # bytes. Both builds compile one snapshot of the sources, so edits made in
 # the tree meanwhile do not count as a difference. The executable must keep
-# its name: bun embeds it (/$bunfs/root/NAME).
+# its name: bun embeds it (/$bunfs/root/NAME). MODULES and MODULES_DIR, when
+# set, are passed on to scripts/manifest.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +28,7 @@ build() { # DIR UMASK TZ
     # shellcheck disable=SC2086
     (cd "$tmp/src" && "$bun" build $bunflags $entries --outfile "$dir/tsinit" > /dev/null)
     for flavor in tsinit busybox-init; do
-      TSINIT=$dir/tsinit scripts/manifest.sh "$flavor" > "$dir/$flavor.manifest"
+      TSINIT=$dir/tsinit MODULES_OUT=$dir/$flavor.modules scripts/manifest.sh "$flavor" > "$dir/$flavor.manifest"
       "$bun" scripts/mkcpio.ts "$dir/$flavor.manifest" "$dir/$flavor.cpio"
       gzip -n -6 < "$dir/$flavor.cpio" > "$dir/$flavor.cpio.gz"
     done
