@@ -43,7 +43,7 @@ function main(args: string[]): void {
   if (linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE) {
     // PID 1 must not exit: BOOT=0 without a command to run boots as usual, and says so.
     if (process.env.BOOT === "0") process.stderr.write("tsinit: BOOT=0 is for containers (tsinit -- COMMAND); the PID 1 of a machine boots\n");
-    runInit(linuxRuntime({ kmsg: true }));
+    runInit(linuxRuntime({ kmsg: true }), args);
     return;
   }
   throw new UsageError("not the PID 1 of a machine; give --services-dir to run as a supervisor, or -- COMMAND to run one command");

@@ -40,7 +40,8 @@ export function probeBlockDevice(sys: Sys, name: string): BlockDeviceInfo {
     const disk = parts[parts.length - 2];
     if (disk) {
       info.disk = disk;
-      const table = readPartitionTable(bufferedReader(sys, `/dev/${disk}`, TABLE_BYTES));
+      const diskSectors = Number(sys.readFile(`/sys/class/block/${disk}/size`)?.trim());
+      const table = readPartitionTable(bufferedReader(sys, `/dev/${disk}`, TABLE_BYTES), 512, diskSectors > 0 ? diskSectors * 512 : undefined);
       const entry = table !== undefined && "partitions" in table ? table.partitions.find((p) => p.number === number) : undefined;
       if (entry !== undefined) {
         info.partuuid = entry.partuuid;
@@ -48,7 +49,7 @@ export function probeBlockDevice(sys: Sys, name: string): BlockDeviceInfo {
       }
     }
   } else {
-    const table = readPartitionTable(bufferedReader(sys, path, TABLE_BYTES));
+    const table = readPartitionTable(bufferedReader(sys, path, TABLE_BYTES), 512, info.sizeBytes);
     if (table !== undefined) info.partitionTable = table.scheme;
   }
   return info;
@@ -98,7 +99,12 @@ export function waitForRoot(runtime: Runtime, log: Log, spec: RootSpec, timeoutM
       if (done || (!fresh && probed.has(name))) return;
       const info = probeBlockDevice(sys, name);
       probed.set(name, info);
-      if (matchesRoot(spec, info)) finish(info);
+      // PARTNROFF= names a partition by its neighbour, so the match looks at every device.
+      if (matchesRoot(spec, info, [...probed.values()])) finish(info);
+      else if (spec.kind === "partuuid" && spec.partitionOffset !== undefined) {
+        const match = [...probed.values()].find((other) => matchesRoot(spec, other, [...probed.values()]));
+        if (match !== undefined) finish(match);
+      }
     };
     const scan = () => {
       for (const name of (sys.readDir("/sys/class/block") ?? []).sort()) look(name, false);
