@@ -38,6 +38,7 @@ const EXT_MAGIC = 0xef53;
 const EXT_COMPAT_HAS_JOURNAL = 0x0004;
 const EXT_INCOMPAT_JOURNAL_DEV = 0x0008;
 const EXT_RO_COMPAT_METADATA_CSUM = 0x0400;
+const EXT_CHECKSUM_TYPE_CRC32C = 1;
 /** ro_compat features ext2 and ext3 both understand: sparse_super, large_file, btree_dir. */
 const EXT3_RO_COMPAT_KNOWN = 0x0001 | 0x0002 | 0x0004;
 /** incompat features ext2 understands: filetype, meta_bg. */
@@ -62,14 +63,19 @@ function extGeneration(compat: number, incompat: number, roCompat: number): File
   return undefined;
 }
 
+function extSuperblockChecksumHolds(sb: Uint8Array): boolean {
+  return sb[0x175] === EXT_CHECKSUM_TYPE_CRC32C && crc32cUninverted(sb.subarray(0, 0x3fc)) === u32le(sb, 0x3fc);
+}
+
 function probeExt(read: ReadBytes): FilesystemId | undefined {
   const sb = read(EXT_SUPERBLOCK_OFFSET, EXT_SUPERBLOCK_BYTES);
   if (sb === undefined || u16le(sb, 0x38) !== EXT_MAGIC) return undefined;
   const compat = u32le(sb, 0x5c);
   const incompat = u32le(sb, 0x60);
   const roCompat = u32le(sb, 0x64);
-  // With metadata_csum the superblock vouches for itself; a stale copy left by an old mkfs fails.
-  if (roCompat & EXT_RO_COMPAT_METADATA_CSUM && crc32cUninverted(sb.subarray(0, 0x3fc)) !== u32le(sb, 0x3fc)) return undefined;
+  // With metadata_csum the superblock vouches for itself, and the kernel mounts none that fails:
+  // tsinit does not offer one as the root either (libblkid 2.38 does not look at the checksum).
+  if (roCompat & EXT_RO_COMPAT_METADATA_CSUM && !extSuperblockChecksumHolds(sb)) return undefined;
   const type = extGeneration(compat, incompat, roCompat);
   if (type === undefined) return undefined;
   return filesystemId(type, uuidAt(sb, 0x68), nameAt(sb, 0x78, 16));

@@ -78,7 +78,7 @@ export function readMbr(read: ReadBytes, first: Uint8Array, sectorSize: number):
     }
   });
   if (partitions.length === 0 && isFatBootSector(first)) return undefined;
-  return { diskId: signature, partitions, warnings };
+  return { diskId: signature, partitions: partitions.sort((a, b) => a.number - b.number), warnings };
 }
 
 /**
