@@ -4,8 +4,8 @@
 
 /**
  * Reads `length` bytes at byte `offset` of a device; undefined when the range runs past the end
- * of the device (or cannot be read). The probes ask for a few small ranges, so a caller may
- * serve them from one buffered read of the device's first 68 KiB.
+ * of the device (or cannot be read). The probes ask for a few small ranges: the superblocks lie
+ * within the first 68 KiB, a FAT root directory or a GPT entry array can lie further in.
  */
 export type ReadBytes = (offset: number, length: number) => Uint8Array | undefined;
 

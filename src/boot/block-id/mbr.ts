@@ -8,7 +8,10 @@ import { isFatBootSector } from "./fat.ts";
 export interface MbrSlot {
   bootIndicator: number;
   type: number;
-  /** In logical sectors, from the start of the disk (primary) or of the record (logical). */
+  /**
+   * In logical sectors, from the start of the disk (a primary slot), of its boot record (a logical
+   * partition) or of the extended partition (a link to the next record).
+   */
   start: number;
   sectors: number;
 }

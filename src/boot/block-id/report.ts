@@ -37,7 +37,7 @@ function tag(key: string, value: string | undefined): string {
 const UNITS = ["B", "K", "M", "G", "T", "P"];
 
 /** Sizes as lsblk shows them: binary units, one decimal below 10 (1.5G, 512M, 20G). */
-export function humanSize(bytes: number): string {
+function humanSize(bytes: number): string {
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < UNITS.length - 1) {

@@ -140,6 +140,13 @@ describe("squashfs, btrfs, erofs and swap", () => {
     expect(probe("erofs")).toEqual(blkidId(images.erofs!));
   });
 
+  it.skipIf(!hasTool("mkfs.erofs"))("erofs: a superblock whose checksum fails is not a filesystem", () => {
+    const copy = scratch.path("erofs damaged");
+    run("cp", [images.erofs!, copy]);
+    patchFile(copy, 1024 + 48, [0x99]); // the UUID's first byte
+    expect(probeFilesystem(fileReader(copy))).toBeUndefined();
+  });
+
   it("swap: UUID and label of a version-1 header", () => {
     expect(probe("swap")).toEqual({ type: "swap", uuid: UUID, label: "swap0" });
     expect(probe("swap")).toEqual(blkidId(images.swap!));
