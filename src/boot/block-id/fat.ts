@@ -64,8 +64,6 @@ const DIRECTORY_ENTRY_BYTES = 32;
 const ATTRIBUTE_VOLUME_ID = 0x08;
 const ATTRIBUTE_DIRECTORY = 0x10;
 const ATTRIBUTE_LONG_NAME = 0x0f;
-/** What mkfs and Windows write for "no label". */
-const NO_NAME = "NO NAME";
 
 type LabelSearch = { found: string | undefined } | "go on";
 
@@ -82,8 +80,7 @@ function searchDirectory(read: ReadBytes, offset: number, count: number): LabelS
       const attributes = bytes[at + 11]!;
       if (firstByte === 0xe5 || attributes === ATTRIBUTE_LONG_NAME) continue;
       if ((attributes & (ATTRIBUTE_VOLUME_ID | ATTRIBUTE_DIRECTORY)) !== ATTRIBUTE_VOLUME_ID) continue;
-      const label = nameAt(bytes, at, 11);
-      return { found: label === NO_NAME ? undefined : label };
+      return { found: nameAt(bytes, at, 11) };
     }
   }
   return "go on";
@@ -94,20 +91,22 @@ const MAX_ROOT_CLUSTERS = 100;
 
 /**
  * The label as blkid's LABEL has it: the volume-label entry of the root directory (what fatlabel,
- * mkfs.vfat -n and Windows all write). The copy in the boot sector is blkid's LABEL_FATBOOT, not
- * LABEL: when the two disagree, LABEL= and /dev/disk/by-label follow the directory.
+ * mkfs.vfat -n and Windows all write). The copy in the boot sector, where "NO NAME" stands for
+ * none, is blkid's LABEL_FATBOOT, not LABEL: when the two disagree, LABEL= and
+ * /dev/disk/by-label follow the directory, and so does tsinit.
  */
 function rootDirectoryLabel(read: ReadBytes, layout: FatLayout): string | undefined {
   const { bytesPerSector, reservedSectors, fatCount, sectorsPerFat, sectorsPerCluster } = layout;
-  const rootStart = (reservedSectors + fatCount * sectorsPerFat) * bytesPerSector;
+  // Past the FATs: FAT12/16's fixed root directory, or FAT32's data area, which starts at cluster 2.
+  const afterFats = (reservedSectors + fatCount * sectorsPerFat) * bytesPerSector;
   if (!layout.fat32Layout) {
-    const search = searchDirectory(read, rootStart, layout.rootEntries);
+    const search = searchDirectory(read, afterFats, layout.rootEntries);
     return search === "go on" ? undefined : search.found;
   }
   const clusterBytes = sectorsPerCluster * bytesPerSector;
   let cluster = layout.rootCluster;
   for (let links = 0; links < MAX_ROOT_CLUSTERS && cluster >= 2 && cluster < layout.clusters + 2; links++) {
-    const search = searchDirectory(read, rootStart + (cluster - 2) * clusterBytes, clusterBytes / DIRECTORY_ENTRY_BYTES);
+    const search = searchDirectory(read, afterFats + (cluster - 2) * clusterBytes, clusterBytes / DIRECTORY_ENTRY_BYTES);
     if (search !== "go on") return search.found;
     const fatEntry = read(reservedSectors * bytesPerSector + cluster * 4, 4);
     if (fatEntry === undefined) return undefined;
@@ -121,7 +120,7 @@ export function probeVfat(read: ReadBytes): FilesystemId | undefined {
   if (sector === undefined) return undefined;
   const layout = fatLayout(sector);
   if (layout === undefined) return undefined;
-  // The extended boot record (signature 0x28 or 0x29) holds the serial; 0x29 adds a label field.
+  // The extended boot record (signature 0x28 or 0x29) holds the volume serial.
   const extended = layout.fat32Layout ? 0x40 : 0x24;
   const signature = sector[extended + 2];
   const id: FilesystemId = { type: "vfat", version: fatVersion(layout) };

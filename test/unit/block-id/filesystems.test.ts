@@ -114,6 +114,10 @@ describe("vfat", () => {
     expect(blkid(copy)).toMatchObject({ LABEL_FATBOOT: "BOOT" });
     expect(blkid(copy).LABEL).toBeUndefined();
     expect(probeFilesystem(fileReader(copy))).toEqual({ type: "vfat", version: "FAT16", uuid: "DEAD-BEEF" });
+    // A directory entry that reads "NO NAME" is a label to blkid all the same (mkfs never writes one).
+    patchFile(copy, rootDirectory * 512, [..."NO NAME    "].map((c) => c.charCodeAt(0)).concat([0x08]));
+    expect(blkid(copy).LABEL).toBe("NO NAME");
+    expect(probeFilesystem(fileReader(copy))?.label).toBe("NO NAME");
   });
 });
 
