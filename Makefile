@@ -69,6 +69,24 @@ BOOT_TEST_IMAGES ?= tsinit busybox-init
 BENCH_BOOTS ?= 10
 BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSYBOX_IMAGE)
 
+# --- disk --------------------------------------------------------------------
+# The example real root for switch_root (docs/disk.md): dist/disk.ext4 from disk/ and the
+# same executables as the image, and the same filesystem as partition 2 of a GPT and an MBR
+# disk image. Every identifier is fixed, so the same inputs give the same bytes.
+DISK_SIZE ?= 192M
+DISK_EXT4 := --size $(DISK_SIZE) --label tsinit-root --uuid 5453494e-4954-4000-8000-000000000001
+DISK_INPUTS := scripts/manifest.sh scripts/mkext4.ts scripts/mkcpio.ts scripts/mke2fs.conf \
+	$(BUSYBOX) $(shell find disk -type f 2>/dev/null)
+# `make qemu-disk` boots the image with DISK_IMAGE as a virtio disk and root=DISK_ROOT;
+# APPEND adds kernel arguments. The guest's writes go to a throwaway overlay
+# (DISK_SNAPSHOT=off keeps them in the image, which is then no longer the reproducible one).
+DISK_IMAGE ?= dist/disk.ext4
+DISK_ROOT ?= /dev/vda
+DISK_SNAPSHOT ?= on
+APPEND ?=
+
+.PHONY: disk disk-gpt disk-mbr qemu-disk
+
 .PHONY: all build deps initramfs busybox-init kernel qemu qemu-busybox \
 	test test-unit test-sys test-ns test-fuzz test-boot test-repro typecheck lint bench bench-services clean help FORCE
 
@@ -81,6 +99,9 @@ help:
 	@echo "make busybox-init  $(BUSYBOX_IMAGE), the busybox init image to compare with"
 	@echo "make kernel        Debian's cloud kernel in $(KERNEL_CACHE)"
 	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
+	@echo "make disk          dist/disk.ext4, an example real root (docs/disk.md)"
+	@echo "make disk-gpt      dist/disk-gpt.img: the same root as partition 2 of a GPT disk (disk-mbr: MBR)"
+	@echo "make qemu-disk     boot the image with DISK_IMAGE=$(DISK_IMAGE), root=$(DISK_ROOT) and APPEND"
 	@echo "make test          lint, typecheck, test-unit, test-sys, test-ns, test-fuzz, test-repro, test-boot"
 	@echo "make bench         boot both images BENCH_BOOTS=$(BENCH_BOOTS) times each, print a table"
 	@echo "make bench-services  200 services, crash-to-respawn, memory: tsinit beside runit (as root)"
@@ -148,6 +169,33 @@ qemu: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
 qemu-busybox: deps $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 	qemu/boot.sh $(KERNEL) $(BOOT_BUSYBOX_IMAGE)
 
+# --- disk --------------------------------------------------------------------
+# The manifest of the example root, remade every time like the image's; its first line
+# records how mkext4.ts formats it, so a new DISK_SIZE rebuilds the disk too.
+dist/disk.manifest: dist/tsinit FORCE | dist
+	{ echo "# mkext4.ts $(DISK_EXT4)"; TSINIT=dist/tsinit MODULES= BUSYBOX=$(BUSYBOX) \
+		scripts/manifest.sh disk; } > $@.new
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+dist/disk.ext4: dist/disk.manifest dist/tsinit $(DISK_INPUTS)
+	$(BUN) scripts/mkext4.ts $(DISK_EXT4) $< $@
+
+dist/disk-gpt.img: dist/disk.ext4 scripts/partition.sh
+	scripts/partition.sh gpt $< $@
+
+dist/disk-mbr.img: dist/disk.ext4 scripts/partition.sh
+	scripts/partition.sh mbr $< $@
+
+disk: dist/disk.ext4
+
+disk-gpt: dist/disk-gpt.img
+
+disk-mbr: dist/disk-mbr.img
+
+qemu-disk: deps $(BOOT_IMAGE) $(KERNEL_STAMP) $(DISK_IMAGE)
+	DISK=$(DISK_IMAGE),snapshot=$(DISK_SNAPSHOT) \
+		qemu/boot.sh $(KERNEL) $(BOOT_IMAGE) root=$(DISK_ROOT) $(APPEND)
+
 # --- tests -------------------------------------------------------------------
 test: deps
 	$(MAKE) lint typecheck test-unit test-sys test-ns test-fuzz test-repro test-boot
@@ -177,10 +225,10 @@ test-fuzz: dist/tsinit
 test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 	$(BOOT_ENV) BOOT_TEST_IMAGES="$(BOOT_TEST_IMAGES)" $(BUN) test --timeout 300000 test/boot
 
-# Build both images twice in scratch directories and compare the bytes.
+# Build both images and the disks twice in scratch directories and compare the bytes.
 test-repro: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) | $(BUN)
 	ENTRIES="$(ENTRIES)" BUNFLAGS="$(BUNFLAGS)" MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
-		scripts/repro.sh
+		DISK_EXT4="$(DISK_EXT4)" scripts/repro.sh
 
 # 200 services, crash-to-respawn, memory: tsinit beside runit (docs/bench-services.md).
 bench-services: dist/tsinit

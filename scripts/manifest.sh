@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Print the mkcpio manifest of an initramfs.
-# Usage: scripts/manifest.sh tsinit|busybox-init
+# Print the mkcpio manifest of an initramfs, or of the example real root (docs/disk.md).
+# Usage: scripts/manifest.sh tsinit|busybox-init|disk
 # Environment: TSINIT (the executable, default dist/tsinit), BUSYBOX (default
 # /bin/busybox), MODULES (kernel module names, default none), MODULES_DIR
 # (lib/modules/VERSION of the kernel, needed only when MODULES is set) and
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
 
-flavor=${1:?usage: manifest.sh tsinit|busybox-init}
+flavor=${1:?usage: manifest.sh tsinit|busybox-init|disk}
 tsinit=${TSINIT:-dist/tsinit}
 busybox=${BUSYBOX:-/bin/busybox}
 modules=${MODULES:-}
@@ -20,7 +20,35 @@ modules_dir=${MODULES_DIR:-}
 # checkout does not leak into the image.
 mode_of() { if [[ -x $1 ]]; then echo 0755; else echo 0644; fi; }
 
-echo "# $flavor initramfs"
+# The files and links under a source folder, at the same paths below PREFIX in the image. Their
+# directories come with them (mkcpio.ts adds missing parents as 0755); /etc/shadow is root's.
+tree_files() { # FOLDER PREFIX
+  find "$1" \( -type f -o -type l \) | LC_ALL=C sort | while read -r f; do
+    name=$2/${f#"$1"/}
+    if [[ -L $f ]]; then echo "slink $name $(readlink "$f")"; continue; fi
+    mode=$(mode_of "$f")
+    [[ $name == /etc/shadow ]] && mode=0600
+    echo "file $name $f $mode"
+  done
+}
+
+# PID 1's executable, the control client's link and the shared libraries, at the paths the
+# dynamic loader will look for them.
+tsinit_files() {
+  echo "file /sbin/tsinit $tsinit 0755"
+  # The control client is the same executable, called by this name.
+  echo "slink /sbin/initctl tsinit"
+  ldd "$tsinit" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | LC_ALL=C sort -u |
+    while read -r lib; do
+      echo "file $lib $(readlink -f "$lib") 0755"
+    done
+}
+
+case $flavor in
+  tsinit|busybox-init) echo "# $flavor initramfs" ;;
+  disk) echo "# the example real root" ;;
+  *) echo "manifest.sh: unknown flavor $flavor" >&2; exit 2 ;;
+esac
 for d in /bin /sbin /usr/bin /usr/sbin /etc /lib /lib64 /proc /sys /dev /run /tmp /root; do
   mode=0755
   [[ $d == /tmp ]] && mode=1777
@@ -32,47 +60,37 @@ echo "nod /dev/console 0600 c 5 1"
 
 echo "file /bin/busybox $busybox 0755"
 # Applet links where busybox says each applet lives. linuxrc is never
-# needed; in the tsinit image init is left out too: tsinit is the only init.
+# needed; init is left out too but in the busybox-init image: elsewhere tsinit is
+# the only init.
 "$busybox" --list-full | sort | while read -r applet; do
   case $applet in
     bin/busybox) continue ;;
     linuxrc) continue ;;
-    sbin/init) [[ $flavor == tsinit ]] && continue ;;
+    sbin/init) [[ $flavor != busybox-init ]] && continue ;;
   esac
   echo "slink /$applet /bin/busybox"
 done
 
-for f in initramfs/etc/*; do
-  [[ -f $f ]] || continue
-  name=${f#initramfs/}
-  mode=$(mode_of "$f")
-  [[ $name == etc/shadow ]] && mode=0600
-  echo "file /$name $f $mode"
-done
-if [[ -d initramfs/etc/tsinit.d ]]; then
-  find initramfs/etc/tsinit.d -mindepth 1 | LC_ALL=C sort | while read -r f; do
-    if [[ -d $f ]]; then echo "dir /${f#initramfs/} 0755"
-    else echo "file /${f#initramfs/} $f $(mode_of "$f")"; fi
-  done
-fi
+if [[ $flavor == disk ]]; then tree_files disk ""; else tree_files initramfs/etc /etc; fi
 
 case $flavor in
   tsinit)
     echo "file /init initramfs/init 0755"
-    echo "file /sbin/tsinit $tsinit 0755"
-    # The control client is the same executable, called by this name.
-    echo "slink /sbin/initctl tsinit"
-    # Shared libraries, at the paths the dynamic loader will look for them.
-    ldd "$tsinit" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | LC_ALL=C sort -u |
-      while read -r lib; do
-        echo "file $lib $(readlink -f "$lib") 0755"
-      done
+    tsinit_files
     ;;
   busybox-init)
     echo "slink /init /bin/busybox"
     echo "file /etc/inittab initramfs/busybox-init/etc/inittab 0644"
     ;;
-  *) echo "manifest.sh: unknown flavor $flavor" >&2; exit 2 ;;
+  disk)
+    # The kernel, or an initramfs after switch_root, runs /sbin/init.
+    tsinit_files
+    echo "slink /sbin/init tsinit"
+    for d in /mnt /srv /var /var/log; do echo "dir $d 0755"; done
+    echo "dir /var/tmp 1777"
+    echo "slink /var/run ../run"
+    echo "slink /etc/mtab ../proc/self/mounts"
+    ;;
 esac
 
 # Kernel modules: each named one and what it needs, the lines of modules.dep and modules.alias

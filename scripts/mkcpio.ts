@@ -63,7 +63,7 @@ function header(f: {
 }
 
 /** Adds the parent directories that the entries do not list themselves. */
-function withParents(entries: Entry[]): Map<string, Entry> {
+export function withParents(entries: Entry[]): Map<string, Entry> {
   const byName = new Map<string, Entry>();
   for (const entry of entries) {
     const name = archiveName(entry.path);

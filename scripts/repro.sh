@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Reproducibility check: build the executable and both images twice, in two
-# scratch directories with different umasks and time zones, and compare the
-# bytes. Both builds compile one snapshot of the sources, so edits made in
-# the tree meanwhile do not count as a difference. The executable must keep
-# its name: bun embeds it (/$bunfs/root/NAME). MODULES and MODULES_DIR, when
-# set, are passed on to scripts/manifest.sh.
+# Reproducibility check: build the executable, both images and the example
+# root's disks (docs/disk.md) twice, in two scratch directories with different
+# umasks and time zones, and compare the bytes. Both builds compile one
+# snapshot of the sources, so edits made in the tree meanwhile do not count as
+# a difference. The executable must keep its name: bun embeds it
+# (/$bunfs/root/NAME). MODULES and MODULES_DIR, when set, are passed on to
+# scripts/manifest.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bun=$PWD/node_modules/.bin/bun
 entries=${ENTRIES:-src/main.ts}
 bunflags=${BUNFLAGS:---compile --minify --target=bun-linux-x64-baseline --no-compile-autoload-dotenv --no-compile-autoload-bunfig}
+disk_ext4=${DISK_EXT4:---size 192M --label tsinit-root --uuid 5453494e-4954-4000-8000-000000000001}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +34,11 @@ build() { # DIR UMASK TZ
       "$bun" scripts/mkcpio.ts "$dir/$flavor.manifest" "$dir/$flavor.cpio"
       gzip -n -6 < "$dir/$flavor.cpio" > "$dir/$flavor.cpio.gz"
     done
+    TSINIT=$dir/tsinit scripts/manifest.sh disk > "$dir/disk.manifest"
+    # shellcheck disable=SC2086
+    "$bun" scripts/mkext4.ts $disk_ext4 "$dir/disk.manifest" "$dir/disk.ext4" > /dev/null
+    # The MBR disk is made by the same steps as this one but for its table's text.
+    scripts/partition.sh gpt "$dir/disk.ext4" "$dir/disk-gpt.img"
   )
 }
 
@@ -39,13 +46,13 @@ build a 022 UTC
 build b 077 Asia/Tokyo
 
 fail=0
-for f in tsinit tsinit.cpio tsinit.cpio.gz busybox-init.cpio busybox-init.cpio.gz; do
+# cmp first: hashing the 200 MB disks takes a second each.
+for f in tsinit tsinit.cpio tsinit.cpio.gz busybox-init.cpio busybox-init.cpio.gz disk.ext4 disk-gpt.img; do
   a=$(sha256sum < "$tmp/a/$f" | cut -c1-64)
-  b=$(sha256sum < "$tmp/b/$f" | cut -c1-64)
-  if [[ $a == "$b" ]]; then
+  if cmp -s "$tmp/a/$f" "$tmp/b/$f"; then
     echo "repro: same    $f $a"
   else
-    echo "repro: DIFFERS $f $a $b"
+    echo "repro: DIFFERS $f $a $(sha256sum < "$tmp/b/$f" | cut -c1-64)"
     fail=1
   fi
 done
