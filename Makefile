@@ -67,7 +67,8 @@ IMAGE_MODULES := $(strip $(MODULES_DEFAULT) $(MODULES))
 # Which images the boot tests run against.
 BOOT_TEST_IMAGES ?= tsinit busybox-init
 BENCH_BOOTS ?= 10
-BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSYBOX_IMAGE)
+BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSYBOX_IMAGE) \
+	DISK_IMAGE=dist/disk.ext4 DISK_GPT_IMAGE=dist/disk-gpt.img
 
 # --- disk --------------------------------------------------------------------
 # The example real root for switch_root (docs/disk.md): dist/disk.ext4 from disk/ and the
@@ -222,7 +223,7 @@ test-ns: dist/tsinit
 test-fuzz: dist/tsinit
 	$(BUN) test --timeout 600000 test/fuzz
 
-test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
+test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP) dist/disk.ext4 dist/disk-gpt.img
 	$(BOOT_ENV) BOOT_TEST_IMAGES="$(BOOT_TEST_IMAGES)" $(BUN) test --timeout 300000 test/boot
 
 # Build both images and the disks twice in scratch directories and compare the bytes.

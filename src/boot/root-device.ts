@@ -127,7 +127,10 @@ export function waitForRoot(runtime: Runtime, log: Log, spec: RootSpec, timeoutM
       listener = runtime.listenUevents(onEvent, (error) => log.warn(error.message));
     } catch (error) {
       log.warn(`no uevents (${error instanceof Error ? error.message : String(error)}): looking again every 250 ms`);
-      const poll = clock.setInterval(250, scan);
+      let poll = clock.setTimer(250, function again() {
+        scan();
+        poll = clock.setTimer(250, again);
+      });
       listener = { close: () => poll.cancel() };
     }
     scan();
