@@ -39,10 +39,12 @@ const REBOOT = 11;
 const POWEROFF = 12;
 const SHELL_AGAIN = 13;
 
+// A service's command goes through `$VAR` substitution at start, so the shell's own `$` is
+// written `$$`.
 const PROMPT_SCRIPT = `while :; do
   printf '\\nThe root filesystem is not mounted. r) retry  s) shell  b) reboot  p) poweroff: '
   if ! read -r answer; then sleep 10; exit ${RETRY}; fi
-  case "$answer" in
+  case "$$answer" in
     r*|R*) exit ${RETRY} ;; s*|S*) exit ${SHELL_AGAIN} ;;
     b*|B*) exit ${REBOOT} ;; p*|P*) exit ${POWEROFF} ;;
   esac

@@ -200,11 +200,12 @@ export class Qemu {
     const separator = /&\s*$/.test(command) ? " " : "; "; // "cmd & ;" is a syntax error
     this.send(`echo '<'"S${n}"'>'; ${command}${separator}echo '<'"E${n}:$?"'>'\n`);
     const match = await this.expect(new RegExp(`<S${n}>\\r?\\n([\\s\\S]*?)<E${n}:(\\d+)>`), timeoutMs);
-    // Kernel messages on the console can land between the markers.
+    // Kernel messages on the console can land between the markers (the kernel stamps them
+    // with six decimals; `initctl boot` uses three).
     const output = (match[1] ?? "")
       .replace(/\r/g, "")
       .split("\n")
-      .filter((line) => !/^\[\s*\d+\.\d+\] /.test(line))
+      .filter((line) => !/^\[\s*\d+\.\d{6}\] /.test(line))
       .join("\n");
     return { output, status: Number(match[2]) };
   }
