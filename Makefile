@@ -236,7 +236,7 @@ bench-services: dist/tsinit
 	$(BUN) bench/services.ts
 
 # Boots the light images; reports the size of the COMPRESS ones beside.
-bench: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNEL_STAMP)
+bench: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNEL_STAMP) dist/disk.ext4
 	$(BOOT_ENV) TSINIT_SHIPPED=$(IMAGE) BUSYBOX_SHIPPED=$(BUSYBOX_IMAGE) \
 		BENCH_BOOTS=$(BENCH_BOOTS) $(BUN) bench/boot.ts
 

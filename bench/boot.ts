@@ -2,7 +2,7 @@
 // (ABBA), BENCH_BOOTS times each, and print a markdown table of medians and
 // ranges with the ratio tsinit/busybox. Method: docs/bench.md.
 
-import { realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { images, kernel, checkInputs, type Image } from "../test/boot/images.ts";
 import { Qemu } from "../test/boot/qemu.ts";
@@ -124,6 +124,91 @@ async function main(): Promise<void> {
     if (sa === undefined || sb === undefined) continue;
     lines.push(`| ${label} (${pa?.replace(/^.*\//, "")}) | ${mb(sa)} | ${mb(sb)} | ${(sa / sb).toFixed(1)} |`);
   }
+  console.log(lines.join("\n"));
+  if (existsSync(DISK)) await switchRootBench(a, b);
+}
+
+// --- through switch_root ------------------------------------------------------
+// Both images reach the same real root (DISK, root=/dev/vda, its /sbin/init is tsinit): tsinit's
+// initramfs stage against a busybox /init script that does the same with busybox's modprobe,
+// mount and switch_root. The disk is attached with snapshot=on, so every boot sees it as built.
+
+const DISK = process.env.DISK_IMAGE ?? "dist/disk.ext4";
+const BUSYBOX_SWITCH_INIT = "bench/busybox-switch-root.sh";
+
+interface DiskSample {
+  startToLogin: number;
+  initToLogin: number;
+  /** MemAvailable at login, kB. */
+  availableKB: number;
+  /** What tsinit's initramfs stage says it deleted, MiB (tsinit only). */
+  removedMiB?: number;
+}
+
+async function bootDisk(image: Image, round: number): Promise<DiskSample> {
+  const busybox = image.name !== "tsinit";
+  const vm = await Qemu.boot({
+    name: `bench-disk-${image.name}-${round}`,
+    kernel,
+    initrd: image.initrd,
+    append: "root=/dev/vda",
+    disks: [DISK],
+    diskSnapshot: true,
+    extraFiles: busybox ? [{ type: "file", path: "/init", mode: 0o755, data: readFileSync(BUSYBOX_SWITCH_INIT) }] : undefined,
+    hardTimeoutMs: 180_000,
+  });
+  try {
+    const run = await vm.expect(/Run \/init as init process/, BOOT_MS);
+    const login = await vm.expect(/login: /, BOOT_MS);
+    vm.cursor = run.index;
+    await vm.login(BOOT_MS);
+    const meminfo = (await vm.run("cat /proc/meminfo")).output;
+    const available = Number(/^MemAvailable:\s+(\d+) kB/m.exec(meminfo)?.[1]);
+    let removedMiB: number | undefined;
+    if (!busybox) {
+      const boot = (await vm.run("initctl boot")).output;
+      removedMiB = Number(/initramfs: removed \d+ files and \d+ directories, ([\d.]+) MiB/.exec(boot)?.[1]);
+    }
+    vm.send("poweroff\n");
+    await vm.waitExit(60_000);
+    return { startToLogin: login.at - vm.startedAt, initToLogin: login.at - run.at, availableKB: available, removedMiB };
+  } catch (error) {
+    console.error(`--- console of ${vm.options.name} ---\n${vm.tail(80)}\n--- end ---`);
+    throw error;
+  } finally {
+    await vm.close();
+  }
+}
+
+async function switchRootBench(a: Image, b: Image): Promise<void> {
+  const samples = new Map<Image, DiskSample[]>([[a, []], [b, []]]);
+  for (let round = 0; round < BOOTS; round++) {
+    for (const image of round % 2 === 0 ? [a, b] : [b, a]) {
+      const sample = await bootDisk(image, round);
+      samples.get(image)!.push(sample);
+      console.error(`${image.name.padEnd(12)} disk #${round + 1}: login ${ms(sample.startToLogin)}, /init->login ${ms(sample.initToLogin)}, MemAvailable ${kB(sample.availableKB)}`);
+    }
+  }
+  const rows: [string, (s: DiskSample) => number, (v: number) => string][] = [
+    ["qemu start → `login:`", (s) => s.startToLogin, ms],
+    ["`Run /init` → `login:`", (s) => s.initToLogin, ms],
+    ["MemAvailable at `login:`", (s) => s.availableKB, kB],
+  ];
+  const lines = [
+    "",
+    `Through switch_root: root=/dev/vda on ${basename(DISK)} (its init is tsinit), ${BOOTS} boots each, ABBA; the peer is busybox's switch_root in a /init script (${BUSYBOX_SWITCH_INIT}).`,
+    "",
+    "| metric | tsinit initramfs | busybox switch_root | tsinit / busybox |",
+    "| --- | --- | --- | --- |",
+  ];
+  for (const [label, pick, format] of rows) {
+    const va = samples.get(a)!.map(pick);
+    const vb = samples.get(b)!.map(pick);
+    const range = (v: number[]): string => `${format(median(v))} (${format(Math.min(...v))}–${format(Math.max(...v))})`;
+    lines.push(`| ${label} | ${range(va)} | ${range(vb)} | ${(median(va) / median(vb)).toFixed(2)} |`);
+  }
+  const removed = samples.get(a)!.map((s) => s.removedMiB ?? NaN);
+  lines.push(`| initramfs files deleted by the switch | ${median(removed).toFixed(1)} MiB | (all of it) | |`);
   console.log(lines.join("\n"));
 }
 

@@ -35,7 +35,13 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     log.error(`${step.describe()}: ${error.message}`),
   );
   runtime.openKmsg();
-  if (pastSwitch) record.prepend(takeHandOff(sys));
+  if (pastSwitch) {
+    record.prepend(takeHandOff(sys));
+    // With the initramfs stage's record: how much memory the switch gave back, once the exec
+    // unmapped the initramfs copy of tsinit.
+    const available = /^MemAvailable:\s+(\d+) kB/m.exec(sys.readFile("/proc/meminfo") ?? "")?.[1];
+    if (available !== undefined) log.debug(`MemAvailable ${(Number(available) / 1024).toFixed(1)} MiB after the switch to the real root`);
+  }
 
   const cmdline = parseCommandLine(sys.readFile("/proc/cmdline") ?? "");
   // root= asks for the switch; the initramfs stage does it, the real root's tsinit does not.

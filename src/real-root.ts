@@ -3,9 +3,7 @@
 // and then retry, reboot or poweroff. On success it never returns: the real init has
 // replaced this process, still PID 1.
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
-import type { BlockDeviceInfo } from "./boot/block-id/block-device.ts";
-import { formatBlockDevices } from "./boot/block-id/report.ts";
-import { parseRootSpec, type RootSpec } from "./boot/block-id/root-spec.ts";
+import { formatBlockDevices, parseRootSpec, type BlockDeviceInfo, type RootSpec } from "./boot/block-id.ts";
 import { HANDOFF_ENV, HANDOFF_PATH, recordedSteps, serializeRecord, type BootRecord } from "./boot/boot-record.ts";
 import type { KernelCommandLine } from "./boot/cmdline.ts";
 import type { BootModules } from "./boot/module-loading.ts";

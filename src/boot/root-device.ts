@@ -4,10 +4,7 @@
 // rootwait's time is up. No polling: between events nothing runs.
 import type { Log } from "../log/log.ts";
 import { SysError, type Runtime, type Sys, type Uevent } from "../sys/sys.ts";
-import type { BlockDeviceInfo, ReadBytes } from "./block-id/block-device.ts";
-import { probeFilesystem } from "./block-id/filesystems.ts";
-import { readPartitionTable } from "./block-id/partitions.ts";
-import { matchesRoot, type RootSpec } from "./block-id/root-spec.ts";
+import { matchesRoot, probeFilesystem, readPartitionTable, type BlockDeviceInfo, type ReadBytes, type RootSpec } from "./block-id.ts";
 
 /** Enough for every probe: btrfs's superblock is at 64 KiB. */
 const PROBE_BYTES = 68 * 1024;

@@ -28,6 +28,8 @@ export interface BootOptions {
   memoryMB?: number;
   /** Raw disk images attached as virtio disks, in order: /dev/vda, /dev/vdb, ... */
   disks?: string[];
+  /** The guest's writes to the disks go to a throwaway overlay (qemu's snapshot=on). */
+  diskSnapshot?: boolean;
   /** qemu is killed after this long, whatever happens (default 180 s). */
   hardTimeoutMs?: number;
 }
@@ -83,7 +85,7 @@ export class Qemu {
       "-monitor", `unix:${monitorPath},server=on,wait=off`,
       "-no-reboot", "-pidfile", join(dir, "qemu.pid"),
       "-kernel", options.kernel, "-initrd", initrd, "-append", append,
-      ...(options.disks ?? []).flatMap((file) => ["-drive", `file=${file},format=raw,if=virtio`]),
+      ...(options.disks ?? []).flatMap((file) => ["-drive", `file=${file},format=raw,if=virtio${options.diskSnapshot ? ",snapshot=on" : ""}`]),
     ];
     this.startedAt = performance.now();
     this.proc = Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
