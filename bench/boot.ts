@@ -143,6 +143,9 @@ interface DiskSample {
   availableKB: number;
   /** What tsinit's initramfs stage says it deleted, MiB (tsinit only). */
   removedMiB?: number;
+  /** MemAvailable just before the deletion, and at the real root tsinit's start, MiB (tsinit only). */
+  beforeMiB?: number;
+  afterMiB?: number;
 }
 
 async function bootDisk(image: Image, round: number): Promise<DiskSample> {
@@ -165,13 +168,17 @@ async function bootDisk(image: Image, round: number): Promise<DiskSample> {
     const meminfo = (await vm.run("cat /proc/meminfo")).output;
     const available = Number(/^MemAvailable:\s+(\d+) kB/m.exec(meminfo)?.[1]);
     let removedMiB: number | undefined;
+    let beforeMiB: number | undefined;
+    let afterMiB: number | undefined;
     if (!busybox) {
       const boot = (await vm.run("initctl boot")).output;
       removedMiB = Number(/initramfs: removed \d+ files and \d+ directories, ([\d.]+) MiB/.exec(boot)?.[1]);
+      beforeMiB = Number(/MemAvailable ([\d.]+) -> [\d.]+ MiB/.exec(boot)?.[1]);
+      afterMiB = Number(/MemAvailable ([\d.]+) MiB after the switch/.exec(boot)?.[1]);
     }
     vm.send("poweroff\n");
     await vm.waitExit(60_000);
-    return { startToLogin: login.at - vm.startedAt, initToLogin: login.at - run.at, availableKB: available, removedMiB };
+    return { startToLogin: login.at - vm.startedAt, initToLogin: login.at - run.at, availableKB: available, removedMiB, beforeMiB, afterMiB };
   } catch (error) {
     console.error(`--- console of ${vm.options.name} ---\n${vm.tail(80)}\n--- end ---`);
     throw error;
@@ -209,6 +216,9 @@ async function switchRootBench(a: Image, b: Image): Promise<void> {
   }
   const removed = samples.get(a)!.map((s) => s.removedMiB ?? NaN);
   lines.push(`| initramfs files deleted by the switch | ${median(removed).toFixed(1)} MiB | (all of it) | |`);
+  const before = median(samples.get(a)!.map((s) => s.beforeMiB ?? NaN));
+  const after = median(samples.get(a)!.map((s) => s.afterMiB ?? NaN));
+  lines.push(`| MemAvailable before the deletion → at the real root's tsinit start | ${before.toFixed(1)} → ${after.toFixed(1)} MiB (+${(after - before).toFixed(1)}) | | |`);
   console.log(lines.join("\n"));
 }
 
