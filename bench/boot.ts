@@ -59,6 +59,18 @@ async function bootOnce(image: Image, round: number): Promise<Sample> {
   }
 }
 
+type Row<S> = [label: string, pick: (sample: S) => number, format: (value: number) => string];
+
+/** A table row a metric: the median and range of each image, and their ratio. */
+function metricRows<S>(rows: readonly Row<S>[], a: readonly S[], b: readonly S[]): string[] {
+  return rows.map(([label, pick, format]) => {
+    const va = a.map(pick);
+    const vb = b.map(pick);
+    const range = (v: number[]): string => `${format(median(v))} (${format(Math.min(...v))}–${format(Math.max(...v))})`;
+    return `| ${label} | ${range(va)} | ${range(vb)} | ${(median(va) / median(vb)).toFixed(2)} |`;
+  });
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -94,7 +106,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const rows: [string, (s: Sample) => number, (v: number) => string][] = [
+  const rows: Row<Sample>[] = [
     ["qemu start → `login:`", (s) => s.startToLogin, ms],
     ["`Run /init` → `login:`", (s) => s.initToLogin, ms],
     ["`poweroff` → qemu exit", (s) => s.poweroff, ms],
@@ -108,12 +120,7 @@ async function main(): Promise<void> {
     "| metric | tsinit | busybox init | tsinit / busybox |",
     "| --- | --- | --- | --- |",
   ];
-  for (const [label, pick, format] of rows) {
-    const va = samples.get(a)!.map(pick);
-    const vb = samples.get(b)!.map(pick);
-    const range = (v: number[]): string => `${format(median(v))} (${format(Math.min(...v))}–${format(Math.max(...v))})`;
-    lines.push(`| ${label} | ${range(va)} | ${range(vb)} | ${(median(va) / median(vb)).toFixed(2)} |`);
-  }
+  lines.push(...metricRows(rows, samples.get(a)!, samples.get(b)!));
   const sizes: [string, string | undefined, string | undefined][] = [
     ["image as booted", a.initrd, b.initrd],
     ["image, compressed", process.env.TSINIT_SHIPPED, process.env.BUSYBOX_SHIPPED],
@@ -196,7 +203,7 @@ async function switchRootBench(a: Image, b: Image): Promise<void> {
       console.error(`${image.name.padEnd(12)} disk #${round + 1}: login ${ms(sample.startToLogin)}, /init->login ${ms(sample.initToLogin)}, MemAvailable ${kB(sample.availableKB)}`);
     }
   }
-  const rows: [string, (s: DiskSample) => number, (v: number) => string][] = [
+  const rows: Row<DiskSample>[] = [
     ["qemu start → `login:`", (s) => s.startToLogin, ms],
     ["`Run /init` → `login:`", (s) => s.initToLogin, ms],
     ["MemAvailable at `login:`", (s) => s.availableKB, kB],
@@ -208,12 +215,7 @@ async function switchRootBench(a: Image, b: Image): Promise<void> {
     "| metric | tsinit initramfs | busybox switch_root | tsinit / busybox |",
     "| --- | --- | --- | --- |",
   ];
-  for (const [label, pick, format] of rows) {
-    const va = samples.get(a)!.map(pick);
-    const vb = samples.get(b)!.map(pick);
-    const range = (v: number[]): string => `${format(median(v))} (${format(Math.min(...v))}–${format(Math.max(...v))})`;
-    lines.push(`| ${label} | ${range(va)} | ${range(vb)} | ${(median(va) / median(vb)).toFixed(2)} |`);
-  }
+  lines.push(...metricRows(rows, samples.get(a)!, samples.get(b)!));
   const removed = samples.get(a)!.map((s) => s.removedMiB ?? NaN);
   lines.push(`| initramfs files deleted by the switch | ${median(removed).toFixed(1)} MiB | (all of it) | |`);
   const before = median(samples.get(a)!.map((s) => s.beforeMiB ?? NaN));

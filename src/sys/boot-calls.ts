@@ -2,8 +2,8 @@
 // walking and deleting the initramfs, chroot, and the exec that keeps PID 1. One call or a
 // thin loop around one each, failures as SysError values; linux-sys.ts puts them in linuxSys.
 import { closeSync, lstatSync, openSync, readSync } from "node:fs";
-import { errnoName } from "../base/errno.ts";
-import { cstr, cstrArray, errno, libc } from "./libc.ts";
+import { check, failure, fsError } from "./call-errors.ts";
+import { cstr, cstrArray, libc } from "./libc.ts";
 import { SysError, type FileStatus, type Sys } from "./sys.ts";
 
 const O_RDONLY = 0;
@@ -24,20 +24,6 @@ const LAST_STANDARD_SIGNAL = 31;
 const SYS_FINIT_MODULE = process.arch === "arm64" ? 273 : 313;
 /** struct statfs is 120 bytes on 64-bit Linux; f_type is its first field (a long). */
 const STATFS_SIZE = 120;
-
-function failure(call: string, path?: string, code = errno()): SysError {
-  return new SysError(call, code, errnoName(code), path);
-}
-
-function check(rc: number | bigint, call: string, path?: string): SysError | undefined {
-  return Number(rc) === -1 ? failure(call, path) : undefined;
-}
-
-function fsError(call: string, path: string, error: unknown): SysError {
-  const code = (error as { errno?: number }).errno;
-  const number = code === undefined ? 5 : Math.abs(code);
-  return new SysError(call, number, errnoName(number), path);
-}
 
 function readAt(path: string, offset: number, length: number): Uint8Array | SysError {
   let fd: number;

@@ -21,6 +21,7 @@ import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
 import { bootCalls } from "./boot-calls.ts";
+import { check, failure, fsError } from "./call-errors.ts";
 import { EXEC_HELPER_FLAG } from "./exec-helper.ts";
 import { SysError } from "./sys.ts";
 import type { ExitStatus, Reaped, StdioSpec } from "../base/process.ts";
@@ -59,14 +60,6 @@ const REBOOT_COMMANDS: Record<RebootCommand, number> = {
   "cad-off": 0,
   "cad-on": 0x89abcdef | 0,
 };
-
-function failure(call: string, path?: string, code = errno()): SysError {
-  return new SysError(call, code, errnoName(code), path);
-}
-
-function check(rc: number, call: string, path?: string): SysError | undefined {
-  return rc === -1 ? failure(call, path) : undefined;
-}
 
 export function decodeWaitStatus(status: number): ExitStatus {
   const low = status & 0x7f;
@@ -330,12 +323,6 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function fsError(call: string, path: string, error: unknown): SysError {
-  const code = (error as NodeJS.ErrnoException).code ?? "EIO";
-  const number = -((error as NodeJS.ErrnoException).errno ?? 5);
-  return new SysError(call, Math.abs(number), code, path);
 }
 
 /** What a file that is not a regular file is, for "not a regular file (a FIFO)". */
