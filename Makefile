@@ -208,7 +208,8 @@ lint:
 typecheck: | $(BUN)
 	$(NPX) tsc --noEmit
 
-test-unit: | $(BUN)
+# The kernel cache first: the module planner's tests read its real tables too.
+test-unit: | $(BUN) $(KERNEL_STAMP)
 	$(NPX) vitest run
 
 # The system layer and the control socket with real system calls, under bun (not vitest).

@@ -18,6 +18,7 @@ declare -A want=(
   [mkfs.vfat]=dosfstools
   [mksquashfs]=squashfs-tools
   [mkfs.btrfs]=btrfs-progs
+  [mkfs.erofs]=erofs-utils
   [sfdisk]=fdisk
   [unshare]=util-linux
   [ldd]=libc-bin
