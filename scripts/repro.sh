@@ -34,7 +34,8 @@ build() { # DIR UMASK TZ
       "$bun" scripts/mkcpio.ts "$dir/$flavor.manifest" "$dir/$flavor.cpio"
       gzip -n -6 < "$dir/$flavor.cpio" > "$dir/$flavor.cpio.gz"
     done
-    TSINIT=$dir/tsinit scripts/manifest.sh disk > "$dir/disk.manifest"
+    # As `make disk`: no modules on the example root.
+    TSINIT=$dir/tsinit MODULES= scripts/manifest.sh disk > "$dir/disk.manifest"
     # shellcheck disable=SC2086
     "$bun" scripts/mkext4.ts $disk_ext4 "$dir/disk.manifest" "$dir/disk.ext4" > /dev/null
     # The MBR disk is made by the same steps as this one but for its table's text.

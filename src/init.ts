@@ -29,7 +29,9 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   // Past switch_root, the initramfs stage's record is waiting in /run (moved along).
   const pastSwitch = runtime.env[HANDOFF_ENV] === HANDOFF_PATH;
   const record = new BootRecord(pastSwitch ? "root" : "initramfs", () => runtime.clock.sinceBoot());
-  log.observe((level, text) => record.log(level, text));
+  // Debug lines (every state change, and commands with their users' arguments) stay out: the
+  // record is for anyone to read.
+  log.observe((level, text) => level !== "debug" && record.log(level, text));
 
   runPlan(sys, recordedSteps(record, earlyMountPlan(parseMounts(sys.readFile("/proc/mounts") ?? "").map((m) => m.target), hasCgroup2(sys))), (step, error) =>
     log.error(`${step.describe()}: ${error.message}`),
@@ -40,12 +42,14 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     // With the initramfs stage's record: how much memory the switch gave back, once the exec
     // unmapped the initramfs copy of tsinit.
     const available = /^MemAvailable:\s+(\d+) kB/m.exec(sys.readFile("/proc/meminfo") ?? "")?.[1];
-    if (available !== undefined) log.debug(`MemAvailable ${(Number(available) / 1024).toFixed(1)} MiB after the switch to the real root`);
+    if (available !== undefined) log.info(`MemAvailable ${(Number(available) / 1024).toFixed(1)} MiB after the switch to the real root`);
   }
 
   const cmdline = parseCommandLine(sys.readFile("/proc/cmdline") ?? "");
-  // root= asks for the switch; the initramfs stage does it, the real root's tsinit does not.
-  const switching = cmdline.root !== undefined && !pastSwitch && checkIsInitramfs(sys) === undefined;
+  // root= asks for the switch; the initramfs stage does it, the real root's tsinit does not,
+  // nor does a tsinit whose root the kernel mounted itself.
+  const inInitramfs = !pastSwitch && checkIsInitramfs(sys) === undefined;
+  const switching = cmdline.root !== undefined && inInitramfs;
   log.setOptions({
     consoleThreshold: cmdline.debug ? 7 : cmdline.quiet ? 4 : 6,
     kernelConsoleLevel: Number((sys.readFile("/proc/sys/kernel/printk") ?? "").trim().split(/\s+/)[0]) || 0,
@@ -59,7 +63,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   const modules = BootModules.open(sys, log, record);
   modules.loadAtBoot(
     [...cmdline.modulesLoad.flatMap((name) => parseModulesLoad(name)), ...parseEtcModules(readOptional(sys, "/etc/modules"))],
-    !pastSwitch,
+    inInitramfs,
   );
 
   const { services, blocked } = loadServiceDirs(sys, log, [SERVICES_DIR]);
@@ -102,7 +106,9 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
   void (async () => {
     if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);
-    startTarget(supervisor, log, target, services.has("recovery"));
+      await startTarget(supervisor, log, target, services.has("recovery"));
+    // The boot is over: what comes later is not the boot's.
+    record.close();
   })();
 }
 
@@ -122,7 +128,7 @@ function readOptional(sys: Sys, path: string): string {
  * Start the boot target. When it cannot start (a service it depends on failed), start the
  * `recovery` service (a root shell on the console) if there is one, else say so and go on.
  */
-function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecovery: boolean): void {
+async function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecovery: boolean): Promise<void> {
   const recover = (why: string) => {
     if (!hasRecovery) {
       log.error(`${why}; no recovery service, going on with what runs`);
@@ -135,12 +141,11 @@ function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecove
     recover(`no service named ${target} in ${SERVICES_DIR}`);
     return;
   }
-  void supervisor.command("start", target).then((outcome) => {
-    // Only a failure: a target stopped by hand during boot needs no recovery shell.
-    const record = supervisor.service(target);
-    const why = record?.failed ?? record?.blocked;
-    if (outcome?.kind === "failed" && why !== undefined) recover(`${target} failed: ${why}`);
-  });
+  const outcome = await supervisor.command("start", target);
+  // Only a failure: a target stopped by hand during boot needs no recovery shell.
+  const record = supervisor.service(target);
+  const why = record?.failed ?? record?.blocked;
+  if (outcome?.kind === "failed" && why !== undefined) recover(`${target} failed: ${why}`);
 }
 
 function hasCgroup2(sys: Sys): boolean {

@@ -2,6 +2,7 @@
 // switch_root, and when the root cannot be found or mounted, a report, the `recovery` shell
 // and then retry, reboot or poweroff. On success it never returns: the real init has
 // replaced this process, still PID 1.
+import type { ExitStatus } from "./base/process.ts";
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatBlockDevices, parseRootSpec, type BlockDeviceInfo, type RootSpec } from "./boot/block-id.ts";
 import { HANDOFF_ENV, HANDOFF_PATH, recordedSteps, serializeRecord, type BootRecord } from "./boot/boot-record.ts";
@@ -57,11 +58,15 @@ function ensureService(supervisor: Supervisor, spec: ServiceSpec): void {
   if (supervisor.service(spec.name) === undefined) supervisor.add(spec);
 }
 
-/** Starts `name`, a shell on the console, and resolves when the user has left it. */
-async function runOnConsole(supervisor: Supervisor, name: string): Promise<void> {
+/**
+ * Starts `name`, a shell on the console, and resolves when the user has left it: with its exit,
+ * or undefined when it could not start (a shutdown has begun, or the shell is missing).
+ */
+async function runOnConsole(supervisor: Supervisor, name: string): Promise<ExitStatus | undefined> {
   const outcome = await supervisor.command("start", name);
-  if (outcome?.kind !== "done") return;
+  if (outcome?.kind !== "done") return undefined;
   await supervisor.whenStopped(name);
+  return supervisor.service(name)?.lastExit;
 }
 
 /** rd.break: a shell on the console before the switch (or before the boot target); leaving it goes on. */
@@ -71,9 +76,14 @@ export async function breakShell(supervisor: Supervisor, log: Log): Promise<void
   await runOnConsole(supervisor, BREAK_SHELL);
 }
 
+/** When a shell could not even start, the next try waits this long: never a loop without a pause. */
+const SHELL_RETRY_MS = 5_000;
+
 export async function switchToRealRoot(context: RealRootContext): Promise<void> {
   const { runtime, log, supervisor, cmdline } = context;
   const { sys } = runtime;
+  // A shutdown (poweroff in a shell, ctrl-alt-del) ends this stage wherever it is.
+  const over = () => supervisor.shuttingDown;
 
   ensureService(supervisor, consoleShell(RECOVERY, ["/bin/sh", "-l"]));
   ensureService(supervisor, consoleShell(ROOT_PROMPT, ["/bin/sh", "-c", PROMPT_SCRIPT]));
@@ -81,21 +91,29 @@ export async function switchToRealRoot(context: RealRootContext): Promise<void> 
   if (cmdline.rdBreak) await breakShell(supervisor, log);
 
   const spec = parseRootSpec(cmdline.root ?? "");
-  for (;;) {
-    const attempt = "error" in spec ? { failure: `root=${cmdline.root}: ${spec.error}`, devices: listBlockDevices(sys) } : await tryRoot(context, spec);
+  while (!over()) {
+    const attempt = spec.kind === "invalid" ? { failure: spec.error, devices: listBlockDevices(sys) } : await tryRoot(context, spec, over);
+    if (over()) return;
     log.error(`${attempt.failure}; the block devices there are:`);
     for (const line of formatBlockDevices(attempt.devices)) log.error(`  ${line}`);
-    for (;;) {
+    let choice: number | undefined = SHELL_AGAIN;
+    while (choice === SHELL_AGAIN && !over()) {
       log.error("starting recovery: a shell on the console; leave it to retry, reboot or power off");
-      await runOnConsole(supervisor, RECOVERY);
-      await runOnConsole(supervisor, ROOT_PROMPT);
-      const choice = supervisor.service(ROOT_PROMPT)?.lastExit;
-      const code = choice?.kind === "exited" ? choice.code : RETRY;
-      if (code === REBOOT || code === POWEROFF) {
-        context.shutdown(code === REBOOT ? "reboot" : "poweroff");
-        return;
+      const shell = await runOnConsole(supervisor, RECOVERY);
+      const prompt = over() ? undefined : await runOnConsole(supervisor, ROOT_PROMPT);
+      if (over()) return;
+      if (shell === undefined || prompt === undefined) {
+        log.error(`the recovery shell or the prompt could not start; looking for the root again in ${SHELL_RETRY_MS / 1000} s`);
+        await new Promise<void>((resolve) => runtime.clock.setTimer(SHELL_RETRY_MS, resolve));
+        choice = RETRY;
+      } else {
+        choice = prompt.kind === "exited" ? prompt.code : RETRY;
       }
-      if (code !== SHELL_AGAIN) break;
+    }
+    if (over()) return;
+    if (choice === REBOOT || choice === POWEROFF) {
+      context.shutdown(choice === REBOOT ? "reboot" : "poweroff");
+      return;
     }
     log.info("looking for the root device again");
   }
@@ -108,13 +126,15 @@ interface FailedAttempt {
 }
 
 /** One attempt: wait for the device, mount it and switch. Returns only on failure, with what went wrong. */
-async function tryRoot(context: RealRootContext, spec: RootSpec): Promise<FailedAttempt> {
+async function tryRoot(context: RealRootContext, spec: RootSpec, over: () => boolean): Promise<FailedAttempt> {
   const { runtime, log, record, cmdline, modules } = context;
   const { sys, clock } = runtime;
   const seconds = cmdline.rootwaitSeconds ?? 30;
   const started = clock.sinceBoot();
-  const result = await waitForRoot(runtime, log, spec, seconds * 1000, { modalias: (alias) => modules.loadForDevice(alias) });
+  const result = await waitForRoot(runtime, log, spec, seconds * 1000, { modalias: (alias) => modules.loadForDevice(alias), coldplug: () => modules.coldplug() });
   record.stepDone(`wait for root=${cmdline.root} (rootwait ${seconds} s)`, started, result.found !== undefined);
+  // A shutdown that began while this waited wins: no switch in the middle of it.
+  if (over()) return { failure: "shutting down", devices: result.devices };
   if (result.found === undefined) {
     return { failure: `root=${cmdline.root}: no block device matched within ${seconds} s (rootwait=${seconds})`, devices: result.devices };
   }

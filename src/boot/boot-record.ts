@@ -32,6 +32,7 @@ export class BootRecord {
   private earlier: BootEntry[] = [];
   private readonly own: BootEntry[] = [];
   private dropped = 0;
+  private closed = false;
 
   constructor(
     readonly stage: BootStage,
@@ -60,12 +61,18 @@ export class BootRecord {
     this.add({ stage: this.stage, at: startedAt, kind: "step", text, ms: this.now() - startedAt, ok });
   }
 
+  /** The boot is over: from now on nothing more is recorded. */
+  close(): void {
+    this.closed = true;
+  }
+
   entries(): BootEntry[] {
     const own = this.dropped === 0 ? this.own : [...this.own, { stage: this.stage, at: this.now(), kind: "log" as const, level: "warn" as const, text: `${this.dropped} more entries were not kept` }];
     return [...this.earlier, ...own];
   }
 
   private add(entry: BootEntry): void {
+    if (this.closed) return;
     if (this.own.length >= MAX_ENTRIES_PER_STAGE) this.dropped++;
     else this.own.push(entry);
   }

@@ -60,6 +60,11 @@ export class BootModules {
     else this.load(wanted, () => [], false);
   }
 
+  /** Every device present again: those that appeared since the boot's coldplug. */
+  coldplug(): void {
+    if (this.tables !== undefined) this.load([], () => this.devicesModaliases());
+  }
+
   /** A device that appeared later (a uevent's MODALIAS). */
   loadForDevice(modalias: string): void {
     if (this.tables !== undefined) this.load([], () => [modalias]);

@@ -14,12 +14,21 @@ const TABLE_BYTES = 34 * 512;
 export interface DeviceEvents {
   /** A uevent asked for a driver (its MODALIAS); the caller loads what matches. */
   modalias(alias: string): void;
+  /**
+   * Load the drivers of every device present: once the listener is up (devices that appeared
+   * since the boot's coldplug), and after the kernel dropped uevents.
+   */
+  coldplug(): void;
 }
 
 export type RootSearchResult = { found: BlockDeviceInfo; devices: BlockDeviceInfo[] } | { found: undefined; devices: BlockDeviceInfo[] };
 
-/** What one block device is, from sysfs and its own bytes. */
-export function probeBlockDevice(sys: Sys, name: string): BlockDeviceInfo {
+/**
+ * What one block device is, from sysfs and its own bytes. `readable` is false when its first
+ * bytes could not be read (its node is not there yet, or the read failed): such a device is
+ * probed again later.
+ */
+export function probeBlockDevice(sys: Sys, name: string): { info: BlockDeviceInfo; readable: boolean } {
   const sysDir = `/sys/class/block/${name}`;
   const path = `/dev/${name}`;
   const info: BlockDeviceInfo = { name, path };
@@ -27,7 +36,8 @@ export function probeBlockDevice(sys: Sys, name: string): BlockDeviceInfo {
   if (dev) info.dev = dev;
   const sectors = Number(sys.readFile(`${sysDir}/size`)?.trim());
   if (Number.isFinite(sectors) && sectors > 0) info.sizeBytes = sectors * 512;
-  const fs = probeFilesystem(bufferedReader(sys, path, PROBE_BYTES));
+  const device = new DeviceReader(sys, path, PROBE_BYTES);
+  const fs = probeFilesystem(device.read);
   if (fs !== undefined) info.fs = fs;
   const number = Number(sys.readFile(`${sysDir}/partition`)?.trim());
   if (Number.isInteger(number) && number > 0) {
@@ -38,7 +48,7 @@ export function probeBlockDevice(sys: Sys, name: string): BlockDeviceInfo {
     if (disk) {
       info.disk = disk;
       const diskSectors = Number(sys.readFile(`/sys/class/block/${disk}/size`)?.trim());
-      const table = readPartitionTable(bufferedReader(sys, `/dev/${disk}`, TABLE_BYTES), 512, diskSectors > 0 ? diskSectors * 512 : undefined);
+      const table = readPartitionTable(new DeviceReader(sys, `/dev/${disk}`, TABLE_BYTES).read, 512, diskSectors > 0 ? diskSectors * 512 : undefined);
       const entry = table !== undefined && "partitions" in table ? table.partitions.find((p) => p.number === number) : undefined;
       if (entry !== undefined) {
         info.partuuid = entry.partuuid;
@@ -46,31 +56,54 @@ export function probeBlockDevice(sys: Sys, name: string): BlockDeviceInfo {
       }
     }
   } else {
-    const table = readPartitionTable(bufferedReader(sys, path, TABLE_BYTES), 512, info.sizeBytes);
+    const table = readPartitionTable(device.read, 512, info.sizeBytes);
     if (table !== undefined) info.partitionTable = table.scheme;
   }
-  return info;
+  return { info, readable: device.readable };
 }
 
-/** One read of the device's first bytes serves every probe; a range past them is read on its own. */
-function bufferedReader(sys: Sys, path: string, size: number): ReadBytes {
-  let head: Uint8Array | undefined | null = null;
-  return (offset, length) => {
-    if (head === null) {
-      const bytes = sys.readAt(path, 0, size);
-      head = bytes instanceof SysError ? undefined : bytes;
+/**
+ * One read of a device's first bytes serves every probe; a range past them is read on its own,
+ * within a budget. Every read is a synchronous pread in PID 1, so a device that is slow, or
+ * whose filesystem makes a probe wander (a FAT root directory of many clusters), costs at most
+ * READ_BUDGET reads of at most READ_BYTES_BUDGET bytes in all.
+ */
+class DeviceReader {
+  private head: Uint8Array | undefined | null = null;
+  private reads = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly sys: Sys,
+    private readonly path: string,
+    private readonly size: number,
+  ) {}
+
+  get readable(): boolean {
+    this.read(0, 0);
+    return this.head !== undefined && this.head !== null && this.head.length > 0;
+  }
+
+  readonly read: ReadBytes = (offset, length) => {
+    if (this.head === null) {
+      const bytes = this.sys.readAt(this.path, 0, this.size);
+      this.head = bytes instanceof SysError ? undefined : bytes;
     }
-    if (head === undefined) return undefined;
-    if (offset + length <= head.length) return head.subarray(offset, offset + length);
-    if (head.length < size) return undefined; // the device ends before that
-    const bytes = sys.readAt(path, offset, length);
+    if (this.head === undefined) return undefined;
+    if (offset + length <= this.head.length) return this.head.subarray(offset, offset + length);
+    if (this.head.length < this.size) return undefined; // the device ends before that
+    if (++this.reads > READ_BUDGET || (this.bytes += length) > READ_BYTES_BUDGET) return undefined;
+    const bytes = this.sys.readAt(this.path, offset, length);
     return bytes instanceof SysError || bytes.length < length ? undefined : bytes;
   };
 }
 
+const READ_BUDGET = 64;
+const READ_BYTES_BUDGET = 4 << 20;
+
 /** Every block device sysfs knows now, probed. */
 export function listBlockDevices(sys: Sys): BlockDeviceInfo[] {
-  return (sys.readDir("/sys/class/block") ?? []).sort().map((name) => probeBlockDevice(sys, name));
+  return (sys.readDir("/sys/class/block") ?? []).sort().map((name) => probeBlockDevice(sys, name).info);
 }
 
 /**
@@ -81,7 +114,9 @@ export function listBlockDevices(sys: Sys): BlockDeviceInfo[] {
 export function waitForRoot(runtime: Runtime, log: Log, spec: RootSpec, timeoutMs: number, events: DeviceEvents): Promise<RootSearchResult> {
   const { sys, clock } = runtime;
   return new Promise((resolve) => {
+    // Devices probed with their first bytes read; one that could not be read is looked at again.
     const probed = new Map<string, BlockDeviceInfo>();
+    const unreadable = new Map<string, BlockDeviceInfo>();
     let done = false;
     let listener: { close(): void } | undefined;
     const finish = (found: BlockDeviceInfo | undefined) => {
@@ -89,47 +124,63 @@ export function waitForRoot(runtime: Runtime, log: Log, spec: RootSpec, timeoutM
       done = true;
       timer.cancel();
       listener?.close();
-      const devices = [...probed.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const devices = [...probed.values(), ...unreadable.values()].sort((a, b) => a.name.localeCompare(b.name));
       resolve(found === undefined ? { found: undefined, devices } : { found, devices });
     };
     const look = (name: string, fresh: boolean) => {
       if (done || (!fresh && probed.has(name))) return;
-      const info = probeBlockDevice(sys, name);
-      probed.set(name, info);
-      // PARTNROFF= names a partition by its neighbour, so the match looks at every device.
-      if (matchesRoot(spec, info, [...probed.values()])) finish(info);
-      else if (spec.kind === "partuuid" && spec.partitionOffset !== undefined) {
-        const match = [...probed.values()].find((other) => matchesRoot(spec, other, [...probed.values()]));
-        if (match !== undefined) finish(match);
+      const { info, readable } = probeBlockDevice(sys, name);
+      if (readable) {
+        probed.set(name, info);
+        unreadable.delete(name);
+      } else {
+        probed.delete(name);
+        unreadable.set(name, info);
+        return;
       }
+      // PARTNROFF= names a partition by its neighbour, so the match looks at every device.
+      const all = [...probed.values()];
+      const match = all.find((device) => matchesRoot(spec, device, all));
+      if (match !== undefined) finish(match);
     };
-    const scan = () => {
-      for (const name of (sys.readDir("/sys/class/block") ?? []).sort()) look(name, false);
+    const scan = (fresh: boolean) => {
+      for (const name of (sys.readDir("/sys/class/block") ?? []).sort()) look(name, fresh);
     };
     const onEvent = (event: Uevent) => {
       if (done) return;
       if (event.MODALIAS !== undefined && event.ACTION === "add") events.modalias(event.MODALIAS);
       if (event.SUBSYSTEM !== "block" || event.DEVNAME === undefined) return;
-      if (event.ACTION === "remove") probed.delete(event.DEVNAME);
-      // A new filesystem written to a device, or a partition table re-read: look again.
-      else look(event.DEVNAME, event.ACTION === "change");
+      if (event.ACTION === "remove") {
+        probed.delete(event.DEVNAME);
+        unreadable.delete(event.DEVNAME);
+      } else {
+        // Added, or changed (a new filesystem written, a partition table re-read): look again.
+        look(event.DEVNAME, true);
+      }
     };
     const timer = clock.setTimer(timeoutMs, () => {
-      // A last look, in case an event was lost (the socket overflowed).
-      scan();
+      // A last look, in case an event was lost.
+      scan(false);
       finish(undefined);
     });
     try {
-      // Listening first, then the scan: a device that appears in between is seen either way.
-      listener = runtime.listenUevents(onEvent, (error) => log.warn(error.message));
+      // Listening first, then drivers and the scan: a device that appears in between is seen
+      // either way.
+      listener = runtime.listenUevents(onEvent, (error) => log.warn(error.message), () => {
+        log.warn("the kernel dropped uevents: looking at every device again");
+        events.coldplug();
+        scan(true);
+      });
     } catch (error) {
       log.warn(`no uevents (${error instanceof Error ? error.message : String(error)}): looking again every 250 ms`);
       let poll = clock.setTimer(250, function again() {
-        scan();
+        events.coldplug();
+        scan(false);
         poll = clock.setTimer(250, again);
       });
       listener = { close: () => poll.cancel() };
     }
-    scan();
+    events.coldplug();
+    scan(false);
   });
 }

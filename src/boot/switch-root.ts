@@ -6,7 +6,7 @@
 import { SysError, type Sys } from "../sys/sys.ts";
 import { MS_MOVE, MS_RDONLY, type PlanStep } from "./early-mounts.ts";
 import { checkIsInitramfs, removeTree } from "./initramfs-cleanup.ts";
-import { chooseInit, initCandidates } from "./real-init.ts";
+import { chooseInit, initCandidates, resolveInRoot } from "./real-init.ts";
 
 export const NEW_ROOT = "/sysroot";
 const MNT_DETACH = 2;
@@ -74,6 +74,18 @@ export function switchRootPlan(request: SwitchRootRequest, state: SwitchState): 
         return undefined;
       },
     },
+    {
+      describe: () => `test -d ${NEW_ROOT}/dev -a -d ${NEW_ROOT}/proc`,
+      required: true,
+      run: (sys) => {
+        // Without /proc in the new root a Bun executable aborts, and without /dev the real init
+        // has no console: refuse such a root while the initramfs can still take over.
+        const missing = REQUIRED_MOUNT_POINTS.filter((mount) => mountPoint(sys, mount) === undefined);
+        if (missing.length === 0) return undefined;
+        sys.umount(NEW_ROOT, 0);
+        return new SysError("switch_root", 2, "ENOENT", NEW_ROOT, `the new root has no ${missing.join(" or ")} directory to move the initramfs's into`);
+      },
+    },
     ...MOVED_MOUNTS.map((mount): SwitchStep => ({
       describe: () => `mount --move ${mount} ${NEW_ROOT}${mount}`,
       required: false,
@@ -139,12 +151,26 @@ export function kernelFilesystems(sys: Sys): string[] {
     .map((line) => line.trim());
 }
 
+/** Mount points the new root must have; the others of MOVED_MOUNTS may be missing. */
+const REQUIRED_MOUNT_POINTS = ["/dev", "/proc"];
+
+/**
+ * Where `mount` goes in the new root, as a path in this namespace: a link there (`/run ->
+ * /var/run`) is followed inside the new root. Undefined when it is not a directory there.
+ */
+function mountPoint(sys: Sys, mount: string): string | undefined {
+  const inside = resolveInRoot(sys, NEW_ROOT, mount);
+  if (inside === undefined) return undefined;
+  const status = sys.lstat(`${NEW_ROOT}${inside}`);
+  return status instanceof SysError || status.kind !== "directory" ? undefined : `${NEW_ROOT}${inside}`;
+}
+
 function moveMount(sys: Sys, mount: string, state: SwitchState): SysError | undefined {
-  const target = `${NEW_ROOT}${mount}`;
-  if (!sys.isDirectory(target)) {
+  const target = mountPoint(sys, mount);
+  if (target === undefined) {
     // A root without the mount point: its init mounts its own; this one must not pin the
     // initramfs, so it goes away.
-    state.note(`${target} is missing: ${mount} is unmounted instead of moved`);
+    state.note(`${NEW_ROOT}${mount} is missing: ${mount} is unmounted instead of moved`);
     return sys.umount(mount, MNT_DETACH);
   }
   return sys.mount({ source: mount, target, fstype: "", flags: MS_MOVE });

@@ -49,6 +49,9 @@ function readAt(path: string, offset: number, length: number): Uint8Array | SysE
   }
 }
 
+/** finit_module's flag: the file is compressed; the kernel decompresses it (CONFIG_MODULE_DECOMPRESS). */
+const MODULE_INIT_COMPRESSED_FILE = 4;
+
 function loadModule(path: string, params: string): SysError | undefined {
   let fd: number;
   try {
@@ -57,7 +60,8 @@ function loadModule(path: string, params: string): SysError | undefined {
     return fsError("open", path, error);
   }
   try {
-    return check(libc.syscall(SYS_FINIT_MODULE, fd, cstr(params), 0), "finit_module", path);
+    const flags = /\.ko\.(xz|zst|gz)$/.test(path) ? MODULE_INIT_COMPRESSED_FILE : 0;
+    return check(libc.syscall(SYS_FINIT_MODULE, fd, cstr(params), flags), "finit_module", path);
   } finally {
     closeSync(fd);
   }

@@ -190,7 +190,6 @@ export interface NotifyListener {
   close(): void;
 }
 
-/** Binds NOTIFY_SOCKET at `path`; throws a SysError when it cannot. */
 /** One kernel uevent: `add@/devices/...` then KEY=value fields (ACTION, DEVPATH, SUBSYSTEM...). */
 export type Uevent = Readonly<Record<string, string>>;
 
@@ -200,10 +199,13 @@ export interface UeventListener {
 
 /**
  * Listens to the kernel's uevents (netlink, NETLINK_KOBJECT_UEVENT): what a device that appears
- * says about itself. Throws a SysError when the socket cannot be made.
+ * says about itself. `onLost` is called when the kernel dropped events because they were not
+ * read fast enough (ENOBUFS): whoever waits for a device must look again. Throws a SysError
+ * when the socket cannot be made.
  */
-export type ListenUevents = (onEvent: (event: Uevent) => void, onError: (error: Error) => void) => UeventListener;
+export type ListenUevents = (onEvent: (event: Uevent) => void, onError: (error: Error) => void, onLost: () => void) => UeventListener;
 
+/** Binds NOTIFY_SOCKET at `path`; throws a SysError when it cannot. */
 export type ListenNotify = (path: string, onMessage: (message: NotifyMessage) => void, onError: (error: Error) => void) => NotifyListener;
 
 /** The signals tsinit handles (the rest keep their defaults, or stay blocked by Bun). */

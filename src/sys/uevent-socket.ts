@@ -37,7 +37,7 @@ function sysError(call: string, code = errno()): SysError {
   return new SysError(call, code, errnoName(code), "uevent socket");
 }
 
-export function listenUevents(onEvent: (event: Uevent) => void, onError: (error: Error) => void): UeventListener {
+export function listenUevents(onEvent: (event: Uevent) => void, onError: (error: Error) => void, onLost: () => void): UeventListener {
   const fd = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
   if (fd === -1) throw sysError("socket");
   // struct sockaddr_nl: family (2), pad (2), pid (4, 0: the kernel picks), groups (4).
@@ -70,6 +70,7 @@ export function listenUevents(onEvent: (event: Uevent) => void, onError: (error:
     const data = message.data;
     try {
       if (data.kind === "event") onEvent(parseUevent(data.fields));
+      else if (data.kind === "lost") onLost();
       else onError(new Error(`uevent listener stopped: ${data.message}`));
     } catch (error) {
       onError(error instanceof Error ? error : new Error(String(error)));

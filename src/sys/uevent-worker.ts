@@ -11,7 +11,7 @@ export interface UeventWorkerStart {
   stop: SharedArrayBuffer;
 }
 
-export type UeventWorkerReport = { kind: "event"; fields: string[] } | { kind: "failed"; message: string };
+export type UeventWorkerReport = { kind: "event"; fields: string[] } | { kind: "lost" } | { kind: "failed"; message: string };
 
 /** The kernel sends at most a few KiB per event (UEVENT_BUFFER_SIZE is 2 KiB of fields). */
 const BUFFER_SIZE = 16384;
@@ -26,9 +26,13 @@ function receiveLoop(fd: number, stop: Int32Array, post: (report: UeventWorkerRe
     const received = Number(libc.recv(fd, ptr(buffer), BUFFER_SIZE, 0));
     if (received < 0) {
       const code = errno();
-      // EAGAIN: the receive timeout, there to look at the stop flag now and then. ENOBUFS: the
-      // kernel dropped events while this thread was slow; the caller rescans sysfs anyway.
-      if (code === EINTR || code === EAGAIN || code === ENOBUFS) continue;
+      // EAGAIN: the receive timeout, there to look at the stop flag now and then.
+      if (code === EINTR || code === EAGAIN) continue;
+      // The kernel dropped events while this thread was slow: the caller must look again.
+      if (code === ENOBUFS) {
+        post({ kind: "lost" });
+        continue;
+      }
       post({ kind: "failed", message: `recv on the uevent socket failed: errno ${code}` });
       return;
     }

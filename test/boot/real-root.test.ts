@@ -116,6 +116,25 @@ describe("tsinit switches to a real root", () => {
         await poweroff(vm);
       }, { append: `root=${root}`, disks: [disk] });
     }
+  }, 2 * TEST_MS);
+
+  test("a disk plugged in while tsinit waits: its driver is loaded from the uevent, and the root found", async () => {
+    const disk = copyOf(DISK);
+    await scenario(image, "root-hotplug", async (vm) => {
+      await vm.expect(/tsinit starting as PID 1 in the initramfs/, BOOT_MS);
+      // No virtio device at the boot's coldplug, so virtio_pci is not loaded: the PCI device's
+      // uevent (or, if it came before the listener, the coldplug when the wait begins) brings
+      // virtio_pci, whose virtio device's uevent brings virtio_blk, whose disk is the root.
+      await vm.monitor(`drive_add 0 if=none,id=hot,file=${disk},format=raw`);
+      await vm.monitor("device_add virtio-blk-pci,drive=hot,id=hotdisk");
+      await vm.expect(/disk-hello: tsinit runs the services of the example root: \/ is \/dev\/vda \(ext4\)/, BOOT_MS);
+      await vm.login(BOOT_MS);
+      const boot = (await vm.run("initctl boot")).output;
+      expect(boot).toMatch(/initramfs +insmod \S+virtio_pci\.ko/);
+      expect(boot).toMatch(/initramfs +insmod \S+virtio_blk\.ko/);
+      await poweroff(vm);
+    }, { append: "root=LABEL=tsinit-root rootwait=120" });
+    expectClean(disk);
   }, TEST_MS);
 
   test("init=/bin/sh: a shell is PID 1 in the real root", async () => {

@@ -72,6 +72,7 @@ test("a uevent written to a device's uevent file arrives with its fields", async
     (error) => {
       throw error;
     },
+    () => {},
   );
   try {
     const seen = new Promise<void>((resolve) => {

@@ -37,7 +37,7 @@ function addDevice(machine: FakeMachine, name: string, bytes: Uint8Array): void 
 function search(machine: FakeMachine, root: string, timeoutMs: number, modaliases: string[] = []): { result: () => RootSearchResult | undefined } {
   let result: RootSearchResult | undefined;
   const log = new Log(machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
-  void waitForRoot(machine, log, spec(root), timeoutMs, { modalias: (alias) => modaliases.push(alias) }).then((r) => (result = r));
+  void waitForRoot(machine, log, spec(root), timeoutMs, { modalias: (alias) => void modaliases.push(alias), coldplug: () => void modaliases.push("coldplug") }).then((r) => (result = r));
   return { result: () => result };
 }
 
@@ -65,11 +65,36 @@ describe("waiting for the root device", () => {
     await settle();
     expect(result()).toBeUndefined();
     machine.uevent({ ACTION: "add", SUBSYSTEM: "virtio", MODALIAS: "virtio:d00000002v00001AF4", DEVPATH: "/devices/pci0000:00/virtio0" });
-    expect(modaliases).toEqual(["virtio:d00000002v00001AF4"]);
+    expect(modaliases).toEqual(["coldplug", "virtio:d00000002v00001AF4"]);
     machine.clock.advance(1_000);
     addDevice(machine, "vda", ext4);
     machine.uevent({ ACTION: "add", SUBSYSTEM: "block", DEVNAME: "vda", DEVTYPE: "disk" });
     await settle();
+    expect(result()?.found?.name).toBe("vda");
+  });
+
+  it("a device whose node could not be read yet is probed again when its uevent comes", async () => {
+    const machine = new FakeMachine();
+    // sysfs lists it before devtmpfs has its node.
+    machine.sys.files.set("/sys/class/block/vda/size", "256\n");
+    const { result } = search(machine, "LABEL=rootfs", 30_000);
+    await settle();
+    expect(result()).toBeUndefined();
+    addDevice(machine, "vda", ext4);
+    machine.uevent({ ACTION: "add", SUBSYSTEM: "block", DEVNAME: "vda", DEVTYPE: "disk" });
+    await settle();
+    expect(result()?.found?.name).toBe("vda");
+  });
+
+  it("after the kernel dropped uevents, loads drivers and looks at every device again", async () => {
+    const machine = new FakeMachine();
+    const modaliases: string[] = [];
+    const { result } = search(machine, "LABEL=rootfs", 30_000, modaliases);
+    await settle();
+    addDevice(machine, "vda", ext4); // its uevent was among those dropped
+    machine.ueventsLost();
+    await settle();
+    expect(modaliases).toEqual(["coldplug", "coldplug"]);
     expect(result()?.found?.name).toBe("vda");
   });
 

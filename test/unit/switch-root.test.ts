@@ -124,6 +124,27 @@ describe("switch_root plan", () => {
     expect((errors.find((e) => e instanceof ExecCalled) as ExecCalled).path).toBe("/sbin/tsinit");
   });
 
+  it("a root without /proc is refused before anything moves (the real init could not run)", () => {
+    const sys = machine();
+    sys.dirs.delete(`${NEW_ROOT}/proc`);
+    const { outcome } = run(sys, request());
+    expect(outcome.kind).toBe("not-switched");
+    expect(outcome.error.message).toMatch(/the new root has no \/proc directory/);
+    expect(sys.calls).toContain("umount /sysroot");
+    expect(sys.calls).not.toContain("mount /dev /sysroot/dev");
+    expect(sys.files.has("/init")).toBe(true);
+  });
+
+  it("a mount point that is a link in the new root is followed there, not in the initramfs", () => {
+    const sys = machine();
+    sys.dirs.delete(`${NEW_ROOT}/run`);
+    sys.links.set(`${NEW_ROOT}/run`, "/var/run");
+    sys.dirs.add(`${NEW_ROOT}/var`);
+    sys.dirs.add(`${NEW_ROOT}/var/run`);
+    run(sys, request());
+    expect(sys.calls).toContain("mount /run /sysroot/var/run");
+  });
+
   it("a missing mount point in the new root: that mount is detached instead", () => {
     const sys = machine();
     sys.dirs.delete(`${NEW_ROOT}/run`);

@@ -39,11 +39,23 @@ export class FakeMachine implements Runtime {
 
   /** The open uevent listeners; `uevent()` delivers to them. */
   readonly ueventListeners = new Set<(event: Uevent) => void>();
+  private readonly ueventLostListeners = new Set<() => void>();
 
-  readonly listenUevents: ListenUevents = (onEvent) => {
+  readonly listenUevents: ListenUevents = (onEvent, _onError, onLost) => {
     this.ueventListeners.add(onEvent);
-    return { close: () => void this.ueventListeners.delete(onEvent) };
+    this.ueventLostListeners.add(onLost);
+    return {
+      close: () => {
+        this.ueventListeners.delete(onEvent);
+        this.ueventLostListeners.delete(onLost);
+      },
+    };
   };
+
+  /** The kernel dropped uevents (ENOBUFS on the netlink socket). */
+  ueventsLost(): void {
+    for (const listener of [...this.ueventLostListeners]) listener();
+  }
 
   /** A kernel uevent, as the netlink socket would deliver it. */
   uevent(event: Uevent): void {
