@@ -4,7 +4,7 @@
 // rootwait's time is up. No polling: between events nothing runs.
 import type { Log } from "../log/log.ts";
 import { SysError, type Runtime, type Sys, type Uevent } from "../sys/sys.ts";
-import { matchesRoot, probeFilesystem, readPartitionTable, type BlockDeviceInfo, type ReadBytes, type RootSpec } from "./block-id.ts";
+import { findRootDevices, probeFilesystem, readPartitionTable, type BlockDeviceInfo, type ReadBytes, type RootSpec } from "./block-id.ts";
 
 /** Enough for every probe: btrfs's superblock is at 64 KiB. */
 const PROBE_BYTES = 68 * 1024;
@@ -139,9 +139,9 @@ export function waitForRoot(runtime: Runtime, log: Log, spec: RootSpec, timeoutM
         return;
       }
       // PARTNROFF= names a partition by its neighbour, so the match looks at every device.
-      const all = [...probed.values()];
-      const match = all.find((device) => matchesRoot(spec, device, all));
-      if (match !== undefined) finish(match);
+      const matches = findRootDevices(spec, [...probed.values()].sort((a, b) => a.name.localeCompare(b.name)));
+      if (matches.length > 1) log.warn(`root= matches ${matches.map((d) => d.path).join(" and ")} (cloned disks?): taking ${matches[0]!.path}`);
+      if (matches[0] !== undefined) finish(matches[0]);
     };
     const scan = (fresh: boolean) => {
       for (const name of (sys.readDir("/sys/class/block") ?? []).sort()) look(name, fresh);
