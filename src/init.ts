@@ -17,6 +17,7 @@ import { shutdownMachine } from "./shutdown/shutdown.ts";
 import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { breakShell, switchToRealRoot } from "./real-root.ts";
+import { chooseRunner, runFirstRunner } from "./runner.ts";
 import { SysError, type Runtime, type Sys } from "./sys/sys.ts";
 
 export const SERVICES_DIR = "/etc/tsinit.d";
@@ -63,7 +64,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   const modules = BootModules.open(sys, log, record);
   modules.loadAtBoot(
     [...cmdline.modulesLoad.flatMap((name) => parseModulesLoad(name)), ...parseEtcModules(readOptional(sys, "/etc/modules"))],
-    inInitramfs,
+    switching,
   );
 
   const { services, blocked } = loadServiceDirs(sys, log, [SERVICES_DIR]);
@@ -104,9 +105,14 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     return;
   }
   const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
+  const runner = chooseRunner(sys, cmdline, runtime.env);
   void (async () => {
     if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);
-      await startTarget(supervisor, log, target, services.has("recovery"));
+    if (runner !== undefined) {
+      const after = runner.after.filter((name) => supervisor.service(name) !== undefined || void log.warn(`runner: no service named ${name} to wait for`));
+      void runFirstRunner({ sys, log, supervisor, runner: { ...runner, after }, shutdown });
+    }
+    await startTarget(supervisor, log, target, services.has("recovery"));
     // The boot is over: what comes later is not the boot's.
     record.close();
   })();

@@ -41,8 +41,7 @@ function main(args: string[]): void {
     return;
   }
   if (linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE) {
-    // PID 1 must not exit: BOOT=0 without a command to run boots as usual, and says so.
-    if (process.env.BOOT === "0") process.stderr.write("tsinit: BOOT=0 is for containers (tsinit -- COMMAND); the PID 1 of a machine boots\n");
+    // BOOT=0 here powers the machine off when the first runner exits (src/runner.ts).
     runInit(linuxRuntime({ kmsg: true }), args);
     return;
   }

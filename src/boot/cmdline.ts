@@ -11,7 +11,12 @@ export interface KernelCommandLine {
   init?: string;
   single: boolean;
   rdBreak: boolean;
+  /** The first runner (`tsinit.runner=PATH`), its arguments (`tsinit.runner.arg=`, repeated) and what it waits for. */
   runner?: string;
+  runnerArgs: string[];
+  runnerAfter: string[];
+  /** `tsinit.exit=poweroff|reboot|halt`: what the machine does when the runner exits. */
+  exit?: "poweroff" | "reboot" | "halt";
   debug: boolean;
   quiet: boolean;
   target?: string;
@@ -47,7 +52,7 @@ export function splitCommandLine(text: string): string[] {
 const DEFAULT_ROOTWAIT_SECONDS = 30;
 
 export function parseCommandLine(text: string): KernelCommandLine {
-  const result: KernelCommandLine = { readOnly: true, single: false, rdBreak: false, debug: false, quiet: false, modulesLoad: [] };
+  const result: KernelCommandLine = { readOnly: true, single: false, rdBreak: false, debug: false, quiet: false, modulesLoad: [], runnerArgs: [], runnerAfter: [] };
   let rootwait: number | undefined;
   for (const word of splitCommandLine(text)) {
     const equals = word.indexOf("=");
@@ -88,6 +93,15 @@ export function parseCommandLine(text: string): KernelCommandLine {
         break;
       case "tsinit.runner":
         result.runner = value;
+        break;
+      case "tsinit.runner.arg":
+        result.runnerArgs.push(value ?? "");
+        break;
+      case "tsinit.runner.after":
+        if (value) result.runnerAfter.push(...value.split(",").filter((name) => name !== ""));
+        break;
+      case "tsinit.exit":
+        if (value === "poweroff" || value === "reboot" || value === "halt") result.exit = value;
         break;
       case "tsinit.debug":
         result.debug = true;

@@ -1,0 +1,100 @@
+// The first runner (NodeOS's idea, SPEC 4): one program that decides what the machine is for. It
+// runs once the early mounts are done and what it waits for has started, shares the console,
+// and may add services through initctl. With `tsinit.exit=poweroff` (or BOOT=0 in init's
+// environment) the machine goes down when it exits, and its exit status leaves on a channel
+// the host reads without scraping the console: a line on the second serial port.
+import type { ExitStatus } from "./base/process.ts";
+import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
+import type { KernelCommandLine } from "./boot/cmdline.ts";
+import type { Log } from "./log/log.ts";
+import type { ShutdownKind } from "./shutdown/requests.ts";
+import type { Supervisor } from "./supervisor/supervisor.ts";
+import { SysError, type Sys } from "./sys/sys.ts";
+
+export const RUNNER_SERVICE = "runner";
+/** The runner when the command line names none, if it exists. */
+export const DEFAULT_RUNNER = "/etc/tsinit/rc";
+/** The second serial port: where the runner's status goes (qemu/smoke.sh reads it). */
+export const STATUS_PORT = "/dev/ttyS1";
+/** The status line's form on the status port. */
+export const STATUS_LINE = (status: number) => `tsinit-runner-status=${status}\n`;
+
+export interface Runner {
+  path: string;
+  args: string[];
+  /** Services started before it (waits-for: one that fails does not hold it back). */
+  after: string[];
+  /** What the machine does when it exits; undefined: boot goes on. */
+  exit?: ShutdownKind;
+}
+
+/** The runner the command line (or /etc/tsinit/rc) names, or none. */
+export function chooseRunner(sys: Sys, cmdline: KernelCommandLine, env: Readonly<Record<string, string>>): Runner | undefined {
+  const exit = cmdline.exit ?? (env.BOOT === "0" ? "poweroff" : undefined);
+  const path = cmdline.runner ?? (sys.exists(DEFAULT_RUNNER) ? DEFAULT_RUNNER : undefined);
+  if (path === undefined) return undefined;
+  return { path, args: cmdline.runnerArgs, after: cmdline.runnerAfter, exit };
+}
+
+function runnerSpec(runner: Runner): ServiceSpec {
+  // `$` would be substituted at start: the runner's words are taken as they are.
+  const literal = (word: string) => word.replaceAll("$", "$$$$");
+  return {
+    ...defaultSpec(RUNNER_SERVICE, "process"),
+    command: [runner.path, ...runner.args].map(literal),
+    waitsFor: runner.after,
+    // No time limit: a runner is a test suite, a build, a shell.
+    startTimeoutMs: 0,
+    options: new Set(["shares-console"]),
+  };
+}
+
+/** A shell's idea of an exit status: the code, or 128 + the signal; 127 when it never ran. */
+export function statusNumber(exit: ExitStatus | undefined): number {
+  if (exit === undefined) return 127;
+  return exit.kind === "exited" ? exit.code : 128 + exit.signal;
+}
+
+export interface RunnerContext {
+  sys: Sys;
+  log: Log;
+  supervisor: Supervisor;
+  runner: Runner;
+  shutdown(kind: ShutdownKind): void;
+}
+
+/** Starts the runner, waits for it to end, reports its status, and with `exit` takes the machine down. */
+export async function runFirstRunner({ sys, log, supervisor, runner, shutdown }: RunnerContext): Promise<number> {
+  if (supervisor.service(RUNNER_SERVICE) !== undefined) {
+    log.error(`a service file is named ${RUNNER_SERVICE}: the runner ${runner.path} is not started`);
+    return finish(127);
+  }
+  supervisor.add(runnerSpec(runner));
+  log.info(`runner: ${[runner.path, ...runner.args].join(" ")}${runner.after.length > 0 ? ` (after ${runner.after.join(", ")})` : ""}`);
+  const outcome = await supervisor.command("start", RUNNER_SERVICE);
+  if (outcome?.kind === "done") await supervisor.whenStopped(RUNNER_SERVICE);
+  const record = supervisor.service(RUNNER_SERVICE);
+  const status = outcome?.kind === "done" ? statusNumber(record?.lastExit) : 127;
+  if (outcome?.kind !== "done") log.error(`runner ${runner.path} did not start: ${record?.failed ?? outcome?.reason ?? "unknown"}`);
+  return finish(status);
+
+  function finish(code: number): number {
+    log.status(code === 0, code === 0 ? "runner exited 0" : `runner: exit status ${code}`);
+    if (runner.exit === undefined) return code;
+    writeStatus(sys, log, code);
+    shutdown(runner.exit);
+    return code;
+  }
+}
+
+/** The status line on the second serial port, when the machine has one (a UART is there). */
+function writeStatus(sys: Sys, log: Log, status: number): void {
+  // /proc/tty/driver/serial lists every port the 8250 driver set up; an absent one says "unknown".
+  const port = /^1: uart:(\S+)/m.exec(sys.readFile("/proc/tty/driver/serial") ?? "")?.[1];
+  if (port === undefined || port === "unknown") {
+    log.info(`runner exit status ${status} (no second serial port to report it on)`);
+    return;
+  }
+  const error = sys.writeFile(STATUS_PORT, STATUS_LINE(status));
+  if (error instanceof SysError) log.warn(`runner exit status: ${error.message}`);
+}
