@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# A CI smoke boot: boot the image under qemu, run COMMAND in the guest as tsinit's first runner,
+# and exit with COMMAND's status. The status comes out on the guest's second serial port
+# (tsinit writes `tsinit-runner-status=N` there and powers off), never scraped from the console.
+#
+# Usage: qemu/smoke.sh [--kernel K] [--initrd IMG] [--add DIR_OR_CPIO]... [--append ARGS]
+#                      [--timeout S] [--memory MB] [--kvm] -- COMMAND [ARGS...]
+#
+# Exit status: COMMAND's own (0 to 255; 128+N when signal N ended it), or
+#   124  the guest did not power off within --timeout seconds (the console's tail is printed)
+#   125  the kernel panicked (the panic is printed)
+#   126  qemu ended without a status (it failed to start, or the guest went down another way)
+# The console goes to this script's stdout as it comes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+kernel=.cache/kernel/vmlinuz
+initrd=dist/initramfs.cpio
+append=
+timeout_s=300
+memory=1024
+kvm=0
+adds=()
+usage() { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+while (($#)); do
+  case $1 in
+    --kernel) kernel=${2:?}; shift 2 ;;
+    --initrd) initrd=${2:?}; shift 2 ;;
+    --add) adds+=("${2:?}"); shift 2 ;;
+    --append) append=${2:?}; shift 2 ;;
+    --timeout) timeout_s=${2:?}; shift 2 ;;
+    --memory) memory=${2:?}; shift 2 ;;
+    --kvm) kvm=1; shift ;;
+    --) shift; break ;;
+    -h|--help) usage ;;
+    *) echo "smoke.sh: unknown option $1" >&2; usage ;;
+  esac
+done
+(($#)) || { echo "smoke.sh: no COMMAND after --" >&2; usage; }
+for f in "$kernel" "$initrd"; do
+  [[ -f $f ]] || { echo "smoke.sh: $f is missing (make kernel initramfs BOOT_COMPRESS=none builds them)" >&2; exit 126; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The runner: /etc/tsinit/rc, tsinit's default runner, execs COMMAND with its words as given.
+quote() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
+mkdir -p "$tmp/root/etc/tsinit"
+{
+  echo '#!/bin/sh'
+  printf 'exec'
+  for word in "$@"; do printf ' %s' "$(quote "$word")"; done
+  echo
+} > "$tmp/root/etc/tsinit/rc"
+chmod 755 "$tmp/root/etc/tsinit/rc"
+
+# The image, then the runner and the user's files as more archives: the kernel unpacks them in
+# order, each on a 4-byte boundary, later files over earlier ones.
+cp "$initrd" "$tmp/initrd"
+append_archive() {
+  local size
+  size=$(stat -c %s "$tmp/initrd")
+  head -c $(((4 - size % 4) % 4)) /dev/zero >> "$tmp/initrd"
+  cat "$1" >> "$tmp/initrd"
+}
+directory_archive() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$2"; }
+directory_archive "$tmp/root" "$tmp/runner.cpio"
+append_archive "$tmp/runner.cpio"
+n=0
+for add in "${adds[@]}"; do
+  if [[ -d $add ]]; then
+    directory_archive "$add" "$tmp/add-$((++n)).cpio"
+    append_archive "$tmp/add-$n.cpio"
+  elif [[ -f $add ]]; then
+    append_archive "$add"
+  else
+    echo "smoke.sh: --add $add: no such file or directory" >&2
+    exit 126
+  fi
+done
+
+accel=(-cpu max)
+((kvm)) && accel=(-enable-kvm -cpu host)
+status=0
+# ttyS0 is the console (to stdout, and to a log for the reports below); ttyS1 is the status port.
+timeout -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m "$memory" -smp 1 \
+  -display none -nic none -no-reboot \
+  -chardev "stdio,id=console,signal=off,logfile=$tmp/console.log" -serial chardev:console \
+  -serial "file:$tmp/status" \
+  -kernel "$kernel" -initrd "$tmp/initrd" \
+  -append "console=ttyS0 panic=-1 tsinit.exit=poweroff $append" < /dev/null || status=$?
+
+if ((status == 124 || status == 137)); then
+  echo "smoke.sh: no poweroff within ${timeout_s} s; the console's last lines:" >&2
+  tail -n 40 "$tmp/console.log" >&2 || true
+  exit 124
+fi
+if line=$(grep -a -o 'tsinit-runner-status=[0-9]*' "$tmp/status" 2>/dev/null | tail -n 1); then
+  exit "${line#*=}"
+fi
+if grep -a -q 'Kernel panic' "$tmp/console.log" 2>/dev/null; then
+  echo "smoke.sh: the kernel panicked:" >&2
+  grep -a -A 12 'Kernel panic' "$tmp/console.log" | head -n 20 >&2
+  exit 125
+fi
+echo "smoke.sh: qemu exited ($status) without a runner status; the console's last lines:" >&2
+tail -n 40 "$tmp/console.log" >&2 || true
+exit 126

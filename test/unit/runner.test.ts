@@ -1,0 +1,88 @@
+// The first runner on a fake machine: which runner the command line names, how its end becomes a
+// status (code, 128+signal, 127 when it never ran), and what tsinit.exit= does with it.
+import { describe, expect, it } from "vitest";
+import { parseCommandLine } from "../../src/boot/cmdline.ts";
+import { Log } from "../../src/log/log.ts";
+import { chooseRunner, runFirstRunner, statusNumber, type Runner } from "../../src/runner.ts";
+import type { ShutdownKind } from "../../src/shutdown/requests.ts";
+import { FakeRuntime } from "./fakes/fake-runtime.ts";
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+function start(runner: Runner, serial = "0: uart:16550A port:000003F8 irq:4\n1: uart:16550A port:000002F8 irq:3\n") {
+  const runtime = new FakeRuntime([]);
+  runtime.sys.files.set("/proc/tty/driver/serial", serial);
+  const shutdowns: ShutdownKind[] = [];
+  let status: number | undefined;
+  const log = new Log(runtime.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
+  void runFirstRunner({ sys: runtime.sys, log, supervisor: runtime.supervisor, runner, shutdown: (kind) => shutdowns.push(kind) }).then((s) => (status = s));
+  return { runtime, shutdowns, status: () => status };
+}
+
+describe("the first runner", () => {
+  it("is what tsinit.runner= names, else /etc/tsinit/rc when it exists", () => {
+    const runtime = new FakeRuntime([]);
+    const sys = runtime.sys;
+    expect(chooseRunner(sys, parseCommandLine("quiet"), {})).toBeUndefined();
+    sys.files.set("/etc/tsinit/rc", "#!/bin/sh\n");
+    expect(chooseRunner(sys, parseCommandLine("quiet"), {})).toEqual({ path: "/etc/tsinit/rc", args: [], after: [], exit: undefined });
+    expect(chooseRunner(sys, parseCommandLine("tsinit.runner=/bin/t tsinit.runner.arg=-v tsinit.runner.arg=x tsinit.runner.after=early,net tsinit.exit=reboot"), {})).toEqual({
+      path: "/bin/t",
+      args: ["-v", "x"],
+      after: ["early", "net"],
+      exit: "reboot",
+    });
+    expect(chooseRunner(sys, parseCommandLine(""), { BOOT: "0" })?.exit).toBe("poweroff");
+  });
+
+  it("a status is the exit code, or 128 + the signal, or 127 when it never ran", () => {
+    expect(statusNumber({ kind: "exited", code: 77 })).toBe(77);
+    expect(statusNumber({ kind: "signaled", signal: 9, core: false })).toBe(137);
+    expect(statusNumber(undefined)).toBe(127);
+  });
+
+  it("runs on the console with its words as given, and with tsinit.exit= reports on ttyS1 and powers off", async () => {
+    const { runtime, shutdowns, status } = start({ path: "/bin/t", args: ["$HOME", "a b"], after: [], exit: "poweroff" });
+    await settle();
+    const spawn = runtime.sys.spawns.at(-1)!;
+    expect(spawn.request.argv).toEqual(["/bin/t", "$HOME", "a b"]);
+    runtime.exit("runner", 3);
+    await settle();
+    expect(status()).toBe(3);
+    expect(runtime.sys.files.get("/dev/ttyS1")).toBe("tsinit-runner-status=3\n");
+    expect(shutdowns).toEqual(["poweroff"]);
+    expect(runtime.machine.lines).toContain("[FAILED] runner: exit status 3");
+  });
+
+  it("without tsinit.exit= the boot goes on; without a second serial port the status is only logged", async () => {
+    const { runtime, shutdowns, status } = start({ path: "/bin/t", args: [], after: [] });
+    await settle();
+    runtime.exit("runner", 0);
+    await settle();
+    expect(status()).toBe(0);
+    expect(shutdowns).toEqual([]);
+    expect(runtime.sys.files.has("/dev/ttyS1")).toBe(false);
+
+    const second = start({ path: "/bin/t", args: [], after: [], exit: "halt" }, "0: uart:16550A port:000003F8 irq:4\n1: uart:unknown port:000002F8 irq:3\n");
+    await settle();
+    second.runtime.exit("runner", { kind: "signaled", signal: 15, core: false });
+    await settle();
+    expect(second.status()).toBe(143);
+    expect(second.runtime.sys.files.has("/dev/ttyS1")).toBe(false);
+    expect(second.shutdowns).toEqual(["halt"]);
+  });
+
+  it("a runner that cannot start is 127, and the machine still goes down", async () => {
+    const runtime = new FakeRuntime([]);
+    runtime.sys.missingPrograms.add("/no/runner");
+    runtime.sys.files.set("/proc/tty/driver/serial", "1: uart:16550A\n");
+    const shutdowns: ShutdownKind[] = [];
+    const log = new Log(runtime.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
+    const status = await runFirstRunner({ sys: runtime.sys, log, supervisor: runtime.supervisor, runner: { path: "/no/runner", args: [], after: [], exit: "poweroff" }, shutdown: (kind) => shutdowns.push(kind) });
+    expect(status).toBe(127);
+    expect(runtime.sys.files.get("/dev/ttyS1")).toBe("tsinit-runner-status=127\n");
+    expect(shutdowns).toEqual(["poweroff"]);
+  });
+});
