@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A CI smoke boot: boot the image under qemu, run COMMAND in the guest as tsinit's first runner,
-# and exit with COMMAND's status. The status comes out on the guest's second serial port
-# (tsinit writes `tsinit-runner-status=N` there and powers off), never scraped from the console.
+# and exit with COMMAND's status. The status comes out on the guest's second serial port: tsinit
+# writes its boot report there (`tsinit.report=ttyS1`: every event as a line of JSON, the last
+# one `{"kind":"done","status":N}`) and powers off. Nothing is scraped from the console.
 #
 # Usage: qemu/smoke.sh [--kernel K] [--initrd IMG] [--add DIR_OR_CPIO]... [--append ARGS]
-#                      [--timeout S] [--memory MB] [--kvm] -- COMMAND [ARGS...]
+#                      [--timeout S] [--memory MB] [--kvm] [--report FILE] -- COMMAND [ARGS...]
+# --report FILE keeps the boot report; qemu/report.ts FILE summarises it.
 #
 # Exit status: COMMAND's own (0 to 255; 128+N when signal N ended it), or
 #   124  the guest did not power off within --timeout seconds (the console's tail is printed)
@@ -20,6 +22,7 @@ append=
 timeout_s=300
 memory=1024
 kvm=0
+report=
 adds=()
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
@@ -31,6 +34,7 @@ while (($#)); do
     --timeout) timeout_s=${2:?}; shift 2 ;;
     --memory) memory=${2:?}; shift 2 ;;
     --kvm) kvm=1; shift ;;
+    --report) report=${2:?}; shift 2 ;;
     --) shift; break ;;
     -h|--help) usage ;;
     *) echo "smoke.sh: unknown option $1" >&2; usage ;;
@@ -83,21 +87,22 @@ done
 accel=(-cpu max)
 ((kvm)) && accel=(-enable-kvm -cpu host)
 status=0
-# ttyS0 is the console (to stdout, and to a log for the reports below); ttyS1 is the status port.
+# ttyS0 is the console (to stdout, and to a log for the messages below); ttyS1 the boot report.
 timeout -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m "$memory" -smp 1 \
   -display none -nic none -no-reboot \
   -chardev "stdio,id=console,signal=off,logfile=$tmp/console.log" -serial chardev:console \
-  -serial "file:$tmp/status" \
+  -serial "file:$tmp/report" \
   -kernel "$kernel" -initrd "$tmp/initrd" \
-  -append "console=ttyS0 panic=-1 tsinit.exit=poweroff $append" < /dev/null || status=$?
+  -append "console=ttyS0 panic=-1 tsinit.exit=poweroff tsinit.report=ttyS1 $append" < /dev/null || status=$?
+[[ -n $report ]] && cp "$tmp/report" "$report"
 
 if ((status == 124 || status == 137)); then
   echo "smoke.sh: no poweroff within ${timeout_s} s; the console's last lines:" >&2
   tail -n 40 "$tmp/console.log" >&2 || true
   exit 124
 fi
-if line=$(grep -a -o 'tsinit-runner-status=[0-9]*' "$tmp/status" 2>/dev/null | tail -n 1); then
-  exit "${line#*=}"
+if done=$(grep -a '"kind":"done"' "$tmp/report" 2>/dev/null | tail -n 1) && [[ $done =~ \"status\":([0-9]+) ]]; then
+  exit "${BASH_REMATCH[1]}"
 fi
 if grep -a -q 'Kernel panic' "$tmp/console.log" 2>/dev/null; then
   echo "smoke.sh: the kernel panicked:" >&2

@@ -16,6 +16,8 @@ import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/reque
 import { shutdownMachine } from "./shutdown/shutdown.ts";
 import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
+import { reportDevice, startBootReport } from "./boot-report.ts";
+import { EventLog } from "./log/event-log.ts";
 import { breakShell, switchToRealRoot } from "./real-root.ts";
 import { chooseRunner, runFirstRunner } from "./runner.ts";
 import { SysError, type Runtime, type Sys } from "./sys/sys.ts";
@@ -29,7 +31,10 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   runtime.neverDie((what) => log.error(what));
   // Past switch_root, the initramfs stage's record is waiting in /run (moved along).
   const pastSwitch = runtime.env[HANDOFF_ENV] === HANDOFF_PATH;
-  const record = new BootRecord(pastSwitch ? "root" : "initramfs", () => runtime.clock.sinceBoot());
+  const events = new EventLog(() => runtime.clock.sinceBoot());
+  const record = new BootRecord(pastSwitch ? "root" : "initramfs", () => runtime.clock.sinceBoot(), (entry) =>
+    events.emit({ kind: "boot-step", stage: entry.stage, text: entry.text, ms: entry.ms ?? 0, ok: entry.ok ?? true }),
+  );
   // Debug lines (every state change, and commands with their users' arguments) stay out: the
   // record is for anyone to read.
   log.observe((level, text) => level !== "debug" && record.log(level, text));
@@ -77,15 +82,30 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     cgroupRoot: sys.exists("/sys/fs/cgroup/cgroup.procs") ? serviceCgroupRoot(sys, log, "/sys/fs/cgroup/tsinit") : undefined,
     blocked,
     childOomScoreAdj,
+    observe: (event) => void events.emit(event),
   });
+  // Not during the initramfs stage of a switch: the real root's tsinit reports the whole boot.
+  const reportTo = switching ? undefined : reportDevice(cmdline.report);
+  const report = reportTo === undefined ? undefined : startBootReport(runtime, log, events, reportTo);
   superviseChildren(runtime, log, () => supervisor.reap());
 
-  const reload = () => reloadServiceDirs(sys, log, [SERVICES_DIR], supervisor);
+  const reload = () => {
+    const summary = reloadServiceDirs(sys, log, [SERVICES_DIR], supervisor);
+    events.emit({ kind: "reload", added: summary.added, changed: summary.changed, removed: summary.removed });
+    return summary;
+  };
   let shuttingDown: ShutdownKind | undefined;
   const shutdown = (kind: ShutdownKind) => {
     if (shuttingDown !== undefined) return;
     shuttingDown = kind;
-    void shutdownMachine(kind, { sys, log, supervisor });
+    events.emit({ kind: "shutdown", what: kind });
+    void shutdownMachine(kind, {
+      sys,
+      log,
+      supervisor,
+      step: (text) => void events.emit({ kind: "shutdown-step", text }),
+      beforeReboot: () => report?.drained() ?? Promise.resolve(),
+    });
   };
   for (const signal of PID1_SIGNALS) {
     runtime.onSignal(signal, () => {
@@ -98,7 +118,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     });
   }
   // initctl's socket; without it boot goes on (the failure is logged).
-  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries() });
+  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events });
 
   if (switching) {
     void switchToRealRoot({ runtime, log, record, supervisor, cmdline, modules, initArgs, shutdown });
@@ -110,7 +130,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);
     if (runner !== undefined) {
       const after = runner.after.filter((name) => supervisor.service(name) !== undefined || void log.warn(`runner: no service named ${name} to wait for`));
-      void runFirstRunner({ sys, log, supervisor, runner: { ...runner, after }, shutdown });
+      void runFirstRunner({ events, log, supervisor, runner: { ...runner, after }, shutdown });
     }
     await startTarget(supervisor, log, target, services.has("recovery"));
     // The boot is over: what comes later is not the boot's.

@@ -1,23 +1,20 @@
 // The first runner (NodeOS's idea, SPEC 4): one program that decides what the machine is for. It
 // runs once the early mounts are done and what it waits for has started, shares the console,
 // and may add services through initctl. With `tsinit.exit=poweroff` (or BOOT=0 in init's
-// environment) the machine goes down when it exits, and its exit status leaves on a channel
-// the host reads without scraping the console: a line on the second serial port.
+// environment) the machine goes down when it exits; its exit status is the `done` event, which
+// the JSON boot report (`tsinit.report=ttyS1`, src/boot-report.ts) carries out of the machine.
 import type { ExitStatus } from "./base/process.ts";
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import type { KernelCommandLine } from "./boot/cmdline.ts";
 import type { Log } from "./log/log.ts";
 import type { ShutdownKind } from "./shutdown/requests.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
-import { SysError, type Sys } from "./sys/sys.ts";
+import type { EventLog } from "./log/event-log.ts";
+import type { Sys } from "./sys/sys.ts";
 
 export const RUNNER_SERVICE = "runner";
 /** The runner when the command line names none, if it exists. */
 export const DEFAULT_RUNNER = "/etc/tsinit/rc";
-/** The second serial port: where the runner's status goes (qemu/smoke.sh reads it). */
-export const STATUS_PORT = "/dev/ttyS1";
-/** The status line's form on the status port. */
-export const STATUS_LINE = (status: number) => `tsinit-runner-status=${status}\n`;
 
 export interface Runner {
   path: string;
@@ -56,7 +53,7 @@ export function statusNumber(exit: ExitStatus | undefined): number {
 }
 
 export interface RunnerContext {
-  sys: Sys;
+  events: EventLog;
   log: Log;
   supervisor: Supervisor;
   runner: Runner;
@@ -64,12 +61,13 @@ export interface RunnerContext {
 }
 
 /** Starts the runner, waits for it to end, reports its status, and with `exit` takes the machine down. */
-export async function runFirstRunner({ sys, log, supervisor, runner, shutdown }: RunnerContext): Promise<number> {
+export async function runFirstRunner({ events, log, supervisor, runner, shutdown }: RunnerContext): Promise<number> {
   if (supervisor.service(RUNNER_SERVICE) !== undefined) {
     log.error(`a service file is named ${RUNNER_SERVICE}: the runner ${runner.path} is not started`);
     return finish(127);
   }
   supervisor.add(runnerSpec(runner));
+  events.emit({ kind: "runner", argv: [runner.path, ...runner.args] });
   log.info(`runner: ${[runner.path, ...runner.args].join(" ")}${runner.after.length > 0 ? ` (after ${runner.after.join(", ")})` : ""}`);
   const outcome = await supervisor.command("start", RUNNER_SERVICE);
   if (outcome?.kind === "done") await supervisor.whenStopped(RUNNER_SERVICE);
@@ -80,21 +78,11 @@ export async function runFirstRunner({ sys, log, supervisor, runner, shutdown }:
 
   function finish(code: number): number {
     log.status(code === 0, code === 0 ? "runner exited 0" : `runner: exit status ${code}`);
+    events.emit({ kind: "runner-exit", status: code });
     if (runner.exit === undefined) return code;
-    writeStatus(sys, log, code);
+    // The report's last line: written before the shutdown, which waits for it to get out.
+    events.emit({ kind: "done", status: code });
     shutdown(runner.exit);
     return code;
   }
-}
-
-/** The status line on the second serial port, when the machine has one (a UART is there). */
-function writeStatus(sys: Sys, log: Log, status: number): void {
-  // /proc/tty/driver/serial lists every port the 8250 driver set up; an absent one says "unknown".
-  const port = /^1: uart:(\S+)/m.exec(sys.readFile("/proc/tty/driver/serial") ?? "")?.[1];
-  if (port === undefined || port === "unknown") {
-    log.info(`runner exit status ${status} (no second serial port to report it on)`);
-    return;
-  }
-  const error = sys.writeFile(STATUS_PORT, STATUS_LINE(status));
-  if (error instanceof SysError) log.warn(`runner exit status: ${error.message}`);
 }

@@ -37,6 +37,8 @@ export class BootRecord {
   constructor(
     readonly stage: BootStage,
     private readonly now: () => number,
+    /** Told of each step as it is recorded (the event log). */
+    private readonly onStep?: (entry: BootEntry) => void,
   ) {}
 
   /** The entries of the stage before this one (the initramfs's, read from the hand-off file). */
@@ -75,6 +77,7 @@ export class BootRecord {
     if (this.closed) return;
     if (this.own.length >= MAX_ENTRIES_PER_STAGE) this.dropped++;
     else this.own.push(entry);
+    if (entry.kind === "step") this.onStep?.(entry);
   }
 }
 

@@ -17,6 +17,8 @@ export interface KernelCommandLine {
   runnerAfter: string[];
   /** `tsinit.exit=poweroff|reboot|halt`: what the machine does when the runner exits. */
   exit?: "poweroff" | "reboot" | "halt";
+  /** `tsinit.report=ttyS1`: the device for the JSON boot report. */
+  report?: string;
   debug: boolean;
   quiet: boolean;
   target?: string;
@@ -99,6 +101,9 @@ export function parseCommandLine(text: string): KernelCommandLine {
         break;
       case "tsinit.runner.after":
         if (value) result.runnerAfter.push(...value.split(",").filter((name) => name !== ""));
+        break;
+      case "tsinit.report":
+        result.report = value;
         break;
       case "tsinit.exit":
         if (value === "poweroff" || value === "reboot" || value === "halt") result.exit = value;

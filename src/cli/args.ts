@@ -18,6 +18,8 @@ export type CliCommand =
   | { kind: "reload" }
   /** init's boot record: both stages when it switched root. */
   | { kind: "boot" }
+  /** The event log: everything kept since boot, then (`follow`) each event as it happens. */
+  | { kind: "events"; follow: boolean; after: number; wait: boolean }
   | { kind: "unimplemented"; command: "wake" | "enable" | "disable" | "analyze"; name?: string };
 
 export interface CliOptions {
@@ -45,6 +47,7 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   log [-f] NAME             the output a log-type = buffer service kept; -f: and what follows
   reload                    re-read the service files (as SIGHUP to tsinit does)
   boot                      init's boot log and timed boot steps (the initramfs's too, after switch_root)
+  events [--no-follow]      every event since boot, then each as it happens (--json: one JSON object a line)
   wake, enable, disable, analyze [--svg]: not implemented yet
 
   --socket PATH   the control socket (default: $${SOCKET_ENV}, else ${DEFAULT_SOCKET})
@@ -101,6 +104,12 @@ function parseCommand(words: string[], trailing: string[] | undefined): Result {
     const problem = noFlags() ?? (operands.length > 0 ? `${command} takes no arguments` : undefined);
     if (problem !== undefined) return fail(problem);
     return { ok: true, command: { kind: command } };
+  }
+  if (command === "events") {
+    const unknown = flags.find((flag) => flag !== "--no-follow");
+    if (unknown !== undefined) return fail(`events: unknown option ${unknown}`);
+    if (operands.length > 0) return fail("events takes no arguments");
+    return { ok: true, command: { kind: "events", follow: flags.length === 0, after: 0, wait: false } };
   }
   if (command === "status") {
     const problem = noFlags() ?? (operands.length > 1 ? "status takes at most one service name" : undefined);

@@ -2,7 +2,7 @@
 // Parses the command line, sends one request to the control socket, prints the answer as a
 // table (or JSON with --json) and returns the exit status: 0 success, 1 failure, 2 bad usage.
 import { resolve } from "node:path";
-import type { LogResponse } from "../control/api.ts";
+import type { EventsResponse, LogResponse } from "../control/api.ts";
 import { parseArgs, USAGE, type CliCommand } from "./args.ts";
 import { send } from "./client.ts";
 import { renderAnswer } from "./output.ts";
@@ -22,6 +22,7 @@ export async function runInitctl(argv: readonly string[]): Promise<number> {
   // The server runs elsewhere: a relative working directory means the caller's.
   if (command.kind === "run" && command.workingDir !== undefined) command.workingDir = resolve(command.workingDir);
   if (command.kind === "log" && command.follow && !options.json) return follow(options.socket, command);
+  if (command.kind === "events") return followEvents(options.socket, command, options.json);
   const answer = await send(options.socket, planRequest(command));
   if (!answer.ok) {
     process.stderr.write(`initctl: ${answer.message}\n`);
@@ -46,5 +47,28 @@ async function follow(socket: string, command: Extract<CliCommand, { kind: "log"
     process.stderr.write(output.stderr);
     if (output.exitCode !== 0) return output.exitCode;
     command.after = (answer.body as LogResponse).next;
+  }
+}
+
+/** `events`: what is kept since boot, then (unless --no-follow) each event as it comes. */
+async function followEvents(socket: string, command: Extract<CliCommand, { kind: "events" }>, json: boolean): Promise<number> {
+  for (;;) {
+    const answer = await send(socket, planRequest(command));
+    if (!answer.ok) {
+      process.stderr.write(`initctl: ${answer.message}\n`);
+      return 1;
+    }
+    if (answer.status !== 200 || !json) {
+      const output = renderAnswer(command, answer.status, answer.body, json);
+      const text = output.stdout.trimEnd();
+      if (text !== "") process.stdout.write(`${text}\n`);
+      process.stderr.write(output.stderr);
+      if (output.exitCode !== 0) return output.exitCode;
+    } else {
+      for (const event of (answer.body as EventsResponse).events) process.stdout.write(`${JSON.stringify(event)}\n`);
+    }
+    if (!command.follow) return 0;
+    command.after = (answer.body as EventsResponse).next - 1;
+    command.wait = true;
   }
 }

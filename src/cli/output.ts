@@ -1,7 +1,8 @@
 // What initctl prints for an answer, and its exit status: 0 when the operation succeeded, 1
 // when it failed or was refused. Pure: the caller writes `stdout` and `stderr` and exits.
 import { formatEntries } from "../boot/boot-record.ts";
-import { isErrorResponse, type BootResponse, type CommandResponse, type ListResponse, type LogResponse,
+import { describeEvent } from "../log/event-log.ts";
+import { isErrorResponse, type BootResponse, type EventsResponse, type CommandResponse, type ListResponse, type LogResponse,
   type ReloadResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
 import type { CliCommand } from "./args.ts";
 import { formatServiceDetail, formatServiceTable } from "./format.ts";
@@ -66,6 +67,12 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
     }
     case "boot":
       return formatEntries((body as BootResponse).entries).join("\n");
+    case "events": {
+      const { events, lost } = body as EventsResponse;
+      const lines = events.map(describeEvent);
+      if (lost > 0) lines.unshift(`(${lost} earlier events are no longer kept)`);
+      return lines.join("\n");
+    }
     case "log":
     case "unimplemented":
       return JSON.stringify(body);

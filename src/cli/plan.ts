@@ -37,6 +37,9 @@ export function planRequest(command: Exclude<CliCommand, { kind: "help" }>): Pla
       return { method: "POST", path: paths.reload() };
     case "boot":
       return { method: "GET", path: paths.boot() };
+    case "events":
+      // The first answer is what is kept so far, at once; the next ones wait for news.
+      return { method: "GET", path: paths.events(command.after, command.wait) };
     case "unimplemented":
       switch (command.command) {
         case "analyze":

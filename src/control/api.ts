@@ -5,6 +5,7 @@
 // Transport: HTTP/1.1 with JSON bodies over a unix stream socket. Every path starts with
 // `/v1`; a later, incompatible version gets a new prefix and both can be served side by side.
 import type { BootEntry } from "../boot/boot-record.ts";
+import type { TsinitEvent } from "../log/event-log.ts";
 import type { ServiceType } from "../base/service-spec.ts";
 import type { ReloadSummary, ServiceState } from "../core/service-set.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
@@ -142,6 +143,16 @@ export interface BootResponse {
   entries: BootEntry[];
 }
 
+/**
+ * GET /v1/events?after=SEQ[&wait=1]: the events after SEQ (0: all kept since boot), `lost` of
+ * them no longer kept, and the number the next one will get (the `after` of the next request).
+ */
+export interface EventsResponse {
+  events: TsinitEvent[];
+  lost: number;
+  next: number;
+}
+
 /** POST /v1/reload: what re-reading the service directories changed (see ReloadSummary). */
 export interface ReloadResponse {
   reload: ReloadSummary;
@@ -195,5 +206,6 @@ export const paths = {
   shutdown: () => `${API_PREFIX}/shutdown`,
   reload: () => `${API_PREFIX}/reload`,
   boot: () => `${API_PREFIX}/boot`,
+  events: (after: number, wait: boolean) => `${API_PREFIX}/events?after=${after}${wait ? "&wait=1" : ""}`,
   analyze: () => `${API_PREFIX}/analyze`,
 };

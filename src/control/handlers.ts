@@ -4,6 +4,7 @@
 // API runs in unit tests against a real Supervisor over a fake Sys. Nothing here may throw:
 // `handle` turns any exception into a 500 and logs it.
 import type { BootEntry } from "../boot/boot-record.ts";
+import type { EventLog } from "../log/event-log.ts";
 import type { CommandOutcome } from "../core/events.ts";
 import type { ReloadSummary, ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
@@ -20,6 +21,7 @@ import {
   type ListResponse,
   type ReloadResponse,
   type BootResponse,
+  type EventsResponse,
   type LogResponse,
   type ServiceCommand,
   type ServiceStatus,
@@ -53,6 +55,8 @@ export interface ControlOptions {
   reload?: () => ReloadSummary;
   /** The boot record (PID 1 only); absent: 501. */
   bootRecord?: () => BootEntry[];
+  /** The event log; absent: 501. */
+  events?: EventLog;
 }
 
 export interface ControlRequest {
@@ -128,6 +132,8 @@ export class ControlApi {
         if (this.options.supervisor.shuttingDown) return errorReply("conflict", "not reloading: shutting down");
         return reply(200, { reload: this.options.reload() } satisfies ReloadResponse);
       }
+      case "events":
+        return this.events(request);
       case "boot":
         if (this.options.bootRecord === undefined) return errorReply("not-implemented", "there is no boot record here: only the PID 1 of a machine keeps one");
         return reply(200, { entries: this.options.bootRecord() } satisfies BootResponse);
@@ -287,6 +293,20 @@ export class ControlApi {
     return reply(200, { service: name, ...log.since(after) } satisfies LogResponse);
   }
 
+  /** The events after `after`; with wait=1 and none yet, the answer waits up to 25 s for one. */
+  private async events(request: ControlRequest): Promise<ControlReply> {
+    const events = this.options.events;
+    if (events === undefined) return errorReply("not-implemented", "there is no event log here: only the PID 1 of a machine keeps one");
+    const afterText = request.query.get("after") ?? "0";
+    const after = /^\d+$/.test(afterText) ? Number(afterText) : NaN;
+    if (!Number.isSafeInteger(after)) return errorReply("bad-request", `after must be a whole number, not ${JSON.stringify(afterText.slice(0, 20))}`);
+    const wait = request.query.get("wait") === null ? { ok: true as const, value: false } : checkWait(request.query);
+    if (!wait.ok) return errorReply("bad-request", wait.message);
+    if (wait.value && events.next <= after + 1) await waitForEvent(events, LOG_WAIT_MS, request.signal);
+    const { events: list, lost } = events.after(after);
+    return reply(200, { events: list, lost, next: events.next } satisfies EventsResponse);
+  }
+
   /** Who added a runtime service: only a service that still has no file can be theirs. */
   private ownerUid(name: string): number | undefined {
     if (this.options.supervisor.service(name)?.spec.file !== "") return undefined;
@@ -347,6 +367,20 @@ function describePeer(peer: Peer | undefined): string {
 const LOG_WAIT_MS = 25_000;
 
 /** Resolves at the next append to `log`, after `timeoutMs`, or when the client goes away. */
+function waitForEvent(events: EventLog, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    const unsubscribe = events.subscribe(done);
+    signal?.addEventListener("abort", done);
+  });
+}
+
 function waitForAppend(log: RingLog, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {

@@ -14,6 +14,7 @@ export type Endpoint =
   | { kind: "log"; name: string }
   | { kind: "reload" }
   | { kind: "boot" }
+  | { kind: "events" }
   | { kind: "not-implemented"; what: string; name?: string };
 
 export type Routed =
@@ -29,6 +30,7 @@ function match(segments: string[]): ByMethod | undefined {
   if (second === "shutdown" && name === undefined) return { POST: { kind: "shutdown" } };
   if (second === "reload" && name === undefined) return { POST: { kind: "reload" } };
   if (second === "boot" && name === undefined) return { GET: { kind: "boot" } };
+  if (second === "events" && name === undefined) return { GET: { kind: "events" } };
   if (second === "analyze" && name === undefined) return { GET: { kind: "not-implemented", what: "analyze" } };
   if (second !== "services") return undefined;
   if (name === undefined) return { GET: { kind: "list" }, POST: { kind: "run" } };

@@ -2,6 +2,7 @@
 // clock, who counts as admin), logs a failure instead of returning it, since boot goes on
 // without a control socket, and gives back a handle to close it on exit.
 import type { BootEntry } from "../boot/boot-record.ts";
+import type { EventLog } from "../log/event-log.ts";
 import type { ReloadSummary } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
@@ -20,6 +21,8 @@ export interface ServeOptions {
   reload?: () => ReloadSummary;
   /** The boot record, for GET /v1/boot (PID 1 only). */
   bootRecord?: () => BootEntry[];
+  /** The event log, for GET /v1/events (PID 1 only). */
+  events?: EventLog;
 }
 
 export interface ControlSocketHandle {

@@ -20,6 +20,10 @@ export interface ShutdownContext {
   sys: Sys;
   log: Log;
   supervisor: Supervisor;
+  /** Told of each step (the event log). */
+  step?: (text: string) => void;
+  /** Awaited just before reboot(2): what must get out of the machine first (the boot report). */
+  beforeReboot?: () => Promise<unknown>;
 }
 
 export async function stopEverything({ sys, log, supervisor }: ShutdownContext): Promise<void> {
@@ -36,13 +40,17 @@ export async function stopEverything({ sys, log, supervisor }: ShutdownContext):
 
 export async function shutdownMachine(kind: ShutdownKind, context: ShutdownContext): Promise<void> {
   const { sys, log } = context;
+  const step = context.step ?? (() => {});
   log.info(`system is going down for ${kind}`);
   await stopEverything(context);
+  step("every process stopped");
   sys.sync();
-  runPlan(sys, unmountPlan(parseMounts(sys.readFile("/proc/mounts") ?? "")), (step, error) =>
-    log.debug(`${step.describe()}: ${error.message}`),
+  runPlan(sys, unmountPlan(parseMounts(sys.readFile("/proc/mounts") ?? "")), (failed, error) =>
+    log.debug(`${failed.describe()}: ${error.message}`),
   );
   sys.sync();
+  step(`filesystems unmounted or read-only, synced; ${kind}`);
+  await context.beforeReboot?.();
   finalReboot(kind, context);
 }
 

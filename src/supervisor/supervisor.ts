@@ -10,6 +10,7 @@ import type { Action, CommandOp, CommandOutcome, Event } from "../core/events.ts
 import { ServiceSet, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { RingLog } from "../log/ring.ts";
+import type { EventBody } from "../log/event-log.ts";
 import type { Runtime, Sys } from "../sys/sys.ts";
 import { ActivationSockets } from "./activation.ts";
 import { ServiceCgroups } from "./cgroups.ts";
@@ -42,6 +43,8 @@ export interface SupervisorOptions {
    * undefined: children keep what they inherit.
    */
   childOomScoreAdj?: string;
+  /** Told of every state change, spawn, exit and readiness (the event log). */
+  observe?: (event: EventBody) => void;
 }
 
 /** How long a shutdown waits beyond the longest stop-timeout before it kills what is left. */
@@ -198,6 +201,7 @@ export class Supervisor {
       if (event.id !== undefined) this.commandOutcome(event.id, { kind: "refused", reason: "shutting down" });
       return;
     }
+    this.observeEvent(event);
     this.queue.push(event);
     if (!this.draining) this.batch(() => []);
   }
@@ -228,6 +232,17 @@ export class Supervisor {
     }
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
     if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
+  }
+
+  private observeEvent(event: Event): void {
+    const observe = this.options.observe;
+    if (observe === undefined) return;
+    if (event.kind === "spawned") observe({ kind: "spawned", service: event.service, role: event.role, pid: event.pid });
+    else if (event.kind === "ready") observe({ kind: "ready", service: event.service });
+    else if (event.kind === "exited") {
+      const { status } = event;
+      observe({ kind: "exited", service: event.service, role: event.role, pid: event.pid, ...(status.kind === "exited" ? { code: status.code } : { signal: status.signal }) });
+    }
   }
 
   /** One bad event must not stop the next: log it, answer its command, and go on. */
@@ -336,9 +351,11 @@ export class Supervisor {
         return;
       case "status":
         this.log.status(action.ok, action.text);
+        if (!action.ok) this.options.observe?.({ kind: "failed", service: action.service, why: action.text });
         return;
       case "state":
         this.log.debug(`${action.service}: ${action.from} -> ${action.to}`);
+        this.options.observe?.({ kind: "state", service: action.service, from: action.from, to: action.to });
         return;
       case "read-pid-file": {
         const event = readPidFile(action.service, action.path, {

@@ -6,6 +6,7 @@
 // A blocked PID 1 would reap nothing and answer nobody.
 import { closeSync, constants, fstatSync, openSync, writeSync } from "node:fs";
 import type { LogSink } from "../base/logging.ts";
+import { SysError, type LineWriter } from "./sys.ts";
 
 /**
  * The kernel rate-limits writes to /dev/kmsg per open file (10 records in 5 s); PID 1's status
@@ -32,6 +33,7 @@ export class ConsoleQueue {
   private queuedBytes = 0;
   private dropped = 0;
   private retryArmed = false;
+  private emptyWaiters: (() => void)[] = [];
 
   constructor(
     private readonly tryWrite: TryWrite,
@@ -49,6 +51,12 @@ export class ConsoleQueue {
     this.flush();
   }
 
+  /** Called once, the next time nothing is waiting (at once if nothing is). */
+  whenEmpty(callback: () => void): void {
+    if (this.queue.length === 0) callback();
+    else this.emptyWaiters.push(callback);
+  }
+
   /** Lines waiting, and lines dropped since the console last took everything. */
   get backlog(): { lines: number; dropped: number } {
     return { lines: this.queue.length, dropped: this.dropped };
@@ -57,7 +65,10 @@ export class ConsoleQueue {
   private flush(): void {
     for (;;) {
       if (this.queue.length === 0) {
-        if (this.dropped === 0) return;
+        if (this.dropped === 0) {
+          for (const waiter of this.emptyWaiters.splice(0)) waiter();
+          return;
+        }
         // Said once the console has caught up, in order with what it did get.
         const note = Buffer.from(`tsinit: ${this.dropped} log line${this.dropped === 1 ? "" : "s"} dropped: the console did not take them\n`, "utf8");
         this.dropped = 0;
@@ -73,6 +84,7 @@ export class ConsoleQueue {
         this.queue.length = 0;
         this.queuedBytes = 0;
         this.dropped = 0;
+        for (const waiter of this.emptyWaiters.splice(0)) waiter();
         return;
       }
       this.queuedBytes -= written;
@@ -136,6 +148,35 @@ function writeOnce(fd: number, bytes: Uint8Array): number | "again" | "failed" {
     return code === "EAGAIN" || code === "EWOULDBLOCK" || code === "EINTR" ? "again" : "failed";
   }
 }
+
+/**
+ * Lines to a device such as a second serial port (the boot report on ttyS1), never blocking:
+ * what the device does not take at once waits in a bounded queue, as console lines do.
+ */
+export function deviceLineWriter(path: string, retryLater: (ms: number, retry: () => void) => void = (ms, retry) => void setTimeout(retry, ms)): LineWriter | SysError {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY | O_CLOEXEC);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    return new SysError("open", Math.abs((error as NodeJS.ErrnoException).errno ?? 5), code, path);
+  }
+  const queue = new ConsoleQueue((bytes) => writeOnce(fd, bytes), retryLater, REPORT_QUEUE_BYTES);
+  return {
+    push: (line) => queue.push(line),
+    drained: (timeoutMs) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        queue.whenEmpty(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      }),
+  };
+}
+
+/** A report is worth more room than console lines: a boot's events, a few hundred kB at most. */
+const REPORT_QUEUE_BYTES = 1 << 20;
 
 /** `openKmsg()` once /dev is mounted; until then messages go to the console only. */
 export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg(): void } {

@@ -4,7 +4,7 @@
 import type { HandledSignal, Runtime, Timer } from "./sys.ts";
 import { errno, libc } from "./libc.ts";
 import { linuxSys } from "./linux-sys.ts";
-import { consoleSink } from "./log-sink.ts";
+import { consoleSink, deviceLineWriter } from "./log-sink.ts";
 import { listenForNotifications } from "./notify-socket.ts";
 import { listenUevents } from "./uevent-socket.ts";
 
@@ -37,6 +37,7 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
     onSignal: (signal: HandledSignal, handler) => void process.on(signal, handler),
     listenNotify: listenForNotifications,
     listenUevents,
+    openLineWriter: (path) => deviceLineWriter(path),
     sink,
     openKmsg: () => sink.openKmsg(),
     env,

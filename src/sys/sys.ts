@@ -190,6 +190,13 @@ export interface NotifyListener {
   close(): void;
 }
 
+/** Lines to a device, queued when it does not take them at once. */
+export interface LineWriter {
+  push(line: string): void;
+  /** Resolves true once every line is out, false after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<boolean>;
+}
+
 /** One kernel uevent: `add@/devices/...` then KEY=value fields (ACTION, DEVPATH, SUBSYSTEM...). */
 export type Uevent = Readonly<Record<string, string>>;
 
@@ -225,6 +232,8 @@ export interface Runtime {
   readonly listenNotify: ListenNotify;
   /** The kernel's device events, for finding the root device and the modules it needs. */
   readonly listenUevents: ListenUevents;
+  /** Lines to a device (the boot report on a second serial port), never blocking PID 1. */
+  openLineWriter(path: string): LineWriter | SysError;
   /** Where log lines go: the console (or stderr) and, once opened, /dev/kmsg. */
   readonly sink: LogSink;
   /** Start writing to /dev/kmsg too (PID 1, once /dev is mounted). */

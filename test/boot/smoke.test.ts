@@ -3,7 +3,7 @@
 // read from the guest's second serial port. A hang, a kill by a signal and a kernel panic each
 // give their own status.
 import { expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, chmodSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { images, kernel } from "./images.ts";
@@ -70,4 +70,38 @@ test("a kernel panic gives 125 and the panic", async () => {
   const result = await smoke(["--timeout", "120", "--append", "rdinit=/no/such/init init=/no/such/init"], ["/bin/true"]);
   expect(result.status).toBe(125);
   expect(result.stderr).toContain("Kernel panic");
+}, TEST_MS);
+
+test("the boot report is whole NDJSON, ends with done, and the host-side reader accepts it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsinit-report-"));
+  try {
+    const file = join(dir, "report.ndjson");
+    const result = await smoke(["--timeout", "120", "--report", file, "--append", "tsinit.runner.after=boot"], ["/bin/sh", "-c", "exit 5"]);
+    expect(result.status).toBe(5);
+    const lines = readFileSync(file, "utf8").split("\n").filter((line) => line !== "");
+    const events = lines.map((line) => JSON.parse(line) as { seq: number; kind: string; service?: string; to?: string; status?: number });
+    // Numbered from 1 without a gap: nothing was lost on the way out.
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.some((e) => e.kind === "boot-step")).toBe(true);
+    expect(events.some((e) => e.kind === "state" && e.service === "getty" && e.to === "started")).toBe(true);
+    expect(events.at(-1)).toMatchObject({ kind: "done", status: 5 });
+    const reader = Bun.spawnSync(["node_modules/.bin/bun", "qemu/report.ts", file], { stdout: "pipe", stderr: "pipe" });
+    expect(reader.stdout.toString()).toContain("runner status: 5");
+    expect(reader.exitCode).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, TEST_MS);
+
+test("initctl events shows a restart as it happens", async () => {
+  // The replay first (it holds the runner's own start), then the restart's events as they come.
+  const script = [
+    "initctl events > /tmp/events 2>&1 &",
+    "n=0; until grep -q 'runner: /etc/tsinit/rc' /tmp/events; do sleep 0.1; n=$((n+1)); [ $n -lt 300 ] || exit 91; done",
+    "initctl restart syslogd || exit 92",
+    "n=0; until [ \"$(grep -c 'syslogd: starting -> started' /tmp/events)\" -ge 2 ]; do sleep 0.1; n=$((n+1)); [ $n -lt 300 ] || exit 93; done",
+    "grep -q 'syslogd: started -> stopping' /tmp/events || exit 94",
+  ].join("\n");
+  const result = await smoke(["--timeout", "120", "--append", "tsinit.runner.after=boot"], ["/bin/sh", "-c", script]);
+  expect(result.status).toBe(0);
 }, TEST_MS);

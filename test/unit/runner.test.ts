@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { parseCommandLine } from "../../src/boot/cmdline.ts";
 import { Log } from "../../src/log/log.ts";
+import { EventLog } from "../../src/log/event-log.ts";
 import { chooseRunner, runFirstRunner, statusNumber, type Runner } from "../../src/runner.ts";
 import type { ShutdownKind } from "../../src/shutdown/requests.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
@@ -17,8 +18,9 @@ function start(runner: Runner, serial = "0: uart:16550A port:000003F8 irq:4\n1: 
   const shutdowns: ShutdownKind[] = [];
   let status: number | undefined;
   const log = new Log(runtime.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
-  void runFirstRunner({ sys: runtime.sys, log, supervisor: runtime.supervisor, runner, shutdown: (kind) => shutdowns.push(kind) }).then((s) => (status = s));
-  return { runtime, shutdowns, status: () => status };
+  const events = new EventLog(() => runtime.machine.clock.sinceBoot());
+  void runFirstRunner({ events, log, supervisor: runtime.supervisor, runner, shutdown: (kind) => shutdowns.push(kind) }).then((s) => (status = s));
+  return { runtime, shutdowns, events, status: () => status };
 }
 
 describe("the first runner", () => {
@@ -43,34 +45,34 @@ describe("the first runner", () => {
     expect(statusNumber(undefined)).toBe(127);
   });
 
-  it("runs on the console with its words as given, and with tsinit.exit= reports on ttyS1 and powers off", async () => {
-    const { runtime, shutdowns, status } = start({ path: "/bin/t", args: ["$HOME", "a b"], after: [], exit: "poweroff" });
+  it("runs on the console with its words as given, and with tsinit.exit= ends with a done event and powers off", async () => {
+    const { runtime, shutdowns, status, events } = start({ path: "/bin/t", args: ["$HOME", "a b"], after: [], exit: "poweroff" });
     await settle();
     const spawn = runtime.sys.spawns.at(-1)!;
     expect(spawn.request.argv).toEqual(["/bin/t", "$HOME", "a b"]);
     runtime.exit("runner", 3);
     await settle();
     expect(status()).toBe(3);
-    expect(runtime.sys.files.get("/dev/ttyS1")).toBe("tsinit-runner-status=3\n");
+    expect(events.after(0).events.map((e) => e.kind).filter((k) => k.startsWith("runner") || k === "done")).toEqual(["runner", "runner-exit", "done"]);
+    expect(events.after(0).events.at(-1)).toMatchObject({ kind: "done", status: 3 });
     expect(shutdowns).toEqual(["poweroff"]);
     expect(runtime.machine.lines).toContain("[FAILED] runner: exit status 3");
   });
 
-  it("without tsinit.exit= the boot goes on; without a second serial port the status is only logged", async () => {
-    const { runtime, shutdowns, status } = start({ path: "/bin/t", args: [], after: [] });
+  it("without tsinit.exit= the boot goes on, with no done event", async () => {
+    const { runtime, shutdowns, status, events } = start({ path: "/bin/t", args: [], after: [] });
     await settle();
     runtime.exit("runner", 0);
     await settle();
     expect(status()).toBe(0);
     expect(shutdowns).toEqual([]);
-    expect(runtime.sys.files.has("/dev/ttyS1")).toBe(false);
+    expect(events.after(0).events.some((e) => e.kind === "done")).toBe(false);
 
-    const second = start({ path: "/bin/t", args: [], after: [], exit: "halt" }, "0: uart:16550A port:000003F8 irq:4\n1: uart:unknown port:000002F8 irq:3\n");
+    const second = start({ path: "/bin/t", args: [], after: [], exit: "halt" });
     await settle();
     second.runtime.exit("runner", { kind: "signaled", signal: 15, core: false });
     await settle();
     expect(second.status()).toBe(143);
-    expect(second.runtime.sys.files.has("/dev/ttyS1")).toBe(false);
     expect(second.shutdowns).toEqual(["halt"]);
   });
 
@@ -80,9 +82,10 @@ describe("the first runner", () => {
     runtime.sys.files.set("/proc/tty/driver/serial", "1: uart:16550A\n");
     const shutdowns: ShutdownKind[] = [];
     const log = new Log(runtime.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
-    const status = await runFirstRunner({ sys: runtime.sys, log, supervisor: runtime.supervisor, runner: { path: "/no/runner", args: [], after: [], exit: "poweroff" }, shutdown: (kind) => shutdowns.push(kind) });
+    const events = new EventLog(() => 0);
+    const status = await runFirstRunner({ events, log, supervisor: runtime.supervisor, runner: { path: "/no/runner", args: [], after: [], exit: "poweroff" }, shutdown: (kind) => shutdowns.push(kind) });
     expect(status).toBe(127);
-    expect(runtime.sys.files.get("/dev/ttyS1")).toBe("tsinit-runner-status=127\n");
+    expect(events.after(0).events.at(-1)).toMatchObject({ kind: "done", status: 127 });
     expect(shutdowns).toEqual(["poweroff"]);
   });
 });

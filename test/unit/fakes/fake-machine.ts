@@ -1,7 +1,7 @@
 // A fake Runtime: a FakeSys, a FakeClock, signals a test raises, a NOTIFY_SOCKET a test sends
 // to, log lines kept in memory, and an exit that throws instead of ending the test runner.
 import type { LogSink } from "../../../src/base/logging.ts";
-import type { HandledSignal, ListenNotify, ListenUevents, NotifyMessage, Runtime, Uevent } from "../../../src/sys/sys.ts";
+import type { HandledSignal, LineWriter, ListenNotify, ListenUevents, NotifyMessage, Runtime, Uevent } from "../../../src/sys/sys.ts";
 import { FakeClock } from "./fake-clock.ts";
 import { FakeSys } from "./fake-sys.ts";
 
@@ -55,6 +55,15 @@ export class FakeMachine implements Runtime {
   /** The kernel dropped uevents (ENOBUFS on the netlink socket). */
   ueventsLost(): void {
     for (const listener of [...this.ueventLostListeners]) listener();
+  }
+
+  /** What was written to each device through openLineWriter. */
+  readonly deviceLines = new Map<string, string[]>();
+
+  openLineWriter(path: string): LineWriter {
+    const lines: string[] = [];
+    this.deviceLines.set(path, lines);
+    return { push: (line) => void lines.push(line), drained: async () => true };
   }
 
   /** A kernel uevent, as the netlink socket would deliver it. */
