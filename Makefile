@@ -88,7 +88,7 @@ APPEND ?=
 
 .PHONY: disk disk-gpt disk-mbr qemu-disk
 
-.PHONY: all build deps initramfs busybox-init kernel qemu qemu-busybox smoke \
+.PHONY: all build deps initramfs busybox-init kernel qemu qemu-busybox smoke timeline \
 	test test-unit test-sys test-ns test-fuzz test-boot test-repro typecheck lint bench bench-services clean help FORCE
 
 all: build
@@ -101,6 +101,7 @@ help:
 	@echo "make kernel        Debian's cloud kernel in $(KERNEL_CACHE)"
 	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
 	@echo "make smoke CMD=... boot, run CMD in the guest as the first runner, exit with its status"
+	@echo "make timeline      docs/boot-timeline.svg: the demo image's boot, drawn by initctl analyze --svg"
 	@echo "make disk          dist/disk.ext4, an example real root (docs/disk.md)"
 	@echo "make disk-gpt      dist/disk-gpt.img: the same root as partition 2 of a GPT disk (disk-mbr: MBR)"
 	@echo "make qemu-disk     boot the image with DISK_IMAGE=$(DISK_IMAGE), root=$(DISK_ROOT) and APPEND"
@@ -171,6 +172,10 @@ qemu: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
 # A CI smoke boot: CMD runs in the guest as the first runner; make exits with its status.
 smoke: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
 	qemu/smoke.sh --kernel $(KERNEL) --initrd $(BOOT_IMAGE) -- /bin/sh -c '$(CMD)'
+
+# The demo image's boot timeline, drawn by `initctl analyze --svg` in the guest.
+timeline: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
+	scripts/boot-timeline.sh docs/boot-timeline.svg
 
 qemu-busybox: deps $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 	qemu/boot.sh $(KERNEL) $(BOOT_BUSYBOX_IMAGE)

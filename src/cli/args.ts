@@ -20,7 +20,9 @@ export type CliCommand =
   | { kind: "boot" }
   /** The event log: everything kept since boot, then (`follow`) each event as it happens. */
   | { kind: "events"; follow: boolean; after: number; wait: boolean }
-  | { kind: "unimplemented"; command: "wake" | "enable" | "disable" | "analyze"; name?: string };
+  | { kind: "unimplemented"; command: "wake" | "enable" | "disable"; name?: string }
+  /** The boot timeline: a table, or (`svg`) a picture. */
+  | { kind: "analyze"; svg: boolean };
 
 export interface CliOptions {
   socket: string;
@@ -48,7 +50,8 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   reload                    re-read the service files (as SIGHUP to tsinit does)
   boot                      init's boot log and timed boot steps (the initramfs's too, after switch_root)
   events [--no-follow]      every event since boot, then each as it happens (--json: one JSON object a line)
-  wake, enable, disable, analyze [--svg]: not implemented yet
+  analyze [--svg]           each service's start, ready and stop times; --svg: the boot timeline as SVG
+  wake, enable, disable: not implemented yet
 
   --socket PATH   the control socket (default: $${SOCKET_ENV}, else ${DEFAULT_SOCKET})
   --json          print the server's JSON answers instead of tables
@@ -134,7 +137,7 @@ function parseCommand(words: string[], trailing: string[] | undefined): Result {
   if (command === "analyze") {
     const unknown = flags.find((flag) => flag !== "--svg");
     if (unknown !== undefined || operands.length > 0) return fail(unknown !== undefined ? `analyze: unknown option ${unknown}` : "analyze takes no arguments");
-    return { ok: true, command: { kind: "unimplemented", command } };
+    return { ok: true, command: { kind: "analyze", svg: flags.length > 0 } };
   }
   if (command === "shutdown" || SHUTDOWN_COMMANDS.has(command)) {
     const problem = noFlags() ?? (operands.length > 0 ? `${command} takes no arguments` : undefined);

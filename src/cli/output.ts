@@ -2,7 +2,8 @@
 // when it failed or was refused. Pure: the caller writes `stdout` and `stderr` and exits.
 import { formatEntries } from "../boot/boot-record.ts";
 import { describeEvent } from "../log/event-log.ts";
-import { isErrorResponse, type BootResponse, type EventsResponse, type CommandResponse, type ListResponse, type LogResponse,
+import { timelineSvg, timelineTable } from "./timeline-svg.ts";
+import { isErrorResponse, type AnalyzeResponse, type BootResponse, type EventsResponse, type CommandResponse, type ListResponse, type LogResponse,
   type ReloadResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
 import type { CliCommand } from "./args.ts";
 import { formatServiceDetail, formatServiceTable } from "./format.ts";
@@ -67,6 +68,10 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
     }
     case "boot":
       return formatEntries((body as BootResponse).entries).join("\n");
+    case "analyze": {
+      const { rows } = body as AnalyzeResponse;
+      return command.svg ? timelineSvg(rows).trimEnd() : timelineTable(rows);
+    }
     case "events": {
       const { events, lost } = body as EventsResponse;
       const lines = events.map(describeEvent);

@@ -40,12 +40,9 @@ export function planRequest(command: Exclude<CliCommand, { kind: "help" }>): Pla
     case "events":
       // The first answer is what is kept so far, at once; the next ones wait for news.
       return { method: "GET", path: paths.events(command.after, command.wait) };
+    case "analyze":
+      return { method: "GET", path: paths.analyze() };
     case "unimplemented":
-      switch (command.command) {
-        case "analyze":
-          return { method: "GET", path: paths.analyze() };
-        default:
-          return { method: "POST", path: paths.serviceCommand(command.name ?? "", command.command) };
-      }
+      return { method: "POST", path: paths.serviceCommand(command.name ?? "", command.command) };
   }
 }

@@ -6,6 +6,7 @@
 // `/v1`; a later, incompatible version gets a new prefix and both can be served side by side.
 import type { BootEntry } from "../boot/boot-record.ts";
 import type { TsinitEvent } from "../log/event-log.ts";
+import type { TimelineRow } from "../log/timeline.ts";
 import type { ServiceType } from "../base/service-spec.ts";
 import type { ReloadSummary, ServiceState } from "../core/service-set.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
@@ -151,6 +152,11 @@ export interface EventsResponse {
   events: TsinitEvent[];
   lost: number;
   next: number;
+}
+
+/** GET /v1/analyze: the boot timeline, a row a service in the order they began starting. */
+export interface AnalyzeResponse {
+  rows: TimelineRow[];
 }
 
 /** POST /v1/reload: what re-reading the service directories changed (see ReloadSummary). */

@@ -5,6 +5,7 @@
 // `handle` turns any exception into a 500 and logs it.
 import type { BootEntry } from "../boot/boot-record.ts";
 import type { EventLog } from "../log/event-log.ts";
+import { timeline } from "../log/timeline.ts";
 import type { CommandOutcome } from "../core/events.ts";
 import type { ReloadSummary, ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
@@ -22,6 +23,7 @@ import {
   type ReloadResponse,
   type BootResponse,
   type EventsResponse,
+  type AnalyzeResponse,
   type LogResponse,
   type ServiceCommand,
   type ServiceStatus,
@@ -134,6 +136,15 @@ export class ControlApi {
       }
       case "events":
         return this.events(request);
+      case "analyze": {
+        const { events, supervisor } = this.options;
+        if (events === undefined) return errorReply("not-implemented", "there is no event log here: only the PID 1 of a machine keeps one");
+        const dependencies = (name: string) => {
+          const spec = supervisor.service(name)?.spec;
+          return spec === undefined ? [] : [...new Set([...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor])];
+        };
+        return reply(200, { rows: timeline(events.after(0).events, dependencies) } satisfies AnalyzeResponse);
+      }
       case "boot":
         if (this.options.bootRecord === undefined) return errorReply("not-implemented", "there is no boot record here: only the PID 1 of a machine keeps one");
         return reply(200, { entries: this.options.bootRecord() } satisfies BootResponse);

@@ -15,6 +15,7 @@ export type Endpoint =
   | { kind: "reload" }
   | { kind: "boot" }
   | { kind: "events" }
+  | { kind: "analyze" }
   | { kind: "not-implemented"; what: string; name?: string };
 
 export type Routed =
@@ -31,7 +32,7 @@ function match(segments: string[]): ByMethod | undefined {
   if (second === "reload" && name === undefined) return { POST: { kind: "reload" } };
   if (second === "boot" && name === undefined) return { GET: { kind: "boot" } };
   if (second === "events" && name === undefined) return { GET: { kind: "events" } };
-  if (second === "analyze" && name === undefined) return { GET: { kind: "not-implemented", what: "analyze" } };
+  if (second === "analyze" && name === undefined) return { GET: { kind: "analyze" } };
   if (second !== "services") return undefined;
   if (name === undefined) return { GET: { kind: "list" }, POST: { kind: "run" } };
   if (command === undefined) return { GET: { kind: "status", name }, DELETE: { kind: "remove", name } };

@@ -70,7 +70,11 @@ describe("initctl arguments", () => {
     expect(command("enable sshd")).toEqual({ kind: "unimplemented", command: "enable", name: "sshd" });
     expect(command("disable sshd")).toEqual({ kind: "unimplemented", command: "disable", name: "sshd" });
     expect(command("reload")).toEqual({ kind: "reload" });
-    expect(command("analyze --svg")).toEqual({ kind: "unimplemented", command: "analyze" });
+    expect(command("analyze --svg")).toEqual({ kind: "analyze", svg: true });
+    expect(command("analyze")).toEqual({ kind: "analyze", svg: false });
+    expect(command("events")).toEqual({ kind: "events", follow: true, after: 0, wait: false });
+    expect(command("events --no-follow")).toEqual({ kind: "events", follow: false, after: 0, wait: false });
+    expect(command("boot")).toEqual({ kind: "boot" });
   });
 
   it("reports bad usage", () => {
