@@ -95,6 +95,8 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     return summary;
   };
   let shuttingDown: ShutdownKind | undefined;
+  /** The first runner's status when its end takes the machine down: the report's last line. */
+  let runnerStatus: number | undefined;
   const shutdown = (kind: ShutdownKind) => {
     if (shuttingDown !== undefined) return;
     shuttingDown = kind;
@@ -104,7 +106,10 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
       log,
       supervisor,
       step: (text) => void events.emit({ kind: "shutdown-step", text }),
-      beforeReboot: () => report?.drained() ?? Promise.resolve(),
+      beforeReboot: () => {
+        if (runnerStatus !== undefined) events.emit({ kind: "done", status: runnerStatus });
+        return report?.drained() ?? Promise.resolve();
+      },
     });
   };
   for (const signal of PID1_SIGNALS) {
@@ -130,7 +135,11 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);
     if (runner !== undefined) {
       const after = runner.after.filter((name) => supervisor.service(name) !== undefined || void log.warn(`runner: no service named ${name} to wait for`));
-      void runFirstRunner({ events, log, supervisor, runner: { ...runner, after }, shutdown });
+      const endWith = (kind: ShutdownKind, status: number) => {
+        runnerStatus = status;
+        shutdown(kind);
+      };
+      void runFirstRunner({ events, log, supervisor, runner: { ...runner, after }, shutdown: endWith });
     }
     await startTarget(supervisor, log, target, services.has("recovery"));
     // The boot is over: what comes later is not the boot's.

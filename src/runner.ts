@@ -1,8 +1,8 @@
 // The first runner (NodeOS's idea, SPEC 4): one program that decides what the machine is for. It
 // runs once the early mounts are done and what it waits for has started, shares the console,
 // and may add services through initctl. With `tsinit.exit=poweroff` (or BOOT=0 in init's
-// environment) the machine goes down when it exits; its exit status is the `done` event, which
-// the JSON boot report (`tsinit.report=ttyS1`, src/boot-report.ts) carries out of the machine.
+// environment) the machine goes down when it exits; its exit status ends the JSON boot report
+// (`tsinit.report=ttyS1`, src/boot-report.ts) as the `done` line, which carries it out.
 import type { ExitStatus } from "./base/process.ts";
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import type { KernelCommandLine } from "./boot/cmdline.ts";
@@ -57,7 +57,8 @@ export interface RunnerContext {
   log: Log;
   supervisor: Supervisor;
   runner: Runner;
-  shutdown(kind: ShutdownKind): void;
+  /** The machine goes down; `status` is the runner's, for the report's `done` line. */
+  shutdown(kind: ShutdownKind, status: number): void;
 }
 
 /** Starts the runner, waits for it to end, reports its status, and with `exit` takes the machine down. */
@@ -80,9 +81,8 @@ export async function runFirstRunner({ events, log, supervisor, runner, shutdown
     log.status(code === 0, code === 0 ? "runner exited 0" : `runner: exit status ${code}`);
     events.emit({ kind: "runner-exit", status: code });
     if (runner.exit === undefined) return code;
-    // The report's last line: written before the shutdown, which waits for it to get out.
-    events.emit({ kind: "done", status: code });
-    shutdown(runner.exit);
+    // The shutdown ends the report with a `done` line carrying this status, last of all.
+    shutdown(runner.exit, code);
     return code;
   }
 }

@@ -14,7 +14,7 @@ function escape(text: string): string {
 
 export function timelineSvg(rows: readonly TimelineRow[]): string {
   const times = rows.flatMap((row) => [row.starting, row.started, row.ready, row.stopped].filter((t): t is number => t !== undefined));
-  const first = Math.min(...times, 0);
+  const first = times.length > 0 ? Math.min(...times) : 0;
   const last = Math.max(...times, first + 1);
   const span = last - first;
   const x = (t: number) => LABEL + ((t - first) / span) * (WIDTH - LABEL - 20);

@@ -28,7 +28,8 @@ export function timeline(events: readonly TsinitEvent[], dependencies: (service:
   };
   for (const event of events) {
     if (event.kind === "state") {
-      if (event.to === "starting" && !rows.has(event.service)) row(event.service).starting = event.at;
+      // An internal service (a milestone) goes from stopped to started at once.
+      if ((event.to === "starting" || event.to === "started") && !rows.has(event.service)) row(event.service).starting = event.at;
       const known = rows.get(event.service);
       if (known === undefined) continue;
       if (event.to === "started") known.started ??= event.at;

@@ -12,15 +12,18 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-function start(runner: Runner, serial = "0: uart:16550A port:000003F8 irq:4\n1: uart:16550A port:000002F8 irq:3\n") {
+function start(runner: Runner) {
   const runtime = new FakeRuntime([]);
-  runtime.sys.files.set("/proc/tty/driver/serial", serial);
   const shutdowns: ShutdownKind[] = [];
+  const statuses: number[] = [];
   let status: number | undefined;
   const log = new Log(runtime.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
   const events = new EventLog(() => runtime.machine.clock.sinceBoot());
-  void runFirstRunner({ events, log, supervisor: runtime.supervisor, runner, shutdown: (kind) => shutdowns.push(kind) }).then((s) => (status = s));
-  return { runtime, shutdowns, events, status: () => status };
+  void runFirstRunner({ events, log, supervisor: runtime.supervisor, runner, shutdown: (kind, s) => {
+    shutdowns.push(kind);
+    statuses.push(s);
+  } }).then((s) => (status = s));
+  return { runtime, shutdowns, statuses, events, status: () => status };
 }
 
 describe("the first runner", () => {
@@ -45,28 +48,29 @@ describe("the first runner", () => {
     expect(statusNumber(undefined)).toBe(127);
   });
 
-  it("runs on the console with its words as given, and with tsinit.exit= ends with a done event and powers off", async () => {
-    const { runtime, shutdowns, status, events } = start({ path: "/bin/t", args: ["$HOME", "a b"], after: [], exit: "poweroff" });
+  it("runs on the console with its words as given, and with tsinit.exit= powers off with its status", async () => {
+    const { runtime, shutdowns, statuses, status, events } = start({ path: "/bin/t", args: ["$HOME", "a b"], after: [], exit: "poweroff" });
     await settle();
     const spawn = runtime.sys.spawns.at(-1)!;
     expect(spawn.request.argv).toEqual(["/bin/t", "$HOME", "a b"]);
     runtime.exit("runner", 3);
     await settle();
     expect(status()).toBe(3);
-    expect(events.after(0).events.map((e) => e.kind).filter((k) => k.startsWith("runner") || k === "done")).toEqual(["runner", "runner-exit", "done"]);
-    expect(events.after(0).events.at(-1)).toMatchObject({ kind: "done", status: 3 });
+    expect(events.after(0).events.map((e) => e.kind).filter((k) => k.startsWith("runner"))).toEqual(["runner", "runner-exit"]);
+    expect(events.after(0).events.at(-1)).toMatchObject({ kind: "runner-exit", status: 3 });
     expect(shutdowns).toEqual(["poweroff"]);
+    expect(statuses).toEqual([3]);
     expect(runtime.machine.lines).toContain("[FAILED] runner: exit status 3");
   });
 
-  it("without tsinit.exit= the boot goes on, with no done event", async () => {
+  it("without tsinit.exit= the boot goes on", async () => {
     const { runtime, shutdowns, status, events } = start({ path: "/bin/t", args: [], after: [] });
     await settle();
     runtime.exit("runner", 0);
     await settle();
     expect(status()).toBe(0);
     expect(shutdowns).toEqual([]);
-    expect(events.after(0).events.some((e) => e.kind === "done")).toBe(false);
+    expect(events.after(0).events.at(-1)).toMatchObject({ kind: "runner-exit", status: 0 });
 
     const second = start({ path: "/bin/t", args: [], after: [], exit: "halt" });
     await settle();
@@ -79,13 +83,12 @@ describe("the first runner", () => {
   it("a runner that cannot start is 127, and the machine still goes down", async () => {
     const runtime = new FakeRuntime([]);
     runtime.sys.missingPrograms.add("/no/runner");
-    runtime.sys.files.set("/proc/tty/driver/serial", "1: uart:16550A\n");
     const shutdowns: ShutdownKind[] = [];
     const log = new Log(runtime.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
     const events = new EventLog(() => 0);
-    const status = await runFirstRunner({ events, log, supervisor: runtime.supervisor, runner: { path: "/no/runner", args: [], after: [], exit: "poweroff" }, shutdown: (kind) => shutdowns.push(kind) });
+    const status = await runFirstRunner({ events, log, supervisor: runtime.supervisor, runner: { path: "/no/runner", args: [], after: [], exit: "poweroff" }, shutdown: (kind) => void shutdowns.push(kind) });
     expect(status).toBe(127);
-    expect(events.after(0).events.at(-1)).toMatchObject({ kind: "done", status: 127 });
+    expect(events.after(0).events.at(-1)).toMatchObject({ kind: "runner-exit", status: 127 });
     expect(shutdowns).toEqual(["poweroff"]);
   });
 });

@@ -35,6 +35,7 @@ describe("the boot timeline", () => {
   emit(310, { kind: "state", service: "web", from: "stopped", to: "starting" });
   emit(350, { kind: "state", service: "web", from: "starting", to: "started" });
   emit(420, { kind: "ready", service: "web" });
+  emit(360, { kind: "state", service: "boot", from: "stopped", to: "started" });
   emit(500, { kind: "state", service: "bad", from: "stopped", to: "starting" });
   emit(510, { kind: "failed", service: "bad", why: "bad: exited 1" });
   emit(900, { kind: "state", service: "web", from: "started", to: "stopping" });
@@ -45,6 +46,7 @@ describe("the boot timeline", () => {
     expect(rows).toEqual([
       { service: "early", starting: 100, started: 300, dependsOn: [] },
       { service: "web", starting: 310, started: 350, ready: 420, stopped: 950, dependsOn: ["early"] },
+      { service: "boot", starting: 360, started: 360, dependsOn: [] },
       { service: "bad", starting: 500, failed: "bad: exited 1", dependsOn: [] },
     ]);
     expect(timelineTable(rows).split("\n")[2]).toMatch(/^web +0\.310 +0\.350 +40 ms +0\.420 +0\.950 +early$/);
