@@ -171,7 +171,7 @@ qemu: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
 
 # A CI smoke boot: CMD runs in the guest as the first runner; make exits with its status.
 smoke: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
-	qemu/smoke.sh --kernel $(KERNEL) --initrd $(BOOT_IMAGE) -- /bin/sh -c '$(CMD)'
+	qemu/smoke.sh --kernel $(KERNEL) --initrd $(BOOT_IMAGE) -- /bin/sh -c '$(subst ','\'',$(value CMD))'
 
 # The demo image's boot timeline, drawn by `initctl analyze --svg` in the guest.
 timeline: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
@@ -250,6 +250,7 @@ bench-services: dist/tsinit
 bench: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNEL_STAMP) dist/disk.ext4
 	$(BOOT_ENV) TSINIT_SHIPPED=$(IMAGE) BUSYBOX_SHIPPED=$(BUSYBOX_IMAGE) \
 		BENCH_BOOTS=$(BENCH_BOOTS) $(BUN) bench/boot.ts
+	$(BOOT_ENV) BENCH_BOOTS=$(BENCH_BOOTS) $(BUN) bench/smoke.ts
 
 clean:
 	rm -rf dist

@@ -27,6 +27,9 @@ const started = new Set(events.filter((e) => e.kind === "state" && e.to === "sta
 const failed = events.filter((e) => e.kind === "failed" && e.service !== "runner") as Extract<TsinitEvent, { kind: "failed" }>[];
 const done = [...events].reverse().find((e) => e.kind === "done") as Extract<TsinitEvent, { kind: "done" }> | undefined;
 if (done === undefined) problems.push("no done line: the report is not whole");
+for (const line of events as { kind: string; count?: number }[]) {
+  if (line.kind === "lost") problems.push(`${line.count} events were lost on the way out (the port did not take them)`);
+}
 console.log(`${events.length} events; started: ${[...started].sort().join(", ") || "none"}`);
 for (const event of failed) console.log(`FAILED ${event.service}: ${event.why}`);
 console.log(`runner status: ${done?.status ?? "unknown"}`);

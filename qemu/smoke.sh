@@ -2,7 +2,7 @@
 # A CI smoke boot: boot the image under qemu, run COMMAND in the guest as tsinit's first runner,
 # and exit with COMMAND's status. The status comes out on the guest's second serial port: tsinit
 # writes its boot report there (`tsinit.report=ttyS1`: every event as a line of JSON, the last
-# one `{"kind":"done","status":N}`) and powers off. Nothing is scraped from the console.
+# one `{"kind":"done","status":N}`) and powers off. The console is read only to tell a panic.
 #
 # Usage: qemu/smoke.sh [--kernel K] [--initrd IMG] [--add DIR_OR_CPIO]... [--append ARGS]
 #                      [--timeout S] [--memory MB] [--kvm] [--report FILE] -- COMMAND [ARGS...]
@@ -14,7 +14,10 @@
 #   126  qemu ended without a status (it failed to start, or the guest went down another way)
 # The console goes to this script's stdout as it comes.
 set -euo pipefail
+here=$PWD
 cd "$(dirname "$0")/.."
+# Paths given on the command line are the caller's; the defaults are the repository's.
+absolute() { [[ $1 == /* ]] && printf '%s' "$1" || printf '%s/%s' "$here" "$1"; }
 
 kernel=.cache/kernel/vmlinuz
 initrd=dist/initramfs.cpio
@@ -27,14 +30,14 @@ adds=()
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case $1 in
-    --kernel) kernel=${2:?}; shift 2 ;;
-    --initrd) initrd=${2:?}; shift 2 ;;
-    --add) adds+=("${2:?}"); shift 2 ;;
+    --kernel) kernel=$(absolute "${2:?}"); shift 2 ;;
+    --initrd) initrd=$(absolute "${2:?}"); shift 2 ;;
+    --add) adds+=("$(absolute "${2:?}")"); shift 2 ;;
     --append) append=${2:?}; shift 2 ;;
     --timeout) timeout_s=${2:?}; shift 2 ;;
     --memory) memory=${2:?}; shift 2 ;;
     --kvm) kvm=1; shift ;;
-    --report) report=${2:?}; shift 2 ;;
+    --report) report=$(absolute "${2:?}"); shift 2 ;;
     --) shift; break ;;
     -h|--help) usage ;;
     *) echo "smoke.sh: unknown option $1" >&2; usage ;;
@@ -94,20 +97,21 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m "$memory" -smp 1 
   -serial "file:$tmp/report" \
   -kernel "$kernel" -initrd "$tmp/initrd" \
   -append "console=ttyS0 panic=-1 tsinit.exit=poweroff tsinit.report=ttyS1 $append" < /dev/null || status=$?
-[[ -n $report ]] && cp "$tmp/report" "$report"
+if [[ -n $report ]]; then cp "$tmp/report" "$report" 2>/dev/null || : > "$report"; fi
 
 if ((status == 124 || status == 137)); then
   echo "smoke.sh: no poweroff within ${timeout_s} s; the console's last lines:" >&2
   tail -n 40 "$tmp/console.log" >&2 || true
   exit 124
 fi
-if done=$(grep -a '"kind":"done"' "$tmp/report" 2>/dev/null | tail -n 1) && [[ $done =~ \"status\":([0-9]+) ]]; then
-  exit "${BASH_REMATCH[1]}"
-fi
-if grep -a -q 'Kernel panic' "$tmp/console.log" 2>/dev/null; then
+# The one thing read off the console: a panic, which no report line can tell.
+if grep -a -q 'Kernel panic - not syncing' "$tmp/console.log" 2>/dev/null; then
   echo "smoke.sh: the kernel panicked:" >&2
   grep -a -A 12 'Kernel panic' "$tmp/console.log" | head -n 20 >&2
   exit 125
+fi
+if done=$(grep -a '"kind":"done"' "$tmp/report" 2>/dev/null | tail -n 1) && [[ $done =~ \"status\":([0-9]+) ]]; then
+  exit "${BASH_REMATCH[1]}"
 fi
 echo "smoke.sh: qemu exited ($status) without a runner status; the console's last lines:" >&2
 tail -n 40 "$tmp/console.log" >&2 || true

@@ -2,7 +2,7 @@
 // on a device the host reads, such as qemu's second serial port, from the first event on (the
 // ones before the port was open are replayed), ending with the `done` line that carries the
 // first runner's status. Never on a port nobody asked for: a router's ttyS1 may be a modem.
-import type { EventLog } from "./log/event-log.ts";
+import type { EventLog, TsinitEvent } from "./log/event-log.ts";
 import type { Log } from "./log/log.ts";
 import { SysError, type LineWriter, type Runtime } from "./sys/sys.ts";
 
@@ -25,8 +25,15 @@ export function startBootReport(runtime: Runtime, log: Log, events: EventLog, de
     log.warn(`boot report: ${writer.message}`);
     return undefined;
   }
-  for (const event of events.after(0).events) writer.push(JSON.stringify(event));
-  events.subscribe((event) => writer.push(JSON.stringify(event)));
+  const write = (event: TsinitEvent) => writer.push(JSON.stringify(event), event.kind === "done");
+  for (const event of events.after(0).events) write(event);
+  events.subscribe(write);
   log.info(`boot report: every event as JSON on ${device}`);
-  return { drained: () => writer.drained(REPORT_DRAIN_MS) };
+  return {
+    drained: async () => {
+      const out = await writer.drained(REPORT_DRAIN_MS);
+      if (!out) log.warn(`boot report: ${device} did not take the last lines within ${REPORT_DRAIN_MS / 1000} s`);
+      return out;
+    },
+  };
 }

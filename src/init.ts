@@ -18,6 +18,7 @@ import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { reportDevice, startBootReport } from "./boot-report.ts";
 import { EventLog } from "./log/event-log.ts";
+import { BootTimeline } from "./log/timeline.ts";
 import { breakShell, switchToRealRoot } from "./real-root.ts";
 import { chooseRunner, runFirstRunner } from "./runner.ts";
 import { SysError, type Runtime, type Sys } from "./sys/sys.ts";
@@ -31,7 +32,9 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   runtime.neverDie((what) => log.error(what));
   // Past switch_root, the initramfs stage's record is waiting in /run (moved along).
   const pastSwitch = runtime.env[HANDOFF_ENV] === HANDOFF_PATH;
-  const events = new EventLog(() => runtime.clock.sinceBoot());
+  const events = new EventLog(() => runtime.clock.sinceBoot(), undefined, (error) => log.error(`event subscriber: ${String(error)}`));
+  const bootTimeline = new BootTimeline();
+  events.subscribe((event) => bootTimeline.add(event));
   const record = new BootRecord(pastSwitch ? "root" : "initramfs", () => runtime.clock.sinceBoot(), (entry) =>
     events.emit({ kind: "boot-step", stage: entry.stage, text: entry.text, ms: entry.ms ?? 0, ok: entry.ok ?? true }),
   );
@@ -123,7 +126,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     });
   }
   // initctl's socket; without it boot goes on (the failure is logged).
-  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events });
+  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events, timeline: bootTimeline });
 
   if (switching) {
     void switchToRealRoot({ runtime, log, record, supervisor, cmdline, modules, initArgs, shutdown });
@@ -134,7 +137,9 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   void (async () => {
     if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);
     if (runner !== undefined) {
-      const after = runner.after.filter((name) => supervisor.service(name) !== undefined || void log.warn(`runner: no service named ${name} to wait for`));
+      const unknown = runner.after.filter((name) => supervisor.service(name) === undefined);
+      if (unknown.length > 0) log.warn(`runner: no service named ${unknown.join(", ")} to wait for`);
+      const after = runner.after.filter((name) => !unknown.includes(name));
       const endWith = (kind: ShutdownKind, status: number) => {
         runnerStatus = status;
         shutdown(kind);

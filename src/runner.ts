@@ -78,7 +78,8 @@ export async function runFirstRunner({ events, log, supervisor, runner, shutdown
   return finish(status);
 
   function finish(code: number): number {
-    log.status(code === 0, code === 0 ? "runner exited 0" : `runner: exit status ${code}`);
+    // The core has said how it ended ([FAILED] runner: exited 3); this is the status it makes.
+    log.info(`runner: exit status ${code}`);
     events.emit({ kind: "runner-exit", status: code });
     if (runner.exit === undefined) return code;
     // The shutdown ends the report with a `done` line carrying this status, last of all.

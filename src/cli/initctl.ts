@@ -2,7 +2,7 @@
 // Parses the command line, sends one request to the control socket, prints the answer as a
 // table (or JSON with --json) and returns the exit status: 0 success, 1 failure, 2 bad usage.
 import { resolve } from "node:path";
-import type { EventsResponse, LogResponse } from "../control/api.ts";
+import { EVENTS_PER_ANSWER, type EventsResponse, type LogResponse } from "../control/api.ts";
 import { parseArgs, USAGE, type CliCommand } from "./args.ts";
 import { send } from "./client.ts";
 import { renderAnswer } from "./output.ts";
@@ -67,7 +67,8 @@ async function followEvents(socket: string, command: Extract<CliCommand, { kind:
     } else {
       for (const event of (answer.body as EventsResponse).events) process.stdout.write(`${JSON.stringify(event)}\n`);
     }
-    if (!command.follow) return 0;
+    // Without --no-follow, on and on; with it, until a page that is not full.
+    if (!command.follow && (answer.body as EventsResponse).events.length < EVENTS_PER_ANSWER) return 0;
     command.after = (answer.body as EventsResponse).next - 1;
     command.wait = true;
   }

@@ -145,9 +145,12 @@ export interface BootResponse {
 }
 
 /**
- * GET /v1/events?after=SEQ[&wait=1]: the events after SEQ (0: all kept since boot), `lost` of
- * them no longer kept, and the number the next one will get (the `after` of the next request).
+ * GET /v1/events?after=SEQ[&wait=1]: up to 500 events after SEQ (0: from the oldest kept), how
+ * many after SEQ are no longer kept, and `next`: ask again with after = next - 1.
  */
+/** Events in one answer to GET /v1/events; the client asks again from the last one. */
+export const EVENTS_PER_ANSWER = 500;
+
 export interface EventsResponse {
   events: TsinitEvent[];
   lost: number;

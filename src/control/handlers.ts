@@ -5,7 +5,7 @@
 // `handle` turns any exception into a 500 and logs it.
 import type { BootEntry } from "../boot/boot-record.ts";
 import type { EventLog } from "../log/event-log.ts";
-import { timeline } from "../log/timeline.ts";
+import type { BootTimeline } from "../log/timeline.ts";
 import type { CommandOutcome } from "../core/events.ts";
 import type { ReloadSummary, ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
@@ -24,6 +24,7 @@ import {
   type BootResponse,
   type EventsResponse,
   type AnalyzeResponse,
+  EVENTS_PER_ANSWER,
   type LogResponse,
   type ServiceCommand,
   type ServiceStatus,
@@ -57,8 +58,9 @@ export interface ControlOptions {
   reload?: () => ReloadSummary;
   /** The boot record (PID 1 only); absent: 501. */
   bootRecord?: () => BootEntry[];
-  /** The event log; absent: 501. */
+  /** The event log and the boot timeline kept from it; absent: 501. */
   events?: EventLog;
+  timeline?: BootTimeline;
 }
 
 export interface ControlRequest {
@@ -137,13 +139,13 @@ export class ControlApi {
       case "events":
         return this.events(request);
       case "analyze": {
-        const { events, supervisor } = this.options;
-        if (events === undefined) return errorReply("not-implemented", "there is no event log here: only the PID 1 of a machine keeps one");
+        const { timeline, supervisor } = this.options;
+        if (timeline === undefined) return errorReply("not-implemented", "there is no event log here: only the PID 1 of a machine keeps one");
         const dependencies = (name: string) => {
           const spec = supervisor.service(name)?.spec;
           return spec === undefined ? [] : [...new Set([...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor])];
         };
-        return reply(200, { rows: timeline(events.after(0).events, dependencies) } satisfies AnalyzeResponse);
+        return reply(200, { rows: timeline.list(dependencies) } satisfies AnalyzeResponse);
       }
       case "boot":
         if (this.options.bootRecord === undefined) return errorReply("not-implemented", "there is no boot record here: only the PID 1 of a machine keeps one");
@@ -314,8 +316,10 @@ export class ControlApi {
     const wait = request.query.get("wait") === null ? { ok: true as const, value: false } : checkWait(request.query);
     if (!wait.ok) return errorReply("bad-request", wait.message);
     if (wait.value && events.next <= after + 1) await waitForEvent(events, LOG_WAIT_MS, request.signal);
-    const { events: list, lost } = events.after(after);
-    return reply(200, { events: list, lost, next: events.next } satisfies EventsResponse);
+    // A page at a time: one answer never holds the whole replay.
+    const { events: list, lost } = events.after(after, EVENTS_PER_ANSWER);
+    const next = (list.at(-1)?.seq ?? Math.min(after, events.next - 1)) + 1;
+    return reply(200, { events: list, lost, next } satisfies EventsResponse);
   }
 
   /** Who added a runtime service: only a service that still has no file can be theirs. */
@@ -377,7 +381,7 @@ function describePeer(peer: Peer | undefined): string {
 /** How long a `log -f` request waits for output before answering with nothing new. */
 const LOG_WAIT_MS = 25_000;
 
-/** Resolves at the next append to `log`, after `timeoutMs`, or when the client goes away. */
+/** Resolves at the next event, after `timeoutMs`, or when the client goes away. */
 function waitForEvent(events: EventLog, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -392,6 +396,7 @@ function waitForEvent(events: EventLog, timeoutMs: number, signal: AbortSignal |
   });
 }
 
+/** Resolves at the next append to `log`, after `timeoutMs`, or when the client goes away. */
 function waitForAppend(log: RingLog, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {

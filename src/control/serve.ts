@@ -3,6 +3,7 @@
 // without a control socket, and gives back a handle to close it on exit.
 import type { BootEntry } from "../boot/boot-record.ts";
 import type { EventLog } from "../log/event-log.ts";
+import type { BootTimeline } from "../log/timeline.ts";
 import type { ReloadSummary } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
@@ -21,8 +22,9 @@ export interface ServeOptions {
   reload?: () => ReloadSummary;
   /** The boot record, for GET /v1/boot (PID 1 only). */
   bootRecord?: () => BootEntry[];
-  /** The event log, for GET /v1/events (PID 1 only). */
+  /** The event log, for GET /v1/events, and the boot timeline, for GET /v1/analyze (PID 1 only). */
   events?: EventLog;
+  timeline?: BootTimeline;
 }
 
 export interface ControlSocketHandle {

@@ -25,34 +25,41 @@ export type TsinitEvent = { seq: number; at: number } & EventBody;
 export const EVENT_CAPACITY = 10_000;
 
 export class EventLog {
-  private readonly events: TsinitEvent[] = [];
+  /** A ring: event `seq` is at (seq - 1) % capacity while it is kept. */
+  private readonly ring: TsinitEvent[] = [];
   private nextSeq = 1;
   private readonly subscribers = new Set<(event: TsinitEvent) => void>();
 
   constructor(
     private readonly now: () => number,
     private readonly capacity = EVENT_CAPACITY,
+    /** Told when a subscriber throws: its failure is its own, the next one still hears the event. */
+    private readonly onSubscriberError: (error: unknown) => void = () => {},
   ) {}
 
   emit(body: EventBody): TsinitEvent {
     const event = { seq: this.nextSeq++, at: Math.round(this.now() * 1000) / 1000, ...body } as TsinitEvent;
-    this.events.push(event);
-    if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
+    this.ring[(event.seq - 1) % this.capacity] = event;
     for (const subscriber of [...this.subscribers]) {
       try {
         subscriber(event);
-      } catch {
-        // A subscriber's failure is its own; the next one still hears the event.
+      } catch (error) {
+        this.onSubscriberError(error);
       }
     }
     return event;
   }
 
-  /** The events after `seq` (all kept ones for 0), and how many after it were dropped already. */
-  after(seq: number): { events: TsinitEvent[]; lost: number } {
-    const first = this.events[0]?.seq ?? this.nextSeq;
-    const lost = Math.max(0, first - seq - 1);
-    return { events: this.events.filter((event) => event.seq > seq), lost };
+  /**
+   * At most `limit` events after `seq` (0: from the oldest kept), and how many after `seq` were
+   * no longer kept. A client pages on with the last one's seq.
+   */
+  after(seq: number, limit = Infinity): { events: TsinitEvent[]; lost: number } {
+    const oldest = Math.max(1, this.nextSeq - this.capacity);
+    const from = Math.max(seq + 1, oldest);
+    const events: TsinitEvent[] = [];
+    for (let at = from; at < this.nextSeq && events.length < limit; at++) events.push(this.ring[(at - 1) % this.capacity]!);
+    return { events, lost: Math.max(0, oldest - seq - 1) };
   }
 
   /** The sequence number the next event will get. */

@@ -15,32 +15,44 @@ export interface TimelineRow {
   dependsOn: string[];
 }
 
-/** One row per service that began starting, in the order they began; `dependencies` from their specs. */
-export function timeline(events: readonly TsinitEvent[], dependencies: (service: string) => string[]): TimelineRow[] {
-  const rows = new Map<string, TimelineRow>();
-  const row = (service: string) => {
-    let found = rows.get(service);
-    if (found === undefined) {
-      found = { service, dependsOn: dependencies(service) };
-      rows.set(service, found);
-    }
-    return found;
-  };
-  for (const event of events) {
+/** Rows kept at most: services added at run time (`initctl run`) must not grow PID 1 without end. */
+export const MAX_TIMELINE_ROWS = 10_000;
+
+/**
+ * The timeline kept up to date as events happen, so that it outlives the event log's replay
+ * (which keeps only the newest events): a row a service, in the order they began starting.
+ */
+export class BootTimeline {
+  private readonly rows = new Map<string, Omit<TimelineRow, "dependsOn">>();
+
+  add(event: TsinitEvent): void {
     if (event.kind === "state") {
       // An internal service (a milestone) goes from stopped to started at once.
-      if ((event.to === "starting" || event.to === "started") && !rows.has(event.service)) row(event.service).starting = event.at;
-      const known = rows.get(event.service);
-      if (known === undefined) continue;
-      if (event.to === "started") known.started ??= event.at;
-      if (event.to === "stopped" && known.started !== undefined) known.stopped = event.at;
+      if ((event.to === "starting" || event.to === "started") && !this.rows.has(event.service) && this.rows.size < MAX_TIMELINE_ROWS) {
+        this.rows.set(event.service, { service: event.service, starting: event.at });
+      }
+      const row = this.rows.get(event.service);
+      if (row === undefined) return;
+      if (event.to === "started") row.started ??= event.at;
+      if (event.to === "stopped" && row.started !== undefined) row.stopped = event.at;
     } else if (event.kind === "ready") {
-      const known = rows.get(event.service);
-      if (known !== undefined) known.ready ??= event.at;
+      const row = this.rows.get(event.service);
+      if (row !== undefined) row.ready ??= event.at;
     } else if (event.kind === "failed") {
-      const known = rows.get(event.service);
-      if (known !== undefined) known.failed ??= event.why;
+      const row = this.rows.get(event.service);
+      if (row !== undefined) row.failed ??= event.why;
     }
   }
-  return [...rows.values()];
+
+  /** The rows, each with what it depends on (from its spec, now). */
+  list(dependencies: (service: string) => string[]): TimelineRow[] {
+    return [...this.rows.values()].map((row) => ({ ...row, dependsOn: dependencies(row.service) }));
+  }
+}
+
+/** One row per service that began starting, in the order they began; `dependencies` from their specs. */
+export function timeline(events: readonly TsinitEvent[], dependencies: (service: string) => string[]): TimelineRow[] {
+  const built = new BootTimeline();
+  for (const event of events) built.add(event);
+  return built.list(dependencies);
 }

@@ -43,7 +43,7 @@ export async function shutdownMachine(kind: ShutdownKind, context: ShutdownConte
   const step = context.step ?? (() => {});
   log.info(`system is going down for ${kind}`);
   await stopEverything(context);
-  step("every process stopped");
+  step("services stopped, then every other process (TERM, then KILL for what was left)");
   sys.sync();
   runPlan(sys, unmountPlan(parseMounts(sys.readFile("/proc/mounts") ?? "")), (failed, error) =>
     log.debug(`${failed.describe()}: ${error.message}`),

@@ -69,6 +69,7 @@ export class Supervisor {
   private nextCommandId = 1;
   /** Who waits for the outcome of which command. */
   private readonly commandWaiters = new Map<number, (outcome: CommandOutcome) => void>();
+  private observerFailed = false;
   /** Set by stopAll: from then on nothing new is started. */
   shuttingDown = false;
 
@@ -234,9 +235,20 @@ export class Supervisor {
     if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
   }
 
+  /** The observer's failure must never cost an action or an exit status: it is logged, once. */
+  private observe(body: EventBody): void {
+    try {
+      this.options.observe?.(body);
+    } catch (error) {
+      if (this.observerFailed) return;
+      this.observerFailed = true;
+      this.log.error(`event observer: ${String(error)}`);
+    }
+  }
+
   private observeEvent(event: Event): void {
-    const observe = this.options.observe;
-    if (observe === undefined) return;
+    if (this.options.observe === undefined) return;
+    const observe = (body: EventBody) => this.observe(body);
     if (event.kind === "spawned") observe({ kind: "spawned", service: event.service, role: event.role, pid: event.pid });
     else if (event.kind === "ready") observe({ kind: "ready", service: event.service });
     else if (event.kind === "exited") {
@@ -351,11 +363,11 @@ export class Supervisor {
         return;
       case "status":
         this.log.status(action.ok, action.text);
-        if (!action.ok) this.options.observe?.({ kind: "failed", service: action.service, why: action.text });
+        if (!action.ok) this.observe({ kind: "failed", service: action.service, why: action.text });
         return;
       case "state":
         this.log.debug(`${action.service}: ${action.from} -> ${action.to}`);
-        this.options.observe?.({ kind: "state", service: action.service, from: action.from, to: action.to });
+        this.observe({ kind: "state", service: action.service, from: action.from, to: action.to });
         return;
       case "read-pid-file": {
         const event = readPidFile(action.service, action.path, {

@@ -39,11 +39,21 @@ export class ConsoleQueue {
     private readonly tryWrite: TryWrite,
     private readonly retryLater: (ms: number, retry: () => void) => void,
     private readonly limit = CONSOLE_QUEUE_BYTES,
+    /** The line that says how many were dropped, once the device caught up. */
+    private readonly droppedNote = (count: number) => `tsinit: ${count} log line${count === 1 ? "" : "s"} dropped: the console did not take them`,
   ) {}
 
-  push(line: string): void {
+  /** `mustKeep`: queued even past the limit (a report's last line). */
+  push(line: string, mustKeep = false): void {
+    if (mustKeep && this.dropped > 0) {
+      // What was dropped is said before the last line, which stays the last.
+      const note = Buffer.from(`${this.droppedNote(this.dropped)}\n`, "utf8");
+      this.dropped = 0;
+      this.queue.push(note);
+      this.queuedBytes += note.length;
+    }
     const bytes = Buffer.from(`${line}\n`, "utf8");
-    if (this.queuedBytes + bytes.length > this.limit) this.dropped += 1;
+    if (this.queuedBytes + bytes.length > this.limit && !mustKeep) this.dropped += 1;
     else {
       this.queue.push(bytes);
       this.queuedBytes += bytes.length;
@@ -70,7 +80,7 @@ export class ConsoleQueue {
           return;
         }
         // Said once the console has caught up, in order with what it did get.
-        const note = Buffer.from(`tsinit: ${this.dropped} log line${this.dropped === 1 ? "" : "s"} dropped: the console did not take them\n`, "utf8");
+        const note = Buffer.from(`${this.droppedNote(this.dropped)}\n`, "utf8");
         this.dropped = 0;
         this.queue.push(note);
         this.queuedBytes += note.length;
@@ -161,9 +171,9 @@ export function deviceLineWriter(path: string, retryLater: (ms: number, retry: (
     const code = (error as NodeJS.ErrnoException).code ?? "EIO";
     return new SysError("open", Math.abs((error as NodeJS.ErrnoException).errno ?? 5), code, path);
   }
-  const queue = new ConsoleQueue((bytes) => writeOnce(fd, bytes), retryLater, REPORT_QUEUE_BYTES);
+  const queue = new ConsoleQueue((bytes) => writeOnce(fd, bytes), retryLater, REPORT_QUEUE_BYTES, (count) => JSON.stringify({ kind: "lost", count }));
   return {
-    push: (line) => queue.push(line),
+    push: (line, mustKeep) => queue.push(line, mustKeep),
     drained: (timeoutMs) =>
       new Promise((resolve) => {
         const timer = setTimeout(() => resolve(false), timeoutMs);

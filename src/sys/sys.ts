@@ -192,7 +192,8 @@ export interface NotifyListener {
 
 /** Lines to a device, queued when it does not take them at once. */
 export interface LineWriter {
-  push(line: string): void;
+  /** `mustKeep`: queued even when the queue is full (the report's last line). */
+  push(line: string, mustKeep?: boolean): void;
   /** Resolves true once every line is out, false after `timeoutMs`. */
   drained(timeoutMs: number): Promise<boolean>;
 }

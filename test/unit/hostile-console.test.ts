@@ -45,6 +45,21 @@ describe("the console queue", () => {
     expect(queue.backlog).toEqual({ lines: 0, dropped: 0 });
   });
 
+  it("as the boot report's queue: a JSON note of what was lost, the last line always kept, and a wait until it is out", () => {
+    const port = new SlowConsole(0);
+    const retries: (() => void)[] = [];
+    const queue = new ConsoleQueue(port.tryWrite, (_ms, retry) => void retries.push(retry), 12, (count) => JSON.stringify({ kind: "lost", count }));
+    for (const line of ["{a:1}", "{b:2}", "{c:3}"]) queue.push(line);
+    queue.push('{"kind":"done"}', true);
+    let out = false;
+    queue.whenEmpty(() => (out = true));
+    expect(out).toBe(false);
+    port.room = 1_000;
+    retries.shift()!();
+    expect(port.taken).toBe('{a:1}\n{b:2}\n{"kind":"lost","count":1}\n{"kind":"done"}\n');
+    expect(out).toBe(true);
+  });
+
   it("keeps a partly written line's rest first", () => {
     const console = new SlowConsole(3);
     const retries: (() => void)[] = [];

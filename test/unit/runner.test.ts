@@ -60,7 +60,7 @@ describe("the first runner", () => {
     expect(events.after(0).events.at(-1)).toMatchObject({ kind: "runner-exit", status: 3 });
     expect(shutdowns).toEqual(["poweroff"]);
     expect(statuses).toEqual([3]);
-    expect(runtime.machine.lines).toContain("[FAILED] runner: exit status 3");
+    expect(runtime.machine.lines).toContain("tsinit: runner: exit status 3");
   });
 
   it("without tsinit.exit= the boot goes on", async () => {

@@ -1,5 +1,7 @@
 // A ControlApi over a real Supervisor and a fake Sys: requests go in as values, answers come
 // out as values, and process exits are scripted, so the whole API runs without a socket.
+import { EventLog } from "../../../src/log/event-log.ts";
+import { BootTimeline } from "../../../src/log/timeline.ts";
 import { ControlApi, type ControlReply } from "../../../src/control/handlers.ts";
 import type { Peer } from "../../../src/control/auth.ts";
 import { defaultSpec, type ServiceSpec, type ServiceType } from "../../../src/base/service-spec.ts";
@@ -37,9 +39,16 @@ export class ApiHarness {
   readonly supervisor: Supervisor;
   readonly api: ControlApi;
 
-  constructor(specs: ServiceSpec[], options: { mode?: "init" | "supervisor"; shutdown?: boolean } = {}) {
+  /** With `events`, the event log and the boot timeline of PID 1 (GET /v1/events, /v1/analyze). */
+  readonly events?: EventLog;
+
+  constructor(specs: ServiceSpec[], options: { mode?: "init" | "supervisor"; shutdown?: boolean; events?: boolean } = {}) {
     const log = new Log({ console: (line) => this.logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
-    this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: {} });
+    const events = options.events ? new EventLog(() => this.machine.clock.sinceBoot()) : undefined;
+    const timeline = events === undefined ? undefined : new BootTimeline();
+    if (events !== undefined) events.subscribe((event) => timeline!.add(event));
+    this.events = events;
+    this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: {}, observe: events === undefined ? undefined : (event) => void events.emit(event) });
     this.api = new ControlApi({
       supervisor: this.supervisor,
       log,
@@ -48,6 +57,8 @@ export class ApiHarness {
       clock: { monotonic: () => this.machine.clock.now(), wall: () => this.machine.clock.wallTime() },
       admins: new Set([0]),
       shutdown: options.shutdown === false ? undefined : (kind) => this.shutdowns.push(kind),
+      events,
+      timeline,
     });
   }
 
