@@ -11,7 +11,7 @@ const INITTAB = `::sysinit:/bin/mount -t proc proc /proc
 ::sysinit:/bin/mount -t sysfs sysfs /sys
 ::sysinit:/bin/mount -t devtmpfs devtmpfs /dev
 ::wait:/bin/true
-::wait:/bin/poweroff
+::wait:/sbin/poweroff
 ::shutdown:/bin/umount -a -r
 `;
 
