@@ -302,7 +302,7 @@ export class ControlApi {
     const wait = request.query.get("wait") === null ? { ok: true as const, value: false } : checkWait(request.query);
     if (!wait.ok) return errorReply("bad-request", wait.message);
     const log = supervisor.bufferLog(name);
-    if (wait.value && log.end <= after) await waitForAppend(log, LOG_WAIT_MS, request.signal);
+    if (wait.value && log.end <= after) await waitForNext((wake) => log.subscribe(wake), LOG_WAIT_MS, request.signal);
     return reply(200, { service: name, ...log.since(after) } satisfies LogResponse);
   }
 
@@ -315,7 +315,7 @@ export class ControlApi {
     if (!Number.isSafeInteger(after)) return errorReply("bad-request", `after must be a whole number, not ${JSON.stringify(afterText.slice(0, 20))}`);
     const wait = request.query.get("wait") === null ? { ok: true as const, value: false } : checkWait(request.query);
     if (!wait.ok) return errorReply("bad-request", wait.message);
-    if (wait.value && events.next <= after + 1) await waitForEvent(events, LOG_WAIT_MS, request.signal);
+    if (wait.value && events.next <= after + 1) await waitForNext((wake) => events.subscribe(wake), LOG_WAIT_MS, request.signal);
     // A page at a time: one answer never holds the whole replay.
     const { events: list, lost } = events.after(after, EVENTS_PER_ANSWER);
     const next = (list.at(-1)?.seq ?? Math.min(after, events.next - 1)) + 1;
@@ -381,8 +381,11 @@ function describePeer(peer: Peer | undefined): string {
 /** How long a `log -f` request waits for output before answering with nothing new. */
 const LOG_WAIT_MS = 25_000;
 
-/** Resolves at the next event, after `timeoutMs`, or when the client goes away. */
-function waitForEvent(events: EventLog, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Resolves at the next thing `subscribe` reports (an append to a buffer log, an event), after
+ * `timeoutMs`, or when the client goes away.
+ */
+function waitForNext(subscribe: (wake: () => void) => () => void, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
@@ -391,22 +394,7 @@ function waitForEvent(events: EventLog, timeoutMs: number, signal: AbortSignal |
       resolve();
     };
     const timer = setTimeout(done, timeoutMs);
-    const unsubscribe = events.subscribe(done);
-    signal?.addEventListener("abort", done);
-  });
-}
-
-/** Resolves at the next append to `log`, after `timeoutMs`, or when the client goes away. */
-function waitForAppend(log: RingLog, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      unsubscribe();
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    const unsubscribe = log.subscribe(done);
+    const unsubscribe = subscribe(done);
     signal?.addEventListener("abort", done);
   });
 }
