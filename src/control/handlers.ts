@@ -9,7 +9,6 @@ import type { BootTimeline } from "../log/timeline.ts";
 import type { CommandOutcome } from "../core/events.ts";
 import type { ReloadSummary, ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
-import type { RingLog } from "../log/ring.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import {
