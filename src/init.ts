@@ -25,6 +25,8 @@ import { SysError, type Runtime, type Sys } from "./sys/sys.ts";
 
 export const SERVICES_DIR = "/etc/tsinit.d";
 const NOTIFY_SOCKET = "/run/tsinit.notify";
+/** How long a shutdown waits for queued console lines before reboot(2). */
+const CONSOLE_DRAIN_MS = 1_000;
 
 export function runInit(runtime: Runtime, initArgs: readonly string[] = []): void {
   const { sys } = runtime;
@@ -111,7 +113,9 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
       step: (text) => void events.emit({ kind: "shutdown-step", text }),
       beforeReboot: () => {
         if (runnerStatus !== undefined) events.emit({ kind: "done", status: runnerStatus });
-        return report?.drained() ?? Promise.resolve();
+        // The last lines reach the console and the report before the machine goes down, within
+        // bounds: a console that takes nothing never holds the shutdown.
+        return Promise.all([report?.drained(), runtime.sink.drained?.(CONSOLE_DRAIN_MS)]);
       },
     });
   };

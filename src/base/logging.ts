@@ -9,4 +9,6 @@ export interface LogSink {
   console(line: string): void;
   /** Write one record to /dev/kmsg; false when there is no kmsg. */
   kmsg(record: string): boolean;
+  /** Resolves true once the console took every queued line, false after `timeoutMs`. */
+  drained?(timeoutMs: number): Promise<boolean>;
 }

@@ -217,6 +217,14 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg()
     console(line) {
       queue.push(line);
     },
+    drained: (timeoutMs) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        queue.whenEmpty(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      }),
     kmsg(record) {
       if (kmsgFd === undefined) return false;
       if (performance.now() - windowStart >= KMSG_INTERVAL_MS) {
