@@ -6,6 +6,7 @@ import { BootRecord, HANDOFF_ENV, HANDOFF_PATH, parseRecord, recordedSteps, type
 import { earlyMountPlan, runPlan } from "./boot/early-mounts.ts";
 import { checkIsInitramfs } from "./boot/initramfs-cleanup.ts";
 import { BootModules } from "./boot/module-loading.ts";
+import { memAvailableKiB } from "./boot/switch-root.ts";
 import { parseEtcModules, parseModulesLoad } from "./boot/modules.ts";
 import { DEFAULT_SOCKET, SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
@@ -20,7 +21,7 @@ import { reportDevice, startBootReport } from "./boot-report.ts";
 import { EventLog } from "./log/event-log.ts";
 import { BootTimeline } from "./log/timeline.ts";
 import { breakShell, switchToRealRoot } from "./real-root.ts";
-import { chooseRunner, runFirstRunner } from "./runner.ts";
+import { chooseRunner, exitKind, runFirstRunner } from "./runner.ts";
 import { SysError, type Runtime, type Sys } from "./sys/sys.ts";
 
 export const SERVICES_DIR = "/etc/tsinit.d";
@@ -52,8 +53,8 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     record.prepend(takeHandOff(sys));
     // With the initramfs stage's record: how much memory the switch gave back, once the exec
     // unmapped the initramfs copy of tsinit.
-    const available = /^MemAvailable:\s+(\d+) kB/m.exec(sys.readFile("/proc/meminfo") ?? "")?.[1];
-    if (available !== undefined) log.info(`MemAvailable ${(Number(available) / 1024).toFixed(1)} MiB after the switch to the real root`);
+    const available = memAvailableKiB(sys);
+    if (available !== undefined) log.info(`MemAvailable ${(available / 1024).toFixed(1)} MiB after the switch to the real root`);
   }
 
   const cmdline = parseCommandLine(sys.readFile("/proc/cmdline") ?? "");
@@ -91,6 +92,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   });
   // Not during the initramfs stage of a switch: the real root's tsinit reports the whole boot.
   const reportTo = switching ? undefined : reportDevice(cmdline.report);
+  if (cmdline.report !== undefined && reportDevice(cmdline.report) === undefined) log.warn(`tsinit.report=${cmdline.report}: not a device name under /dev (such as ttyS1); no boot report`);
   const report = reportTo === undefined ? undefined : startBootReport(runtime, log, events, reportTo);
   superviseChildren(runtime, log, () => supervisor.reap());
 
@@ -137,6 +139,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     return;
   }
   const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
+  if (cmdline.exit !== undefined && exitKind(cmdline.exit) === undefined) log.warn(`tsinit.exit=${cmdline.exit}: give poweroff, reboot or halt; the machine stays up when the runner exits`);
   const runner = chooseRunner(sys, cmdline, runtime.env);
   void (async () => {
     if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);

@@ -2,7 +2,7 @@
 // switch_root, and when the root cannot be found or mounted, a report, the `recovery` shell
 // and then retry, reboot or poweroff. On success it never returns: the real init has
 // replaced this process, still PID 1.
-import type { ExitStatus } from "./base/process.ts";
+import { DEFAULT_PATH, type ExitStatus } from "./base/process.ts";
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatBlockDevices, parseRootSpec, type BlockDeviceInfo, type RootSpec } from "./boot/block-id.ts";
 import { HANDOFF_ENV, HANDOFF_PATH, recordedSteps, serializeRecord, type BootRecord } from "./boot/boot-record.ts";
@@ -164,7 +164,7 @@ async function tryRoot(context: RealRootContext, spec: RootSpec, over: () => boo
     // Past the point of no return there is no initramfs to go back to: whatever shell the
     // new root has, from here.
     log.error(`switch_root failed after the initramfs was given up (${outcome.step}): ${outcome.error.message}`);
-    const error = sys.exec("/bin/sh", ["/bin/sh"], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/" });
+    const error = sys.exec("/bin/sh", ["/bin/sh"], { PATH: DEFAULT_PATH, HOME: "/" });
     log.error(`no shell either: ${error.message}; PID 1 goes on reaping`);
     return new Promise<FailedAttempt>(() => {});
   }

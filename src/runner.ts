@@ -25,9 +25,16 @@ export interface Runner {
   exit?: ShutdownKind;
 }
 
+const EXITS: readonly string[] = ["poweroff", "reboot", "halt"] satisfies ShutdownKind[];
+
+/** What `tsinit.exit=` asks for; undefined when it is not one of poweroff, reboot or halt. */
+export function exitKind(word: string | undefined): ShutdownKind | undefined {
+  return word !== undefined && EXITS.includes(word) ? (word as ShutdownKind) : undefined;
+}
+
 /** The runner the command line (or /etc/tsinit/rc) names, or none. */
 export function chooseRunner(sys: Sys, cmdline: KernelCommandLine, env: Readonly<Record<string, string>>): Runner | undefined {
-  const exit = cmdline.exit ?? (env.BOOT === "0" ? "poweroff" : undefined);
+  const exit = exitKind(cmdline.exit) ?? (env.BOOT === "0" ? "poweroff" : undefined);
   const path = cmdline.runner ?? (sys.exists(DEFAULT_RUNNER) ? DEFAULT_RUNNER : undefined);
   if (path === undefined) return undefined;
   return { path, args: cmdline.runnerArgs, after: cmdline.runnerAfter, exit };

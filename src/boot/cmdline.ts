@@ -15,8 +15,8 @@ export interface KernelCommandLine {
   runner?: string;
   runnerArgs: string[];
   runnerAfter: string[];
-  /** `tsinit.exit=poweroff|reboot|halt`: what the machine does when the runner exits. */
-  exit?: "poweroff" | "reboot" | "halt";
+  /** `tsinit.exit=`, as given: poweroff, reboot or halt when the runner exits (src/runner.ts checks it). */
+  exit?: string;
   /** `tsinit.report=ttyS1`: the device for the JSON boot report. */
   report?: string;
   debug: boolean;
@@ -106,7 +106,7 @@ export function parseCommandLine(text: string): KernelCommandLine {
         result.report = value;
         break;
       case "tsinit.exit":
-        if (value === "poweroff" || value === "reboot" || value === "halt") result.exit = value;
+        result.exit = value ?? "";
         break;
       case "tsinit.debug":
         result.debug = true;

@@ -28,7 +28,7 @@ export type RootSearchResult = { found: BlockDeviceInfo; devices: BlockDeviceInf
  * bytes could not be read (its node is not there yet, or the read failed): such a device is
  * probed again later.
  */
-export function probeBlockDevice(sys: Sys, name: string): { info: BlockDeviceInfo; readable: boolean } {
+export function probeBlockDevice(sys: Sys, name: string): { info: BlockDeviceInfo; readable: boolean; problem?: string } {
   const sysDir = `/sys/class/block/${name}`;
   const path = `/dev/${name}`;
   const info: BlockDeviceInfo = { name, path };
@@ -37,6 +37,19 @@ export function probeBlockDevice(sys: Sys, name: string): { info: BlockDeviceInf
   const sectors = Number(sys.readFile(`${sysDir}/size`)?.trim());
   if (Number.isFinite(sectors) && sectors > 0) info.sizeBytes = sectors * 512;
   const device = new DeviceReader(sys, path, PROBE_BYTES);
+  try {
+    probeBytes(sys, name, info, device);
+  } catch (error) {
+    // Bytes that trip a probe are a device like any other to the wait: listed, never matched,
+    // and never the end of the wait itself.
+    return { info, readable: true, problem: `probing ${path}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return { info, readable: device.readable };
+}
+
+/** The filesystem on the device and, for a partition, its PARTUUID and PARTLABEL. */
+function probeBytes(sys: Sys, name: string, info: BlockDeviceInfo, device: DeviceReader): void {
+  const sysDir = `/sys/class/block/${name}`;
   const fs = probeFilesystem(device.read);
   if (fs !== undefined) info.fs = fs;
   const number = Number(sys.readFile(`${sysDir}/partition`)?.trim());
@@ -59,7 +72,6 @@ export function probeBlockDevice(sys: Sys, name: string): { info: BlockDeviceInf
     const table = readPartitionTable(device.read, 512, info.sizeBytes);
     if (table !== undefined) info.partitionTable = table.scheme;
   }
-  return { info, readable: device.readable };
 }
 
 /**
@@ -129,7 +141,8 @@ export function waitForRoot(runtime: Runtime, log: Log, spec: RootSpec, timeoutM
     };
     const look = (name: string, fresh: boolean) => {
       if (done || (!fresh && probed.has(name))) return;
-      const { info, readable } = probeBlockDevice(sys, name);
+      const { info, readable, problem } = probeBlockDevice(sys, name);
+      if (problem !== undefined) log.warn(problem);
       if (readable) {
         probed.set(name, info);
         unreadable.delete(name);

@@ -187,7 +187,8 @@ function execInit(sys: Sys, chosen: string, candidates: readonly string[], reque
   return new SysError("execve", 2, "ENOENT", chosen, `no init could be executed (${failures.join(", ")})`);
 }
 
-function memAvailableKiB(sys: Sys, path: string): number | undefined {
+/** MemAvailable from a meminfo file, in KiB. */
+export function memAvailableKiB(sys: Sys, path = "/proc/meminfo"): number | undefined {
   const match = /^MemAvailable:\s+(\d+) kB/m.exec(sys.readFile(path) ?? "");
   return match ? Number(match[1]) : undefined;
 }

@@ -67,6 +67,17 @@ export class ConsoleQueue {
     else this.emptyWaiters.push(callback);
   }
 
+  /** Resolves true once nothing is waiting, false after `timeoutMs` (before a reboot). */
+  drained(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.whenEmpty(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
   /** Lines waiting, and lines dropped since the console last took everything. */
   get backlog(): { lines: number; dropped: number } {
     return { lines: this.queue.length, dropped: this.dropped };
@@ -168,20 +179,14 @@ export function deviceLineWriter(path: string, retryLater: (ms: number, retry: (
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY | O_CLOEXEC);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
-    return new SysError("open", Math.abs((error as NodeJS.ErrnoException).errno ?? 5), code, path);
+    // Not call-errors.ts's fsError: that module loads libc, which vitest (Node) cannot.
+    const { code = "EIO", errno = -5 } = error as NodeJS.ErrnoException;
+    return new SysError("open", Math.abs(errno), code, path);
   }
   const queue = new ConsoleQueue((bytes) => writeOnce(fd, bytes), retryLater, REPORT_QUEUE_BYTES, (count) => JSON.stringify({ kind: "lost", count }));
   return {
     push: (line, mustKeep) => queue.push(line, mustKeep),
-    drained: (timeoutMs) =>
-      new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), timeoutMs);
-        queue.whenEmpty(() => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      }),
+    drained: (timeoutMs) => queue.drained(timeoutMs),
   };
 }
 
@@ -217,14 +222,7 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg()
     console(line) {
       queue.push(line);
     },
-    drained: (timeoutMs) =>
-      new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), timeoutMs);
-        queue.whenEmpty(() => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      }),
+    drained: (timeoutMs) => queue.drained(timeoutMs),
     kmsg(record) {
       if (kmsgFd === undefined) return false;
       if (performance.now() - windowStart >= KMSG_INTERVAL_MS) {

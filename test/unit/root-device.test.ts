@@ -98,6 +98,21 @@ describe("waiting for the root device", () => {
     expect(result()?.found?.name).toBe("vda");
   });
 
+  it("a device whose bytes trip a probe is listed and warned about, and the wait goes on", async () => {
+    const machine = new FakeMachine();
+    addDevice(machine, "vda", new Uint8Array(64 * 1024));
+    const readAt = machine.sys.readAt.bind(machine.sys);
+    machine.sys.readAt = (path, offset, length) => {
+      if (path === "/dev/vda") throw new Error("odd device");
+      return readAt(path, offset, length);
+    };
+    addDevice(machine, "vdb", ext4);
+    const { result } = search(machine, "LABEL=rootfs", 30_000);
+    await settle();
+    expect(result()?.found?.name).toBe("vdb");
+    expect(machine.lines.some((line) => line.includes("probing /dev/vda: odd device"))).toBe(true);
+  });
+
   it("gives up after rootwait, with every device it probed", async () => {
     const machine = new FakeMachine();
     addDevice(machine, "vda", ext4);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseCommandLine } from "../../src/boot/cmdline.ts";
 import { Log } from "../../src/log/log.ts";
 import { EventLog } from "../../src/log/event-log.ts";
-import { chooseRunner, runFirstRunner, statusNumber, type Runner } from "../../src/runner.ts";
+import { chooseRunner, exitKind, runFirstRunner, statusNumber, type Runner } from "../../src/runner.ts";
 import type { ShutdownKind } from "../../src/shutdown/requests.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
 
@@ -40,6 +40,12 @@ describe("the first runner", () => {
       exit: "reboot",
     });
     expect(chooseRunner(sys, parseCommandLine(""), { BOOT: "0" })?.exit).toBe("poweroff");
+  });
+
+  it("tsinit.exit= takes poweroff, reboot or halt, nothing else", () => {
+    expect(exitKind("halt")).toBe("halt");
+    expect(exitKind("shutdown")).toBeUndefined();
+    expect(chooseRunner(new FakeRuntime([]).sys, parseCommandLine("tsinit.runner=/t tsinit.exit=bogus"), {})?.exit).toBeUndefined();
   });
 
   it("a status is the exit code, or 128 + the signal, or 127 when it never ran", () => {
