@@ -75,6 +75,27 @@ interface Connection {
   timer?: ReturnType<typeof setTimeout>;
 }
 
+/** The most bytes a unix socket's path may have (sun_path is 108 bytes with its NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * The name a socket is made under before it is renamed to `path`: a dot and up to six random
+ * characters, in the same directory, and never longer than the kernel allows. Fewer random
+ * characters only when the directory leaves no room; none at all is an error naming the path.
+ */
+export function temporarySocketPath(path: string, random: string): string | { error: string } {
+  const dir = dirname(path);
+  const prefix = dir.endsWith("/") ? `${dir}.` : `${dir}/.`;
+  const room = MAX_SOCKET_PATH_BYTES - Buffer.byteLength(prefix, "utf8");
+  if (Buffer.byteLength(path, "utf8") > MAX_SOCKET_PATH_BYTES) {
+    return { error: `control socket ${path}: a unix socket's path may have at most ${MAX_SOCKET_PATH_BYTES} bytes` };
+  }
+  if (room < 2) {
+    return { error: `control socket ${path}: no room for the temporary name it is made under (a dot and two characters beside it, at most ${MAX_SOCKET_PATH_BYTES} bytes); use a shorter path` };
+  }
+  return prefix + random.replace(/[^a-z0-9]/g, "").slice(0, Math.min(6, room)).padEnd(Math.min(2, room), "0");
+}
+
 export async function startControlServer(options: ControlServerOptions): Promise<{ ok: true; server: ControlServer } | { ok: false; error: string }> {
   const { path, log } = options;
   const refused = refuseNonSocket(path);
@@ -96,9 +117,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
   let temporary = "";
   let lastError: unknown;
   for (let attempt = 0; attempt < 5 && listener === undefined; attempt++) {
-    // Seven characters: no longer than `path` when its own name has seven or more, since a
-    // unix socket's path may have at most 107 bytes.
-    temporary = join(dirname(path), `.${Math.random().toString(36).slice(2, 8)}`);
+    const named = temporarySocketPath(path, Math.random().toString(36).slice(2));
+    if (typeof named !== "string") return { ok: false, error: named.error };
+    temporary = named;
     try {
       listener = Bun.listen<Connection>({
         unix: temporary,

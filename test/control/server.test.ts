@@ -2,7 +2,7 @@
 // peer credentials, the socket file's life, HTTP-level errors and many clients at once.
 // Run as root (the non-root client is `setpriv ... curl`).
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { tmpdir } from "node:os";
@@ -135,6 +135,24 @@ describe("the socket file", () => {
     expect(events).toEqual(["create temporary", "attrib temporary", "moved-from temporary", "moved-to ctl.sock"]);
     expect(statSync(path).mode & 0o777).toBe(0o666);
     expect((await call(path, "GET", "/v1")).status).toBe(200);
+  });
+
+  test("is made in a directory whose path leaves little room, and refused with a message past 107 bytes", async () => {
+    const base = socketDir();
+    // The socket's own name is three characters, the whole path 107 bytes: the temporary name
+    // (a dot and random characters) must be no longer than the socket's.
+    const dir = join(base, "d".repeat(107 - base.length - 5));
+    mkdirSync(dir);
+    const { path } = await serve([spec("web")], join(dir, "ctl"));
+    expect(Buffer.byteLength(path)).toBe(107);
+    expect((await call(path, "GET", "/v1/services/web")).status).toBe(200);
+    await server?.close();
+    server = undefined;
+    const tooLong = join(dir, "ctl1");
+    await expect(serve([spec("web")], tooLong)).rejects.toThrow(`control socket ${tooLong}: a unix socket's path may have at most 107 bytes`);
+    const noRoom = join(`${dir}dd`, "s");
+    mkdirSync(`${dir}dd`);
+    await expect(serve([spec("web")], noRoom)).rejects.toThrow(`control socket ${noRoom}: no room for the temporary name`);
   });
 
   test("is not created over a file that is not a socket", async () => {
