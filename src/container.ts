@@ -1,12 +1,13 @@
 // Container mode (SPEC 4): tsinit as a tiny init for one command, as tini is. It runs the
 // command after `--` in its own session and terminal, forwards to it every signal tini forwards,
-// reaps every orphan (as a child subreaper when it is not PID 1), and exits with the command's
+// reaps every orphan (as a child subreaper when it is not PID 1), keeps the OOM killer away
+// from itself, and exits with the command's
 // status, 128+N when a signal ended it, as a shell does. No signal ends or stops tsinit itself:
 // each catchable one is forwarded, reaps, or is ignored.
 import type { ExitStatus } from "./base/process.ts";
 import { SIGNALS, signalName, type SignalName } from "./base/signals.ts";
 import { Log } from "./log/log.ts";
-import { childEnvironment, superviseChildren } from "./process-setup.ts";
+import { childEnvironment, protectFromOomKiller, superviseChildren } from "./process-setup.ts";
 import { ProcessTable } from "./supervisor/process-table.ts";
 import type { Runtime } from "./sys/sys.ts";
 
@@ -47,6 +48,9 @@ export function runContainer(runtime: Runtime, command: string[], ignoreSignal: 
     log.error("container mode: no command after --");
     runtime.exit(2);
   }
+  // The OOM killer must take the command, never its reaper: a PID 1 it ended would take the
+  // whole namespace down without a status. The command gets tsinit's old value back.
+  const oomScoreAdj = protectFromOomKiller(runtime, log);
   const processes = new ProcessTable<"command">(
     sys,
     (_, __, status) => {
@@ -80,4 +84,8 @@ export function runContainer(runtime: Runtime, command: string[], ignoreSignal: 
     runtime.exit(spawned.error.code === "ENOENT" ? 127 : 126);
   }
   commandPid = spawned.pid;
+  if (oomScoreAdj !== undefined) {
+    const error = sys.writeFile(`/proc/${spawned.pid}/oom_score_adj`, oomScoreAdj);
+    if (error !== undefined && error.code !== "ENOENT" && error.code !== "ESRCH") log.warn(`${command[0]}: setting its oom_score_adj: ${error.message}`);
+  }
 }

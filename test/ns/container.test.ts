@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SIGNALS } from "../../src/base/signals.ts";
-import { childrenOf, procInfo, tempDir, TSINIT, waitFor } from "./harness.ts";
+import { childrenOf, mayLowerOomScore, oomScoreAdj, procInfo, tempDir, TSINIT, waitFor } from "./harness.ts";
 
 const children: ReturnType<typeof Bun.spawn>[] = [];
 afterEach(() => {
@@ -31,6 +31,21 @@ describe("container mode", () => {
     expect(await exitOf(inNamespace(["sh", "-c", "exit 7"]))).toBe(7);
     expect(await exitOf(inNamespace(["sh", "-c", "kill -TERM $$"]))).toBe(143);
     expect(await exitOf(inNamespace(["/nonexistent/program"]))).toBe(127);
+  }, 30_000);
+
+  test("the OOM killer never chooses tsinit; the command keeps the score it would have had", async () => {
+    const work = tempDir("container-oom");
+    const child = inNamespace(["sh", "-c", `cat /proc/1/oom_score_adj > ${work}/init; cat /proc/self/oom_score_adj > ${work}/command`]);
+    const stderr = new Response(child.stderr as ReadableStream).text();
+    expect(await exitOf(child)).toBe(0);
+    // What the test runner has, tsinit had before it protected itself.
+    expect(readFileSync(join(work, "command"), "utf8").trim()).toBe(oomScoreAdj("self"));
+    if (mayLowerOomScore()) {
+      expect(readFileSync(join(work, "init"), "utf8").trim()).toBe("-1000");
+    } else {
+      // Without CAP_SYS_RESOURCE (some containers, this sandbox): a warning, and tsinit goes on.
+      expect(await stderr).toContain("tsinit: the OOM killer may choose tsinit: write /proc/self/oom_score_adj: EACCES");
+    }
   }, 30_000);
 
   test("forwards SIGTERM to the command", async () => {

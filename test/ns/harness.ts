@@ -234,3 +234,10 @@ export async function startWithControl(
   await control.ready(() => ns.log());
   return { work, control, ns };
 }
+
+/** Whether a process here may lower its oom_score_adj (needs CAP_SYS_RESOURCE). */
+export function mayLowerOomScore(): boolean {
+  return Bun.spawnSync(["sh", "-c", "echo -1000 > /proc/self/oom_score_adj"], { stderr: "ignore" }).exitCode === 0;
+}
+
+export const oomScoreAdj = (pid: number | "self") => readFileSync(`/proc/${pid}/oom_score_adj`, "utf8").trim();

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { childrenOf, Control, Namespace, poll as pollFor, procInfo, servicesDir, startWithControl, TSINIT, waitFor } from "./harness.ts";
+import { childrenOf, Control, mayLowerOomScore, Namespace, oomScoreAdj, poll as pollFor, procInfo, servicesDir, startWithControl, TSINIT, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -18,12 +18,6 @@ async function start(files: Record<string, string>, scripts: Record<string, stri
 const poll = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
   pollFor(what, probe, timeoutMs, () => ns?.log() ?? "");
 
-/** Whether a process here may lower its oom_score_adj (needs CAP_SYS_RESOURCE). */
-function mayLowerOomScore(): boolean {
-  return Bun.spawnSync(["sh", "-c", "echo -1000 > /proc/self/oom_score_adj"], { stderr: "ignore" }).exitCode === 0;
-}
-
-const oomScoreAdj = (pid: number | "self") => readFileSync(`/proc/${pid}/oom_score_adj`, "utf8").trim();
 
 /** CPU time (user + system) of a process in clock ticks (100 a second). */
 function cpuTicks(pid: number): number {
