@@ -78,6 +78,22 @@ export class ConsoleQueue {
     });
   }
 
+  /**
+   * Tries the console again and again, sleeping between tries, until nothing waits or
+   * `timeoutMs` passed. It blocks the thread: only for a process about to exit, whose last
+   * lines (the command's end, why supervision stopped) would otherwise be lost.
+   */
+  flushBeforeExit(timeoutMs: number, now: () => number = () => performance.now()): boolean {
+    const deadline = now() + timeoutMs;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (;;) {
+      this.flush();
+      if (this.queue.length === 0) return true;
+      if (now() >= deadline) return false;
+      Atomics.wait(pause, 0, 0, Math.min(CONSOLE_RETRY_MS / 10, Math.max(1, deadline - now())));
+    }
+  }
+
   /** Lines waiting, and lines dropped since the console last took everything. */
   get backlog(): { lines: number; dropped: number } {
     return { lines: this.queue.length, dropped: this.dropped };
@@ -194,7 +210,7 @@ export function deviceLineWriter(path: string, retryLater: (ms: number, retry: (
 const REPORT_QUEUE_BYTES = 1 << 20;
 
 /** `openKmsg()` once /dev is mounted; until then messages go to the console only. */
-export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg(): void } {
+export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg(): void; flushBeforeExit(timeoutMs: number): boolean } {
   const consoleFd = options.fd ?? 1;
   const queue = new ConsoleQueue(consoleWriter(consoleFd, options.sendNonBlocking), options.retryLater ?? ((ms, retry) => void setTimeout(retry, ms)));
   let kmsgFd: number | undefined;
@@ -223,6 +239,7 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg()
       queue.push(line);
     },
     drained: (timeoutMs) => queue.drained(timeoutMs),
+    flushBeforeExit: (timeoutMs) => queue.flushBeforeExit(timeoutMs),
     kmsg(record) {
       if (kmsgFd === undefined) return false;
       if (performance.now() - windowStart >= KMSG_INTERVAL_MS) {

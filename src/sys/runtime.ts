@@ -46,9 +46,17 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
       process.on("uncaughtException", (error) => report(`uncaught exception: ${describe(error)}`));
       process.on("unhandledRejection", (reason) => report(`unhandled rejection: ${describe(reason)}`));
     },
-    exit: (code) => process.exit(code),
+    exit: (code) => {
+      // Container and supervisor mode end here: what the console has not taken yet (their last
+      // lines) gets up to a second, as a shutdown's queued lines do before reboot(2).
+      sink.flushBeforeExit(EXIT_FLUSH_MS);
+      process.exit(code);
+    },
   };
 }
+
+/** How long an exiting tsinit waits for the console to take its last lines. */
+const EXIT_FLUSH_MS = 1_000;
 
 const CLOCK_MONOTONIC = 1;
 

@@ -45,6 +45,23 @@ describe("the console queue", () => {
     expect(queue.backlog).toEqual({ lines: 0, dropped: 0 });
   });
 
+  it("before an exit, tries the console until it took everything, or gives up at the deadline", () => {
+    // Takes nothing on the first two tries, then everything.
+    let tries = 0;
+    const console = new SlowConsole(0);
+    const queue = new ConsoleQueue((bytes) => (++tries > 2 ? ((console.room = 1_000), console.tryWrite(bytes)) : "again"), () => {});
+    queue.push("the command ended");
+    expect(queue.flushBeforeExit(1_000)).toBe(true);
+    expect(console.taken).toBe("the command ended\n");
+
+    // One that never takes anything: the wait ends at the deadline (a fake clock, 10 ms a look).
+    let now = 0;
+    const stuck = new ConsoleQueue(() => "again", () => {});
+    stuck.push("lost");
+    expect(stuck.flushBeforeExit(50, () => (now += 10))).toBe(false);
+    expect(now).toBeLessThan(100);
+  });
+
   it("as the boot report's queue: a JSON note of what was lost, the last line always kept, and a wait until it is out", () => {
     const port = new SlowConsole(0);
     const retries: (() => void)[] = [];
