@@ -58,8 +58,10 @@ KERNEL_STAMP := $(KERNEL_CACHE)/version
 # Kernel modules the images carry, each with the modules it needs and their lines of
 # modules.dep and modules.alias (scripts/manifest.sh). MODULES_DEFAULT is what a root on a
 # qemu virtio disk needs (Debian's cloud kernel has ext4 built in, virtio_pci and virtio_blk as
-# modules); MODULES adds more, e.g. MODULES="btrfs squashfs virtio_scsi".
-MODULES_DEFAULT ?= virtio_pci virtio_blk
+# modules), and softdog, the kernel's software watchdog (with its dependency watchdog.ko, 110 KB;
+# `modules-load=softdog tsinit.watchdog=/dev/watchdog0:30`, docs/watchdog.md); MODULES adds
+# more, e.g. MODULES="btrfs squashfs virtio_scsi".
+MODULES_DEFAULT ?= virtio_pci virtio_blk softdog
 MODULES ?=
 IMAGE_MODULES := $(strip $(MODULES_DEFAULT) $(MODULES))
 

@@ -8,6 +8,9 @@ import { checkIsInitramfs } from "./boot/initramfs-cleanup.ts";
 import { BootModules } from "./boot/module-loading.ts";
 import { memAvailableKiB } from "./boot/switch-root.ts";
 import { parseEtcModules, parseModulesLoad } from "./boot/modules.ts";
+import { mergeWatchdogRequests, Watchdogs } from "./boot/watchdog.ts";
+import { formatDiagnostic } from "./config/diagnostic.ts";
+import { INIT_CONF, parseInitConf, parseWatchdogList } from "./config/init-conf.ts";
 import { DEFAULT_SOCKET, SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
@@ -77,6 +80,8 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     [...cmdline.modulesLoad.flatMap((name) => parseModulesLoad(name)), ...parseEtcModules(readOptional(sys, "/etc/modules"))],
     switching,
   );
+  // After the modules: modules-load=softdog makes /dev/watchdog0.
+  const watchdogs = openWatchdogs(runtime, log, cmdline);
 
   const { services, blocked } = loadServiceDirs(sys, log, [SERVICES_DIR]);
   const supervisor = new Supervisor(services.values(), {
@@ -119,6 +124,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
         // bounds: a console that takes nothing never holds the shutdown.
         return Promise.all([report?.drained(), runtime.sink.drained?.(CONSOLE_DRAIN_MS)]);
       },
+      beforeFinalReboot: (what) => watchdogs?.beforeFinalReboot(what),
     });
   };
   for (const signal of PID1_SIGNALS) {
@@ -132,7 +138,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     });
   }
   // initctl's socket; without it boot goes on (the failure is logged).
-  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events, timeline: bootTimeline });
+  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) } });
 
   if (switching) {
     void switchToRealRoot({ runtime, log, record, supervisor, cmdline, modules, initArgs, shutdown });
@@ -157,6 +163,25 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     // The boot is over: what comes later is not the boot's.
     record.close();
   })();
+}
+
+/**
+ * The watchdogs of /etc/tsinit.conf and `tsinit.watchdog=`, opened and petted; undefined when
+ * none is named. A bad setting is a warning: the boot goes on without that device.
+ */
+function openWatchdogs(runtime: Runtime, log: Log, cmdline: KernelCommandLine): Watchdogs | undefined {
+  const { sys } = runtime;
+  const text = sys.readRegularFile(INIT_CONF, 1 << 20);
+  if (text instanceof SysError && text.code !== "ENOENT") log.warn(`${INIT_CONF}: ${text.reason}; its settings are not used`);
+  const conf = parseInitConf(text instanceof SysError ? "" : text);
+  for (const diagnostic of conf.diagnostics) log.warn(formatDiagnostic(diagnostic));
+  const fromCmdline = cmdline.watchdog.flatMap((value) => {
+    const parsed = parseWatchdogList(value, "tsinit.watchdog=");
+    for (const problem of parsed.problems) log.warn(`tsinit.watchdog=${value}: ${problem}`);
+    return parsed.watchdogs;
+  });
+  const requests = mergeWatchdogRequests(conf.watchdogs, fromCmdline);
+  return requests.length === 0 ? undefined : Watchdogs.open(requests, sys, runtime.clock, log);
 }
 
 /** The initramfs stage's boot record, read once and removed. */

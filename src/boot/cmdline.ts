@@ -24,6 +24,8 @@ export interface KernelCommandLine {
   target?: string;
   /** The device of the last `console=` (the kernel's /dev/console), e.g. "ttyS0". */
   console?: string;
+  /** Each `tsinit.watchdog=` value as given (a watchdog list: src/config/init-conf.ts parses it). */
+  watchdog: string[];
   /** Modules named by `modules-load=` (comma separated, the word may repeat), in order. */
   modulesLoad: string[];
 }
@@ -54,7 +56,7 @@ export function splitCommandLine(text: string): string[] {
 const DEFAULT_ROOTWAIT_SECONDS = 30;
 
 export function parseCommandLine(text: string): KernelCommandLine {
-  const result: KernelCommandLine = { readOnly: true, single: false, rdBreak: false, debug: false, quiet: false, modulesLoad: [], runnerArgs: [], runnerAfter: [] };
+  const result: KernelCommandLine = { readOnly: true, single: false, rdBreak: false, debug: false, quiet: false, modulesLoad: [], runnerArgs: [], runnerAfter: [], watchdog: [] };
   let rootwait: number | undefined;
   for (const word of splitCommandLine(text)) {
     const equals = word.indexOf("=");
@@ -107,6 +109,9 @@ export function parseCommandLine(text: string): KernelCommandLine {
         break;
       case "tsinit.exit":
         result.exit = value ?? "";
+        break;
+      case "tsinit.watchdog":
+        result.watchdog.push(value ?? "");
         break;
       case "tsinit.debug":
         result.debug = true;

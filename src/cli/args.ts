@@ -22,7 +22,9 @@ export type CliCommand =
   | { kind: "events"; follow: boolean; after: number; wait: boolean }
   | { kind: "unimplemented"; command: "wake" | "enable" | "disable"; name?: string }
   /** The boot timeline: a table, or (`svg`) a picture. */
-  | { kind: "analyze"; svg: boolean };
+  | { kind: "analyze"; svg: boolean }
+  /** `debug stall SECONDS`: block PID 1's event loop (only with tsinit.debug). */
+  | { kind: "debug-stall"; seconds: number };
 
 export interface CliOptions {
   socket: string;
@@ -51,6 +53,7 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   boot                      init's boot log and timed boot steps (the initramfs's too, after switch_root)
   events [--no-follow]      every event since boot, then each as it happens (--json: one JSON object a line)
   analyze [--svg]           each service's start, ready and stop times; --svg: the boot timeline as SVG
+  debug stall SECONDS        block PID 1 for SECONDS (1-3600), to test a watchdog; needs tsinit.debug
   wake, enable, disable: not implemented yet
 
   --socket PATH   the control socket (default: $${SOCKET_ENV}, else ${DEFAULT_SOCKET})
@@ -145,6 +148,14 @@ function parseCommand(words: string[], trailing: string[] | undefined): Result {
     return { ok: true, command: command === "shutdown" ? { kind: "shutdown" } : { kind: "shutdown", shutdown: command as ShutdownKind } };
   }
   if (command === "run") return parseRun(args, trailing);
+  if (command === "debug") {
+    const [what, seconds, ...more] = args;
+    if (what !== "stall") return fail(what === undefined ? "debug needs a request: debug stall SECONDS" : `debug: unknown request ${what} (there is: stall)`);
+    if (seconds === undefined || more.length > 0 || !/^\d{1,4}$/.test(seconds) || Number(seconds) < 1 || Number(seconds) > 3600) {
+      return fail("debug stall needs one number of seconds, from 1 to 3600");
+    }
+    return { ok: true, command: { kind: "debug-stall", seconds: Number(seconds) } };
+  }
   return fail(`unknown command ${command}`);
 }
 

@@ -4,7 +4,7 @@ import { formatEntries } from "../boot/boot-record.ts";
 import { describeEvent } from "../log/event-log.ts";
 import { timelineSvg, timelineTable } from "./timeline-svg.ts";
 import { isErrorResponse, type AnalyzeResponse, type BootResponse, type EventsResponse, type CommandResponse, type ListResponse, type LogResponse,
-  type ReloadResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
+  type DebugStallResponse, type ReloadResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
 import type { CliCommand } from "./args.ts";
 import { formatServiceDetail, formatServiceTable } from "./format.ts";
 
@@ -78,6 +78,8 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
       if (lost > 0) lines.unshift(`(${lost} earlier events are no longer kept)`);
       return lines.join("\n");
     }
+    case "debug-stall":
+      return `PID 1 stalls for ${(body as DebugStallResponse).stall.seconds} s`;
     case "log":
     case "unimplemented":
       return JSON.stringify(body);

@@ -1,12 +1,12 @@
 // Which HTTP request carries each initctl command. Pure; the paths come from the shared API
 // file, so client and server agree on them.
-import { paths, type RunRequest, type ShutdownRequest } from "../control/api.ts";
+import { paths, type DebugStallRequest, type RunRequest, type ShutdownRequest } from "../control/api.ts";
 import type { CliCommand } from "./args.ts";
 
 export interface PlannedRequest {
   method: "GET" | "POST" | "DELETE";
   path: string;
-  body?: RunRequest | ShutdownRequest;
+  body?: RunRequest | ShutdownRequest | DebugStallRequest;
 }
 
 /** `help` needs no request. */
@@ -42,6 +42,8 @@ export function planRequest(command: Exclude<CliCommand, { kind: "help" }>): Pla
       return { method: "GET", path: paths.events(command.after, command.wait) };
     case "analyze":
       return { method: "GET", path: paths.analyze() };
+    case "debug-stall":
+      return { method: "POST", path: paths.debugStall(), body: { seconds: command.seconds } };
     case "unimplemented":
       return { method: "POST", path: paths.serviceCommand(command.name ?? "", command.command) };
   }

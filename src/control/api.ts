@@ -88,6 +88,17 @@ export interface ShutdownRequest {
   kind?: ShutdownKind;
 }
 
+/**
+ * POST /v1/debug/stall: block PID 1's event loop for `seconds` (1 to 3600), to see a hardware
+ * watchdog reset a stalled init. Refused (403) unless the kernel command line has tsinit.debug.
+ */
+export interface DebugStallRequest {
+  seconds: number;
+}
+
+/** The longest debug stall, in seconds. */
+export const MAX_DEBUG_STALL_S = 3_600;
+
 // ---- responses --------------------------------------------------------------------------
 
 /** GET /v1 */
@@ -157,6 +168,11 @@ export interface EventsResponse {
   next: number;
 }
 
+/** POST /v1/debug/stall (202): PID 1 stalls once the answer is sent. */
+export interface DebugStallResponse {
+  stall: { seconds: number };
+}
+
 /** GET /v1/analyze: the boot timeline, a row a service in the order they began starting. */
 export interface AnalyzeResponse {
   rows: TimelineRow[];
@@ -217,4 +233,5 @@ export const paths = {
   boot: () => `${API_PREFIX}/boot`,
   events: (after: number, wait: boolean) => `${API_PREFIX}/events?after=${after}${wait ? "&wait=1" : ""}`,
   analyze: () => `${API_PREFIX}/analyze`,
+  debugStall: () => `${API_PREFIX}/debug/stall`,
 };

@@ -23,6 +23,7 @@ import {
   type BootResponse,
   type EventsResponse,
   type AnalyzeResponse,
+  type DebugStallResponse,
   EVENTS_PER_ANSWER,
   type LogResponse,
   type ServiceCommand,
@@ -31,7 +32,7 @@ import {
   type StatusResponse,
 } from "./api.ts";
 import { isAdmin, refusal, type Operation, type Peer } from "./auth.ts";
-import { checkEmptyBody, checkRunRequest, checkServiceName, checkShutdownRequest, checkWait, defaultRunName, parseJsonBody } from "./requests.ts";
+import { checkDebugStallRequest, checkEmptyBody, checkRunRequest, checkServiceName, checkShutdownRequest, checkWait, defaultRunName, parseJsonBody } from "./requests.ts";
 import { route, type Endpoint } from "./router.ts";
 import { MAX_RUNTIME_SERVICES_PER_USER, RuntimeServices, runtimeSpec } from "./runtime-services.ts";
 import { serviceStatus, type Clock } from "./status.ts";
@@ -60,6 +61,11 @@ export interface ControlOptions {
   /** The event log and the boot timeline kept from it; absent: 501. */
   events?: EventLog;
   timeline?: BootTimeline;
+  /**
+   * Debug requests (PID 1 only; absent: 501): `enabled` when the kernel command line has
+   * tsinit.debug, else they are refused; `stall` blocks the event loop.
+   */
+  debug?: { enabled: boolean; stall: (ms: number) => void };
 }
 
 export interface ControlRequest {
@@ -146,6 +152,8 @@ export class ControlApi {
         };
         return reply(200, { rows: timeline.list(dependencies) } satisfies AnalyzeResponse);
       }
+      case "debug-stall":
+        return this.debugStall(request);
       case "boot":
         if (this.options.bootRecord === undefined) return errorReply("not-implemented", "there is no boot record here: only the PID 1 of a machine keeps one");
         return reply(200, { entries: this.options.bootRecord() } satisfies BootResponse);
@@ -250,6 +258,20 @@ export class ControlApi {
         }
       },
     };
+  }
+
+  /** Stalls PID 1 once the answer is out: nothing runs, not even the watchdogs' keepalives. */
+  private debugStall(request: ControlRequest): ControlReply {
+    const { debug, log } = this.options;
+    const refused = this.refuse({ kind: "admin", verb: "stall PID 1" }, request);
+    if (refused !== undefined) return refused;
+    if (debug === undefined) return errorReply("not-implemented", "debug stall is only for the PID 1 of a machine");
+    if (!debug.enabled) return errorReply("forbidden", "debug stall needs tsinit.debug on the kernel command line");
+    const body = this.body(request, checkDebugStallRequest);
+    if (!body.ok) return body.reply;
+    const { seconds } = body.value;
+    log.warn(`control: ${describePeer(request.peer)} asked PID 1 to stall for ${seconds} s (debug)`);
+    return { status: 202, body: { stall: { seconds } } satisfies DebugStallResponse, afterSend: () => debug.stall(seconds * 1000) };
   }
 
   /**

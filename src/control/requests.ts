@@ -1,6 +1,6 @@
 // Validation of what clients send: JSON bodies, service names, the `wait` query. Each check
 // returns the value or a message that tells the client what was wrong. Pure.
-import type { RunRequest, ShutdownKind, ShutdownRequest } from "./api.ts";
+import { MAX_DEBUG_STALL_S, type DebugStallRequest, type RunRequest, type ShutdownKind, type ShutdownRequest } from "./api.ts";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -79,6 +79,18 @@ export function checkShutdownRequest(body: unknown): Checked<ShutdownRequest> {
     return bad(`kind must be one of ${SHUTDOWN_KINDS.join(", ")}`);
   }
   return ok({ kind: kind as ShutdownKind });
+}
+
+export function checkDebugStallRequest(body: unknown): Checked<DebugStallRequest> {
+  const example = `a JSON object like {"seconds": 60}`;
+  if (!isRecord(body)) return bad(`the body must be ${example}`);
+  const extra = unknownFields(body, ["seconds"]);
+  if (extra !== undefined) return bad(extra);
+  const { seconds } = body;
+  if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_DEBUG_STALL_S) {
+    return bad(`seconds must be a whole number from 1 to ${MAX_DEBUG_STALL_S}`);
+  }
+  return ok({ seconds });
 }
 
 /** Commands that take no body accept an empty one or `{}`, so `curl -d '{}'` works. */

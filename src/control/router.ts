@@ -16,6 +16,7 @@ export type Endpoint =
   | { kind: "boot" }
   | { kind: "events" }
   | { kind: "analyze" }
+  | { kind: "debug-stall" }
   | { kind: "not-implemented"; what: string; name?: string };
 
 export type Routed =
@@ -33,6 +34,7 @@ function match(segments: string[]): ByMethod | undefined {
   if (second === "boot" && name === undefined) return { GET: { kind: "boot" } };
   if (second === "events" && name === undefined) return { GET: { kind: "events" } };
   if (second === "analyze" && name === undefined) return { GET: { kind: "analyze" } };
+  if (second === "debug" && name === "stall" && command === undefined) return { POST: { kind: "debug-stall" } };
   if (second !== "services") return undefined;
   if (name === undefined) return { GET: { kind: "list" }, POST: { kind: "run" } };
   if (command === undefined) return { GET: { kind: "status", name }, DELETE: { kind: "remove", name } };

@@ -25,6 +25,8 @@ export interface ServeOptions {
   /** The event log, for GET /v1/events, and the boot timeline, for GET /v1/analyze (PID 1 only). */
   events?: EventLog;
   timeline?: BootTimeline;
+  /** Debug requests (PID 1 only): see ControlOptions.debug. */
+  debug?: { enabled: boolean; stall: (ms: number) => void };
 }
 
 export interface ControlSocketHandle {

@@ -24,6 +24,11 @@ export interface ShutdownContext {
   step?: (text: string) => void;
   /** Awaited just before reboot(2): what must get out of the machine first (the boot report). */
   beforeReboot?: () => Promise<unknown>;
+  /**
+   * Called last, just before reboot(2), once nothing else is awaited: the watchdogs are let go
+   * (disarmed for poweroff and halt, petted once more for a reboot).
+   */
+  beforeFinalReboot?: (kind: ShutdownKind) => void;
 }
 
 export async function stopEverything({ sys, log, supervisor }: ShutdownContext): Promise<void> {
@@ -51,6 +56,7 @@ export async function shutdownMachine(kind: ShutdownKind, context: ShutdownConte
   sys.sync();
   step(`filesystems unmounted or read-only, synced; ${kind}`);
   await context.beforeReboot?.();
+  context.beforeFinalReboot?.(kind);
   finalReboot(kind, context);
 }
 

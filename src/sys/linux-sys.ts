@@ -21,6 +21,7 @@ import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
 import { bootCalls } from "./boot-calls.ts";
+import { openWatchdog, stall } from "./watchdog-device.ts";
 import { check, failure, fsError } from "./call-errors.ts";
 import { EXEC_HELPER_FLAG } from "./exec-helper.ts";
 import { SysError } from "./sys.ts";
@@ -467,4 +468,6 @@ export const linuxSys: Sys = {
     }
   },
   ...bootCalls,
+  openWatchdog,
+  stall,
 };

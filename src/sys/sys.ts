@@ -138,6 +138,32 @@ export interface Sys {
    * nothing else changed that matters (descriptors stay open until an exec succeeds).
    */
   exec(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): SysError;
+
+  // --- hardware watchdogs (src/boot/watchdog.ts) ---
+  /** Opens a watchdog device (/dev/watchdog0) write-only and close-on-exec: from now on it must be petted. */
+  openWatchdog(path: string): WatchdogDevice | SysError;
+
+  /**
+   * Blocks this thread, and with it the event loop, for `ms` (nothing is read, reaped or
+   * answered meanwhile): `initctl debug stall`, to see a watchdog reset a stalled PID 1.
+   */
+  stall(ms: number): void;
+}
+
+/** An open watchdog device (the Linux watchdog API: ioctls on /dev/watchdogN). */
+export interface WatchdogDevice {
+  readonly path: string;
+  /** WDIOC_SETTIMEOUT, then WDIOC_GETTIMEOUT: the timeout in seconds the driver took (it may round). */
+  setTimeout(seconds: number): number | SysError;
+  /** WDIOC_GETTIMEOUT: the driver's timeout in seconds. */
+  getTimeout(): number | SysError;
+  /** WDIOC_KEEPALIVE: the timeout starts again. */
+  keepAlive(): SysError | undefined;
+  /**
+   * Closes the device. `disarm`: the magic close, "V" written first, so the driver stops the
+   * timer (unless it was built with nowayout); without it the timer keeps running after close.
+   */
+  close(disarm: boolean): SysError | undefined;
 }
 
 export interface FileStatus {

@@ -7,7 +7,7 @@ describe("kernel command line", () => {
   });
 
   it("defaults: read-only root, no root, nothing special", () => {
-    expect(parseCommandLine("")).toEqual({ readOnly: true, single: false, rdBreak: false, debug: false, quiet: false, modulesLoad: [], runnerArgs: [], runnerAfter: [] });
+    expect(parseCommandLine("")).toEqual({ readOnly: true, single: false, rdBreak: false, debug: false, quiet: false, modulesLoad: [], runnerArgs: [], runnerAfter: [], watchdog: [] });
   });
 
   it("reads the root settings, with rootwait defaulting to 30 s when root= is given", () => {

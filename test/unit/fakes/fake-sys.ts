@@ -1,5 +1,5 @@
 // A Sys that records the calls made through it and answers from scripted results.
-import type { FileStatus, MountRequest, RebootCommand, SpawnRequest, SpawnResult, Sys } from "../../../src/sys/sys.ts";
+import type { FileStatus, MountRequest, RebootCommand, SpawnRequest, SpawnResult, Sys, WatchdogDevice } from "../../../src/sys/sys.ts";
 import type { Reaped } from "../../../src/base/process.ts";
 import { SysError } from "../../../src/sys/sys.ts";
 
@@ -230,6 +230,60 @@ export class FakeSys implements Sys {
     if (failure !== undefined) return failure;
     throw new ExecCalled(path, argv, env);
   }
+
+  // --- watchdogs ---
+  /** Watchdog devices that exist, by path: what each takes (a timeout it rounds to, failures). */
+  readonly watchdogs = new Map<string, FakeWatchdogDriver>();
+  /** Paths whose open fails, with the error (EBUSY: someone has it open). */
+  readonly failOpenWatchdog = new Map<string, SysError>();
+  openWatchdog(path: string): WatchdogDevice | SysError {
+    const refused = this.failOpenWatchdog.get(path);
+    if (refused !== undefined) return refused;
+    const driver = this.watchdogs.get(path);
+    if (driver === undefined) return new SysError("open", 2, "ENOENT", path);
+    this.calls.push(`watchdog open ${path}`);
+    driver.open = true;
+    const call = (text: string) => this.calls.push(`watchdog ${path} ${text}`);
+    return {
+      path,
+      setTimeout: (seconds) => {
+        call(`settimeout ${seconds}`);
+        if (driver.refuseTimeout) return new SysError("ioctl(WDIOC_SETTIMEOUT)", 22, "EINVAL", path);
+        driver.timeout = Math.min(seconds, driver.maxTimeout);
+        return driver.timeout;
+      },
+      getTimeout: () => (driver.noGetTimeout ? new SysError("ioctl(WDIOC_GETTIMEOUT)", 95, "EOPNOTSUPP", path) : driver.timeout),
+      keepAlive: () => {
+        call("keepalive");
+        return driver.failKeepAlive;
+      },
+      close: (disarm) => {
+        call(disarm ? "magic close" : "close");
+        driver.open = false;
+        driver.disarmed = disarm;
+        return undefined;
+      },
+    };
+  }
+  /** Each debug stall, in ms. */
+  readonly stalls: number[] = [];
+  stall(ms: number): void {
+    this.calls.push(`stall ${ms}`);
+    this.stalls.push(ms);
+  }
+}
+
+/** A watchdog driver behind a fake device node. */
+export class FakeWatchdogDriver {
+  open = false;
+  disarmed = false;
+  refuseTimeout = false;
+  noGetTimeout = false;
+  failKeepAlive: SysError | undefined;
+  constructor(
+    public timeout = 60,
+    readonly maxTimeout = 65_535,
+  ) {}
 }
 
 export class ExecCalled extends Error {
