@@ -102,23 +102,28 @@ export class Watchdogs {
     }
     let timeout: number | SysError;
     if (wanted === undefined) {
-      timeout = device.getTimeout();
+      timeout = device.getTimeoutSeconds();
       if (timeout instanceof SysError) this.log.warn(`watchdog ${path}: ${timeout.call}: ${timeout.reason}; its timeout is unknown, petting every ${UNKNOWN_TIMEOUT_PET_MS} ms`);
     } else {
-      timeout = device.setTimeout(wanted);
+      timeout = device.setTimeoutSeconds(wanted);
       if (timeout instanceof SysError) {
         // Open means armed: keep petting it at whatever timeout it has.
         this.log.error(`watchdog ${path} (${request.from}): ${timeout.call} ${wanted} s: ${timeout.reason}; keeping the driver's timeout`);
-        timeout = device.getTimeout();
+        timeout = device.getTimeoutSeconds();
       } else if (timeout !== wanted) this.log.warn(`watchdog ${path}: asked for ${wanted} s, the driver took ${timeout} s`);
     }
     const timeoutSeconds = timeout instanceof SysError || timeout <= 0 ? undefined : timeout;
     const intervalMs = petIntervalMs(timeoutSeconds);
     const kept: Kept = { device, intervalMs, failing: false, timer: { cancel: () => {} }, ...(timeoutSeconds !== undefined && { timeoutSeconds }) };
-    this.pet(kept);
-    kept.timer = this.clock.setInterval(intervalMs, () => this.pet(kept));
+    this.petAndRearm(kept);
     this.kept.push(kept);
     this.log.info(`watchdog ${path}: timeout ${timeoutSeconds === undefined ? "unknown" : `${timeoutSeconds} s`}, petted every ${intervalMs} ms`);
+  }
+
+  /** A pet now and a timer for the next: a stalled event loop runs neither. */
+  private petAndRearm(kept: Kept): void {
+    this.pet(kept);
+    kept.timer = this.clock.setTimer(kept.intervalMs, () => this.petAndRearm(kept));
   }
 
   private pet(kept: Kept): void {

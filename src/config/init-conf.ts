@@ -77,5 +77,6 @@ export function parseInitConf(text: string, file = INIT_CONF): InitConf {
     for (const problem of parsed.problems) warn(problem);
   }
   // The lexer's errors skip a line; here nothing stops the boot, so all are warnings.
-  return { watchdogs, diagnostics: diagnostics.map((d) => ({ ...d, severity: "warning" as const })) };
+  const inOrder = [...diagnostics].sort((a, b) => a.line - b.line);
+  return { watchdogs, diagnostics: inOrder.map((d) => ({ ...d, severity: "warning" as const })) };
 }

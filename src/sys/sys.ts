@@ -154,9 +154,9 @@ export interface Sys {
 export interface WatchdogDevice {
   readonly path: string;
   /** WDIOC_SETTIMEOUT, then WDIOC_GETTIMEOUT: the timeout in seconds the driver took (it may round). */
-  setTimeout(seconds: number): number | SysError;
+  setTimeoutSeconds(seconds: number): number | SysError;
   /** WDIOC_GETTIMEOUT: the driver's timeout in seconds. */
-  getTimeout(): number | SysError;
+  getTimeoutSeconds(): number | SysError;
   /** WDIOC_KEEPALIVE: the timeout starts again. */
   keepAlive(): SysError | undefined;
   /**

@@ -29,11 +29,11 @@ export function openWatchdog(path: string): WatchdogDevice | SysError {
   const getTimeout = (): number | SysError => ioctl(WDIOC.GETTIMEOUT, "WDIOC_GETTIMEOUT") ?? value[0]!;
   return {
     path,
-    setTimeout(seconds) {
+    setTimeoutSeconds(seconds) {
       value[0] = seconds;
       return ioctl(WDIOC.SETTIMEOUT, "WDIOC_SETTIMEOUT") ?? getTimeout();
     },
-    getTimeout,
+    getTimeoutSeconds: getTimeout,
     keepAlive() {
       value[0] = 0;
       return ioctl(WDIOC.KEEPALIVE, "WDIOC_KEEPALIVE");

@@ -36,13 +36,15 @@ export class ApiHarness {
   readonly machine = new FakeMachine(this.sys);
   readonly logs: string[] = [];
   readonly shutdowns: (ShutdownKind | undefined)[] = [];
+  /** Each debug stall carried out, in ms. */
+  readonly stalls: number[] = [];
   readonly supervisor: Supervisor;
   readonly api: ControlApi;
 
   /** With `events`, the event log and the boot timeline of PID 1 (GET /v1/events, /v1/analyze). */
   readonly events?: EventLog;
 
-  constructor(specs: ServiceSpec[], options: { mode?: "init" | "supervisor"; shutdown?: boolean; events?: boolean } = {}) {
+  constructor(specs: ServiceSpec[], options: { mode?: "init" | "supervisor"; shutdown?: boolean; events?: boolean; debug?: boolean } = {}) {
     const log = new Log({ console: (line) => this.logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
     const events = options.events ? new EventLog(() => this.machine.clock.sinceBoot()) : undefined;
     const timeline = events === undefined ? undefined : new BootTimeline();
@@ -59,6 +61,7 @@ export class ApiHarness {
       shutdown: options.shutdown === false ? undefined : (kind) => this.shutdowns.push(kind),
       events,
       timeline,
+      debug: options.debug === undefined ? undefined : { enabled: options.debug, stall: (ms) => void this.stalls.push(ms) },
     });
   }
 

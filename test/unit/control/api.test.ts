@@ -327,6 +327,40 @@ describe("shutdown", () => {
   });
 });
 
+describe("debug stall", () => {
+  it("answers 202 and stalls PID 1 only after the answer is sent", async () => {
+    const h = new ApiHarness([], { mode: "init", debug: true });
+    const reply = await h.call("POST", "/v1/debug/stall", { body: { seconds: 30 } });
+    expect(reply.status).toBe(202);
+    expect(reply.body).toEqual({ stall: { seconds: 30 } });
+    expect(h.stalls).toEqual([]);
+    reply.afterSend?.();
+    expect(h.stalls).toEqual([30_000]);
+    expect(h.logs.join("\n")).toContain("asked PID 1 to stall for 30 s (debug)");
+  });
+
+  it("is refused without tsinit.debug, saying what it needs", async () => {
+    const h = new ApiHarness([], { mode: "init", debug: false });
+    const reply = await h.call("POST", "/v1/debug/stall", { body: { seconds: 30 } });
+    expect(reply.status).toBe(403);
+    expect(error(reply.body).message).toBe("debug stall needs tsinit.debug on the kernel command line");
+    expect(reply.afterSend).toBeUndefined();
+  });
+
+  it("is root's only, 501 where there is no PID 1, and checks the seconds", async () => {
+    const h = new ApiHarness([], { mode: "init", debug: true });
+    expect((await h.call("POST", "/v1/debug/stall", { body: { seconds: 30 }, peer: OTHER })).status).toBe(403);
+    for (const body of [{}, { seconds: 0 }, { seconds: 3601 }, { seconds: 1.5 }, { seconds: "30" }, { seconds: 30, extra: 1 }]) {
+      const reply = await h.call("POST", "/v1/debug/stall", { body });
+      expect(reply.status).toBe(400);
+    }
+    expect(error((await h.call("POST", "/v1/debug/stall", { body: { seconds: 0 } })).body).message).toBe("seconds must be a whole number from 1 to 3600");
+    expect((await new ApiHarness([]).call("POST", "/v1/debug/stall", { body: { seconds: 30 } })).status).toBe(501);
+    expect((await h.call("GET", "/v1/debug/stall")).status).toBe(405);
+    expect(h.stalls).toEqual([]);
+  });
+});
+
 describe("buffer logs", () => {
   it("serves the output kept in the buffer, and waits for more when asked", async () => {
     const h = new ApiHarness([svc("web", "process", { logType: "buffer", logBufferSize: 100 })]);

@@ -30,6 +30,16 @@ describe("initctl arguments", () => {
     expect(command("reboot")).toEqual({ kind: "shutdown", shutdown: "reboot" });
     expect(command("halt")).toEqual({ kind: "shutdown", shutdown: "halt" });
     expect(command("help")).toEqual({ kind: "help" });
+    expect(command("debug stall 30")).toEqual({ kind: "debug-stall", seconds: 30 });
+    expect(planRequest({ kind: "debug-stall", seconds: 30 })).toEqual({ method: "POST", path: "/v1/debug/stall", body: { seconds: 30 } });
+  });
+
+  it("says what debug needs", () => {
+    expect(usageError("debug")).toBe("debug needs a request: debug stall SECONDS");
+    expect(usageError("debug hang 3")).toBe("debug: unknown request hang (there is: stall)");
+    for (const line of ["debug stall", "debug stall 0", "debug stall 3601", "debug stall x", "debug stall 3 4"]) {
+      expect(usageError(line)).toBe("debug stall needs one number of seconds, from 1 to 3600");
+    }
   });
 
   it("parses run with its options and the command after --", () => {

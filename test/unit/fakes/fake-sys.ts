@@ -246,13 +246,13 @@ export class FakeSys implements Sys {
     const call = (text: string) => this.calls.push(`watchdog ${path} ${text}`);
     return {
       path,
-      setTimeout: (seconds) => {
+      setTimeoutSeconds: (seconds) => {
         call(`settimeout ${seconds}`);
         if (driver.refuseTimeout) return new SysError("ioctl(WDIOC_SETTIMEOUT)", 22, "EINVAL", path);
         driver.timeout = Math.min(seconds, driver.maxTimeout);
         return driver.timeout;
       },
-      getTimeout: () => (driver.noGetTimeout ? new SysError("ioctl(WDIOC_GETTIMEOUT)", 95, "EOPNOTSUPP", path) : driver.timeout),
+      getTimeoutSeconds: () => (driver.noGetTimeout ? new SysError("ioctl(WDIOC_GETTIMEOUT)", 95, "EOPNOTSUPP", path) : driver.timeout),
       keepAlive: () => {
         call("keepalive");
         return driver.failKeepAlive;
