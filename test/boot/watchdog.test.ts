@@ -1,0 +1,77 @@
+// The hardware watchdog in qemu, with the real kernel and image: softdog (a module the image
+// carries) is loaded by modules-load=, tsinit opens /dev/watchdog0 and pets it from its event
+// loop. A PID 1 stalled on purpose (initctl debug stall, only with tsinit.debug) stops petting,
+// and softdog resets the machine (qemu -no-reboot exits); without a stall the machine stays up
+// past several timeouts, and a poweroff disarms the watchdog with the magic close first.
+import { afterEach, expect, test } from "bun:test";
+import { images } from "./images.ts";
+import { killAll } from "./qemu.ts";
+import { scenario } from "./scenario.ts";
+
+const BOOT_MS = 90_000;
+const TEST_MS = 300_000;
+/** softdog's message as it resets (drivers/watchdog/softdog.c, soft_noboot and soft_panic off). */
+const SOFTDOG_RESET = /softdog: Initiating system reboot/;
+
+afterEach(killAll);
+
+test("a stalled PID 1 is reset by the watchdog within its timeout", async () => {
+  const timeoutS = 10;
+  await scenario(
+    images.tsinit!,
+    "watchdog-stall",
+    async (vm) => {
+      await vm.expect(new RegExp(`watchdog /dev/watchdog0: timeout ${timeoutS} s, petted every 3333 ms`), BOOT_MS);
+      await vm.login(BOOT_MS);
+      const { output, status } = await vm.run("initctl debug stall 600");
+      expect(status).toBe(0);
+      expect(output).toContain("PID 1 stalls for 600 s");
+      const stalledAt = performance.now();
+      // The last pet came at most a third of the timeout before the stall; TCG's slowness is
+      // the margin.
+      const reset = await vm.expect(SOFTDOG_RESET, (timeoutS + 20) * 1000);
+      const afterMs = reset.at - stalledAt;
+      console.log(`watchdog-stall: softdog reset ${(afterMs / 1000).toFixed(1)} s after the stall began (timeout ${timeoutS} s)`);
+      // Not before the last pet's timeout could run out (a third of it may have gone before the
+      // stall), and not the driver's default of 60 s: the timeout tsinit set is the one at work.
+      expect(afterMs).toBeGreaterThan(((timeoutS * 2) / 3 - 1) * 1000);
+      expect(afterMs).toBeLessThan((timeoutS + 20) * 1000);
+      expect(await vm.waitExit(30_000)).toBe(0);
+      // Nothing reset the machine before the stall.
+      expect(vm.transcript.slice(0, reset.index)).not.toMatch(SOFTDOG_RESET);
+    },
+    { append: `tsinit.debug modules-load=softdog tsinit.watchdog=/dev/watchdog0:${timeoutS}` },
+  );
+}, TEST_MS);
+
+test("no stall: the machine stays up past several timeouts, and a poweroff disarms the watchdog", async () => {
+  const timeoutS = 5;
+  const conf = `# PID 1's settings\nwatchdog = /dev/watchdog0:${timeoutS}\nwatchdog = /dev/nosuchdog\nwatchdg = /dev/watchdog1\n`;
+  await scenario(
+    images.tsinit!,
+    "watchdog-steady",
+    async (vm) => {
+      // A bad setting and a device that is not there are reported; the boot goes on.
+      await vm.expect(/\/etc\/tsinit\.conf:4: watchdg: unknown setting/, BOOT_MS);
+      await vm.expect(/watchdog \/dev\/watchdog0: timeout 5 s, petted every 1666 ms/, BOOT_MS);
+      await vm.expect(/watchdog \/dev\/nosuchdog \(\/etc\/tsinit\.conf:3\): open: ENOENT; not watched/, BOOT_MS);
+      await vm.login(BOOT_MS);
+      // Without tsinit.debug the stall is refused, saying why.
+      const refused = await vm.run("initctl debug stall 60");
+      expect(refused.status).toBe(1);
+      expect(refused.output).toContain("debug stall needs tsinit.debug on the kernel command line");
+      // Five timeouts of an idle machine: PID 1 keeps petting.
+      const alive = await vm.run(`sleep ${5 * timeoutS}; echo still-up-$((40+2))`, (5 * timeoutS + 30) * 1000);
+      expect(alive.output).toContain("still-up-42");
+      expect(vm.transcript).not.toMatch(SOFTDOG_RESET);
+      vm.send("poweroff\n");
+      await vm.expect(/watchdog \/dev\/watchdog0: disarmed \(magic close\) for the poweroff/, 60_000);
+      expect(await vm.waitExit(60_000)).toBe(0);
+      expect(vm.transcript).not.toMatch(SOFTDOG_RESET);
+      // The kernel says this when a watchdog is closed without the magic character.
+      expect(vm.transcript).not.toContain("did not stop");
+      expect(vm.transcript).toMatch(/reboot: Power down/);
+    },
+    { append: "modules-load=softdog", extraFiles: [{ type: "file", path: "/etc/tsinit.conf", data: conf }] },
+  );
+}, TEST_MS);
