@@ -53,7 +53,7 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   boot                      init's boot log and timed boot steps (the initramfs's too, after switch_root)
   events [--no-follow]      every event since boot, then each as it happens (--json: one JSON object a line)
   analyze [--svg]           each service's start, ready and stop times; --svg: the boot timeline as SVG
-  debug stall SECONDS        block PID 1 for SECONDS (1-3600), to test a watchdog; needs tsinit.debug
+  debug stall SECONDS       block PID 1 for SECONDS (1-3600), to test a watchdog; needs tsinit.debug
   wake, enable, disable: not implemented yet
 
   --socket PATH   the control socket (default: $${SOCKET_ENV}, else ${DEFAULT_SOCKET})
