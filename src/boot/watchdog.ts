@@ -77,18 +77,18 @@ export class Watchdogs {
    * systemd does: the kernel's restart needs no disarming, and a restart that hangs is reset.
    */
   beforeFinalReboot(kind: ShutdownKind): void {
-    for (const kept of this.kept.splice(0)) {
-      const path = kept.device.path;
-      if (kind === "reboot") {
-        const error = kept.device.keepAlive();
-        if (error !== undefined) this.log.warn(`watchdog ${path}: ${error.message}`);
-        this.kept.push(kept);
-        continue;
+    if (kind === "reboot") {
+      for (const { device } of this.kept) {
+        const error = device.keepAlive();
+        if (error !== undefined) this.log.warn(`watchdog ${device.path}: ${error.message}`);
       }
-      kept.timer.cancel();
-      const error = kept.device.close(true);
-      if (error === undefined) this.log.info(`watchdog ${path}: disarmed (magic close) for the ${kind}`);
-      else this.log.error(`watchdog ${path}: the magic close failed, it may still reset the machine: ${error.message}`);
+      return;
+    }
+    for (const { device, timer } of this.kept.splice(0)) {
+      timer.cancel();
+      const error = device.close(true);
+      if (error === undefined) this.log.info(`watchdog ${device.path}: disarmed (magic close) for the ${kind}`);
+      else this.log.error(`watchdog ${device.path}: the magic close failed, it may still reset the machine: ${error.message}`);
     }
   }
 
