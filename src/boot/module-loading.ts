@@ -5,7 +5,7 @@
 import type { Log } from "../log/log.ts";
 import { SysError, type Sys } from "../sys/sys.ts";
 import type { BootRecord } from "./boot-record.ts";
-import { describeModuleStep, loadModules, parseModuleTables, parseProcModules, type ModuleRequest, type ModuleTables } from "./modules.ts";
+import { describeModuleStep, loadModules, normalizeModuleName, parseModuleTables, parseProcModules, type ModuleRequest, type ModuleTables } from "./modules.ts";
 
 /** The tables' files, each at most this big (the cloud kernel's modules.alias is ~1.4 MB). */
 const MAX_TABLE_BYTES = 16 << 20;
@@ -60,7 +60,10 @@ export class BootModules {
   loadAtBoot(wanted: readonly ModuleRequest[], coldplug: boolean): void {
     if (wanted.length === 0 && !coldplug) return;
     if (this.tables === undefined) {
-      if (wanted.length > 0) this.log.error(`cannot load ${wanted.map((w) => `${w.name} (${w.source})`).join(", ")}: this image carries no modules.dep`);
+      // Past switch_root the same command line names what the initramfs loaded already.
+      const present = new Set(parseProcModules(this.sys.readFile("/proc/modules") ?? ""));
+      const missing = wanted.filter((w) => !present.has(normalizeModuleName(w.name)) && this.sys.readDir(`/sys/module/${normalizeModuleName(w.name)}`) === undefined);
+      if (missing.length > 0) this.log.error(`cannot load ${missing.map((w) => `${w.name} (${w.source})`).join(", ")}: this image carries no modules.dep`);
       return;
     }
     if (coldplug) this.load(wanted, () => this.devicesModaliases());

@@ -381,3 +381,23 @@ describe.skipIf(!existsSync(`${realDir}/modules.dep`))("the cached kernel's tabl
     }
   });
 });
+
+describe("a root without module tables (the real root, past switch_root)", () => {
+  it("says nothing of a module the initramfs loaded already, and names one that is missing", async () => {
+    const { FakeSys } = await import("./fakes/fake-sys.ts");
+    const { BootModules } = await import("../../src/boot/module-loading.ts");
+    const { BootRecord } = await import("../../src/boot/boot-record.ts");
+    const { Log } = await import("../../src/log/log.ts");
+    const sys = new FakeSys();
+    sys.files.set("/proc/sys/kernel/osrelease", "6.1.0-57-cloud-amd64\n");
+    sys.files.set("/proc/modules", "softdog 16384 0 - Live 0x0000000000000000\nwatchdog 40960 1 softdog, Live 0x0000000000000000\n");
+    sys.dirs.add("/sys/module/virtio_blk");
+    const lines: string[] = [];
+    const log = new Log({ console: (line) => lines.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
+    const modules = BootModules.open(sys, log, new BootRecord("root", () => 0));
+    modules.loadAtBoot([{ name: "softdog", params: "", source: "modules-load=" }, { name: "virtio-blk", params: "", source: "modules-load=" }], false);
+    expect(lines.filter((line) => line.includes("cannot load"))).toEqual([]);
+    modules.loadAtBoot([{ name: "softdog", params: "", source: "modules-load=" }, { name: "loop", params: "", source: "modules-load=" }], false);
+    expect(lines.filter((line) => line.includes("cannot load"))).toEqual([expect.stringContaining("cannot load loop (modules-load=): this image carries no modules.dep")]);
+  });
+});
