@@ -36,7 +36,7 @@ export function reloadServiceDirs(sys: Sys, log: Log, dirs: readonly string[], s
  * A service file through Sys.readRegularFile (non-blocking, regular files only, capped): a
  * FIFO or a link to /dev/zero in a services directory must not stop PID 1.
  */
-function readServiceFile(sys: Sys, path: string): string | undefined | UnreadableFile {
+export function readServiceFile(sys: Sys, path: string): string | undefined | UnreadableFile {
   const text = sys.readRegularFile(path, LIMITS.fileBytes);
   if (typeof text === "string") return text;
   if (text.code === "EISDIR") return undefined;

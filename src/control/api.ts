@@ -23,12 +23,16 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export type { ServiceState, ServiceType, ShutdownKind };
 
-/** The commands a service takes; each waits for its outcome unless `?wait=0`. */
-export type ServiceCommand = "start" | "stop" | "restart" | "release" | "trigger" | "untrigger";
-export const SERVICE_COMMANDS: readonly ServiceCommand[] = ["start", "stop", "restart", "release", "trigger", "untrigger"];
+/**
+ * The commands a service takes; each waits for its outcome unless `?wait=0`. `stop` refuses
+ * (409, with `dependents`) while active services depend on it, unless `?force=1`.
+ */
+export type ServiceCommand = "start" | "stop" | "restart" | "release" | "trigger" | "untrigger" | "wake";
+export const SERVICE_COMMANDS: readonly ServiceCommand[] = ["start", "stop", "restart", "release", "trigger", "untrigger", "wake"];
 
-/** Service endpoints that are reserved and answer 501 until they are built. */
-export const UNIMPLEMENTED_SERVICE_ENDPOINTS = ["wake", "enable", "disable"] as const;
+/** dinit's kinds of dependency: depends-on, depends-ms and waits-for. */
+export type DependencyKind = "regular" | "milestone" | "waits-for";
+export const DEPENDENCY_KINDS: readonly DependencyKind[] = ["regular", "milestone", "waits-for"];
 
 /** One service as `list` and `status` show it. Times are relative (ms) and absolute (ISO 8601). */
 export interface ServiceStatus {
@@ -99,7 +103,72 @@ export interface DebugStallRequest {
 /** The longest debug stall, in seconds. */
 export const MAX_DEBUG_STALL_S = 3_600;
 
+/** POST /v1/dependencies/add and /v1/dependencies/remove (dinit's add-dep and rm-dep). */
+export interface DependencyRequest {
+  kind: DependencyKind;
+  from: string;
+  to: string;
+}
+
+/**
+ * POST /v1/services/NAME/enable and /disable: the waits-for.d link from `from` (default: the
+ * service's `@meta enable-via`, else `boot`), and the runtime dependency with it.
+ */
+export interface EnableRequest {
+  from?: string;
+}
+
+/** POST /v1/services/NAME/signal: a signal name (`HUP`, `SIGHUP`) or number. */
+export interface SignalRequest {
+  signal: string | number;
+}
+
+/** POST /v1/env: variables to set and to unset in the activation environment. */
+export interface EnvRequest {
+  set?: Record<string, string>;
+  unset?: string[];
+}
+
 // ---- responses --------------------------------------------------------------------------
+
+/** POST /v1/services/NAME/enable and /disable. `changed` is false when the link was already (not) there. */
+export interface EnableResponse {
+  service: ServiceStatus;
+  from: string;
+  link: string;
+  changed: boolean;
+}
+
+/** POST /v1/dependencies/{add,remove}: both services as they are now. */
+export interface DependencyResponse {
+  kind: DependencyKind;
+  from: ServiceStatus;
+  to: ServiceStatus;
+}
+
+/** POST /v1/services/NAME/signal. */
+export interface SignalResponse {
+  service: string;
+  signal: number;
+  pid: number;
+}
+
+/** GET /v1/services/NAME/dependents: the loaded services that name NAME as a dependency. */
+export interface DependentsResponse {
+  service: string;
+  dependents: { name: string; kind: DependencyKind; holds: boolean; state: ServiceState }[];
+}
+
+/** POST /v1/services/NAME/reload: the service with its new description, and the file's warnings. */
+export interface ServiceReloadResponse {
+  service: ServiceStatus;
+  warnings: string[];
+}
+
+/** GET and POST /v1/env: the activation environment services started from now on get. */
+export interface EnvResponse {
+  env: Record<string, string>;
+}
 
 /** GET /v1 */
 export interface HelloResponse {
@@ -214,6 +283,8 @@ export const ERROR_STATUS = {
 export interface ErrorResponse {
   error: { code: ErrorCode; message: string };
   service?: ServiceStatus;
+  /** A stop refused without force: the active services that depend on it. */
+  dependents?: string[];
 }
 
 export function isErrorResponse(body: unknown): body is ErrorResponse {
@@ -226,8 +297,10 @@ export const paths = {
   hello: () => API_PREFIX,
   services: (wait = true) => `${API_PREFIX}/services${wait ? "" : "?wait=0"}`,
   service: (name: string) => `${API_PREFIX}/services/${encodeURIComponent(name)}`,
-  serviceCommand: (name: string, command: string, wait = true) =>
-    `${API_PREFIX}/services/${encodeURIComponent(name)}/${command}${wait ? "" : "?wait=0"}`,
+  serviceCommand: (name: string, command: string, wait = true, force = false) =>
+    `${API_PREFIX}/services/${encodeURIComponent(name)}/${command}${query({ wait: wait ? undefined : "0", force: force ? "1" : undefined })}`,
+  dependencies: (verb: "add" | "remove") => `${API_PREFIX}/dependencies/${verb}`,
+  env: () => `${API_PREFIX}/env`,
   shutdown: () => `${API_PREFIX}/shutdown`,
   reload: () => `${API_PREFIX}/reload`,
   boot: () => `${API_PREFIX}/boot`,
@@ -235,3 +308,8 @@ export const paths = {
   analyze: () => `${API_PREFIX}/analyze`,
   debugStall: () => `${API_PREFIX}/debug/stall`,
 };
+
+function query(params: Record<string, string | undefined>): string {
+  const pairs = Object.entries(params).filter(([, value]) => value !== undefined);
+  return pairs.length === 0 ? "" : `?${pairs.map(([key, value]) => `${key}=${value}`).join("&")}`;
+}

@@ -32,17 +32,24 @@ import {
   type StatusResponse,
 } from "./api.ts";
 import { isAdmin, refusal, type Operation, type Peer } from "./auth.ts";
-import { checkDebugStallRequest, checkEmptyBody, checkRunRequest, checkServiceName, checkShutdownRequest, checkWait, defaultRunName, parseJsonBody } from "./requests.ts";
+import { checkDebugStallRequest, checkEmptyBody, checkForce, checkRunRequest, checkServiceName, checkShutdownRequest, checkWait, defaultRunName, parseJsonBody } from "./requests.ts";
 import { route, type Endpoint } from "./router.ts";
 import { MAX_RUNTIME_SERVICES_PER_USER, RuntimeServices, runtimeSpec } from "./runtime-services.ts";
 import { serviceStatus, type Clock } from "./status.ts";
+import * as verbs from "./verbs.ts";
+import type { ServiceFiles } from "./verbs.ts";
 
 /** What the API needs of the supervisor (a fake in some tests). */
 /**
  * What control may do with the supervisor: read services, add and remove runtime services,
  * and carry out commands whose outcome the core reports. It never changes the core directly.
  */
-export type ControlledSupervisor = Pick<Supervisor, "service" | "serviceList" | "wanted" | "notifyStatus" | "add" | "remove" | "command" | "bufferLog" | "shuttingDown">;
+export type ControlledSupervisor = Pick<
+  Supervisor,
+  | "service" | "serviceList" | "wanted" | "notifyStatus" | "add" | "remove" | "command" | "bufferLog" | "shuttingDown"
+  | "unload" | "addDependency" | "removeDependency" | "reloadService" | "activeHardDependents" | "dependentsOf"
+  | "activationEnvironment" | "changeEnvironment" | "signalService" | "whenStopped"
+>;
 
 export interface ControlOptions {
   supervisor: ControlledSupervisor;
@@ -66,6 +73,8 @@ export interface ControlOptions {
    * tsinit.debug, else they are refused; `stall` blocks the event loop.
    */
   debug?: { enabled: boolean; stall: (ms: number) => void };
+  /** The services directories (reload NAME, enable, disable); absent: those answer 501. */
+  files?: ServiceFiles;
 }
 
 export interface ControlRequest {
@@ -100,7 +109,7 @@ const reply = (status: number, body: unknown): ControlReply => ({ status, body }
 export class ControlApi {
   readonly runtime = new RuntimeServices();
 
-  constructor(private readonly options: ControlOptions) {}
+  constructor(readonly options: ControlOptions) {}
 
   async handle(request: ControlRequest): Promise<ControlReply> {
     try {
@@ -157,8 +166,24 @@ export class ControlApi {
       case "boot":
         if (this.options.bootRecord === undefined) return errorReply("not-implemented", "there is no boot record here: only the PID 1 of a machine keeps one");
         return reply(200, { entries: this.options.bootRecord() } satisfies BootResponse);
-      case "not-implemented":
-        return errorReply("not-implemented", `${endpoint.what} is not implemented yet`);
+      case "clear-log":
+        return verbs.clearLog(this, endpoint.name, request);
+      case "unload":
+        return verbs.unload(this, endpoint.name, request);
+      case "reload-service":
+        return verbs.reloadService(this, endpoint.name, request);
+      case "signal":
+        return verbs.signal(this, endpoint.name, request);
+      case "dependents":
+        return verbs.dependents(this, endpoint.name);
+      case "link":
+        return verbs.link(this, endpoint.name, endpoint.verb, request);
+      case "dependency":
+        return verbs.dependency(this, endpoint.verb, request);
+      case "env":
+        return verbs.environment(this, request, false);
+      case "set-env":
+        return verbs.environment(this, request, true);
     }
   }
 
@@ -176,9 +201,20 @@ export class ControlApi {
     if (!body.ok) return body.reply;
     const wait = checkWait(request.query);
     if (!wait.ok) return errorReply("bad-request", wait.message);
+    const force = checkForce(request.query);
+    if (!force.ok) return errorReply("bad-request", force.message);
 
     if (supervisor.shuttingDown && command !== "stop" && command !== "release" && command !== "untrigger") {
       return errorReply("conflict", `not ${command}ing ${name}: shutting down`);
+    }
+    if (command === "stop" && !force.value) {
+      // dinit: a stop that would take active dependents down is refused, naming them.
+      const dependents = supervisor.activeHardDependents(name);
+      if (dependents.length > 0) {
+        const refusal = errorReply("conflict", `not stopping ${name}: ${dependents.join(", ")} depend${dependents.length === 1 ? "s" : ""} on it; stop ${dependents.length === 1 ? "it" : "them"} first, or use --force to stop ${dependents.length === 1 ? "it" : "them"} too`, this.status(supervisor.service(name)!));
+        (refusal.body as ErrorResponse).dependents = dependents;
+        return refusal;
+      }
     }
     this.options.log.debug(`control: ${describePeer(request.peer)}: ${command} ${name}`);
     return this.answer(name, command, wait.value, request.signal, 200);
@@ -278,7 +314,7 @@ export class ControlApi {
    * Carries out the command and answers with its outcome as the core reports it: once it came
    * (`wait`), or as far as it got at once. Undefined: still on its way (or the client left).
    */
-  private async answer(name: string, command: ServiceCommand, wait: boolean, signal: AbortSignal | undefined, okStatus: number): Promise<ControlReply> {
+  async answer(name: string, command: ServiceCommand, wait: boolean, signal: AbortSignal | undefined, okStatus: number): Promise<ControlReply> {
     const { supervisor } = this.options;
     // Without waiting, the command is let go after the events it caused at once.
     const stopWaiting = wait ? undefined : new AbortController();
@@ -344,19 +380,19 @@ export class ControlApi {
   }
 
   /** Who added a runtime service: only a service that still has no file can be theirs. */
-  private ownerUid(name: string): number | undefined {
+  ownerUid(name: string): number | undefined {
     if (this.options.supervisor.service(name)?.spec.file !== "") return undefined;
     return this.runtime.owner(name)?.uid;
   }
 
-  private refuse(operation: Operation, request: ControlRequest): ControlReply | undefined {
+  refuse(operation: Operation, request: ControlRequest): ControlReply | undefined {
     const reason = refusal(operation, request.peer, this.options.admins);
     if (reason === undefined) return undefined;
     this.options.log.debug(`control: refused ${describePeer(request.peer)}: ${reason}`);
     return errorReply("forbidden", reason);
   }
 
-  private body<T>(request: ControlRequest, check: (body: unknown) => { ok: true; value: T } | { ok: false; message: string }): { ok: true; value: T } | { ok: false; reply: ControlReply } {
+  body<T>(request: ControlRequest, check: (body: unknown) => { ok: true; value: T } | { ok: false; message: string }): { ok: true; value: T } | { ok: false; reply: ControlReply } {
     const parsed = parseJsonBody(request.body);
     if (!parsed.ok) return { ok: false, reply: errorReply("bad-request", parsed.message) };
     const checked = check(parsed.value);

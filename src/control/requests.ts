@@ -1,6 +1,7 @@
 // Validation of what clients send: JSON bodies, service names, the `wait` query. Each check
 // returns the value or a message that tells the client what was wrong. Pure.
-import { MAX_DEBUG_STALL_S, type DebugStallRequest, type RunRequest, type ShutdownKind, type ShutdownRequest } from "./api.ts";
+import { parseSignal } from "../base/signals.ts";
+import { DEPENDENCY_KINDS, MAX_DEBUG_STALL_S, type DebugStallRequest, type DependencyKind, type DependencyRequest, type EnableRequest, type RunRequest, type ShutdownKind, type ShutdownRequest } from "./api.ts";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -107,6 +108,14 @@ export function checkWait(query: URLSearchParams): Checked<boolean> {
   return bad(`wait must be 0 or 1, not ${JSON.stringify(value.slice(0, 20))}`);
 }
 
+/** `?force=1` (stop --force: dependents go down too); absent is no. */
+export function checkForce(query: URLSearchParams): Checked<boolean> {
+  const value = query.get("force");
+  if (value === null || ["0", "false", "no"].includes(value)) return ok(false);
+  if (["1", "true", "yes", ""].includes(value)) return ok(true);
+  return bad(`force must be 0 or 1, not ${JSON.stringify(value.slice(0, 20))}`);
+}
+
 /** The name a run request gets when it names none: the program's base name, made unique. */
 export function defaultRunName(command: readonly string[], taken: (name: string) => boolean): string {
   const base = (command[0] ?? "").split("/").filter(Boolean).at(-1) ?? "";
@@ -116,4 +125,71 @@ export function defaultRunName(command: readonly string[], taken: (name: string)
     const candidate = `${cleaned}-${n}`;
     if (!taken(candidate)) return candidate;
   }
+}
+
+/** add-dep and rm-dep: a kind and two service names. */
+export function checkDependencyRequest(body: unknown): Checked<DependencyRequest> {
+  if (!isRecord(body)) return bad('the body must be a JSON object like {"kind": "waits-for", "from": "boot", "to": "sshd"}');
+  const extra = unknownFields(body, ["kind", "from", "to"]);
+  if (extra !== undefined) return bad(extra);
+  const { kind, from, to } = body;
+  if (typeof kind !== "string" || !(DEPENDENCY_KINDS as readonly string[]).includes(kind)) return bad(`kind must be one of ${DEPENDENCY_KINDS.join(", ")}`);
+  for (const [field, value] of [["from", from], ["to", to]] as const) {
+    if (typeof value !== "string") return bad(`${field} must be a service name`);
+    const checked = checkServiceName(value);
+    if (!checked.ok) return checked;
+  }
+  return ok({ kind: kind as DependencyKind, from: from as string, to: to as string });
+}
+
+/** enable and disable: an empty body, or the dependent in `from`. */
+export function checkEnableRequest(body: unknown): Checked<EnableRequest> {
+  if (body === undefined) return ok({});
+  if (!isRecord(body)) return bad('the body must be empty or a JSON object like {"from": "boot"}');
+  const extra = unknownFields(body, ["from"]);
+  if (extra !== undefined) return bad(extra);
+  if (body.from === undefined) return ok({});
+  if (typeof body.from !== "string") return bad("from must be a service name");
+  const checked = checkServiceName(body.from);
+  return checked.ok ? ok({ from: body.from }) : checked;
+}
+
+/** signal: a signal name (HUP, SIGHUP) or number, to a number. */
+export function checkSignalRequest(body: unknown): Checked<number> {
+  if (!isRecord(body)) return bad('the body must be a JSON object like {"signal": "HUP"}');
+  const extra = unknownFields(body, ["signal"]);
+  if (extra !== undefined) return bad(extra);
+  const { signal } = body;
+  if (typeof signal !== "string" && typeof signal !== "number") return bad("signal must be a signal name such as HUP, or a number");
+  const number = parseSignal(String(signal));
+  return number === undefined ? bad(`${JSON.stringify(String(signal).slice(0, 20))} is not a signal name or number`) : ok(number);
+}
+
+/** A variable name for the activation environment: no `=` and no NUL, not empty. */
+const ENV_NAME = /^[^=\0]{1,256}$/;
+const MAX_ENV_VALUE = 64 * 1024;
+
+/** setenv and unsetenv: names to set with their values, names to unset. */
+export function checkEnvRequest(body: unknown): Checked<{ set: Record<string, string>; unset: string[] }> {
+  if (!isRecord(body)) return bad('the body must be a JSON object like {"set": {"NAME": "value"}, "unset": ["OTHER"]}');
+  const extra = unknownFields(body, ["set", "unset"]);
+  if (extra !== undefined) return bad(extra);
+  const set: Record<string, string> = Object.create(null);
+  if (body.set !== undefined) {
+    if (!isRecord(body.set)) return bad("set must be an object of names and string values");
+    for (const [name, value] of Object.entries(body.set)) {
+      if (!ENV_NAME.test(name)) return bad(`${JSON.stringify(name.slice(0, 40))} is not a variable name (no "=", no NUL, 1 to 256 characters)`);
+      if (typeof value !== "string" || value.includes("\0") || value.length > MAX_ENV_VALUE) return bad(`the value of ${name} must be a string without NUL, up to ${MAX_ENV_VALUE} characters`);
+      set[name] = value;
+    }
+  }
+  const unset: string[] = [];
+  if (body.unset !== undefined) {
+    if (!Array.isArray(body.unset)) return bad("unset must be an array of names");
+    for (const name of body.unset) {
+      if (typeof name !== "string" || !ENV_NAME.test(name)) return bad(`${JSON.stringify(String(name).slice(0, 40))} is not a variable name`);
+      unset.push(name);
+    }
+  }
+  return ok({ set, unset });
 }

@@ -1,7 +1,6 @@
 // Method and path to endpoint: the one table of what the control API serves. Unknown paths
-// are 404, known paths with the wrong method are 405 (with the methods that would do), and
-// reserved endpoints that are not built yet are 501. Pure.
-import { API_PREFIX, SERVICE_COMMANDS, UNIMPLEMENTED_SERVICE_ENDPOINTS, type ServiceCommand } from "./api.ts";
+// are 404, and known paths with the wrong method are 405 (with the methods that would do). Pure.
+import { API_PREFIX, SERVICE_COMMANDS, type ServiceCommand } from "./api.ts";
 
 export type Endpoint =
   | { kind: "hello" }
@@ -17,7 +16,16 @@ export type Endpoint =
   | { kind: "events" }
   | { kind: "analyze" }
   | { kind: "debug-stall" }
-  | { kind: "not-implemented"; what: string; name?: string };
+  /** catlog --clear: the buffer log, then emptied. */
+  | { kind: "clear-log"; name: string }
+  | { kind: "unload"; name: string }
+  | { kind: "reload-service"; name: string }
+  | { kind: "signal"; name: string }
+  | { kind: "dependents"; name: string }
+  | { kind: "link"; name: string; verb: "enable" | "disable" }
+  | { kind: "dependency"; verb: "add" | "remove" }
+  | { kind: "env" }
+  | { kind: "set-env" };
 
 export type Routed =
   | { ok: true; endpoint: Endpoint }
@@ -35,15 +43,28 @@ function match(segments: string[]): ByMethod | undefined {
   if (second === "events" && name === undefined) return { GET: { kind: "events" } };
   if (second === "analyze" && name === undefined) return { GET: { kind: "analyze" } };
   if (second === "debug" && name === "stall" && command === undefined) return { POST: { kind: "debug-stall" } };
+  if (second === "env" && name === undefined) return { GET: { kind: "env" }, POST: { kind: "set-env" } };
+  if (second === "dependencies" && (name === "add" || name === "remove") && command === undefined) return { POST: { kind: "dependency", verb: name } };
   if (second !== "services") return undefined;
   if (name === undefined) return { GET: { kind: "list" }, POST: { kind: "run" } };
   if (command === undefined) return { GET: { kind: "status", name }, DELETE: { kind: "remove", name } };
   if ((SERVICE_COMMANDS as readonly string[]).includes(command)) {
     return { POST: { kind: "command", name, command: command as ServiceCommand } };
   }
-  if (command === "log") return { GET: { kind: "log", name } };
-  if ((UNIMPLEMENTED_SERVICE_ENDPOINTS as readonly string[]).includes(command)) {
-    return { POST: { kind: "not-implemented", what: command, name } };
+  switch (command) {
+    case "log":
+      return { GET: { kind: "log", name }, DELETE: { kind: "clear-log", name } };
+    case "unload":
+      return { POST: { kind: "unload", name } };
+    case "reload":
+      return { POST: { kind: "reload-service", name } };
+    case "signal":
+      return { POST: { kind: "signal", name } };
+    case "dependents":
+      return { GET: { kind: "dependents", name } };
+    case "enable":
+    case "disable":
+      return { POST: { kind: "link", name, verb: command } };
   }
   return undefined;
 }

@@ -23,6 +23,7 @@ export function commandVerdict(op: CommandOp, subject: CommandSubject, wanted: b
   const settledStopped = subject.state === "stopped" && !subject.restartPending;
   switch (op) {
     case "start":
+    case "wake":
     case "restart":
       // A restart asked of a running service clears restartRequested only on its way through
       // stopped, so "started and not requested" means it went through stop and start.

@@ -5,8 +5,11 @@ import type { ExitStatus, SpawnStage, StdioSpec } from "../base/process.ts";
 /** Which of a service's processes an event or a spawn is about. */
 export type ProcessRole = "main" | "stop";
 
-/** What a user (or the boot) can ask of a service. `trigger` readies a `triggered` service. */
-export type CommandOp = "start" | "stop" | "restart" | "release" | "trigger" | "untrigger";
+/**
+ * What a user (or the boot) can ask of a service. `trigger` readies a `triggered` service;
+ * `wake` starts it for the active dependents that name it, without marking it (dinit's wake).
+ */
+export type CommandOp = "start" | "stop" | "restart" | "release" | "trigger" | "untrigger" | "wake";
 
 export type TimerKind = "restart" | "start-timeout" | "stop-timeout";
 

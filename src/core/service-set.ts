@@ -41,6 +41,11 @@ const { INT: SIGINT, KILL: SIGKILL } = SIGNALS;
 
 export type ServiceState = "stopped" | "starting" | "started" | "stopping";
 
+/** dinit's three kinds of dependency, as add-dep and rm-dep name them. */
+export type DependencyKind = "regular" | "milestone" | "waits-for";
+export const DEPENDENCY_KINDS: readonly DependencyKind[] = ["regular", "milestone", "waits-for"];
+const DEPENDENCY_LIST = { regular: "dependsOn", milestone: "dependsMs", "waits-for": "waitsFor" } as const satisfies Record<DependencyKind, keyof ServiceSpec>;
+
 /** The live side of a service; its spec is what its file said. */
 export interface ServiceRecord {
   /** Replaced by a reload only while the service is stopped and unwanted (it holds nothing). */
@@ -277,6 +282,194 @@ export class ServiceSet {
     return true;
   }
 
+  /**
+   * dinit's unload: forget a stopped service that nothing holds and no loaded service names as
+   * a dependency. undefined when done, else why not.
+   */
+  unload(name: string): string | undefined {
+    const record = this.records.get(name);
+    if (record === undefined) return `no service named ${name}`;
+    if (record.state !== "stopped" || this.wanted(record) || record.restartPending) {
+      return `${name} is ${record.state}${this.wanted(record) ? " and wanted" : ""}; stop it first`;
+    }
+    const dependents = this.dependents(record).map((dependent) => dependent.spec.name);
+    if (dependents.length > 0) return `${name} has loaded dependents (${dependents.sort().join(", ")}); unload them first`;
+    this.remove(name);
+    return undefined;
+  }
+
+  /**
+   * The loaded services that name `name` as a dependency, each with the kind of dependency and
+   * whether it holds `name` now (it is wanted and acquired it).
+   */
+  dependentsOf(name: string): { name: string; kind: DependencyKind; holds: boolean }[] {
+    const found: { name: string; kind: DependencyKind; holds: boolean }[] = [];
+    for (const dependent of [...this.index.dependentsOf(name)].sort()) {
+      const record = this.records.get(dependent);
+      if (record === undefined) continue;
+      for (const kind of DEPENDENCY_KINDS) {
+        if (record.spec[DEPENDENCY_LIST[kind]].includes(name)) found.push({ name: dependent, kind, holds: record.holds.has(name) });
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The direct dependents that a stop of `name` would take down with it: those that hold it
+   * through depends-on, or depends-ms while they have not started yet. dinit refuses a stop
+   * without --force while there are any, and names them.
+   */
+  activeHardDependents(name: string): string[] {
+    const record = this.records.get(name);
+    if (record === undefined) return [];
+    return this.dependents(record)
+      .filter((dependent) => this.isHardHolder(dependent, name))
+      .map((dependent) => dependent.spec.name)
+      .sort();
+  }
+
+  /**
+   * dinit's add-dep (and enable, with `acquire`): `from` gets a dependency of `kind` on `to`.
+   * A wanted `from` holds a new hard dependency at once; a waits-for one only with `acquire`
+   * (enable starts it, add-dep does not). undefined when done, else why not.
+   */
+  addDependency(from: string, kind: DependencyKind, to: string, options: { acquire?: boolean } = {}): string | undefined {
+    this.actions = [];
+    const record = this.records.get(from);
+    const dependency = this.records.get(to);
+    if (record === undefined) return `no service named ${from}`;
+    if (dependency === undefined) return `no service named ${to}`;
+    if (from === to) return `${from} cannot depend on itself`;
+    const list = DEPENDENCY_LIST[kind];
+    if (record.spec[list].includes(to)) return `${from} already has a ${kind} dependency on ${to}`;
+    if (unbindable(record, dependency)) return `${to} is ${describeRunTimeService(dependency.spec)}; a service from a file cannot depend on it`;
+    if (this.reaches(to, from)) return `${to} already depends on ${from} (directly or not): that would be a dependency cycle`;
+    if (kind === "regular" && record.state !== "stopped" && dependency.state !== "started") {
+      return `${from} is ${record.state}, so ${to} must be started before it can be a regular dependency (it is ${dependency.state})`;
+    }
+    this.replaceSpecNow(record, { ...record.spec, [list]: [...record.spec[list], to] });
+    if (this.wanted(record) && (kind !== "waits-for" || options.acquire === true) && !record.holds.has(to)) this.hold(record, dependency);
+    this.settle();
+    return undefined;
+  }
+
+  /** dinit's rm-dep (and disable): `to` may stop if nothing else holds it. */
+  removeDependency(from: string, kind: DependencyKind, to: string): string | undefined {
+    this.actions = [];
+    const record = this.records.get(from);
+    if (record === undefined) return `no service named ${from}`;
+    const list = DEPENDENCY_LIST[kind];
+    if (!record.spec[list].includes(to)) return `${from} has no ${kind} dependency on ${to}`;
+    this.replaceSpecNow(record, { ...record.spec, [list]: record.spec[list].filter((name) => name !== to) });
+    const stillNamed = DEPENDENCY_KINDS.some((other) => record.spec[DEPENDENCY_LIST[other]].includes(to));
+    if (!stillNamed) this.letGo(record, to);
+    this.settle();
+    return undefined;
+  }
+
+  /**
+   * dinit's `reload NAME`: a new description for one service. A service stopped and unwanted
+   * takes it at once. A running one takes it too, as dinit does, within limits: its type,
+   * pid-file and console options cannot change, and a new hard dependency must be started
+   * already; its holds follow the new dependency lists, and the new command, environment and
+   * the like apply from its next start. undefined when done, else why not.
+   */
+  reloadOne(spec: ServiceSpec): string | undefined {
+    this.actions = [];
+    const record = this.records.get(spec.name);
+    if (record === undefined) {
+      this.add(spec);
+      this.settle();
+      return undefined;
+    }
+    if (addedAtRunTime(record.spec)) return `${spec.name} was added with initctl run; it has no file to reload`;
+    for (const name of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) {
+      const dependency = this.records.get(name);
+      if (dependency === undefined) return `it names ${name} as a dependency, which is not loaded`;
+      if (name === spec.name || this.reaches(name, spec.name)) return `${name} depends on ${spec.name}: that would be a dependency cycle`;
+    }
+    const quiet = record.state === "stopped" && !this.wanted(record) && !record.restartPending;
+    if (!quiet) {
+      const old = record.spec;
+      const changed = (what: string) => `${spec.name} is ${record.state}: its ${what} cannot change until it is stopped`;
+      if (old.type !== spec.type) return changed(`type (${old.type})`);
+      if (old.pidFile !== spec.pidFile) return changed("pid-file");
+      for (const option of ["runs-on-console", "shares-console", "starts-on-console"] as const) {
+        if (old.options.has(option) !== spec.options.has(option)) return changed(`option ${option}`);
+      }
+      if (record.state !== "stopped") {
+        for (const name of [...spec.dependsOn, ...spec.dependsMs]) {
+          if (old.dependsOn.includes(name) || old.dependsMs.includes(name)) continue;
+          if (this.records.get(name)?.state !== "started") return `${spec.name} is ${record.state}: its new hard dependency ${name} must be started first`;
+        }
+      }
+    }
+    this.setPendingSpec(record, undefined);
+    this.replaceSpecNow(record, spec);
+    if (!quiet) {
+      const named = new Set([...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]);
+      for (const name of [...record.holds]) if (!named.has(name)) this.letGo(record, name);
+      if (this.wanted(record)) {
+        for (const name of named) {
+          const dependency = this.records.get(name);
+          if (dependency !== undefined && !record.holds.has(name) && !unbindable(record, dependency)) this.hold(record, dependency);
+        }
+      }
+    }
+    this.settle();
+    return undefined;
+  }
+
+  /** Whether `to` is reachable from `from` over depends-on, depends-ms and waits-for. */
+  private reaches(from: string, to: string): boolean {
+    const seen = new Set<string>([from]);
+    const work = [from];
+    for (let name = work.pop(); name !== undefined; name = work.pop()) {
+      if (name === to) return true;
+      const spec = this.records.get(name)?.spec;
+      if (spec === undefined) continue;
+      for (const next of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        work.push(next);
+      }
+    }
+    return false;
+  }
+
+  /** A spec changes under a live record: the indexes and both neighbourhoods follow. */
+  private replaceSpecNow(record: ServiceRecord, spec: ServiceSpec): void {
+    this.touch(record);
+    this.indexSpec(record.spec, "remove");
+    record.spec = spec;
+    this.indexSpec(spec, "add");
+    this.touch(record);
+  }
+
+  /** `record` (wanted) takes a hold on `dependency`, which acquires its own if it just became wanted. */
+  private hold(record: ServiceRecord, dependency: ServiceRecord): void {
+    const wasWanted = this.wanted(dependency);
+    record.holds.add(dependency.spec.name);
+    dependency.requiredBy += 1;
+    this.touch(dependency);
+    if (!wasWanted) this.acquireDependencies(dependency);
+  }
+
+  /** `record` drops its hold on `name`, which stops if nothing else wants it. */
+  private letGo(record: ServiceRecord, name: string): void {
+    if (!record.holds.delete(name)) return;
+    const dependency = this.records.get(name);
+    if (dependency === undefined) return;
+    dependency.requiredBy -= 1;
+    this.touch(dependency);
+    this.releaseIfUnwanted([dependency]);
+  }
+
+  /** The wanted services naming `record` as a dependency that do not hold it: a wake attaches them. */
+  private wakers(record: ServiceRecord): ServiceRecord[] {
+    return this.dependents(record).filter((dependent) => this.wanted(dependent) && !dependent.holds.has(record.spec.name) && !unbindable(dependent, record));
+  }
+
   /** Drops a record and everything kept about it; its neighbours are stepped again. */
   private forget(record: ServiceRecord): void {
     this.touch(record);
@@ -358,6 +551,13 @@ export class ServiceSet {
     this.mark(record);
     switch (event.kind) {
       case "command":
+        if (event.op === "wake" && this.wakers(record).length === 0 && !this.wanted(record)) {
+          // dinit: wake needs an active dependent to attach to; it never marks the service.
+          if (event.id !== undefined) {
+            this.emit({ kind: "outcome", id: event.id, service: event.service, op: event.op, outcome: { kind: "refused", reason: "no active service depends on it" } });
+          }
+          break;
+        }
         this.command(record, event.op);
         if (event.id !== undefined) {
           const pending = this.commands.get(record) ?? [];
@@ -428,6 +628,15 @@ export class ServiceSet {
         record.explicit = false;
         this.touch(record);
         this.releaseIfUnwanted([record]);
+        return;
+      case "wake":
+        for (const dependent of this.wakers(record)) {
+          dependent.holds.add(record.spec.name);
+          record.requiredBy += 1;
+          this.mark(dependent);
+        }
+        this.touch(record);
+        if (record.requiredBy > 0) this.acquireDependencies(record);
         return;
       case "restart":
         if (record.state === "started" || record.state === "starting") {

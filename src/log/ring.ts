@@ -85,6 +85,11 @@ export class RingLog {
     return { text: new TextDecoder().decode(slice), next: this.total, dropped: from - Math.max(0, Math.min(offset, this.total)) };
   }
 
+  /** Forget what is kept (catlog --clear); offsets go on, so a follower sees only new output. */
+  clear(): void {
+    this.held = 0;
+  }
+
   get end(): number {
     return this.total;
   }

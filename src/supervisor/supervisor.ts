@@ -7,7 +7,7 @@ import { SIGNALS } from "../base/signals.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 import { describeExit, type Reaped } from "../base/process.ts";
 import type { Action, CommandOp, CommandOutcome, Event } from "../core/events.ts";
-import { ServiceSet, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
+import { ServiceSet, type DependencyKind, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { RingLog } from "../log/ring.ts";
 import type { EventBody } from "../log/event-log.ts";
@@ -72,12 +72,19 @@ export class Supervisor {
   private observerFailed = false;
   /** Set by stopAll: from then on nothing new is started. */
   shuttingDown = false;
+  /**
+   * The activation environment (dinit's): what every service started from now on begins with.
+   * `setenv`/`unsetenv` change it in place, so the spawner and the socket paths see the change.
+   */
+  private readonly env: Record<string, string>;
 
   constructor(
     specs: Iterable<ServiceSpec>,
     private readonly options: SupervisorOptions,
   ) {
-    const { runtime, log, env } = options;
+    const { runtime, log } = options;
+    const env: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, options.env);
+    this.env = env;
     const { sys, clock } = runtime;
     this.sys = sys;
     this.log = log;
@@ -147,6 +154,88 @@ export class Supervisor {
     return removed;
   }
 
+  /** dinit's unload: forget a stopped service that no loaded service names; undefined when done, else why not. */
+  unload(service: string): string | undefined {
+    return this.change(() => this.services.unload(service));
+  }
+
+  /** dinit's add-dep (`acquire`: enable's start of the dependency); undefined when done, else why not. */
+  addDependency(from: string, kind: DependencyKind, to: string, options: { acquire?: boolean } = {}): string | undefined {
+    if (this.shuttingDown && options.acquire === true) return "shutting down";
+    return this.change(() => this.services.addDependency(from, kind, to, options));
+  }
+
+  /** dinit's rm-dep; undefined when done, else why not. */
+  removeDependency(from: string, kind: DependencyKind, to: string): string | undefined {
+    return this.change(() => this.services.removeDependency(from, kind, to));
+  }
+
+  /** dinit's `reload NAME`: one service's new description; undefined when done, else why not. */
+  reloadService(spec: ServiceSpec): string | undefined {
+    if (this.shuttingDown) return "shutting down";
+    return this.change(() => this.services.reloadOne(spec));
+  }
+
+  /** The direct dependents a stop would take down (dinit names them and refuses without --force). */
+  activeHardDependents(service: string): string[] {
+    return this.services.activeHardDependents(service);
+  }
+
+  /** The loaded services that name `service` as a dependency, with the kind and whether they hold it. */
+  dependentsOf(service: string): { name: string; kind: DependencyKind; holds: boolean }[] {
+    return this.services.dependentsOf(service);
+  }
+
+  /** The activation environment, as services started now get it (before their env-file). */
+  activationEnvironment(): Record<string, string> {
+    return { ...this.env };
+  }
+
+  /** dinit's setenv and unsetenv: services started from now on see the change. */
+  changeEnvironment(set: Readonly<Record<string, string>>, unset: readonly string[]): void {
+    for (const name of unset) delete this.env[name];
+    for (const [name, value] of Object.entries(set)) this.env[name] = value;
+  }
+
+  /**
+   * dinit's `signal`: `signal` to the service's process (its group, and its cgroup, as a stop
+   * signal goes). undefined when sent, else why not.
+   */
+  signalService(service: string, signal: number): string | undefined {
+    const record = this.services.get(service);
+    if (record === undefined) return `no service named ${service}`;
+    if (record.pid === undefined) return `${service} has no process (it is ${record.state})`;
+    this.signal(service, record.pid, signal);
+    return undefined;
+  }
+
+  /**
+   * Resolves once no service is active: each one stopped with no restart pending and not
+   * wanted (supervisor mode's --exit-when-idle).
+   */
+  whenIdle(): Promise<void> {
+    const idle = () => this.services.list().every((r) => r.state === "stopped" && !r.restartPending && !this.services.wanted(r));
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!idle()) return;
+        this.settledWaiters.delete(check);
+        resolve();
+      };
+      this.settledWaiters.add(check);
+      if (this.services.isQuiet()) check();
+    });
+  }
+
+  /** One change to the core outside an event, with its actions carried out; its answer back. */
+  private change(run: () => string | undefined): string | undefined {
+    let answer: string | undefined;
+    this.batch(() => {
+      answer = run();
+      return this.services.takeActions();
+    });
+    return answer;
+  }
+
   /** A service's live record, read-only (status, list). */
   service(name: string): Readonly<ServiceRecord> | undefined {
     return this.services.get(name);
@@ -197,7 +286,7 @@ export class Supervisor {
   }
 
   dispatch(event: Event): void {
-    if (this.shuttingDown && event.kind === "command" && (event.op === "start" || event.op === "restart" || event.op === "trigger")) {
+    if (this.shuttingDown && event.kind === "command" && (event.op === "start" || event.op === "restart" || event.op === "trigger" || event.op === "wake")) {
       this.log.warn(`not starting ${event.service}: shutting down`);
       if (event.id !== undefined) this.commandOutcome(event.id, { kind: "refused", reason: "shutting down" });
       return;
@@ -372,7 +461,7 @@ export class Supervisor {
       case "read-pid-file": {
         const event = readPidFile(action.service, action.path, {
           sys: this.sys,
-          env: this.options.env,
+          env: this.env,
           owned: (pid) => this.processes.owns(pid),
           cgroupMembers: (service) => this.cgroups.members(service),
           launcher: this.spawner.takeLauncher(action.service),

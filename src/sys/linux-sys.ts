@@ -12,6 +12,8 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  symlinkSync,
+  writeSync,
   readSync,
   statSync,
   writeFileSync,
@@ -465,6 +467,23 @@ export const linuxSys: Sys = {
       return readlinkSync(path);
     } catch {
       return undefined;
+    }
+  },
+  symlink: (target, path) => {
+    try {
+      symlinkSync(target, path);
+      return undefined;
+    } catch (error) {
+      return fsError("symlink", path, error);
+    }
+  },
+  writeFd: (fd, text) => {
+    try {
+      const bytes = new TextEncoder().encode(text);
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+      return undefined;
+    } catch (error) {
+      return fsError("write", `fd ${fd}`, error);
     }
   },
   ...bootCalls,

@@ -115,6 +115,10 @@ export interface Sys {
   readDir(path: string): string[] | undefined;
   isDirectory(path: string): boolean;
   readlink(path: string): string | undefined;
+  /** symlink(2): a link at `path` naming `target` (enable's waits-for.d entries). */
+  symlink(target: string, path: string): SysError | undefined;
+  /** Writes all of `text` to an open descriptor (a readiness fd); an error value, never a throw. */
+  writeFd(fd: number, text: string): SysError | undefined;
 
   // --- what the switch to the real root needs (src/boot/) ---
   /** Up to `length` bytes of a file or block device from `offset` (pread); fewer at its end. */

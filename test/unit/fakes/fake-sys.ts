@@ -154,6 +154,18 @@ export class FakeSys implements Sys {
   readlink(path: string): string | undefined {
     return this.links.get(path);
   }
+  symlink(target: string, path: string): SysError | undefined {
+    this.calls.push(`symlink ${target} ${path}`);
+    if (this.links.has(path) || this.files.has(path)) return new SysError("symlink", 17, "EEXIST", path);
+    this.links.set(path, target);
+    return undefined;
+  }
+  /** What writeFd wrote, by descriptor. */
+  readonly fdWrites = new Map<number, string>();
+  writeFd(fd: number, text: string): SysError | undefined {
+    this.fdWrites.set(fd, (this.fdWrites.get(fd) ?? "") + text);
+    return undefined;
+  }
 
   // --- the switch to the real root ---
   /** Block devices and their bytes, for readAt. */

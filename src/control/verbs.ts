@@ -1,0 +1,181 @@
+// The control API's verbs from dinitctl beyond start and stop: enable and disable (the
+// waits-for.d link and the runtime dependency with it), unload, reload of one service,
+// add-dep and rm-dep, signal, dependents, the activation environment (setenv, unsetenv,
+// getallenv) and catlog --clear. Each checks the caller and the body, then asks the
+// supervisor (whose core decides) or the service files port, and answers with JSON.
+import type { ServiceSpec } from "../base/service-spec.ts";
+import { signalName } from "../base/signals.ts";
+import type { DependencyResponse, DependentsResponse, EnableResponse, EnvResponse, LogResponse, ServiceReloadResponse, SignalResponse, StatusResponse } from "./api.ts";
+import { errorReply, type ControlApi, type ControlReply, type ControlRequest } from "./handlers.ts";
+import { checkDependencyRequest, checkEmptyBody, checkEnableRequest, checkEnvRequest, checkSignalRequest, checkServiceName } from "./requests.ts";
+
+export type LoadAnswer = { ok: true; spec: ServiceSpec; warnings: string[] } | { ok: false; message: string };
+export type LinkAnswer = { ok: true; from: string; path: string; changed: boolean } | { ok: false; message: string };
+
+/** The services directories, for the verbs that read or change them (absent: those verbs answer 501). */
+export interface ServiceFiles {
+  /** One service's description read again from the files (its dependencies are not loaded). */
+  load(name: string): LoadAnswer;
+  /** Makes (enable) or removes (disable) the link in the dependent's waits-for.d. */
+  link(verb: "enable" | "disable", to: string, from: string | undefined): LinkAnswer;
+}
+
+const reply = (status: number, body: unknown): ControlReply => ({ status, body });
+
+function unknown(name: string): ControlReply {
+  const checked = checkServiceName(name);
+  return errorReply("unknown-service", `no service named ${checked.ok ? name : JSON.stringify(name.slice(0, 80))}`);
+}
+
+/** A refusal from the core or the files: "no service named" is a 404, the rest a conflict. */
+function refusedBy(message: string): ControlReply {
+  return errorReply(message.startsWith("no service named") ? "unknown-service" : "conflict", message);
+}
+
+/** catlog --clear: the buffer log as it is, then emptied. */
+export function clearLog(api: ControlApi, name: string, request: ControlRequest): ControlReply {
+  const { supervisor } = api.options;
+  const record = supervisor.service(name);
+  if (record === undefined) return unknown(name);
+  const refused = api.refuse({ kind: "service", verb: "clear the log of", service: name, ownerUid: api.ownerUid(name) }, request);
+  if (refused !== undefined) return refused;
+  if (record.spec.logType !== "buffer") return errorReply("conflict", `${name} has no buffer log (log-type = ${record.spec.logType})`);
+  const log = supervisor.bufferLog(name);
+  const kept = log.since(0);
+  log.clear();
+  return reply(200, { service: name, ...kept } satisfies LogResponse);
+}
+
+export function unload(api: ControlApi, name: string, request: ControlRequest): ControlReply {
+  const { supervisor } = api.options;
+  const record = supervisor.service(name);
+  if (record === undefined) return unknown(name);
+  const refused = api.refuse({ kind: "admin", verb: `unload ${name}` }, request);
+  if (refused !== undefined) return refused;
+  const body = api.body(request, checkEmptyBody);
+  if (!body.ok) return body.reply;
+  if (record.spec.file === "" && record.spec.type === "process") {
+    return errorReply("conflict", `${name} was added with initctl run; remove it with initctl remove`);
+  }
+  const last = api.status(record);
+  const why = supervisor.unload(name);
+  if (why !== undefined) return errorReply("conflict", `not unloading ${name}: ${why}`, last);
+  supervisor.notifyStatus.delete(name);
+  return reply(200, { service: last } satisfies StatusResponse);
+}
+
+/** dinit's `reload NAME`: the description read again and applied, at once or within limits. */
+export function reloadService(api: ControlApi, name: string, request: ControlRequest): ControlReply {
+  const { supervisor, files } = api.options;
+  const refused = api.refuse({ kind: "admin", verb: `reload ${name}` }, request);
+  if (refused !== undefined) return refused;
+  const body = api.body(request, checkEmptyBody);
+  if (!body.ok) return body.reply;
+  const checked = checkServiceName(name);
+  if (!checked.ok) return errorReply("bad-request", checked.message);
+  if (files === undefined) return errorReply("not-implemented", "this server has no services directories to reload from");
+  const loaded = files.load(name);
+  if (!loaded.ok) return refusedBy(`not reloading ${name}: ${loaded.message}`);
+  const why = supervisor.reloadService(loaded.spec);
+  const record = supervisor.service(name);
+  if (why !== undefined) return errorReply("conflict", `not reloading ${name}: ${why}`, record === undefined ? undefined : api.status(record));
+  return reply(200, { service: api.status(record!), warnings: loaded.warnings } satisfies ServiceReloadResponse);
+}
+
+export function signal(api: ControlApi, name: string, request: ControlRequest): ControlReply {
+  const { supervisor } = api.options;
+  const record = supervisor.service(name);
+  if (record === undefined) return unknown(name);
+  const refused = api.refuse({ kind: "service", verb: "signal", service: name, ownerUid: api.ownerUid(name) }, request);
+  if (refused !== undefined) return refused;
+  const body = api.body(request, checkSignalRequest);
+  if (!body.ok) return body.reply;
+  const pid = record.pid;
+  const why = supervisor.signalService(name, body.value);
+  if (why !== undefined || pid === undefined) return errorReply("conflict", `not sending ${signalName(body.value)}: ${why ?? `${name} has no process`}`, api.status(record));
+  api.options.log.info(`control: ${signalName(body.value)} to ${name} (pid ${pid})`);
+  return reply(200, { service: name, signal: body.value, pid } satisfies SignalResponse);
+}
+
+export function dependents(api: ControlApi, name: string): ControlReply {
+  const { supervisor } = api.options;
+  if (supervisor.service(name) === undefined) return unknown(name);
+  const list = supervisor.dependentsOf(name).map((entry) => ({ ...entry, state: supervisor.service(entry.name)!.state }));
+  return reply(200, { service: name, dependents: list } satisfies DependentsResponse);
+}
+
+export function dependency(api: ControlApi, verb: "add" | "remove", request: ControlRequest): ControlReply {
+  const { supervisor } = api.options;
+  const refused = api.refuse({ kind: "admin", verb: verb === "add" ? "add dependencies" : "remove dependencies" }, request);
+  if (refused !== undefined) return refused;
+  const body = api.body(request, checkDependencyRequest);
+  if (!body.ok) return body.reply;
+  const { kind, from, to } = body.value;
+  for (const name of [from, to]) if (supervisor.service(name) === undefined) return unknown(name);
+  const why = verb === "add" ? supervisor.addDependency(from, kind, to) : supervisor.removeDependency(from, kind, to);
+  if (why !== undefined) return errorReply("conflict", `not ${verb === "add" ? "adding" : "removing"} the dependency: ${why}`);
+  return reply(200, { kind, from: api.status(supervisor.service(from)!), to: api.status(supervisor.service(to)!) } satisfies DependencyResponse);
+}
+
+/**
+ * enable: the link first (a service that does not load gets none), then the dependency at
+ * run time, and a wait for the service's start when the dependent is active. disable: the
+ * link away and the dependency dropped, and a wait for the stop when nothing else wants it.
+ */
+export async function link(api: ControlApi, name: string, verb: "enable" | "disable", request: ControlRequest): Promise<ControlReply> {
+  const { supervisor, files } = api.options;
+  const refused = api.refuse({ kind: "admin", verb: `${verb} ${name}` }, request);
+  if (refused !== undefined) return refused;
+  const body = api.body(request, checkEnableRequest);
+  if (!body.ok) return body.reply;
+  const checked = checkServiceName(name);
+  if (!checked.ok) return errorReply("bad-request", checked.message);
+  if (files === undefined) return errorReply("not-implemented", `this server has no services directories to ${verb} in`);
+  if (verb === "enable" && supervisor.shuttingDown) return errorReply("conflict", `not enabling ${name}: shutting down`);
+
+  if (verb === "enable" && supervisor.service(name) === undefined) {
+    const loaded = files.load(name);
+    if (!loaded.ok) return refusedBy(`not enabling ${name}: ${loaded.message}`);
+    const why = supervisor.reloadService(loaded.spec);
+    if (why !== undefined) return errorReply("conflict", `not enabling ${name}: ${why}`);
+  }
+  const linked = files.link(verb, name, body.value.from);
+  if (!linked.ok) return refusedBy(`not ${verb === "enable" ? "enabling" : "disabling"} ${name}: ${linked.message}`);
+  const from = linked.from;
+  const dependent = supervisor.service(from);
+  if (dependent !== undefined) {
+    const has = dependent.spec.waitsFor.includes(name);
+    if (verb === "enable" && !has) {
+      const why = supervisor.addDependency(from, "waits-for", name, { acquire: true });
+      if (why !== undefined) return errorReply("conflict", `${linked.path} made, but ${name} was not added to ${from}: ${why}`);
+    }
+    if (verb === "disable" && has) supervisor.removeDependency(from, "waits-for", name);
+  }
+  api.options.log.info(`control: ${verb}d ${name} (${linked.changed ? (verb === "enable" ? "made" : "removed") : "already so"}: ${linked.path})`);
+  const answer = (): ControlReply => {
+    const record = supervisor.service(name);
+    if (record === undefined) return reply(200, { from, link: linked.path, changed: linked.changed });
+    return reply(200, { service: api.status(record), from, link: linked.path, changed: linked.changed } satisfies EnableResponse);
+  };
+  const record = supervisor.service(name);
+  if (record === undefined) return answer();
+  if (verb === "enable" && dependent !== undefined && supervisor.wanted(dependent)) {
+    // It started for the dependent (or was already going): wait for it as start does.
+    const outcome = await supervisor.command("wake", name, request.signal);
+    if (outcome?.kind === "failed") return errorReply("failed", `${name} was enabled but did not start: ${outcome.reason}`, api.status(supervisor.service(name) ?? record));
+  }
+  if (verb === "disable" && !supervisor.wanted(record)) await supervisor.whenStopped(name);
+  return answer();
+}
+
+export function environment(api: ControlApi, request: ControlRequest, change: boolean): ControlReply {
+  const { supervisor } = api.options;
+  const refused = api.refuse({ kind: "admin", verb: change ? "change the activation environment" : "read the activation environment" }, request);
+  if (refused !== undefined) return refused;
+  if (change) {
+    const body = api.body(request, checkEnvRequest);
+    if (!body.ok) return body.reply;
+    supervisor.changeEnvironment(body.value.set, body.value.unset);
+  }
+  return reply(200, { env: supervisor.activationEnvironment() } satisfies EnvResponse);
+}

@@ -1,0 +1,57 @@
+// The service directories as the control socket and `initctl --offline` change them: one
+// service's description read again (`reload NAME`, a service named by enable that is not loaded
+// yet), and the waits-for.d links of enable and disable made or taken away, through Sys.
+import { formatDiagnostic, hasErrors } from "./config/diagnostic.ts";
+import { planLink, type EnableFs, type LinkPlan } from "./config/enable.ts";
+import { loadService } from "./config/load.ts";
+import type { LinkAnswer, LoadAnswer, ServiceFiles } from "./control/verbs.ts";
+import { readServiceFile } from "./service-loading.ts";
+import type { Sys } from "./sys/sys.ts";
+
+export function enableFs(sys: Sys): EnableFs {
+  return {
+    readFile: (path) => readServiceFile(sys, path),
+    readDir: (path) => sys.readDir(path),
+    entryExists: (path) => sys.readlink(path) !== undefined || sys.exists(path),
+  };
+}
+
+/** Carries out a link plan: enable makes the link (and a missing directory), disable removes it. */
+export function applyLinkPlan(sys: Sys, verb: "enable" | "disable", plan: LinkPlan): LinkAnswer {
+  if (verb === "enable") {
+    if (plan.exists) return { ok: true, from: plan.from, path: plan.path, changed: false };
+    if (plan.createDir) {
+      const made = sys.mkdir(plan.dir, 0o755);
+      if (made !== undefined) return { ok: false, message: `cannot make ${plan.dir}: ${made.message}` };
+    }
+    const linked = sys.symlink(plan.target, plan.path);
+    if (linked !== undefined) return { ok: false, message: `cannot make the link ${plan.path}: ${linked.message}` };
+    return { ok: true, from: plan.from, path: plan.path, changed: true };
+  }
+  if (!plan.exists) return { ok: true, from: plan.from, path: plan.path, changed: false };
+  const removed = sys.unlink(plan.path);
+  if (removed !== undefined) return { ok: false, message: `cannot remove ${plan.path}: ${removed.message}` };
+  return { ok: true, from: plan.from, path: plan.path, changed: true };
+}
+
+export function linkService(sys: Sys, dirs: readonly string[], verb: "enable" | "disable", to: string, from: string | undefined): LinkAnswer {
+  const planned = planLink(verb, to, from, dirs, enableFs(sys));
+  return planned.ok ? applyLinkPlan(sys, verb, planned.plan) : planned;
+}
+
+/** The control socket's view of the services directories. */
+export function serviceFiles(sys: Sys, dirs: () => readonly string[]): ServiceFiles {
+  return {
+    load(name: string): LoadAnswer {
+      const fs = enableFs(sys);
+      const { spec, diagnostics, found } = loadService(name, dirs(), fs);
+      if (!found) return { ok: false, message: `no service named ${name} in ${dirs().join(", ")}` };
+      if (spec === undefined || hasErrors(diagnostics)) {
+        const errors = diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
+        return { ok: false, message: errors.length > 0 ? errors.join("; ") : `${name}: a template (it uses $1); name an instance such as ${name}@ARG` };
+      }
+      return { ok: true, spec, warnings: diagnostics.map(formatDiagnostic) };
+    },
+    link: (verb, to, from) => linkService(sys, dirs(), verb, to, from),
+  };
+}
