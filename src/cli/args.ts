@@ -1,26 +1,44 @@
 // initctl's command line: global options (--socket, --json) anywhere before `--`, then a
 // command and its arguments. Pure: the result is a value, and a usage error is a message
 // (initctl prints it with the usage text and exits 2).
-import { DEFAULT_SOCKET, SOCKET_ENV, type ServiceCommand, type ShutdownKind } from "../control/api.ts";
+import { DEFAULT_SOCKET, DEPENDENCY_KINDS, SOCKET_ENV, type DependencyKind, type ServiceCommand, type ShutdownKind } from "../control/api.ts";
 
 export type CliCommand =
   | { kind: "help" }
   | { kind: "list" }
   | { kind: "status"; name?: string }
-  | { kind: "service"; command: ServiceCommand; name: string; wait: boolean }
+  /** `force` (stop --force): the active dependents are stopped too. */
+  | { kind: "service"; command: ServiceCommand; name: string; wait: boolean; force?: boolean }
   | { kind: "run"; name?: string; restart: boolean; workingDir?: string; command: string[]; wait: boolean }
   | { kind: "remove"; name: string }
   /** A buffer log; `follow` keeps printing what comes (`-f`). */
   | { kind: "log"; name: string; follow: boolean; after?: number }
   /** `shutdown` (no kind: the server's default), `poweroff`, `reboot`, `halt`. */
   | { kind: "shutdown"; shutdown?: ShutdownKind }
-  /** Commands the server reserves but does not implement yet; it answers 501. */
+  /** Re-read every service file (no name), as SIGHUP does. */
   | { kind: "reload" }
+  /** dinit's `reload NAME`: one service's description read again. */
+  | { kind: "reload-service"; name: string }
+  /** The waits-for.d link from `from` (default: the service's @meta enable-via, else boot). */
+  | { kind: "link"; verb: "enable" | "disable"; name: string; from?: string }
+  | { kind: "unload"; name: string }
+  | { kind: "dependency"; verb: "add" | "remove"; dependency: DependencyKind; from: string; to: string }
+  /** setenv (values resolved from initctl's own environment when not given) and unsetenv. */
+  | { kind: "setenv"; set: Record<string, string> }
+  | { kind: "unsetenv"; names: string[] }
+  | { kind: "getallenv" }
+  /** The buffer log once, and (`clear`) emptied after. */
+  | { kind: "catlog"; name: string; clear: boolean }
+  /** is-started, is-failed: the exit status says. */
+  | { kind: "is"; what: "started" | "failed"; name: string }
+  | { kind: "signal"; name: string; signal: string }
+  /** signal --list: the signal names, without asking the server. */
+  | { kind: "signal-list" }
+  | { kind: "dependents"; name: string }
   /** init's boot record: both stages when it switched root. */
   | { kind: "boot" }
   /** The event log: everything kept since boot, then (`follow`) each event as it happens. */
   | { kind: "events"; follow: boolean; after: number; wait: boolean }
-  | { kind: "unimplemented"; command: "wake" | "enable" | "disable"; name?: string }
   /** The boot timeline: a table, or (`svg`) a picture. */
   | { kind: "analyze"; svg: boolean }
   /** `debug stall SECONDS`: block PID 1's event loop (only with tsinit.debug). */
@@ -29,16 +47,26 @@ export type CliCommand =
 export interface CliOptions {
   socket: string;
   json: boolean;
+  /** dinitctl's --quiet: only errors are printed (queries still print what they ask for). */
+  quiet: boolean;
+  /** dinitctl's --offline: enable and disable on the service files, with no tsinit running. */
+  offline: boolean;
+  /** -d/--services-dir, for --offline. */
+  servicesDirs: string[];
 }
 
 export type ParsedArgs = { ok: true; options: CliOptions; command: CliCommand } | { ok: false; message: string };
 
-export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
+export const USAGE = `usage: initctl [--socket PATH] [--json] [--quiet] COMMAND [ARGS]
+       initctl --offline [-d DIR]... enable|disable [--from NAME] NAME
 
   list                      every service, as a table
   status [NAME]             one service in detail (crashes, last exit, next restart), or the list
   start [--no-wait] NAME    start NAME and wait until it is started or failed
-  stop [--no-wait] NAME     stop NAME and wait until it is stopped
+  stop [--no-wait] [--force] NAME
+                            stop NAME and wait until it is stopped; refused while active
+                            services depend on it, unless --force (they stop too)
+  wake [--no-wait] NAME     start NAME for the active services that depend on it (not marked)
   restart [--no-wait] NAME  stop and start NAME again
   release [--no-wait] NAME  drop the explicit start; NAME stops unless a dependent needs it
   trigger NAME, untrigger NAME
@@ -50,17 +78,34 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] COMMAND [ARGS]
   poweroff | reboot | halt  stop every service, then power off, reboot or halt the machine
   log [-f] NAME             the output a log-type = buffer service kept; -f: and what follows
   reload                    re-read the service files (as SIGHUP to tsinit does)
+  reload NAME               re-read NAME's file: at once if stopped, within limits if running
+  unload NAME               forget a stopped service that no loaded service depends on
+  enable [--from DEP] NAME  link NAME into DEP's waits-for.d (default: @meta enable-via, else
+                            boot's boot.d) and start it; disable: the link removed, NAME stopped
+  disable [--from DEP] NAME
+  add-dep KIND FROM TO, rm-dep KIND FROM TO
+                            add or remove a dependency at run time (KIND: regular, milestone,
+                            waits-for)
+  dependents NAME           the loaded services that depend on NAME
+  is-started NAME, is-failed NAME
+                            print the state; exit 0 if started (failed), else 1
+  signal SIG NAME           send SIG (HUP, 1, SIGHUP) to NAME's process; signal --list: names
+  catlog [--clear] NAME     the buffer log once; --clear empties it after
+  setenv NAME[=VALUE]...    set variables for services started from now on (no value: initctl's)
+  unsetenv NAME...          remove them; getallenv: print them all
   boot                      init's boot log and timed boot steps (the initramfs's too, after switch_root)
   events [--no-follow]      every event since boot, then each as it happens (--json: one JSON object a line)
   analyze [--svg]           each service's start, ready and stop times; --svg: the boot timeline as SVG
   debug stall SECONDS       block PID 1 for SECONDS (1-3600), to test a watchdog; needs tsinit.debug
-  wake, enable, disable: not implemented yet
 
   --socket PATH   the control socket (default: $${SOCKET_ENV}, else ${DEFAULT_SOCKET})
   --json          print the server's JSON answers instead of tables
-Exit status: 0 success, 1 the operation failed, 2 bad usage.`;
+  --quiet         print only errors (and what a query asks for)
+  --offline, -o   enable/disable on the files of -d DIR (default /etc/tsinit.d, or
+                  $XDG_CONFIG_HOME/tsinit.d for a user), with no tsinit running
+Exit status: 0 success, 1 the operation failed (is-started: not started), 2 bad usage.`;
 
-const SERVICE_COMMANDS = new Set<string>(["start", "stop", "restart", "release", "trigger", "untrigger"]);
+const SERVICE_COMMANDS = new Set<string>(["start", "stop", "restart", "release", "trigger", "untrigger", "wake"]);
 const SHUTDOWN_COMMANDS = new Set<string>(["poweroff", "reboot", "halt"]);
 
 type Result = { ok: true; command: CliCommand } | { ok: false; message: string };
@@ -69,27 +114,41 @@ const fail = (message: string): Result => ({ ok: false, message });
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs {
   let socket: string | undefined;
   let json = false;
+  let quiet = false;
+  let offline = false;
+  const servicesDirs: string[] = [];
   const rest: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") break;
     if (arg === "--json") json = true;
-    else if (arg === "--socket") {
+    else if (arg === "--quiet") quiet = true;
+    else if (arg === "--offline" || arg === "-o") offline = true;
+    else if (arg === "-d" || arg === "--services-dir") {
+      const value = argv[++i];
+      if (value === undefined || value === "") return { ok: false, message: `${arg} needs a directory` };
+      servicesDirs.push(value);
+    } else if (arg === "--socket") {
       const value = argv[++i];
       if (value === undefined || value === "") return { ok: false, message: "--socket needs a path" };
       socket = value;
     } else if (arg.startsWith("--socket=")) {
       socket = arg.slice("--socket=".length);
       if (socket === "") return { ok: false, message: "--socket needs a path" };
-    } else if (arg === "-h" || arg === "--help") return { ok: true, options: { socket: "", json }, command: { kind: "help" } };
+    } else if (arg === "-h" || arg === "--help") return { ok: true, options: { socket: "", json, quiet, offline, servicesDirs }, command: { kind: "help" } };
     else rest.push(arg);
   }
   const afterDashes = argv.slice(i + 1);
   const hasDashes = i < argv.length;
-  const options: CliOptions = { socket: socket ?? nonEmpty(env[SOCKET_ENV]) ?? DEFAULT_SOCKET, json };
-  const parsed = parseCommand(rest, hasDashes ? afterDashes : undefined);
-  return parsed.ok ? { ok: true, options, command: parsed.command } : parsed;
+  const options: CliOptions = { socket: socket ?? nonEmpty(env[SOCKET_ENV]) ?? DEFAULT_SOCKET, json, quiet, offline, servicesDirs };
+  const parsed = parseCommand(rest, hasDashes ? afterDashes : undefined, env);
+  if (!parsed.ok) return parsed;
+  if (offline && parsed.command.kind !== "link" && parsed.command.kind !== "help") {
+    return { ok: false, message: "--offline: only enable and disable work without a running tsinit" };
+  }
+  if (!offline && servicesDirs.length > 0) return { ok: false, message: "-d/--services-dir is for --offline (a running tsinit has its own directories)" };
+  return { ok: true, options, command: parsed.command };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -97,7 +156,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 /** `words` are the arguments before `--`; `trailing` what follows it (only `run` takes that). */
-function parseCommand(words: string[], trailing: string[] | undefined): Result {
+function parseCommand(words: string[], trailing: string[] | undefined, env: Readonly<Record<string, string | undefined>>): Result {
   const [command, ...args] = words;
   if (command === undefined) return fail("no command given");
   if (command === "help") return { ok: true, command: { kind: "help" } };
@@ -106,6 +165,7 @@ function parseCommand(words: string[], trailing: string[] | undefined): Result {
   const operands = args.filter((arg) => !arg.startsWith("-"));
   const noFlags = (): string | undefined => (flags.length > 0 ? `${command}: unknown option ${flags[0]}` : undefined);
 
+  if (command === "reload" && operands.length === 1 && flags.length === 0) return { ok: true, command: { kind: "reload-service", name: operands[0]! } };
   if (command === "list" || command === "reload" || command === "boot") {
     const problem = noFlags() ?? (operands.length > 0 ? `${command} takes no arguments` : undefined);
     if (problem !== undefined) return fail(problem);
@@ -123,19 +183,23 @@ function parseCommand(words: string[], trailing: string[] | undefined): Result {
     return { ok: true, command: operands[0] === undefined ? { kind: "status" } : { kind: "status", name: operands[0] } };
   }
   if (SERVICE_COMMANDS.has(command)) {
-    const unknown = flags.find((flag) => flag !== "--no-wait");
+    const unknown = flags.find((flag) => flag !== "--no-wait" && !(command === "stop" && flag === "--force"));
     if (unknown !== undefined) return fail(`${command}: unknown option ${unknown}`);
     const name = single(command, operands);
     if (!name.ok) return name;
-    return { ok: true, command: { kind: "service", command: command as ServiceCommand, name: name.command, wait: !flags.includes("--no-wait") } };
+    const parsed: CliCommand = { kind: "service", command: command as ServiceCommand, name: name.command, wait: !flags.includes("--no-wait") };
+    if (flags.includes("--force")) parsed.force = true;
+    return { ok: true, command: parsed };
   }
-  if (command === "remove" || command === "wake" || command === "enable" || command === "disable" || command === "log") {
+  const dinitVerb = parseDinitVerb(command, args, flags, operands, env);
+  if (dinitVerb !== undefined) return dinitVerb;
+  if (command === "remove" || command === "log") {
     const unknown = flags.find((flag) => !(command === "log" && (flag === "-f" || flag === "--follow")));
     if (unknown !== undefined) return fail(`${command}: unknown option ${unknown}`);
     const name = single(command, operands);
     if (!name.ok) return name;
     if (command === "log") return { ok: true, command: { kind: "log", name: name.command, follow: flags.length > 0 } };
-    return { ok: true, command: command === "remove" ? { kind: "remove", name: name.command } : { kind: "unimplemented", command, name: name.command } };
+    return { ok: true, command: { kind: "remove", name: name.command } };
   }
   if (command === "analyze") {
     const unknown = flags.find((flag) => flag !== "--svg");
@@ -187,4 +251,92 @@ function parseRun(args: string[], trailing: string[] | undefined): Result {
   if (name !== undefined) command.name = name;
   if (workingDir !== undefined) command.workingDir = workingDir;
   return { ok: true, command };
+}
+
+/** The verbs that came from dinitctl; undefined when `command` is none of them. */
+function parseDinitVerb(command: string, args: string[], flags: string[], operands: string[], env: Readonly<Record<string, string | undefined>>): Result | undefined {
+  const noFlags = (): Result | undefined => (flags.length > 0 ? fail(`${command}: unknown option ${flags[0]}`) : undefined);
+  switch (command) {
+    case "enable":
+    case "disable": {
+      let from: string | undefined;
+      const names: string[] = [];
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i]!;
+        if (arg === "--from") {
+          from = args[++i];
+          if (from === undefined || from === "" || from.startsWith("-")) return fail(`${command}: --from needs a service name`);
+        } else if (arg.startsWith("-")) return fail(`${command}: unknown option ${arg}`);
+        else names.push(arg);
+      }
+      const name = single(command, names);
+      if (!name.ok) return name;
+      const parsed: CliCommand = { kind: "link", verb: command, name: name.command };
+      if (from !== undefined) parsed.from = from;
+      return { ok: true, command: parsed };
+    }
+    case "unload":
+    case "dependents":
+    case "is-started":
+    case "is-failed": {
+      const problem = noFlags();
+      if (problem !== undefined) return problem;
+      const name = single(command, operands);
+      if (!name.ok) return name;
+      if (command === "unload" || command === "dependents") return { ok: true, command: { kind: command, name: name.command } };
+      return { ok: true, command: { kind: "is", what: command === "is-started" ? "started" : "failed", name: name.command } };
+    }
+    case "catlog": {
+      const unknown = flags.find((flag) => flag !== "--clear");
+      if (unknown !== undefined) return fail(`catlog: unknown option ${unknown}`);
+      const name = single(command, operands);
+      if (!name.ok) return name;
+      return { ok: true, command: { kind: "catlog", name: name.command, clear: flags.length > 0 } };
+    }
+    case "add-dep":
+    case "rm-dep": {
+      const problem = noFlags();
+      if (problem !== undefined) return problem;
+      if (operands.length !== 3) return fail(`${command} takes a kind and two service names: ${command} KIND FROM TO`);
+      const [kind, from, to] = operands as [string, string, string];
+      if (!(DEPENDENCY_KINDS as readonly string[]).includes(kind)) return fail(`${command}: the kind must be one of ${DEPENDENCY_KINDS.join(", ")}, not ${kind}`);
+      return { ok: true, command: { kind: "dependency", verb: command === "add-dep" ? "add" : "remove", dependency: kind as DependencyKind, from, to } };
+    }
+    case "signal": {
+      if (args.length === 1 && (args[0] === "--list" || args[0] === "-l")) return { ok: true, command: { kind: "signal-list" } };
+      // A signal may be written as -HUP or -1, as kill(1) takes it.
+      if (args.length !== 2) return fail("signal takes a signal and a service name: signal SIG NAME (or signal --list)");
+      const [signal, name] = args as [string, string];
+      if (name.startsWith("-")) return fail(`signal: unknown option ${name}`);
+      return { ok: true, command: { kind: "signal", signal: signal.replace(/^-/, ""), name } };
+    }
+    case "setenv": {
+      const problem = noFlags();
+      if (problem !== undefined) return problem;
+      if (operands.length === 0) return fail("setenv needs NAME=VALUE or NAME");
+      const set: Record<string, string> = Object.create(null);
+      for (const operand of operands) {
+        const at = operand.indexOf("=");
+        const name = at < 0 ? operand : operand.slice(0, at);
+        if (name === "") return fail(`setenv: ${JSON.stringify(operand)} has no variable name`);
+        const value = at < 0 ? env[name] : operand.slice(at + 1);
+        if (value === undefined) return fail(`setenv: ${name} is not set in initctl's environment; give it as ${name}=VALUE`);
+        set[name] = value;
+      }
+      return { ok: true, command: { kind: "setenv", set } };
+    }
+    case "unsetenv": {
+      const problem = noFlags();
+      if (problem !== undefined) return problem;
+      if (operands.length === 0) return fail("unsetenv needs a variable name");
+      const bad = operands.find((name) => name.includes("="));
+      if (bad !== undefined) return fail(`unsetenv takes names, not ${JSON.stringify(bad)}`);
+      return { ok: true, command: { kind: "unsetenv", names: operands } };
+    }
+    case "getallenv": {
+      const problem = noFlags() ?? (operands.length > 0 ? fail("getallenv takes no arguments") : undefined);
+      return problem ?? { ok: true, command: { kind: "getallenv" } };
+    }
+  }
+  return undefined;
 }

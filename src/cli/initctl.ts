@@ -6,6 +6,8 @@ import { EVENTS_PER_ANSWER, type EventsResponse, type LogResponse } from "../con
 import { parseArgs, USAGE, type CliCommand } from "./args.ts";
 import { send } from "./client.ts";
 import { renderAnswer } from "./output.ts";
+import { SIGNALS } from "../base/signals.ts";
+import { defaultServicesDir } from "../config/default-dirs.ts";
 import { planRequest } from "./plan.ts";
 
 export async function runInitctl(argv: readonly string[]): Promise<number> {
@@ -19,6 +21,11 @@ export async function runInitctl(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (command.kind === "signal-list") {
+    process.stdout.write(`${Object.entries(SIGNALS).map(([name, number]) => `${String(number).padStart(2)} ${name}`).join("\n")}\n`);
+    return 0;
+  }
+  if (options.offline && command.kind === "link") return offlineLink(command, options.servicesDirs, options.quiet);
   // The server runs elsewhere: a relative working directory means the caller's.
   if (command.kind === "run" && command.workingDir !== undefined) command.workingDir = resolve(command.workingDir);
   if (command.kind === "log" && command.follow && !options.json) return follow(options.socket, command);
@@ -28,7 +35,7 @@ export async function runInitctl(argv: readonly string[]): Promise<number> {
     process.stderr.write(`initctl: ${answer.message}\n`);
     return 1;
   }
-  const output = renderAnswer(command, answer.status, answer.body, options.json);
+  const output = renderAnswer(command, answer.status, answer.body, options.json, options.quiet);
   process.stdout.write(output.stdout);
   process.stderr.write(output.stderr);
   return output.exitCode;
@@ -72,4 +79,29 @@ async function followEvents(socket: string, command: Extract<CliCommand, { kind:
     command.after = (answer.body as EventsResponse).next - 1;
     command.wait = true;
   }
+}
+
+/**
+ * `--offline enable|disable`: the link made or removed in the service files, as dinitctl's
+ * offline mode does, with no tsinit to start or stop anything. Lazy: only this needs Sys.
+ */
+async function offlineLink(command: Extract<CliCommand, { kind: "link" }>, dirs: string[], quiet: boolean): Promise<number> {
+  const { linuxSys } = await import("../sys/linux-sys.ts");
+  const { linkService } = await import("../service-files.ts");
+  const fallback = defaultServicesDir(linuxSys.getuid(), process.env);
+  const servicesDirs = dirs.length > 0 ? dirs.map((dir) => resolve(dir)) : fallback === undefined ? [] : [fallback];
+  if (servicesDirs.length === 0) {
+    process.stderr.write("initctl: no services directory: give -d DIR (HOME is not set)\n");
+    return 2;
+  }
+  const answer = linkService(linuxSys, servicesDirs, command.verb, command.name, command.from);
+  if (!answer.ok) {
+    process.stderr.write(`initctl: not ${command.verb === "enable" ? "enabling" : "disabling"} ${command.name}: ${answer.message}\n`);
+    return 1;
+  }
+  if (!quiet) {
+    const what = command.verb === "enable" ? (answer.changed ? "enabled" : "was already enabled") : answer.changed ? "disabled" : "was not enabled";
+    process.stdout.write(`${command.name} ${what} for ${answer.from} (${answer.path}; offline: nothing started or stopped)\n`);
+  }
+  return 0;
 }

@@ -3,9 +3,11 @@
 import { formatEntries } from "../boot/boot-record.ts";
 import { describeEvent } from "../log/event-log.ts";
 import { timelineSvg, timelineTable } from "./timeline-svg.ts";
-import { isErrorResponse, type AnalyzeResponse, type BootResponse, type EventsResponse, type CommandResponse, type ListResponse, type LogResponse,
-  type DebugStallResponse, type ReloadResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
+import { isErrorResponse, type DependencyResponse, type DependentsResponse, type EnvResponse, type ServiceReloadResponse, type SignalResponse, type AnalyzeResponse, type BootResponse, type EventsResponse, type CommandResponse, type ListResponse, type LogResponse,
+  type DebugStallResponse, type EnableResponse, type ReloadResponse, type ServiceStatus, type ShutdownResponse, type StatusResponse } from "../control/api.ts";
 import type { CliCommand } from "./args.ts";
+import type { LocalCommand } from "./plan.ts";
+import { signalName } from "../base/signals.ts";
 import { formatServiceDetail, formatServiceTable } from "./format.ts";
 
 export interface Output {
@@ -17,25 +19,42 @@ export interface Output {
 const done = (stdout: string): Output => ({ stdout: stdout === "" ? "" : `${stdout}\n`, stderr: "", exitCode: 0 });
 const failed = (message: string): Output => ({ stdout: "", stderr: `initctl: ${message}\n`, exitCode: 1 });
 
-export function renderAnswer(command: Exclude<CliCommand, { kind: "help" }>, status: number, body: unknown, json: boolean): Output {
+/** What --quiet leaves out: the line saying a change was made. Queries still print. */
+const QUIET_KINDS = new Set<string>(["service", "run", "remove", "shutdown", "reload", "reload-service", "unload", "link", "dependency", "signal", "setenv", "unsetenv", "is"]);
+
+export function renderAnswer(command: Exclude<CliCommand, LocalCommand>, status: number, body: unknown, json: boolean, quiet = false): Output {
   const ok = status >= 200 && status < 300;
   if (json) return { stdout: `${JSON.stringify(body, null, 2)}\n`, stderr: "", exitCode: ok ? 0 : 1 };
   if (!ok) {
     if (!isErrorResponse(body)) return failed(`unexpected answer (HTTP ${status}): ${JSON.stringify(body).slice(0, 500)}`);
-    if (body.error.code === "not-implemented" && command.kind === "unimplemented") return failed(`${command.command} is not implemented yet`);
+    if (body.dependents !== undefined && body.dependents.length > 0) {
+      // As dinitctl does: the refusal, then the dependents a line each.
+      return failed(`${body.error.message}\n${body.dependents.map((name) => `  ${name}`).join("\n")}`);
+    }
     return failed(body.error.message);
   }
   // A log is printed as it is, without a newline of ours (-f prints it piece by piece).
-  if (command.kind === "log") return { stdout: (body as LogResponse).text, stderr: "", exitCode: 0 };
+  if (command.kind === "log" || command.kind === "catlog") return { stdout: (body as LogResponse).text, stderr: "", exitCode: 0 };
+  if (command.kind === "is") return isState(command, body, quiet);
   try {
-    return done(renderSuccess(command, body));
+    const output = done(renderSuccess(command, body));
+    if (command.kind === "reload-service") output.stderr = (body as ServiceReloadResponse).warnings.map((warning) => `initctl: warning: ${warning}\n`).join("");
+    if (quiet && QUIET_KINDS.has(command.kind)) output.stdout = "";
+    return output;
   } catch {
     // A server of another version may answer in a shape this client does not know.
     return failed(`unexpected answer (HTTP ${status}): ${JSON.stringify(body).slice(0, 500)}`);
   }
 }
 
-function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unknown): string {
+/** is-started, is-failed: the state in capitals (dinitctl's words), and the answer as the exit status. */
+function isState(command: Extract<CliCommand, { kind: "is" }>, body: unknown, quiet: boolean): Output {
+  const service = (body as StatusResponse).service;
+  const yes = command.what === "started" ? service.state === "started" : service.state === "stopped" && service.failed !== undefined;
+  return { stdout: quiet ? "" : `${service.state.toUpperCase()}\n`, stderr: "", exitCode: yes ? 0 : 1 };
+}
+
+function renderSuccess(command: Exclude<CliCommand, LocalCommand>, body: unknown): string {
   switch (command.kind) {
     case "list":
       return formatServiceTable((body as ListResponse).services);
@@ -80,14 +99,48 @@ function renderSuccess(command: Exclude<CliCommand, { kind: "help" }>, body: unk
     }
     case "debug-stall":
       return `PID 1 stalls for ${(body as DebugStallResponse).stall.seconds} s`;
+    case "reload-service":
+      return `reloaded ${(body as ServiceReloadResponse).service.name} (${(body as ServiceReloadResponse).service.state})`;
+    case "unload":
+      return `unloaded ${(body as StatusResponse).service.name}`;
+    case "link": {
+      const { from, link, changed } = body as EnableResponse;
+      const state = (body as EnableResponse).service === undefined ? "" : `; it is ${(body as EnableResponse).service.state}`;
+      if (command.verb === "enable") return changed ? `enabled ${command.name} for ${from} (${link})${state}` : `${command.name} was already enabled for ${from} (${link})${state}`;
+      return changed ? `disabled ${command.name} for ${from} (removed ${link})${state}` : `${command.name} was not enabled for ${from} (no ${link})${state}`;
+    }
+    case "dependency": {
+      const { kind, from, to } = body as DependencyResponse;
+      return `${command.verb === "add" ? "added" : "removed"} ${kind} dependency: ${from.name} -> ${to.name} (${to.name} is ${to.state})`;
+    }
+    case "setenv":
+    case "unsetenv":
+      return "";
+    case "getallenv":
+      return Object.entries((body as EnvResponse).env)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([name, value]) => `${name}=${value}`)
+        .join("\n");
+    case "signal": {
+      const { service, signal, pid } = body as SignalResponse;
+      return `sent ${signalName(signal)} to ${service} (pid ${pid})`;
+    }
+    case "dependents": {
+      const { service, dependents } = body as DependentsResponse;
+      if (dependents.length === 0) return `no loaded service depends on ${service}`;
+      const rows = [["NAME", "KIND", "STATE", "HOLDS"], ...dependents.map((d) => [d.name, d.kind, d.state, d.holds ? "yes" : "no"])];
+      const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+      return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 2))).join("")).join("\n");
+    }
     case "log":
-    case "unimplemented":
+    case "catlog":
+    case "is":
       return JSON.stringify(body);
   }
 }
 
-const PAST: Record<string, string> = { start: "started", stop: "stopped", restart: "restarted", release: "released", trigger: "triggered", untrigger: "untriggered" };
-const PRESENT: Record<string, string> = { start: "starting", stop: "stopping", restart: "restarting", release: "releasing", trigger: "triggering", untrigger: "untriggering" };
+const PAST: Record<string, string> = { wake: "started", start: "started", stop: "stopped", restart: "restarted", release: "released", trigger: "triggered", untrigger: "untriggered" };
+const PRESENT: Record<string, string> = { wake: "starting", start: "starting", stop: "stopping", restart: "restarting", release: "releasing", trigger: "triggering", untrigger: "untriggering" };
 
 function commandLine(command: string, service: ServiceStatus, reached: boolean): string {
   if (!reached) return `${service.name}: ${PRESENT[command] ?? command} (${service.state} now)`;

@@ -398,7 +398,7 @@ describe("bad requests", () => {
       ["POST", "/v1/services/nope/stop", undefined, 404, "unknown-service"],
       ["GET", "/v1/services/web/log", undefined, 409, "conflict"],
       ["GET", "/v1/services/web/log?after=x", undefined, 409, "conflict"],
-      ["POST", "/v1/services/web/enable", undefined, 501, "not-implemented"], // the harness gives no services directories,
+      ["POST", "/v1/services/web/enable", undefined, 501, "not-implemented"], // the harness gives no services directories
       ["POST", "/v1/reload", undefined, 501, "not-implemented"], // the harness gives no reload
       ["GET", "/v1/analyze", undefined, 501, "not-implemented"],
     ];

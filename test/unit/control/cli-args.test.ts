@@ -61,7 +61,7 @@ describe("initctl arguments", () => {
 
   it("takes global options anywhere before --", () => {
     const parsed = parse("--json status --socket /tmp/s sshd");
-    expect(parsed).toEqual({ ok: true, options: { socket: "/tmp/s", json: true }, command: { kind: "status", name: "sshd" } });
+    expect(parsed).toEqual({ ok: true, options: { socket: "/tmp/s", json: true, quiet: false, offline: false, servicesDirs: [] }, command: { kind: "status", name: "sshd" } });
     expect(parse("list --socket=/x")).toMatchObject({ ok: true, options: { socket: "/x" } });
     expect(parse("list --socket")).toEqual({ ok: false, message: "--socket needs a path" });
   });
@@ -73,18 +73,68 @@ describe("initctl arguments", () => {
     expect(parse("--socket /opt.sock list", { TSINIT_SOCKET: "/env.sock" })).toMatchObject({ options: { socket: "/opt.sock" } });
   });
 
-  it("reserves the commands that are not built yet", () => {
+  it("parses the other commands", () => {
     expect(command("log -f sshd")).toEqual({ kind: "log", name: "sshd", follow: true });
     expect(command("log sshd")).toEqual({ kind: "log", name: "sshd", follow: false });
-    expect(command("wake sshd")).toEqual({ kind: "unimplemented", command: "wake", name: "sshd" });
-    expect(command("enable sshd")).toEqual({ kind: "unimplemented", command: "enable", name: "sshd" });
-    expect(command("disable sshd")).toEqual({ kind: "unimplemented", command: "disable", name: "sshd" });
     expect(command("reload")).toEqual({ kind: "reload" });
     expect(command("analyze --svg")).toEqual({ kind: "analyze", svg: true });
     expect(command("analyze")).toEqual({ kind: "analyze", svg: false });
     expect(command("events")).toEqual({ kind: "events", follow: true, after: 0, wait: false });
     expect(command("events --no-follow")).toEqual({ kind: "events", follow: false, after: 0, wait: false });
     expect(command("boot")).toEqual({ kind: "boot" });
+  });
+
+  it("parses dinitctl's verbs", () => {
+    expect(command("wake --no-wait sshd")).toEqual({ kind: "service", command: "wake", name: "sshd", wait: false });
+    expect(command("stop --force sshd")).toEqual({ kind: "service", command: "stop", name: "sshd", wait: true, force: true });
+    expect(command("enable sshd")).toEqual({ kind: "link", verb: "enable", name: "sshd" });
+    expect(command("disable --from net sshd")).toEqual({ kind: "link", verb: "disable", name: "sshd", from: "net" });
+    expect(command("unload sshd")).toEqual({ kind: "unload", name: "sshd" });
+    expect(command("reload sshd")).toEqual({ kind: "reload-service", name: "sshd" });
+    expect(command("add-dep waits-for boot sshd")).toEqual({ kind: "dependency", verb: "add", dependency: "waits-for", from: "boot", to: "sshd" });
+    expect(command("rm-dep regular web db")).toEqual({ kind: "dependency", verb: "remove", dependency: "regular", from: "web", to: "db" });
+    expect(command("catlog --clear web")).toEqual({ kind: "catlog", name: "web", clear: true });
+    expect(command("is-started web")).toEqual({ kind: "is", what: "started", name: "web" });
+    expect(command("is-failed web")).toEqual({ kind: "is", what: "failed", name: "web" });
+    expect(command("signal HUP web")).toEqual({ kind: "signal", signal: "HUP", name: "web" });
+    expect(command("signal -USR1 web")).toEqual({ kind: "signal", signal: "USR1", name: "web" });
+    expect(command("signal --list")).toEqual({ kind: "signal-list" });
+    expect(command("dependents db")).toEqual({ kind: "dependents", name: "db" });
+    expect(command("getallenv")).toEqual({ kind: "getallenv" });
+    expect(command("unsetenv A B")).toEqual({ kind: "unsetenv", names: ["A", "B"] });
+    const setenv = parse("setenv A=1 HOME B=x=y", { HOME: "/root" });
+    expect(setenv).toMatchObject({ ok: true, command: { kind: "setenv", set: { A: "1", HOME: "/root", B: "x=y" } } });
+    expect(parse("--offline -d /srv/d enable x")).toMatchObject({ ok: true, options: { offline: true, servicesDirs: ["/srv/d"] }, command: { kind: "link" } });
+    expect(parse("--quiet stop x")).toMatchObject({ ok: true, options: { quiet: true } });
+    expect(usageError("setenv NOPE")).toBe("setenv: NOPE is not set in initctl's environment; give it as NOPE=VALUE");
+    expect(usageError("add-dep hard a b")).toBe("add-dep: the kind must be one of regular, milestone, waits-for, not hard");
+    expect(usageError("add-dep regular a")).toBe("add-dep takes a kind and two service names: add-dep KIND FROM TO");
+    expect(usageError("--offline start x")).toBe("--offline: only enable and disable work without a running tsinit");
+    expect(usageError("-d /x enable y")).toBe("-d/--services-dir is for --offline (a running tsinit has its own directories)");
+    expect(usageError("start --force x")).toBe("start: unknown option --force");
+    expect(usageError("enable --from")).toBe("enable: --from needs a service name");
+    expect(usageError("signal web")).toBe("signal takes a signal and a service name: signal SIG NAME (or signal --list)");
+    expect(usageError("unsetenv A=1")).toBe('unsetenv takes names, not "A=1"');
+  });
+
+  it("plans dinitctl's verbs as requests", () => {
+    const plan = (line: string, env: Record<string, string> = {}) => {
+      const parsed = parse(line, env);
+      if (!parsed.ok || parsed.command.kind === "help" || parsed.command.kind === "signal-list") throw new Error(line);
+      return planRequest(parsed.command);
+    };
+    expect(plan("stop --force db")).toEqual({ method: "POST", path: "/v1/services/db/stop?force=1" });
+    expect(plan("stop --no-wait --force db")).toEqual({ method: "POST", path: "/v1/services/db/stop?wait=0&force=1" });
+    expect(plan("wake db")).toEqual({ method: "POST", path: "/v1/services/db/wake" });
+    expect(plan("enable --from net sshd")).toEqual({ method: "POST", path: "/v1/services/sshd/enable", body: { from: "net" } });
+    expect(plan("add-dep milestone a b")).toEqual({ method: "POST", path: "/v1/dependencies/add", body: { kind: "milestone", from: "a", to: "b" } });
+    expect(plan("catlog --clear web")).toEqual({ method: "DELETE", path: "/v1/services/web/log" });
+    expect(plan("catlog web")).toEqual({ method: "GET", path: "/v1/services/web/log" });
+    expect(plan("setenv A=1")).toEqual({ method: "POST", path: "/v1/env", body: { set: { A: "1" } } });
+    expect(plan("unsetenv A")).toEqual({ method: "POST", path: "/v1/env", body: { unset: ["A"] } });
+    expect(plan("signal 1 web")).toEqual({ method: "POST", path: "/v1/services/web/signal", body: { signal: "1" } });
+    expect(plan("is-started web")).toEqual({ method: "GET", path: "/v1/services/web" });
+    expect(plan("dependents db")).toEqual({ method: "GET", path: "/v1/services/db/dependents" });
   });
 
   it("reports bad usage", () => {

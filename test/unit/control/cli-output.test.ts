@@ -125,10 +125,30 @@ describe("answers and exit status", () => {
       stderr: "initctl: uid 65534 may not stop web: only root may control services it did not start\n",
       exitCode: 1,
     });
-    const unimplemented = { error: { code: "not-implemented", message: "wake is not implemented yet" } };
-    expect(renderAnswer({ kind: "unimplemented", command: "wake", name: "web" }, 501, unimplemented, false).stderr).toBe("initctl: wake is not implemented yet\n");
+    const dependents = { error: { code: "conflict", message: "not stopping db: web, api depend on it; stop them first, or use --force to stop them too" }, dependents: ["api", "web"] };
+    expect(renderAnswer({ kind: "service", command: "stop", name: "db", wait: true }, 409, dependents, false)).toEqual({
+      stdout: "",
+      stderr: "initctl: not stopping db: web, api depend on it; stop them first, or use --force to stop them too\n  api\n  web\n",
+      exitCode: 1,
+    });
     expect(renderAnswer({ kind: "log", name: "web", follow: false }, 200, { service: "web", text: "a\nb", next: 3, dropped: 0 }, false)).toEqual({ stdout: "a\nb", stderr: "", exitCode: 0 });
     expect(renderAnswer({ kind: "list" }, 502, "oops", false).stderr).toBe('initctl: unexpected answer (HTTP 502): "oops"\n');
+  });
+
+  it("answers is-started and is-failed with the state and the exit status, and keeps quiet when asked", () => {
+    const status = (state: string, failed?: string) => ({ service: { name: "web", state, ...(failed === undefined ? {} : { failed }) } });
+    expect(renderAnswer({ kind: "is", what: "started", name: "web" }, 200, status("started"), false)).toEqual({ stdout: "STARTED\n", stderr: "", exitCode: 0 });
+    expect(renderAnswer({ kind: "is", what: "started", name: "web" }, 200, status("starting"), false)).toEqual({ stdout: "STARTING\n", stderr: "", exitCode: 1 });
+    expect(renderAnswer({ kind: "is", what: "failed", name: "web" }, 200, status("stopped", "exited 1"), false)).toEqual({ stdout: "STOPPED\n", stderr: "", exitCode: 0 });
+    expect(renderAnswer({ kind: "is", what: "failed", name: "web" }, 200, status("stopped"), false, true)).toEqual({ stdout: "", stderr: "", exitCode: 1 });
+    expect(renderAnswer({ kind: "is", what: "failed", name: "x" }, 404, { error: { code: "unknown-service", message: "no service named x" } }, false).exitCode).toBe(1);
+    const stopped = { service: { name: "web", state: "stopped", pid: undefined, target: "stopped" }, done: true };
+    expect(renderAnswer({ kind: "service", command: "stop", name: "web", wait: true }, 200, stopped, false, true)).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+    expect(renderAnswer({ kind: "getallenv" }, 200, { env: { B: "2", A: "1" } }, false, true).stdout).toBe("A=1\nB=2\n");
+    expect(renderAnswer({ kind: "setenv", set: { A: "1" } }, 200, { env: { A: "1" } }, false).stdout).toBe("");
+    const dependents = { service: "db", dependents: [{ name: "web", kind: "regular", holds: true, state: "started" }, { name: "cron", kind: "waits-for", holds: false, state: "stopped" }] };
+    expect(renderAnswer({ kind: "dependents", name: "db" }, 200, dependents, false).stdout).toBe("NAME  KIND       STATE    HOLDS\nweb   regular    started  yes\ncron  waits-for  stopped  no\n");
+    expect(renderAnswer({ kind: "signal", name: "web", signal: "HUP" }, 200, { service: "web", signal: 1, pid: 42 }, false).stdout).toBe("sent SIGHUP to web (pid 42)\n");
   });
 
   it("prints the JSON answer as it came with --json, keeping the exit status", () => {
