@@ -15,6 +15,7 @@ import { DEFAULT_SOCKET, SOCKET_ENV } from "./control/api.ts";
 import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
 import { childEnvironment, protectFromOomKiller, superviseChildren } from "./process-setup.ts";
+import { serviceFiles } from "./service-files.ts";
 import { loadServiceDirs, reloadServiceDirs } from "./service-loading.ts";
 import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/requests.ts";
 import { shutdownMachine } from "./shutdown/shutdown.ts";
@@ -138,7 +139,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     });
   }
   // initctl's socket; without it boot goes on (the failure is logged).
-  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) } });
+  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) }, files: serviceFiles(sys, () => [SERVICES_DIR]) });
 
   if (switching) {
     void switchToRealRoot({ runtime, log, record, supervisor, cmdline, modules, initArgs, shutdown });

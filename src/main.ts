@@ -14,7 +14,10 @@ import { linuxRuntime } from "./sys/runtime.ts";
 const INITIAL_PID_NAMESPACE = "pid:[4026531836]";
 
 const USAGE = `usage: tsinit                 (as the PID 1 of a machine)
-       tsinit --services-dir DIR [--services-dir DIR...] [--socket PATH] [--target NAME|none] [--cgroup DIR] [--debug]
+       tsinit [--services-dir DIR]... [--socket PATH] [--target NAME|none] [--cgroup DIR]
+              [--debug | --quiet] [--ready-fd N] [--exit-when-idle]
+                                (supervisor mode; a user's default directory is
+                                $XDG_CONFIG_HOME/tsinit.d, else ~/.config/tsinit.d)
        tsinit ctl COMMAND...    (or a link named initctl; \`tsinit ctl help\` lists the commands)
        tsinit -- COMMAND [ARGS...]  (container mode: run COMMAND, forward signals, reap, exit with its status)`;
 
@@ -32,7 +35,7 @@ function main(args: string[]): void {
     return;
   }
   if (args.includes("--services-dir")) {
-    runSupervisor(linuxRuntime({ kmsg: false, consoleFd: 2 }), parseSupervisorArgs(args));
+    runSupervisor(linuxRuntime({ kmsg: false, consoleFd: 2 }), parseSupervisorArgs(args, { uid: linuxSys.getuid(), env: process.env }));
     return;
   }
   const dashes = args.indexOf("--");
@@ -43,6 +46,11 @@ function main(args: string[]): void {
   if (linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE) {
     // BOOT=0 here powers the machine off when the first runner exits (src/runner.ts).
     runInit(linuxRuntime({ kmsg: true }), args);
+    return;
+  }
+  // A user's supervisor, as dinit's user instance: the services in $XDG_CONFIG_HOME/tsinit.d.
+  if (linuxSys.getuid() !== 0) {
+    runSupervisor(linuxRuntime({ kmsg: false, consoleFd: 2 }), parseSupervisorArgs(args, { uid: linuxSys.getuid(), env: process.env }));
     return;
   }
   throw new UsageError("not the PID 1 of a machine; give --services-dir to run as a supervisor, or -- COMMAND to run one command");

@@ -9,6 +9,7 @@ import type { Log } from "../log/log.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
 import type { Runtime } from "../sys/sys.ts";
 import type { ControlledSupervisor } from "./handlers.ts";
+import type { ServiceFiles } from "./verbs.ts";
 import { startControlServer, type ControlServer } from "./server.ts";
 
 export interface ServeOptions {
@@ -27,6 +28,10 @@ export interface ServeOptions {
   timeline?: BootTimeline;
   /** Debug requests (PID 1 only): see ControlOptions.debug. */
   debug?: { enabled: boolean; stall: (ms: number) => void };
+  /** The services directories, for reload NAME, enable and disable. */
+  files?: ServiceFiles;
+  /** Called once the socket listens (supervisor mode's --ready-fd). */
+  onListening?: () => void;
 }
 
 export interface ControlSocketHandle {
@@ -55,6 +60,7 @@ export function serveControlSocket(options: ServeOptions): ControlSocketHandle {
       server = result.server;
       if (closing) return server.close();
       log.debug(`control socket listening on ${path}`);
+      options.onListening?.();
     })
     .catch((error) => log.error(`control socket ${path}: ${String(error)}`));
   return {
