@@ -205,7 +205,7 @@ export class ControlApi {
     if (!force.ok) return errorReply("bad-request", force.message);
 
     if (supervisor.shuttingDown && command !== "stop" && command !== "release" && command !== "untrigger") {
-      return errorReply("conflict", `not ${command}ing ${name}: shutting down`);
+      return errorReply("conflict", `not ${GERUND[command]} ${name}: shutting down`);
     }
     if (command === "stop" && !force.value) {
       // dinit: a stop that would take active dependents down is refused, naming them.
@@ -327,7 +327,7 @@ export class ControlApi {
     }
     const status = this.status(record);
     if (outcome?.kind === "failed") return errorReply("failed", `${name}: ${outcome.reason}`, status);
-    if (outcome?.kind === "refused") return errorReply("conflict", `not ${command}ing ${name}: ${outcome.reason}`, status);
+    if (outcome?.kind === "refused") return errorReply("conflict", `not ${GERUND[command]} ${name}: ${outcome.reason}`, status);
     return reply(okStatus, { service: status, done: outcome?.kind === "done" } satisfies CommandResponse);
   }
 
@@ -434,6 +434,16 @@ function describePeer(peer: Peer | undefined): string {
   // pid 0: the client is in a pid namespace this one cannot see.
   return peer.pid > 0 ? `uid ${peer.uid} (pid ${peer.pid})` : `uid ${peer.uid}`;
 }
+
+const GERUND: Record<ServiceCommand, string> = {
+  start: "starting",
+  stop: "stopping",
+  restart: "restarting",
+  release: "releasing",
+  trigger: "triggering",
+  untrigger: "untriggering",
+  wake: "waking",
+};
 
 /** How long a `log -f` request waits for output before answering with nothing new. */
 const LOG_WAIT_MS = 25_000;
