@@ -146,7 +146,7 @@ test("malformed requests and unknown services get JSON errors while tsinit keeps
   expect(json.code).toBe(1);
   expect(JSON.parse(json.stdout)).toEqual({ error: { code: "unknown-service", message: "no service named nope" } });
   expect(await control.ctl("frobnicate")).toMatchObject({ code: 2 });
-  expect((await control.ctl("wake", "boot")).stderr).toBe("initctl: wake is not implemented yet\n");
+  expect(await control.ctl("wake", "nope")).toMatchObject({ code: 1, stderr: "initctl: no service named nope\n" });
 
   expect(await request("POST", "/v1/services", "{not json")).toMatchObject({ status: 400, body: { error: { code: "bad-request" } } });
   expect(await request("POST", "/v1/services", JSON.stringify({ command: "sleep 1" }))).toMatchObject({ status: 400 });
