@@ -59,9 +59,10 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
     log.info("all services stopped");
     runtime.exit(0);
   };
-  const ready = () => {
+  /** Readiness, as dinit's: the socket path once it answers; closed unwritten if it never will. */
+  const ready = (listening = true) => {
     if (args.readyFd === undefined) return;
-    const error = sys.writeFd(args.readyFd, `${args.socket ?? ""}\n`);
+    const error = listening ? sys.writeFd(args.readyFd, `${args.socket ?? ""}\n`) : undefined;
     if (error !== undefined) log.warn(`--ready-fd ${args.readyFd}: ${error.message}`);
     sys.close(args.readyFd);
   };
@@ -77,7 +78,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
           shutdown: () => void shutdown(),
           reload: () => reload(),
           files: serviceFiles(sys, () => args.servicesDirs),
-          onListening: ready,
+          onListening: (listening) => ready(listening),
         });
   runtime.onSignal("SIGTERM", () => void shutdown());
   runtime.onSignal("SIGINT", () => void shutdown());

@@ -7,8 +7,11 @@ export type CliCommand =
   | { kind: "help" }
   | { kind: "list" }
   | { kind: "status"; name?: string }
-  /** `force` (stop --force): the active dependents are stopped too. */
-  | { kind: "service"; command: ServiceCommand; name: string; wait: boolean; force?: boolean }
+  /**
+   * `force` (stop and restart --force): the active dependents are stopped (restarted) too.
+   * `ignoreUnstarted` (dinitctl's --ignore-unstarted): success when NAME is unknown or stopped.
+   */
+  | { kind: "service"; command: ServiceCommand; name: string; wait: boolean; force?: boolean; ignoreUnstarted?: boolean }
   | { kind: "run"; name?: string; restart: boolean; workingDir?: string; command: string[]; wait: boolean }
   | { kind: "remove"; name: string }
   /** A buffer log; `follow` keeps printing what comes (`-f`). */
@@ -63,12 +66,15 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] [--quiet] COMMAND 
   list                      every service, as a table
   status [NAME]             one service in detail (crashes, last exit, next restart), or the list
   start [--no-wait] NAME    start NAME and wait until it is started or failed
-  stop [--no-wait] [--force] NAME
+  stop [--no-wait] [--force] [--ignore-unstarted] NAME
                             stop NAME and wait until it is stopped; refused while active
-                            services depend on it, unless --force (they stop too)
+                            services depend on it, unless --force (they stop too);
+                            --ignore-unstarted: success if NAME is unknown or stopped
   wake [--no-wait] NAME     start NAME for the active services that depend on it (not marked)
-  restart [--no-wait] NAME  stop and start NAME again
-  release [--no-wait] NAME  drop the explicit start; NAME stops unless a dependent needs it
+  restart [--no-wait] [--force] [--ignore-unstarted] NAME
+                            stop and start NAME again (--force: its dependents too)
+  release [--no-wait] [--ignore-unstarted] NAME
+                            drop the explicit start; NAME stops unless a dependent needs it
   trigger NAME, untrigger NAME
                             set or clear the trigger of a triggered service
   run [--name N] [--restart] [--cwd DIR] [--no-wait] -- CMD [ARGS...]
@@ -183,12 +189,18 @@ function parseCommand(words: string[], trailing: string[] | undefined, env: Read
     return { ok: true, command: operands[0] === undefined ? { kind: "status" } : { kind: "status", name: operands[0] } };
   }
   if (SERVICE_COMMANDS.has(command)) {
-    const unknown = flags.find((flag) => flag !== "--no-wait" && !(command === "stop" && flag === "--force"));
+    const unknown = flags.find(
+      (flag) =>
+        flag !== "--no-wait" &&
+        !((command === "stop" || command === "restart") && flag === "--force") &&
+        !((command === "stop" || command === "restart" || command === "release") && flag === "--ignore-unstarted"),
+    );
     if (unknown !== undefined) return fail(`${command}: unknown option ${unknown}`);
     const name = single(command, operands);
     if (!name.ok) return name;
     const parsed: CliCommand = { kind: "service", command: command as ServiceCommand, name: name.command, wait: !flags.includes("--no-wait") };
     if (flags.includes("--force")) parsed.force = true;
+    if (flags.includes("--ignore-unstarted")) parsed.ignoreUnstarted = true;
     return { ok: true, command: parsed };
   }
   const dinitVerb = parseDinitVerb(command, args, flags, operands, env);

@@ -2,7 +2,7 @@
 // Parses the command line, sends one request to the control socket, prints the answer as a
 // table (or JSON with --json) and returns the exit status: 0 success, 1 failure, 2 bad usage.
 import { resolve } from "node:path";
-import { EVENTS_PER_ANSWER, type EventsResponse, type LogResponse } from "../control/api.ts";
+import { EVENTS_PER_ANSWER, paths, type EventsResponse, type LogResponse, type StatusResponse } from "../control/api.ts";
 import { parseArgs, USAGE, type CliCommand } from "./args.ts";
 import { send } from "./client.ts";
 import { renderAnswer } from "./output.ts";
@@ -30,6 +30,11 @@ export async function runInitctl(argv: readonly string[]): Promise<number> {
   if (command.kind === "run" && command.workingDir !== undefined) command.workingDir = resolve(command.workingDir);
   if (command.kind === "log" && command.follow && !options.json) return follow(options.socket, command);
   if (command.kind === "events") return followEvents(options.socket, command, options.json);
+  if (command.kind === "service" && command.ignoreUnstarted === true) {
+    // dinitctl's --ignore-unstarted: nothing to do for a service that is unknown or stopped.
+    const status = await send(options.socket, { method: "GET", path: paths.service(command.name) });
+    if (status.ok && (status.status === 404 || (status.status === 200 && (status.body as StatusResponse).service.state === "stopped"))) return 0;
+  }
   const answer = await send(options.socket, planRequest(command));
   if (!answer.ok) {
     process.stderr.write(`initctl: ${answer.message}\n`);

@@ -24,8 +24,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export type { ServiceState, ServiceType, ShutdownKind };
 
 /**
- * The commands a service takes; each waits for its outcome unless `?wait=0`. `stop` refuses
- * (409, with `dependents`) while active services depend on it, unless `?force=1`.
+ * The commands a service takes; each waits for its outcome unless `?wait=0`. `stop` (and
+ * `restart` of a running service) refuses (409, with `dependents`) while active services
+ * depend on it, unless `?force=1`.
  */
 export type ServiceCommand = "start" | "stop" | "restart" | "release" | "trigger" | "untrigger" | "wake";
 export const SERVICE_COMMANDS: readonly ServiceCommand[] = ["start", "stop", "restart", "release", "trigger", "untrigger", "wake"];

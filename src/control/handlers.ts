@@ -207,11 +207,14 @@ export class ControlApi {
     if (supervisor.shuttingDown && command !== "stop" && command !== "release" && command !== "untrigger") {
       return errorReply("conflict", `not ${GERUND[command]} ${name}: shutting down`);
     }
-    if (command === "stop" && !force.value) {
-      // dinit: a stop that would take active dependents down is refused, naming them.
+    const running = supervisor.service(name)!.state !== "stopped";
+    if ((command === "stop" || (command === "restart" && running)) && !force.value) {
+      // dinit: a stop (or restart) that would take active dependents down is refused, naming them.
       const dependents = supervisor.activeHardDependents(name);
       if (dependents.length > 0) {
-        const refusal = errorReply("conflict", `not stopping ${name}: ${dependents.join(", ")} depend${dependents.length === 1 ? "s" : ""} on it; stop ${dependents.length === 1 ? "it" : "them"} first, or use --force to stop ${dependents.length === 1 ? "it" : "them"} too`, this.status(supervisor.service(name)!));
+        const them = dependents.length === 1 ? "it" : "them";
+        const what = command === "stop" ? `stop ${them} first, or use --force to stop ${them} too` : `use --force to restart ${them} too`;
+        const refusal = errorReply("conflict", `not ${GERUND[command]} ${name}: ${dependents.join(", ")} depend${dependents.length === 1 ? "s" : ""} on it; ${what}`, this.status(supervisor.service(name)!));
         (refusal.body as ErrorResponse).dependents = dependents;
         return refusal;
       }

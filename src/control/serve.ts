@@ -30,8 +30,8 @@ export interface ServeOptions {
   debug?: { enabled: boolean; stall: (ms: number) => void };
   /** The services directories, for reload NAME, enable and disable. */
   files?: ServiceFiles;
-  /** Called once the socket listens (supervisor mode's --ready-fd). */
-  onListening?: () => void;
+  /** Called once the socket listens, or could not be made (supervisor mode's --ready-fd). */
+  onListening?: (listening: boolean) => void;
 }
 
 export interface ControlSocketHandle {
@@ -55,12 +55,13 @@ export function serveControlSocket(options: ServeOptions): ControlSocketHandle {
     .then((result) => {
       if (!result.ok) {
         log.error(`control socket: ${result.error}; initctl will not work`);
+        options.onListening?.(false);
         return;
       }
       server = result.server;
       if (closing) return server.close();
       log.debug(`control socket listening on ${path}`);
-      options.onListening?.();
+      options.onListening?.(true);
     })
     .catch((error) => log.error(`control socket ${path}: ${String(error)}`));
   return {

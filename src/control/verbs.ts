@@ -27,9 +27,9 @@ function unknown(name: string): ControlReply {
   return errorReply("unknown-service", `no service named ${checked.ok ? name : JSON.stringify(name.slice(0, 80))}`);
 }
 
-/** A refusal from the core or the files: "no service named" is a 404, the rest a conflict. */
-function refusedBy(message: string): ControlReply {
-  return errorReply(message.startsWith("no service named") ? "unknown-service" : "conflict", message);
+/** A refusal from the core or the files, after `what`: "no service named" is a 404, the rest a conflict. */
+function refusedBy(what: string, message: string): ControlReply {
+  return errorReply(message.startsWith("no service named") ? "unknown-service" : "conflict", `${what}: ${message}`);
 }
 
 /** catlog --clear: the buffer log as it is, then emptied. */
@@ -75,7 +75,7 @@ export function reloadService(api: ControlApi, name: string, request: ControlReq
   if (!checked.ok) return errorReply("bad-request", checked.message);
   if (files === undefined) return errorReply("not-implemented", "this server has no services directories to reload from");
   const loaded = files.load(name);
-  if (!loaded.ok) return refusedBy(`not reloading ${name}: ${loaded.message}`);
+  if (!loaded.ok) return refusedBy(`not reloading ${name}`, loaded.message);
   const why = supervisor.reloadService(loaded.spec);
   const record = supervisor.service(name);
   if (why !== undefined) return errorReply("conflict", `not reloading ${name}: ${why}`, record === undefined ? undefined : api.status(record));
@@ -135,12 +135,12 @@ export async function link(api: ControlApi, name: string, verb: "enable" | "disa
 
   if (verb === "enable" && supervisor.service(name) === undefined) {
     const loaded = files.load(name);
-    if (!loaded.ok) return refusedBy(`not enabling ${name}: ${loaded.message}`);
+    if (!loaded.ok) return refusedBy(`not enabling ${name}`, loaded.message);
     const why = supervisor.reloadService(loaded.spec);
     if (why !== undefined) return errorReply("conflict", `not enabling ${name}: ${why}`);
   }
   const linked = files.link(verb, name, body.value.from);
-  if (!linked.ok) return refusedBy(`not ${verb === "enable" ? "enabling" : "disabling"} ${name}: ${linked.message}`);
+  if (!linked.ok) return refusedBy(`not ${verb === "enable" ? "enabling" : "disabling"} ${name}`, linked.message);
   const from = linked.from;
   const dependent = supervisor.service(from);
   if (dependent !== undefined) {

@@ -191,10 +191,10 @@ export class Supervisor {
     return { ...this.env };
   }
 
-  /** dinit's setenv and unsetenv: services started from now on see the change. */
+  /** dinit's setenv and unsetenv (after the sets): services started from now on see the change. */
   changeEnvironment(set: Readonly<Record<string, string>>, unset: readonly string[]): void {
-    for (const name of unset) delete this.env[name];
     for (const [name, value] of Object.entries(set)) this.env[name] = value;
+    for (const name of unset) delete this.env[name];
   }
 
   /**

@@ -95,7 +95,12 @@ test("stop is refused while dependents are active, naming them; --force stops th
   const dependents = await control.ctl("dependents", "db");
   expect(dependents).toEqual({ code: 0, stdout: "NAME    KIND       STATE    HOLDS\napi     regular    started  yes\nreport  waits-for  started  yes\n", stderr: "" });
 
+  expect(await control.ctl("restart", "db")).toMatchObject({ code: 1, stderr: "initctl: not restarting db: api depends on it; use --force to restart it too\n  api\n" });
   expect(await control.ctl("stop", "--force", "db")).toMatchObject({ code: 0, stdout: "stopped db\n" });
+  // --ignore-unstarted: nothing to do for a stopped or unknown service, and success.
+  expect(await control.ctl("stop", "--ignore-unstarted", "api")).toEqual({ code: 0, stdout: "", stderr: "" });
+  expect(await control.ctl("release", "--ignore-unstarted", "ghost")).toEqual({ code: 0, stdout: "", stderr: "" });
+  expect((await control.ctl("stop", "ghost")).code).toBe(1);
   expect(await stateOf(control, "api")).toBe("stopped");
   expect(await stateOf(control, "report")).toBe("started");
 

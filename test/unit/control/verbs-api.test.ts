@@ -1,0 +1,139 @@
+// dinitctl's verbs through the control API over a real Supervisor and a fake Sys: who may use
+// them, what bad input gets, and the JSON each answers with.
+import { describe, expect, it } from "vitest";
+import type { DependentsResponse, EnvResponse, ErrorResponse, LogResponse } from "../../../src/control/api.ts";
+import { ControlApi } from "../../../src/control/handlers.ts";
+import type { ServiceFiles } from "../../../src/control/verbs.ts";
+import type { ServiceSpec } from "../../../src/base/service-spec.ts";
+import { ApiHarness, NOBODY, settle, svc } from "./api-harness.ts";
+
+const SIGTERM = 15;
+const error = (body: unknown) => (body as ErrorResponse).error;
+
+/** A ServiceFiles over a map of specs, recording the links it was asked for. */
+function fakeFiles(specs: Record<string, ServiceSpec>): ServiceFiles & { links: string[] } {
+  const links: string[] = [];
+  return {
+    links,
+    load: (name) => (specs[name] === undefined ? { ok: false, message: `no service named ${name} in /s` } : { ok: true, spec: specs[name]!, warnings: [] }),
+    link: (verb, to, from) => {
+      links.push(`${verb} ${from ?? "boot"} ${to}`);
+      return { ok: true, from: from ?? "boot", path: `/s/boot.d/${to}`, changed: true };
+    },
+  };
+}
+
+function withFiles(h: ApiHarness, files: ServiceFiles): ApiHarness {
+  (h as { api: ControlApi }).api = new ControlApi({ ...h.api.options, files });
+  return h;
+}
+
+describe("stop and restart with active dependents", () => {
+  it("refuses without force, naming the dependents, and stops them with force", async () => {
+    const h = new ApiHarness([svc("db"), svc("api", "process", { dependsOn: ["db"] })]);
+    h.supervisor.start("api");
+    const refused = await h.call("POST", "/v1/services/db/stop");
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      error: { code: "conflict", message: "not stopping db: api depends on it; stop it first, or use --force to stop it too" },
+      dependents: ["api"],
+      service: { name: "db", state: "started" },
+    });
+    expect((await h.call("POST", "/v1/services/db/restart")).body).toMatchObject({
+      error: { message: "not restarting db: api depends on it; use --force to restart it too" },
+      dependents: ["api"],
+    });
+    expect((await h.call("POST", "/v1/services/db/stop?force=maybe")).status).toBe(400);
+    const forced = h.call("POST", "/v1/services/db/stop?force=1");
+    await settle();
+    h.exit("api", { signal: SIGTERM });
+    await settle();
+    h.exit("db", { signal: SIGTERM });
+    expect((await forced).status).toBe(200);
+    expect(h.state("api")).toBe("stopped");
+  });
+});
+
+describe("the activation environment", () => {
+  it("is root's to read and change; bad names and values are 400s", async () => {
+    const h = new ApiHarness([]);
+    const changed = await h.call("POST", "/v1/env", { body: { set: { A: "1", B: "x y" }, unset: ["B"] } });
+    expect(changed).toMatchObject({ status: 200, body: { env: { A: "1" } } });
+    expect(((await h.call("GET", "/v1/env")).body as EnvResponse).env).toEqual({ A: "1" });
+    expect((await h.call("GET", "/v1/env", { peer: NOBODY })).status).toBe(403);
+    expect((await h.call("POST", "/v1/env", { peer: NOBODY, body: { set: { A: "2" } } })).status).toBe(403);
+    for (const body of [{ set: { "A=B": "1" } }, { set: { A: 1 } }, { set: { A: "a\0b" } }, { unset: "A" }, { other: 1 }, []]) {
+      const reply = await h.call("POST", "/v1/env", { body });
+      expect([reply.status, error(reply.body).code]).toEqual([400, "bad-request"]);
+    }
+    expect(error((await h.call("POST", "/v1/env", { body: { set: { "A=B": "1" } } })).body).message).toBe('"A=B" is not a variable name (no "=", no NUL, 1 to 256 characters)');
+  });
+});
+
+describe("add-dep, rm-dep, dependents, unload, signal, catlog --clear", () => {
+  it("answers each with JSON, and refuses bad input with a message", async () => {
+    const h = new ApiHarness([svc("boot", "internal"), svc("web"), svc("db", "process", { logType: "buffer" })]);
+    h.supervisor.start("boot");
+    const added = await h.call("POST", "/v1/dependencies/add", { body: { kind: "waits-for", from: "boot", to: "web" } });
+    expect(added).toMatchObject({ status: 200, body: { kind: "waits-for", from: { name: "boot" }, to: { name: "web", state: "stopped" } } });
+    expect(((await h.call("GET", "/v1/services/web/dependents", { peer: NOBODY })).body as DependentsResponse).dependents).toEqual([
+      { name: "boot", kind: "waits-for", holds: false, state: "started" },
+    ]);
+    expect(error((await h.call("POST", "/v1/dependencies/add", { body: { kind: "hard", from: "boot", to: "web" } })).body).message).toBe("kind must be one of regular, milestone, waits-for");
+    expect((await h.call("POST", "/v1/dependencies/add", { body: { kind: "waits-for", from: "boot", to: "nope" } })).status).toBe(404);
+    expect((await h.call("POST", "/v1/dependencies/add", { peer: NOBODY, body: { kind: "waits-for", from: "boot", to: "db" } })).status).toBe(403);
+    expect((await h.call("POST", "/v1/dependencies/remove", { body: { kind: "waits-for", from: "boot", to: "web" } })).status).toBe(200);
+    expect((await h.call("POST", "/v1/dependencies/remove", { body: { kind: "waits-for", from: "boot", to: "web" } })).status).toBe(409);
+
+    expect((await h.call("POST", "/v1/services/web/unload", { peer: NOBODY })).status).toBe(403);
+    expect((await h.call("POST", "/v1/services/web/unload")).status).toBe(200);
+    expect((await h.call("GET", "/v1/services/web")).status).toBe(404);
+
+    h.supervisor.start("db");
+    const signalled = await h.call("POST", "/v1/services/db/signal", { body: { signal: "SIGUSR1" } });
+    expect(signalled).toMatchObject({ status: 200, body: { service: "db", signal: 10 } });
+    expect(error((await h.call("POST", "/v1/services/db/signal", { body: { signal: "NOPE" } })).body).message).toBe('"NOPE" is not a signal name or number');
+    expect((await h.call("POST", "/v1/services/boot/signal", { body: { signal: 1 } })).body).toMatchObject({ error: { code: "conflict", message: "not sending SIGHUP: boot has no process (it is started)" } });
+
+    h.supervisor.bufferLog("db").append("one\n");
+    expect((await h.call("DELETE", "/v1/services/db/log")).body).toEqual({ service: "db", text: "one\n", next: 4, dropped: 0 } satisfies LogResponse);
+    expect(((await h.call("GET", "/v1/services/db/log")).body as LogResponse).text).toBe("");
+    expect((await h.call("DELETE", "/v1/services/boot/log")).status).toBe(409);
+  });
+
+  it("does not unload a runtime service (remove is for those)", async () => {
+    const h = new ApiHarness([]);
+    await h.call("POST", "/v1/services?wait=0", { body: { command: ["sleep", "1"], name: "job" } });
+    const pid = h.supervisor.service("job")!.pid!;
+    expect(pid).toBeGreaterThan(0);
+    expect(error((await h.call("POST", "/v1/services/job/unload")).body).message).toBe("job was added with initctl run; remove it with initctl remove");
+  });
+});
+
+describe("enable, disable and reload NAME", () => {
+  it("loads a service enable names, links it and starts it for boot; disable stops it", async () => {
+    const files = fakeFiles({ web: svc("web") });
+    const h = withFiles(new ApiHarness([svc("boot", "internal")]), files);
+    h.supervisor.start("boot");
+    const enabled = await h.call("POST", "/v1/services/web/enable");
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ from: "boot", link: "/s/boot.d/web", changed: true, service: { state: "started", explicit: false } });
+    expect(files.links).toEqual(["enable boot web"]);
+    const disabling = h.call("POST", "/v1/services/web/disable", { body: {} });
+    await settle();
+    h.exit("web", { signal: SIGTERM });
+    expect((await disabling).body).toMatchObject({ service: { state: "stopped" } });
+    expect(h.supervisor.service("boot")!.spec.waitsFor).toEqual([]);
+    expect((await h.call("POST", "/v1/services/nope/enable")).body).toMatchObject({ error: { code: "unknown-service", message: "not enabling nope: no service named nope in /s" } });
+    expect((await h.call("POST", "/v1/services/web/enable", { body: { from: 3 } })).status).toBe(400);
+    expect((await h.call("POST", "/v1/services/web/enable", { peer: NOBODY })).status).toBe(403);
+  });
+
+  it("reloads one service from its file", async () => {
+    const h = withFiles(new ApiHarness([svc("web")]), fakeFiles({ web: svc("web", "process", { command: ["/bin/new"] }) }));
+    expect((await h.call("POST", "/v1/services/web/reload")).status).toBe(200);
+    expect(h.supervisor.service("web")!.spec.command).toEqual(["/bin/new"]);
+    expect((await h.call("POST", "/v1/services/gone/reload")).status).toBe(404);
+    expect((await h.call("POST", "/v1/services/web/reload", { peer: NOBODY })).status).toBe(403);
+  });
+});
