@@ -48,7 +48,10 @@ const DEPENDENCY_LIST = { regular: "dependsOn", milestone: "dependsMs", "waits-f
 
 /** The live side of a service; its spec is what its file said. */
 export interface ServiceRecord {
-  /** Replaced by a reload only while the service is stopped and unwanted (it holds nothing). */
+  /**
+   * Replaced by a reload only while the service is stopped and unwanted (it holds nothing);
+   * by add-dep, rm-dep and `reload NAME` at once, with its holds adjusted to the new lists.
+   */
   spec: ServiceSpec;
   /** A reloaded description waiting for the service to be stopped and unwanted. */
   pendingSpec?: ServiceSpec | "removed";
@@ -489,7 +492,7 @@ export class ServiceSet {
     }
   }
 
-  /** Specs change only here (add, apply a reload, forget): the cached gate lists go with them. */
+  /** Specs change only here (add, a reload, add-dep/rm-dep, forget): the cached gate lists go with them. */
   private indexSpec(spec: ServiceSpec, how: "add" | "remove"): void {
     if (how === "add") this.index.add(spec);
     else this.index.remove(spec);
