@@ -4,7 +4,8 @@
 import { dirname, relative, resolve } from "node:path";
 import { formatDiagnostic, hasErrors } from "./config/diagnostic.ts";
 import { planLink, type EnableFs, type LinkPlan } from "./config/enable.ts";
-import { loadService } from "./config/load.ts";
+import { defaultSpec } from "./base/service-spec.ts";
+import { BOOT_SERVICE, joinPath, loadService } from "./config/load.ts";
 import type { LinkAnswer, LoadAnswer, ServiceFiles } from "./control/verbs.ts";
 import { readServiceFile } from "./service-loading.ts";
 import type { Sys } from "./sys/sys.ts";
@@ -47,7 +48,22 @@ export function serviceFiles(sys: Sys, dirs: () => readonly string[]): ServiceFi
   return {
     load(name: string): LoadAnswer {
       const fs = enableFs(sys);
-      const { spec, diagnostics, found } = loadService(name, dirs(), fs);
+      const loaded = loadService(name, dirs(), fs);
+      const { diagnostics } = loaded;
+      let { spec, found } = loaded;
+      if (name === BOOT_SERVICE) {
+        // boot's waits-for include boot.d/ entries, and boot.d/ alone makes an internal boot,
+        // as when all the directories are loaded.
+        const bootDirs = dirs().map((dir) => joinPath(dir, `${BOOT_SERVICE}.d`)).filter((path) => sys.readDir(path) !== undefined);
+        if (!found && bootDirs.length > 0) {
+          spec = defaultSpec(BOOT_SERVICE, "internal", bootDirs[0]);
+          found = true;
+        }
+        if (spec !== undefined) {
+          const entries = bootDirs.flatMap((path) => (sys.readDir(path) ?? []).filter((entry) => !entry.startsWith(".")).sort());
+          spec.waitsFor = [...new Set([...spec.waitsFor, ...entries.filter((entry) => entry !== BOOT_SERVICE)])];
+        }
+      }
       if (!found) return { ok: false, message: `no service named ${name} in ${dirs().join(", ")}` };
       if (spec === undefined || hasErrors(diagnostics)) {
         const errors = diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);

@@ -76,10 +76,22 @@ export function reloadService(api: ControlApi, name: string, request: ControlReq
   if (files === undefined) return errorReply("not-implemented", "this server has no services directories to reload from");
   const loaded = files.load(name);
   if (!loaded.ok) return refusedBy(`not reloading ${name}`, loaded.message);
-  const why = supervisor.reloadService(loaded.spec);
+  const spec = withoutUnloadedWaitsFor(api, loaded.spec, loaded.warnings);
+  const why = supervisor.reloadService(spec);
   const record = supervisor.service(name);
   if (why !== undefined) return errorReply("conflict", `not reloading ${name}: ${why}`, record === undefined ? undefined : api.status(record));
   return reply(200, { service: api.status(record!), warnings: loaded.warnings } satisfies ServiceReloadResponse);
+}
+
+/**
+ * A waits-for dependency that is not loaded is dropped with a warning, as loading every
+ * directory drops a `.d` entry that does not load; a hard one is refused by the core.
+ */
+function withoutUnloadedWaitsFor(api: ControlApi, spec: ServiceSpec, warnings: string[]): ServiceSpec {
+  const missing = spec.waitsFor.filter((name) => api.options.supervisor.service(name) === undefined);
+  if (missing.length === 0) return spec;
+  for (const name of missing) warnings.push(`${spec.file}: waits-for ${name}: no such service is loaded; ignored`);
+  return { ...spec, waitsFor: spec.waitsFor.filter((name) => !missing.includes(name)) };
 }
 
 export function signal(api: ControlApi, name: string, request: ControlRequest): ControlReply {
@@ -136,7 +148,7 @@ export async function link(api: ControlApi, name: string, verb: "enable" | "disa
   if (verb === "enable" && supervisor.service(name) === undefined) {
     const loaded = files.load(name);
     if (!loaded.ok) return refusedBy(`not enabling ${name}`, loaded.message);
-    const why = supervisor.reloadService(loaded.spec);
+    const why = supervisor.reloadService(withoutUnloadedWaitsFor(api, loaded.spec, loaded.warnings));
     if (why !== undefined) return errorReply("conflict", `not enabling ${name}: ${why}`);
   }
   const linked = files.link(verb, name, body.value.from);

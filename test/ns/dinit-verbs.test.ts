@@ -3,7 +3,7 @@
 // refused or not so, 2 bad usage). Also supervisor mode's --ready-fd, --exit-when-idle,
 // --quiet and a user's default services directory.
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Control, Namespace, poll as pollFor, run, servicesDir, startWithControl, TSINIT, waitFor } from "./harness.ts";
 
@@ -45,6 +45,10 @@ describe("enable and disable", () => {
     // A file written after boot is loaded by enable.
     writeFileSync(join(dir, "late"), "command = sleep 600\n");
     expect(await control.ctl("enable", "late")).toMatchObject({ code: 0 });
+    expect(await stateOf(control, "late")).toBe("started");
+    // boot read again keeps its boot.d entries (a link to a file that is gone is dropped, said so).
+    symlinkSync("../gone", join(dir, "boot.d/gone"));
+    expect(await control.ctl("reload", "boot")).toEqual({ code: 0, stdout: "reloaded boot (started)\n", stderr: `initctl: warning: ${dir}/boot.d: waits-for gone: no such service is loaded; ignored\n` });
     expect(await stateOf(control, "late")).toBe("started");
 
     const missing = await control.ctl("enable", "nope");
