@@ -36,6 +36,14 @@ describe("tsinit services in qemu", () => {
       const list = await vm.run("initctl list");
       expect(list.status).toBe(0);
       expect(list.output).toMatch(/klogd\s+started/);
+      // enable and disable as PID 1 does them: boot.d's entry and the service with it.
+      const disabled = await vm.run("initctl disable klogd && test ! -e /etc/tsinit.d/boot.d/klogd && initctl is-started klogd; echo rc=$?");
+      expect(disabled.output).toContain("disabled klogd for boot (removed /etc/tsinit.d/boot.d/klogd); it is stopped");
+      expect(disabled.output).toContain("STOPPED\nrc=1");
+      const enabled = await vm.run("initctl enable klogd && readlink /etc/tsinit.d/boot.d/klogd && initctl is-started klogd");
+      expect(enabled.status).toBe(0);
+      expect(enabled.output).toContain("enabled klogd for boot (/etc/tsinit.d/boot.d/klogd); it is started");
+      expect(enabled.output).toContain("../klogd");
       const restart = await vm.run("initctl restart klogd");
       expect(restart.status).toBe(0);
       expect(restart.output).toContain("restarted klogd");
