@@ -426,7 +426,7 @@ function outcomeSoFar(pending: Promise<CommandOutcome | undefined>): Promise<Com
   return Promise.race([pending, Promise.resolve(undefined)]);
 }
 
-function unknownService(name: string): ControlReply {
+export function unknownService(name: string): ControlReply {
   const checked = checkServiceName(name);
   const shown = checked.ok ? name : JSON.stringify(name.slice(0, 80));
   return errorReply("unknown-service", `no service named ${shown}`);

@@ -6,7 +6,7 @@
 import type { ServiceSpec } from "../base/service-spec.ts";
 import { signalName } from "../base/signals.ts";
 import type { DependencyResponse, DependentsResponse, EnableResponse, EnvResponse, LogResponse, ServiceReloadResponse, SignalResponse, StatusResponse } from "./api.ts";
-import { errorReply, type ControlApi, type ControlReply, type ControlRequest } from "./handlers.ts";
+import { errorReply, unknownService as unknown, type ControlApi, type ControlReply, type ControlRequest } from "./handlers.ts";
 import { checkDependencyRequest, checkEmptyBody, checkEnableRequest, checkEnvRequest, checkSignalRequest, checkServiceName } from "./requests.ts";
 
 export type LoadAnswer = { ok: true; spec: ServiceSpec; warnings: string[] } | { ok: false; message: string };
@@ -21,11 +21,6 @@ export interface ServiceFiles {
 }
 
 const reply = (status: number, body: unknown): ControlReply => ({ status, body });
-
-function unknown(name: string): ControlReply {
-  const checked = checkServiceName(name);
-  return errorReply("unknown-service", `no service named ${checked.ok ? name : JSON.stringify(name.slice(0, 80))}`);
-}
 
 /** A refusal from the core or the files, after `what`: "no service named" is a 404, the rest a conflict. */
 function refusedBy(what: string, message: string): ControlReply {

@@ -125,6 +125,9 @@ const PATHS = [
   "/v1", "/v1/services", "/v1/services/s0", "/v1/services/s0/start", "/v1/services/s0/stop?wait=0", "/v1/services/s0/restart",
   "/v1/services/s0/log?after=-1", "/v1/services/__proto__", "/v1/services/constructor/start", "/v1/reload",
   "/v1/services/%00", "/v1/services/../../etc", "/", "*", "/v2/x", "/v1/shutdownx",
+  "/v1/services/s0/wake", "/v1/services/s0/stop?force=1", "/v1/services/s0/enable", "/v1/services/s0/disable",
+  "/v1/services/s0/unload", "/v1/services/s0/reload", "/v1/services/s0/signal", "/v1/services/s0/dependents",
+  "/v1/dependencies/add", "/v1/dependencies/remove", "/v1/env", "/v1/services/..%2f..%2fetc/enable",
 ];
 
 /** One raw HTTP request (or something that is not one). Never a shutdown: that would end the target by design. */
@@ -132,7 +135,7 @@ export function rawRequest(pick: Picker): string {
   const method = pick.one(METHODS);
   let path = pick.one(PATHS);
   if (pick.chance(0.1)) path += pick.text(pick.int(50));
-  const bodies = ["", "{}", "null", "[]", '{"name":"__proto__","command":["/bin/true"]}', '{"command":[]}', '{"command":"x"}', "{".repeat(100), pick.bytes(pick.int(100)), JSON.stringify({ name: pick.text(300), command: ["/bin/true"] })].map((text) => Buffer.from(text, "utf8").toString("latin1"));
+  const bodies = ["", "{}", "null", "[]", '{"name":"__proto__","command":["/bin/true"]}', '{"command":[]}', '{"command":"x"}', "{".repeat(100), pick.bytes(pick.int(100)), JSON.stringify({ name: pick.text(300), command: ["/bin/true"] }), '{"signal":"HUP"}', '{"signal":-1}', '{"from":"../x"}', '{"kind":"waits-for","from":"s0","to":"s1"}', '{"set":{"A":"1"},"unset":["__proto__"]}', '{"set":{"__proto__":"x"}}'].map((text) => Buffer.from(text, "utf8").toString("latin1"));
   // Sent as latin1, one byte a character: the length is the string's.
   const body = pick.one(bodies);
   const headers: string[] = ["Host: tsinit"];
