@@ -129,9 +129,23 @@ function describeRunTimeService(spec: ServiceSpec): string {
   return `a service added with initctl run${uid}`;
 }
 
-/** A spec's content as a comparable string (options is a Set, origins only say where). */
+/**
+ * A spec's content as a comparable string (options is a Set, origins only say where). The
+ * dependency lists are compared as sets: an enable or add-dep appends at run time where a
+ * reload of the files would list boot.d's entries in order, and that is no change.
+ */
 function specKey(spec: ServiceSpec): string {
-  return JSON.stringify({ ...spec, options: [...spec.options].sort(), origins: undefined });
+  const sorted = (list: readonly string[]) => [...list].sort();
+  return JSON.stringify({
+    ...spec,
+    options: sorted([...spec.options]),
+    origins: undefined,
+    dependsOn: sorted(spec.dependsOn),
+    dependsMs: sorted(spec.dependsMs),
+    waitsFor: sorted(spec.waitsFor),
+    before: sorted(spec.before),
+    after: sorted(spec.after),
+  });
 }
 
 export class ServiceSet {

@@ -128,6 +128,22 @@ describe("add-dep and rm-dep", () => {
   });
 });
 
+describe("a reload of the files after enable", () => {
+  it("is no change when the files now list what enable added, in another order", () => {
+    const rt = new FakeRuntime([svc("boot", "internal", { waitsFor: ["a"] }), svc("a"), svc("web")]);
+    rt.start("boot");
+    expect(rt.supervisor.addDependency("boot", "waits-for", "web", { acquire: true })).toBeUndefined();
+    const files = new Map([
+      ["boot", svc("boot", "internal", { waitsFor: ["web", "a"] })],
+      ["a", svc("a")],
+      ["web", svc("web")],
+    ]);
+    const summary = rt.supervisor.reload(files, new Map(), new Set());
+    expect(summary).toMatchObject({ added: [], changed: [], removed: [], pending: [] });
+    expect(rt.state("web")).toBe("started");
+  });
+});
+
 describe("reload of one service", () => {
   it("takes a stopped service's new description at once", () => {
     const rt = new FakeRuntime([svc("web")]);
