@@ -24,7 +24,14 @@ const stateOf = async (control: Control, name: string): Promise<string> => (awai
 
 describe("enable and disable", () => {
   test("link the service into boot.d and start it; unlink and stop it; refuse what cannot be", async () => {
-    const { work, control } = await start({ "boot.d/.keep": "", web: "command = sleep 600\n", broken: "command = sleep 600\nrestart = sometimes\n" });
+    const { work, control } = await start({
+      "boot.d/.keep": "",
+      web: "command = sleep 600\n",
+      broken: "command = sleep 600\nrestart = sometimes\n",
+      net: "type = internal\nwaits-for.d = net.d\n",
+      "net.d/.keep": "",
+      dhcp: "@meta enable-via net\ncommand = sleep 600\n",
+    });
     const dir = join(work, "services");
     const enabled = await control.ctl("enable", "web");
     expect(enabled).toMatchObject({ code: 0, stderr: "" });
@@ -50,6 +57,11 @@ describe("enable and disable", () => {
     symlinkSync("../gone", join(dir, "boot.d/gone"));
     expect(await control.ctl("reload", "boot")).toEqual({ code: 0, stdout: "reloaded boot (started)\n", stderr: `initctl: warning: ${dir}/boot.d: waits-for gone: no such service is loaded; ignored\n` });
     expect(await stateOf(control, "late")).toBe("started");
+
+    // @meta enable-via: dhcp is enabled for net, and starts when net does.
+    expect(await control.ctl("enable", "dhcp")).toEqual({ code: 0, stdout: `enabled dhcp for net (${dir}/net.d/dhcp); it is stopped\n`, stderr: "" });
+    expect((await control.ctl("start", "net")).code).toBe(0);
+    await poll("dhcp to start with net", async () => (await stateOf(control, "dhcp")) === "started");
 
     const missing = await control.ctl("enable", "nope");
     expect(missing.code).toBe(1);
