@@ -20,7 +20,7 @@ const done = (stdout: string): Output => ({ stdout: stdout === "" ? "" : `${stdo
 const failed = (message: string): Output => ({ stdout: "", stderr: `initctl: ${message}\n`, exitCode: 1 });
 
 /** What --quiet leaves out: the line saying a change was made. Queries still print. */
-const QUIET_KINDS = new Set<string>(["service", "run", "remove", "shutdown", "reload", "reload-service", "unload", "link", "dependency", "signal", "setenv", "unsetenv", "is"]);
+const QUIET_KINDS = new Set<string>(["service", "run", "remove", "shutdown", "reload", "reload-service", "unload", "link", "dependency", "signal", "setenv", "unsetenv", "is", "debug-stall"]);
 
 export function renderAnswer(command: Exclude<CliCommand, LocalCommand>, status: number, body: unknown, json: boolean, quiet = false): Output {
   const ok = status >= 200 && status < 300;
