@@ -1,5 +1,6 @@
 // What a process is, seen from every layer: how it ended, where its stdio comes from, who it
 // runs as, and the stage at which a start failed. The ground floor: imports only src/base/.
+import type { CapabilitySets } from "./capabilities.ts";
 import { signalName } from "./signals.ts";
 
 /** PATH for children when tsinit's own environment has none (the kernel gives init none). */
@@ -30,7 +31,23 @@ export type StdioSpec =
   /** A descriptor of this process (the write end of a log pipe); the caller closes it. */
   | { kind: "fd"; fd: number };
 
-export type RLimitResource = "nofile" | "core" | "data";
+export type RLimitResource = "nofile" | "core" | "data" | "addrspace";
+
+/**
+ * What the exec helper sets between fork and exec besides ids and limits (dinit's nice, ioprio,
+ * oom-score-adj, run-in-cgroup, capabilities, securebits and no-new-privs).
+ */
+export interface ProcessAttributes {
+  nice?: number;
+  /** ioprio_set(2)'s value: class << 13 | level. */
+  ioprio?: number;
+  oomScoreAdj?: number;
+  /** The cgroup2 directory to join, absolute (/sys/fs/cgroup/...), or relative to the helper's own cgroup. */
+  cgroup?: string;
+  capabilities?: CapabilitySets;
+  securebits?: number;
+  noNewPrivs?: boolean;
+}
 
 export interface RLimitSetting {
   resource: RLimitResource;
@@ -50,7 +67,9 @@ export interface Credentials {
  * The step at which starting a service's process failed, before or at exec: in tsinit while
  * preparing the spawn, in posix_spawn, or in the exec helper between fork and exec.
  */
-export type SpawnStage = "env-file" | "run-as" | "rlimits" | "readiness" | "socket-listen" | "output" | "working-dir" | "exec";
+export type SpawnStage =
+  | "env-file" | "run-as" | "rlimits" | "readiness" | "socket-listen" | "output" | "working-dir" | "exec"
+  | "run-in-cgroup" | "oom-score-adj" | "nice" | "ioprio" | "capabilities" | "securebits" | "no-new-privs" | "consumer-of";
 
 /** How each stage leads the message: `run-as: setuid(1000): EPERM`, `exec /bin/x: ENOENT`. */
 const SPAWN_STAGE_PREFIX = {
@@ -62,6 +81,14 @@ const SPAWN_STAGE_PREFIX = {
   output: "output: ",
   "working-dir": "working-dir: ",
   exec: "exec ",
+  "run-in-cgroup": "run-in-cgroup: ",
+  "oom-score-adj": "oom-score-adj: ",
+  nice: "nice: ",
+  ioprio: "ioprio: ",
+  capabilities: "capabilities: ",
+  securebits: "securebits: ",
+  "no-new-privs": "no-new-privs: ",
+  "consumer-of": "consumer-of: ",
 } satisfies Record<SpawnStage, string>;
 
 export const SPAWN_STAGES = Object.keys(SPAWN_STAGE_PREFIX) as SpawnStage[];

@@ -2,11 +2,13 @@
 // supervisor. The live state of a running service is a ServiceRecord (core/service.ts); keeping
 // the two apart lets a reload compare old and new specs without touching running processes.
 
+import type { CapabilitySets, IoPriorityClass } from "./capabilities.ts";
+
 export type ServiceType = "process" | "bgprocess" | "scripted" | "internal" | "triggered";
 
 export type RestartPolicy = "yes" | "no" | "on-failure";
 
-export type LogType = "file" | "buffer" | "none";
+export type LogType = "file" | "buffer" | "pipe" | "none";
 
 /** dinit's `options` words that tsinit honours. */
 export type ServiceOption =
@@ -18,7 +20,9 @@ export type ServiceOption =
   | "skippable"
   | "start-interruptible"
   | "no-sigterm"
-  | "always-chain";
+  | "always-chain"
+  | "kill-all-on-stop"
+  | "no-new-privs";
 
 /**
  * How a service says it is ready: dinit's pipe (a line written to fd N, or to the fd named by
@@ -98,6 +102,29 @@ export interface ServiceSpec {
   rlimitNofile?: RLimit;
   rlimitCore?: RLimit;
   rlimitData?: RLimit;
+  rlimitAddrspace?: RLimit;
+
+  /** dinit's nice: the CPU priority (the kernel clamps it to -20..19). */
+  nice?: number;
+  /** dinit's ioprio: I/O scheduling class and level (0-7; 0 for `none` and `idle`). */
+  ioPriority?: { class: IoPriorityClass; level: number };
+  /** dinit's oom-score-adj, -1000..1000. */
+  oomScoreAdj?: number;
+  /** dinit's run-in-cgroup, as written: absolute under /sys/fs/cgroup, or relative to tsinit's cgroup. */
+  runInCgroup?: string;
+  /** dinit's capabilities (libcap IAB text, `+=` joins with a comma), parsed. */
+  capabilities?: CapabilitySets;
+  capabilitiesText?: string;
+  /** dinit's securebits, as the bits of prctl(PR_SET_SECUREBITS). */
+  securebits?: number;
+  /** dinit's inittab-id and inittab-line: the utmp entry of a process service. */
+  inittabId?: string;
+  inittabLine?: string;
+  /** dinit's consumer-of: this service's stdin is the output pipe of that (log-type = pipe) service. */
+  consumerOf?: string;
+  /** logfile-uid / logfile-gid given as names, resolved at start from /etc/passwd and /etc/group. */
+  logfileUser?: string;
+  logfileGroup?: string;
 
   options: ReadonlySet<ServiceOption>;
 

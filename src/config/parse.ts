@@ -79,7 +79,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
         file,
         line: line.line,
         setting: line.setting,
-        message: `"+=" cannot be used with this setting (only with command and stop-command)`,
+        message: `"+=" cannot be used with this setting (only with command, stop-command, capabilities and securebits)`,
       });
       continue;
     }
@@ -93,8 +93,8 @@ export function parseService(text: string, options: ParseOptions): ParsedService
     }
   }
 
-  diagnostics.push(...checkWhole(spec, file, lineOf, rejected));
   spec.options = serviceOptions;
+  diagnostics.push(...checkWhole(spec, file, lineOf, rejected));
   if (Object.keys(origins).length > 0) spec.origins = origins;
 
   return {
@@ -151,6 +151,22 @@ function checkWhole(
   }
   if (spec.logType === "file" && spec.logfile === undefined) {
     at("warning", "log-type", "is file but no logfile is set; output is discarded", "log-type");
+  }
+  if (spec.consumerOf !== undefined && spec.type !== "process" && spec.type !== "bgprocess") {
+    at("error", "consumer-of", `only a process or bgprocess service can be a consumer (this one is ${spec.type})`, "consumer-of");
+  }
+  if (spec.consumerOf !== undefined && spec.consumerOf === spec.name) {
+    at("error", "consumer-of", "a service cannot consume its own output", "consumer-of");
+  }
+  if (spec.options.has("kill-all-on-stop") && spec.type !== "scripted" && spec.type !== "internal") {
+    at("error", "options", `kill-all-on-stop is for scripted and internal services only (this one is ${spec.type})`, "options");
+  }
+  if ((spec.inittabId !== undefined || spec.inittabLine !== undefined) && spec.type !== "process") {
+    const setting = spec.inittabId !== undefined ? "inittab-id" : "inittab-line";
+    at("warning", setting, `applies to process services only; ignored for a ${spec.type} service`, setting);
+  }
+  if (spec.logType === "pipe" && !runsProcess) {
+    at("warning", "log-type", `a pipe needs a process; an ${spec.type} service has none`, "log-type");
   }
   if (spec.restartDelayMaxMs < spec.restartDelayMs) {
     at("warning", "restart-delay-max", "is below restart-delay; restart-delay is used", "restart-delay-max");

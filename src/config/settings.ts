@@ -10,6 +10,7 @@ import type {
   SettingOrigin,
 } from "../base/service-spec.ts";
 import { parseSignal } from "../base/signals.ts";
+import { IOPRIO_CLASSES, parseCapabilities, SECUREBITS, type IoPriorityClass } from "../base/capabilities.ts";
 import type { SettingLine } from "./lexer.ts";
 import {
   type Environment,
@@ -104,12 +105,22 @@ function count(line: SettingLine, { min = 0 } = {}): number {
   return n;
 }
 
-/** A numeric user or group id, as dinit's logfile-uid and logfile-gid take. */
-function numericId(line: SettingLine): number {
-  const text = needValue(line);
-  const id = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(id < 0xffffffff)) throw new SettingError(`${JSON.stringify(text)} is not a numeric id`);
-  return id;
+/**
+ * dinit's logfile-uid and logfile-gid: a numeric id, or a name resolved at start from
+ * /etc/passwd or /etc/group (a name that is not there fails the start, naming it).
+ */
+function userOrGroup(ctx: ParseContext, line: SettingLine, numeric: "logfileUid" | "logfileGid", named: "logfileUser" | "logfileGroup"): void {
+  const text = oneWord(line, "user or group");
+  if (/^\d+$/.test(text)) {
+    const id = Number(text);
+    if (!(id < 0xffffffff)) throw new SettingError(`${JSON.stringify(text)} is not a valid id (at most 4294967294)`);
+    ctx.spec[numeric] = id;
+    delete ctx.spec[named];
+    return;
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/.test(text)) throw new SettingError(`${JSON.stringify(text)} is not a numeric id or a user/group name`);
+  ctx.spec[named] = text;
+  delete ctx.spec[numeric];
 }
 
 function yesNo(line: SettingLine): boolean {
@@ -206,7 +217,7 @@ function dependencyDir(kind: DependencyDir["kind"]): Handler {
   };
 }
 
-function rlimit(field: "rlimitNofile" | "rlimitCore" | "rlimitData"): Handler {
+function rlimit(field: "rlimitNofile" | "rlimitCore" | "rlimitData" | "rlimitAddrspace"): Handler {
   return (ctx, line) => {
     ctx.spec[field] = parseRLimit(oneWord(line, "limit"));
   };
@@ -222,6 +233,8 @@ const HONOURED_OPTIONS: readonly ServiceOption[] = [
   "start-interruptible",
   "no-sigterm",
   "always-chain",
+  "kill-all-on-stop",
+  "no-new-privs",
 ];
 
 /** dinit options that tsinit reads but does not act on: a warning, not an error. */
@@ -229,8 +242,6 @@ const DINIT_ONLY_OPTIONS = new Set([
   "unmask-intr",
   "pass-cs-fd",
   "signal-process-only",
-  "kill-all-on-stop",
-  "no-new-privs",
 ]);
 
 function options(ctx: ParseContext, line: SettingLine): void {
@@ -336,8 +347,8 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
   "log-type": {
     apply: (ctx, line) => {
       const text = needValue(line);
-      if (text !== "file" && text !== "buffer" && text !== "none") {
-        throw new SettingError(`${JSON.stringify(text)} is not one of file, buffer, none`);
+      if (text !== "file" && text !== "buffer" && text !== "pipe" && text !== "none") {
+        throw new SettingError(`${JSON.stringify(text)} is not one of file, buffer, pipe, none`);
       }
       ctx.spec.logType = text;
     },
@@ -382,11 +393,94 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
       ctx.spec.logfilePermissions = mode;
     },
   },
-  "logfile-uid": { apply: (ctx, line) => void (ctx.spec.logfileUid = numericId(line)) },
-  "logfile-gid": { apply: (ctx, line) => void (ctx.spec.logfileGid = numericId(line)) },
+  "logfile-uid": { apply: (ctx, line) => userOrGroup(ctx, line, "logfileUid", "logfileUser") },
+  "logfile-gid": { apply: (ctx, line) => userOrGroup(ctx, line, "logfileGid", "logfileGroup") },
   "rlimit-nofile": { apply: rlimit("rlimitNofile") },
   "rlimit-core": { apply: rlimit("rlimitCore") },
   "rlimit-data": { apply: rlimit("rlimitData") },
+  "rlimit-addrspace": { apply: rlimit("rlimitAddrspace") },
+  nice: {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "number");
+      const n = /^[-+]?\d+$/.test(text) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(n)) throw new SettingError(`${JSON.stringify(text)} is not a whole number (-20 to 19)`);
+      // As dinit does, a value out of range is brought into it without an error.
+      ctx.spec.nice = Math.max(-20, Math.min(19, n));
+    },
+  },
+  ioprio: {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "value");
+      const match = /^(none|idle|realtime|best-effort)(?::(\d+))?$/.exec(text);
+      const cls = match?.[1] as IoPriorityClass | undefined;
+      const level = match?.[2] === undefined ? undefined : Number(match[2]);
+      const needsLevel = cls === "realtime" || cls === "best-effort";
+      if (cls === undefined || !(cls in IOPRIO_CLASSES) || needsLevel !== (level !== undefined) || (level !== undefined && level > 7)) {
+        throw new SettingError(`${JSON.stringify(text)} is not none, idle, realtime:N or best-effort:N (N from 0 to 7)`);
+      }
+      ctx.spec.ioPriority = { class: cls, level: level ?? 0 };
+    },
+  },
+  "oom-score-adj": {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "number");
+      const n = /^[-+]?\d+$/.test(text) ? Number(text) : NaN;
+      if (!(n >= -1000 && n <= 1000)) throw new SettingError(`${JSON.stringify(text)} is not a whole number from -1000 to 1000`);
+      ctx.spec.oomScoreAdj = n;
+    },
+  },
+  "run-in-cgroup": {
+    apply: (ctx, line) => {
+      const path = deferredPath(ctx, line);
+      if (path.split("/").some((part) => part === ".") || path.includes("\n")) throw new SettingError(`${JSON.stringify(path)} is not a cgroup path`);
+      ctx.spec.runInCgroup = path;
+    },
+  },
+  capabilities: {
+    appendable: true,
+    apply: (ctx, line) => {
+      const text = needValue(line);
+      const joined = line.op === "+=" && ctx.spec.capabilitiesText !== undefined ? `${ctx.spec.capabilitiesText},${text}` : text;
+      try {
+        ctx.spec.capabilities = parseCapabilities(joined);
+      } catch (error) {
+        throw new SettingError((error as Error).message);
+      }
+      ctx.spec.capabilitiesText = joined;
+    },
+  },
+  securebits: {
+    appendable: true,
+    apply: (ctx, line) => {
+      let bits = line.op === "+=" ? (ctx.spec.securebits ?? 0) : 0;
+      for (const word of line.words) {
+        const bit = SECUREBITS[word];
+        if (bit === undefined || !Object.hasOwn(SECUREBITS, word)) {
+          throw new SettingError(`${JSON.stringify(word)} is not one of ${Object.keys(SECUREBITS).join(", ")}`);
+        }
+        bits |= bit;
+      }
+      if (line.words.length === 0) throw new SettingError("needs a value");
+      ctx.spec.securebits = bits;
+    },
+  },
+  "inittab-id": {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "id");
+      // utmp's ut_id holds 4 bytes.
+      if (new TextEncoder().encode(text).length > 4) throw new SettingError(`${JSON.stringify(text)} is longer than 4 bytes (utmp's ut_id)`);
+      ctx.spec.inittabId = text;
+    },
+  },
+  "inittab-line": {
+    apply: (ctx, line) => {
+      const text = oneWord(line, "tty name");
+      // utmp's ut_line holds 32 bytes; it is the device without /dev/.
+      if (new TextEncoder().encode(text).length > 32) throw new SettingError(`${JSON.stringify(text)} is longer than 32 bytes (utmp's ut_line)`);
+      ctx.spec.inittabLine = text;
+    },
+  },
+  "consumer-of": { apply: (ctx, line) => void (ctx.spec.consumerOf = serviceName(ctx, line)) },
   options: { apply: options },
   // dinit's old spelling.
   termsignal: { apply: (ctx, line) => SETTINGS.get("term-signal")?.apply(ctx, line) },
@@ -396,17 +490,5 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
 export const IGNORED_SETTINGS: ReadonlySet<string> = new Set([
   "socket-uid",
   "socket-gid",
-  "consumer-of",
   "load-options",
-  "inittab-id",
-  "inittab-line",
-  "rlimit-addrspace",
-  "run-in-cgroup",
-  "capabilities",
-  "securebits",
-  "secure-bits",
-  "nice",
-  "ionice",
-  "ioprio",
-  "oom-score-adj",
 ]);

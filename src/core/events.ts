@@ -44,8 +44,11 @@ export type Event =
   | { kind: "timer"; service: string; timer: TimerKind };
 
 
-/** Where a service's output goes: a StdioSpec, or into its buffer log (`log-type = buffer`). */
-export type OutputSpec = StdioSpec | { kind: "buffer" };
+/**
+ * Where a service's output goes: a StdioSpec, into its buffer log (`log-type = buffer`), or into
+ * the pipe its consumer reads (`log-type = pipe`).
+ */
+export type OutputSpec = StdioSpec | { kind: "buffer" } | { kind: "pipe" };
 
 export type Action =
   | {

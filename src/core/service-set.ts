@@ -1053,8 +1053,8 @@ export class ServiceSet {
       ? ({ kind: "tty", path: this.console } as const)
       : spec.logType === "file" && spec.logfile !== undefined
         ? ({ kind: "file", path: spec.logfile, append: true } as const)
-        : spec.logType === "buffer"
-          ? ({ kind: "buffer" } as const)
+        : spec.logType === "buffer" || spec.logType === "pipe"
+          ? ({ kind: spec.logType } as const)
           : ({ kind: "null" } as const);
     this.emit({
       kind: "spawn",

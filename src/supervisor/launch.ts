@@ -8,7 +8,8 @@ import { substituteValue, substituteVars } from "../config/substitute.ts";
 import type { Action } from "../core/events.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 import type { SpawnRequest, Sys } from "../sys/sys.ts";
-import type { RLimitSetting, SpawnStage, StdioSpec } from "../base/process.ts";
+import type { ProcessAttributes, RLimitSetting, SpawnStage, StdioSpec } from "../base/process.ts";
+import { ioprioValue } from "../base/capabilities.ts";
 
 export interface LaunchContext {
   sys: Sys;
@@ -18,6 +19,11 @@ export interface LaunchContext {
   notifySocket?: string;
   /** The listening socket of a socket-listen service, passed as fd 3. */
   activationFd?: number;
+  /**
+   * The pipe of a `log-type = pipe` producer, kept by tsinit across restarts of both sides
+   * (consumer-of), or why there is none.
+   */
+  logPipe?: (producer: string) => { read: number; write: number } | string;
 }
 
 export type Prepared =
@@ -64,14 +70,27 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
   let outputFd: number | undefined;
   const closeAfterSpawn: number[] = [];
   let stdout: StdioSpec;
-  if (action.stdout.kind === "buffer") {
+  let stdin = action.stdin;
+  // consumer-of: the main process reads the producer's pipe (a console option wins, as for output).
+  if (action.role === "main" && spec.consumerOf !== undefined && stdin.kind === "null") {
+    const pipe = context.logPipe?.(spec.consumerOf) ?? "no pipes here";
+    if (typeof pipe === "string") return { ok: false, stage: "consumer-of", error: pipe };
+    stdin = { kind: "fd", fd: pipe.read };
+  }
+  if (action.stdout.kind === "pipe") {
+    const pipe = context.logPipe?.(spec.name) ?? "no pipes here";
+    if (typeof pipe === "string") return { ok: false, stage: "output", error: pipe };
+    stdout = { kind: "fd", fd: pipe.write };
+  } else if (action.stdout.kind === "buffer") {
     const pipe = sys.pipe();
     if (!("read" in pipe)) return { ok: false, stage: "output", error: pipe.message };
     outputFd = pipe.read;
     closeAfterSpawn.push(pipe.write);
     stdout = { kind: "fd", fd: pipe.write };
   } else {
-    stdout = logfileOwner(substituteStdio(action.stdout, env), spec, credentials, sys);
+    const owned = logfileOwner(substituteStdio(action.stdout, env), spec, credentials, sys);
+    if (typeof owned === "string") return { ok: false, stage: "output", error: owned };
+    stdout = owned;
   }
   const failed = (stage: SpawnStage, error: string): Prepared => {
     for (const fd of [...closeAfterSpawn, ...(outputFd === undefined ? [] : [outputFd])]) sys.close(fd);
@@ -82,10 +101,11 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
     argv: substituteVars(action.argv, env),
     env,
     cwd: action.cwd === undefined ? undefined : substituteValue(action.cwd, env),
-    stdin: action.stdin,
+    stdin,
     stdout,
     credentials,
     rlimits: rlimits(spec),
+    attributes: attributes(spec),
   };
   if (action.role === "main" && context.activationFd !== undefined) {
     request.passFds = [{ fd: context.activationFd, target: LISTEN_FD }];
@@ -119,17 +139,41 @@ function substituteStdio(stdio: StdioSpec, env: Record<string, string>): StdioSp
 /**
  * dinit's logfile-permissions, logfile-uid and logfile-gid: the log file's mode, and its owner,
  * by default the run-as user and group; a logfile-uid alone brings that user's primary group.
+ * Names are looked up in /etc/passwd and /etc/group; one that is not there fails the start.
  */
-function logfileOwner(stdio: StdioSpec, spec: ServiceSpec, credentials: SpawnRequest["credentials"], sys: Sys): StdioSpec {
+function logfileOwner(stdio: StdioSpec, spec: ServiceSpec, credentials: SpawnRequest["credentials"], sys: Sys): StdioSpec | string {
   if (stdio.kind !== "file") return stdio;
-  const uid = spec.logfileUid ?? credentials?.uid;
-  let gid = spec.logfileGid;
-  if (gid === undefined && spec.logfileUid !== undefined) {
-    const user = resolveRunAs({ user: String(spec.logfileUid) }, sys.readFile("/etc/passwd"), sys.readFile("/etc/group"));
+  const passwd = () => sys.readFile("/etc/passwd");
+  const groups = () => sys.readFile("/etc/group");
+  const userText = spec.logfileUser ?? (spec.logfileUid === undefined ? undefined : String(spec.logfileUid));
+  let uid = credentials?.uid;
+  let gid = credentials?.gid;
+  if (userText !== undefined) {
+    const user = resolveRunAs({ user: userText }, passwd(), groups());
+    if (!user.ok && spec.logfileUser !== undefined) return `logfile-uid: ${user.error}`;
+    uid = spec.logfileUid ?? (user.ok ? user.credentials.uid : undefined);
     gid = user.ok ? user.credentials.gid : undefined;
   }
-  gid ??= spec.logfileUid === undefined ? credentials?.gid : undefined;
+  const groupText = spec.logfileGroup ?? (spec.logfileGid === undefined ? undefined : String(spec.logfileGid));
+  if (groupText !== undefined) {
+    const group = resolveRunAs({ user: "0", group: groupText }, passwd(), groups());
+    if (!group.ok) return `logfile-gid: ${group.error}`;
+    gid = group.credentials.gid;
+  }
   return { ...stdio, mode: spec.logfilePermissions, uid, gid };
+}
+
+/** What the exec helper sets besides ids and limits; undefined when nothing (no helper needed). */
+export function attributes(spec: ServiceSpec): ProcessAttributes | undefined {
+  const set: ProcessAttributes = {};
+  if (spec.nice !== undefined) set.nice = spec.nice;
+  if (spec.ioPriority !== undefined) set.ioprio = ioprioValue(spec.ioPriority);
+  if (spec.oomScoreAdj !== undefined) set.oomScoreAdj = spec.oomScoreAdj;
+  if (spec.runInCgroup !== undefined) set.cgroup = spec.runInCgroup;
+  if (spec.capabilities !== undefined) set.capabilities = spec.capabilities;
+  if (spec.securebits !== undefined) set.securebits = spec.securebits;
+  if (spec.options.has("no-new-privs")) set.noNewPrivs = true;
+  return Object.keys(set).length === 0 ? undefined : set;
 }
 
 function rlimits(spec: ServiceSpec): RLimitSetting[] | undefined {
@@ -137,5 +181,6 @@ function rlimits(spec: ServiceSpec): RLimitSetting[] | undefined {
   if (spec.rlimitNofile !== undefined) limits.push({ resource: "nofile", ...spec.rlimitNofile });
   if (spec.rlimitCore !== undefined) limits.push({ resource: "core", ...spec.rlimitCore });
   if (spec.rlimitData !== undefined) limits.push({ resource: "data", ...spec.rlimitData });
+  if (spec.rlimitAddrspace !== undefined) limits.push({ resource: "addrspace", ...spec.rlimitAddrspace });
   return limits.length === 0 ? undefined : limits;
 }

@@ -12,6 +12,7 @@ import type { ActivationSockets } from "./activation.ts";
 import type { ServiceCgroups } from "./cgroups.ts";
 import { prepareSpawn } from "./launch.ts";
 import type { Leftovers } from "./leftovers.ts";
+import type { LogPipes } from "./log-pipes.ts";
 import type { NotifySocket } from "./notify.ts";
 import type { OutputBuffers } from "./output-buffers.ts";
 import type { ProcessTable } from "./process-table.ts";
@@ -43,6 +44,8 @@ export interface SpawnerParts {
   mainPid: (service: string) => number | undefined;
   /** Written to each new process's oom_score_adj: it inherited tsinit's -1000. */
   childOomScoreAdj?: string;
+  /** The pipes of `log-type = pipe` services and their consumers. */
+  logPipes?: LogPipes;
 }
 
 /** What the exec helper writes on its status pipe when it fails: one JSON line. */
@@ -82,7 +85,9 @@ export class Spawner {
       if (socket instanceof Error) return failed("socket-listen", socket.message);
       activationFd = socket;
     }
-    const prepared = prepareSpawn(spec, action, { sys, env, notifySocket, activationFd });
+    const logPipes = this.parts.logPipes;
+    const logPipe = logPipes === undefined ? undefined : (producer: string) => logPipes.pipeOf(producer);
+    const prepared = prepareSpawn(spec, action, { sys, env, notifySocket, activationFd, logPipe });
     if (!prepared.ok) return failed(prepared.stage, prepared.error);
 
     if (role === "main") this.parts.leftovers.killNow(service);
@@ -97,12 +102,14 @@ export class Spawner {
       return failed(result.stage, result.stage === "exec" && error.call === "execve" ? `${error.path ?? ""}: ${error.code}` : error.message);
     }
     const { pid, execStatusFd } = result;
-    this.restoreOomScore(service, pid);
+    // oom-score-adj: the exec helper set the service's own value; it must not be overwritten.
+    if (spec.oomScoreAdj === undefined) this.restoreOomScore(service, pid);
     // A bgprocess's launcher, for its pid file; forgotten once the file is read.
     if (role === "main" && spec.type === "bgprocess") this.launchers.set(service, { pid, uid: prepared.request.credentials?.uid });
     post({ kind: "spawned", service, role, pid, execPending: execStatusFd !== undefined });
     if (execStatusFd !== undefined) this.watchExec(owner, pid, execStatusFd);
-    if (role === "main") this.parts.cgroups.join(service, pid);
+    // run-in-cgroup: the exec helper joined the named cgroup, which is not tsinit's to manage.
+    if (role === "main" && spec.runInCgroup === undefined) this.parts.cgroups.join(service, pid);
     if (prepared.readinessFd !== undefined) this.watchReadiness(service, pid, prepared.readinessFd);
     if (prepared.outputFd !== undefined) {
       const buffer = this.parts.outputs.get(service, spec.logBufferSize);

@@ -15,6 +15,7 @@ import type { Runtime, Sys } from "../sys/sys.ts";
 import { ActivationSockets } from "./activation.ts";
 import { ServiceCgroups } from "./cgroups.ts";
 import { Leftovers } from "./leftovers.ts";
+import { LogPipes } from "./log-pipes.ts";
 import { NotifySocket } from "./notify.ts";
 import { OutputBuffers } from "./output-buffers.ts";
 import { readPidFile } from "./pid-file.ts";
@@ -62,6 +63,7 @@ export class Supervisor {
   private readonly notify: NotifySocket;
   private readonly outputs = new OutputBuffers();
   private readonly spawner: Spawner;
+  private readonly logPipes: LogPipes;
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly settledWaiters = new Set<() => void>();
@@ -108,6 +110,11 @@ export class Supervisor {
       },
       ready: (service) => this.dispatch({ kind: "ready", service }),
     });
+    this.logPipes = new LogPipes(
+      sys,
+      (name) => this.services.get(name)?.spec,
+      (producer) => this.services.list().filter((record) => record.spec.consumerOf === producer).map((record) => record.spec.name),
+    );
     this.spawner = new Spawner({
       sys,
       log,
@@ -121,6 +128,7 @@ export class Supervisor {
       post: (event) => this.dispatch(event),
       mainPid: (service) => this.services.get(service)?.pid,
       childOomScoreAdj: options.childOomScoreAdj,
+      logPipes: this.logPipes,
     });
   }
 
@@ -141,6 +149,7 @@ export class Supervisor {
       for (const [name, reason] of blocked) this.services.block(name, reason);
       return this.services.takeActions();
     });
+    this.logPipes.prune();
     return summary!;
   }
 
@@ -151,6 +160,7 @@ export class Supervisor {
       removed = this.services.remove(service);
       return this.services.takeActions();
     });
+    this.logPipes.prune();
     return removed;
   }
 

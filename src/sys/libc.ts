@@ -69,7 +69,15 @@ export const libc = dlopen("libc.so.6", {
   recv: { args: [i32, pointer, u64, i32], returns: i64 },
   // For finit_module, which glibc has no wrapper for: syscall(nr, fd, params, flags).
   syscall: { args: [i64, i32, cstring, i32], returns: i64 },
+  setpriority: { args: [i32, u32, i32], returns: i32 },
+  capget: { args: [pointer, pointer], returns: i32 },
+  capset: { args: [pointer, pointer], returns: i32 },
 }).symbols;
+
+/** syscall(2) with three integer arguments (ioprio_set, which glibc has no wrapper for). */
+export const syscall3 = dlopen("libc.so.6", {
+  syscall: { args: [i64, i64, i64, i64], returns: i64 },
+}).symbols.syscall;
 
 /** errno of the libc call just made; read it before any other call can overwrite it. */
 export function errno(): number {

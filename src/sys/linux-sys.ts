@@ -5,7 +5,7 @@ import {
   closeSync,
   constants,
   existsSync,
-  fchownSync,
+  fchmodSync, fchownSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -125,8 +125,8 @@ class StdioFds {
    * user put there must not lead root elsewhere: never through a symbolic link where the
    * directory is not root's alone (O_NOFOLLOW: ELOOP; `/dev/stdout` and the like, in root's
    * /dev, still work), never a file with another hard link, never a FIFO (O_NONBLOCK: an open
-   * that would wait for a reader fails instead of blocking PID 1). A file this open creates gets
-   * its owner (logfile-uid, logfile-gid) and mode; an existing file and a device keep theirs.
+   * that would wait for a reader fails instead of blocking PID 1). A regular file, new or
+   * existing, gets its owner (logfile-uid, logfile-gid) and mode as dinit documents; a device keeps its own.
    */
   private openLogfile(spec: Extract<StdioSpec, { kind: "file" }>): SysError | number {
     const { path } = spec;
@@ -145,9 +145,17 @@ class StdioFds {
       const stat = fstatSync(opened);
       if (!stat.isFile() && !stat.isCharacterDevice()) return new SysError("open (not a regular file)", 22, "EINVAL", path);
       if (stat.isFile() && stat.nlink > 1) return new SysError(`open (a file with ${stat.nlink} hard links)`, 31, "EMLINK", path);
-      if (created && (spec.uid !== undefined || spec.gid !== undefined)) fchownSync(opened, spec.uid ?? -1, spec.gid ?? -1);
+      if (stat.isFile()) {
+        // dinit's rule: the log file, new or not, gets logfile-permissions and the owner of
+        // logfile-uid/-gid (by default this process's own). A device (/dev/null, a tty) is left alone.
+        const uid = spec.uid ?? process.getuid?.() ?? stat.uid;
+        const gid = spec.gid ?? process.getgid?.() ?? stat.gid;
+        if (stat.uid !== uid || stat.gid !== gid) fchownSync(opened, uid, gid);
+        const mode = spec.mode ?? 0o600;
+        if ((stat.mode & 0o7777) !== mode || created) fchmodSync(opened, mode);
+      }
     } catch (error) {
-      return fsError("fchown", path, error);
+      return fsError("fchown/fchmod", path, error);
     }
     // The service's writes block as usual (a tty, say); only the open had to be non-blocking.
     if (libc.fcntl(opened, F_SETFL, spec.append ? O_APPEND : 0) === -1) return failure("fcntl(F_SETFL)", path);
@@ -179,9 +187,10 @@ function directoryIsRootsAlone(path: string): boolean {
   }
 }
 
-function pipe(): { read: number; write: number } | SysError {
+function pipe(options?: { blocking?: boolean }): { read: number; write: number } | SysError {
   const fds = new Int32Array(2);
   if (libc.pipe2(fds, O_CLOEXEC) === -1) return failure("pipe2");
+  if (options?.blocking === true) return { read: fds[0]!, write: fds[1]! };
   if (libc.fcntl(fds[0]!, F_SETFL, O_NONBLOCK) === -1) {
     const error = failure("fcntl(F_SETFL, O_NONBLOCK)");
     libc.close(fds[0]!);
@@ -233,7 +242,7 @@ function spawn(request: SpawnRequest): SpawnResult {
       if (opened instanceof SysError) return { ok: false, stage: "output", error: opened };
       if (opened !== undefined) libc.posix_spawn_file_actions_adddup2(actions, opened, fd);
     }
-    const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0;
+    const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0 || request.attributes !== undefined;
     // The helper's status pipe: its write end goes to the helper just above the passed
     // descriptors, and closes on exec (the helper marks it close-on-exec).
     let status: { read: number; write: number } | undefined;
@@ -298,6 +307,7 @@ function execHelperCommand(request: SpawnRequest, statusFd: number): string[] {
     credentials: request.credentials,
     rlimits: request.rlimits,
     listenPid: request.setListenPid,
+    attributes: request.attributes,
     cwd: request.credentials === undefined ? undefined : request.cwd,
     statusFd,
   };

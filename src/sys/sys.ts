@@ -3,7 +3,7 @@
 // supervisor run under vitest with a fake. This file must stay free of bun:* and node:* imports.
 import type { LogSink } from "../base/logging.ts";
 import type { SignalName } from "../base/signals.ts";
-import type { Credentials, Reaped, RLimitSetting, SpawnStage, StdioSpec } from "../base/process.ts";
+import type { Credentials, ProcessAttributes, Reaped, RLimitSetting, SpawnStage, StdioSpec } from "../base/process.ts";
 
 
 /** A failed system call, as a value: which call, on what, and the errno. */
@@ -46,6 +46,8 @@ export interface SpawnRequest {
   /** Set LISTEN_PID to the child's own pid (socket activation); also takes the exec helper. */
   setListenPid?: boolean;
   rlimits?: RLimitSetting[];
+  /** nice, ioprio, oom-score-adj, cgroup, capabilities...: also take the exec helper. */
+  attributes?: ProcessAttributes;
 }
 
 export type SpawnResult =
@@ -87,8 +89,11 @@ export interface Sys {
   sync(): void;
   sethostname(name: string): SysError | undefined;
 
-  /** A close-on-exec pipe; the read end (tsinit's) is non-blocking, the write end (a child's) blocks. */
-  pipe(): { read: number; write: number } | SysError;
+  /**
+   * A close-on-exec pipe; the read end (tsinit's) is non-blocking, the write end (a child's)
+   * blocks. With `blocking`, both ends block: both go to children (log-type = pipe).
+   */
+  pipe(options?: { blocking?: boolean }): { read: number; write: number } | SysError;
   /** A listening unix stream socket at `path` with `mode`, close-on-exec (socket-listen). */
   listenUnix(path: string, mode: number): number | SysError;
   close(fd: number): void;

@@ -336,7 +336,7 @@ describe("parseService: errors name file:line: setting", () => {
     ["depends-on = a b", `${F}:3: depends-on: expected one service name, found "a b"`],
     ["depends-on =", `${F}:3: depends-on: needs a service name`],
     ["waits-for = ../etc", `${F}:3: waits-for: "../etc" is not a valid service name`],
-    ["restart += yes", `${F}:3: restart: "+=" cannot be used with this setting (only with command and stop-command)`],
+    ["restart += yes", `${F}:3: restart: "+=" cannot be used with this setting (only with command, stop-command, capabilities and securebits)`],
     ["command = /bin/echo $", `${F}:3: command: "$" must be followed by a variable name (write "$$" for a literal "$")`],
     ["working-dir = ${HOME", `${F}:3: working-dir: unmatched "{" in "\${HOME"`],
     ["command = /bin/x $2", `${F}:3: command: "$2": only $1 (the service argument) may be used`],

@@ -38,7 +38,7 @@ export class FakeSys implements Sys {
     }
     const pid = this.nextPid++;
     // As linuxSys: what needs the exec helper comes with the helper's status pipe.
-    const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0;
+    const helper = request.credentials !== undefined || request.setListenPid === true || (request.rlimits?.length ?? 0) > 0 || request.attributes !== undefined;
     const execStatusFd = helper ? this.nextFd++ : undefined;
     this.spawns.push({ request, pid, execStatusFd });
     return { ok: true, pid, execStatusFd };
