@@ -41,7 +41,9 @@ export type Event =
   /** A bgprocess's pid file was read after its launcher exited: the daemon's pid, or why not. */
   | { kind: "pid-file"; service: string; pid: number }
   | { kind: "pid-file-failed"; service: string; error: string }
-  | { kind: "timer"; service: string; timer: TimerKind };
+  | { kind: "timer"; service: string; timer: TimerKind }
+  /** kill-all-on-stop: every other process had TERM, then KILL; the stop goes on. */
+  | { kind: "killed-all"; service: string };
 
 
 /**
@@ -71,6 +73,8 @@ export type Action =
    */
   | { kind: "kill-leftovers"; service: string; pgid: number; graceMs: number }
   | { kind: "read-pid-file"; service: string; path: string }
+  /** kill-all-on-stop: TERM to every process but tsinit, a pause, KILL; then `killed-all`. */
+  | { kind: "kill-all"; service: string }
   | { kind: "arm-timer"; service: string; timer: TimerKind; ms: number }
   | { kind: "cancel-timer"; service: string; timer: TimerKind }
   | { kind: "log"; level: LogLevel; text: string }

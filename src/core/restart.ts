@@ -1,6 +1,7 @@
 // Restart policy: whether a service whose process ended is started again, and after how long.
 // Pure: the caller passes the clock reading and a random source, so tests are exact.
-import type { ExitStatus } from "../base/process.ts";
+import { describeExit, type ExitStatus } from "../base/process.ts";
+import { SIGNALS } from "../base/signals.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 
 /** What the supervisor remembers about a service's crashes between restarts. */
@@ -42,9 +43,21 @@ export function isFailure(status: ExitStatus): boolean {
   return status.kind === "signaled" || status.code !== 0;
 }
 
+/** Signals that dinit takes as a deliberate end, not a failure, for `restart = on-failure`. */
+const DELIBERATE_SIGNALS: ReadonlySet<number> = new Set([SIGNALS.HUP, SIGNALS.INT, SIGNALS.USR1, SIGNALS.USR2, SIGNALS.TERM]);
+
+/**
+ * dinit's `on-failure`: a non-zero exit, or death by a signal other than SIGHUP, SIGINT,
+ * SIGUSR1, SIGUSR2 and SIGTERM (those mean someone ended it on purpose).
+ */
+export function restartsOnFailure(status: ExitStatus): boolean {
+  return status.kind === "signaled" ? !DELIBERATE_SIGNALS.has(status.signal) : status.code !== 0;
+}
+
 /**
  * Decide what follows an unexpected end of a started service.
- * - `restart = no` never restarts; `on-failure` restarts on a non-zero exit or a signal.
+ * - `restart = no` never restarts; `on-failure` restarts on a non-zero exit or a signal other
+ *   than HUP, INT, USR1, USR2 and TERM (dinit's rule: those end a process on purpose).
  * - More than restart-limit-count restarts within restart-limit-interval gives up (0: no limit).
  * - The delay doubles with each consecutive crash up to restart-delay-max, with up to 25 %
  *   added jitter so that many services crashing together do not restart in lockstep; a
@@ -66,8 +79,9 @@ export function decideRestart(
   const history: CrashHistory = { restartTimes: recent, consecutive: stayedUp ? 0 : previous.consecutive, quick };
 
   if (spec.restart === "no") return { restart: false, reason: "restart = no", history };
-  if (spec.restart === "on-failure" && !isFailure(status)) {
-    return { restart: false, reason: "exited 0 and restart = on-failure", history };
+  if (spec.restart === "on-failure" && !restartsOnFailure(status)) {
+    const why = status.kind === "signaled" ? `${describeExit(status)}, a deliberate end,` : "exited 0";
+    return { restart: false, reason: `${why} and restart = on-failure`, history };
   }
   if (spec.restartLimitCount > 0 && recent.length >= spec.restartLimitCount) {
     const seconds = spec.restartLimitIntervalMs / 1000;

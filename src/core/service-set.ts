@@ -75,6 +75,8 @@ export interface ServiceRecord {
   triggered: boolean;
   /** tsinit itself sent SIGINT to cancel the start (start-interruptible). */
   startCancelled: boolean;
+  /** kill-all-on-stop: every other process was told to go before this stop (until the next launch). */
+  killedAll?: boolean;
   /** When chains started this service, for the chain-loop limit. */
   chainStarts: number[];
   startedAt?: number;
@@ -613,6 +615,9 @@ export class ServiceSet {
       case "timer":
         this.timer(record, event.timer);
         break;
+      case "killed-all":
+        if (record.state === "stopping" && record.killedAll === true) this.beginStop(record);
+        break;
     }
     this.settle();
     return this.actions;
@@ -1033,6 +1038,7 @@ export class ServiceSet {
       return;
     }
     record.startCancelled = false;
+    record.killedAll = false;
     this.setState(record, "starting");
     this.spawnMain(record);
     if (record.spec.startTimeoutMs > 0 && this.waitsForStart(record)) {
@@ -1146,6 +1152,15 @@ export class ServiceSet {
   /** A stop-command replaces the term signal (as in dinit); stop-timeout then ends in SIGKILL. */
   private beginStop(record: ServiceRecord): void {
     const { spec } = record;
+    // dinit's kill-all-on-stop: TERM, a pause, then KILL to every other process, before the
+    // stop itself; the supervisor answers with `killed-all`.
+    if (spec.options.has("kill-all-on-stop") && record.killedAll !== true) {
+      record.killedAll = true;
+      this.cancelPendingRestart(record);
+      this.setState(record, "stopping");
+      this.emit({ kind: "kill-all", service: spec.name });
+      return;
+    }
     const runStopCommand = spec.stopCommand !== undefined && (spec.type === "scripted" || record.pid !== undefined);
     if (record.pid === undefined && !runStopCommand) {
       this.cancelPendingRestart(record);

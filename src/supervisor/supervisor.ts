@@ -48,6 +48,9 @@ export interface SupervisorOptions {
   observe?: (event: EventBody) => void;
 }
 
+/** kill-all-on-stop's pause between SIGTERM and SIGKILL (dinit: "a short pause"). */
+export const KILL_ALL_PAUSE_MS = 1_000;
+
 /** How long a shutdown waits beyond the longest stop-timeout before it kills what is left. */
 export const STOP_GRACE_MS = 5_000;
 
@@ -483,9 +486,33 @@ export class Supervisor {
       case "outcome":
         this.commandOutcome(action.id, action.outcome);
         return;
+      case "kill-all":
+        void this.killAll(action.service);
+        return;
       default:
         action satisfies never;
     }
+  }
+
+  /**
+   * dinit's kill-all-on-stop: SIGTERM (and SIGCONT) to every process but tsinit, a pause that
+   * ends early once tsinit has no children left, then SIGKILL; then the service's stop goes on.
+   * Only where tsinit is PID 1 (of the machine or of a PID namespace): elsewhere kill(-1) would
+   * reach every process of the user, so nothing is signalled and a warning says so.
+   */
+  private async killAll(service: string): Promise<void> {
+    if (this.sys.getpid() !== 1) {
+      this.log.warn(`${service}: kill-all-on-stop: tsinit is not PID 1 here; no process was signalled`);
+    } else {
+      this.log.info(`${service}: kill-all-on-stop: sending SIGTERM to every process`);
+      this.sys.kill(-1, SIGNALS.TERM);
+      this.sys.kill(-1, SIGNALS.CONT);
+      if (!(await this.whenChildless(KILL_ALL_PAUSE_MS))) {
+        this.log.info(`${service}: kill-all-on-stop: sending SIGKILL to what is left`);
+        this.sys.kill(-1, SIGNALS.KILL);
+      }
+    }
+    this.dispatch({ kind: "killed-all", service });
   }
 
   /**

@@ -18,7 +18,7 @@ describe("logfile-permissions, logfile-uid, logfile-gid", () => {
 
   it("refuse what is not a mode or a numeric id, with file:line", () => {
     expect(parse("logfile-permissions = 1777").diagnostics.map(formatDiagnostic)).toEqual([`${F}:3: logfile-permissions: "1777" is not an octal mode (at most 777)`]);
-    expect(parse("logfile-uid = www").diagnostics.map(formatDiagnostic)).toEqual([`${F}:3: logfile-uid: "www" is not a numeric id`]);
+    expect(parse("logfile-uid = w:w").diagnostics.map(formatDiagnostic)).toEqual([`${F}:3: logfile-uid: "w:w" is not a numeric id or a user/group name`]);
   });
 });
 

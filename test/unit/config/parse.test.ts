@@ -322,7 +322,7 @@ describe("parseService: errors name file:line: setting", () => {
     ["socket-permissions = 17777", `${F}:3: socket-permissions: "17777" is not an octal mode`],
     ["restart = sometimes", `${F}:3: restart: "sometimes" is not one of yes, true, no, false, on-failure`],
     ["smooth-recovery = maybe", `${F}:3: smooth-recovery: "maybe" is not one of yes, true, no, false`],
-    ["log-type = pipe", `${F}:3: log-type: "pipe" is not one of file, buffer, none`],
+    ["log-type = syslog", `${F}:3: log-type: "syslog" is not one of file, buffer, pipe, none`],
     ["ready-notification = pipefd:x", `${F}:3: ready-notification: "pipefd:x" is not pipefd:FD (3-1023), pipevar:VARIABLE or notify`],
     ["ready-notification = pipefd:1", `${F}:3: ready-notification: "pipefd:1" is not pipefd:FD (3-1023), pipevar:VARIABLE or notify`],
     ["ready-notification = socket", `${F}:3: ready-notification: "socket" is not pipefd:FD (3-1023), pipevar:VARIABLE or notify`],
@@ -382,7 +382,7 @@ describe("parseService: warnings still load the service", () => {
     expect(warnings(`${PROC}frobnicate = yes\n`)).toEqual([`${F}:3: frobnicate: unknown setting; ignored`]);
   });
 
-  it.each(["load-options = sub-vars", "inittab-id = 1", "inittab-line = tty1", "socket-uid = 0", "nice = 5", "rlimit-addrspace = 1", "consumer-of = x"])(
+  it.each(["load-options = sub-vars", "socket-uid = 0"])(
     "warns that dinit's %s is not supported",
     (line) => {
       const setting = line.split(" ")[0];
