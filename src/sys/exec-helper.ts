@@ -144,14 +144,17 @@ const SECBIT_KEEP_CAPS = 1 << 4;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 /**
- * dinit's run-in-cgroup: a leading slash is under /sys/fs/cgroup, anything else is relative to
+ * dinit's run-in-cgroup: a leading slash is under the cgroup2 mount (/sys/fs/cgroup), anything else is relative to
  * the cgroup this process started in, which is tsinit's (a run-in-cgroup service is not moved
  * into a cgroup of its own).
  */
 function cgroupDirectory(path: string): string {
-  if (path.startsWith("/")) return normalize(`/sys/fs/cgroup/${path}`, "/sys/fs/cgroup");
+  // The cgroup2 hierarchy: /sys/fs/cgroup, or where a hybrid host mounts it (.../unified).
+  const mounts = readFileSync("/proc/self/mounts", "utf8").split("\n").map((line) => line.split(" "));
+  const root = mounts.find((fields) => fields[2] === "cgroup2")?.[1] ?? "/sys/fs/cgroup";
+  if (path.startsWith("/")) return normalize(`${root}/${path}`, root);
   const own = /^0::(.*)$/m.exec(readFileSync("/proc/self/cgroup", "utf8"))?.[1] ?? "/";
-  return normalize(`/sys/fs/cgroup/${own}/${path}`, "/sys/fs/cgroup");
+  return normalize(`${root}/${own}/${path}`, root);
 }
 
 /** `..` resolved textually, never above `root`. */
