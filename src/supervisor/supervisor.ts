@@ -16,6 +16,7 @@ import { ActivationSockets } from "./activation.ts";
 import { ServiceCgroups } from "./cgroups.ts";
 import { Leftovers } from "./leftovers.ts";
 import { LogPipes } from "./log-pipes.ts";
+import { UtmpRecords } from "./utmp.ts";
 import { NotifySocket } from "./notify.ts";
 import { OutputBuffers } from "./output-buffers.ts";
 import { readPidFile } from "./pid-file.ts";
@@ -67,6 +68,7 @@ export class Supervisor {
   private readonly outputs = new OutputBuffers();
   private readonly spawner: Spawner;
   private readonly logPipes: LogPipes;
+  private readonly utmp: UtmpRecords;
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly settledWaiters = new Set<() => void>();
@@ -113,6 +115,7 @@ export class Supervisor {
       },
       ready: (service) => this.dispatch({ kind: "ready", service }),
     });
+    this.utmp = new UtmpRecords(sys, clock, log);
     this.logPipes = new LogPipes(
       sys,
       (name) => this.services.get(name)?.spec,
@@ -305,6 +308,7 @@ export class Supervisor {
       return;
     }
     this.observeEvent(event);
+    this.keepUtmp(event);
     this.queue.push(event);
     if (!this.draining) this.batch(() => []);
   }
@@ -335,6 +339,15 @@ export class Supervisor {
     }
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
     if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
+  }
+
+  /** inittab-id / inittab-line: a main process's utmp record, made as it starts and closed as it ends. */
+  private keepUtmp(event: Event): void {
+    if ((event.kind !== "spawned" && event.kind !== "exited") || event.role !== "main") return;
+    const record = this.services.get(event.service);
+    if (record === undefined || (record.spec.inittabId === undefined && record.spec.inittabLine === undefined)) return;
+    if (event.kind === "spawned") this.utmp.started(record.spec, event.pid);
+    else if (record.pid === event.pid) this.utmp.ended(record.spec, event.pid, event.status);
   }
 
   /** The observer's failure must never cost an action or an exit status: it is logged, once. */

@@ -5,7 +5,8 @@ import {
   closeSync,
   constants,
   existsSync,
-  fchmodSync, fchownSync,
+  fchmodSync,
+  fchownSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -17,6 +18,7 @@ import {
   readSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import type { Stats } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
@@ -389,7 +391,27 @@ function readRegularFile(path: string, maxBytes: number): string | SysError {
   }
 }
 
+/** pwrite (or append) into a regular file, made 0644 if missing, never through a link (utmp, wtmp). */
+function writeAt(path: string, offset: number | "end", data: Uint8Array): SysError | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (offset === "end" ? O_APPEND : 0), 0o644);
+  } catch (error) {
+    return fsError("open", path, error);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return new SysError("open", 22, "EINVAL", path, "not a regular file");
+    writeSync(fd, data, 0, data.length, offset === "end" ? null : offset);
+    return undefined;
+  } catch (error) {
+    return fsError("write", path, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export const linuxSys: Sys = {
+  writeAt,
   getpid: () => libc.getpid(),
   getuid: () => process.getuid?.() ?? 0,
   spawn,

@@ -128,6 +128,11 @@ export interface Sys {
   // --- what the switch to the real root needs (src/boot/) ---
   /** Up to `length` bytes of a file or block device from `offset` (pread); fewer at its end. */
   readAt(path: string, offset: number, length: number): Uint8Array | SysError;
+  /**
+   * pwrite(2) of `data` at `offset` (or appended, "end") in a regular file created 0644 if
+   * missing; never through a symbolic link (utmp and wtmp).
+   */
+  writeAt(path: string, offset: number | "end", data: Uint8Array): SysError | undefined;
   /** finit_module(2) of the module file at `path`; EEXIST (already loaded) is an error value too. */
   loadModule(path: string, params: string): SysError | undefined;
   /** lstat(2), as much of it as a walk over a directory tree needs. */

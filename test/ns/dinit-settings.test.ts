@@ -159,8 +159,8 @@ describe("kill-all-on-stop", () => {
     expect((await control.ctl("stop", "final")).code).toBe(0);
     // Only tsinit is left (the control client's connection is not a process of the namespace).
     await waitFor("every other process to be gone", () => ns!.descendants().length === 0);
-    expect(ns.log()).toContain("final: kill-all-on-stop: sending SIGTERM to every process");
-    expect(ns.log()).toContain("final: kill-all-on-stop: sending SIGKILL to what is left");
+    expect(ns!.log()).toContain("final: kill-all-on-stop: sending SIGTERM to every process");
+    expect(ns!.log()).toContain("final: kill-all-on-stop: sending SIGKILL to what is left");
     expect((await control.status("final")).service.state).toBe("stopped");
   }, 30_000);
 });
@@ -182,5 +182,41 @@ describe("a log file's mode and owner, as dinit documents", () => {
     expect(read(join(work, "old.log"))).toBe("before\nold");
     const created = statSync(join(work, "new.log"));
     expect([created.mode & 0o777, created.uid]).toEqual([0o600, 65534]);
+  }, 30_000);
+});
+
+describe("inittab-id and inittab-line", () => {
+  test("a process service's utmp record: INIT_PROCESS while it runs, DEAD_PROCESS (and a wtmp line) once it ended", async () => {
+    // /run and /var/log are tmpfs inside the namespace's own mounts: the host's utmp is untouched.
+    const { control, work } = await startWithControl(
+      {
+        boot: "type = internal\nwaits-for = term\n",
+        mounts: "type = scripted\ncommand = /bin/sh -c \"mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log\"\n",
+        term: "command = /bin/sleep 605\ninittab-id = s9\ninittab-line = ttyS9\ndepends-on = mounts\n",
+        copy: "type = scripted\ncommand = /bin/sh -c \"cp /var/run/utmp $WORK/utmp; cp /var/log/wtmp $WORK/wtmp 2>/dev/null; true\"\n",
+      },
+      {},
+      (started) => (ns = started),
+    );
+    const records = (path: string) => {
+      const bytes = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+      const list: { type: number; pid: number; line: string; id: string; exit: number }[] = [];
+      for (let at = 0; at + 384 <= bytes.length; at += 384) {
+        const text = (from: number, size: number) => bytes.subarray(at + from, at + from + size).toString("utf8").replace(/\0.*$/s, "");
+        list.push({ type: bytes.readInt16LE(at), pid: bytes.readInt32LE(at + 4), line: text(8, 32), id: text(40, 4), exit: bytes.readInt16LE(at + 334) });
+      }
+      return list;
+    };
+    const sleeper = await waitFor("the term service", () => processNamed("sleep"));
+    const nsPid = Number(/^NSpid:.*\s(\d+)$/m.exec(readFileSync(`/proc/${sleeper}/status`, "utf8"))?.[1]);
+    expect((await control.ctl("start", "copy")).code).toBe(0);
+    expect(records(join(work, "utmp"))).toEqual([{ type: 5, pid: nsPid, line: "ttyS9", id: "s9", exit: 0 }]);
+    expect(existsSync(join(work, "wtmp"))).toBe(false);
+    expect((await control.ctl("stop", "term")).code).toBe(0);
+    await control.ctl("stop", "copy");
+    expect((await control.ctl("start", "copy")).code).toBe(0);
+    // Stopped with SIGTERM: one record, now DEAD_PROCESS, with the signal in ut_exit.e_termination.
+    expect(records(join(work, "utmp"))).toEqual([{ type: 8, pid: nsPid, line: "ttyS9", id: "s9", exit: 0 }]);
+    expect(records(join(work, "wtmp"))).toEqual([{ type: 8, pid: nsPid, line: "ttyS9", id: "s9", exit: 0 }]);
   }, 30_000);
 });

@@ -8,6 +8,7 @@ import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/base/
 import { formatDiagnostic } from "../../src/config/diagnostic.ts";
 import { parseService } from "../../src/config/parse.ts";
 import { decideRestart, emptyCrashHistory } from "../../src/core/restart.ts";
+import { encodeUtmp, UT_TYPE, UTMP_SIZE, utmpId, utmpSlot } from "../../src/base/utmp.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
 
 const F = "/etc/tsinit.d/web";
@@ -233,5 +234,33 @@ describe("restart-limit-interval and restart-limit-count, as dinit documents", (
       expect(d.restart).toBe(true);
       h = d.history;
     }
+  });
+});
+
+describe("utmp records for inittab-id and inittab-line", () => {
+  it("lays a record out as glibc's struct utmp, and reuses the slot of the same ut_id", () => {
+    const record = encodeUtmp({ type: UT_TYPE.INIT_PROCESS, pid: 42, line: "ttyS0", id: "s0", session: 42, timeMs: 1_500 });
+    expect(record.length).toBe(UTMP_SIZE);
+    const view = new DataView(record.buffer);
+    expect([view.getInt16(0, true), view.getInt32(4, true), view.getInt32(336, true), view.getInt32(340, true), view.getInt32(344, true)]).toEqual([5, 42, 42, 1, 500_000]);
+    expect(new TextDecoder().decode(record.subarray(8, 13))).toBe("ttyS0");
+    expect(new TextDecoder().decode(record.subarray(40, 42))).toBe("s0");
+    const file = new Uint8Array([...encodeUtmp({ type: UT_TYPE.BOOT_TIME, pid: 0, line: "~", id: "~~", timeMs: 0 }), ...record]);
+    expect(utmpSlot(file, "s0")).toBe(1);
+    expect(utmpSlot(file, "s1")).toBe(2);
+    expect(utmpId(undefined, "ttyS1")).toBe("tyS1");
+  });
+
+  it("the supervisor writes INIT_PROCESS at start and DEAD_PROCESS (utmp and wtmp) at the end", () => {
+    const rt = new FakeRuntime([svc("getty", "process", { inittabId: "s1", inittabLine: "ttyS1" })]);
+    rt.start("getty");
+    const utmp = () => rt.machine.sys.written.get("/var/run/utmp")!;
+    expect(utmp().length).toBe(UTMP_SIZE);
+    expect(new DataView(utmp().buffer).getInt16(0, true)).toBe(UT_TYPE.INIT_PROCESS);
+    rt.exit("getty", 3);
+    expect(utmp().length).toBe(UTMP_SIZE);
+    expect(new DataView(utmp().buffer).getInt16(0, true)).toBe(UT_TYPE.DEAD_PROCESS);
+    expect(new DataView(utmp().buffer).getInt16(334, true)).toBe(3);
+    expect(rt.machine.sys.written.get("/var/log/wtmp")?.length).toBe(UTMP_SIZE);
   });
 });

@@ -180,8 +180,19 @@ export class FakeSys implements Sys {
   readonly failExec = new Map<string, SysError>();
   readonly failLoadModule = new Map<string, SysError>();
 
+  /** Bytes written with writeAt, by path (utmp, wtmp). */
+  readonly written = new Map<string, Uint8Array>();
+  writeAt(path: string, offset: number | "end", data: Uint8Array): SysError | undefined {
+    const old = this.written.get(path) ?? new Uint8Array(0);
+    const at = offset === "end" ? old.length : offset;
+    const next = new Uint8Array(Math.max(old.length, at + data.length));
+    next.set(old);
+    next.set(data, at);
+    this.written.set(path, next);
+    return undefined;
+  }
   readAt(path: string, offset: number, length: number): Uint8Array | SysError {
-    const bytes = this.devices.get(path);
+    const bytes = this.devices.get(path) ?? this.written.get(path);
     if (bytes === undefined) return new SysError("open", 2, "ENOENT", path);
     return bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
   }
