@@ -95,6 +95,8 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     blocked,
     childOomScoreAdj,
     observe: (event) => void events.emit(event),
+    // dinit's starts-rwfs: the boot's wtmp record, and the control socket if it failed.
+    startsRwfs: () => control?.retry(),
   });
   // Not during the initramfs stage of a switch: the real root's tsinit reports the whole boot.
   const reportTo = switching ? undefined : reportDevice(cmdline.report);
@@ -139,7 +141,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     });
   }
   // initctl's socket; without it boot goes on (the failure is logged).
-  serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) }, files: serviceFiles(sys, () => [SERVICES_DIR]) });
+  const control = serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) }, files: serviceFiles(sys, () => [SERVICES_DIR]) });
 
   if (switching) {
     void switchToRealRoot({ runtime, log, record, supervisor, cmdline, modules, initArgs, shutdown });

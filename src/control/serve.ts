@@ -35,6 +35,8 @@ export interface ServeOptions {
 }
 
 export interface ControlSocketHandle {
+  /** dinit's starts-rwfs: a socket that could not be made (a read-only /run) is tried again. */
+  retry(): void;
   /** Stops serving and removes the socket file; safe to call before the server is up. */
   close(): Promise<void>;
 }
@@ -46,25 +48,30 @@ export function serveControlSocket(options: ServeOptions): ControlSocketHandle {
   let closing = false;
   // Root may do everything; so may the user a non-root supervisor runs as (its own services).
   const admins = new Set([0, sys.getuid()]);
-  const started = startControlServer({
-    ...options,
-    pid: sys.getpid(),
-    clock: { monotonic: () => clock.now(), wall: () => clock.wallTime() },
-    admins,
-  })
-    .then((result) => {
-      if (!result.ok) {
-        log.error(`control socket: ${result.error}; initctl will not work`);
-        options.onListening?.(false);
-        return;
-      }
-      server = result.server;
-      if (closing) return server.close();
-      log.debug(`control socket listening on ${path}`);
-      options.onListening?.(true);
+  const start = () =>
+    startControlServer({
+      ...options,
+      pid: sys.getpid(),
+      clock: { monotonic: () => clock.now(), wall: () => clock.wallTime() },
+      admins,
     })
-    .catch((error) => log.error(`control socket ${path}: ${String(error)}`));
+      .then((result) => {
+        if (!result.ok) {
+          log.error(`control socket: ${result.error}; initctl will not work`);
+          options.onListening?.(false);
+          return;
+        }
+        server = result.server;
+        if (closing) return server.close();
+        log.debug(`control socket listening on ${path}`);
+        options.onListening?.(true);
+      })
+      .catch((error) => log.error(`control socket ${path}: ${String(error)}`));
+  let started = start();
   return {
+    retry() {
+      started = started.then(() => (server === undefined && !closing ? start() : undefined));
+    },
     async close() {
       closing = true;
       await started;

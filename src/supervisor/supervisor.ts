@@ -47,6 +47,11 @@ export interface SupervisorOptions {
   childOomScoreAdj?: string;
   /** Told of every state change, spawn, exit and readiness (the event log). */
   observe?: (event: EventBody) => void;
+  /**
+   * PID 1 of a machine: called when a `starts-rwfs` service has started, after the boot's
+   * wtmp record is written (once) as dinit does; supervisor mode writes no wtmp.
+   */
+  startsRwfs?: () => void;
 }
 
 /** kill-all-on-stop's pause between SIGTERM and SIGKILL (dinit: "a short pause"). */
@@ -481,6 +486,10 @@ export class Supervisor {
         if (!action.ok) this.observe({ kind: "failed", service: action.service, why: action.text });
         return;
       case "state":
+        if (action.to === "started" && this.options.startsRwfs !== undefined && this.services.get(action.service)?.spec.options.has("starts-rwfs")) {
+          this.utmp.bootRecord(this.options.runtime.clock);
+          this.options.startsRwfs();
+        }
         this.log.debug(`${action.service}: ${action.from} -> ${action.to}`);
         this.observe({ kind: "state", service: action.service, from: action.from, to: action.to });
         return;

@@ -21,6 +21,18 @@ export class UtmpRecords {
     private readonly log: Log,
   ) {}
 
+  private bootWritten = false;
+
+  /** The boot's record in wtmp (BOOT_TIME, user "reboot"), once, dated when the kernel started. */
+  bootRecord(clock: Clock): void {
+    if (this.bootWritten) return;
+    this.bootWritten = true;
+    const timeMs = clock.wallTime() - clock.sinceBoot();
+    const record = encodeUtmp({ type: UT_TYPE.BOOT_TIME, pid: 0, line: "~", id: "~~", user: "reboot", timeMs });
+    const error = this.sys.writeAt(WTMP_PATH, "end", record);
+    if (error !== undefined) this.log.warn(`starts-rwfs: the boot's wtmp record: ${error.message}`);
+  }
+
   started(spec: ServiceSpec, pid: number): void {
     if (!hasEntry(spec)) return;
     this.write(this.entry(spec, pid, UT_TYPE.INIT_PROCESS), false);

@@ -264,3 +264,21 @@ describe("utmp records for inittab-id and inittab-line", () => {
     expect(rt.machine.sys.written.get("/var/log/wtmp")?.length).toBe(UTMP_SIZE);
   });
 });
+
+describe("starts-rwfs", () => {
+  it("once such a service started: the boot's wtmp record (once), and the control socket is tried again", () => {
+    let retried = 0;
+    const rt = new FakeRuntime([svc("rootrw", "scripted", { options: new Set(["starts-rwfs"]) }), svc("late", "scripted", { options: new Set(["starts-rwfs"]) })], { startsRwfs: () => retried++ });
+    rt.start("rootrw");
+    expect(rt.machine.sys.written.get("/var/log/wtmp")).toBeUndefined();
+    rt.exit("rootrw", 0);
+    const wtmp = rt.machine.sys.written.get("/var/log/wtmp")!;
+    expect(wtmp.length).toBe(UTMP_SIZE);
+    expect(new DataView(wtmp.buffer).getInt16(0, true)).toBe(UT_TYPE.BOOT_TIME);
+    expect(new TextDecoder().decode(wtmp.subarray(44, 50))).toBe("reboot");
+    rt.start("late");
+    rt.exit("late", 0);
+    expect(rt.machine.sys.written.get("/var/log/wtmp")!.length).toBe(UTMP_SIZE);
+    expect(retried).toBe(2);
+  });
+});
