@@ -97,6 +97,8 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     observe: (event) => void events.emit(event),
     // dinit's starts-rwfs: the boot's wtmp record, and the control socket if it failed.
     startsRwfs: () => control?.retry(),
+    // dinit's starts-log: the system log daemon runs; tsinit's messages go to /dev/log.
+    startsLog: () => runtime.openSyslog?.(),
   });
   // Not during the initramfs stage of a switch: the real root's tsinit reports the whole boot.
   const reportTo = switching ? undefined : reportDevice(cmdline.report);

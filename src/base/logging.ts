@@ -9,6 +9,8 @@ export interface LogSink {
   console(line: string): void;
   /** Write one record to /dev/kmsg; false when there is no kmsg. */
   kmsg(record: string): boolean;
+  /** Send one record to the system log (/dev/log, after starts-log); false when it was not taken. */
+  syslog?(record: string): boolean;
   /** Resolves true once the console took every queued line, false after `timeoutMs`. */
   drained?(timeoutMs: number): Promise<boolean>;
 }

@@ -3,6 +3,9 @@
 // console log level) is not printed twice.
 import type { LogLevel, LogSink } from "../base/logging.ts";
 
+/** syslog(3)'s LOG_DAEMON facility, as dinit logs. */
+const SYSLOG_DAEMON = 3 << 3;
+
 
 const PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
 
@@ -48,6 +51,11 @@ export class Log {
   private emit(priority: number, consoleLine: string, text: string): void {
     const shown = priority <= this.options.consoleThreshold;
     if (priority === PRIORITY.debug && !shown) return;
+    // After starts-log, the system log daemon gets the record (facility daemon) instead of kmsg.
+    if (this.sink.syslog?.(`<${SYSLOG_DAEMON | priority}>tsinit: ${text}`) === true) {
+      if (shown) this.sink.console(consoleLine);
+      return;
+    }
     const echoed = this.sink.kmsg(`<${priority}>tsinit: ${text}`) && priority < this.options.kernelConsoleLevel;
     if (shown && !echoed) this.sink.console(consoleLine);
   }

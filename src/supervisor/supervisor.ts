@@ -52,6 +52,8 @@ export interface SupervisorOptions {
    * wtmp record is written (once) as dinit does; supervisor mode writes no wtmp.
    */
   startsRwfs?: () => void;
+  /** PID 1: called when a `starts-log` service has started (tsinit then logs to /dev/log). */
+  startsLog?: () => void;
 }
 
 /** kill-all-on-stop's pause between SIGTERM and SIGKILL (dinit: "a short pause"). */
@@ -489,6 +491,9 @@ export class Supervisor {
         if (action.to === "started" && this.options.startsRwfs !== undefined && this.services.get(action.service)?.spec.options.has("starts-rwfs")) {
           this.utmp.bootRecord(this.options.runtime.clock);
           this.options.startsRwfs();
+        }
+        if (action.to === "started" && this.options.startsLog !== undefined && this.services.get(action.service)?.spec.options.has("starts-log")) {
+          this.options.startsLog();
         }
         this.log.debug(`${action.service}: ${action.from} -> ${action.to}`);
         this.observe({ kind: "state", service: action.service, from: action.from, to: action.to });

@@ -210,7 +210,8 @@ export function deviceLineWriter(path: string, retryLater: (ms: number, retry: (
 const REPORT_QUEUE_BYTES = 1 << 20;
 
 /** `openKmsg()` once /dev is mounted; until then messages go to the console only. */
-export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg(): void; flushBeforeExit(timeoutMs: number): boolean } {
+export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg(): void; flushBeforeExit(timeoutMs: number): boolean; useSyslog(send: ((record: string) => boolean) | undefined): void } {
+  let syslogSend: ((record: string) => boolean) | undefined;
   const consoleFd = options.fd ?? 1;
   const queue = new ConsoleQueue(consoleWriter(consoleFd, options.sendNonBlocking), options.retryLater ?? ((ms, retry) => void setTimeout(retry, ms)));
   let kmsgFd: number | undefined;
@@ -235,6 +236,10 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg()
   };
   return {
     openKmsg,
+    useSyslog(send) {
+      syslogSend = send;
+    },
+    syslog: (record) => syslogSend?.(record) ?? false,
     console(line) {
       queue.push(line);
     },

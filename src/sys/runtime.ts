@@ -1,6 +1,7 @@
 // The real Runtime: linuxSys, the event loop's timers on a monotonic clock, process signals,
 // the NOTIFY_SOCKET listener, the console and kmsg sink, and process.env. The only place
 // outside the rest of src/sys/ where tsinit touches `process` and the timers.
+import { openSyslogSocket } from "./syslog-socket.ts";
 import type { HandledSignal, Runtime, Timer } from "./sys.ts";
 import { errno, libc } from "./libc.ts";
 import { linuxSys } from "./linux-sys.ts";
@@ -40,6 +41,7 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
     openLineWriter: (path) => deviceLineWriter(path),
     sink,
     openKmsg: () => sink.openKmsg(),
+    openSyslog: () => sink.useSyslog(openSyslogSocket()),
     env,
     neverDie: (report) => {
       const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));

@@ -279,6 +279,8 @@ export interface Runtime {
   readonly sink: LogSink;
   /** Start writing to /dev/kmsg too (PID 1, once /dev is mounted). */
   openKmsg(): void;
+  /** dinit's starts-log: from now on records go to /dev/log (kmsg when it does not take one). */
+  openSyslog?(): void;
   /** This process's environment as it started. */
   readonly env: Readonly<Record<string, string>>;
   /** Logs uncaught exceptions and rejections through `report` instead of dying. */

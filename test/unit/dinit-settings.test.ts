@@ -9,6 +9,7 @@ import { formatDiagnostic } from "../../src/config/diagnostic.ts";
 import { parseService } from "../../src/config/parse.ts";
 import { decideRestart, emptyCrashHistory } from "../../src/core/restart.ts";
 import { encodeUtmp, UT_TYPE, UTMP_SIZE, utmpId, utmpSlot } from "../../src/base/utmp.ts";
+import { Log } from "../../src/log/log.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
 
 const F = "/etc/tsinit.d/web";
@@ -280,5 +281,34 @@ describe("starts-rwfs", () => {
     rt.exit("late", 0);
     expect(rt.machine.sys.written.get("/var/log/wtmp")!.length).toBe(UTMP_SIZE);
     expect(retried).toBe(2);
+  });
+});
+
+describe("starts-log", () => {
+  it("calls the supervisor's startsLog once such a service has started", () => {
+    let opened = 0;
+    const rt = new FakeRuntime([svc("syslogd", "process", { options: new Set(["starts-log"]) }), svc("other")], { startsLog: () => opened++ });
+    rt.start("other");
+    expect(opened).toBe(0);
+    rt.start("syslogd");
+    expect(opened).toBe(1);
+  });
+
+  it("a log whose sink takes syslog records sends them there (facility daemon) instead of kmsg; kmsg again when it does not", () => {
+    const records: string[] = [];
+    const kmsg: string[] = [];
+    const consoleLines: string[] = [];
+    let takes = true;
+    const log = new Log(
+      { console: (line) => void consoleLines.push(line), kmsg: (record) => (kmsg.push(record), true), syslog: (record) => (records.push(record), takes) },
+      { consoleThreshold: 6, kernelConsoleLevel: 0 },
+    );
+    log.warn("disk nearly full");
+    expect(records).toEqual(["<28>tsinit: disk nearly full"]);
+    expect(kmsg).toEqual([]);
+    expect(consoleLines).toEqual(["tsinit: disk nearly full"]);
+    takes = false;
+    log.error("gone");
+    expect(kmsg).toEqual(["<3>tsinit: gone"]);
   });
 });

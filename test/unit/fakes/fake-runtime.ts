@@ -33,7 +33,7 @@ export class FakeRuntime {
   readonly answers = new Map<number, CommandOutcome | undefined>();
   private lastCommandId: number | undefined;
 
-  constructor(specs: ServiceSpec[], options: { cgroupRoot?: string; notifyPath?: string; childOomScoreAdj?: string; startsRwfs?: () => void } = {}) {
+  constructor(specs: ServiceSpec[], options: { cgroupRoot?: string; notifyPath?: string; childOomScoreAdj?: string; startsRwfs?: () => void; startsLog?: () => void } = {}) {
     const log = new Log(this.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
     this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: { PATH: "/bin" }, random: () => 0, ...options });
     // Watch what goes into the core and what comes out, without changing either.
