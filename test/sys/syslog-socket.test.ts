@@ -12,16 +12,28 @@ test("a record is one datagram on the socket; nobody listening is false", async 
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 print("bound", flush=True)
+s.settimeout(10)
 print(s.recv(2000).decode(), flush=True)`, path], { stdout: "pipe" });
   const chunks = (reader.stdout as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
-  const lines = { read: async () => ({ value: decoder.decode((await chunks.read()).value ?? new Uint8Array()) }) };
-  expect((await lines.read()).value).toBe("bound\n");
-  const send = openSyslogSocket(path);
-  expect(send?.("<30>tsinit: hello syslog")).toBe(true);
-  let out = "";
-  while (!out.includes("\n")) out += (await lines.read()).value ?? "";
-  expect(out).toBe("<30>tsinit: hello syslog\n");
-  await reader.exited;
-  expect(openSyslogSocket(join(tmpdir(), "no-such-tsinit-syslog"))?.("<30>x")).toBe(false);
+  let pending = "";
+  const readLine = async (): Promise<string> => {
+    while (!pending.includes("\n")) {
+      const { value, done } = await chunks.read();
+      if (done) return pending;
+      pending += decoder.decode(value);
+    }
+    const line = pending.slice(0, pending.indexOf("\n"));
+    pending = pending.slice(line.length + 1);
+    return line;
+  };
+  try {
+    expect(await readLine()).toBe("bound");
+    const send = openSyslogSocket(path);
+    expect(send?.("<30>tsinit: hello syslog")).toBe(true);
+    expect(await readLine()).toBe("<30>tsinit: hello syslog");
+    expect(openSyslogSocket(join(tmpdir(), "no-such-tsinit-syslog"))?.("<30>x")).toBe(false);
+  } finally {
+    reader.kill();
+  }
 });
