@@ -18,7 +18,6 @@ import {
   readSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import type { Stats } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
