@@ -22,7 +22,8 @@ export type ServiceOption =
   | "no-sigterm"
   | "always-chain"
   | "kill-all-on-stop"
-  | "no-new-privs";
+  | "no-new-privs"
+  | "signal-process-only";
 
 /**
  * How a service says it is ready: dinit's pipe (a line written to fd N, or to the fd named by

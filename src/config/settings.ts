@@ -235,13 +235,13 @@ const HONOURED_OPTIONS: readonly ServiceOption[] = [
   "always-chain",
   "kill-all-on-stop",
   "no-new-privs",
+  "signal-process-only",
 ];
 
 /** dinit options that tsinit reads but does not act on: a warning, not an error. */
 const DINIT_ONLY_OPTIONS = new Set([
   "unmask-intr",
   "pass-cs-fd",
-  "signal-process-only",
 ]);
 
 function options(ctx: ParseContext, line: SettingLine): void {

@@ -472,6 +472,8 @@ export class Supervisor {
         this.signal(action.service, action.pid, action.signal);
         return;
       case "kill-leftovers":
+        // signal-process-only: what the process left behind is not tsinit's to signal.
+        if (this.services.get(action.service)?.spec.options.has("signal-process-only") === true) return;
         this.leftovers.killLater(action.service, action.pgid, action.graceMs);
         return;
       case "arm-timer":
@@ -548,6 +550,12 @@ export class Supervisor {
    * the group. Each process gets the signal once.
    */
   private signal(service: string, pid: number, signal: number): void {
+    // dinit's signal-process-only: the main process alone, whatever the signal is for.
+    if (this.services.get(service)?.spec.options.has("signal-process-only") === true) {
+      const error = this.sys.kill(pid, signal);
+      if (error !== undefined && error.code !== "ESRCH") this.log.warn(`${service}: ${error.message}`);
+      return;
+    }
     const groupError = this.sys.kill(-pid, signal);
     const leaderGroup = processGroup(this.sys, pid);
     if (groupError !== undefined || (leaderGroup !== undefined && leaderGroup !== pid)) {

@@ -312,3 +312,18 @@ describe("starts-log", () => {
     expect(kmsg).toEqual(["<3>tsinit: gone"]);
   });
 });
+
+describe("signal-process-only", () => {
+  it("signals the main process alone when stopping, and leaves what it left behind", () => {
+    const rt = new FakeRuntime([svc("web", "process", { options: new Set(["signal-process-only"]) })]);
+    rt.start("web");
+    const pid = rt.machine.sys.spawns.at(-1)!.pid!;
+    rt.stop("web");
+    expect(rt.machine.sys.calls.filter((c) => c.startsWith("kill "))).toEqual([`kill ${pid} 15`]);
+    rt.exit("web", { kind: "signaled", signal: 15, core: false });
+    expect(rt.state("web")).toBe("stopped");
+    // No SIGKILL to its group after stop-timeout: only the one TERM to the process.
+    rt.advance(20_000);
+    expect(rt.machine.sys.calls.filter((c) => c.startsWith("kill "))).toEqual([`kill ${pid} 15`]);
+  });
+});
