@@ -98,6 +98,11 @@ export interface ServiceSpec {
   socketListen?: string;
   /** Octal mode for the listening socket (default 0o666). */
   socketPermissions: number;
+  /** dinit's socket-uid / socket-gid: numbers, or names resolved when the socket is made. */
+  socketUid?: number;
+  socketUser?: string;
+  socketGid?: number;
+  socketGroup?: string;
   chainTo?: string;
 
   rlimitNofile?: RLimit;

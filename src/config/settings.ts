@@ -109,7 +109,12 @@ function count(line: SettingLine, { min = 0 } = {}): number {
  * dinit's logfile-uid and logfile-gid: a numeric id, or a name resolved at start from
  * /etc/passwd or /etc/group (a name that is not there fails the start, naming it).
  */
-function userOrGroup(ctx: ParseContext, line: SettingLine, numeric: "logfileUid" | "logfileGid", named: "logfileUser" | "logfileGroup"): void {
+function userOrGroup(
+  ctx: ParseContext,
+  line: SettingLine,
+  numeric: "logfileUid" | "logfileGid" | "socketUid" | "socketGid",
+  named: "logfileUser" | "logfileGroup" | "socketUser" | "socketGroup",
+): void {
   const text = oneWord(line, "user or group");
   if (/^\d+$/.test(text)) {
     const id = Number(text);
@@ -395,6 +400,8 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
   },
   "logfile-uid": { apply: (ctx, line) => userOrGroup(ctx, line, "logfileUid", "logfileUser") },
   "logfile-gid": { apply: (ctx, line) => userOrGroup(ctx, line, "logfileGid", "logfileGroup") },
+  "socket-uid": { apply: (ctx, line) => userOrGroup(ctx, line, "socketUid", "socketUser") },
+  "socket-gid": { apply: (ctx, line) => userOrGroup(ctx, line, "socketGid", "socketGroup") },
   "rlimit-nofile": { apply: rlimit("rlimitNofile") },
   "rlimit-core": { apply: rlimit("rlimitCore") },
   "rlimit-data": { apply: rlimit("rlimitData") },
@@ -488,7 +495,5 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
 
 /** dinit settings that tsinit reads past with a warning: the service still loads. */
 export const IGNORED_SETTINGS: ReadonlySet<string> = new Set([
-  "socket-uid",
-  "socket-gid",
   "load-options",
 ]);

@@ -10,6 +10,8 @@ interface Held {
   /** The setting as written (before substitution), to tell when a reload changed it. */
   path: string;
   mode: number;
+  /** The owner it was made with ("uid:gid"), to tell when a reload changed it. */
+  owner: string;
 }
 
 export class ActivationSockets {
@@ -21,13 +23,14 @@ export class ActivationSockets {
   ) {}
 
   /** The socket for `spec`, made now if it has none (or a reload changed it); an Error when it cannot be made. */
-  socketFor(spec: ServiceSpec & { socketListen: string }): number | Error {
+  socketFor(spec: ServiceSpec & { socketListen: string }, owner: { uid?: number; gid?: number } = {}): number | Error {
     const { name, socketListen: path, socketPermissions: mode } = spec;
+    const ownerKey = `${owner.uid ?? ""}:${owner.gid ?? ""}`;
     const known = this.held.get(name);
-    if (known !== undefined && known.path === path && known.mode === mode) return known.fd;
+    if (known !== undefined && known.path === path && known.mode === mode && known.owner === ownerKey) return known.fd;
     if (known !== undefined) this.close(name);
-    const fd = this.sys.listenUnix(substituteValue(path, this.env), mode);
-    if (typeof fd === "number") this.held.set(name, { fd, path, mode });
+    const fd = this.sys.listenUnix(substituteValue(path, this.env), mode, owner);
+    if (typeof fd === "number") this.held.set(name, { fd, path, mode, owner: ownerKey });
     return fd;
   }
 

@@ -163,6 +163,26 @@ function logfileOwner(stdio: StdioSpec, spec: ServiceSpec, credentials: SpawnReq
   return { ...stdio, mode: spec.logfilePermissions, uid, gid };
 }
 
+/**
+ * dinit's socket-uid and socket-gid: the activation socket's owner; a user name alone brings
+ * that user's primary group. A name not in /etc/passwd or /etc/group is an error.
+ */
+export function socketOwner(spec: ServiceSpec, sys: Sys): { uid?: number; gid?: number } | string {
+  const owner: { uid?: number; gid?: number } = { uid: spec.socketUid, gid: spec.socketGid };
+  if (spec.socketUser !== undefined) {
+    const user = resolveRunAs({ user: spec.socketUser }, sys.readFile("/etc/passwd"), sys.readFile("/etc/group"));
+    if (!user.ok) return `socket-uid: ${user.error}`;
+    owner.uid = user.credentials.uid;
+    if (spec.socketGid === undefined && spec.socketGroup === undefined) owner.gid = user.credentials.gid;
+  }
+  if (spec.socketGroup !== undefined) {
+    const group = resolveRunAs({ user: "0", group: spec.socketGroup }, sys.readFile("/etc/passwd"), sys.readFile("/etc/group"));
+    if (!group.ok) return `socket-gid: ${group.error}`;
+    owner.gid = group.credentials.gid;
+  }
+  return owner;
+}
+
 /** What the exec helper sets besides ids and limits; undefined when nothing (no helper needed). */
 export function attributes(spec: ServiceSpec): ProcessAttributes | undefined {
   const set: ProcessAttributes = {};

@@ -10,7 +10,7 @@ import type { Log } from "../log/log.ts";
 import type { Sys } from "../sys/sys.ts";
 import type { ActivationSockets } from "./activation.ts";
 import type { ServiceCgroups } from "./cgroups.ts";
-import { prepareSpawn } from "./launch.ts";
+import { prepareSpawn, socketOwner } from "./launch.ts";
 import type { Leftovers } from "./leftovers.ts";
 import type { LogPipes } from "./log-pipes.ts";
 import type { NotifySocket } from "./notify.ts";
@@ -81,7 +81,9 @@ export class Spawner {
     const notifySocket = spec.readyNotification?.kind === "notify" ? this.parts.notify.open() : undefined;
     let activationFd: number | undefined;
     if (role === "main" && spec.socketListen !== undefined) {
-      const socket = this.parts.activation.socketFor({ ...spec, socketListen: spec.socketListen });
+      const owner = socketOwner(spec, sys);
+      if (typeof owner === "string") return failed("socket-listen", owner);
+      const socket = this.parts.activation.socketFor({ ...spec, socketListen: spec.socketListen }, owner);
       if (socket instanceof Error) return failed("socket-listen", socket.message);
       activationFd = socket;
     }

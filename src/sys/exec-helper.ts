@@ -69,14 +69,25 @@ export function runExecHelper(args: string[]): never {
     fail("ioprio", `ioprio_set(${attributes.ioprio >> 13}, ${attributes.ioprio & 7})`);
   }
 
+  // Limits on memory (address space, data) would bite this Bun process itself, which may map
+  // more before it execs: as root it only raises what must be raised now, and lowers them to
+  // the asked values just before execve (lowering needs no privilege).
+  const lateLimits: { resource: number; values: BigUint64Array; name: string }[] = [];
   for (const limit of settings.rlimits ?? []) {
     const values = new BigUint64Array(2);
     if (libc.getrlimit(RLIMIT[limit.resource], values) === -1) fail("rlimits", `getrlimit(${limit.resource})`);
     const toC = (value: number | undefined, current: bigint) =>
       value === undefined ? current : value === -1 || value === Infinity ? RLIM_INFINITY : BigInt(value);
-    values[0] = toC(limit.soft, values[0]!);
-    values[1] = toC(limit.hard, values[1]!);
-    if (libc.setrlimit(RLIMIT[limit.resource], values) === -1) fail("rlimits", `setrlimit(${limit.resource})`);
+    const wanted = new BigUint64Array([toC(limit.soft, values[0]!), toC(limit.hard, values[1]!)]);
+    if (limit.resource === "addrspace" || limit.resource === "data") {
+      lateLimits.push({ resource: RLIMIT[limit.resource], values: wanted, name: limit.resource });
+      const raised = new BigUint64Array([wanted[0]! > values[0]! ? wanted[0]! : values[0]!, wanted[1]! > values[1]! ? wanted[1]! : values[1]!]);
+      if (raised[0] !== values[0] || raised[1] !== values[1]) {
+        if (libc.setrlimit(RLIMIT[limit.resource], raised) === -1) fail("rlimits", `setrlimit(${limit.resource})`);
+      }
+      continue;
+    }
+    if (libc.setrlimit(RLIMIT[limit.resource], wanted) === -1) fail("rlimits", `setrlimit(${limit.resource})`);
   }
   const caps = attributes.capabilities;
   for (const cap of caps?.dropBounding ?? []) if (libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) === -1) fail("capabilities", `prctl(PR_CAPBSET_DROP, ${cap})`);
@@ -111,15 +122,17 @@ export function runExecHelper(args: string[]): never {
   const env = { ...process.env };
   if (settings.listenPid) env.LISTEN_PID = String(process.pid);
   const envC = cstrArray(Object.entries(env).map(([key, value]) => `${key}=${value ?? ""}`));
-  if (path.includes("/")) {
-    libc.execve(cstr(path), argvC.array, envC.array);
-    return fail("exec", path);
-  }
   // A bare name is looked up in PATH here, with the ids already dropped, as execvp does: go on
   // past a candidate that cannot be run, and report EACCES only if nothing else is found.
+  const candidates = path.includes("/") ? [cstr(path)] : (env.PATH ?? DEFAULT_PATH).split(":").map((dir) => cstr(`${dir || "."}/${path}`));
+  for (const late of lateLimits) if (libc.setrlimit(late.resource, late.values) === -1) fail("rlimits", `setrlimit(${late.name})`);
+  if (path.includes("/")) {
+    libc.execve(candidates[0]!, argvC.array, envC.array);
+    return fail("exec", path);
+  }
   let denied = false;
-  for (const dir of (env.PATH ?? DEFAULT_PATH).split(":")) {
-    libc.execve(cstr(`${dir || "."}/${path}`), argvC.array, envC.array);
+  for (const candidate of candidates) {
+    libc.execve(candidate, argvC.array, envC.array);
     const code = errno();
     if (code === EACCES) denied = true;
     else if (code !== ENOENT && code !== ENOTDIR) return fail("exec", path, code);

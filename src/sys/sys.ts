@@ -94,8 +94,8 @@ export interface Sys {
    * blocks. With `blocking`, both ends block: both go to children (log-type = pipe).
    */
   pipe(options?: { blocking?: boolean }): { read: number; write: number } | SysError;
-  /** A listening unix stream socket at `path` with `mode`, close-on-exec (socket-listen). */
-  listenUnix(path: string, mode: number): number | SysError;
+  /** A listening unix stream socket at `path` with `mode` (and owner), close-on-exec (socket-listen). */
+  listenUnix(path: string, mode: number, owner?: { uid?: number; gid?: number }): number | SysError;
   close(fd: number): void;
   /**
    * Calls `onData` with each chunk read from `fd` until end of file, then closes it. With

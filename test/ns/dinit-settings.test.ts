@@ -220,3 +220,17 @@ describe("inittab-id and inittab-line", () => {
     expect(records(join(work, "wtmp"))).toEqual([{ type: 8, pid: nsPid, line: "ttyS9", id: "s9", exit: 0 }]);
   }, 30_000);
 });
+
+describe("socket-uid, socket-gid", () => {
+  test("the activation socket is owned as the settings say, with socket-permissions", async () => {
+    const { dir, work } = servicesDir({
+      boot: "type = internal\nwaits-for = web\n",
+      web: "command = /bin/sleep 606\nsocket-listen = $WORK/web.sock\nsocket-uid = nobody\nsocket-permissions = 600\n",
+    });
+    process.env.WORK = work;
+    ns = await Namespace.start(["--services-dir", dir]);
+    await waitFor("the service", () => ns!.log().includes("[  OK  ] started web"));
+    const socket = statSync(join(work, "web.sock"));
+    expect([socket.isSocket(), socket.mode & 0o777, socket.uid, socket.gid]).toEqual([true, 0o600, 65534, 65534]);
+  }, 30_000);
+});

@@ -327,3 +327,21 @@ describe("signal-process-only", () => {
     expect(rt.machine.sys.calls.filter((c) => c.startsWith("kill "))).toEqual([`kill ${pid} 15`]);
   });
 });
+
+describe("socket-uid and socket-gid", () => {
+  it("are read as names or numbers, and the socket is made with that owner (a name brings its primary group)", () => {
+    expect(parse(`${PROC}socket-listen = /run/web.sock\nsocket-uid = www\nsocket-gid = 4\n`).spec).toMatchObject({ socketUser: "www", socketGid: 4 });
+    const rt = new FakeRuntime([svc("web", "process", { socketListen: "/run/web.sock", socketUser: "www" })]);
+    rt.machine.sys.files.set("/etc/passwd", "root:x:0:0::/root:/bin/sh\nwww:x:33:34::/var/www:/bin/sh\n");
+    rt.machine.sys.files.set("/etc/group", "root:x:0:\nwww:x:34:\n");
+    rt.start("web");
+    expect(rt.machine.sys.listenOwners).toEqual([{ uid: 33, gid: 34 }]);
+  });
+
+  it("a name that is not in /etc/passwd fails the start, naming it", () => {
+    const rt = new FakeRuntime([svc("web", "process", { socketListen: "/run/web.sock", socketUser: "ghost" })]);
+    rt.machine.sys.files.set("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+    rt.start("web");
+    expect(rt.statuses).toEqual(["FAILED web: socket-listen: socket-uid: no user ghost in /etc/passwd"]);
+  });
+});

@@ -49,11 +49,11 @@ describe("loadServices", () => {
   });
 
   it("loads a service with only warnings", () => {
-    const fs = memoryFs({ [`${D}/a`]: proc("socket-uid = 0\nbogus = 2\n") });
+    const fs = memoryFs({ [`${D}/a`]: proc("load-options = sub-vars\nbogus = 2\n") });
     const { services, diagnostics } = loadServices([D], fs);
     expect([...services.keys()]).toEqual(["a"]);
     expect(render(diagnostics, "warning")).toEqual([
-      `${D}/a:3: socket-uid: not supported by tsinit; ignored`,
+      `${D}/a:3: load-options: not supported by tsinit; ignored`,
       `${D}/a:4: bogus: unknown setting; ignored`,
     ]);
   });

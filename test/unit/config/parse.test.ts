@@ -382,7 +382,7 @@ describe("parseService: warnings still load the service", () => {
     expect(warnings(`${PROC}frobnicate = yes\n`)).toEqual([`${F}:3: frobnicate: unknown setting; ignored`]);
   });
 
-  it.each(["load-options = sub-vars", "socket-uid = 0"])(
+  it.each(["load-options = sub-vars"])(
     "warns that dinit's %s is not supported",
     (line) => {
       const setting = line.split(" ")[0];

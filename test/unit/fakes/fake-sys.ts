@@ -76,7 +76,10 @@ export class FakeSys implements Sys {
   pipe(): { read: number; write: number } {
     return { read: this.nextFd++, write: this.nextFd++ };
   }
-  listenUnix(path: string): number {
+  /** The owner each listenUnix asked for (socket-uid, socket-gid). */
+  readonly listenOwners: ({ uid?: number; gid?: number } | undefined)[] = [];
+  listenUnix(path: string, _mode?: number, owner?: { uid?: number; gid?: number }): number {
+    this.listenOwners.push(owner);
     this.calls.push(`listen ${path}`);
     return this.nextFd++;
   }
