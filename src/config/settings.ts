@@ -461,9 +461,11 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
     apply: (ctx, line) => {
       let bits = line.op === "+=" ? (ctx.spec.securebits ?? 0) : 0;
       for (const word of line.words) {
-        const bit = SECUREBITS[word];
-        if (bit === undefined || !Object.hasOwn(SECUREBITS, word)) {
-          throw new SettingError(`${JSON.stringify(word)} is not one of ${Object.keys(SECUREBITS).join(", ")}`);
+        // A name, or the bits as a number (decimal or 0x hex), as capsh --secbits takes them.
+        const number = /^(\d+|0x[0-9a-f]+)$/i.test(word) ? Number(word) : undefined;
+        const bit = number !== undefined && number <= 0xff ? number : Object.hasOwn(SECUREBITS, word) ? SECUREBITS[word] : undefined;
+        if (bit === undefined) {
+          throw new SettingError(`${JSON.stringify(word)} is not one of ${Object.keys(SECUREBITS).join(", ")}, or a number up to 0xff`);
         }
         bits |= bit;
       }

@@ -50,6 +50,7 @@ describe("parsing dinit's process settings", () => {
     const spec = parse(`${PROC}capabilities = ^cap_net_bind_service,!cap_sys_admin\ncapabilities += cap_chown\nsecurebits = noroot keep-caps\nsecurebits += no-setuid-fixup\n`).spec;
     expect(spec?.capabilities).toEqual({ inheritable: [10, 0], ambient: [10], dropBounding: [21] });
     expect(spec?.securebits).toBe(1 | 16 | 4);
+    expect(parse(`${PROC}securebits = 0x11\n`).spec?.securebits).toBe(0x11);
   });
 
   it("reads kill-all-on-stop and no-new-privs as options acted on", () => {
@@ -73,7 +74,7 @@ describe("parsing dinit's process settings", () => {
     ["rlimit-addrspace = lots", `${F}:3: rlimit-addrspace: "lots" is not a limit (NUMBER, SOFT:HARD, or unlimited)`],
     ["capabilities = cap_flying", `${F}:3: capabilities: "cap_flying" is not a capability (e.g. cap_net_bind_service, ^cap_net_raw, !cap_sys_admin)`],
     ["capabilities = cap_chown,,cap_kill", `${F}:3: capabilities: an empty entry in "cap_chown,,cap_kill"`],
-    ["securebits = noroot sometimes", `${F}:3: securebits: "sometimes" is not one of noroot, noroot-locked, no-setuid-fixup, no-setuid-fixup-locked, keep-caps, keep-caps-locked, no-cap-ambient-raise, no-cap-ambient-raise-locked`],
+    ["securebits = noroot sometimes", `${F}:3: securebits: "sometimes" is not one of noroot, noroot-locked, no-setuid-fixup, no-setuid-fixup-locked, keep-caps, keep-caps-locked, no-cap-ambient-raise, no-cap-ambient-raise-locked, or a number up to 0xff`],
     ["inittab-id = toolong", `${F}:3: inittab-id: "toolong" is longer than 4 bytes (utmp's ut_id)`],
     ["consumer-of = a b", `${F}:3: consumer-of: expected one service name, found "a b"`],
     ["consumer-of = web", `${F}:3: consumer-of: a service cannot consume its own output`],
