@@ -10,6 +10,37 @@ MAKEFLAGS += --no-builtin-rules
 BUN := node_modules/.bin/bun
 NPX := npx --no-install
 
+# --- architecture --------------------------------------------------------------
+# ARCH is the machine everything is built for and booted on: amd64 (the host's, the default) or
+# arm64, cross-built from Bun's linux-arm64 runtime and Debian's arm64 packages and booted on
+# qemu-system-aarch64 -M virt (docs/arm64.md). Each has its own output folder (DIST) and kernel
+# cache, so the two builds never overwrite each other. Exported: scripts/deps.sh, qemu/*.sh and
+# the boot tests read it.
+ARCH ?= amd64
+override ARCH := $(patsubst x86_64,amd64,$(patsubst aarch64,arm64,$(ARCH)))
+export ARCH
+ifeq ($(ARCH),amd64)
+DIST := dist
+BUN_TARGET := bun-linux-x64-baseline
+KERNEL_CACHE := .cache/kernel
+BUSYBOX ?= /bin/busybox
+CONSOLE := ttyS0
+else ifeq ($(ARCH),arm64)
+DIST := dist/arm64
+BUN_TARGET := bun-linux-arm64
+KERNEL_CACHE := .cache/kernel-arm64
+# scripts/sysroot.sh (run by scripts/deps.sh) fills it: Debian's arm64 busybox-static and libc6
+# in root/, the pinned Bun's linux-arm64 runtime from the npm registry in bun-VERSION/.
+CROSS_CACHE := .cache/arm64
+SYSROOT := $(CROSS_CACHE)/root
+BUSYBOX ?= $(SYSROOT)/bin/busybox
+BUN_VERSION := $(shell sed -n 's/^ *"bun": "\(.*\)",*$$/\1/p' package.json)
+BUN_RUNTIME := $(CROSS_CACHE)/bun-$(BUN_VERSION)/bin/bun
+CONSOLE := ttyAMA0
+else
+$(error ARCH=$(ARCH): use amd64 or arm64)
+endif
+
 # --- build -------------------------------------------------------------------
 # The first entry point is the program; the others (workers) are embedded.
 ENTRIES := src/main.ts src/sys/notify-worker.ts src/sys/uevent-worker.ts
@@ -19,7 +50,9 @@ SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 # --no-compile-autoload-*: a compiled executable would otherwise read .env and bunfig.toml from
 # its working directory at start, pass .env's variables (LD_PRELOAD too) to every service and
 # run bunfig.toml's preload inside tsinit.
-BUNFLAGS := --compile --minify --bytecode --target=bun-linux-x64-baseline \
+# For another architecture, --compile-executable-path names the target's Bun runtime.
+BUNFLAGS := --compile --minify --bytecode --target=$(BUN_TARGET) \
+	$(if $(BUN_RUNTIME),--compile-executable-path=$(BUN_RUNTIME)) \
 	--no-compile-autoload-dotenv --no-compile-autoload-bunfig
 
 # --- image -------------------------------------------------------------------
@@ -33,25 +66,23 @@ ext_zstd := .zst
 ext_xz := .xz
 ext_none :=
 ext = $(if $(filter $(1),gzip zstd xz none),$(ext_$(1)),$(error COMPRESS=$(1): use gzip, zstd, xz or none))
-IMAGE := dist/initramfs.cpio$(call ext,$(COMPRESS))
-BUSYBOX_IMAGE := dist/busybox-init.cpio$(call ext,$(COMPRESS))
+IMAGE := $(DIST)/initramfs.cpio$(call ext,$(COMPRESS))
+BUSYBOX_IMAGE := $(DIST)/busybox-init.cpio$(call ext,$(COMPRESS))
 
 # Images booted by `make qemu`, the boot tests and the bench: the kernel
 # unpacks them under TCG, where a light compression boots fastest
 # (docs/image.md has the figures).
 BOOT_COMPRESS ?= none
-BOOT_IMAGE := dist/initramfs.cpio$(call ext,$(BOOT_COMPRESS))
-BOOT_BUSYBOX_IMAGE := dist/busybox-init.cpio$(call ext,$(BOOT_COMPRESS))
+BOOT_IMAGE := $(DIST)/initramfs.cpio$(call ext,$(BOOT_COMPRESS))
+BOOT_BUSYBOX_IMAGE := $(DIST)/busybox-init.cpio$(call ext,$(BOOT_COMPRESS))
 
 # Every timestamp in the archive; same inputs, same bytes.
 SOURCE_DATE_EPOCH ?= 0
 export SOURCE_DATE_EPOCH
 
-BUSYBOX ?= /bin/busybox
 IMAGE_INPUTS := scripts/manifest.sh scripts/mkcpio.ts $(BUSYBOX) $(shell find initramfs -type f)
 
 # --- kernel ------------------------------------------------------------------
-KERNEL_CACHE := .cache/kernel
 KERNEL := $(KERNEL_CACHE)/vmlinuz
 MODULES_DIR := $(KERNEL_CACHE)/modules
 KERNEL_STAMP := $(KERNEL_CACHE)/version
@@ -66,11 +97,21 @@ MODULES ?=
 IMAGE_MODULES := $(strip $(MODULES_DEFAULT) $(MODULES))
 
 # --- tests and bench ---------------------------------------------------------
-# Which images the boot tests run against.
+# Which images the boot tests run against, and which tests. On arm64 (each TCG boot costs several
+# times an amd64 one, docs/arm64.md): the smoke tests and the login, orphan and shutdown tests of
+# the tsinit image; BOOT_TESTS=test/boot runs them all.
+ifeq ($(ARCH),amd64)
 BOOT_TEST_IMAGES ?= tsinit busybox-init
+BOOT_TESTS ?= test/boot
+else
+BOOT_TEST_IMAGES ?= tsinit
+BOOT_TESTS ?= test/boot/smoke.test.ts test/boot/boot.test.ts
+endif
+# The disks only when a test that boots them runs.
+BOOT_DISKS := $(if $(filter test/boot test/boot/ test/boot/real-root.test.ts,$(BOOT_TESTS)),$(DIST)/disk.ext4 $(DIST)/disk-gpt.img)
 BENCH_BOOTS ?= 10
 BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSYBOX_IMAGE) \
-	DISK_IMAGE=dist/disk.ext4 DISK_GPT_IMAGE=dist/disk-gpt.img
+	DISK_IMAGE=$(DIST)/disk.ext4 DISK_GPT_IMAGE=$(DIST)/disk-gpt.img
 
 # --- disk --------------------------------------------------------------------
 # The example real root for switch_root (docs/disk.md): dist/disk.ext4 from disk/ and the
@@ -83,7 +124,7 @@ DISK_INPUTS := scripts/manifest.sh scripts/mkext4.ts scripts/mkcpio.ts scripts/m
 # `make qemu-disk` boots the image with DISK_IMAGE as a virtio disk and root=DISK_ROOT;
 # APPEND adds kernel arguments. The guest's writes go to a throwaway overlay
 # (DISK_SNAPSHOT=off keeps them in the image, which is then no longer the reproducible one).
-DISK_IMAGE ?= dist/disk.ext4
+DISK_IMAGE ?= $(DIST)/disk.ext4
 DISK_ROOT ?= /dev/vda
 DISK_SNAPSHOT ?= on
 APPEND ?=
@@ -96,11 +137,11 @@ APPEND ?=
 all: build
 
 help:
-	@echo "make [build]       dist/tsinit"
+	@echo "make [build]       $(DIST)/tsinit (ARCH=amd64|arm64: the machine; arm64 builds in dist/arm64/)"
 	@echo "make initramfs     $(IMAGE) (COMPRESS=gzip|zstd|xz|none)"
 	@echo "                   with the modules MODULES_DEFAULT=\"$(MODULES_DEFAULT)\" plus MODULES=\"...\""
 	@echo "make busybox-init  $(BUSYBOX_IMAGE), the busybox init image to compare with"
-	@echo "make kernel        Debian's cloud kernel in $(KERNEL_CACHE)"
+	@echo "make kernel        Debian's cloud kernel for $(ARCH) in $(KERNEL_CACHE)"
 	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
 	@echo "make smoke CMD=... boot, run CMD in the guest as the first runner, exit with its status"
 	@echo "make timeline      docs/boot-timeline.svg: the demo image's boot, drawn by initctl analyze --svg"
@@ -115,16 +156,17 @@ help:
 deps:
 	scripts/deps.sh
 
-build: dist/tsinit
+build: $(DIST)/tsinit
 
-dist/tsinit: $(ENTRIES) $(SOURCES) package-lock.json Makefile | dist $(BUN)
+$(DIST)/tsinit: $(ENTRIES) $(SOURCES) package-lock.json Makefile | $(DIST) $(BUN) $(BUN_RUNTIME)
 	$(BUN) build $(BUNFLAGS) $(ENTRIES) --outfile $@
 
-dist:
+$(DIST):
 	mkdir -p $@
 
-# A fresh clone or machine lacks these: scripts/deps.sh installs them.
-$(BUN) $(BUSYBOX):
+# A fresh clone or machine lacks these: scripts/deps.sh installs them (for ARCH=arm64 also the
+# target's busybox, libraries and Bun runtime, through scripts/sysroot.sh).
+$(sort $(BUN) /bin/busybox $(BUSYBOX) $(BUN_RUNTIME)):
 	scripts/deps.sh
 
 # The manifest is remade every time but rewritten only when it changes, so
@@ -132,20 +174,23 @@ $(BUN) $(BUSYBOX):
 # applets, ldd's answer) or when one of the inputs below is newer.
 # Each manifest writes its subsets of modules.dep and modules.alias to its own folder
 # (dist/*.modules/), so that two manifests made at once never share a file.
-dist/initramfs.manifest: dist/tsinit $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | dist
-	TSINIT=dist/tsinit MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
-		MODULES_OUT=dist/initramfs.modules BUSYBOX=$(BUSYBOX) scripts/manifest.sh tsinit > $@.new
+# SYSROOT and CONSOLE: the target's libraries and serial console when ARCH is not the host's.
+MANIFEST_ENV = BUSYBOX=$(BUSYBOX) SYSROOT=$(SYSROOT) CONSOLE=$(CONSOLE)
+
+$(DIST)/initramfs.manifest: $(DIST)/tsinit $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(DIST)
+	TSINIT=$(DIST)/tsinit MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
+		MODULES_OUT=$(DIST)/initramfs.modules $(MANIFEST_ENV) scripts/manifest.sh tsinit > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-dist/busybox-init.manifest: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | dist
+$(DIST)/busybox-init.manifest: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(DIST) $(BUSYBOX)
 	MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
-		MODULES_OUT=dist/busybox-init.modules BUSYBOX=$(BUSYBOX) scripts/manifest.sh busybox-init > $@.new
+		MODULES_OUT=$(DIST)/busybox-init.modules $(MANIFEST_ENV) scripts/manifest.sh busybox-init > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-dist/initramfs.cpio: dist/initramfs.manifest dist/tsinit $(IMAGE_INPUTS) $(wildcard dist/initramfs.modules/*)
+$(DIST)/initramfs.cpio: $(DIST)/initramfs.manifest $(DIST)/tsinit $(IMAGE_INPUTS) $(wildcard $(DIST)/initramfs.modules/*)
 	$(BUN) scripts/mkcpio.ts $< $@
 
-dist/busybox-init.cpio: dist/busybox-init.manifest $(IMAGE_INPUTS) $(wildcard dist/busybox-init.modules/*)
+$(DIST)/busybox-init.cpio: $(DIST)/busybox-init.manifest $(IMAGE_INPUTS) $(wildcard $(DIST)/busybox-init.modules/*)
 	$(BUN) scripts/mkcpio.ts $< $@
 
 # Compressors, all without names or timestamps in their output. The
@@ -165,8 +210,9 @@ kernel: $(KERNEL_STAMP)
 	@echo "kernel:  $(KERNEL) -> $$(readlink -f $(KERNEL))"
 	@echo "modules: $(MODULES_DIR) -> $$(readlink -f $(MODULES_DIR))"
 
-$(KERNEL_STAMP): | $(BUSYBOX)
-	scripts/kernel.sh $(KERNEL_CACHE)
+# The host's busybox runs depmod, whatever ARCH is.
+$(KERNEL_STAMP): | /bin/busybox
+	scripts/kernel.sh $(KERNEL_CACHE) $(ARCH)
 
 qemu: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
 	qemu/boot.sh $(KERNEL) $(BOOT_IMAGE)
@@ -185,25 +231,25 @@ qemu-busybox: deps $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 # --- disk --------------------------------------------------------------------
 # The manifest of the example root, remade every time like the image's; its first line
 # records how mkext4.ts formats it, so a new DISK_SIZE rebuilds the disk too.
-dist/disk.manifest: dist/tsinit FORCE | dist
-	{ echo "# mkext4.ts $(DISK_EXT4)"; TSINIT=dist/tsinit MODULES= BUSYBOX=$(BUSYBOX) \
+$(DIST)/disk.manifest: $(DIST)/tsinit FORCE | $(DIST)
+	{ echo "# mkext4.ts $(DISK_EXT4)"; TSINIT=$(DIST)/tsinit MODULES= $(MANIFEST_ENV) \
 		scripts/manifest.sh disk; } > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-dist/disk.ext4: dist/disk.manifest dist/tsinit $(DISK_INPUTS)
+$(DIST)/disk.ext4: $(DIST)/disk.manifest $(DIST)/tsinit $(DISK_INPUTS)
 	$(BUN) scripts/mkext4.ts $(DISK_EXT4) $< $@
 
-dist/disk-gpt.img: dist/disk.ext4 scripts/partition.sh
+$(DIST)/disk-gpt.img: $(DIST)/disk.ext4 scripts/partition.sh
 	scripts/partition.sh gpt $< $@
 
-dist/disk-mbr.img: dist/disk.ext4 scripts/partition.sh
+$(DIST)/disk-mbr.img: $(DIST)/disk.ext4 scripts/partition.sh
 	scripts/partition.sh mbr $< $@
 
-disk: dist/disk.ext4
+disk: $(DIST)/disk.ext4
 
-disk-gpt: dist/disk-gpt.img
+disk-gpt: $(DIST)/disk-gpt.img
 
-disk-mbr: dist/disk-mbr.img
+disk-mbr: $(DIST)/disk-mbr.img
 
 qemu-disk: deps $(BOOT_IMAGE) $(KERNEL_STAMP) $(DISK_IMAGE)
 	DISK=$(DISK_IMAGE),snapshot=$(DISK_SNAPSHOT) \
@@ -228,16 +274,16 @@ test-unit: | $(BUN) $(KERNEL_STAMP)
 test-sys: | $(BUN)
 	$(BUN) test test/sys test/control
 
-test-ns: dist/tsinit
+test-ns: $(DIST)/tsinit
 	$(BUN) test test/ns
 
 # Hostile service files, reloads and requests against the compiled tsinit in a namespace
 # (test/fuzz/); FUZZ_SEED picks the input (default 1), FUZZ_ROUNDS how much (default 4).
-test-fuzz: dist/tsinit
+test-fuzz: $(DIST)/tsinit
 	$(BUN) test --timeout 600000 test/fuzz
 
-test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP) dist/disk.ext4 dist/disk-gpt.img
-	$(BOOT_ENV) BOOT_TEST_IMAGES="$(BOOT_TEST_IMAGES)" $(BUN) test --timeout 300000 test/boot
+test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP) $(BOOT_DISKS)
+	$(BOOT_ENV) BOOT_TEST_IMAGES="$(BOOT_TEST_IMAGES)" $(BUN) test --timeout 300000 $(BOOT_TESTS)
 
 # Build both images and the disks twice in scratch directories and compare the bytes.
 test-repro: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) | $(BUN)
@@ -245,11 +291,11 @@ test-repro: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) | $(BUN)
 		DISK_EXT4="$(DISK_EXT4)" scripts/repro.sh
 
 # 200 services, crash-to-respawn, memory: tsinit beside runit (docs/bench-services.md).
-bench-services: dist/tsinit
+bench-services: $(DIST)/tsinit
 	$(BUN) bench/services.ts
 
 # Boots the light images; reports the size of the COMPRESS ones beside.
-bench: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNEL_STAMP) dist/disk.ext4
+bench: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNEL_STAMP) $(DIST)/disk.ext4
 	$(BOOT_ENV) TSINIT_SHIPPED=$(IMAGE) BUSYBOX_SHIPPED=$(BUSYBOX_IMAGE) \
 		BENCH_BOOTS=$(BENCH_BOOTS) $(BUN) bench/boot.ts
 	$(BOOT_ENV) BENCH_BOOTS=$(BENCH_BOOTS) $(BUN) bench/smoke.ts

@@ -14,7 +14,11 @@ shift 2
 disk=()
 [[ -n ${DISK:-} ]] && disk=(-drive "file=$DISK,format=raw,if=virtio")
 
-exec qemu-system-x86_64 -cpu max -m "${QEMU_MEM:-1024}" -smp "${QEMU_SMP:-1}" \
+# ARCH=arm64: qemu-system-aarch64 -M virt, console ttyAMA0 (qemu/arch.sh).
+# shellcheck source=qemu/arch.sh
+source "$(dirname "$0")/arch.sh"
+
+exec "${qemu_machine[@]}" -m "${QEMU_MEM:-1024}" -smp "${QEMU_SMP:-1}" \
   -nographic -no-reboot -nic none "${disk[@]}" \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 panic=-1 $*"
+  -append "console=$console panic=-1 $*"

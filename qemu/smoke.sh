@@ -3,6 +3,8 @@
 # and exit with COMMAND's status. The status comes out on the guest's second serial port: tsinit
 # writes its boot report there (`tsinit.report=ttyS1`: every event as a line of JSON, the last
 # one `{"kind":"done","status":N}`) and powers off. The console is read only to tell a panic.
+# ARCH=arm64 boots the arm64 image and kernel on qemu-system-aarch64 instead (qemu/arch.sh: the
+# console is ttyAMA0, the report port a PCI 16550, ttyS0).
 #
 # Usage: qemu/smoke.sh [--kernel K] [--initrd IMG] [--add DIR_OR_CPIO]... [--append ARGS]
 #                      [--timeout S] [--memory MB] [--kvm] [--report FILE] -- COMMAND [ARGS...]
@@ -19,8 +21,10 @@ cd "$(dirname "$0")/.."
 # Paths given on the command line are the caller's; the defaults are the repository's.
 absolute() { [[ $1 == /* ]] && printf '%s' "$1" || printf '%s/%s' "$here" "$1"; }
 
-kernel=.cache/kernel/vmlinuz
-initrd=dist/initramfs.cpio
+# shellcheck source=qemu/arch.sh
+source qemu/arch.sh
+kernel=$arch_kernel
+initrd=$arch_initrd
 append=
 timeout_s=300
 memory=1024
@@ -45,7 +49,7 @@ while (($#)); do
 done
 (($#)) || { echo "smoke.sh: no COMMAND after --" >&2; usage; }
 for f in "$kernel" "$initrd"; do
-  [[ -f $f ]] || { echo "smoke.sh: $f is missing (make kernel initramfs BOOT_COMPRESS=none builds them)" >&2; exit 126; }
+  [[ -f $f ]] || { echo "smoke.sh: $f is missing (make ARCH=${ARCH:-amd64} kernel initramfs BOOT_COMPRESS=none builds them)" >&2; exit 126; }
 done
 
 tmp=$(mktemp -d)
@@ -87,16 +91,18 @@ for add in "${adds[@]}"; do
   fi
 done
 
-accel=(-cpu max)
-((kvm)) && accel=(-enable-kvm -cpu host)
+machine=("${qemu_machine[@]}")
+((kvm)) && machine=("${qemu_machine[0]}" -enable-kvm -cpu host)
+report_port "$tmp/report"
 status=0
-# ttyS0 is the console (to stdout, and to a log for the messages below); ttyS1 the boot report.
-timeout -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m "$memory" -smp 1 \
+# The first serial port is the console (to stdout, and to a log for the messages below); the
+# second one the boot report.
+timeout -k 10 "$timeout_s" "${machine[@]}" -m "$memory" -smp 1 \
   -display none -nic none -no-reboot \
   -chardev "stdio,id=console,signal=off,logfile=$tmp/console.log" -serial chardev:console \
-  -serial "file:$tmp/report" \
+  "${report_args[@]}" \
   -kernel "$kernel" -initrd "$tmp/initrd" \
-  -append "console=ttyS0 panic=-1 tsinit.exit=poweroff tsinit.report=ttyS1 $append" < /dev/null || status=$?
+  -append "console=$console panic=-1 tsinit.exit=poweroff tsinit.report=$report_device $append" < /dev/null || status=$?
 if [[ -n $report ]]; then cp "$tmp/report" "$report" 2>/dev/null || : > "$report"; fi
 
 if ((status == 124 || status == 137)); then

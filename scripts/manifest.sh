@@ -6,6 +6,10 @@
 # (lib/modules/VERSION of the kernel, needed only when MODULES is set) and
 # MODULES_OUT (where the subsets of modules.dep and modules.alias are written,
 # default dist/FLAVOR.modules).
+# For another architecture than the host's (docs/arm64.md): SYSROOT, the folder the target's
+# Debian packages were extracted to, where the executable's shared libraries are found (without
+# it, ldd finds the host's), and CONSOLE, the serial console the busybox-init image's getty
+# runs on (default ttyS0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
@@ -15,6 +19,8 @@ tsinit=${TSINIT:-dist/tsinit}
 busybox=${BUSYBOX:-/bin/busybox}
 modules=${MODULES:-}
 modules_dir=${MODULES_DIR:-}
+sysroot=${SYSROOT:-}
+console=${CONSOLE:-ttyS0}
 
 # Git keeps only the executable bit; normalise modes so the umask of the
 # checkout does not leak into the image.
@@ -38,10 +44,71 @@ tsinit_files() {
   echo "file /sbin/tsinit $tsinit 0755"
   # The control client is the same executable, called by this name.
   echo "slink /sbin/initctl tsinit"
-  ldd "$tsinit" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | LC_ALL=C sort -u |
-    while read -r lib; do
-      echo "file $lib $(readlink -f "$lib") 0755"
+  shared_libs "$tsinit" | LC_ALL=C sort -u | while read -r lib source; do
+    echo "file $lib $source 0755"
+  done
+}
+
+# "PATH-IN-IMAGE SOURCE-FILE" for each shared library an executable needs and its dynamic
+# loader. From the host through ldd; from SYSROOT by reading the ELF files themselves, since
+# ldd cannot run another architecture's loader.
+shared_libs() { # EXECUTABLE
+  if [[ -z $sysroot ]]; then
+    ldd "$1" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | while read -r lib; do
+      echo "$lib $(readlink -f "$lib")"
     done
+    return
+  fi
+  local machine triplet interp name dir found
+  machine=$(readelf -h "$1" | sed -n 's/^ *Machine: *//p')
+  case $machine in
+    AArch64) triplet=aarch64-linux-gnu ;;
+    *X86-64) triplet=x86_64-linux-gnu ;;
+    *) echo "manifest.sh: no library folder known for machine '$machine' of $1" >&2; return 1 ;;
+  esac
+  interp=$(readelf -l "$1" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+  [[ -n $interp ]] || { echo "manifest.sh: $1 names no dynamic loader" >&2; return 1; }
+  echo "$interp $(inside_sysroot "$interp")"
+  # The loader is also NEEDED by name; it is the one already loaded, never a second copy.
+  local -A seen_lib=(["${interp##*/}"]=1)
+  local queue=("$1") file
+  while ((${#queue[@]})); do
+    file=${queue[0]}; queue=("${queue[@]:1}")
+    for name in $(readelf -d "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+      [[ -n ${seen_lib[$name]:-} ]] && continue
+      seen_lib[$name]=1
+      found=
+      for dir in /lib/$triplet /usr/lib/$triplet /lib /usr/lib; do
+        if [[ -e $sysroot$dir/$name ]]; then found=$dir/$name; break; fi
+      done
+      [[ -n $found ]] || { echo "manifest.sh: $name (needed by $file) is not in $sysroot" >&2; return 1; }
+      echo "$found $(inside_sysroot "$found")"
+      queue+=("$sysroot$found")
+    done
+  done
+}
+
+# The real file behind PATH of SYSROOT; a link that leads out of SYSROOT is an error.
+inside_sysroot() { # PATH
+  local real root
+  real=$(readlink -f "$sysroot$1")
+  root=$(readlink -f "$sysroot")
+  [[ $real == "$root"/* && -f $real ]] || { echo "manifest.sh: $sysroot$1 is not a file inside $sysroot" >&2; return 1; }
+  echo "${real#"$PWD"/}"
+}
+
+# busybox's applets and where each lives. A busybox of another architecture cannot run here:
+# then the host's busybox answers, if it is the same build (its version line says so).
+busybox_applets() {
+  if "$busybox" --list-full 2>/dev/null; then return; fi
+  local host=/bin/busybox want have
+  want=$(grep -a -o -m1 'BusyBox v[^)]*)' "$busybox" || true)
+  have=$(grep -a -o -m1 'BusyBox v[^)]*)' "$host" || true)
+  if [[ -z $want || $want != "$have" ]]; then
+    echo "manifest.sh: cannot run $busybox to list its applets, and $host is another build ('$have', not '$want')" >&2
+    return 1
+  fi
+  "$host" --list-full
 }
 
 case $flavor in
@@ -62,7 +129,7 @@ echo "file /bin/busybox $busybox 0755"
 # Applet links where busybox says each applet lives. linuxrc is never
 # needed; init is left out too but in the busybox-init image: elsewhere tsinit is
 # the only init.
-"$busybox" --list-full | sort | while read -r applet; do
+busybox_applets | sort | while read -r applet; do
   case $applet in
     bin/busybox) continue ;;
     linuxrc) continue ;;
@@ -80,7 +147,16 @@ case $flavor in
     ;;
   busybox-init)
     echo "slink /init /bin/busybox"
-    echo "file /etc/inittab initramfs/busybox-init/etc/inittab 0644"
+    inittab=initramfs/busybox-init/etc/inittab
+    if [[ $console != ttyS0 ]]; then
+      # The getty on this machine's serial console (ttyAMA0 on arm64).
+      out=${MODULES_OUT:-dist/$flavor.modules}
+      mkdir -p "$out"
+      sed "s/ttyS0/$console/g" "$inittab" > "$out/inittab.new"
+      if cmp -s "$out/inittab.new" "$out/inittab"; then rm "$out/inittab.new"; else mv "$out/inittab.new" "$out/inittab"; fi
+      inittab=$out/inittab
+    fi
+    echo "file /etc/inittab $inittab 0644"
     ;;
   disk)
     # The kernel, or an initramfs after switch_root, runs /sbin/init.

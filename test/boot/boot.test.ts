@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { images, selectedImages } from "./images.ts";
-import { killAll, type Qemu } from "./qemu.ts";
+import { arch, killAll, type Qemu } from "./qemu.ts";
 import { scenario } from "./scenario.ts";
 
 const BOOT_MS = 60_000; // the cloud kernel reaches /init in ~4 s under TCG
@@ -117,7 +117,8 @@ for (const image of selectedImages()) {
       ],
     ];
     for (const [title, name, trigger, kernelLine] of shutdowns) {
-      test(`${title}: qemu exits 0 after an orderly shutdown`, async () => {
+      // arm64's -M virt has no keyboard for sendkey: there is no ctrl-alt-del to press.
+      test.skipIf(name === "ctrl-alt-del" && arch !== "amd64")(`${title}: qemu exits 0 after an orderly shutdown`, async () => {
         await scenario(image, name, async (vm) => {
           // At login: init is up (and has turned the kernel's own C-A-D off).
           await vm.login(BOOT_MS);

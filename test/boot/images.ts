@@ -3,23 +3,26 @@
 // are the uncompressed images that `make test-boot` builds.
 
 import { existsSync } from "node:fs";
-import { Qemu, type BootOptions } from "./qemu.ts";
+import { arch, Qemu, type BootOptions } from "./qemu.ts";
 
 export interface Image {
   name: string;
   initrd: string;
 }
 
-export const kernel = process.env.KERNEL ?? ".cache/kernel/vmlinuz";
+// What `make ARCH=... test-boot` builds for the architecture (dist/ for amd64, dist/arm64/).
+const dist = arch === "amd64" ? "dist" : `dist/${arch}`;
+
+export const kernel = process.env.KERNEL ?? (arch === "amd64" ? ".cache/kernel/vmlinuz" : `.cache/kernel-${arch}/vmlinuz`);
 
 export const images: Record<string, Image> = {
   tsinit: {
     name: "tsinit",
-    initrd: process.env.TSINIT_IMAGE ?? "dist/initramfs.cpio",
+    initrd: process.env.TSINIT_IMAGE ?? `${dist}/initramfs.cpio`,
   },
   "busybox-init": {
     name: "busybox-init",
-    initrd: process.env.BUSYBOX_IMAGE ?? "dist/busybox-init.cpio",
+    initrd: process.env.BUSYBOX_IMAGE ?? `${dist}/busybox-init.cpio`,
   },
 };
 

@@ -16,12 +16,34 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpioBytes, type Entry } from "../../scripts/mkcpio.ts";
 
+/**
+ * The machine qemu emulates for each ARCH (as qemu/arch.sh, which qemu/boot.sh and qemu/smoke.sh
+ * source): its qemu command and options, and the guest's name of the serial console. arm64
+ * runs -cpu max with pauth-impdef=on, since TCG's emulation of the architected pointer
+ * authentication made the boot 4 times slower (docs/arm64.md).
+ */
+export const machines = {
+  amd64: { qemu: ["qemu-system-x86_64", "-cpu", "max"], console: "ttyS0" },
+  arm64: { qemu: ["qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on"], console: "ttyAMA0" },
+} as const;
+
+export type Arch = keyof typeof machines;
+
+/** ARCH from the environment (`make ARCH=arm64 test-boot` exports it); amd64 without it. */
+export const arch: Arch = archNamed(process.env.ARCH ?? "amd64");
+
+function archNamed(name: string): Arch {
+  const aliases: Record<string, Arch> = { amd64: "amd64", x86_64: "amd64", arm64: "arm64", aarch64: "arm64" };
+  if (!Object.hasOwn(aliases, name)) throw new Error(`ARCH=${name}: use amd64 or arm64`);
+  return aliases[name]!;
+}
+
 export interface BootOptions {
   /** A name for logs and the saved transcript. */
   name: string;
   kernel: string;
   initrd: string;
-  /** Words added to "console=ttyS0 panic=-1". */
+  /** Words added to "console=ttyS0 panic=-1" (ttyAMA0 on arm64). */
   append?: string;
   /** Files for this test only: a small cpio appended to the base image. */
   extraFiles?: Entry[];
@@ -75,11 +97,12 @@ export class Qemu {
     initrd: string,
   ) {
     const hardTimeoutS = Math.ceil((options.hardTimeoutMs ?? 180_000) / 1000);
-    const append = `console=ttyS0 panic=-1 ${options.append ?? ""}`.trim();
+    const machine = machines[arch];
+    const append = `console=${machine.console} panic=-1 ${options.append ?? ""}`.trim();
     const argv = [
       "timeout", "-s", "KILL", String(hardTimeoutS),
-      "qemu-system-x86_64",
-      "-cpu", "max", "-m", String(options.memoryMB ?? 1024), "-smp", "1",
+      ...machine.qemu,
+      "-m", String(options.memoryMB ?? 1024), "-smp", "1",
       // No NIC: the default one wants an iPXE ROM (ipxe-qemu is only recommended).
       "-display", "none", "-serial", "stdio", "-nic", "none",
       "-monitor", `unix:${monitorPath},server=on,wait=off`,

@@ -1,0 +1,36 @@
+# The machine qemu emulates for ARCH (amd64, the default, or arm64), sourced by qemu/boot.sh and
+# qemu/smoke.sh; test/boot/qemu.ts holds the same table (docs/arm64.md). It sets:
+#   qemu_machine  the qemu command with its machine and CPU options
+#   console       the guest's name of the serial console (console= on the kernel command line)
+#   arch_kernel, arch_initrd   the kernel and the image `make ARCH=...` builds
+# and report_port FILE sets report_args, the qemu options of a second serial port written to
+# FILE, and report_device, the guest's name of it (for tsinit.report=).
+# arm64 runs -cpu max with pauth-impdef=on: TCG's emulation of the architected pointer
+# authentication (QARMA5) made the boot to login: 4 times slower, and the guest cannot tell the
+# implementation-defined algorithm from it.
+case ${ARCH:-amd64} in
+  amd64|x86_64)
+    qemu_machine=(qemu-system-x86_64 -cpu max)
+    console=ttyS0
+    arch_kernel=.cache/kernel/vmlinuz
+    arch_initrd=dist/initramfs.cpio
+    ;;
+  arm64|aarch64)
+    qemu_machine=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on)
+    console=ttyAMA0
+    arch_kernel=.cache/kernel-arm64/vmlinuz
+    arch_initrd=dist/arm64/initramfs.cpio
+    ;;
+  *) echo "qemu/arch.sh: ARCH=$ARCH: use amd64 or arm64" >&2; exit 2 ;;
+esac
+
+report_port() { # FILE
+  case $console in
+    # The PC's second 16550 UART.
+    ttyS0) report_args=(-serial "file:$1"); report_device=ttyS1 ;;
+    # -M virt has one PL011 for the normal world. A 16550 on the PCI bus (qemu's pci-serial) is
+    # the kernel's built-in 8250_pci driver's, so it is there before /init, without a module;
+    # it is the first 8250 port, so ttyS0.
+    ttyAMA0) report_args=(-chardev "file,id=report,path=$1" -device pci-serial,chardev=report); report_device=ttyS0 ;;
+  esac
+}
