@@ -177,7 +177,7 @@ $(sort $(BUN) /bin/busybox $(BUSYBOX) $(BUN_RUNTIME)):
 # SYSROOT and CONSOLE: the target's libraries and serial console when ARCH is not the host's.
 MANIFEST_ENV = BUSYBOX=$(BUSYBOX) SYSROOT=$(SYSROOT) CONSOLE=$(CONSOLE)
 
-$(DIST)/initramfs.manifest: $(DIST)/tsinit $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(DIST)
+$(DIST)/initramfs.manifest: $(DIST)/tsinit $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(DIST) $(BUSYBOX)
 	TSINIT=$(DIST)/tsinit MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
 		MODULES_OUT=$(DIST)/initramfs.modules $(MANIFEST_ENV) scripts/manifest.sh tsinit > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
@@ -231,7 +231,7 @@ qemu-busybox: deps $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP)
 # --- disk --------------------------------------------------------------------
 # The manifest of the example root, remade every time like the image's; its first line
 # records how mkext4.ts formats it, so a new DISK_SIZE rebuilds the disk too.
-$(DIST)/disk.manifest: $(DIST)/tsinit FORCE | $(DIST)
+$(DIST)/disk.manifest: $(DIST)/tsinit FORCE | $(DIST) $(BUSYBOX)
 	{ echo "# mkext4.ts $(DISK_EXT4)"; TSINIT=$(DIST)/tsinit MODULES= $(MANIFEST_ENV) \
 		scripts/manifest.sh disk; } > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi

@@ -1,4 +1,5 @@
-// errno numbers of x86_64 Linux and their names, so messages read "ENOENT", not "2".
+// errno numbers of Linux on x86_64 and arm64 (both take the generic table) and their names, so
+// messages read "ENOENT", not "2".
 // Pure data: imported by the core too.
 
 const ERRNO_NAMES: Record<number, string> = {

@@ -1,4 +1,5 @@
-// Signal numbers of x86_64 Linux. Pure data: the config parser and the core use it too.
+// Signal numbers of Linux on x86_64 and arm64 (arm64 takes the generic table, whose numbers are
+// x86_64's). Pure data: the config parser and the core use it too.
 
 export const SIGNALS = {
   HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10,

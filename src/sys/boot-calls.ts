@@ -15,7 +15,7 @@ const CLOSE_RANGE_CLOEXEC = 1 << 2;
 const SIG_SETMASK = 2;
 const SIG_DFL = 0n;
 const SIG_IGN = 1n;
-/** glibc's struct sigaction: handler (8), mask (128), flags (4 + 4 padding), restorer (8). */
+/** glibc's struct sigaction (x86_64 and arm64): handler (8), mask (128), flags (4 + pad 4), restorer (8). */
 const SIGACTION_SIZE = 152;
 /** SIGKILL and SIGSTOP cannot be caught or ignored; signal() refuses them. */
 const UNCHANGEABLE = new Set([9, 19]);

@@ -32,10 +32,10 @@ const MSG_TRUNC = 0x20;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const EINTR = 4;
 
-// x86_64 glibc layouts. struct msghdr (56 bytes): msg_name @0, msg_namelen @8, msg_iov @16,
-// msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @48. struct iovec (16 bytes):
-// iov_base @0, iov_len @8. struct cmsghdr (16 bytes): cmsg_len (size_t) @0, cmsg_level @8,
-// cmsg_type @12, then the data; struct ucred: pid @0, uid @4, gid @8.
+// glibc layouts, the same on x86_64 and arm64. struct msghdr (56 bytes): msg_name @0,
+// msg_namelen @8, msg_iov @16, msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @48.
+// struct iovec (16 bytes): iov_base @0, iov_len @8. struct cmsghdr (16 bytes): cmsg_len (size_t)
+// @0, cmsg_level @8, cmsg_type @12, then the data; struct ucred: pid @0, uid @4, gid @8.
 const MSGHDR_SIZE = 56;
 const CMSGHDR_SIZE = 16;
 const UCRED_SIZE = 12;

@@ -18,13 +18,19 @@ import { cpioBytes, type Entry } from "../../scripts/mkcpio.ts";
 
 /**
  * The machine qemu emulates for each ARCH (as qemu/arch.sh, which qemu/boot.sh and qemu/smoke.sh
- * source): its qemu command and options, and the guest's name of the serial console. arm64
- * runs -cpu max with pauth-impdef=on, since TCG's emulation of the architected pointer
- * authentication made the boot 4 times slower (docs/arm64.md).
+ * source): its qemu command and options, the guest's name of the serial console, and the
+ * device_add option that puts a hot-plugged PCI device where the machine takes one. arm64 runs
+ * -cpu max with pauth-impdef=on, since TCG's emulation of the architected pointer
+ * authentication made the boot 4 times slower; its PCIe root bus takes no hot-plugged device,
+ * so it has an empty root port for that (docs/arm64.md).
  */
 export const machines = {
-  amd64: { qemu: ["qemu-system-x86_64", "-cpu", "max"], console: "ttyS0" },
-  arm64: { qemu: ["qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on"], console: "ttyAMA0" },
+  amd64: { qemu: ["qemu-system-x86_64", "-cpu", "max"], console: "ttyS0", hotplug: "" },
+  arm64: {
+    qemu: ["qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on", "-device", "pcie-root-port,id=hotplug,chassis=1"],
+    console: "ttyAMA0",
+    hotplug: ",bus=hotplug",
+  },
 } as const;
 
 export type Arch = keyof typeof machines;
