@@ -132,7 +132,7 @@ APPEND ?=
 .PHONY: disk disk-gpt disk-mbr qemu-disk
 
 .PHONY: all build deps initramfs busybox-init kernel qemu qemu-busybox smoke timeline \
-	test test-unit test-sys test-ns test-fuzz test-boot test-repro typecheck lint bench bench-services clean help FORCE
+	test test-unit test-sys test-ns test-fuzz test-boot test-arm64 test-repro typecheck lint bench bench-services clean help FORCE
 
 all: build
 
@@ -148,7 +148,7 @@ help:
 	@echo "make disk          dist/disk.ext4, an example real root (docs/disk.md)"
 	@echo "make disk-gpt      dist/disk-gpt.img: the same root as partition 2 of a GPT disk (disk-mbr: MBR)"
 	@echo "make qemu-disk     boot the image with DISK_IMAGE=$(DISK_IMAGE), root=$(DISK_ROOT) and APPEND"
-	@echo "make test          lint, typecheck, test-unit, test-sys, test-ns, test-fuzz, test-repro, test-boot"
+	@echo "make test          lint, typecheck, test-unit, test-sys, test-ns, test-fuzz, test-repro, test-boot, test-arm64"
 	@echo "make bench         boot both images BENCH_BOOTS=$(BENCH_BOOTS) times each, print a table"
 	@echo "make bench-services  200 services, crash-to-respawn, memory: tsinit beside runit (as root)"
 	@echo "make clean         remove dist/ (the kernel cache stays; rm -rf .cache to drop it)"
@@ -210,8 +210,9 @@ kernel: $(KERNEL_STAMP)
 	@echo "kernel:  $(KERNEL) -> $$(readlink -f $(KERNEL))"
 	@echo "modules: $(MODULES_DIR) -> $$(readlink -f $(MODULES_DIR))"
 
-# The host's busybox runs depmod, whatever ARCH is.
-$(KERNEL_STAMP): | /bin/busybox
+# deps.sh, run for BUSYBOX, installs the host's busybox (which runs depmod, whatever ARCH is) and
+# for arm64 adds Debian's arm64 package lists.
+$(KERNEL_STAMP): | $(BUSYBOX)
 	scripts/kernel.sh $(KERNEL_CACHE) $(ARCH)
 
 qemu: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
@@ -256,8 +257,24 @@ qemu-disk: deps $(BOOT_IMAGE) $(KERNEL_STAMP) $(DISK_IMAGE)
 		qemu/boot.sh $(KERNEL) $(BOOT_IMAGE) root=$(DISK_ROOT) $(APPEND)
 
 # --- tests -------------------------------------------------------------------
+# `make test` boots the arm64 image too, its smoke tests (test-arm64; docs/arm64.md has the cost);
+# TEST_ARM64= leaves them out. With ARCH=arm64 it is that architecture's boot tests: the other
+# tiers run the host's own build.
+TEST_ARM64 ?= yes
+ifeq ($(ARCH),amd64)
 test: deps
-	$(MAKE) lint typecheck test-unit test-sys test-ns test-fuzz test-repro test-boot
+	$(MAKE) lint typecheck test-unit test-sys test-ns test-fuzz test-repro test-boot $(if $(TEST_ARM64),test-arm64)
+else
+test: deps
+	$(MAKE) test-boot
+endif
+
+# The smoke tests against the arm64 image on qemu-system-aarch64.
+test-arm64:
+	$(MAKE) ARCH=arm64 test-boot BOOT_TESTS=test/boot/smoke.test.ts
+
+# Targets that run dist/tsinit on this machine: the host's build only.
+host_only = $(if $(filter-out amd64,$(ARCH)),$(error make $@ runs dist/tsinit on this machine: run it without ARCH=$(ARCH)))
 
 # Only src/sys/ (and the control socket's two edges) may touch the system (docs/DESIGN.md).
 lint:
@@ -275,11 +292,13 @@ test-sys: | $(BUN)
 	$(BUN) test test/sys test/control
 
 test-ns: $(DIST)/tsinit
+	$(host_only)
 	$(BUN) test test/ns
 
 # Hostile service files, reloads and requests against the compiled tsinit in a namespace
 # (test/fuzz/); FUZZ_SEED picks the input (default 1), FUZZ_ROUNDS how much (default 4).
 test-fuzz: $(DIST)/tsinit
+	$(host_only)
 	$(BUN) test --timeout 600000 test/fuzz
 
 test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP) $(BOOT_DISKS)
@@ -287,11 +306,13 @@ test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP) $(BOOT_DISKS)
 
 # Build both images and the disks twice in scratch directories and compare the bytes.
 test-repro: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) | $(BUN)
+	$(host_only)
 	ENTRIES="$(ENTRIES)" BUNFLAGS="$(BUNFLAGS)" MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
 		DISK_EXT4="$(DISK_EXT4)" scripts/repro.sh
 
 # 200 services, crash-to-respawn, memory: tsinit beside runit (docs/bench-services.md).
 bench-services: $(DIST)/tsinit
+	$(host_only)
 	$(BUN) bench/services.ts
 
 # Boots the light images; reports the size of the COMPRESS ones beside.

@@ -27,9 +27,9 @@ import { cpioBytes, type Entry } from "../../scripts/mkcpio.ts";
 export const machines = {
   amd64: { qemu: ["qemu-system-x86_64", "-cpu", "max"], console: "ttyS0", hotplug: "" },
   arm64: {
-    qemu: ["qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on", "-device", "pcie-root-port,id=hotplug,chassis=1"],
+    qemu: ["qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on", "-device", "pcie-root-port,id=port1,chassis=1"],
     console: "ttyAMA0",
-    hotplug: ",bus=hotplug",
+    hotplug: ",bus=port1",
   },
 } as const;
 
