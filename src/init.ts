@@ -16,7 +16,7 @@ import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
 import { childEnvironment, protectFromOomKiller, superviseChildren } from "./process-setup.ts";
 import { serviceFiles } from "./service-files.ts";
-import { loadServiceDirs, reloadServiceDirs } from "./service-loading.ts";
+import { ServiceDirectories } from "./service-loading.ts";
 import { PID1_SIGNALS, signalRequest, type ShutdownKind } from "./shutdown/requests.ts";
 import { shutdownMachine } from "./shutdown/shutdown.ts";
 import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
@@ -84,7 +84,10 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   // After the modules: modules-load=softdog makes /dev/watchdog0.
   const watchdogs = openWatchdogs(runtime, log, cmdline);
 
-  const { services, blocked } = loadServiceDirs(sys, log, [SERVICES_DIR]);
+  // As dinit loads: the boot target and what it reaches now, anything else when it is named.
+  const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
+  const directories = new ServiceDirectories(sys, log, [SERVICES_DIR]);
+  const { services, blocked } = directories.loadInitial(switching ? [] : [target]);
   const supervisor = new Supervisor(services.values(), {
     runtime,
     log,
@@ -106,8 +109,9 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   const report = reportTo === undefined ? undefined : startBootReport(runtime, log, events, reportTo);
   superviseChildren(runtime, log, () => supervisor.reap());
 
+  directories.attach(supervisor);
   const reload = () => {
-    const summary = reloadServiceDirs(sys, log, [SERVICES_DIR], supervisor);
+    const summary = directories.reload();
     events.emit({ kind: "reload", added: summary.added, changed: summary.changed, removed: summary.removed });
     return summary;
   };
@@ -135,7 +139,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   for (const signal of PID1_SIGNALS) {
     runtime.onSignal(signal, () => {
       // The live set: a reload may have added or removed ctrlaltdel.
-      const request = signalRequest(signal, supervisor.service("ctrlaltdel") !== undefined);
+      const request = signalRequest(signal, directories.ensure("ctrlaltdel").kind === "loaded");
       if (request.kind === "shutdown") shutdown(request.shutdown);
       else if (shuttingDown !== undefined) log.warn(`${signal} ignored: shutting down`);
       else if (request.kind === "ctrlaltdel") supervisor.start("ctrlaltdel");
@@ -143,19 +147,18 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     });
   }
   // initctl's socket; without it boot goes on (the failure is logged).
-  const control = serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) }, files: serviceFiles(sys, () => [SERVICES_DIR]) });
+  const control = serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), load: (name) => directories.ensure(name), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) }, files: serviceFiles(sys, () => [SERVICES_DIR]) });
 
   if (switching) {
     void switchToRealRoot({ runtime, log, record, supervisor, cmdline, modules, initArgs, shutdown });
     return;
   }
-  const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
   if (cmdline.exit !== undefined && exitKind(cmdline.exit) === undefined) log.warn(`tsinit.exit=${cmdline.exit}: give poweroff, reboot or halt; the machine stays up when the runner exits`);
   const runner = chooseRunner(sys, cmdline, runtime.env);
   void (async () => {
     if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);
     if (runner !== undefined) {
-      const unknown = runner.after.filter((name) => supervisor.service(name) === undefined);
+      const unknown = runner.after.filter((name) => directories.ensure(name).kind !== "loaded");
       if (unknown.length > 0) log.warn(`runner: no service named ${unknown.join(", ")} to wait for`);
       const after = runner.after.filter((name) => !unknown.includes(name));
       const endWith = (kind: ShutdownKind, status: number) => {
@@ -164,7 +167,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
       };
       void runFirstRunner({ events, log, supervisor, runner: { ...runner, after }, shutdown: endWith });
     }
-    await startTarget(supervisor, log, target, services.has("recovery"));
+    await startTarget(supervisor, log, target, () => directories.ensure("recovery").kind === "loaded");
     // The boot is over: what comes later is not the boot's.
     record.close();
   })();
@@ -205,9 +208,9 @@ function readOptional(sys: Sys, path: string): string {
  * Start the boot target. When it cannot start (a service it depends on failed), start the
  * `recovery` service (a root shell on the console) if there is one, else say so and go on.
  */
-async function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecovery: boolean): Promise<void> {
+async function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecovery: () => boolean): Promise<void> {
   const recover = (why: string) => {
-    if (!hasRecovery) {
+    if (!hasRecovery()) {
       log.error(`${why}; no recovery service, going on with what runs`);
       return;
     }
@@ -215,7 +218,7 @@ async function startTarget(supervisor: Supervisor, log: Log, target: string, has
     supervisor.start("recovery");
   };
   if (supervisor.service(target) === undefined) {
-    recover(`no service named ${target} in ${SERVICES_DIR}`);
+    recover(`${target} is not loaded (no file for it in ${SERVICES_DIR}, or it has errors)`);
     return;
   }
   const outcome = await supervisor.command("start", target);

@@ -3,6 +3,7 @@
 import { basename } from "node:path";
 import { runInitctl } from "./cli/initctl.ts";
 import { runContainer } from "./container.ts";
+import { runCheck } from "./check.ts";
 import { runInit } from "./init.ts";
 import { parseSupervisorArgs, UsageError } from "./supervisor-args.ts";
 import { runSupervisor } from "./supervisor-mode.ts";
@@ -19,6 +20,7 @@ const USAGE = `usage: tsinit                 (as the PID 1 of a machine)
               [--debug | --quiet] [--ready-fd N] [--exit-when-idle]
                                 (supervisor mode; a user's default directory is
                                 $XDG_CONFIG_HOME/tsinit.d, else ~/.config/tsinit.d)
+       tsinit check [-d DIR]... [NAME...]  (check service files offline, as dinitcheck does)
        tsinit ctl COMMAND...    (or a link named initctl; \`tsinit ctl help\` lists the commands)
        tsinit -- COMMAND [ARGS...]  (container mode: run COMMAND, forward signals, reap, exit with its status)`;
 
@@ -27,6 +29,12 @@ function main(args: string[]): void {
   // A compiled executable's process.argv0 is the name it was invoked by (measured: argv[0] of
   // exec, e.g. "initctl" through a link); process.argv[1] is its embedded entry instead.
   const client = basename(process.argv0) === "initctl" || args[0] === "ctl";
+  // `tsinit check`, `tsinit ctl check` and `initctl check`: offline, no supervisor needed.
+  const checkArgs = args[0] === "check" ? args.slice(1) : client && args[0] === "ctl" && args[1] === "check" ? args.slice(2) : undefined;
+  if (checkArgs !== undefined && linuxSys.getpid() !== 1) {
+    process.exitCode = runCheck(linuxSys, checkArgs, (text) => process.stdout.write(text), process.env);
+    return;
+  }
   if (client && linuxSys.getpid() !== 1) {
     void runInitctl(args[0] === "ctl" ? args.slice(1) : args).then((code) => (process.exitCode = code));
     return;

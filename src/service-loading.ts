@@ -1,36 +1,28 @@
-// Reads service directories through Sys, prints what was wrong with each bad file (file:line:
-// setting), reports dependency cycles, and hands the good specs on. A bad file never stops
-// the others from loading.
-import { formatDiagnostic } from "./config/diagnostic.ts";
-import { LIMITS, loadServices, type UnreadableFile } from "./config/load.ts";
+// Reads service directories through Sys as dinit does, on demand: the boot target and what it
+// reaches at start, a name a client gives when it is not loaded yet, and what is loaded again
+// on a reload. Prints what was wrong with each bad file (file:line: setting), reports
+// dependency cycles, and hands the good specs to the supervisor. A bad file never stops the
+// others from loading; a waits-for dependency that does not load becomes a service that fails
+// when started, with why.
+import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
+import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
+import { joinPath, LIMITS, loadServices, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
-import type { ServiceSpec } from "./base/service-spec.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
 import type { Log } from "./log/log.ts";
 import type { Sys } from "./sys/sys.ts";
 
 export interface LoadedServices {
   services: Map<string, ServiceSpec>;
-  /** Members of dependency cycles, with the cycle they are on: they fail when started. */
+  /** Services that can never start, with why: members of dependency cycles, waits-for dependencies that did not load. */
   blocked: Map<string, string>;
-  /** Names whose files are there but did not load (errors in them or in a dependency). */
-  unreadable: Set<string>;
+  /** Roots with no file at all. */
+  missing: Set<string>;
 }
 
-/** Re-reads the directories into a running supervisor and says what changed. */
-export function reloadServiceDirs(sys: Sys, log: Log, dirs: readonly string[], supervisor: Supervisor): ReloadSummary {
-  const { services, blocked, unreadable } = loadServiceDirs(sys, log, dirs);
-  const summary = supervisor.reload(services, blocked, unreadable);
-  const parts = (["added", "changed", "removed"] as const)
-    .filter((key) => summary[key].length > 0)
-    .map((key) => `${key} ${summary[key].join(", ")}`);
-  log.info(`reloaded ${dirs.join(" ")}: ${parts.length === 0 ? "nothing changed" : parts.join("; ")}`);
-  if (summary.pending.length > 0) log.info(`${summary.pending.join(", ")}: will change once stopped`);
-  if (summary.kept.length > 0) log.warn(`${summary.kept.join(", ")}: the files have errors; keeping the descriptions in use`);
-  for (const name of summary.shadowed) log.warn(`${name}: a service added with initctl run has this name; its file is ignored until that service is removed`);
-  return summary;
-}
+/** What loading a name on demand gave. */
+export type LoadAnswer = { kind: "loaded" } | { kind: "missing" } | { kind: "failed"; message: string };
 
 /**
  * A service file through Sys.readRegularFile (non-blocking, regular files only, capped): a
@@ -50,25 +42,143 @@ export function readServiceFile(sys: Sys, path: string): string | undefined | Un
   return { unreadable: text.reason };
 }
 
-export function loadServiceDirs(sys: Sys, log: Log, dirs: readonly string[]): LoadedServices {
-  const { services, diagnostics } = loadServices([...dirs], {
+export function sysConfigFs(sys: Sys): ConfigFs {
+  return {
     readFile: (path) => readServiceFile(sys, path),
     readDir: (path) => sys.readDir(path),
-  });
+  };
+}
+
+/** Why a placeholder for a waits-for dependency that did not load refuses to start. */
+function placeholderReason(why: string): string {
+  return `did not load: ${why}; fix it and run initctl reload`;
+}
+
+/** The service directories of one supervisor, and what has been loaded from them. */
+export class ServiceDirectories {
+  private readonly fs: ConfigFs;
+  /** Names that stand for waits-for dependencies that did not load. */
+  private readonly placeholders = new Set<string>();
+  private supervisor: Supervisor | undefined;
+
+  constructor(
+    sys: Sys,
+    private readonly log: Log,
+    readonly dirs: readonly string[],
+  ) {
+    this.fs = sysConfigFs(sys);
+  }
+
+  /** The first load, before the supervisor exists: `roots` and everything they reach. */
+  loadInitial(roots: readonly string[]): LoadedServices {
+    const result = this.load(roots, () => false);
+    const services = new Map(result.services);
+    const blocked = new Map<string, string>();
+    this.addPlaceholders(result, services, blocked, () => false);
+    this.blockCycles(services, blocked);
+    return { services, blocked, missing: result.missing };
+  }
+
+  /** The supervisor that `ensure` and `reload` work on. */
+  attach(supervisor: Supervisor): void {
+    this.supervisor = supervisor;
+  }
+
+  /**
+   * Load `name` (and what it reaches) if it is not loaded yet, as dinit does for a name a client
+   * gives. A service added at run time or already loaded is left as it is.
+   */
+  ensure(name: string): LoadAnswer {
+    const supervisor = this.supervisor;
+    if (supervisor === undefined || supervisor.service(name) !== undefined) return { kind: "loaded" };
+    const result = this.load([name], (other) => supervisor.service(other) !== undefined && !this.placeholders.has(other));
+    if (!result.services.has(name)) {
+      if (result.missing.has(name)) return { kind: "missing" };
+      const why = result.diagnostics.find((d) => d.severity === "error");
+      return { kind: "failed", message: why === undefined ? `${name} failed to load` : `${name} failed to load: ${formatDiagnostic(why)}` };
+    }
+    const blocked = new Map<string, string>();
+    const added = new Map(result.services);
+    this.addPlaceholders(result, added, blocked, (other) => supervisor.service(other) !== undefined);
+    for (const spec of added.values()) supervisor.add(spec);
+    const all = new Map(supervisor.serviceList().map((record) => [record.spec.name, record.spec] as const));
+    this.blockCycles(all, blocked, new Set(added.keys()));
+    for (const [service, reason] of blocked) supervisor.services.block(service, reason);
+    this.log.info(`loaded ${[...added.keys()].join(", ")}`);
+    return { kind: "loaded" };
+  }
+
+  /**
+   * Read again every loaded service that came from a file (and what they reach now), into the
+   * running supervisor, and say what changed.
+   */
+  reload(): ReloadSummary {
+    const supervisor = this.supervisor;
+    if (supervisor === undefined) throw new Error("reload before the supervisor exists");
+    const roots = supervisor.serviceList().filter((record) => record.spec.file !== "").map((record) => record.spec.name);
+    const result = this.load(roots, () => false);
+    const services = new Map(result.services);
+    const blocked = new Map<string, string>();
+    const isReal = (name: string): boolean => {
+      const record = supervisor.service(name);
+      return record !== undefined && record.spec.file !== "" && !this.placeholders.has(name);
+    };
+    // A loaded service whose file now fails keeps the description it runs with.
+    const kept = this.addPlaceholders(result, services, blocked, isReal);
+    this.blockCycles(services, blocked);
+    const unreadable = new Set([...result.failed, ...kept]);
+    const summary = supervisor.reload(services, blocked, unreadable);
+    const parts = (["added", "changed", "removed"] as const)
+      .filter((key) => summary[key].length > 0)
+      .map((key) => `${key} ${summary[key].join(", ")}`);
+    this.log.info(`reloaded ${this.dirs.join(" ")}: ${parts.length === 0 ? "nothing changed" : parts.join("; ")}`);
+    if (summary.pending.length > 0) this.log.info(`${summary.pending.join(", ")}: will change once stopped`);
+    if (summary.kept.length > 0) this.log.warn(`${summary.kept.join(", ")}: the files have errors; keeping the descriptions in use`);
+    for (const name of summary.shadowed) this.log.warn(`${name}: a service added with initctl run has this name; its file is ignored until that service is removed`);
+    return summary;
+  }
+
+  private load(roots: readonly string[], known: (name: string) => boolean): LoadResult {
+    const result = loadServices(this.dirs, this.fs, { roots, known });
+    report(this.log, result.diagnostics);
+    return result;
+  }
+
+  /**
+   * A waits-for dependency that did not load becomes an internal service that refuses to
+   * start, with why: its dependents wait for it as for one that failed. Names for which
+   * `exists` holds are left as they are; they are returned.
+   */
+  private addPlaceholders(result: LoadResult, services: Map<string, ServiceSpec>, blocked: Map<string, string>, exists: (name: string) => boolean): string[] {
+    const left: string[] = [];
+    for (const [name, why] of result.unloadable) {
+      if (exists(name)) {
+        left.push(name);
+        continue;
+      }
+      services.set(name, defaultSpec(name, "internal", joinPath(this.dirs[0] ?? ".", name)));
+      blocked.set(name, placeholderReason(why));
+      this.placeholders.add(name);
+    }
+    for (const name of services.keys()) if (!blocked.has(name)) this.placeholders.delete(name);
+    return left;
+  }
+
+  /** Cycles among `services` block their members; with `touching`, only cycles through those names. */
+  private blockCycles(services: ReadonlyMap<string, ServiceSpec>, blocked: Map<string, string>, touching?: ReadonlySet<string>): void {
+    for (const cycle of findCycles(services)) {
+      const reason = `dependency cycle: ${formatCycle(cycle)}`;
+      if (touching !== undefined && !cycle.some((name) => touching.has(name))) continue;
+      this.log.error(`${reason}; its members will not start`);
+      for (const name of cycle) blocked.set(name, reason);
+    }
+  }
+}
+
+function report(log: Log, diagnostics: readonly Diagnostic[]): void {
   for (const diagnostic of diagnostics) {
     const text = formatDiagnostic(diagnostic);
     if (diagnostic.severity === "error") log.error(text);
     else log.warn(text);
   }
-  const blocked = new Map<string, string>();
-  for (const cycle of findCycles(services)) {
-    const reason = `dependency cycle: ${formatCycle(cycle)}`;
-    log.error(`${reason}; its members will not start`);
-    for (const name of cycle) blocked.set(name, reason);
-  }
-  // A diagnostic error names the file of the service that failed to load.
-  const unreadable = new Set(
-    diagnostics.filter((d) => d.severity === "error").map((d) => d.file.split("/").at(-1) ?? "").filter((name) => name !== "" && !services.has(name)),
-  );
-  return { services, blocked, unreadable };
 }

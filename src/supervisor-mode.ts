@@ -9,7 +9,7 @@ import { serveControlSocket } from "./control/serve.ts";
 import { Log } from "./log/log.ts";
 import { childEnvironment, protectFromOomKiller, superviseChildren } from "./process-setup.ts";
 import { serviceFiles } from "./service-files.ts";
-import { loadServiceDirs, reloadServiceDirs } from "./service-loading.ts";
+import { ServiceDirectories } from "./service-loading.ts";
 import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import type { Runtime } from "./sys/sys.ts";
@@ -31,7 +31,9 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
   const env = childEnvironment(runtime, args.socket === undefined ? {} : { [SOCKET_ENV]: args.socket });
 
   const childOomScoreAdj = protectFromOomKiller(runtime, log);
-  const { services, blocked } = loadServiceDirs(sys, log, args.servicesDirs);
+  // As dinit loads: the target and what it reaches now, anything else when it is named.
+  const directories = new ServiceDirectories(sys, log, args.servicesDirs);
+  const { services, blocked, missing } = directories.loadInitial(args.target === "none" ? [] : [args.target]);
   const supervisor = new Supervisor(services.values(), {
     runtime,
     log,
@@ -43,7 +45,8 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
   });
   const safetyNet = superviseChildren(runtime, log, () => supervisor.reap());
 
-  const reload = () => reloadServiceDirs(sys, log, args.servicesDirs, supervisor);
+  directories.attach(supervisor);
+  const reload = () => directories.reload();
   let stopping = false;
   const hurry = new AbortController();
   const shutdown = async () => {
@@ -77,6 +80,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
           mode: "supervisor",
           shutdown: () => void shutdown(),
           reload: () => reload(),
+          load: (name) => directories.ensure(name),
           files: serviceFiles(sys, () => args.servicesDirs),
           onListening: (listening) => ready(listening),
         });
@@ -88,7 +92,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
   if (control === undefined) ready();
   if (args.target !== "none") {
     if (services.has(args.target)) supervisor.start(args.target);
-    else log.error(`no service named ${args.target}; nothing started`);
+    else log.error(missing.has(args.target) ? `no service named ${args.target}; nothing started` : `${args.target} did not load; nothing started`);
   }
   if (args.exitWhenIdle) {
     void supervisor.whenIdle().then(() => {

@@ -134,7 +134,17 @@ export interface ServiceSpec {
 
   options: ReadonlySet<ServiceOption>;
 
-  /** file:line of each dependency setting, keyed by the dependency's name, for error messages. */
+  /** dinit's `load-options = export-passwd-vars`: USER, LOGNAME, HOME, SHELL of the run-as user. */
+  exportPasswdVars?: boolean;
+  /** dinit's `load-options = export-service-name`: DINIT_SERVICENAME is the service's name. */
+  exportServiceName?: boolean;
+  /** dinit's `@meta enable-via NAME`: the service that `enable` adds this one to. */
+  enableVia?: string;
+
+  /**
+   * file:line of each dependency setting, keyed by the dependency's name, and of each setting,
+   * keyed by NUL and its name (config/parse.ts settingKey), for error messages.
+   */
   origins?: Record<string, SettingOrigin>;
 }
 

@@ -15,6 +15,8 @@ export type SettingOp = "=" | ":" | "+=";
 export interface SettingLine {
   /** 1-based line the setting starts on. */
   line: number;
+  /** The file the line is in, when it came from an `@include`d file. */
+  file?: string;
   setting: string;
   op: SettingOp;
   /** The value split into words, quotes and escapes removed. */
@@ -26,7 +28,24 @@ export interface SettingLine {
 export interface LexResult {
   settings: SettingLine[];
   diagnostics: Diagnostic[];
+  /** `@meta enable-via NAME`: the service `enable` adds this one to (dinit). */
+  enableVia?: { name: string; line: number; file: string };
 }
+
+/**
+ * What an `@include PATH` (or `@include-opt PATH`) line reads: the file's text and path, absent
+ * when there is no such file, or why it cannot be read. The caller substitutes and resolves
+ * PATH (it has the service argument and the file system).
+ */
+export type IncludeReader = (path: string, from: string) => { file: string; text: string } | { absent: string } | { error: string };
+
+export interface LexOptions {
+  /** Without one, `@include` is an error (the caller has no file system). */
+  include?: IncludeReader;
+}
+
+/** How deep `@include` may nest: a file that includes itself is caught long before. */
+export const MAX_INCLUDE_DEPTH = 8;
 
 /**
  * The longest line, continuation lines joined, in characters. No real setting comes near it;
@@ -44,9 +63,15 @@ class ValueError extends Error {}
  * Read every setting line of `text`. Lines that cannot be read give an error diagnostic naming
  * `file` and the line, and are skipped, so that one pass reports every bad line.
  */
-export function lexServiceFile(text: string, file: string): LexResult {
-  const settings: SettingLine[] = [];
-  const diagnostics: Diagnostic[] = [];
+export function lexServiceFile(text: string, file: string, options: LexOptions = {}): LexResult {
+  const result: LexResult = { settings: [], diagnostics: [] };
+  lexInto(result, text, file, options, [file]);
+  return result;
+}
+
+function lexInto(result: LexResult, text: string, file: string, options: LexOptions, chain: readonly string[]): void {
+  const { settings, diagnostics } = result;
+  const included = chain.length > 1;
   const error = (line: number, message: string, setting?: string): void => {
     diagnostics.push({ severity: "error", file, line, ...(setting !== undefined && { setting }), message });
   };
@@ -88,9 +113,24 @@ export function lexServiceFile(text: string, file: string): LexResult {
 
     if (trimmed.startsWith("@")) {
       const meta = /^@([A-Za-z-]*)/.exec(trimmed)?.[1] ?? "";
-      if (meta === "meta") continue; // information for other tools
+      let words: string[];
+      try {
+        words = splitValue(trimmed.slice(meta.length + 1));
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+        error(lineNo, e.message, `@${meta}`);
+        continue;
+      }
+      if (meta === "meta") {
+        // Information for other tools; `enable-via` is dinit's, for `enable` and `disable`.
+        if (words[0] === "enable-via") {
+          if (words.length !== 2) error(lineNo, "expected one service name after enable-via", "@meta");
+          else result.enableVia = { name: words[1] as string, line: lineNo, file };
+        }
+        continue;
+      }
       if (meta === "include" || meta === "include-opt") {
-        error(lineNo, `@${meta} is not supported by tsinit`);
+        includeFile(result, meta, words, lineNo, file, options, chain, error);
       } else {
         error(lineNo, `unknown meta-command "@${meta}"`);
       }
@@ -117,13 +157,41 @@ export function lexServiceFile(text: string, file: string): LexResult {
 
     try {
       const words = splitValue(rest);
-      settings.push({ line: lineNo, setting: name, op, words, value: words.join(" ") });
+      settings.push({ line: lineNo, ...(included && { file }), setting: name, op, words, value: words.join(" ") });
     } catch (e) {
       if (!(e instanceof ValueError)) throw e;
       error(lineNo, e.message, name);
     }
   }
-  return { settings, diagnostics };
+}
+
+/**
+ * dinit's `@include PATH` and `@include-opt PATH`: the settings of another file, read here as
+ * if they stood at this line. A missing file is an error for `@include` and nothing for
+ * `@include-opt`; a file that is there but cannot be read is an error for both.
+ */
+function includeFile(
+  result: LexResult,
+  meta: "include" | "include-opt",
+  words: string[],
+  lineNo: number,
+  file: string,
+  options: LexOptions,
+  chain: readonly string[],
+  error: (line: number, message: string, setting?: string) => void,
+): void {
+  const setting = `@${meta}`;
+  if (options.include === undefined) return error(lineNo, "cannot include files here", setting);
+  if (words.length !== 1) return error(lineNo, "expected one file name", setting);
+  if (chain.length > MAX_INCLUDE_DEPTH) return error(lineNo, `includes nest deeper than ${MAX_INCLUDE_DEPTH} files`, setting);
+  const found = options.include(words[0] as string, file);
+  if ("error" in found) return error(lineNo, found.error, setting);
+  if ("absent" in found) {
+    if (meta === "include") error(lineNo, `${JSON.stringify(found.absent)}: no such file`, setting);
+    return;
+  }
+  if (chain.includes(found.file)) return error(lineNo, `${JSON.stringify(found.file)} includes itself (${[...chain, found.file].join(" -> ")})`, setting);
+  lexInto(result, found.text, found.file, options, [...chain, found.file]);
 }
 
 function endsWithOddBackslashes(line: string): boolean {

@@ -20,7 +20,7 @@
 //     can still start.
 
 import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
-import { type Diagnostic, hasErrors } from "./diagnostic.ts";
+import { type Diagnostic, formatDiagnostic, hasErrors } from "./diagnostic.ts";
 import { parseService } from "./parse.ts";
 import { MAX_NAME_BYTES } from "./settings.ts";
 import type { Environment } from "./substitute.ts";
@@ -59,13 +59,26 @@ export interface ConfigFs {
 export interface LoadOptions {
   /** Variables for load-time substitution in dependency names (dinit uses its environment). */
   env?: Environment;
+  /** The names to load, with everything they reach (default: `boot`). */
+  roots?: readonly string[];
+  /** Names a running supervisor has already loaded: taken as loaded, not read again. */
+  known?: (name: string) => boolean;
 }
 
 export interface LoadResult {
-  /** Services that loaded, in directory order. */
+  /** Services that loaded, in the order they were reached. */
   services: Map<string, ServiceSpec>;
   /** Every error and warning, in the order found. */
   diagnostics: Diagnostic[];
+  /** Names whose file is there but did not load (errors in it, or in a hard dependency). */
+  failed: Set<string>;
+  /** Names reached that have no file (a root, or a dependency). */
+  missing: Set<string>;
+  /**
+   * waits-for dependencies (and `.d` entries) that did not load, with why: the dependents
+   * loaded, and these are to fail when started (tsinit's step beyond dinit).
+   */
+  unloadable: Map<string, string>;
 }
 
 export interface LoadOneResult {
@@ -166,11 +179,13 @@ function parseFile(
     file,
     ...(argument !== undefined && { argument }),
     ...(options.env !== undefined && { env: options.env }),
+    readInclude: (path) => fs.readFile(path),
   });
   const diagnostics = [...parsed.diagnostics];
   const softNames = new Set<string>();
   const spec = parsed.spec;
   if (spec !== undefined) {
+    resolvePaths(spec);
     for (const dir of parsed.dependencyDirs) {
       const path = joinPath(dirOf(file), dir.path);
       const entries = visibleEntries(fs, path);
@@ -194,6 +209,31 @@ function parseFile(
     softNames,
     template: parsed.needsArgument && argument === undefined,
   };
+}
+
+/**
+ * Relative paths, as dinit resolves them: the working directory defaults to the directory that
+ * holds the description, and a relative one is taken from there; env-file is read from there
+ * too. logfile, pid-file and socket-listen are taken from the working directory (dinit opens
+ * the log file in the child after it changed directory; tsinit makes pid-file and
+ * socket-listen independent of its own working directory the same way). A relative command is
+ * run from the working directory (the spawn resolves it there). A path that starts with `$` is
+ * left as written: what it becomes is known only at start.
+ */
+function resolvePaths(spec: ServiceSpec): void {
+  const descriptionDir = dirOf(spec.file);
+  const from = (dir: string, path: string): string => (path.startsWith("/") || path.startsWith("$") ? path : joinPath(dir, path));
+  spec.workingDir = spec.workingDir === undefined ? escapeDollars(descriptionDir) : from(escapeDollars(descriptionDir), spec.workingDir);
+  const workingDir = spec.workingDir.startsWith("$") ? escapeDollars(descriptionDir) : spec.workingDir;
+  if (spec.envFile !== undefined) spec.envFile = from(escapeDollars(descriptionDir), spec.envFile);
+  if (spec.logfile !== undefined) spec.logfile = from(workingDir, spec.logfile);
+  if (spec.pidFile !== undefined) spec.pidFile = from(workingDir, spec.pidFile);
+  if (spec.socketListen !== undefined) spec.socketListen = from(workingDir, spec.socketListen);
+}
+
+/** A directory name as a value that is substituted at start: a `$` in it stays a `$`. */
+function escapeDollars(path: string): string {
+  return path.replaceAll("$", "$$$$");
 }
 
 /** Add dependency names from a directory; names already given explicitly stay hard. */
@@ -231,95 +271,61 @@ export function loadService(
   return { spec, diagnostics, found };
 }
 
-/** Load every service in `dirs`, the instances they name, and `boot`; then check dependencies. */
+/**
+ * Load `roots` (default: `boot`) and everything they reach through depends-on, depends-ms,
+ * waits-for, before and after, as dinit loads: on demand, so that a file nothing names is
+ * never read. Names for which `options.known` answers true are taken as loaded already (a
+ * running supervisor has them) and are not read again.
+ */
 export function loadServices(dirs: readonly string[], fs: ConfigFs, options: LoadOptions = {}): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const loaded = new Map<string, ServiceSpec>();
   const soft = new Map<string, Set<string>>();
-  /** Names whose file exists but did not load. */
-  const failed = new Set<string>();
+  /** Names whose file exists but did not load, with why (for dependents). */
+  const failed = new Map<string, string>();
+  const missing = new Set<string>();
   const tried = new Set<string>();
-  /** Files that use `$1`: only their instances are services. */
-  const templates = new Set<string>();
-  const whyMissing = (dep: string): string =>
-    failed.has(dep)
-      ? `${JSON.stringify(dep)} failed to load`
-      : templates.has(dep)
-        ? `${JSON.stringify(dep)} is a template (it uses $1); name an instance such as "${dep}@ARG"`
-        : `no service named ${JSON.stringify(dep)}`;
+  const known = options.known ?? (() => false);
+  const available = (name: string): boolean => loaded.has(name) || (known(name) && !tried.has(name));
+  const whyMissing = (dep: string): string => failed.get(dep) ?? `no service named ${JSON.stringify(dep)}`;
 
   const take = (name: string, result: Loaded): void => {
-    tried.add(name);
-    if (result.template) templates.add(name);
-    if (!result.found || result.template) return;
+    if (!result.found) {
+      missing.add(name);
+      return;
+    }
+    if (result.template) {
+      failed.set(name, `${JSON.stringify(name)} is a template (it uses $1); name an instance such as "${name}@ARG"`);
+      return;
+    }
     diagnostics.push(...result.diagnostics);
     if (result.spec !== undefined && !hasErrors(result.diagnostics)) {
       loaded.set(name, result.spec);
       soft.set(name, result.softNames);
     } else {
-      failed.add(name);
+      const first = result.diagnostics.find((d) => d.severity === "error");
+      failed.set(name, `${JSON.stringify(name)} failed to load${first === undefined ? "" : ` (${formatDiagnostic(first)})`}`);
     }
   };
 
-  // 1. Every file in every directory; the first directory wins.
-  for (const dir of dirs) {
-    const entries = visibleEntries(fs, dir);
-    if (entries === undefined) {
-      diagnostics.push({ severity: "warning", file: dir, line: 0, message: "cannot read services directory" });
-      continue;
-    }
-    for (const entry of entries) {
-      if (tried.has(entry) || entry.endsWith(".d") || entry.endsWith("@")) continue;
-      const file = joinPath(dir, entry);
-      const text = fs.readFile(file);
-      if (text === undefined) continue; // a directory
-      if (typeof text !== "string") {
-        // Reported, and failed: a dependent says so, and a reload keeps the running description.
-        take(entry, { spec: undefined, diagnostics: [unreadableDiagnostic(file, text)], found: true, softNames: new Set(), template: false });
-        continue;
-      }
-      const { argument } = splitInstanceName(entry);
-      take(entry, parseFile(entry, file, text, argument, fs, options));
-    }
+  // 1. A worklist from the roots: each name is read once, and what it names is queued.
+  const queue = [...(options.roots ?? [BOOT_SERVICE])];
+  for (let i = 0; i < queue.length; i++) {
+    const name = queue[i] as string;
+    if (tried.has(name) || loaded.has(name) || known(name)) continue;
+    tried.add(name);
+    const result = loadOne(name, dirs, fs, options);
+    if (name === BOOT_SERVICE) bootFromDirectory(result, dirs, fs);
+    take(name, result);
+    const spec = loaded.get(name);
+    if (spec !== undefined) queue.push(...referencedNames(spec));
   }
 
-  // 2. boot.d/ entries become waits-for of boot, made up as an internal service if needed.
-  const bootEntries: { names: string[]; origin: SettingOrigin }[] = [];
-  for (const dir of dirs) {
-    const path = joinPath(dir, `${BOOT_SERVICE}.d`);
-    const names = visibleEntries(fs, path);
-    if (names !== undefined) bootEntries.push({ names, origin: { file: path, line: 0 } });
-  }
-  if (bootEntries.length > 0 && !loaded.has(BOOT_SERVICE) && !failed.has(BOOT_SERVICE)) {
-    // Its file is the boot.d directory: a service with no file is one added at run time, which
-    // a reload leaves alone (it would report `boot` as shadowed and ignore new boot.d entries).
-    loaded.set(BOOT_SERVICE, defaultSpec(BOOT_SERVICE, "internal", (bootEntries[0] as (typeof bootEntries)[number]).origin.file));
-    soft.set(BOOT_SERVICE, new Set());
-  }
-  const boot = loaded.get(BOOT_SERVICE);
-  if (boot !== undefined) {
-    for (const { names, origin } of bootEntries) {
-      addSoft(boot, "waitsFor", names, origin, soft.get(BOOT_SERVICE) as Set<string>);
-    }
-  }
-
-  // 3. Names referred to but not loaded yet (instances, mostly): a worklist, so that a chain
-  //    of instances costs its length, not its length times the number of services.
-  const toScan = [...loaded.values()];
-  for (let i = 0; i < toScan.length; i++) {
-    for (const name of referencedNames(toScan[i] as ServiceSpec)) {
-      if (tried.has(name) || loaded.has(name)) continue;
-      take(name, loadOne(name, dirs, fs, options));
-      const spec = loaded.get(name);
-      if (spec !== undefined) toScan.push(spec);
-    }
-  }
-
-  // 4. Hard dependencies that did not load fail the dependent, up the chain (a worklist over
+  // 2. Hard dependencies that did not load fail the dependent, up the chain (a worklist over
   //    the reverse edges: each service is looked at once per dependency that fails).
   const dependents = new Map<string, string[]>();
   for (const [name, spec] of loaded) {
-    for (const dep of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) {
+    for (const dep of [...spec.dependsOn, ...spec.dependsMs]) {
       const list = dependents.get(dep);
       if (list === undefined) dependents.set(dep, [name]);
       else list.push(name);
@@ -329,9 +335,9 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const failIfMissing = (name: string): void => {
     const spec = loaded.get(name);
     if (spec === undefined) return;
-    const missing = firstMissingDependency(spec, loaded, soft.get(name) as Set<string>);
-    if (missing === undefined) return;
-    const { dep, list } = missing;
+    const found = firstMissingDependency(spec, available, soft.get(name) as Set<string>);
+    if (found === undefined) return;
+    const { dep, list } = found;
     const origin = originOf(spec, dep);
     diagnostics.push({
       severity: "error",
@@ -341,7 +347,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
     });
     loaded.delete(name);
-    failed.add(name);
+    failed.set(name, `${JSON.stringify(name)} failed to load (its ${DEPENDENCY_SETTING[list]} ${JSON.stringify(dep)} did not)`);
     failedNow.push(name);
   };
   for (const name of [...loaded.keys()]) failIfMissing(name);
@@ -349,43 +355,71 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     for (const dependent of dependents.get(failedNow[i] as string) ?? []) failIfMissing(dependent);
   }
 
-  // 5. Soft dependencies that did not load are dropped with a warning (dinit: not fatal).
+  // 3. waits-for dependencies that did not load (tsinit's step beyond dinit): reported at the
+  //    line naming them, and kept as services that fail when started, so the dependent still
+  //    loads and starts without them. A `.d` entry with no file at all is dropped with a
+  //    warning, as in dinit.
+  const unloadable = new Map<string, string>();
   for (const [name, spec] of loaded) {
     const softNames = soft.get(name) as Set<string>;
     for (const list of ["dependsOn", "dependsMs", "waitsFor"] as const) {
       spec[list] = spec[list].filter((dep) => {
-        if (!softNames.has(dep) || loaded.has(dep)) return true;
+        if (available(dep)) return true;
         const origin = originOf(spec, dep);
-        diagnostics.push({
-          severity: "warning",
-          file: origin.file,
-          line: origin.line,
-          ...(origin.line > 0 && { setting: `${DEPENDENCY_SETTING[list]}.d` }),
-          message: `${whyMissing(dep)}; ignored`,
-        });
-        return false;
+        const setting = softNames.has(dep) ? (origin.line > 0 ? `${DEPENDENCY_SETTING[list]}.d` : undefined) : DEPENDENCY_SETTING[list];
+        const where = { file: origin.file, line: origin.line, ...(setting !== undefined && { setting }) };
+        if (softNames.has(dep) && !failed.has(dep)) {
+          diagnostics.push({ severity: "warning", ...where, message: `${whyMissing(dep)}; ignored` });
+          return false;
+        }
+        diagnostics.push({ severity: "error", ...where, message: `${whyMissing(dep)}; it fails when started, and ${JSON.stringify(name)} starts without it` });
+        unloadable.set(dep, whyMissing(dep));
+        return true;
       });
     }
   }
 
-  // 6. Ordering against services that do not exist has no effect: say so, keep the name.
+  // 4. Ordering against services that do not exist has no effect: say so, keep the name.
   for (const spec of loaded.values()) {
     for (const list of ["before", "after"] as const) {
       for (const dep of spec[list]) {
-        if (loaded.has(dep)) continue;
+        if (available(dep) || unloadable.has(dep)) continue;
         const origin = originOf(spec, dep);
         diagnostics.push({
           severity: "warning",
           file: origin.file,
           line: origin.line,
           setting: list,
-          message: `no service named ${JSON.stringify(dep)}; this ordering has no effect`,
+          message: `${whyMissing(dep)}; this ordering has no effect`,
         });
       }
     }
   }
 
-  return { services: loaded, diagnostics };
+  for (const name of unloadable.keys()) failed.delete(name);
+  return { services: loaded, diagnostics, failed: new Set(failed.keys()), missing, unloadable };
+}
+
+/**
+ * `boot.d/` entries become waits-for of `boot`; with no `boot` file but a `boot.d/`, an
+ * internal `boot` is made up (tsinit). Its file is the boot.d directory: a service with no
+ * file is one added at run time, which a reload leaves alone.
+ */
+function bootFromDirectory(result: Loaded, dirs: readonly string[], fs: ConfigFs): void {
+  const bootEntries: { names: string[]; origin: SettingOrigin }[] = [];
+  for (const dir of dirs) {
+    const path = joinPath(dir, `${BOOT_SERVICE}.d`);
+    const names = visibleEntries(fs, path);
+    if (names !== undefined) bootEntries.push({ names, origin: { file: path, line: 0 } });
+  }
+  const first = bootEntries[0];
+  if (first === undefined) return;
+  if (!result.found) {
+    result.found = true;
+    result.spec = defaultSpec(BOOT_SERVICE, "internal", first.origin.file);
+  }
+  if (result.spec === undefined || hasErrors(result.diagnostics)) return;
+  for (const { names, origin } of bootEntries) addSoft(result.spec, "waitsFor", names, origin, result.softNames);
 }
 
 /** Where a dependency was named; an own-property lookup, since names are user text. */
@@ -395,17 +429,19 @@ function originOf(spec: ServiceSpec, dep: string): SettingOrigin {
 }
 
 function referencedNames(spec: ServiceSpec): string[] {
+  // chain-to is not: dinit loads it only when the chain is taken.
   return [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor, ...spec.before, ...spec.after];
 }
 
-/** The first explicitly named dependency that did not load (`.d` entries do not count). */
+/** The first explicitly named hard dependency that did not load (`.d` entries do not count). */
 function firstMissingDependency(
   spec: ServiceSpec,
-  loaded: ReadonlyMap<string, ServiceSpec>,
+  available: (name: string) => boolean,
   softNames: ReadonlySet<string>,
 ): { dep: string; list: DependencyList } | undefined {
-  for (const list of ["dependsOn", "dependsMs", "waitsFor"] as const) {
-    const dep = spec[list].find((d) => !loaded.has(d) && !softNames.has(d));
+  // Only depends-on and depends-ms are strict (waits-for is step 3's).
+  for (const list of ["dependsOn", "dependsMs"] as const) {
+    const dep = spec[list].find((d) => !available(d) && !softNames.has(d));
     if (dep !== undefined) return { dep, list };
   }
   return undefined;

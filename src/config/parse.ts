@@ -4,7 +4,7 @@
 
 import { defaultSpec, type ServiceOption, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, hasErrors } from "./diagnostic.ts";
-import { lexServiceFile, type SettingLine } from "./lexer.ts";
+import { type IncludeReader, lexServiceFile, type SettingLine } from "./lexer.ts";
 import {
   type DependencyDir,
   IGNORED_SETTINGS,
@@ -12,7 +12,7 @@ import {
   SETTINGS,
   SettingError,
 } from "./settings.ts";
-import { type Environment, MissingArgumentError, SubstitutionError } from "./substitute.ts";
+import { type Environment, MissingArgumentError, SubstitutionError, substituteNow } from "./substitute.ts";
 
 export interface ParseOptions {
   /** The service name: the file name, or `base@argument` for an instance. */
@@ -23,6 +23,12 @@ export interface ParseOptions {
   argument?: string;
   /** Variables for load-time substitution in dependency names (default: none). */
   env?: Environment;
+  /**
+   * Reads an `@include`d file by its absolute path (the loader's file system); undefined when
+   * there is none, an object with why when it is there but cannot be read. Without it,
+   * `@include` is an error.
+   */
+  readInclude?: (path: string) => string | undefined | { unreadable: string };
 }
 
 export interface ParsedService {
@@ -35,12 +41,48 @@ export interface ParsedService {
   needsArgument: boolean;
 }
 
-/** The service type used when a file has no `type` line (dinit's current default). */
-export const DEFAULT_TYPE = "process";
+/** The service type used when a file has no `type` line: dinit's loader makes it internal. */
+export const DEFAULT_TYPE = "internal";
+
+/**
+ * Where a setting was last given, in `origins` beside the dependency names: the key cannot be
+ * a service name, which has no NUL.
+ */
+export function settingKey(setting: string): string {
+  return `\0${setting}`;
+}
+
+/** The directory part of a path (`.` for a bare name). */
+export function dirOf(file: string): string {
+  const slash = file.lastIndexOf("/");
+  return slash <= 0 ? (slash === 0 ? "/" : ".") : file.slice(0, slash);
+}
+
+/** `@include PATH`: `$1` and variables substituted, a relative PATH from the including file's directory. */
+function includeReader(options: ParseOptions): IncludeReader | undefined {
+  const read = options.readInclude;
+  if (read === undefined) return undefined;
+  return (word, from) => {
+    let path: string;
+    try {
+      path = substituteNow(word, options.argument, options.env ?? {});
+    } catch (e) {
+      if (!(e instanceof SubstitutionError)) throw e;
+      return { error: e.message };
+    }
+    if (path === "") return { error: "needs a file name" };
+    const absolute = path.startsWith("/") ? path : `${dirOf(from)}/${path}`;
+    const text = read(absolute);
+    if (text === undefined) return { absent: absolute };
+    if (typeof text !== "string") return { error: `${JSON.stringify(absolute)}: cannot be read: ${text.unreadable}` };
+    return { file: absolute, text };
+  };
+}
 
 export function parseService(text: string, options: ParseOptions): ParsedService {
   const { file } = options;
-  const lexed = lexServiceFile(text, file);
+  const include = includeReader(options);
+  const lexed = lexServiceFile(text, file, include === undefined ? {} : { include });
   const diagnostics: Diagnostic[] = [...lexed.diagnostics];
   let needsArgument = false;
 
@@ -56,15 +98,19 @@ export function parseService(text: string, options: ParseOptions): ParsedService
     env: options.env ?? {},
     file,
     warn: (line: SettingLine, message: string) =>
-      diagnostics.push({ severity: "warning", file, line: line.line, setting: line.setting, message }),
+      diagnostics.push({ severity: "warning", file: line.file ?? file, line: line.line, setting: line.setting, message }),
   };
+  if (lexed.enableVia !== undefined) spec.enableVia = lexed.enableVia.name;
 
   // The last line each setting appeared on, so whole-file checks can point somewhere useful.
   const lineOf = new Map<string, number>();
   // Settings whose line was rejected: whole-file checks about them would only repeat the error.
   const rejected = new Set<string>(lexed.diagnostics.flatMap((d) => (d.setting === undefined ? [] : [d.setting])));
   for (const line of lexed.settings) {
-    lineOf.set(line.setting, line.line);
+    // An included file's lines are reported (and dependencies traced) in that file.
+    ctx.file = line.file ?? file;
+    if (line.file === undefined) lineOf.set(line.setting, line.line);
+    origins[settingKey(line.setting)] = { file: ctx.file, line: line.line };
     const def = SETTINGS.get(line.setting);
     if (def === undefined) {
       const message = IGNORED_SETTINGS.has(line.setting)
@@ -76,7 +122,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
     if (line.op === "+=" && def.appendable !== true) {
       diagnostics.push({
         severity: "error",
-        file,
+        file: ctx.file,
         line: line.line,
         setting: line.setting,
         message: `"+=" cannot be used with this setting (only with command, stop-command, capabilities and securebits)`,
@@ -89,7 +135,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
       if (!(e instanceof SettingError || e instanceof SubstitutionError)) throw e;
       if (e instanceof MissingArgumentError) needsArgument = true;
       rejected.add(line.setting);
-      diagnostics.push({ severity: "error", file, line: line.line, setting: line.setting, message: e.message });
+      diagnostics.push({ severity: "error", file: ctx.file, line: line.line, setting: line.setting, message: e.message });
     }
   }
 
@@ -147,8 +193,20 @@ function checkWhole(
   }
   if (!runsProcess && (spec.command !== undefined || spec.stopCommand !== undefined)) {
     const setting = spec.command !== undefined ? "command" : "stop-command";
-    at("warning", setting, `an ${spec.type} service runs no command; ignored`, setting);
+    const why = lineOf.has("type") ? "" : " (no type is given, and dinit's default is internal; add type = process)";
+    at("warning", setting, `an ${spec.type} service runs no command; ignored${why}`, setting);
   }
+  // Settings that mean nothing for this type: said once each, at their line (dinit ignores them).
+  const notFor = (setting: string, applies: boolean, to: string): void => {
+    if (!applies && lineOf.has(setting)) at("warning", setting, `applies only to ${to} services; ignored for a${spec.type === "internal" ? "n" : ""} ${spec.type} service`, setting);
+  };
+  const supervised = spec.type === "process" || spec.type === "bgprocess";
+  notFor("pid-file", spec.type === "bgprocess", "bgprocess");
+  notFor("stop-command", runsProcess, "process, bgprocess and scripted");
+  for (const setting of ["run-as", "working-dir", "env-file", "logfile", "socket-listen", "rlimit-nofile", "rlimit-core", "rlimit-data", "start-timeout"]) {
+    notFor(setting, runsProcess, "process, bgprocess and scripted");
+  }
+  for (const setting of ["smooth-recovery", "ready-notification", "term-signal"]) notFor(setting, supervised, "process and bgprocess");
   if (spec.logType === "file" && spec.logfile === undefined) {
     at("warning", "log-type", "is file but no logfile is set; output is discarded", "log-type");
   }

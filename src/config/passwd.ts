@@ -7,13 +7,14 @@ export interface RunAs {
   group?: string;
 }
 
-export type ResolveResult = { ok: true; credentials: Credentials; home?: string } | { ok: false; error: string };
+export type ResolveResult = { ok: true; credentials: Credentials; name?: string; home?: string; shell?: string } | { ok: false; error: string };
 
 interface PasswdEntry {
   name: string;
   uid: number;
   gid: number;
   home: string;
+  shell: string;
 }
 
 function records(text: string | undefined): string[][] {
@@ -29,7 +30,7 @@ const isNumber = (text: string | undefined): text is string => text !== undefine
 function passwdEntries(text: string | undefined): PasswdEntry[] {
   return records(text)
     .filter((f) => f.length >= 4 && isNumber(f[2]) && isNumber(f[3]))
-    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? "/" }));
+    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? "/", shell: f[6] ?? "/bin/sh" }));
 }
 
 export function resolveRunAs(runAs: RunAs, passwd: string | undefined, group: string | undefined): ResolveResult {
@@ -54,5 +55,5 @@ export function resolveRunAs(runAs: RunAs, passwd: string | undefined, group: st
   // Supplementary groups: those that list the user by name, as initgroups(3) would find them.
   const supplementary = entry === undefined ? [] : groups.filter((g) => (g[3] ?? "").split(",").includes(entry.name)).map((g) => Number(g[2]));
   const all = [...new Set([gid, ...supplementary])];
-  return { ok: true, credentials: { uid, gid, groups: all }, home: entry?.home };
+  return { ok: true, credentials: { uid, gid, groups: all }, name: entry?.name, home: entry?.home, shell: entry?.shell };
 }

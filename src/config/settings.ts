@@ -190,6 +190,29 @@ export function parseRLimit(text: string): RLimit {
   return limit;
 }
 
+/**
+ * A user or group word: a name, or a number below 2^32-1. A word that starts with a digit is
+ * read as a number, as dinit reads it, so `9notanumber` is an error here, not a user looked up
+ * at start.
+ */
+function checkIdWord(id: string | undefined): void {
+  if (id === undefined || !/^\d/.test(id)) return;
+  if (!/^\d+$/.test(id)) throw new SettingError(`${JSON.stringify(id)} is not a numeric id (a name cannot start with a digit)`);
+  if (!(Number(id) < 0xffffffff)) throw new SettingError(`${id} is too large for an id`);
+}
+
+/**
+ * dinit's load-options. `sub-vars` is how dinit's command substitution is always done here
+ * (and in dinit since 0.18), so it changes nothing.
+ */
+function loadOptions(ctx: ParseContext, line: SettingLine): void {
+  for (const word of line.words) {
+    if (word === "export-passwd-vars") ctx.spec.exportPasswdVars = true;
+    else if (word === "export-service-name") ctx.spec.exportServiceName = true;
+    else if (word !== "sub-vars") throw new SettingError(`unknown load option ${JSON.stringify(word)} (export-passwd-vars, export-service-name, sub-vars)`);
+  }
+}
+
 // ---- handlers -------------------------------------------------------------------------------
 
 const TYPES: readonly ServiceType[] = ["process", "bgprocess", "scripted", "internal", "triggered"];
@@ -307,9 +330,11 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
       if (user === "" || group === "" || extra.length > 0) {
         throw new SettingError(`${JSON.stringify(text)} is not USER, UID, USER:GROUP or UID:GID`);
       }
+      for (const id of [user, group]) checkIdWord(id);
       ctx.spec.runAs = group === undefined ? { user } : { user, group };
     },
   },
+  "load-options": { apply: loadOptions },
 
   "depends-on": { apply: dependency("dependsOn") },
   "depends-ms": { apply: dependency("dependsMs") },
@@ -497,5 +522,4 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
 
 /** dinit settings that tsinit reads past with a warning: the service still loads. */
 export const IGNORED_SETTINGS: ReadonlySet<string> = new Set([
-  "load-options",
 ]);

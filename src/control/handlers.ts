@@ -63,6 +63,11 @@ export interface ControlOptions {
   shutdown?: (kind: ShutdownKind | undefined) => void;
   /** Re-reads the service directories; absent: 501. */
   reload?: () => ReloadSummary;
+  /**
+   * Loads a named service that is not loaded yet, with what it reaches, as dinit does for a
+   * name a client gives; absent: only loaded services are known.
+   */
+  load?: (name: string) => { kind: "loaded" } | { kind: "missing" } | { kind: "failed"; message: string };
   /** The boot record (PID 1 only); absent: 501. */
   bootRecord?: () => BootEntry[];
   /** The event log and the boot timeline kept from it; absent: 501. */
@@ -129,6 +134,8 @@ export class ControlApi {
       case "list":
         return reply(200, { services: this.sorted().map((record) => this.status(record)) } satisfies ListResponse);
       case "status": {
+        const notLoaded = this.loadOnDemand(endpoint.name);
+        if (notLoaded !== undefined) return notLoaded;
         const record = this.options.supervisor.service(endpoint.name);
         if (record === undefined) return unknownService(endpoint.name);
         return reply(200, { service: this.status(record) } satisfies StatusResponse);
@@ -194,6 +201,8 @@ export class ControlApi {
 
   private async command(name: string, command: ServiceCommand, request: ControlRequest): Promise<ControlReply> {
     const { supervisor } = this.options;
+    const notLoaded = this.loadOnDemand(name);
+    if (notLoaded !== undefined) return notLoaded;
     if (supervisor.service(name) === undefined) return unknownService(name);
     const refused = this.refuse({ kind: "service", verb: command, service: name, ownerUid: this.ownerUid(name) }, request);
     if (refused !== undefined) return refused;
@@ -332,6 +341,19 @@ export class ControlApi {
     if (outcome?.kind === "failed") return errorReply("failed", `${name}: ${outcome.reason}`, status);
     if (outcome?.kind === "refused") return errorReply("conflict", `not ${GERUND[command]} ${name}: ${outcome.reason}`, status);
     return reply(okStatus, { service: status, done: outcome?.kind === "done" } satisfies CommandResponse);
+  }
+
+  /**
+   * A name that is not loaded is loaded now, if its file is there (dinit's on-demand loading);
+   * the answer when that fails. Only a well-formed name is looked for on disk.
+   */
+  private loadOnDemand(name: string): ControlReply | undefined {
+    const { load, supervisor } = this.options;
+    if (load === undefined || supervisor.service(name) !== undefined || supervisor.shuttingDown || !checkServiceName(name).ok) return undefined;
+    const answer = load(name);
+    if (answer.kind === "missing") return unknownService(name);
+    if (answer.kind === "failed") return errorReply("failed", answer.message);
+    return undefined;
   }
 
   /** A loaded service that names `name` as a dependency or in its ordering, if any. */

@@ -8,7 +8,7 @@ import type { ReloadSummary } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { ShutdownKind } from "../shutdown/requests.ts";
 import type { Runtime } from "../sys/sys.ts";
-import type { ControlledSupervisor } from "./handlers.ts";
+import type { ControlledSupervisor, ControlOptions } from "./handlers.ts";
 import type { ServiceFiles } from "./verbs.ts";
 import { startControlServer, type ControlServer } from "./server.ts";
 
@@ -21,6 +21,8 @@ export interface ServeOptions {
   shutdown: (kind: ShutdownKind | undefined) => void;
   /** Re-reads the service directories (what SIGHUP does). */
   reload?: () => ReloadSummary;
+  /** Loads a service that a client names and that is not loaded yet (dinit's on-demand loading). */
+  load?: ControlOptions["load"];
   /** The boot record, for GET /v1/boot (PID 1 only). */
   bootRecord?: () => BootEntry[];
   /** The event log, for GET /v1/events, and the boot timeline, for GET /v1/analyze (PID 1 only). */

@@ -50,6 +50,16 @@ export function prepareSpawn(spec: ServiceSpec, action: Extract<Action, { kind: 
   // Null prototype: variable names come from env-files, and `__proto__` must be a variable.
   const env: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, context.env);
 
+  // dinit's load-options: the run-as user's passwd entry (tsinit's own user without run-as),
+  // and the service's name; an env-file may still override them.
+  if (spec.exportPasswdVars === true) {
+    const user = resolveRunAs(spec.runAs ?? { user: String(sys.getuid()) }, sys.readFile("/etc/passwd"), sys.readFile("/etc/group"));
+    if (!user.ok) return { ok: false, stage: "run-as", error: `export-passwd-vars: ${user.error}` };
+    if (user.name === undefined) return { ok: false, stage: "run-as", error: `export-passwd-vars: uid ${user.credentials.uid} has no /etc/passwd entry` };
+    Object.assign(env, { USER: user.name, LOGNAME: user.name, HOME: user.home ?? "/", SHELL: user.shell ?? "/bin/sh", UID: String(user.credentials.uid), GID: String(user.credentials.gid) });
+  }
+  if (spec.exportServiceName === true) env.DINIT_SERVICENAME = spec.name;
+
   if (spec.envFile !== undefined) {
     const path = substituteValue(spec.envFile, env);
     // Non-blocking, regular files only, capped: a FIFO or /dev/zero must not stop PID 1.

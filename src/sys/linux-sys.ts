@@ -206,7 +206,9 @@ function spawn(request: SpawnRequest): SpawnResult {
   if (program === undefined) return { ok: false, stage: "exec", error: new SysError("spawn", 22, "EINVAL", "(empty command)") };
   // With credentials the helper looks the program up itself, as the user: root looking here
   // would tell a user whether a program exists in a directory that user cannot read.
-  const path = request.credentials !== undefined ? program : resolveExecutable(program, request.env.PATH);
+  // A relative path with a slash is run from the working directory, as exec after chdir would.
+  const fromCwd = program.includes("/") && !program.startsWith("/") && request.cwd !== undefined ? `${request.cwd}/${program}` : program;
+  const path = request.credentials !== undefined ? program : resolveExecutable(fromCwd, request.env.PATH);
   if (path instanceof SysError) return { ok: false, stage: "exec", error: path };
   // With credentials the helper changes directory after dropping privileges, as the user.
   const cwdInHelper = request.credentials !== undefined;
