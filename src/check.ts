@@ -6,7 +6,7 @@
 // Exits 1 when there is an error, else 0; warnings are printed either way.
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
 import { checkFiles } from "./config/check.ts";
-import { BOOT_SERVICE, loadService, loadServices } from "./config/load.ts";
+import { BOOT_SERVICE, loadService, loadServices, unreadableDirectories } from "./config/load.ts";
 import { settingKey } from "./config/parse.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
 import { SERVICES_DIR } from "./init.ts";
@@ -47,7 +47,7 @@ export interface CheckReport {
 export function checkServices(sys: Sys, args: CheckArgs, env: Readonly<Record<string, string | undefined>> = {}): CheckReport {
   const fs = sysConfigFs(sys);
   const result = loadServices(args.dirs, fs, { roots: args.names });
-  const diagnostics = [...result.diagnostics];
+  const diagnostics = [...unreadableDirectories(args.dirs, fs), ...result.diagnostics];
   for (const name of args.names) {
     if (result.missing.has(name)) diagnostics.push({ severity: "error", file: args.dirs.join(":"), line: 0, message: `no service named ${JSON.stringify(name)}` });
   }

@@ -6,7 +6,7 @@
 // when started, with why.
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
-import { joinPath, LIMITS, loadServices, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
+import { joinPath, LIMITS, loadServices, unreadableDirectories, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
@@ -71,6 +71,7 @@ export class ServiceDirectories {
 
   /** The first load, before the supervisor exists: `roots` and everything they reach. */
   loadInitial(roots: readonly string[]): LoadedServices {
+    report(this.log, unreadableDirectories(this.dirs, this.fs));
     const result = this.load(roots, () => false);
     const services = new Map(result.services);
     const blocked = new Map<string, string>();

@@ -283,6 +283,8 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const soft = new Map<string, Set<string>>();
   /** Names whose file exists but did not load, with why (for dependents). */
   const failed = new Map<string, string>();
+  /** The first error of each file that did not load, for the services that stand in for it. */
+  const firstError = new Map<string, string>();
   const missing = new Set<string>();
   const tried = new Set<string>();
   const known = options.known ?? (() => false);
@@ -304,7 +306,8 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       soft.set(name, result.softNames);
     } else {
       const first = result.diagnostics.find((d) => d.severity === "error");
-      failed.set(name, `${JSON.stringify(name)} failed to load${first === undefined ? "" : ` (${formatDiagnostic(first)})`}`);
+      failed.set(name, `${JSON.stringify(name)} failed to load`);
+      if (first !== undefined) firstError.set(name, formatDiagnostic(first));
     }
   };
 
@@ -347,7 +350,8 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
     });
     loaded.delete(name);
-    failed.set(name, `${JSON.stringify(name)} failed to load (its ${DEPENDENCY_SETTING[list]} ${JSON.stringify(dep)} did not)`);
+    failed.set(name, `${JSON.stringify(name)} failed to load`);
+    firstError.set(name, formatDiagnostic(diagnostics.at(-1) as Diagnostic));
     failedNow.push(name);
   };
   for (const name of [...loaded.keys()]) failIfMissing(name);
@@ -373,7 +377,8 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
           return false;
         }
         diagnostics.push({ severity: "error", ...where, message: `${whyMissing(dep)}; it fails when started, and ${JSON.stringify(name)} starts without it` });
-        unloadable.set(dep, whyMissing(dep));
+        const detail = firstError.get(dep);
+        unloadable.set(dep, detail === undefined ? whyMissing(dep) : `${whyMissing(dep)}: ${detail}`);
         return true;
       });
     }
@@ -398,6 +403,11 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
 
   for (const name of unloadable.keys()) failed.delete(name);
   return { services: loaded, diagnostics, failed: new Set(failed.keys()), missing, unloadable };
+}
+
+/** A warning for each services directory that cannot be listed (it may be missing, or a typo). */
+export function unreadableDirectories(dirs: readonly string[], fs: ConfigFs): Diagnostic[] {
+  return dirs.filter((dir) => fs.readDir(dir) === undefined).map((dir) => ({ severity: "warning", file: dir, line: 0, message: "cannot read services directory" }));
 }
 
 /**

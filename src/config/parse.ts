@@ -52,6 +52,9 @@ export function settingKey(setting: string): string {
   return `\0${setting}`;
 }
 
+/** The settings whose line `tsinit check` may need after loading (config/check.ts). */
+const TRACED_SETTINGS: ReadonlySet<string> = new Set(["command", "stop-command", "working-dir", "env-file", "chain-to"]);
+
 /** The directory part of a path (`.` for a bare name). */
 export function dirOf(file: string): string {
   const slash = file.lastIndexOf("/");
@@ -110,7 +113,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
     // An included file's lines are reported (and dependencies traced) in that file.
     ctx.file = line.file ?? file;
     if (line.file === undefined) lineOf.set(line.setting, line.line);
-    origins[settingKey(line.setting)] = { file: ctx.file, line: line.line };
+    if (TRACED_SETTINGS.has(line.setting)) origins[settingKey(line.setting)] = { file: ctx.file, line: line.line };
     const def = SETTINGS.get(line.setting);
     if (def === undefined) {
       const message = IGNORED_SETTINGS.has(line.setting)

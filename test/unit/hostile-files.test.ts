@@ -3,10 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/base/service-spec.ts";
 import { formatDiagnostic } from "../../src/config/diagnostic.ts";
-import { loadServices, type ConfigFs } from "../../src/config/load.ts";
-import { loadServiceDirs } from "../../src/service-loading.ts";
+import type { ConfigFs } from "../../src/config/load.ts";
+import { ServiceDirectories } from "../../src/service-loading.ts";
 import { SysError } from "../../src/sys/sys.ts";
-import { memoryFs } from "./config/memory-fs.ts";
+import { loadAll, memoryFs } from "./config/memory-fs.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
 import { FakeSys } from "./fakes/fake-sys.ts";
 
@@ -33,7 +33,7 @@ function memoryLog(): { lines: string[]; error(t: string): void; warn(t: string)
 describe("service files that cannot be read", () => {
   it("are reported with their path, fail their dependents, and the others load", () => {
     const fs = withUnreadable({ [`${D}/good`]: PROC, [`${D}/needs`]: `${PROC}depends-on = fifo\n` }, { [`${D}/fifo`]: "not a regular file (a FIFO)" });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect([...services.keys()]).toEqual(["good"]);
     expect(diagnostics.map(formatDiagnostic)).toEqual([
       `${D}/fifo: cannot be read: not a regular file (a FIFO)`,
@@ -53,15 +53,15 @@ describe("service files that cannot be read", () => {
     sys.unreadable.set(`${D}/loop`, new SysError("open", 40, "ELOOP", `${D}/loop`));
     sys.readlink = (path: string) => (path === `${D}/dangling` ? "/nowhere" : undefined);
     const log = memoryLog();
-    const loaded = loadServiceDirs(sys, log as never, [D]);
+    const loaded = new ServiceDirectories(sys, log as never, [D]).loadInitial(entries);
     expect([...loaded.services.keys()]).toEqual(["good"]);
+    expect([...loaded.missing]).toEqual(["sub"]);
     expect(log.lines).toEqual([
       `error ${D}/dangling: cannot be read: a dangling symbolic link to "/nowhere"`,
       `error ${D}/fifo: cannot be read: not a regular file (a FIFO)`,
       `error ${D}/loop: cannot be read: ELOOP (a symbolic link loop, or too many links)`,
       `error ${D}/zero: cannot be read: not a regular file (a character device)`,
     ]);
-    expect([...loaded.unreadable].sort()).toEqual(["dangling", "fifo", "loop", "zero"]);
   });
 
   it("a file over the size limit is refused before it is parsed", () => {
@@ -69,7 +69,7 @@ describe("service files that cannot be read", () => {
     sys.readDir = (path: string) => (path === D ? ["big"] : undefined);
     sys.files.set(`${D}/big`, PROC + "#".repeat(1024 * 1024));
     const log = memoryLog();
-    expect(loadServiceDirs(sys, log as never, [D]).services.size).toBe(0);
+    expect(new ServiceDirectories(sys, log as never, [D]).loadInitial(["big"]).services.size).toBe(0);
     expect(log.lines).toEqual([`error ${D}/big: cannot be read: larger than 1048576 bytes`]);
   });
 });
@@ -104,10 +104,10 @@ describe("pid files and env-files a service can replace", () => {
 describe("a boot made up from boot.d/ (issue 9)", () => {
   it("is a service from files: a reload takes new boot.d entries and does not call it shadowed", () => {
     const files: Record<string, string> = { [`${D}/a`]: PROC, [`${D}/b`]: PROC, [`${D}/boot.d/a`]: "" };
-    const first = loadServices([D], memoryFs(files)).services;
+    const first = loadAll([D], memoryFs(files)).services;
     expect(first.get("boot")?.file).toBe(`${D}/boot.d`);
     const rt = new FakeRuntime([...first.values()]);
-    const second = loadServices([D], memoryFs({ ...files, [`${D}/boot.d/b`]: "" })).services;
+    const second = loadAll([D], memoryFs({ ...files, [`${D}/boot.d/b`]: "" })).services;
     const summary = rt.set.reload(second);
     expect(summary.shadowed).toEqual([]);
     expect(summary.changed).toEqual(["boot"]);

@@ -6,7 +6,7 @@ import { formatDiagnostic } from "../../../src/config/diagnostic.ts";
 import { loadServices } from "../../../src/config/load.ts";
 import { parseEnvFile } from "../../../src/config/env-file.ts";
 import { substituteNow, substituteValue, substituteVars } from "../../../src/config/substitute.ts";
-import { memoryFs } from "./memory-fs.ts";
+import { loadAll, memoryFs } from "./memory-fs.ts";
 
 const D = "/etc/tsinit.d";
 const F = `${D}/svc`;
@@ -22,14 +22,14 @@ describe("names that Object.prototype has", () => {
 
   it.each(OBJECT_NAMES)("a dependency named %s is a dependency like any other", (name) => {
     const fs = memoryFs({ [`${D}/a`]: `${PROC}depends-on = ${name}\n` });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(services.has("a")).toBe(false);
     expect(diagnostics.map(formatDiagnostic)).toEqual([`${D}/a:3: depends-on: no service named ${JSON.stringify(name)}, so "a" is not loaded`]);
   });
 
   it("a service file named __proto__ loads, and a dependency on it works", () => {
     const fs = memoryFs({ [`${D}/__proto__`]: PROC, [`${D}/b`]: `${PROC}depends-on = __proto__\n` });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(diagnostics).toEqual([]);
     expect([...services.keys()].sort()).toEqual(["__proto__", "b"]);
     expect(services.get("b")?.dependsOn).toEqual(["__proto__"]);
@@ -56,7 +56,7 @@ describe("long chains (issue 9)", () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < n; i++) files[`${D}/s${i}`] = `type = internal\ndepends-on = s${i + 1}\n`;
     const start = Date.now();
-    const { services, diagnostics } = loadServices([D], memoryFs(files));
+    const { services, diagnostics } = loadAll([D], memoryFs(files));
     expect(services.size).toBe(0);
     expect(diagnostics).toHaveLength(n);
     expect(formatDiagnostic(diagnostics[0]!)).toBe(`${D}/s49999:2: depends-on: no service named "s50000", so "s49999" is not loaded`);
@@ -65,8 +65,8 @@ describe("long chains (issue 9)", () => {
   }, 30_000);
 
   it("ends a template that names ever longer instances of itself at the name limit", () => {
-    const fs = memoryFs({ [`${D}/i`]: "type = internal\nwaits-for = i@${1}x\n", [`${D}/root`]: "type = internal\nwaits-for = i@x\n" });
-    const { services, diagnostics } = loadServices([D], fs);
+    const fs = memoryFs({ [`${D}/i`]: "type = internal\ndepends-on = i@${1}x\n", [`${D}/root`]: "type = internal\ndepends-on = i@x\n" });
+    const { services, diagnostics } = loadAll([D], fs);
     expect(services.size).toBe(0);
     const tooLong = diagnostics.filter((d) => d.message.startsWith("a service name is at most 255 bytes; this one has 256"));
     expect(tooLong.map((d) => `${d.file}:${d.line}`)).toEqual([`${D}/i:2`]);
@@ -74,7 +74,7 @@ describe("long chains (issue 9)", () => {
   });
 
   it("refuses a dependency name longer than 255 bytes at its line", () => {
-    const { diagnostics } = loadServices([D], memoryFs({ [`${D}/a`]: `${PROC}depends-on = ${"n".repeat(300)}\n` }));
+    const { diagnostics } = loadAll([D], memoryFs({ [`${D}/a`]: `${PROC}depends-on = ${"n".repeat(300)}\n` }));
     expect(formatDiagnostic(diagnostics[0]!)).toBe(`${D}/a:3: depends-on: a service name is at most 255 bytes; this one has 300 ("${"n".repeat(40)}"...)`);
   });
 });
@@ -102,7 +102,7 @@ describe("sizes (issue 9)", () => {
   });
 
   it("a file over 1 MiB is refused with its path, not parsed", () => {
-    const { services, diagnostics } = loadServices([D], memoryFs({ [`${D}/big`]: "restart = yes\n".repeat(100_000) }));
+    const { services, diagnostics } = loadAll([D], memoryFs({ [`${D}/big`]: "restart = yes\n".repeat(100_000) }));
     expect(services.size).toBe(0);
     expect(diagnostics.map(formatDiagnostic)).toEqual([`${D}/big: cannot be read: larger than 1048576 bytes`]);
   });

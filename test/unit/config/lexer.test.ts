@@ -98,11 +98,11 @@ describe("lexServiceFile", () => {
     expect(diagnostics.map(formatDiagnostic)).toEqual([`${F}:2: a continued line must begin with whitespace`]);
   });
 
-  it("ignores @meta and rejects @include", () => {
+  it("ignores @meta and refuses @include without a file system", () => {
     const { settings, diagnostics } = lexServiceFile("@meta enable-via foo\n@include other\n@bogus\n", F);
     expect(settings).toEqual([]);
     expect(diagnostics.map(formatDiagnostic)).toEqual([
-      `${F}:2: @include is not supported by tsinit`,
+      `${F}:2: @include: cannot include files here`,
       `${F}:3: unknown meta-command "@bogus"`,
     ]);
   });

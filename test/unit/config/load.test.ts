@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadService, loadServices } from "../../../src/config/load.ts";
+import { loadService, loadServices, unreadableDirectories } from "../../../src/config/load.ts";
 import { formatDiagnostic, type Diagnostic } from "../../../src/config/diagnostic.ts";
-import { memoryFs } from "./memory-fs.ts";
+import { loadAll, memoryFs } from "./memory-fs.ts";
 
 const D = "/etc/tsinit.d";
 const D2 = "/lib/tsinit.d";
@@ -19,7 +19,7 @@ describe("loadServices", () => {
       [`${D}/sub/c`]: proc(),
       [`${D}/x.d/`]: "",
     });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(diagnostics).toEqual([]);
     expect([...services.keys()]).toEqual(["a", "b"]);
     expect(services.get("a")?.file).toBe(`${D}/a`);
@@ -32,7 +32,7 @@ describe("loadServices", () => {
       [`${D2}/a`]: proc(),
       [`${D2}/b`]: proc(),
     });
-    const { services, diagnostics } = loadServices([D, D2], fs);
+    const { services, diagnostics } = loadAll([D, D2], fs);
     expect(diagnostics).toEqual([]);
     expect(services.get("a")).toMatchObject({ type: "internal", file: `${D}/a` });
     expect(services.get("b")?.file).toBe(`${D2}/b`);
@@ -43,47 +43,52 @@ describe("loadServices", () => {
       [`${D}/sshd`]: "type = process\ncommand = /usr/sbin/sshd -D\n\nrestart-delay = abc\n",
       [`${D}/good`]: proc(),
     });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect([...services.keys()]).toEqual(["good"]);
     expect(render(diagnostics, "error")).toEqual([`${D}/sshd:4: restart-delay: "abc" is not a number of seconds`]);
   });
 
   it("loads a service with only warnings", () => {
-    const fs = memoryFs({ [`${D}/a`]: proc("load-options = sub-vars\nbogus = 2\n") });
-    const { services, diagnostics } = loadServices([D], fs);
+    const fs = memoryFs({ [`${D}/a`]: proc("frob = 1\nbogus = 2\n") });
+    const { services, diagnostics } = loadAll([D], fs);
     expect([...services.keys()]).toEqual(["a"]);
     expect(render(diagnostics, "warning")).toEqual([
-      `${D}/a:3: load-options: not supported by tsinit; ignored`,
+      `${D}/a:3: frob: unknown setting; ignored`,
       `${D}/a:4: bogus: unknown setting; ignored`,
     ]);
   });
 
   it("fails a dependent whose named dependency does not exist, at the naming line", () => {
     const fs = memoryFs({ [`${D}/web`]: proc("depends-on = db\n") });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(services.size).toBe(0);
     expect(render(diagnostics, "error")).toEqual([`${D}/web:3: depends-on: no service named "db", so "web" is not loaded`]);
   });
 
-  it("fails dependents up the chain when a dependency fails to load", () => {
+  it("fails hard dependents up the chain when a dependency fails to load; a waits-for dependent still loads", () => {
     const fs = memoryFs({
       [`${D}/db`]: "type = bogus\n",
+      [`${D}/api`]: proc("depends-on = db\n"),
+      [`${D}/gateway`]: proc("depends-ms = api\n"),
       [`${D}/web`]: proc("waits-for = db\n"),
       [`${D}/proxy`]: proc("depends-ms = web\n"),
-      [`${D}/other`]: proc(),
     });
-    const { services, diagnostics } = loadServices([D], fs);
-    expect([...services.keys()]).toEqual(["other"]);
+    const { services, diagnostics, unloadable, failed } = loadAll([D], fs);
+    expect([...services.keys()].sort()).toEqual(["proxy", "web"]);
+    expect(services.get("web")?.waitsFor).toEqual(["db"]);
     expect(render(diagnostics, "error")).toEqual([
       `${D}/db:1: type: "bogus" is not one of process, bgprocess, scripted, internal, triggered`,
-      `${D}/web:3: waits-for: "db" failed to load, so "web" is not loaded`,
-      `${D}/proxy:3: depends-ms: "web" failed to load, so "proxy" is not loaded`,
+      `${D}/api:3: depends-on: "db" failed to load, so "api" is not loaded`,
+      `${D}/gateway:3: depends-ms: "api" failed to load, so "gateway" is not loaded`,
+      `${D}/web:3: waits-for: "db" failed to load; it fails when started, and "web" starts without it`,
     ]);
+    expect(unloadable.get("db")).toBe(`"db" failed to load: ${D}/db:1: type: "bogus" is not one of process, bgprocess, scripted, internal, triggered`);
+    expect([...failed].sort()).toEqual(["api", "gateway"]);
   });
 
   it("keeps before/after naming an unknown service, with a warning", () => {
     const fs = memoryFs({ [`${D}/a`]: proc("before = login\nafter = clock\n") });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(services.get("a")).toMatchObject({ before: ["login"], after: ["clock"] });
     expect(render(diagnostics, "warning")).toEqual([
       `${D}/a:3: before: no service named "login"; this ordering has no effect`,
@@ -94,16 +99,17 @@ describe("loadServices", () => {
 
   it("does not fail a load for a dependency cycle (the graph reports it)", () => {
     const fs = memoryFs({ [`${D}/a`]: proc("depends-on = b\n"), [`${D}/b`]: proc("depends-on = a\n") });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(diagnostics).toEqual([]);
     expect([...services.keys()]).toEqual(["a", "b"]);
   });
 
   it("warns when a services directory cannot be read and goes on", () => {
     const fs = memoryFs({ [`${D2}/a`]: proc() });
-    const { services, diagnostics } = loadServices([D, D2], fs);
+    const { services, diagnostics } = loadAll([D, D2], fs);
     expect([...services.keys()]).toEqual(["a"]);
-    expect(render(diagnostics, "warning")).toEqual([`${D}: cannot read services directory`]);
+    expect(diagnostics).toEqual([]);
+    expect(unreadableDirectories([D, D2], fs).map(formatDiagnostic)).toEqual([`${D}: cannot read services directory`]);
   });
 });
 
@@ -121,30 +127,32 @@ describe("loadServices: .d directories", () => {
       [`${D}/log`]: proc(),
       [`${D}/cache`]: proc(),
     });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(diagnostics).toEqual([]);
     expect(services.get("web")).toMatchObject({ dependsOn: ["db"], dependsMs: ["mounts"], waitsFor: ["cache", "log"] });
     expect(services.get("web")?.origins?.["db"]).toEqual({ file: `${D}/web`, line: 3 });
   });
 
-  it("drops an entry that is not a service with a warning; the dependent still loads", () => {
+  it("drops an entry with no file with a warning; one whose file fails is kept, to fail when started", () => {
     const fs = memoryFs({
       [`${D}/web`]: proc("waits-for.d = web.wants\n"),
       [`${D}/web.wants/ghost`]: "",
       [`${D}/web.wants/broken`]: "",
       [`${D}/broken`]: "type = nope\n",
     });
-    const { services, diagnostics } = loadServices([D], fs);
-    expect(services.get("web")?.waitsFor).toEqual([]);
-    expect(render(diagnostics, "warning")).toEqual([
-      `${D}/web:3: waits-for.d: "broken" failed to load; ignored`,
-      `${D}/web:3: waits-for.d: no service named "ghost"; ignored`,
+    const { services, diagnostics, unloadable } = loadAll([D], fs);
+    expect(services.get("web")?.waitsFor).toEqual(["broken"]);
+    expect(render(diagnostics, "warning")).toEqual([`${D}/web:3: waits-for.d: no service named "ghost"; ignored`]);
+    expect(render(diagnostics, "error")).toEqual([
+      `${D}/broken:1: type: "nope" is not one of process, bgprocess, scripted, internal, triggered`,
+      `${D}/web:3: waits-for.d: "broken" failed to load; it fails when started, and "web" starts without it`,
     ]);
+    expect([...unloadable.keys()]).toEqual(["broken"]);
   });
 
   it("warns when the directory cannot be read", () => {
     const fs = memoryFs({ [`${D}/web`]: proc("depends-on.d = missing.d\n") });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(services.has("web")).toBe(true);
     expect(render(diagnostics, "warning")).toEqual([
       `${D}/web:3: depends-on.d: cannot read directory "${D}/missing.d"; ignored`,
@@ -153,7 +161,7 @@ describe("loadServices: .d directories", () => {
 
   it("keeps an entry hard when the same name is also given explicitly", () => {
     const fs = memoryFs({ [`${D}/web`]: proc("depends-on = db\ndepends-on.d = deps\n"), [`${D}/deps/db`]: "" });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(services.size).toBe(0);
     expect(render(diagnostics, "error")).toEqual([`${D}/web:3: depends-on: no service named "db", so "web" is not loaded`]);
   });
@@ -167,7 +175,7 @@ describe("loadServices: boot.d", () => {
       [`${D}/sshd`]: proc(),
       [`${D}/getty`]: proc(),
     });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(diagnostics).toEqual([]);
     expect(services.get("boot")).toMatchObject({ name: "boot", type: "internal", file: `${D}/boot.d`, waitsFor: ["getty", "sshd"] });
   });
@@ -182,20 +190,20 @@ describe("loadServices: boot.d", () => {
       [`${D}/sshd`]: proc(),
       [`${D2}/ntp`]: proc(),
     });
-    const { services, diagnostics } = loadServices([D, D2], fs);
+    const { services, diagnostics } = loadAll([D, D2], fs);
     expect(diagnostics).toEqual([]);
     expect(services.get("boot")).toMatchObject({ file: `${D}/boot`, dependsOn: ["early"], waitsFor: ["sshd", "ntp"] });
   });
 
   it("warns about a boot.d entry that is not a service, naming the directory", () => {
     const fs = memoryFs({ [`${D}/boot.d/ghost`]: "" });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(services.get("boot")?.waitsFor).toEqual([]);
     expect(render(diagnostics, "warning")).toEqual([`${D}/boot.d: no service named "ghost"; ignored`]);
   });
 
   it("has no boot service when there is neither a boot file nor boot.d", () => {
-    expect(loadServices([D], memoryFs({ [`${D}/a`]: proc() })).services.has("boot")).toBe(false);
+    expect(loadAll([D], memoryFs({ [`${D}/a`]: proc() })).services.has("boot")).toBe(false);
   });
 });
 
@@ -207,7 +215,7 @@ describe("instances", () => {
       [`${D}/getty`]: GETTY,
       [`${D}/boot`]: "type = internal\nwaits-for = getty@tty1\nwaits-for = getty@tty2\n",
     });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(diagnostics).toEqual([]);
     expect([...services.keys()].sort()).toEqual(["boot", "getty@tty1", "getty@tty2"]);
     expect(services.get("getty@tty2")).toMatchObject({
@@ -219,13 +227,13 @@ describe("instances", () => {
 
   it("loads instances named in boot.d", () => {
     const fs = memoryFs({ [`${D}/getty`]: GETTY, [`${D}/boot.d/getty@ttyS0`]: "" });
-    const { services } = loadServices([D], fs);
+    const { services } = loadAll([D], fs);
     expect(services.get("getty@ttyS0")?.command).toEqual(["/sbin/agetty", "ttyS0", "38400"]);
   });
 
   it("accepts a systemd-style template file name@", () => {
     const fs = memoryFs({ [`${D}/getty@`]: GETTY, [`${D}/boot.d/getty@tty3`]: "" });
-    const { services, diagnostics } = loadServices([D], fs);
+    const { services, diagnostics } = loadAll([D], fs);
     expect(diagnostics).toEqual([]);
     expect(services.get("getty@tty3")?.file).toBe(`${D}/getty@`);
     expect(services.has("getty@")).toBe(false);
@@ -236,13 +244,13 @@ describe("instances", () => {
       [`${D}/getty`]: GETTY,
       [`${D}/getty@console`]: "type = process\ncommand = /sbin/agetty --noclear $1\n",
     });
-    const { services } = loadServices([D], fs);
+    const { services } = loadAll([D], fs);
     expect(services.get("getty@console")?.command).toEqual(["/sbin/agetty", "--noclear", "console"]);
   });
 
   it("explains a dependency on the bare template name", () => {
     const fs = memoryFs({ [`${D}/getty`]: GETTY, [`${D}/boot`]: "type = internal\ndepends-on = getty\n" });
-    const { diagnostics } = loadServices([D], fs);
+    const { diagnostics } = loadAll([D], fs);
     expect(render(diagnostics, "error")).toEqual([
       `${D}/boot:2: depends-on: "getty" is a template (it uses $1); name an instance such as "getty@ARG", so "boot" is not loaded`,
     ]);
@@ -279,5 +287,93 @@ describe("instances", () => {
     expect(loadService("b", [D], fs)).toEqual({ spec: undefined, diagnostics: [], found: false });
     expect(loadService("../a", [D], fs).found).toBe(false);
     expect(loadService("a@", [D], fs).found).toBe(false);
+  });
+});
+
+describe("loadServices: on demand, as dinit loads", () => {
+  it("loads the target and what it reaches; other files are never read or reported", () => {
+    const fs = memoryFs({
+      [`${D}/boot`]: "waits-for = web\n",
+      [`${D}/web`]: proc("depends-on = db\nafter = clock\n"),
+      [`${D}/db`]: proc(),
+      [`${D}/clock`]: proc(),
+      [`${D}/web.env`]: "PORT=80\n",
+      [`${D}/common.inc`]: "restart = sometimes\n",
+      [`${D}/unrelated`]: "type = bogus\n",
+    });
+    const { services, diagnostics, missing } = loadServices([D], fs);
+    expect([...services.keys()]).toEqual(["boot", "web", "db", "clock"]);
+    expect(diagnostics).toEqual([]);
+    expect(missing.size).toBe(0);
+    expect(fs.reads.filter((path) => /web\.env|common\.inc|unrelated/.test(path))).toEqual([]);
+  });
+
+  it("loads named roots, reports a root with no file as missing, and skips names already loaded", () => {
+    const fs = memoryFs({ [`${D}/a`]: proc("depends-on = b\n"), [`${D}/b`]: proc() });
+    const result = loadServices([D], fs, { roots: ["a", "ghost"], known: (name) => name === "b" });
+    expect([...result.services.keys()]).toEqual(["a"]);
+    expect([...result.missing]).toEqual(["ghost"]);
+    expect(fs.reads).not.toContain(`${D}/b`);
+  });
+
+  it("a typo in a boot.d service no longer leaves boot unloaded: the entry fails when started", () => {
+    const fs = memoryFs({
+      [`${D}/boot.d/getty`]: "",
+      [`${D}/boot.d/broken`]: "",
+      [`${D}/getty`]: proc(),
+      [`${D}/broken`]: proc("restart = sometimes\n"),
+    });
+    const { services, diagnostics, unloadable } = loadServices([D], fs);
+    expect(services.get("boot")?.waitsFor).toEqual(["broken", "getty"]);
+    expect(render(diagnostics, "error")).toEqual([
+      `${D}/broken:3: restart: "sometimes" is not one of yes, true, no, false, on-failure`,
+      `${D}/boot.d: "broken" failed to load; it fails when started, and "boot" starts without it`,
+    ]);
+    expect(unloadable.get("broken")).toContain(`${D}/broken:3: restart:`);
+  });
+
+  it("keeps depends-on and depends-ms strict, and names a template without its argument", () => {
+    const fs = memoryFs({ [`${D}/t`]: proc("command = /bin/echo $1\n"), [`${D}/a`]: proc("depends-ms = t\n"), [`${D}/w`]: "waits-for = t\n" });
+    const { services, diagnostics } = loadServices([D], fs, { roots: ["a", "w"] });
+    expect([...services.keys()]).toEqual(["w"]);
+    expect(render(diagnostics, "error")).toEqual([
+      `${D}/a:3: depends-ms: "t" is a template (it uses $1); name an instance such as "t@ARG", so "a" is not loaded`,
+      `${D}/w:1: waits-for: "t" is a template (it uses $1); name an instance such as "t@ARG"; it fails when started, and "w" starts without it`,
+    ]);
+  });
+
+  it("loads an instance by name, from NAME@ARG, NAME or NAME@", () => {
+    const fs = memoryFs({ [`${D}/getty`]: "type = process\ncommand = /sbin/getty $1\nworking-dir = /\n" });
+    const { services } = loadServices([D], fs, { roots: ["getty@ttyS1"] });
+    expect(services.get("getty@ttyS1")?.command).toEqual(["/sbin/getty", "ttyS1"]);
+  });
+
+  it("resolves relative paths as dinit does: from the description's directory, then the working directory", () => {
+    const fs = memoryFs({
+      [`/srv/app/dinit.d/web`]: "type = process\ncommand = ../run.sh\nenv-file = web.env\nlogfile = web.log\npid-file = $RUN/web.pid\n",
+      [`/srv/app/dinit.d/api`]: "type = bgprocess\ncommand = ./api\nworking-dir = ../api\nenv-file = api.env\nlogfile = log/api.log\npid-file = api.pid\nsocket-listen = api.sock\n",
+    });
+    const { services } = loadServices(["/srv/app/dinit.d"], fs, { roots: ["web", "api"] });
+    expect(services.get("web")).toMatchObject({
+      command: ["../run.sh"],
+      workingDir: "/srv/app/dinit.d",
+      envFile: "/srv/app/dinit.d/web.env",
+      logfile: "/srv/app/dinit.d/web.log",
+      pidFile: "$RUN/web.pid",
+    });
+    expect(services.get("api")).toMatchObject({
+      workingDir: "/srv/app/dinit.d/../api",
+      envFile: "/srv/app/dinit.d/api.env",
+      logfile: "/srv/app/dinit.d/../api/log/api.log",
+      pidFile: "/srv/app/dinit.d/../api/api.pid",
+      socketListen: "/srv/app/dinit.d/../api/api.sock",
+    });
+  });
+
+  it("reads @include files through the loader's file system, relative to the including file", () => {
+    const fs = memoryFs({ [`${D}/web`]: "@include common/process\ncommand = /bin/web\n", [`${D}/common/process`]: "type = process\nrestart = yes\n" });
+    const { services, diagnostics } = loadServices([D], fs, { roots: ["web"] });
+    expect(diagnostics).toEqual([]);
+    expect(services.get("web")).toMatchObject({ type: "process", restart: "yes", command: ["/bin/web"] });
   });
 });

@@ -1,7 +1,7 @@
 // An in-memory ConfigFs for loader tests. Keys are absolute file paths; every parent of a key
 // is a directory. A key ending in "/" makes an empty directory.
 
-import type { ConfigFs } from "../../../src/config/load.ts";
+import { type ConfigFs, type LoadOptions, type LoadResult, loadServices } from "../../../src/config/load.ts";
 
 export function memoryFs(files: Record<string, string>): ConfigFs & { reads: string[] } {
   const fileMap = new Map<string, string>();
@@ -36,4 +36,25 @@ export function memoryFs(files: Record<string, string>): ConfigFs & { reads: str
       return entries === undefined ? undefined : [...entries].reverse();
     },
   };
+}
+
+/**
+ * Every service file's name in `dirs` (not hidden, not a directory, not `x@`): the roots that
+ * load what the old rule loaded (every file), for tests of what a loaded file becomes.
+ */
+export function everyFile(fs: ConfigFs, dirs: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const dir of dirs) {
+    for (const name of fs.readDir(dir) ?? []) {
+      if (name.startsWith(".") || name.endsWith("@")) continue;
+      if (fs.readFile(`${dir}/${name}`) === undefined) continue;
+      names.add(name);
+    }
+  }
+  return [...names].sort();
+}
+
+/** Loads every file in `dirs` and `boot`, as the loader did before it loaded on demand. */
+export function loadAll(dirs: readonly string[], fs: ConfigFs, options: LoadOptions = {}): LoadResult {
+  return loadServices(dirs, fs, { roots: [...everyFile(fs, dirs), "boot"], ...options });
 }

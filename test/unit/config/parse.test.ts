@@ -110,6 +110,12 @@ describe("parseService: a complete file", () => {
       log: { file: F, line: 10 },
       login: { file: F, line: 11 },
       "time-sync": { file: F, line: 12 },
+      // The lines tsinit check may point at, under keys no service name can be.
+      "\0command": { file: F, line: 2 },
+      "\0stop-command": { file: F, line: 3 },
+      "\0working-dir": { file: F, line: 4 },
+      "\0env-file": { file: F, line: 6 },
+      "\0chain-to": { file: F, line: 27 },
     });
   });
 
@@ -132,12 +138,63 @@ describe("parseService: a complete file", () => {
       smoothRecovery: false,
     });
     expect(spec.options.size).toBe(0);
-    expect(spec.origins).toBeUndefined();
+    expect(Object.keys(spec.origins ?? {})).toEqual(["\0command"]);
     expect(spec.workingDir).toBeUndefined();
   });
 
-  it("defaults to a process service, which needs a command", () => {
-    expect(errors("restart = yes\n")).toEqual([`${F}: command: a process service needs a command`]);
+  it("defaults to an internal service, as dinit's loader does: an empty file is a milestone", () => {
+    expect(ok("")).toMatchObject({ type: "internal" });
+    expect(ok("waits-for = a\n")).toMatchObject({ type: "internal", waitsFor: ["a"] });
+  });
+
+  it("says why a command without a type is not run", () => {
+    expect(warnings("command = /bin/true\n")).toEqual([
+      `${F}:1: command: an internal service runs no command; ignored (no type is given, and dinit's default is internal; add type = process)`,
+    ]);
+  });
+
+  it("warns about settings that do not apply to the type, at their line", () => {
+    expect(warnings("type = scripted\ncommand = /bin/true\npid-file = /run/x.pid\nsmooth-recovery = yes\n")).toEqual([
+      `${F}:3: pid-file: applies only to bgprocess services; ignored for a scripted service`,
+      `${F}:4: smooth-recovery: applies only to process and bgprocess services; ignored for a scripted service`,
+    ]);
+    expect(warnings("type = internal\nrun-as = root\nlogfile = /tmp/x\n")).toEqual([
+      `${F}:2: run-as: applies only to process, bgprocess and scripted services; ignored for an internal service`,
+      `${F}:3: logfile: applies only to process, bgprocess and scripted services; ignored for an internal service`,
+    ]);
+  });
+
+  it("refuses a run-as that starts with a digit but is not a number", () => {
+    expect(errors(`${PROC}run-as = 9notanumber\n`)).toEqual([`${F}:3: run-as: "9notanumber" is not a numeric id (a name cannot start with a digit)`]);
+    expect(errors(`${PROC}run-as = web:5x\n`)).toEqual([`${F}:3: run-as: "5x" is not a numeric id (a name cannot start with a digit)`]);
+    expect(errors(`${PROC}run-as = 99999999999\n`)).toEqual([`${F}:3: run-as: 99999999999 is too large for an id`]);
+    expect(ok(`${PROC}run-as = 1000:100\n`).runAs).toEqual({ user: "1000", group: "100" });
+  });
+
+  it("reads dinit's load-options", () => {
+    expect(ok(`${PROC}load-options = export-passwd-vars export-service-name sub-vars\n`)).toMatchObject({ exportPasswdVars: true, exportServiceName: true });
+    expect(errors(`${PROC}load-options = frob\n`)).toEqual([`${F}:3: load-options: unknown load option "frob" (export-passwd-vars, export-service-name, sub-vars)`]);
+  });
+
+  it("keeps @meta enable-via for enable and disable", () => {
+    expect(ok(`@meta enable-via multi-user\n${PROC}`).enableVia).toBe("multi-user");
+  });
+
+  it("reads @include and @include-opt through the loader's files, reporting lines in the included file", () => {
+    const files: Record<string, string> = { "/etc/tsinit.d/common": "restart = yes\nstop-timeout = x\n", "/etc/tsinit.d/inc/a": "term-signal = HUP\n" };
+    const readInclude = (path: string) => files[path];
+    const result = parseService(`${PROC}@include common\n@include-opt missing\n@include-opt inc/a\n@include /etc/nope\n`, { name: "sshd", file: F, readInclude });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      `${F}:6: @include: "/etc/nope": no such file`,
+      `/etc/tsinit.d/common:2: stop-timeout: "x" is not a number of seconds`,
+    ]);
+    const good = parseService(`${PROC}@include common\n@include-opt inc/a\n`, { name: "sshd", file: F, readInclude: (p) => (p.endsWith("common") ? "restart = yes\n" : readInclude(p)) });
+    expect(good.spec).toMatchObject({ restart: "yes", termSignal: 1 });
+  });
+
+  it("refuses a file that includes itself", () => {
+    const result = parseService(`${PROC}@include sshd\n`, { name: "sshd", file: F, readInclude: () => `@include sshd\n` });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([`${F}:3: @include: "${F}" includes itself (${F} -> ${F})`]);
   });
 });
 
@@ -381,15 +438,6 @@ describe("parseService: warnings still load the service", () => {
     expect(result.spec).toBeDefined();
     expect(warnings(`${PROC}frobnicate = yes\n`)).toEqual([`${F}:3: frobnicate: unknown setting; ignored`]);
   });
-
-  it.each(["load-options = sub-vars"])(
-    "warns that dinit's %s is not supported",
-    (line) => {
-      const setting = line.split(" ")[0];
-      expect(warnings(`${PROC}${line}\n`)).toEqual([`${F}:3: ${setting}: not supported by tsinit; ignored`]);
-      expect(parse(`${PROC}${line}\n`).spec).toBeDefined();
-    },
-  );
 
   it("warns about dinit options that tsinit does not act on", () => {
     expect(warnings(`${PROC}options = pass-cs-fd skippable\n`)).toEqual([
