@@ -21,7 +21,7 @@ const GROUP = "root:x:0:\nwww:x:33:\nalice:x:1000:\nwheel:x:10:alice,bob\naudio:
 
 describe("run-as", () => {
   it("resolves a user name to its uid, primary gid and supplementary groups", () => {
-    expect(resolveRunAs({ user: "alice" }, PASSWD, GROUP)).toEqual({ ok: true, credentials: { uid: 1000, gid: 1000, groups: [1000, 10, 29] }, home: "/home/alice" });
+    expect(resolveRunAs({ user: "alice" }, PASSWD, GROUP)).toEqual({ ok: true, credentials: { uid: 1000, gid: 1000, groups: [1000, 10, 29] }, name: "alice", home: "/home/alice", shell: "/bin/sh" });
   });
 
   it("takes user:group by name or number", () => {

@@ -7,7 +7,7 @@ import { parseService } from "../../src/config/parse.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
 
 const F = "/etc/tsinit.d/web";
-const parse = (lines: string) => parseService(`command = /bin/web\nlogfile = /var/log/web.log\n${lines}\n`, { name: "web", file: F });
+const parse = (lines: string) => parseService(`type = process\ncommand = /bin/web\nlogfile = /var/log/web.log\n${lines}\n`, { name: "web", file: F });
 
 describe("logfile-permissions, logfile-uid, logfile-gid", () => {
   it("are read, not ignored", () => {
@@ -17,8 +17,8 @@ describe("logfile-permissions, logfile-uid, logfile-gid", () => {
   });
 
   it("refuse what is not a mode or a numeric id, with file:line", () => {
-    expect(parse("logfile-permissions = 1777").diagnostics.map(formatDiagnostic)).toEqual([`${F}:3: logfile-permissions: "1777" is not an octal mode (at most 777)`]);
-    expect(parse("logfile-uid = w:w").diagnostics.map(formatDiagnostic)).toEqual([`${F}:3: logfile-uid: "w:w" is not a numeric id or a user/group name`]);
+    expect(parse("logfile-permissions = 1777").diagnostics.map(formatDiagnostic)).toEqual([`${F}:4: logfile-permissions: "1777" is not an octal mode (at most 777)`]);
+    expect(parse("logfile-uid = w:w").diagnostics.map(formatDiagnostic)).toEqual([`${F}:4: logfile-uid: "w:w" is not a numeric id or a user/group name`]);
   });
 });
 
