@@ -187,7 +187,13 @@ $(DIST)/busybox-init.manifest: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(
 		MODULES_OUT=$(DIST)/busybox-init.modules $(MANIFEST_ENV) scripts/manifest.sh busybox-init > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(DIST)/initramfs.cpio: $(DIST)/initramfs.manifest $(DIST)/tsinit $(IMAGE_INPUTS) $(wildcard $(DIST)/initramfs.modules/*)
+# `tsinit check` on the services the image carries first: a broken service file fails the
+# build (scripts/check-services.sh). For another ARCH the host's dist/tsinit checks, if it is
+# built; else the check is skipped with a note.
+CHECKED_SERVICES := boot single recovery
+
+$(DIST)/initramfs.cpio: $(DIST)/initramfs.manifest $(DIST)/tsinit $(IMAGE_INPUTS) scripts/check-services.sh $(wildcard $(DIST)/initramfs.modules/*)
+	TSINIT=$(DIST)/tsinit scripts/check-services.sh $< /etc/tsinit.d $(CHECKED_SERVICES)
 	$(BUN) scripts/mkcpio.ts $< $@
 
 $(DIST)/busybox-init.cpio: $(DIST)/busybox-init.manifest $(IMAGE_INPUTS) $(wildcard $(DIST)/busybox-init.modules/*)
@@ -237,7 +243,8 @@ $(DIST)/disk.manifest: $(DIST)/tsinit FORCE | $(DIST) $(BUSYBOX)
 		scripts/manifest.sh disk; } > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(DIST)/disk.ext4: $(DIST)/disk.manifest $(DIST)/tsinit $(DISK_INPUTS)
+$(DIST)/disk.ext4: $(DIST)/disk.manifest $(DIST)/tsinit $(DISK_INPUTS) scripts/check-services.sh
+	TSINIT=$(DIST)/tsinit scripts/check-services.sh $< /etc/tsinit.d $(CHECKED_SERVICES)
 	$(BUN) scripts/mkext4.ts $(DISK_EXT4) $< $@
 
 $(DIST)/disk-gpt.img: $(DIST)/disk.ext4 scripts/partition.sh

@@ -3,7 +3,8 @@
 // anything, and prints every problem with file:line and setting: what loading finds (syntax,
 // values, types, missing dependencies), dependency cycles with their members, and what only the
 // file system can tell (programs that cannot be executed, env-files that cannot be read).
-// Exits 1 when there is an error, else 0; warnings are printed either way.
+// Exits 1 when there is an error, else 0; warnings are printed either way. `--root DIR` checks a
+// tree as if it were `/` (an image's files on the build host).
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
 import { checkFiles } from "./config/check.ts";
 import { BOOT_SERVICE, loadService, loadServices, unreadableDirectories } from "./config/load.ts";
@@ -11,31 +12,38 @@ import { settingKey } from "./config/parse.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
 import { SERVICES_DIR } from "./init.ts";
 import { sysConfigFs } from "./service-loading.ts";
-import { probeDirectory, probeExecutable, probeReadable } from "./sys/file-probe.ts";
+import { fileProbe, inRoot } from "./sys/file-probe.ts";
+import type { ConfigFs } from "./config/load.ts";
 import type { Sys } from "./sys/sys.ts";
 
-export const CHECK_USAGE = "usage: tsinit check [-d|--services-dir DIR]... [NAME...]";
+export const CHECK_USAGE = "usage: tsinit check [-d|--services-dir DIR]... [--root DIR] [NAME...]";
 
 export interface CheckArgs {
   dirs: string[];
   names: string[];
+  /** Programs, env-files and working directories are looked for below this (an image's tree). */
+  root?: string;
 }
 
 /** The arguments, or a usage error's message. */
 export function parseCheckArgs(args: readonly string[]): CheckArgs | string {
   const dirs: string[] = [];
   const names: string[] = [];
+  let root: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === "-d" || arg === "--services-dir") {
       const dir = args[++i];
       if (dir === undefined) return `${arg} needs a directory`;
       dirs.push(dir);
+    } else if (arg === "--root") {
+      root = args[++i];
+      if (root === undefined) return `${arg} needs a directory`;
     } else if (arg.startsWith("--services-dir=")) dirs.push(arg.slice("--services-dir=".length));
     else if (arg.startsWith("-")) return `unknown option ${arg}`;
     else names.push(arg);
   }
-  return { dirs: dirs.length === 0 ? [SERVICES_DIR] : dirs, names: names.length === 0 ? [BOOT_SERVICE] : names };
+  return { dirs: dirs.length === 0 ? [SERVICES_DIR] : dirs, names: names.length === 0 ? [BOOT_SERVICE] : names, ...(root !== undefined && { root }) };
 }
 
 export interface CheckReport {
@@ -43,9 +51,24 @@ export interface CheckReport {
   checked: number;
 }
 
+/** With a root, the service directories are read inside it too, as after a chroot. */
+function withinRoot(fs: ConfigFs, root: string | undefined): ConfigFs {
+  if (root === undefined) return fs;
+  return {
+    readFile: (path) => {
+      const real = inRoot(root, path);
+      return real === undefined ? { unreadable: "ELOOP (a symbolic link loop, or too many links)" } : fs.readFile(real);
+    },
+    readDir: (path) => {
+      const real = inRoot(root, path);
+      return real === undefined ? undefined : fs.readDir(real);
+    },
+  };
+}
+
 /** Everything wrong with `names` and what they reach, in the order found. */
 export function checkServices(sys: Sys, args: CheckArgs, env: Readonly<Record<string, string | undefined>> = {}): CheckReport {
-  const fs = sysConfigFs(sys);
+  const fs = withinRoot(sysConfigFs(sys), args.root);
   const result = loadServices(args.dirs, fs, { roots: args.names });
   const diagnostics = [...unreadableDirectories(args.dirs, fs), ...result.diagnostics];
   for (const name of args.names) {
@@ -55,7 +78,7 @@ export function checkServices(sys: Sys, args: CheckArgs, env: Readonly<Record<st
     const first = result.services.get(cycle[0] as string);
     diagnostics.push({ severity: "error", file: first?.file ?? args.dirs.join(":"), line: 0, message: `dependency cycle: ${formatCycle(cycle)}; its members can never start` });
   }
-  const probe = { executable: probeExecutable, readable: probeReadable, directory: probeDirectory };
+  const probe = fileProbe(args.root);
   for (const spec of result.services.values()) {
     diagnostics.push(...checkFiles(spec, probe, env.PATH));
     // chain-to is loaded only when the chain is taken; a name with no file is worth a word.
@@ -79,6 +102,7 @@ export function runCheck(sys: Sys, args: readonly string[], write: (text: string
   const warnings = diagnostics.length - errors;
   for (const d of diagnostics) write(`${d.severity}: ${formatDiagnostic(d)}\n`);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  write(`${plural(checked, "service")} loaded from ${parsed.dirs.join(" ")} (${parsed.names.join(" ")}): ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`);
+  const where = parsed.root === undefined ? "" : ` in ${parsed.root}`;
+  write(`${plural(checked, "service")} loaded from ${parsed.dirs.join(" ")}${where} (${parsed.names.join(" ")}): ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`);
   return errors > 0 ? 1 : 0;
 }
