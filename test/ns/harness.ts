@@ -11,6 +11,16 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `tsinit-${prefix}-`));
 }
 
+/**
+ * These tests were written when a file without `type` was a process service; dinit's default
+ * (and tsinit's now) is internal. A file with a command and no type gets `type = process` at
+ * its end, so that its line numbers stay as written. dinit-compat.test.ts writes its own files.
+ */
+export function asProcess(text: string): string {
+  if (!/^\s*command\s*[=:]/m.test(text) || /^\s*type\s*[=:]/m.test(text)) return text;
+  return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}type = process\n`;
+}
+
 /** Writes service files (name -> text) and executable scripts into a fresh directory. */
 export function servicesDir(files: Record<string, string>, scripts: Record<string, string> = {}): { dir: string; work: string } {
   const work = tempDir("ns");
@@ -18,7 +28,7 @@ export function servicesDir(files: Record<string, string>, scripts: Record<strin
   mkdirSync(dir);
   for (const [name, text] of Object.entries(files)) {
     if (name.includes("/")) mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, name), asProcess(text));
   }
   for (const [name, text] of Object.entries(scripts)) {
     writeFileSync(join(work, name), text);

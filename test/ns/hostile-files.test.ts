@@ -21,9 +21,11 @@ function rssKb(pid: number): number {
   return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
 }
 
-test("hostile service files are reported with their paths; the rest start and the socket answers; a reload takes new files", async () => {
+test("hostile service files are reported with their paths; the rest start and the socket answers; new files load when named", async () => {
   const { dir, work } = servicesDir({
-    boot: "type = internal\nwaits-for = good\n",
+    // Every file is named, so every one is loaded (tsinit loads on demand, as dinit does); the
+    // ones that cannot be read fail when started, and boot starts without them.
+    boot: "type = internal\nwaits-for = good\n" + ["proto", "getter", "long", "fifo", "zero", "dangling", "loop"].map((n) => `waits-for = ${n}\n`).join(""),
     good: SLEEPER,
     proto: `${SLEEPER}__proto__ = x\n`,
     getter: `${SLEEPER}__defineGetter__ = x\n__defineSetter__ = y\nconstructor = z\n`,
