@@ -74,7 +74,11 @@ describe("a console nobody reads", () => {
     // 80 files of 40 unknown settings: a warning line each, far more than a pipe and the queue hold.
     const noisy = Array.from({ length: 40 }, (_, i) => `unknown-setting-number-${i} = some value to warn about`).join("\n");
     const files: Record<string, string> = { boot: "type = internal\nwaits-for = web\n", web: "command = /bin/sleep 600\n" };
-    for (let i = 0; i < 80; i++) files[`noisy-${i}`] = `command = /bin/true\n${noisy}\n`;
+    // boot names them all: only what is named is loaded (and warned about).
+    for (let i = 0; i < 80; i++) {
+      files[`noisy-${i}`] = `command = /bin/true\n${noisy}\n`;
+      files.boot += `waits-for = noisy-${i}\n`;
+    }
     const { dir, work } = servicesDir(files);
     const fifo = join(work, "stderr");
     Bun.spawnSync(["mkfifo", fifo]);
