@@ -89,7 +89,7 @@ describe("tsinit services in qemu", () => {
       {
         append: "tsinit.target=target",
         extraFiles: [
-          service("target", "type = internal\ndepends-on = broken\n"),
+          service("target", "type = internal\ndepends-on = broken\nwaits-for = typo\n"),
           service("broken", "type = scripted\ncommand = /bin/false\n"),
           service("typo", "command = /bin/true\nrestart = sometimes\n"),
         ],
