@@ -150,9 +150,10 @@ export class Namespace {
   /** The host pid of tsinit, PID 1 inside. */
   pid1 = 0;
 
-  private constructor(args: string[]) {
+  private constructor(args: string[], cwd?: string) {
     this.proc = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", TSINIT, ...args], {
       stdin: "ignore",
+      ...(cwd !== undefined && { cwd }),
       env: { ...process.env },
       stdout: "pipe",
       stderr: "pipe",
@@ -161,8 +162,9 @@ export class Namespace {
     void this.collect(this.proc.stderr as ReadableStream<Uint8Array>);
   }
 
-  static async start(args: string[]): Promise<Namespace> {
-    const ns = new Namespace(args);
+  /** `cwd`: tsinit's working directory (default: the test's). */
+  static async start(args: string[], cwd?: string): Promise<Namespace> {
+    const ns = new Namespace(args, cwd);
     ns.pid1 = await waitFor("tsinit to start as PID 1 of the namespace", () => {
       const child = childrenOf(ns.proc.pid)[0];
       return child !== undefined && procInfo(child)?.comm !== "unshare" ? child : undefined;
