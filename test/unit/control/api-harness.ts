@@ -7,6 +7,7 @@ import type { Peer } from "../../../src/control/auth.ts";
 import { defaultSpec, type ServiceSpec, type ServiceType } from "../../../src/base/service-spec.ts";
 import { Log } from "../../../src/log/log.ts";
 import type { ShutdownKind } from "../../../src/shutdown/requests.ts";
+import { ServiceDirectories } from "../../../src/service-loading.ts";
 import { Supervisor } from "../../../src/supervisor/supervisor.ts";
 import type { SpawnRequest, SpawnResult } from "../../../src/sys/sys.ts";
 import { FakeMachine } from "../fakes/fake-machine.ts";
@@ -44,14 +45,25 @@ export class ApiHarness {
   /** With `events`, the event log and the boot timeline of PID 1 (GET /v1/events, /v1/analyze). */
   readonly events?: EventLog;
 
-  constructor(specs: ServiceSpec[], options: { mode?: "init" | "supervisor"; shutdown?: boolean; events?: boolean; debug?: boolean } = {}) {
+  /**
+   * With `files` (path -> text), those files are /etc/tsinit.d's on the fake machine and a name
+   * the API is given that is not loaded yet is loaded from there (dinit's on-demand loading).
+   */
+  constructor(specs: ServiceSpec[], options: { mode?: "init" | "supervisor"; shutdown?: boolean; events?: boolean; debug?: boolean; files?: Record<string, string> } = {}) {
     const log = new Log({ console: (line) => this.logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
     const events = options.events ? new EventLog(() => this.machine.clock.sinceBoot()) : undefined;
     const timeline = events === undefined ? undefined : new BootTimeline();
     if (events !== undefined) events.subscribe((event) => timeline!.add(event));
     this.events = events;
     this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: {}, observe: events === undefined ? undefined : (event) => void events.emit(event) });
+    let directories: ServiceDirectories | undefined;
+    if (options.files !== undefined) {
+      for (const [path, text] of Object.entries(options.files)) this.machine.sys.files.set(path, text);
+      directories = new ServiceDirectories(this.machine.sys, log, ["/etc/tsinit.d"]);
+      directories.attach(this.supervisor);
+    }
     this.api = new ControlApi({
+      ...(directories !== undefined && { load: (name: string) => directories.ensure(name) }),
       supervisor: this.supervisor,
       log,
       mode: options.mode ?? "supervisor",

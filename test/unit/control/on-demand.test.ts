@@ -1,0 +1,61 @@
+// dinit's on-demand loading through the control API: a name a client gives that is not loaded
+// yet is loaded (with what it reaches) from the services directory; a failed load says why.
+import { describe, expect, it } from "vitest";
+import type { ErrorResponse, ListResponse, StatusResponse } from "../../../src/control/api.ts";
+import { ApiHarness } from "./api-harness.ts";
+
+const D = "/etc/tsinit.d";
+const error = (body: unknown) => (body as ErrorResponse).error;
+
+describe("a name that is not loaded", () => {
+  const files = {
+    [`${D}/web`]: "type = process\ncommand = /bin/web\ndepends-on = db\n",
+    [`${D}/db`]: "type = process\ncommand = /bin/db\n",
+    [`${D}/getty`]: "type = process\ncommand = /sbin/getty $1\n",
+    [`${D}/typo`]: "type = process\ncommand = /bin/true\nrestart = sometimes\n",
+    [`${D}/waiter`]: "waits-for = typo\n",
+  };
+
+  it("loads on start, with its dependencies, and the list then shows them", async () => {
+    const h = new ApiHarness([], { files });
+    expect(((await h.call("GET", "/v1/services")).body as ListResponse).services).toEqual([]);
+    const reply = await h.call("POST", "/v1/services/web/start");
+    expect(reply.status).toBe(200);
+    const names = ((await h.call("GET", "/v1/services")).body as ListResponse).services.map((s) => [s.name, s.state]);
+    expect(names).toEqual([["db", "started"], ["web", "started"]]);
+    expect(h.logs.join("\n")).toContain("loaded web, db");
+  });
+
+  it("loads an instance by name for status and start", async () => {
+    const h = new ApiHarness([], { files });
+    const status = (await h.call("GET", "/v1/services/getty@ttyS1")).body as StatusResponse;
+    expect(status.service).toMatchObject({ name: "getty@ttyS1", state: "stopped", command: ["/sbin/getty", "ttyS1"] });
+    expect((await h.call("POST", "/v1/services/getty@ttyS1/start")).status).toBe(200);
+  });
+
+  it("answers 404 when there is no file, and says why a file did not load", async () => {
+    const h = new ApiHarness([], { files });
+    const missing = await h.call("POST", "/v1/services/ghost/start");
+    expect(missing.status).toBe(404);
+    expect(error(missing.body)).toEqual({ code: "unknown-service", message: "no service named ghost" });
+    const typo = await h.call("POST", "/v1/services/typo/start");
+    expect(typo.status).toBe(409);
+    expect(error(typo.body)).toEqual({ code: "failed", message: `typo failed to load: ${D}/typo:3: restart: "sometimes" is not one of yes, true, no, false, on-failure` });
+  });
+
+  it("a waits-for dependency that does not load fails when started, and its dependent starts", async () => {
+    const h = new ApiHarness([], { files });
+    expect((await h.call("POST", "/v1/services/waiter/start")).status).toBe(200);
+    const typo = ((await h.call("GET", "/v1/services/typo")).body as StatusResponse).service;
+    expect(typo.state).toBe("stopped");
+    expect(typo.failed).toContain(`did not load: "typo" failed to load: ${D}/typo:3: restart:`);
+    expect(((await h.call("GET", "/v1/services/waiter")).body as StatusResponse).service.state).toBe("started");
+  });
+
+  it("never looks on disk for a name that is not a valid service name", async () => {
+    const h = new ApiHarness([], { files });
+    const reply = await h.call("GET", "/v1/services/..%2Fetc");
+    expect(reply.status).toBeGreaterThanOrEqual(400);
+    expect(h.sys.calls.some((call) => call.includes(".."))).toBe(false);
+  });
+});
