@@ -62,6 +62,22 @@ describe("tsinit services in qemu", () => {
     });
   }, TEST_MS);
 
+  test("a typo in a boot.d service is reported by file:line, and the machine still reaches login", async () => {
+    await tsinitScenario(
+      "boot-d-typo",
+      async (vm) => {
+        await vm.expect(/\/etc\/tsinit\.d\/typo:3: restart: "sometimes" is not/, BOOT_MS);
+        await vm.expect(/\/etc\/tsinit\.d\/boot\.d: "typo" failed to load; it fails when started/, BOOT_MS);
+        vm.cursor = 0;
+        await vm.expect(/\[  OK  \] started getty/, BOOT_MS);
+        await vm.login();
+        const status = await vm.run("initctl status typo");
+        expect(status.output).toContain('did not load: "typo" failed to load: /etc/tsinit.d/typo:3: restart:');
+      },
+      { extraFiles: [service("boot.d/typo", ""), service("typo", "type = process\ncommand = /bin/true\nrestart = sometimes\n")] },
+    );
+  }, TEST_MS);
+
   test("single-user mode starts only the root shell on the console", async () => {
     await tsinitScenario(
       "single",
