@@ -99,6 +99,7 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] [--quiet] COMMAND 
   catlog [--clear] NAME     the buffer log once; --clear empties it after
   setenv NAME[=VALUE]...    set variables for services started from now on (no value: initctl's)
   unsetenv NAME...          remove them; getallenv: print them all
+  check [-d DIR]... [NAME...]  check service files offline, as dinitcheck (tsinit check; no server needed)
   boot                      init's boot log and timed boot steps (the initramfs's too, after switch_root)
   events [--no-follow]      every event since boot, then each as it happens (--json: one JSON object a line)
   analyze [--svg]           each service's start, ready and stop times; --svg: the boot timeline as SVG
