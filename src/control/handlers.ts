@@ -247,7 +247,10 @@ export class ControlApi {
     if (!admin && this.runtime.countOwnedBy(peer.uid) >= MAX_RUNTIME_SERVICES_PER_USER) {
       return errorReply("conflict", `uid ${peer.uid} already has ${MAX_RUNTIME_SERVICES_PER_USER} runtime services; remove some first`);
     }
-    const taken = (candidate: string) => supervisor.service(candidate) !== undefined;
+    // A name with a service file is taken even before that file is loaded (on demand): a
+    // user's service must never stand in for one the system configured.
+    const hasFile = (candidate: string) => this.options.load !== undefined && checkServiceName(candidate).ok && this.options.load(candidate).kind !== "missing";
+    const taken = (candidate: string) => supervisor.service(candidate) !== undefined || hasFile(candidate);
     const name = run.name ?? defaultRunName(run.command, taken);
     if (taken(name)) return errorReply("conflict", `a service named ${name} already exists; pick another name with --name`);
     const dependent = admin ? undefined : this.dependentOf(name);

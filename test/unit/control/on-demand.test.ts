@@ -59,3 +59,12 @@ describe("a name that is not loaded", () => {
     expect(h.sys.calls.some((call) => call.includes(".."))).toBe(false);
   });
 });
+
+describe("run and names with a file", () => {
+  it("refuses a run-time service the name of a service file that is not loaded yet", async () => {
+    const h = new ApiHarness([], { files: { [`${D}/sshd`]: "type = process\ncommand = /usr/sbin/sshd -D\n" } });
+    const reply = await h.call("POST", "/v1/services", { body: { name: "sshd", command: ["/bin/sleep", "600"] } });
+    expect(reply.status).toBe(409);
+    expect(error(reply.body).message).toContain("a service named sshd already exists");
+  });
+});
