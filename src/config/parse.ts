@@ -12,7 +12,7 @@ import {
   SETTINGS,
   SettingError,
 } from "./settings.ts";
-import { type Environment, MissingArgumentError, SubstitutionError, substituteNow } from "./substitute.ts";
+import { type Environment, MissingArgumentError, SubstitutionError, substituteArgument, substituteNow } from "./substitute.ts";
 
 export interface ParseOptions {
   /** The service name: the file name, or `base@argument` for an instance. */
@@ -50,6 +50,22 @@ export const DEFAULT_TYPE = "internal";
  */
 export function settingKey(setting: string): string {
   return `\0${setting}`;
+}
+
+/**
+ * Settings that substitute `$1` themselves (commands and paths keep other references for the
+ * start; names are substituted completely). In every other setting `$1` and its forms
+ * (`${1}`, `${1:-x}`, `${1:+x}`) are replaced before the value is read, as dinit does.
+ */
+const SUBSTITUTES_ITSELF: ReadonlySet<string> = new Set([
+  "command", "stop-command", "working-dir", "env-file", "pid-file", "socket-listen", "logfile",
+  "depends-on", "depends-ms", "waits-for", "before", "after", "depends-on.d", "depends-ms.d", "waits-for.d", "chain-to",
+]);
+
+function withArgument(line: SettingLine, argument: string | undefined): SettingLine {
+  if (!/\$\{?1/.test(line.value)) return line;
+  const words = substituteArgument(line.words, argument, { splitWords: false }).map((word) => word.replaceAll("$$", "$"));
+  return { ...line, words, value: words.join(" ") };
 }
 
 /** The settings whose line `tsinit check` may need after loading (config/check.ts). */
@@ -133,7 +149,7 @@ export function parseService(text: string, options: ParseOptions): ParsedService
       continue;
     }
     try {
-      def.apply(ctx, line);
+      def.apply(ctx, SUBSTITUTES_ITSELF.has(line.setting) ? line : withArgument(line, options.argument));
     } catch (e) {
       if (!(e instanceof SettingError || e instanceof SubstitutionError)) throw e;
       if (e instanceof MissingArgumentError) needsArgument = true;

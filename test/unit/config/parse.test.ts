@@ -176,6 +176,12 @@ describe("parseService: a complete file", () => {
     expect(errors(`${PROC}load-options = frob\n`)).toEqual([`${F}:3: load-options: unknown load option "frob" (export-passwd-vars, export-service-name, sub-vars)`]);
   });
 
+  it("substitutes $1 and its forms in every setting, not only commands and names", () => {
+    const text = "type = process\ncommand = /bin/agent\nrun-as = $1\nready-notification = pipevar:${1:-READY}_FD\nrestart = ${1:+yes}\n";
+    expect(ok(text, { argument: "web" })).toMatchObject({ runAs: { user: "web" }, readyNotification: { kind: "pipevar", variable: "web_FD" }, restart: "yes" });
+    expect(parse(text).needsArgument).toBe(true);
+  });
+
   it("keeps @meta enable-via for enable and disable", () => {
     expect(ok(`@meta enable-via multi-user\n${PROC}`).enableVia).toBe("multi-user");
   });
