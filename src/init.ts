@@ -139,7 +139,8 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   for (const signal of PID1_SIGNALS) {
     runtime.onSignal(signal, () => {
       // The live set: a reload may have added or removed ctrlaltdel.
-      const request = signalRequest(signal, directories.ensure("ctrlaltdel").kind === "loaded");
+      // Loaded on demand: only ctrl-alt-del (SIGINT) asks for it.
+      const request = signalRequest(signal, signal === "SIGINT" && shuttingDown === undefined && directories.ensure("ctrlaltdel").kind === "loaded");
       if (request.kind === "shutdown") shutdown(request.shutdown);
       else if (shuttingDown !== undefined) log.warn(`${signal} ignored: shutting down`);
       else if (request.kind === "ctrlaltdel") supervisor.start("ctrlaltdel");
