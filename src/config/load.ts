@@ -2,20 +2,26 @@
 //
 // File access goes through ConfigFs, so the loader runs in unit tests with an in-memory fake.
 // Rules (dinit's, with tsinit's additions marked):
-//   - Every regular file in a directory is a service named after the file. Names starting with
-//     "." are skipped, and so are directories (`boot.d/`, `foo.d/`).
+//   - Loading is on demand: from the roots (the target, or names a client gives) through every
+//     name they reach (depends-on, depends-ms, waits-for, their `.d` directories, before,
+//     after; not chain-to). A file that nothing names is never read. The service named X is
+//     the file X; names starting with "." are never services.
 //   - The first directory that has a name wins; the same name later is ignored.
 //   - `name@arg` is an instance: its file is `name@arg` if that exists, else `name` (dinit's
 //     convention), else `name@` (tsinit: a systemd-style template name); `$1` is `arg`.
-//     A file that uses `$1` is a template: loading every file skips it when bare.
+//     A file that uses `$1`, named without an argument, is a template: an error that says so.
 //   - `depends-on.d`, `depends-ms.d`, `waits-for.d` name directories (relative to the service's
 //     own directory) whose entries are dependency names. As in dinit, an unreadable directory
-//     or a name in it that does not load is a warning, and that entry is dropped.
+//     or an entry with no file is a warning, and that entry is dropped.
 //   - `boot.d/` in a services directory: its entries are waits-for of `boot` (tsinit). When no
 //     `boot` file exists but a `boot.d/` does, an `internal` boot service is made up.
-//   - A dependency named in a setting (depends-on, depends-ms, waits-for) that does not load is
-//     an error at the line naming it, and the dependent does not load either (as in dinit);
-//     this repeats up the chain. `before`/`after` naming an unknown service is a warning.
+//   - A depends-on or depends-ms dependency that does not load is an error at the line naming
+//     it, and the dependent does not load either (as in dinit); this repeats up the chain.
+//   - A waits-for dependency (or a `.d`/`boot.d` entry) whose file does not load is an error
+//     at the line naming it, and the dependent loads (tsinit): the caller makes it a service
+//     that fails when started (`unloadable`). `before`/`after` naming an unknown service is a
+//     warning.
+//   - Relative paths are resolved from the description's directory (resolvePaths).
 //   - Dependency cycles are not load errors: core/graph.ts finds and reports them, so the rest
 //     can still start.
 
