@@ -27,7 +27,7 @@
 
 import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, formatDiagnostic, hasErrors } from "./diagnostic.ts";
-import { parseService } from "./parse.ts";
+import { dirOf, parseService } from "./parse.ts";
 import { MAX_NAME_BYTES } from "./settings.ts";
 import type { Environment } from "./substitute.ts";
 
@@ -108,11 +108,6 @@ const DEPENDENCY_SETTING: Record<DependencyList, string> = {
 export function joinPath(dir: string, name: string): string {
   if (name.startsWith("/")) return name;
   return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
-}
-
-function dirOf(file: string): string {
-  const slash = file.lastIndexOf("/");
-  return slash <= 0 ? (slash === 0 ? "/" : ".") : file.slice(0, slash);
 }
 
 /** Entry names that can name a service or dependency: not hidden. */
