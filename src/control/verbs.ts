@@ -71,11 +71,21 @@ export function reloadService(api: ControlApi, name: string, request: ControlReq
   if (files === undefined) return errorReply("not-implemented", "this server has no services directories to reload from");
   const loaded = files.load(name);
   if (!loaded.ok) return refusedBy(`not reloading ${name}`, loaded.message);
+  loadDependencies(api, loaded.spec);
   const spec = withoutUnloadedWaitsFor(api, loaded.spec, loaded.warnings);
   const why = supervisor.reloadService(spec);
   const record = supervisor.service(name);
   if (why !== undefined) return errorReply("conflict", `not reloading ${name}: ${why}`, record === undefined ? undefined : api.status(record));
   return reply(200, { service: api.status(record!), warnings: loaded.warnings } satisfies ServiceReloadResponse);
+}
+
+/** Dependencies the new description names that are not loaded yet are loaded now (on demand, as dinit). */
+function loadDependencies(api: ControlApi, spec: ServiceSpec): void {
+  const { load, supervisor } = api.options;
+  if (load === undefined) return;
+  for (const dep of new Set([...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor])) {
+    if (supervisor.service(dep) === undefined && checkServiceName(dep).ok) load(dep);
+  }
 }
 
 /**
@@ -140,6 +150,11 @@ export async function link(api: ControlApi, name: string, verb: "enable" | "disa
   if (files === undefined) return errorReply("not-implemented", `this server has no services directories to ${verb} in`);
   if (verb === "enable" && supervisor.shuttingDown) return errorReply("conflict", `not enabling ${name}: shutting down`);
 
+  // A service that is not loaded is loaded with what it reaches (on demand, as dinit).
+  const onDemand = verb === "enable" && supervisor.service(name) === undefined ? api.options.load?.(name) : undefined;
+  if (onDemand !== undefined && onDemand.kind !== "loaded") {
+    return refusedBy(`not enabling ${name}`, onDemand.kind === "missing" ? `no service named ${name}` : onDemand.message);
+  }
   if (verb === "enable" && supervisor.service(name) === undefined) {
     const loaded = files.load(name);
     if (!loaded.ok) return refusedBy(`not enabling ${name}`, loaded.message);
