@@ -128,7 +128,12 @@ export function dependency(api: ControlApi, verb: "add" | "remove", request: Con
   const body = api.body(request, checkDependencyRequest);
   if (!body.ok) return body.reply;
   const { kind, from, to } = body.value;
-  for (const name of [from, to]) if (supervisor.service(name) === undefined) return unknown(name);
+  // Both are loaded on demand, as dinitctl add-dep loads them.
+  for (const name of [from, to]) {
+    const loaded = supervisor.service(name) === undefined && verb === "add" && checkServiceName(name).ok ? api.options.load?.(name) : undefined;
+    if (loaded?.kind === "failed") return errorReply("failed", loaded.message);
+    if (supervisor.service(name) === undefined) return unknown(name);
+  }
   const why = verb === "add" ? supervisor.addDependency(from, kind, to) : supervisor.removeDependency(from, kind, to);
   if (why !== undefined) return errorReply("conflict", `not ${verb === "add" ? "adding" : "removing"} the dependency: ${why}`);
   return reply(200, { kind, from: api.status(supervisor.service(from)!), to: api.status(supervisor.service(to)!) } satisfies DependencyResponse);
@@ -151,10 +156,9 @@ export async function link(api: ControlApi, name: string, verb: "enable" | "disa
   if (verb === "enable" && supervisor.shuttingDown) return errorReply("conflict", `not enabling ${name}: shutting down`);
 
   // A service that is not loaded is loaded with what it reaches (on demand, as dinit).
+  // (With no file, the files port below says where it looked.)
   const onDemand = verb === "enable" && supervisor.service(name) === undefined ? api.options.load?.(name) : undefined;
-  if (onDemand !== undefined && onDemand.kind !== "loaded") {
-    return refusedBy(`not enabling ${name}`, onDemand.kind === "missing" ? `no service named ${name}` : onDemand.message);
-  }
+  if (onDemand?.kind === "failed") return refusedBy(`not enabling ${name}`, onDemand.message);
   if (verb === "enable" && supervisor.service(name) === undefined) {
     const loaded = files.load(name);
     if (!loaded.ok) return refusedBy(`not enabling ${name}`, loaded.message);
