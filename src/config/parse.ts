@@ -59,7 +59,7 @@ export function settingKey(setting: string): string {
  */
 const SUBSTITUTES_ITSELF: ReadonlySet<string> = new Set([
   "command", "stop-command", "working-dir", "env-file", "pid-file", "socket-listen", "logfile",
-  "depends-on", "depends-ms", "waits-for", "before", "after", "depends-on.d", "depends-ms.d", "waits-for.d", "chain-to",
+  "depends-on", "depends-ms", "waits-for", "before", "after", "depends-on.d", "depends-ms.d", "waits-for.d", "chain-to", "consumer-of",
 ]);
 
 function withArgument(line: SettingLine, argument: string | undefined): SettingLine {
