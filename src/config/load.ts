@@ -440,8 +440,8 @@ function originOf(spec: ServiceSpec, dep: string): SettingOrigin {
 }
 
 function referencedNames(spec: ServiceSpec): string[] {
-  // chain-to is not: dinit loads it only when the chain is taken.
-  return [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor, ...spec.before, ...spec.after];
+  // chain-to is not: dinit loads it only when the chain is taken. A consumer's producer is.
+  return [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor, ...spec.before, ...spec.after, ...(spec.consumerOf === undefined ? [] : [spec.consumerOf])];
 }
 
 /** The first explicitly named hard dependency that did not load (`.d` entries do not count). */
