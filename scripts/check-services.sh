@@ -4,7 +4,8 @@
 # check reads only the service directory's files for their text), so that commands and
 # env-files are looked for where the machine will have them.
 # Usage: scripts/check-services.sh MANIFEST SERVICES_DIR [NAME...]
-# Environment: TSINIT (the executable, default dist/tsinit).
+# Environment: TSINIT (the executable, default dist/tsinit; for another ARCH, dist/tsinit of
+# the host if it is built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 manifest=${1:?usage: check-services.sh MANIFEST SERVICES_DIR [NAME...]}
@@ -12,10 +13,16 @@ services=${2:?usage: check-services.sh MANIFEST SERVICES_DIR [NAME...]}
 shift 2
 tsinit=${TSINIT:-dist/tsinit}
 
-# dist/tsinit is built for ARCH; on a build host of another architecture it cannot run here.
+# The executable is built for ARCH; on a build host of another architecture it cannot run
+# here. The host's own build (dist/tsinit) checks instead if there is one; else no check.
 if ! "$tsinit" --help >/dev/null 2>&1; then
-  echo "check-services: $tsinit does not run on this host ($(uname -m)); service files not checked" >&2
-  exit 0
+  if [[ $tsinit != dist/tsinit ]] && dist/tsinit --help >/dev/null 2>&1; then
+    echo "check-services: $tsinit does not run on this host ($(uname -m)); checking with dist/tsinit" >&2
+    tsinit=dist/tsinit
+  else
+    echo "check-services: $tsinit does not run on this host ($(uname -m)); service files not checked" >&2
+    exit 0
+  fi
 fi
 
 stage=$(mktemp -d)
