@@ -56,6 +56,18 @@ BUNFLAGS := --compile --minify --bytecode --target=$(BUN_TARGET) \
 	--no-compile-autoload-dotenv --no-compile-autoload-bunfig
 
 # --- image -------------------------------------------------------------------
+# IMAGE_SHAPE: how tsinit sits in the image (scripts/payload.sh, docs/image.md "Image shapes").
+# squashfs-zstd boots in 192 MB and starts tsinit in seconds; squashfs-xz also needs 192 MB, with
+# more room to spare, but starts tsinit several times slower; plain (the bare executable) needs
+# 384 MB; squashfs-lz4, squashfs-gzip and erofs-lz4 lie between.
+# arm64 keeps plain for now: scripts/payload.sh finds the libraries with the host's ldd, which
+# cannot read another architecture's executable (manifest.sh's SYSROOT reader could).
+ifeq ($(ARCH),amd64)
+IMAGE_SHAPE ?= squashfs-zstd
+else
+IMAGE_SHAPE ?= plain
+endif
+PAYLOAD := $(DIST)/payload-$(IMAGE_SHAPE)
 # COMPRESS picks the image `make initramfs` writes: gzip, zstd, xz or none.
 COMPRESS ?= gzip
 GZIP_LEVEL ?= 9
@@ -80,7 +92,7 @@ BOOT_BUSYBOX_IMAGE := $(DIST)/busybox-init.cpio$(call ext,$(BOOT_COMPRESS))
 SOURCE_DATE_EPOCH ?= 0
 export SOURCE_DATE_EPOCH
 
-IMAGE_INPUTS := scripts/manifest.sh scripts/mkcpio.ts $(BUSYBOX) $(shell find initramfs -type f)
+IMAGE_INPUTS := scripts/manifest.sh scripts/mkcpio.ts scripts/payload.sh $(BUSYBOX) $(shell find initramfs -type f)
 
 # --- kernel ------------------------------------------------------------------
 KERNEL := $(KERNEL_CACHE)/vmlinuz
@@ -139,6 +151,7 @@ all: build
 help:
 	@echo "make [build]       $(DIST)/tsinit (ARCH=amd64|arm64: the machine; arm64 builds in dist/arm64/)"
 	@echo "make initramfs     $(IMAGE) (COMPRESS=gzip|zstd|xz|none)"
+	@echo "                   IMAGE_SHAPE=$(IMAGE_SHAPE): squashfs-zstd|squashfs-xz|squashfs-lz4|squashfs-gzip|erofs-lz4|plain"
 	@echo "                   with the modules MODULES_DEFAULT=\"$(MODULES_DEFAULT)\" plus MODULES=\"...\""
 	@echo "make busybox-init  $(BUSYBOX_IMAGE), the busybox init image to compare with"
 	@echo "make kernel        Debian's cloud kernel for $(ARCH) in $(KERNEL_CACHE)"
@@ -177,10 +190,14 @@ $(sort $(BUN) /bin/busybox $(BUSYBOX) $(BUN_RUNTIME)):
 # SYSROOT and CONSOLE: the target's libraries and serial console when ARCH is not the host's.
 MANIFEST_ENV = BUSYBOX=$(BUSYBOX) SYSROOT=$(SYSROOT) CONSOLE=$(CONSOLE)
 
-$(DIST)/initramfs.manifest: $(DIST)/tsinit $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(DIST) $(BUSYBOX)
-	TSINIT=$(DIST)/tsinit MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
+$(DIST)/initramfs.manifest: $(DIST)/tsinit $(PAYLOAD)/image $(KERNEL_STAMP) FORCE | $(DIST) $(BUSYBOX)
+	TSINIT=$(DIST)/tsinit PAYLOAD=$(PAYLOAD) MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
 		MODULES_OUT=$(DIST)/initramfs.modules $(MANIFEST_ENV) scripts/manifest.sh tsinit > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+# The executable in the shape's filesystem, and the record the stub checks it against.
+$(PAYLOAD)/image: $(DIST)/tsinit scripts/payload.sh | $(BUSYBOX)
+	$(MANIFEST_ENV) scripts/payload.sh $(IMAGE_SHAPE) $(DIST)/tsinit $(PAYLOAD)
 
 $(DIST)/busybox-init.manifest: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(DIST) $(BUSYBOX)
 	MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
@@ -192,7 +209,7 @@ $(DIST)/busybox-init.manifest: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(
 # built; else the check is skipped with a note.
 CHECKED_SERVICES := boot single recovery
 
-$(DIST)/initramfs.cpio: $(DIST)/initramfs.manifest $(DIST)/tsinit $(IMAGE_INPUTS) scripts/check-services.sh $(wildcard $(DIST)/initramfs.modules/*)
+$(DIST)/initramfs.cpio: $(DIST)/initramfs.manifest $(DIST)/tsinit $(PAYLOAD)/image $(IMAGE_INPUTS) scripts/check-services.sh $(wildcard $(DIST)/initramfs.modules/*)
 	TSINIT=$(DIST)/tsinit scripts/check-services.sh $< /etc/tsinit.d $(CHECKED_SERVICES)
 	$(BUN) scripts/mkcpio.ts $< $@
 
@@ -312,9 +329,9 @@ test-boot: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(KERNEL_STAMP) $(BOOT_DISKS)
 	$(BOOT_ENV) BOOT_TEST_IMAGES="$(BOOT_TEST_IMAGES)" $(BUN) test --timeout 300000 $(BOOT_TESTS)
 
 # Build both images and the disks twice in scratch directories and compare the bytes.
-test-repro: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) | $(BUN)
+test-repro: $(KERNEL_STAMP) | $(BUN)
 	$(host_only)
-	ENTRIES="$(ENTRIES)" BUNFLAGS="$(BUNFLAGS)" MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
+	ENTRIES="$(ENTRIES)" BUNFLAGS="$(BUNFLAGS)" MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) IMAGE_SHAPE=$(IMAGE_SHAPE) \
 		DISK_EXT4="$(DISK_EXT4)" scripts/repro.sh
 
 # 200 services, crash-to-respawn, memory: tsinit beside runit (docs/bench-services.md).

@@ -30,7 +30,7 @@ trap 'rm -rf "$stage"' EXIT
 while read -r kind path rest; do
   case $kind in
     file)
-      read -r source mode <<<"$rest"
+      read -r source mode _ <<<"$rest"  # a `last` may follow the mode
       mkdir -p "$stage$(dirname "$path")"
       # The service directory's own files keep their text; everything else is an empty stand-in.
       if [[ $path == "$services"/* ]]; then cp "$source" "$stage$path"; else : >"$stage$path"; fi

@@ -10,6 +10,9 @@
 # Debian packages were extracted to, where the executable's shared libraries are found (without
 # it, ldd finds the host's), and CONSOLE, the serial console the busybox-init image's getty
 # runs on (default ttyS0).
+# For the tsinit flavor PAYLOAD (the folder scripts/payload.sh
+# wrote: the record `image`, and `tsinit.img` unless the shape is plain), whose modules (loop,
+# squashfs or erofs) are added to MODULES for this image only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
@@ -21,6 +24,7 @@ modules=${MODULES:-}
 modules_dir=${MODULES_DIR:-}
 sysroot=${SYSROOT:-}
 console=${CONSOLE:-ttyS0}
+payload=${PAYLOAD:-}
 
 # Git keeps only the executable bit; normalise modes so the umask of the
 # checkout does not leak into the image.
@@ -42,6 +46,9 @@ tree_files() { # FOLDER PREFIX
 # dynamic loader will look for them.
 tsinit_files() {
   echo "file /sbin/tsinit $tsinit 0755"
+  tsinit_libraries
+}
+tsinit_libraries() {
   # The control client is the same executable, called by this name.
   echo "slink /sbin/initctl tsinit"
   shared_libs "$tsinit" | LC_ALL=C sort -u | while read -r lib source; do
@@ -143,7 +150,28 @@ if [[ $flavor == disk ]]; then tree_files disk ""; else tree_files initramfs/etc
 case $flavor in
   tsinit)
     echo "file /init initramfs/init 0755"
-    tsinit_files
+    # The stub checks the big file against the record, which comes before it in the archive
+    # (mkcpio's `last`): a short unpack loses the big file's end, never the record.
+    [[ -f $payload/image ]] || { echo "manifest.sh: no record $payload/image (scripts/payload.sh)" >&2; exit 1; }
+    echo "file /lib/tsinit/image $payload/image 0644"
+    # shellcheck disable=SC1091
+    shape_modules=$(. "$payload/image" && echo "$modules")
+    if [[ -z $shape_modules ]]; then
+      echo "file /sbin/tsinit $tsinit 0755 last"
+      tsinit_libraries
+    else
+      echo "dir /lib/tsinit/mnt 0755"
+      echo "file /lib/tsinit/tsinit.img $payload/tsinit.img 0644 last"
+      # The executable and its libraries are in the filesystem /init mounts; /proc/self/exe
+      # names it there.
+      echo "slink /sbin/tsinit /lib/tsinit/mnt/tsinit"
+      echo "slink /sbin/initctl tsinit"
+      # shellcheck disable=SC1091
+      for lib in $(. "$payload/image" && echo "$libraries"); do
+        echo "slink $lib /lib/tsinit/mnt$lib"
+      done
+      modules="$modules $shape_modules"
+    fi
     ;;
   busybox-init)
     echo "slink /init /bin/busybox"

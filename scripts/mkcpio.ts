@@ -5,13 +5,16 @@
 //
 // Manifest lines, in the spirit of the kernel's gen_init_cpio:
 //   dir   /path MODE
-//   file  /path SOURCE MODE
+//   file  /path SOURCE MODE [last]
 //   slink /path TARGET
 //   nod   /path MODE c|b MAJOR MINOR
 // '#' starts a comment. Every entry is owned by 0:0 and stamped with
 // SOURCE_DATE_EPOCH (default 0); entries are sorted by path and numbered in
 // that order, so the same inputs always give the same bytes. Missing parent
-// directories are added with mode 0755.
+// directories are added with mode 0755. Files marked `last` follow all the
+// others (still sorted among themselves): with too little RAM the kernel stops
+// unpacking part way, and what comes first survives (the stub /init and the
+// record it checks the big file against, docs/image.md).
 //
 // The boot tests import cpio() to build small per-test archives that are
 // appended to a base image (the kernel unpacks concatenated archives).
@@ -21,7 +24,7 @@ import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 export type Entry =
   | { type: "dir"; path: string; mode?: number }
   | { type: "file"; path: string; mode?: number; data: Uint8Array | string }
-  | { type: "file"; path: string; mode?: number; source: string }
+  | { type: "file"; path: string; mode?: number; source: string; last?: boolean }
   | { type: "slink"; path: string; target: string }
   | { type: "nod"; path: string; mode?: number; kind: "c" | "b"; major: number; minor: number };
 
@@ -86,8 +89,13 @@ export function withParents(entries: Entry[]): Map<string, Entry> {
  */
 export function* cpio(entries: Entry[], mtime = sourceDateEpoch()): Generator<Uint8Array> {
   const byName = withParents(entries);
-  // Byte order, not locale order: "a-b" < "a/b" must not depend on the host.
-  const names = [...byName.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // Byte order, not locale order: "a-b" < "a/b" must not depend on the host. `last` files
+  // after all the others.
+  const isLast = (name: string): boolean => {
+    const entry = byName.get(name)!;
+    return entry.type === "file" && "source" in entry && entry.last === true;
+  };
+  const names = [...byName.keys()].sort((a, b) => Number(isLast(a)) - Number(isLast(b)) || (a < b ? -1 : a > b ? 1 : 0));
   let ino = 1;
   for (const name of names) {
     const entry = byName.get(name)!;
@@ -163,7 +171,8 @@ export function parseManifest(text: string): Entry[] {
         break;
       case "file":
         if (rest[0] === undefined) throw new Error(`mkcpio: line ${line}: no source`);
-        entries.push({ type: "file", path, source: rest[0], mode: octal(rest[1], line) });
+        if (rest[2] !== undefined && rest[2] !== "last") throw new Error(`mkcpio: line ${line}: expected file PATH SOURCE MODE [last], not ${rest[2]}`);
+        entries.push({ type: "file", path, source: rest[0], mode: octal(rest[1], line), last: rest[2] === "last" });
         break;
       case "slink":
         if (rest[0] === undefined) throw new Error(`mkcpio: line ${line}: no target`);

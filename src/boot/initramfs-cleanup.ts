@@ -3,7 +3,7 @@
 // memory back. The walk never leaves the initramfs's filesystem, so the new root mounted
 // inside it, and anything else mounted there, is left alone. Iterative: no depth limit. Pure
 // over Sys.
-import { FS_MAGIC } from "../base/mounts.ts";
+import { FS_MAGIC, parseMounts } from "../base/mounts.ts";
 import { SysError, type Sys } from "../sys/sys.ts";
 
 export interface CleanupResult {
@@ -73,4 +73,18 @@ export function removeTree(sys: Sys, root: string): CleanupResult {
     }
   }
   return result;
+}
+
+/**
+ * The mounts still inside the initramfs once the new root is mounted and the early mounts have
+ * moved into it, deepest (latest) first: the squashfs or erofs that the stub /init mounted to
+ * hold tsinit itself (docs/image.md), or anything mounted by hand in the initramfs stage. Left
+ * there they would be unreachable under the new root yet pin their loop device, its backing
+ * file in the initramfs and so the RAM the deletion is meant to give back.
+ */
+export function leftoverMounts(procMounts: string, newRoot: string): string[] {
+  return parseMounts(procMounts)
+    .map((entry) => entry.target)
+    .filter((target) => target !== "/" && target !== newRoot && !target.startsWith(`${newRoot}/`))
+    .reverse();
 }

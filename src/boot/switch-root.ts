@@ -5,7 +5,7 @@
 // a retry. Pure over Sys.
 import { SysError, type Sys } from "../sys/sys.ts";
 import { MS_MOVE, MS_RDONLY, type PlanStep } from "./early-mounts.ts";
-import { checkIsInitramfs, removeTree } from "./initramfs-cleanup.ts";
+import { checkIsInitramfs, leftoverMounts, removeTree } from "./initramfs-cleanup.ts";
 import { chooseInit, initCandidates, resolveInRoot } from "./real-init.ts";
 
 export const NEW_ROOT = "/sysroot";
@@ -92,6 +92,23 @@ export function switchRootPlan(request: SwitchRootRequest, state: SwitchState): 
       pointOfNoReturn: mount === "/dev",
       run: (sys) => moveMount(sys, mount, state),
     })),
+    {
+      describe: () => "umount -l every mount left in the initramfs (the filesystem /init mounted tsinit from)",
+      required: false,
+      run: (sys) => {
+        // Lazily: tsinit runs from that filesystem until its exec of the real init, which lets
+        // go of the last reference; the kernel then frees the mount, and the loop device (set
+        // up to clear itself) lets go of its file, which the deletion below has unlinked.
+        const mounts = sys.readFile(`${NEW_ROOT}/proc/mounts`) ?? sys.readFile("/proc/mounts") ?? "";
+        const problems: string[] = [];
+        for (const target of leftoverMounts(mounts, NEW_ROOT)) {
+          const error = sys.umount(target, MNT_DETACH);
+          if (error === undefined) state.note(`initramfs: detached ${target}`);
+          else problems.push(error.message);
+        }
+        return problems.length === 0 ? undefined : new Error(problems.join("; "));
+      },
+    },
     {
       describe: () => "rm -rf / (the initramfs only: never into another filesystem)",
       required: false,

@@ -53,6 +53,7 @@ export interface BootOptions {
   append?: string;
   /** Files for this test only: a small cpio appended to the base image. */
   extraFiles?: Entry[];
+  /** The guest's RAM: QEMU_MEM, else 192 MB, the floor the default image is made to boot in (docs/image.md). */
   memoryMB?: number;
   /** Raw disk images attached as virtio disks, in order: /dev/vda, /dev/vdb, ... */
   disks?: string[];
@@ -61,6 +62,8 @@ export interface BootOptions {
   /** qemu is killed after this long, whatever happens (default 180 s). */
   hardTimeoutMs?: number;
 }
+
+export const DEFAULT_MEMORY_MB = Number(process.env.QEMU_MEM ?? 192);
 
 interface Chunk {
   /** Offset in the transcript where the chunk ends. */
@@ -108,7 +111,7 @@ export class Qemu {
     const argv = [
       "timeout", "-s", "KILL", String(hardTimeoutS),
       ...machine.qemu,
-      "-m", String(options.memoryMB ?? 1024), "-smp", "1",
+      "-m", String(options.memoryMB ?? DEFAULT_MEMORY_MB), "-smp", "1",
       // No NIC: the default one wants an iPXE ROM (ipxe-qemu is only recommended).
       "-display", "none", "-serial", "stdio", "-nic", "none",
       "-monitor", `unix:${monitorPath},server=on,wait=off`,

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { BootRecord, formatEntries, parseRecord, serializeRecord, MAX_ENTRIES_PER_STAGE } from "../../src/boot/boot-record.ts";
 import { parseCommandLine } from "../../src/boot/cmdline.ts";
-import { checkIsInitramfs, removeTree } from "../../src/boot/initramfs-cleanup.ts";
+import { checkIsInitramfs, leftoverMounts, removeTree } from "../../src/boot/initramfs-cleanup.ts";
 import { chooseInit, initCandidates, resolveInRoot } from "../../src/boot/real-init.ts";
 import { NEW_ROOT, runSwitchPlan, switchRootPlan, type SwitchRootRequest, type SwitchState } from "../../src/boot/switch-root.ts";
 import type { Sys } from "../../src/sys/sys.ts";
@@ -155,6 +155,27 @@ describe("switch_root plan", () => {
 });
 
 describe("the initramfs cleanup", () => {
+  it("detaches the mounts left in the initramfs (the stub's squashfs), deepest first, before deleting", () => {
+    const mounts = [
+      "rootfs / rootfs rw 0 0",
+      "/dev/loop0 /lib/tsinit/mnt squashfs ro 0 0",
+      "/dev/loop1 /lib/tsinit/mnt/extra squashfs ro 0 0",
+      "/dev/vda /sysroot ext4 ro 0 0",
+      "devtmpfs /sysroot/dev devtmpfs rw 0 0",
+      "proc /sysroot/proc proc rw 0 0",
+      "/dev/vdb /sysroot-other ext4 ro 0 0",
+    ].join("\n");
+    expect(leftoverMounts(mounts, NEW_ROOT)).toEqual(["/sysroot-other", "/lib/tsinit/mnt/extra", "/lib/tsinit/mnt"]);
+    const sys = machine();
+    sys.files.set(`${NEW_ROOT}/proc/mounts`, mounts);
+    const { notes } = run(sys, request());
+    const umounts = sys.calls.filter((c) => c.startsWith("umount"));
+    expect(umounts).toEqual(["umount /sysroot-other", "umount /lib/tsinit/mnt/extra", "umount /lib/tsinit/mnt"]);
+    // Before the deletion, so that their mount points go with the rest.
+    expect(sys.calls.indexOf("umount /lib/tsinit/mnt")).toBeLessThan(sys.calls.findIndex((c) => c.startsWith("unlink")));
+    expect(notes).toContain("initramfs: detached /lib/tsinit/mnt");
+  });
+
   it("refuses a / that is not a ramfs or tmpfs, or has no /init", () => {
     const sys = machine();
     expect(checkIsInitramfs(sys)).toBeUndefined();
