@@ -8,8 +8,10 @@
 // in the image is a part of its own, and what it holds is broken down the same way below it.
 // Each part is compressed on its own (GZIP_LEVEL, ZSTD_LEVEL, XZ_LEVEL as the Makefile ships);
 // the whole archive too, which is what the parts add up to less what one stream shares.
+// Sizes already measured are kept in dist/size-cache.json by content, so a rebuild recompresses
+// only what changed.
 
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -230,8 +232,26 @@ function bytesOf(piece: Piece): Uint8Array {
 
 // --- compression ---------------------------------------------------------------------
 
-/** The size of the pieces' bytes through a compressor, streamed. */
+// Compressed sizes already measured, by compressor and content (dist/size-cache.json): the Bun
+// runtime is the same bytes from build to build, and xz -9 of it takes minutes.
+const CACHE_FILE = process.env.SIZE_CACHE ?? "dist/size-cache.json";
+const cache: Record<string, number> = existsSync(CACHE_FILE) ? (JSON.parse(readFileSync(CACHE_FILE, "utf8")) as Record<string, number>) : {};
+
 async function compressedSize(argv: string[], pieces: Piece[]): Promise<number> {
+  const hash = new Bun.CryptoHasher("sha256");
+  hash.update(argv.join(" "));
+  for (const piece of pieces) if (piece.path) hash.update(bytesOf(piece));
+  const key = hash.digest("hex");
+  const known = cache[key];
+  if (known !== undefined) return known;
+  const size = await compress(argv, pieces);
+  cache[key] = size;
+  writeFileSync(CACHE_FILE, `${JSON.stringify(cache, null, 1)}\n`);
+  return size;
+}
+
+/** The size of the pieces' bytes through a compressor, streamed. */
+async function compress(argv: string[], pieces: Piece[]): Promise<number> {
   const proc = Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const counting = (async () => {
     let total = 0;
