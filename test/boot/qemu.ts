@@ -234,9 +234,9 @@ export class Qemu {
     const n = ++this.commandCount;
     const separator = /&\s*$/.test(command) ? " " : "; "; // "cmd & ;" is a syntax error
     this.send(`echo '<'"S${n}"'>'; ${command}${separator}echo '<'"E${n}:$?"'>'\n`);
-    const match = await this.expect(new RegExp(`<S${n}>\\r?\\n([\\s\\S]*?)<E${n}:(\\d+)>`), timeoutMs);
-    // Kernel messages on the console can land between the markers (the kernel stamps them
-    // with six decimals; `initctl boot` uses three).
+    // Kernel messages on the console can land between the markers, even on the start marker's
+    // own line (the kernel stamps them with six decimals; `initctl boot` uses three).
+    const match = await this.expect(new RegExp(`<S${n}>[^\\n]*\\n([\\s\\S]*?)<E${n}:(\\d+)>`), timeoutMs);
     const output = (match[1] ?? "")
       .replace(/\r/g, "")
       .split("\n")
