@@ -1,11 +1,13 @@
 // make bench: boot the tsinit image and the busybox-init image alternately
 // (ABBA), BENCH_BOOTS times each, and print a markdown table of medians and
-// ranges with the ratio tsinit/busybox. Method: docs/bench.md.
+// ranges with the ratio tsinit/busybox and the targets of issue 8 beside.
+// Method: docs/bench.md. The smallest -m each image boots with is bench/ram.ts.
 
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { images, kernel, checkInputs, type Image } from "../test/boot/images.ts";
 import { Qemu } from "../test/boot/qemu.ts";
+import { kB, mb, median, mib, ms, procField, spread } from "./stats.ts";
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 10);
 const BOOT_MS = 60_000;
@@ -20,6 +22,8 @@ interface Sample {
   /** PID 1's Rss and Pss from /proc/1/smaps_rollup, in kB. */
   rssKB: number;
   pssKB: number;
+  /** MemAvailable after login, kB. */
+  availableKB: number;
 }
 
 async function bootOnce(image: Image, round: number): Promise<Sample> {
@@ -35,11 +39,7 @@ async function bootOnce(image: Image, round: number): Promise<Sample> {
     vm.cursor = run.index; // login() waits for the same prompt again
     await vm.login(BOOT_MS);
     const smaps = (await vm.run("cat /proc/1/smaps_rollup")).output;
-    const field = (name: string): number => {
-      const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(smaps);
-      if (!match) throw new Error(`no ${name} in /proc/1/smaps_rollup:\n${smaps}`);
-      return Number(match[1]);
-    };
+    const meminfo = (await vm.run("cat /proc/meminfo")).output;
     const sentAt = performance.now();
     vm.send("poweroff\n");
     const code = await vm.waitExit(60_000);
@@ -48,8 +48,9 @@ async function bootOnce(image: Image, round: number): Promise<Sample> {
       startToLogin: login.at - vm.startedAt,
       initToLogin: login.at - run.at,
       poweroff: (vm.exitedAt ?? performance.now()) - sentAt,
-      rssKB: field("Rss"),
-      pssKB: field("Pss"),
+      rssKB: procField(smaps, "Rss", "/proc/1/smaps_rollup"),
+      pssKB: procField(smaps, "Pss", "/proc/1/smaps_rollup"),
+      availableKB: procField(meminfo, "MemAvailable", "/proc/meminfo"),
     };
   } catch (error) {
     console.error(`--- console of ${vm.options.name} ---\n${vm.tail(80)}\n--- end ---`);
@@ -59,22 +60,28 @@ async function bootOnce(image: Image, round: number): Promise<Sample> {
   }
 }
 
-type Row<S> = [label: string, pick: (sample: S) => number, format: (value: number) => string];
+/** A metric: its label, how to read it off a sample, how to write it, and its target if it has one. */
+type Row<S> = [label: string, pick: (sample: S) => number, format: (value: number) => string, target?: Target];
 
-/** A table row a metric: the median and range of each image, and their ratio. */
-function metricRows<S>(rows: readonly Row<S>[], a: readonly S[], b: readonly S[]): string[] {
-  return rows.map(([label, pick, format]) => {
+/** A target of issue 8, judged on the medians of tsinit (a) and busybox (b). */
+interface Target {
+  text: string;
+  met: (a: number, b: number) => boolean;
+}
+
+/** A table row a metric: the median and range of each image, their ratio, and the target. */
+function metricRows<S>(rows: readonly Row<S>[], a: readonly S[], b: readonly S[], withTarget = false): string[] {
+  return rows.map(([label, pick, format, target]) => {
     const va = a.map(pick);
     const vb = b.map(pick);
-    const range = (v: number[]): string => `${format(median(v))} (${format(Math.min(...v))}–${format(Math.max(...v))})`;
-    return `| ${label} | ${range(va)} | ${range(vb)} | ${(median(va) / median(vb)).toFixed(2)} |`;
+    const cells = [label, spread(va, format), spread(vb, format), (median(va) / median(vb)).toFixed(2)];
+    if (withTarget) cells.push(target ? judge(target, median(va), median(vb)) : "");
+    return `| ${cells.join(" | ")} |`;
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+function judge(target: Target, a: number, b: number): string {
+  return `${target.text}: ${target.met(a, b) ? "met" : "**missed**"}`;
 }
 
 function sizeOf(path: string | undefined): number | undefined {
@@ -86,12 +93,24 @@ function sizeOf(path: string | undefined): number | undefined {
   }
 }
 
+// The targets (issue 8). MB is 10^6 bytes.
+const RSS_TARGET_KB = 20e6 / 1024;
+const SHIPPED_TARGET = 48e6;
+const TARGETS = {
+  startToLogin: { text: "≤ 1.25× busybox", met: (a: number, b: number) => a <= 1.25 * b },
+  initToLogin: { text: "≤ 0.6 s", met: (a: number) => a <= 600 },
+  poweroff: { text: "< 0.3 s", met: (a: number) => a < 300 },
+  rss: { text: "≤ 20 MB (19.1 MiB)", met: (a: number) => a <= RSS_TARGET_KB },
+  shipped: { text: "≤ 48 MB", met: (a: number) => a <= SHIPPED_TARGET },
+} satisfies Record<string, Target>;
+
 async function main(): Promise<void> {
   const a = images.tsinit!;
   const b = images["busybox-init"]!;
   checkInputs(a);
   checkInputs(b);
   const samples = new Map<Image, Sample[]>([[a, []], [b, []]]);
+  const started = performance.now();
 
   // ABBA: A B, B A, A B, ... so drift in the host's speed hits both alike.
   for (let round = 0; round < BOOTS; round++) {
@@ -101,36 +120,39 @@ async function main(): Promise<void> {
       samples.get(image)!.push(sample);
       console.error(
         `${image.name.padEnd(12)} #${round + 1}: login ${ms(sample.startToLogin)}, /init->login ${ms(sample.initToLogin)}, ` +
-          `poweroff ${ms(sample.poweroff)}, Rss ${sample.rssKB} kB, Pss ${sample.pssKB} kB`,
+          `poweroff ${ms(sample.poweroff)}, Rss ${sample.rssKB} kB, Pss ${sample.pssKB} kB, MemAvailable ${sample.availableKB} kB`,
       );
     }
   }
 
   const rows: Row<Sample>[] = [
-    ["qemu start → `login:`", (s) => s.startToLogin, ms],
-    ["`Run /init` → `login:`", (s) => s.initToLogin, ms],
-    ["`poweroff` → qemu exit", (s) => s.poweroff, ms],
-    ["PID 1 Rss", (s) => s.rssKB, kB],
+    ["qemu start → `login:`", (s) => s.startToLogin, ms, TARGETS.startToLogin],
+    ["`Run /init` → `login:`", (s) => s.initToLogin, ms, TARGETS.initToLogin],
+    ["`poweroff` → qemu exit", (s) => s.poweroff, ms, TARGETS.poweroff],
+    ["PID 1 Rss", (s) => s.rssKB, kB, TARGETS.rss],
     ["PID 1 Pss", (s) => s.pssKB, kB],
+    ["MemAvailable after login (`-m 1024`)", (s) => s.availableKB, kB],
   ];
   const lines = [
     `Boot benchmark: ${BOOTS} boots each, ABBA order, qemu TCG (-cpu max, 1 vCPU, 1 GiB), kernel ${basename(realpathSync(kernel))}.`,
-    "Figures: median (min–max).",
+    "Figures: median (min–max). MB = 10^6 bytes, MiB = 2^20.",
     "",
-    "| metric | tsinit | busybox init | tsinit / busybox |",
-    "| --- | --- | --- | --- |",
+    "| metric | tsinit | busybox init | tsinit / busybox | target |",
+    "| --- | --- | --- | --- | --- |",
   ];
-  lines.push(...metricRows(rows, samples.get(a)!, samples.get(b)!));
-  const sizes: [string, string | undefined, string | undefined][] = [
-    ["image as booted", a.initrd, b.initrd],
-    ["image, compressed", process.env.TSINIT_SHIPPED, process.env.BUSYBOX_SHIPPED],
+  lines.push(...metricRows(rows, samples.get(a)!, samples.get(b)!, true));
+  const sizes: [string, string | undefined, string | undefined, Target | undefined][] = [
+    ["image as booted", a.initrd, b.initrd, undefined],
+    ["image as shipped", process.env.TSINIT_SHIPPED, process.env.BUSYBOX_SHIPPED, TARGETS.shipped],
   ];
-  for (const [label, pa, pb] of sizes) {
+  for (const [label, pa, pb, target] of sizes) {
     const sa = sizeOf(pa);
     const sb = sizeOf(pb);
     if (sa === undefined || sb === undefined) continue;
-    lines.push(`| ${label} (${pa?.replace(/^.*\//, "")}) | ${mb(sa)} | ${mb(sb)} | ${(sa / sb).toFixed(1)} |`);
+    const cells = [`${label} (${basename(pa!)})`, `${mb(sa)} (${mib(sa)})`, `${mb(sb)} (${mib(sb)})`, (sa / sb).toFixed(1), target ? judge(target, sa, sb) : ""];
+    lines.push(`| ${cells.join(" | ")} |`);
   }
+  lines.push("", `${2 * BOOTS} boots took ${ms(performance.now() - started)}.`);
   console.log(lines.join("\n"));
   if (existsSync(DISK)) await switchRootBench(a, b);
 }
@@ -222,16 +244,6 @@ async function switchRootBench(a: Image, b: Image): Promise<void> {
   const after = median(samples.get(a)!.map((s) => s.afterMiB ?? NaN));
   lines.push(`| MemAvailable before the deletion → at the real root's tsinit start | ${before.toFixed(1)} → ${after.toFixed(1)} MiB (+${(after - before).toFixed(1)}) | | |`);
   console.log(lines.join("\n"));
-}
-
-function ms(value: number): string {
-  return `${(value / 1000).toFixed(2)} s`;
-}
-function kB(value: number): string {
-  return `${(value / 1024).toFixed(1)} MiB`;
-}
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 await main();

@@ -4,6 +4,7 @@
 // starting the command to its exit, as a CI job sees it.
 import { images, kernel, checkInputs } from "../test/boot/images.ts";
 import { Qemu } from "../test/boot/qemu.ts";
+import { median } from "./stats.ts";
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 10);
 
@@ -39,12 +40,6 @@ async function busyboxOnce(round: number): Promise<number> {
   } finally {
     await vm.close();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 checkInputs(images.tsinit!);

@@ -243,12 +243,18 @@ if [[ -n $modules ]]; then
     awk 'NR == FNR { carried[$1] = 1; next } $1 == "alias" && NF == 3 { m = $3; gsub(/-/, "_", m); if (m in carried) print }' \
       "$tmp/names" "$modules_dir/modules.alias" | sort > "$tmp/modules.alias"
   fi
+  # Of modules.builtin.modinfo only the aliases of built-in modules are read (tsinit's module
+  # planner; busybox modprobe reads none of it): the rest (licences, authors, parameters) is
+  # left out, 36 KiB -> 2 KiB for Debian's cloud kernel.
+  files=(modules.dep modules.alias)
+  if [[ -f $modules_dir/modules.builtin.modinfo ]]; then
+    tr '\0' '\n' < "$modules_dir/modules.builtin.modinfo" | grep -E '^[^.=]+\.alias=' | tr '\n' '\0' > "$tmp/modules.builtin.modinfo" || true
+    files+=(modules.builtin.modinfo)
+  fi
   # Rewritten only when they change, so make sees the image's inputs unchanged.
-  for f in modules.dep modules.alias; do
+  for f in "${files[@]}"; do
     cmp -s "$tmp/$f" "$out/$f" || cp "$tmp/$f" "$out/$f"
     echo "file /lib/modules/$version/$f $out/$f 0644"
   done
-  for f in modules.builtin modules.builtin.modinfo; do
-    if [[ -f $modules_dir/$f ]]; then echo "file /lib/modules/$version/$f $modules_dir/$f 0644"; fi
-  done
+  if [[ -f $modules_dir/modules.builtin ]]; then echo "file /lib/modules/$version/modules.builtin $modules_dir/modules.builtin 0644"; fi
 fi

@@ -240,9 +240,11 @@ function setHostname(sys: Sys, log: Log): void {
   if (error !== undefined) log.warn(error.message);
 }
 
-/** What services inherit: the kernel's environment for init, a PATH, and the console's name. */
+/** What services inherit: the kernel's environment for init (less PID 1's BUN_JSC_* tuning), a PATH, and the console's name. */
 function serviceEnvironment(runtime: Runtime, cmdline: KernelCommandLine): Record<string, string> {
   const env = childEnvironment(runtime, { TSINIT_CONSOLE: cmdline.console ?? "console" });
   delete env[HANDOFF_ENV];
+  // BUN_JSC_* tune PID 1's own JavaScriptCore (set by /init or on the kernel command line).
+  for (const name of Object.keys(env)) if (name.startsWith("BUN_JSC_")) delete env[name];
   return env;
 }

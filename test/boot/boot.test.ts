@@ -61,6 +61,12 @@ for (const image of selectedImages()) {
         expect(output.trim()).toBe("hello-42");
         expect(status).toBe(0);
         expect((await vm.run("cat /proc/1/comm")).output.trim()).toBe(image.name === "tsinit" ? "tsinit" : "init");
+        if (image.name === "tsinit") {
+          // /init tunes PID 1's JavaScriptCore; a service (syslogd) does not inherit that.
+          const environ = (pid: string) => vm.run(`tr '\\0' '\\n' < /proc/${pid}/environ | grep -E '^(BUN_JSC_|TSINIT_CONSOLE)' | cut -d= -f1`);
+          expect((await environ("1")).output.trim()).toBe("BUN_JSC_thresholdForJITAfterWarmUp");
+          expect((await environ("$(pidof syslogd)")).output.trim()).toBe("TSINIT_CONSOLE");
+        }
       });
     }, TEST_MS);
 
