@@ -3,6 +3,8 @@
 #   qemu_machine  the qemu command with its machine and CPU options
 #   console       the guest's name of the serial console (console= on the kernel command line)
 #   arch_kernel, arch_initrd   the kernel and the image `make ARCH=...` builds
+#   arch_memory   the RAM (MB) its default image boots in: 192 for amd64's squashfs image, 384
+#                 for arm64 (IMAGE_SHAPE=plain: the bare executable needs 384 on amd64)
 # and report_port FILE sets report_args, the qemu options of a second serial port written to
 # FILE, and report_device, the guest's name of it (for tsinit.report=).
 # arm64 runs -cpu max with pauth-impdef=on: TCG's emulation of the architected pointer
@@ -14,12 +16,14 @@ case ${ARCH:-amd64} in
     console=ttyS0
     arch_kernel=.cache/kernel/vmlinuz
     arch_initrd=dist/initramfs.cpio
+    arch_memory=192
     ;;
   arm64|aarch64)
     qemu_machine=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on)
     console=ttyAMA0
     arch_kernel=.cache/kernel-arm64/vmlinuz
     arch_initrd=dist/arm64/initramfs.cpio
+    arch_memory=512
     ;;
   *) echo "qemu/arch.sh: ARCH=$ARCH: use amd64 or arm64" >&2; exit 2 ;;
 esac

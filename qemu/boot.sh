@@ -18,7 +18,7 @@ disk=()
 # shellcheck source=qemu/arch.sh
 source "$(dirname "$0")/arch.sh"
 
-exec "${qemu_machine[@]}" -m "${QEMU_MEM:-192}" -smp "${QEMU_SMP:-1}" \
+exec "${qemu_machine[@]}" -m "${QEMU_MEM:-$arch_memory}" -smp "${QEMU_SMP:-1}" \
   -nographic -no-reboot -nic none "${disk[@]}" \
   -kernel "$kernel" -initrd "$initrd" \
   -append "console=$console panic=-1 $*"

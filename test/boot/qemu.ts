@@ -53,7 +53,7 @@ export interface BootOptions {
   append?: string;
   /** Files for this test only: a small cpio appended to the base image. */
   extraFiles?: Entry[];
-  /** The guest's RAM: QEMU_MEM, else 192 MB, the floor the default image is made to boot in (docs/image.md). */
+  /** The guest's RAM: QEMU_MEM, else the floor the default image is made to boot in (docs/image.md). */
   memoryMB?: number;
   /** Raw disk images attached as virtio disks, in order: /dev/vda, /dev/vdb, ... */
   disks?: string[];
@@ -63,7 +63,11 @@ export interface BootOptions {
   hardTimeoutMs?: number;
 }
 
-export const DEFAULT_MEMORY_MB = Number(process.env.QEMU_MEM ?? 192);
+/**
+ * 192 MB for amd64's default image (tsinit in a squashfs); arm64's still holds the bare executable
+ * (IMAGE_SHAPE=plain), given 512 (as qemu/arch.sh's arch_memory; plain needs 384 on amd64).
+ */
+export const DEFAULT_MEMORY_MB = Number(process.env.QEMU_MEM ?? (arch === "arm64" ? 512 : 192));
 
 interface Chunk {
   /** Offset in the transcript where the chunk ends. */
