@@ -3,7 +3,7 @@
 #   qemu_machine  the qemu command with its machine and CPU options
 #   console       the guest's name of the serial console (console= on the kernel command line)
 #   arch_kernel, arch_initrd   the kernel and the image `make ARCH=...` builds
-#   arch_memory   the RAM (MB) its default image boots in: 192 for amd64's squashfs image, 384
+#   arch_memory   the RAM (MB) its default image boots in: 192 for amd64's squashfs image, 512
 #                 for arm64 (IMAGE_SHAPE=plain: the bare executable needs 384 on amd64)
 # and report_port FILE sets report_args, the qemu options of a second serial port written to
 # FILE, and report_device, the guest's name of it (for tsinit.report=).
