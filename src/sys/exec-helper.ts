@@ -92,8 +92,11 @@ export function runExecHelper(args: string[]): never {
   const caps = attributes.capabilities;
   for (const cap of caps?.dropBounding ?? []) if (libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) === -1) fail("capabilities", `prctl(PR_CAPBSET_DROP, ${cap})`);
   const ids = settings.credentials;
-  // Ambient capabilities outlive the switch to another user only with keep-caps (cleared by exec).
-  const keepCaps = (caps?.ambient.length ?? 0) > 0 && ids !== undefined && ids.uid !== 0;
+  // The capabilities set below, after the switch to another user, need the permitted set that
+  // switch clears without keep-caps: capset may only put into the inheritable set what is
+  // permitted, and an ambient one must be both. Exec clears keep-caps, and a non-root process's
+  // permitted set after exec is its ambient one: the user keeps no more than was asked.
+  const keepCaps = (caps?.ambient.length ?? 0) + (caps?.inheritable.length ?? 0) > 0 && ids !== undefined && ids.uid !== 0;
   if (attributes.securebits !== undefined || keepCaps) {
     const bits = (attributes.securebits ?? 0) | (keepCaps ? SECBIT_KEEP_CAPS : 0);
     if (libc.prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) === -1) fail("securebits", `prctl(PR_SET_SECUREBITS, ${bits})`);

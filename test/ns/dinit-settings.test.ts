@@ -63,6 +63,24 @@ describe("process attributes set by the exec helper", () => {
     expect(privs).toMatch(/^Securebits: noroot$/m);
   }, 30_000);
 
+  test("capabilities without ^ (inheritable only) reach a run-as user's process", async () => {
+    const { dir, work } = servicesDir({
+      boot: "type = internal\nwaits-for = probe\n",
+      probe: "type = process\ncommand = /bin/sleep 600\nrun-as = nobody:nogroup\ncapabilities = cap_net_raw\n",
+    });
+    chmodSync(work, 0o755);
+    ns = await Namespace.start(["--services-dir", dir]);
+    const pid = await waitFor("the probe's sleep", () => processNamed("sleep")).catch((error) => {
+      throw new Error(`${error}\n${ns?.log()}`);
+    });
+    // Inheritable only: nothing ambient, nothing effective or permitted for the user.
+    expect(BigInt(`0x${statusField(pid, "CapInh")}`)).toBe(1n << 13n);
+    expect(BigInt(`0x${statusField(pid, "CapAmb")}`)).toBe(0n);
+    expect(BigInt(`0x${statusField(pid, "CapPrm")}`)).toBe(0n);
+    expect(BigInt(`0x${statusField(pid, "CapEff")}`)).toBe(0n);
+    expect(statusField(pid, "Uid")?.split(/\s+/)[0]).toBe("65534");
+  }, 30_000);
+
   test("run-in-cgroup: the process joins the named cgroup, absolute or relative to tsinit's", async () => {
     const mount = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")?.[1];
     if (mount === undefined) throw new Error("this test needs cgroup2 mounted");
