@@ -1,6 +1,6 @@
 // socket-listen: a listening unix stream socket that tsinit makes before the service starts
 // and passes as fd 3 with LISTEN_FDS=1 (systemd's activation protocol, as dinit does it).
-import { lchownSync } from "node:fs";
+import { chownSync, constants, fstatSync } from "node:fs";
 import { errnoName } from "../base/errno.ts";
 import { cstr, errno, libc } from "./libc.ts";
 import { socketAddress } from "./notify-socket.ts";
@@ -10,12 +10,20 @@ const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
 const ENOENT = 2;
+const EINVAL = 22;
+const ELOOP = 40;
+const EMLINK = 31;
 const BACKLOG = 128;
+const O_CLOEXEC = 0o2000000;
+const O_PATH = 0o10000000;
+/** 0o400000 on x86_64 but 0o100000 on arm64: taken from the platform's constants. */
+const O_NOFOLLOW = constants.O_NOFOLLOW;
 
 /**
- * socket(), bind() (replacing a stale socket file), listen(), chmod(mode); the fd. Listening
- * before the chmod means no client that may connect ever finds the socket refusing: until the
- * chmod, the umask's mode (022 for init) lets only root connect.
+ * socket(), bind() (replacing a stale socket file), listen(), then socket-uid/gid and
+ * socket-permissions; the fd. Listening before the chown and chmod means no client that may
+ * connect ever finds the socket refusing: until the chmod, the umask's mode (022 for init) lets
+ * only root connect.
  */
 export function listenUnix(path: string, mode: number, owner?: { uid?: number; gid?: number }): number | SysError {
   const fail = (call: string, code = errno()) => new SysError(call, code, errnoName(code), path);
@@ -31,18 +39,47 @@ export function listenUnix(path: string, mode: number, owner?: { uid?: number; g
     if (!address.abstract && libc.unlink(cstr(path)) === -1 && errno() !== ENOENT) return fail("unlink");
     if (libc.bind(fd, address.address, address.length) === -1) return fail("bind");
     if (libc.listen(fd, BACKLOG) === -1) return fail("listen");
-    // socket-uid / socket-gid: lchown, so a link put in the socket's place is not followed.
-    if (!address.abstract && owner !== undefined && (owner.uid !== undefined || owner.gid !== undefined)) {
-      try {
-        lchownSync(path, owner.uid ?? -1, owner.gid ?? -1);
-      } catch (caught) {
-        return fail("chown", -((caught as { errno?: number }).errno ?? -1));
-      }
-    }
-    if (!address.abstract && libc.chmod(cstr(path), mode) === -1) return fail("chmod");
-    return undefined;
+    return address.abstract ? undefined : settleSocketNode(path, mode, owner, fail);
   })();
   if (error === undefined) return fd;
   libc.close(fd);
   return error;
+}
+
+/**
+ * The socket's directory may be a user's, who may put anything at `path` once bind has made
+ * the socket: a link to /etc/shadow, a hard link to it, a socket of their own. So the node is
+ * opened without following a link (O_PATH, which needs no permission on it and reaches a
+ * socket), checked to be what bind makes (a socket, root's, with one link) and changed through
+ * that descriptor (/proc/self/fd: Linux has no fchmod for an O_PATH descriptor), never by name.
+ */
+function settleSocketNode(
+  path: string,
+  mode: number,
+  owner: { uid?: number; gid?: number } | undefined,
+  fail: (call: string, code?: number) => SysError,
+): SysError | undefined {
+  const node = libc.open(cstr(path), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (node === -1) return fail("open (the bound socket)");
+  try {
+    const stat = fstatSync(node);
+    if (stat.isSymbolicLink()) return fail("chmod (a symbolic link in the socket's place)", ELOOP);
+    if (!stat.isSocket()) return fail("chmod (not a socket: something else in the socket's place)", EINVAL);
+    if (stat.nlink !== 1) return fail(`chmod (a socket with ${stat.nlink} links)`, EMLINK);
+    if (stat.uid !== process.geteuid?.()) return fail(`chmod (a socket of uid ${stat.uid}, not the one bound)`, EINVAL);
+    const self = `/proc/self/fd/${node}`;
+    if (owner !== undefined && (owner.uid !== undefined || owner.gid !== undefined)) {
+      try {
+        chownSync(self, owner.uid ?? -1, owner.gid ?? -1);
+      } catch (caught) {
+        return fail("chown", -((caught as { errno?: number }).errno ?? -1));
+      }
+    }
+    if (libc.chmod(cstr(self), mode) === -1) return fail("chmod");
+    return undefined;
+  } catch (caught) {
+    return fail("fstat (the bound socket)", -((caught as { errno?: number }).errno ?? -1));
+  } finally {
+    libc.close(node);
+  }
 }
