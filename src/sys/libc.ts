@@ -36,6 +36,8 @@ export const libc = dlopen("libc.so.6", {
   sigemptyset: { args: [pointer], returns: i32 },
   sigfillset: { args: [pointer], returns: i32 },
   open: { args: [cstring, i32, u32], returns: i32 },
+  openat: { args: [i32, cstring, i32, u32], returns: i32 },
+  readlinkat: { args: [i32, cstring, pointer, u64], returns: i64 },
   pipe2: { args: [pointer, i32], returns: i32 },
   setuid: { args: [u32], returns: i32 },
   setgid: { args: [u32], returns: i32 },

@@ -8,6 +8,7 @@ import {
   fchmodSync,
   fchownSync,
   fstatSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -23,6 +24,7 @@ import type { Stats } from "node:fs";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
+import { openConfinedDirectory } from "./confined-directory.ts";
 import { bootCalls } from "./boot-calls.ts";
 import { openWatchdog, stall } from "./watchdog-device.ts";
 import { check, failure, fsError } from "./call-errors.ts";
@@ -48,7 +50,6 @@ const O_RDWR = 2;
 const O_CREAT = 0o100;
 const O_EXCL = 0o200;
 const O_NOCTTY = 0o400;
-const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
@@ -123,24 +124,34 @@ class StdioFds {
 
   /**
    * A log file is opened by root in a directory its service's user may own, so whatever that
-   * user put there must not lead root elsewhere: never through a symbolic link where the
-   * directory is not root's alone (O_NOFOLLOW: ELOOP; `/dev/stdout` and the like, in root's
-   * /dev, still work), never a file with another hard link, never a FIFO (O_NONBLOCK: an open
-   * that would wait for a reader fails instead of blocking PID 1). A regular file, new or
-   * existing, gets its owner (logfile-uid, logfile-gid) and mode as dinit documents; a device keeps its own.
+   * user put there must not lead root elsewhere. Its directory is opened a name at a time, and
+   * a symbolic link is followed only where root alone could have put it (confined-directory.ts);
+   * the file is then opened in that directory's descriptor, through a link only if every
+   * directory on the way was root's alone (O_NOFOLLOW: ELOOP; `/dev/stdout` and the like, in
+   * root's /dev, still work). Never a file with another hard link, never a FIFO (O_NONBLOCK: an
+   * open that would wait for a reader fails instead of blocking PID 1). A regular file, new or
+   * existing, gets its owner (logfile-uid, logfile-gid) and mode as dinit documents, through the
+   * descriptor; but in a directory a user may change, an existing file that is not already the
+   * new owner's is refused, and is not truncated: that user may have moved it there. A device
+   * keeps its own.
    */
   private openLogfile(spec: Extract<StdioSpec, { kind: "file" }>): SysError | number {
     const { path } = spec;
-    const append = spec.append ? O_APPEND : O_TRUNC;
-    const follow = directoryIsRootsAlone(path) ? 0 : O_NOFOLLOW;
-    const flags = O_WRONLY | append | follow | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    const slash = path.lastIndexOf("/");
+    const dir = openConfinedDirectory(slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash));
+    if (dir instanceof SysError) return new SysError(dir.call, dir.errno, dir.code, path);
+    const name = cstr(path.slice(slash + 1));
+    const follow = dir.rootsAlone ? 0 : O_NOFOLLOW;
+    const flags = O_WRONLY | (spec.append ? O_APPEND : 0) | follow | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
     let created = false;
-    let opened = libc.open(cstr(path), flags, 0);
+    let opened = libc.openat(dir.fd, name, flags, 0);
     if (opened === -1 && errno() === ENOENT) {
-      opened = libc.open(cstr(path), flags | O_CREAT | O_EXCL, spec.mode ?? 0o600);
+      opened = libc.openat(dir.fd, name, flags | O_CREAT | O_EXCL, spec.mode ?? 0o600);
       created = opened !== -1;
     }
-    if (opened === -1) return failure("open", path);
+    const openError = opened === -1 ? failure("open", path) : undefined;
+    libc.close(dir.fd);
+    if (openError !== undefined) return openError;
     this.opened.push(opened);
     try {
       const stat = fstatSync(opened);
@@ -151,6 +162,10 @@ class StdioFds {
         // logfile-uid/-gid (by default this process's own). A device (/dev/null, a tty) is left alone.
         const uid = spec.uid ?? process.getuid?.() ?? stat.uid;
         const gid = spec.gid ?? process.getgid?.() ?? stat.gid;
+        if (!created && !dir.rootsAlone && stat.uid !== uid) {
+          return new SysError(`open (a file of uid ${stat.uid} in a directory a user may change, not given to uid ${uid})`, 1, "EPERM", path);
+        }
+        if (!spec.append && !created) ftruncateSync(opened, 0);
         if (stat.uid !== uid || stat.gid !== gid) fchownSync(opened, uid, gid);
         const mode = spec.mode ?? 0o600;
         if ((stat.mode & 0o7777) !== mode || created) fchmodSync(opened, mode);
@@ -177,17 +192,6 @@ class StdioFds {
  * Only tsinit's read end is non-blocking. The write end goes to a child, which must wait when
  * it writes faster than tsinit reads, not fail with EAGAIN (`yes` would exit after 64 KiB).
  */
-/** Whether `path`'s directory is owned by root and writable by nobody else. */
-function directoryIsRootsAlone(path: string): boolean {
-  const slash = path.lastIndexOf("/");
-  try {
-    const dir = statSync(slash <= 0 ? "/" : path.slice(0, slash));
-    return dir.uid === 0 && (dir.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
-
 function pipe(options?: { blocking?: boolean }): { read: number; write: number } | SysError {
   const fds = new Int32Array(2);
   if (libc.pipe2(fds, O_CLOEXEC) === -1) return failure("pipe2");
