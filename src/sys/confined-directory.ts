@@ -24,9 +24,17 @@ export interface ConfinedDirectory {
   rootsAlone: boolean;
 }
 
-/** Whether only root can change a directory's entries (owned by root, no group or other write). */
+/**
+ * Whether only root can change a directory's entries (owned by root, no group or other write).
+ * "Root" is also this process's own user when that is not root (a supervisor run by a user):
+ * what that user put in its own directories leads it nowhere it could not go itself.
+ */
 export function isRootsAlone(stat: Stats): boolean {
-  return stat.uid === 0 && (stat.mode & 0o022) === 0;
+  return isRootOrSelf(stat.uid) && (stat.mode & 0o022) === 0;
+}
+
+function isRootOrSelf(uid: number): boolean {
+  return uid === 0 || uid === process.geteuid?.();
 }
 
 const S_ISVTX = 0o1000;
@@ -37,7 +45,7 @@ const S_ISVTX = 0o1000;
  * remove, rename or replace it.
  */
 function onlyRootCouldPut(directory: Stats, entry: Stats): boolean {
-  return isRootsAlone(directory) || (directory.uid === 0 && (directory.mode & S_ISVTX) !== 0 && entry.uid === 0);
+  return isRootsAlone(directory) || (isRootOrSelf(directory.uid) && (directory.mode & S_ISVTX) !== 0 && isRootOrSelf(entry.uid));
 }
 
 /**
