@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { images, kernel, checkInputs, type Image } from "../test/boot/images.ts";
-import { Qemu } from "../test/boot/qemu.ts";
+import { DEFAULT_MEMORY_MB, Qemu } from "../test/boot/qemu.ts";
 import { kB, mb, median, mib, ms, procField, spread } from "./stats.ts";
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 10);
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     ["`poweroff` → qemu exit", (s) => s.poweroff, ms, TARGETS.poweroff],
     ["PID 1 Rss", (s) => s.rssKB, kB, TARGETS.rss],
     ["PID 1 Pss", (s) => s.pssKB, kB],
-    ["MemAvailable after login (`-m 1024`)", (s) => s.availableKB, kB],
+    [`MemAvailable after login (\`-m ${DEFAULT_MEMORY_MB}\`)`, (s) => s.availableKB, kB],
   ];
   const lines = [
     `Boot benchmark: ${BOOTS} boots each, ABBA order, qemu TCG (-cpu max, 1 vCPU, 1 GiB), kernel ${basename(realpathSync(kernel))}.`,
