@@ -179,7 +179,9 @@ export class Supervisor {
 
   /** dinit's unload: forget a stopped service that no loaded service names; undefined when done, else why not. */
   unload(service: string): string | undefined {
-    return this.change(() => this.services.unload(service));
+    const refused = this.change(() => this.services.unload(service));
+    this.logPipes.prune();
+    return refused;
   }
 
   /** dinit's add-dep (`acquire`: enable's start of the dependency); undefined when done, else why not. */
@@ -196,7 +198,10 @@ export class Supervisor {
   /** dinit's `reload NAME`: one service's new description; undefined when done, else why not. */
   reloadService(spec: ServiceSpec): string | undefined {
     if (this.shuttingDown) return "shutting down";
-    return this.change(() => this.services.reloadOne(spec));
+    const refused = this.change(() => this.services.reloadOne(spec));
+    // The new description may drop log-type = pipe: its pipe goes, as after a full reload.
+    this.logPipes.prune();
+    return refused;
   }
 
   /** The direct dependents a stop would take down (dinit names them and refuses without --force). */
