@@ -48,7 +48,7 @@ export type ControlledSupervisor = Pick<
   Supervisor,
   | "service" | "serviceList" | "wanted" | "notifyStatus" | "add" | "remove" | "command" | "bufferLog" | "shuttingDown"
   | "unload" | "addDependency" | "removeDependency" | "reloadService" | "activeHardDependents" | "dependentsOf"
-  | "activationEnvironment" | "changeEnvironment" | "signalService" | "whenStopped"
+  | "activationEnvironment" | "changeEnvironment" | "signalService" | "whenStopped" | "stoppedWithin"
 >;
 
 export interface ControlOptions {

@@ -428,6 +428,18 @@ export class Supervisor {
     });
   }
 
+  /**
+   * Resolves true once `service` is stopped with no restart pending (or gone); false when
+   * `ms` ran out first or `abort` fired (the client went away). For a client's wait, which
+   * must end even if the service never stops (stop-timeout = 0, a process in D state).
+   */
+  stoppedWithin(service: string, ms: number, abort?: AbortSignal): Promise<boolean> {
+    return this.within(ms, this.settledWaiters, () => {
+      const record = this.services.get(service);
+      return record === undefined || (record.state === "stopped" && !record.restartPending);
+    }, abort);
+  }
+
   /** Resolves true when this process has no children left, false after `timeoutMs`. */
   whenChildless(timeoutMs: number): Promise<boolean> {
     this.reap();
