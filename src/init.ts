@@ -148,7 +148,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     });
   }
   // initctl's socket; without it boot goes on (the failure is logged).
-  const control = serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), load: (name) => directories.ensure(name), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) }, files: serviceFiles(sys, () => [SERVICES_DIR]) });
+  const control = serveControlSocket({ path: runtime.env[SOCKET_ENV] || DEFAULT_SOCKET, supervisor, runtime, log, mode: "init", shutdown: (kind) => shutdown(kind ?? "poweroff"), reload: () => reload(), load: (name) => directories.ensure(name), hasServiceFile: (name) => directories.hasFile(name), bootRecord: () => record.entries(), events, timeline: bootTimeline, debug: { enabled: cmdline.debug, stall: (ms) => sys.stall(ms) }, files: serviceFiles(sys, () => [SERVICES_DIR]) });
 
   if (switching) {
     void switchToRealRoot({ runtime, log, record, supervisor, cmdline, modules, initArgs, shutdown });

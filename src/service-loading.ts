@@ -6,7 +6,7 @@
 // when started, with why.
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
-import { joinPath, LIMITS, loadServices, unreadableDirectories, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
+import { joinPath, LIMITS, loadServices, serviceFilePaths, unreadableDirectories, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
@@ -62,11 +62,20 @@ export class ServiceDirectories {
   private supervisor: Supervisor | undefined;
 
   constructor(
-    sys: Sys,
+    private readonly sys: Sys,
     private readonly log: Log,
     readonly dirs: readonly string[],
   ) {
     this.fs = sysConfigFs(sys);
+  }
+
+  /**
+   * Whether a file could describe `name` (anything but a directory at one of the paths that
+   * loading it would read, a dangling link included), without reading or loading it: for
+   * questions a client may ask that must not make PID 1 load anything.
+   */
+  hasFile(name: string): boolean {
+    return serviceFilePaths(name, this.dirs).some((path) => this.sys.readlink(path) !== undefined || (this.sys.exists(path) && !this.sys.isDirectory(path)));
   }
 
   /** The first load, before the supervisor exists: `roots` and everything they reach. */

@@ -81,6 +81,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
           shutdown: () => void shutdown(),
           reload: () => reload(),
           load: (name) => directories.ensure(name),
+          hasServiceFile: (name) => directories.hasFile(name),
           files: serviceFiles(sys, () => args.servicesDirs),
           onListening: (listening) => ready(listening),
         });

@@ -1,6 +1,7 @@
 // initctl's command line: global options (--socket, --json) anywhere before `--`, then a
 // command and its arguments. Pure: the result is a value, and a usage error is a message
 // (initctl prints it with the usage text and exits 2).
+import { serviceNameProblem } from "../base/service-name.ts";
 import { DEFAULT_SOCKET, DEPENDENCY_KINDS, SOCKET_ENV, type DependencyKind, type ServiceCommand, type ShutdownKind } from "../control/api.ts";
 
 export type CliCommand =
@@ -284,6 +285,9 @@ function parseDinitVerb(command: string, args: string[], flags: string[], operan
       }
       const name = single(command, names);
       if (!name.ok) return name;
+      // Checked here too, so --offline (which joins the names to paths) refuses them at once.
+      const badName = serviceNameProblem(name.command) ?? (from === undefined ? undefined : serviceNameProblem(from));
+      if (badName !== undefined) return fail(`${command}: ${badName}`);
       const parsed: CliCommand = { kind: "link", verb: command, name: name.command };
       if (from !== undefined) parsed.from = from;
       return { ok: true, command: parsed };

@@ -5,6 +5,7 @@
 // `waits-for.d` setting, tsinit's own `boot.d/` in the services directory is the place. Pure
 // (the file access is injected); the link is made by whoever carries the plan out, PID 1's
 // control socket or `initctl --offline`.
+import { serviceNameProblem } from "../base/service-name.ts";
 import { joinPath, splitInstanceName, BOOT_SERVICE, type ConfigFs } from "./load.ts";
 import { parseService } from "./parse.ts";
 
@@ -63,11 +64,17 @@ function dirOf(file: string): string {
 export function planLink(verb: "enable" | "disable", to: string, fromGiven: string | undefined, dirs: readonly string[], fs: EnableFs): LinkPlanResult {
   const fail = (message: string): LinkPlanResult => ({ ok: false, message });
   if (dirs.length === 0) return fail("no services directory");
+  // The names become paths (the link, its directory): one with a `/` or `..` would reach
+  // outside the services directories (initctl --offline passes what the user typed).
+  const badName = serviceNameProblem(to) ?? (fromGiven === undefined ? undefined : serviceNameProblem(fromGiven));
+  if (badName !== undefined) return fail(badName);
   const toFile = serviceFile(to, dirs, fs);
   if (toFile !== undefined && "unreadable" in toFile) return fail(toFile.unreadable);
   // Disabling a service whose file is gone must still take its link away.
   if (toFile === undefined && verb === "enable") return fail(`no service named ${to} in ${dirs.join(", ")}`);
   const from = fromGiven ?? (toFile === undefined ? undefined : enableVia(toFile.text)) ?? BOOT_SERVICE;
+  const badFrom = serviceNameProblem(from);
+  if (badFrom !== undefined) return fail(`${toFile?.file ?? to}: @meta enable-via: ${badFrom}`);
   if (from === to) return fail(`${to} cannot ${verb} itself`);
 
   const fromFile = serviceFile(from, dirs, fs);

@@ -48,6 +48,21 @@ export interface LexOptions {
 export const MAX_INCLUDE_DEPTH = 8;
 
 /**
+ * What all the `@include`d files of one service may add up to, however they nest: without a
+ * total, k includes per file give k^MAX_INCLUDE_DEPTH reads in PID 1. The bytes match the
+ * limit on one service file (LIMITS.fileBytes in load.ts).
+ */
+export const MAX_INCLUDED_FILES = 64;
+export const MAX_INCLUDED_BYTES = 1024 * 1024;
+
+/** What the includes of one service have used so far; once over, no more files are read. */
+interface IncludeBudget {
+  files: number;
+  bytes: number;
+  exhausted: boolean;
+}
+
+/**
  * The longest line, continuation lines joined, in characters. No real setting comes near it;
  * the bound keeps what one line costs to split into words small (issue 9).
  */
@@ -65,11 +80,11 @@ class ValueError extends Error {}
  */
 export function lexServiceFile(text: string, file: string, options: LexOptions = {}): LexResult {
   const result: LexResult = { settings: [], diagnostics: [] };
-  lexInto(result, text, file, options, [file]);
+  lexInto(result, text, file, options, [file], { files: 0, bytes: 0, exhausted: false });
   return result;
 }
 
-function lexInto(result: LexResult, text: string, file: string, options: LexOptions, chain: readonly string[]): void {
+function lexInto(result: LexResult, text: string, file: string, options: LexOptions, chain: readonly string[], budget: IncludeBudget): void {
   const { settings, diagnostics } = result;
   const included = chain.length > 1;
   const error = (line: number, message: string, setting?: string): void => {
@@ -130,7 +145,7 @@ function lexInto(result: LexResult, text: string, file: string, options: LexOpti
         continue;
       }
       if (meta === "include" || meta === "include-opt") {
-        includeFile(result, meta, words, lineNo, file, options, chain, error);
+        includeFile(result, meta, words, lineNo, file, options, chain, budget, error);
       } else {
         error(lineNo, `unknown meta-command "@${meta}"`);
       }
@@ -178,12 +193,20 @@ function includeFile(
   file: string,
   options: LexOptions,
   chain: readonly string[],
+  budget: IncludeBudget,
   error: (line: number, message: string, setting?: string) => void,
 ): void {
   const setting = `@${meta}`;
   if (options.include === undefined) return error(lineNo, "cannot include files here", setting);
   if (words.length !== 1) return error(lineNo, "expected one file name", setting);
   if (chain.length > MAX_INCLUDE_DEPTH) return error(lineNo, `includes nest deeper than ${MAX_INCLUDE_DEPTH} files`, setting);
+  // One error for the whole service once its budget is spent; later includes are skipped.
+  if (budget.exhausted) return;
+  if (budget.files >= MAX_INCLUDED_FILES) {
+    budget.exhausted = true;
+    return error(lineNo, `the service includes more than ${MAX_INCLUDED_FILES} files in all`, setting);
+  }
+  budget.files++;
   const found = options.include(words[0] as string, file);
   if ("error" in found) return error(lineNo, found.error, setting);
   if ("absent" in found) {
@@ -191,7 +214,12 @@ function includeFile(
     return;
   }
   if (chain.includes(found.file)) return error(lineNo, `${JSON.stringify(found.file)} includes itself (${[...chain, found.file].join(" -> ")})`, setting);
-  lexInto(result, found.text, found.file, options, [...chain, found.file]);
+  budget.bytes += found.text.length;
+  if (budget.bytes > MAX_INCLUDED_BYTES) {
+    budget.exhausted = true;
+    return error(lineNo, `the service's included files add up to more than ${MAX_INCLUDED_BYTES} bytes`, setting);
+  }
+  lexInto(result, found.text, found.file, options, [...chain, found.file], budget);
 }
 
 function endsWithOddBackslashes(line: string): boolean {

@@ -136,22 +136,28 @@ function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: L
     softNames: new Set(),
     template: false,
   });
-  const { base, argument } = splitInstanceName(name);
-  if (base === "" || argument === "" || name.includes("/") || name.startsWith(".")) return none();
-  // Longer names are refused where they are named (serviceName, the directory scan).
-  if (nameTooLong(name)) return none();
-
-  const candidates = argument === undefined ? [name] : [name, base, `${base}@`];
-  for (const dir of dirs) {
-    for (const candidate of candidates) {
-      const file = joinPath(dir, candidate);
-      const text = fs.readFile(file);
-      if (text === undefined) continue;
-      if (typeof text !== "string") return { ...none([unreadableDiagnostic(file, text)]), found: true };
-      return parseFile(name, file, text, argument, fs, options);
-    }
+  const { argument } = splitInstanceName(name);
+  for (const file of serviceFilePaths(name, dirs)) {
+    const text = fs.readFile(file);
+    if (text === undefined) continue;
+    if (typeof text !== "string") return { ...none([unreadableDiagnostic(file, text)]), found: true };
+    return parseFile(name, file, text, argument, fs, options);
   }
   return none();
+}
+
+/**
+ * The paths, in order, that could hold `name`'s description: in each directory the name itself
+ * and, for an instance `base@arg`, `base` and `base@`. None for a name that is not a file name
+ * (a `/`, a leading `.`, an empty base or argument, too long).
+ */
+export function serviceFilePaths(name: string, dirs: readonly string[]): string[] {
+  const { base, argument } = splitInstanceName(name);
+  if (base === "" || argument === "" || name.includes("/") || name.startsWith(".")) return [];
+  // Longer names are refused where they are named (serviceName, the directory scan).
+  if (nameTooLong(name)) return [];
+  const candidates = argument === undefined ? [name] : [name, base, `${base}@`];
+  return dirs.flatMap((dir) => candidates.map((candidate) => joinPath(dir, candidate)));
 }
 
 export function nameTooLong(name: string): boolean {

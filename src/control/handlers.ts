@@ -48,7 +48,7 @@ export type ControlledSupervisor = Pick<
   Supervisor,
   | "service" | "serviceList" | "wanted" | "notifyStatus" | "add" | "remove" | "command" | "bufferLog" | "shuttingDown"
   | "unload" | "addDependency" | "removeDependency" | "reloadService" | "activeHardDependents" | "dependentsOf"
-  | "activationEnvironment" | "changeEnvironment" | "signalService" | "whenStopped"
+  | "activationEnvironment" | "changeEnvironment" | "signalService" | "whenStopped" | "stoppedWithin"
 >;
 
 export interface ControlOptions {
@@ -68,6 +68,11 @@ export interface ControlOptions {
    * name a client gives; absent: only loaded services are known.
    */
   load?: (name: string) => { kind: "loaded" } | { kind: "missing" } | { kind: "failed"; message: string };
+  /**
+   * Whether a service file for `name` exists, looked at without loading it (a user's `run
+   * --name` must not make PID 1 load anything); absent: no file is known.
+   */
+  hasServiceFile?: (name: string) => boolean;
   /** The boot record (PID 1 only); absent: 501. */
   bootRecord?: () => BootEntry[];
   /** The event log and the boot timeline kept from it; absent: 501. */
@@ -134,8 +139,12 @@ export class ControlApi {
       case "list":
         return reply(200, { services: this.sorted().map((record) => this.status(record)) } satisfies ListResponse);
       case "status": {
-        const notLoaded = this.loadOnDemand(endpoint.name);
-        if (notLoaded !== undefined) return notLoaded;
+        // Reading is open to all, loading is not: a name not loaded is loaded for an admin
+        // only; for anyone else it is simply not found.
+        if (isAdmin(request.peer, this.options.admins)) {
+          const notLoaded = this.loadOnDemand(endpoint.name);
+          if (notLoaded !== undefined) return notLoaded;
+        }
         const record = this.options.supervisor.service(endpoint.name);
         if (record === undefined) return unknownService(endpoint.name);
         return reply(200, { service: this.status(record) } satisfies StatusResponse);
@@ -201,11 +210,13 @@ export class ControlApi {
 
   private async command(name: string, command: ServiceCommand, request: ControlRequest): Promise<ControlReply> {
     const { supervisor } = this.options;
+    // Who may act comes first: loading a file is an act of its own (a service not loaded has
+    // no owner, so only an admin gets this far with one).
+    const refused = this.refuse({ kind: "service", verb: command, service: name, ownerUid: this.ownerUid(name) }, request);
+    if (refused !== undefined) return refused;
     const notLoaded = this.loadOnDemand(name);
     if (notLoaded !== undefined) return notLoaded;
     if (supervisor.service(name) === undefined) return unknownService(name);
-    const refused = this.refuse({ kind: "service", verb: command, service: name, ownerUid: this.ownerUid(name) }, request);
-    if (refused !== undefined) return refused;
     const body = this.body(request, checkEmptyBody);
     if (!body.ok) return body.reply;
     const wait = checkWait(request.query);
@@ -249,7 +260,8 @@ export class ControlApi {
     }
     // A name with a service file is taken even before that file is loaded (on demand): a
     // user's service must never stand in for one the system configured.
-    const hasFile = (candidate: string) => this.options.load !== undefined && checkServiceName(candidate).ok && this.options.load(candidate).kind !== "missing";
+    // Only looked at, never loaded: a user's run must not make PID 1 load services.
+    const hasFile = (candidate: string) => this.options.hasServiceFile !== undefined && checkServiceName(candidate).ok && this.options.hasServiceFile(candidate);
     const taken = (candidate: string) => supervisor.service(candidate) !== undefined || hasFile(candidate);
     const name = run.name ?? defaultRunName(run.command, taken);
     if (taken(name)) return errorReply("conflict", `a service named ${name} already exists; pick another name with --name`);

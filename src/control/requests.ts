@@ -1,5 +1,6 @@
 // Validation of what clients send: JSON bodies, service names, the `wait` query. Each check
 // returns the value or a message that tells the client what was wrong. Pure.
+import { serviceNameProblem } from "../base/service-name.ts";
 import { parseSignal } from "../base/signals.ts";
 import { DEPENDENCY_KINDS, MAX_DEBUG_STALL_S, type DebugStallRequest, type DependencyKind, type DependencyRequest, type EnableRequest, type RunRequest, type ShutdownKind, type ShutdownRequest } from "./api.ts";
 
@@ -8,15 +9,13 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; message: string }
 const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
 const bad = <T>(message: string): Checked<T> => ({ ok: false, message });
 
-/** A name for a runtime service: what a service file could be called (instances allowed). */
-const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}$/;
 const MAX_ARGS = 1024;
 const SHUTDOWN_KINDS: readonly ShutdownKind[] = ["poweroff", "reboot", "halt"];
 
+/** A name for a runtime service: what a service file could be called (instances allowed). */
 export function checkServiceName(name: string): Checked<string> {
-  return SERVICE_NAME.test(name)
-    ? ok(name)
-    : bad(`invalid service name ${JSON.stringify(name.slice(0, 80))}: use up to 64 letters, digits and _.@+- (not first)`);
+  const problem = serviceNameProblem(name);
+  return problem === undefined ? ok(name) : bad(problem);
 }
 
 /** An empty body is `undefined`; anything else must be one JSON value. */

@@ -23,6 +23,8 @@ export interface ServeOptions {
   reload?: () => ReloadSummary;
   /** Loads a service that a client names and that is not loaded yet (dinit's on-demand loading). */
   load?: ControlOptions["load"];
+  /** Whether a service file exists for a name, without loading it (run --name). */
+  hasServiceFile?: ControlOptions["hasServiceFile"];
   /** The boot record, for GET /v1/boot (PID 1 only). */
   bootRecord?: () => BootEntry[];
   /** The event log, for GET /v1/events, and the boot timeline, for GET /v1/analyze (PID 1 only). */

@@ -5,6 +5,7 @@
 // supervisor (whose core decides) or the service files port, and answers with JSON.
 import type { ServiceSpec } from "../base/service-spec.ts";
 import { signalName } from "../base/signals.ts";
+import { STOP_GRACE_MS } from "../supervisor/supervisor.ts";
 import type { DependencyResponse, DependentsResponse, EnableResponse, EnvResponse, LogResponse, ServiceReloadResponse, SignalResponse, StatusResponse } from "./api.ts";
 import { errorReply, unknownService as unknown, type ControlApi, type ControlReply, type ControlRequest } from "./handlers.ts";
 import { checkDependencyRequest, checkEmptyBody, checkEnableRequest, checkEnvRequest, checkSignalRequest, checkServiceName } from "./requests.ts";
@@ -190,7 +191,16 @@ export async function link(api: ControlApi, name: string, verb: "enable" | "disa
     const outcome = await supervisor.command("wake", name, request.signal);
     if (outcome?.kind === "failed") return errorReply("failed", `${name} was enabled but did not start: ${outcome.reason}`, api.status(supervisor.service(name) ?? record));
   }
-  if (verb === "disable" && !supervisor.wanted(record)) await supervisor.whenStopped(name);
+  if (verb === "disable" && !supervisor.wanted(record)) {
+    // Bounded: the stop-timeout sends SIGKILL, so past it and a grace the stop is stuck
+    // (stop-timeout = 0, a process in D state); the link is gone either way.
+    const waitMs = record.spec.stopTimeoutMs + STOP_GRACE_MS;
+    const stopped = await supervisor.stoppedWithin(name, waitMs, request.signal);
+    if (!stopped && request.signal?.aborted !== true) {
+      const now = supervisor.service(name) ?? record;
+      return errorReply("failed", `${name} was disabled (${linked.path} removed) but did not stop within ${waitMs / 1000}s; it is still ${now.state}`, api.status(now));
+    }
+  }
   return answer();
 }
 

@@ -389,7 +389,7 @@ export class ServiceSet {
   /**
    * dinit's `reload NAME`: a new description for one service. A service stopped and unwanted
    * takes it at once. A running one takes it too, as dinit does, within limits: its type,
-   * pid-file and console options cannot change, and a new hard dependency must be started
+   * pid-file, inittab-id, inittab-line and console options cannot change, and a new hard dependency must be started
    * already; its holds follow the new dependency lists, and the new command, environment and
    * the like apply from its next start. undefined when done, else why not.
    */
@@ -413,6 +413,9 @@ export class ServiceSet {
       const changed = (what: string) => `${spec.name} is ${record.state}: its ${what} cannot change until it is stopped`;
       if (old.type !== spec.type) return changed(`type (${old.type})`);
       if (old.pidFile !== spec.pidFile) return changed("pid-file");
+      // The utmp entry written at start is found again by these at exit (dinitctl(8)).
+      if (old.inittabId !== spec.inittabId) return changed("inittab-id");
+      if (old.inittabLine !== spec.inittabLine) return changed("inittab-line");
       for (const option of ["runs-on-console", "shares-console", "starts-on-console"] as const) {
         if (old.options.has(option) !== spec.options.has(option)) return changed(`option ${option}`);
       }

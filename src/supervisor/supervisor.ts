@@ -179,7 +179,9 @@ export class Supervisor {
 
   /** dinit's unload: forget a stopped service that no loaded service names; undefined when done, else why not. */
   unload(service: string): string | undefined {
-    return this.change(() => this.services.unload(service));
+    const refused = this.change(() => this.services.unload(service));
+    this.logPipes.prune();
+    return refused;
   }
 
   /** dinit's add-dep (`acquire`: enable's start of the dependency); undefined when done, else why not. */
@@ -196,7 +198,10 @@ export class Supervisor {
   /** dinit's `reload NAME`: one service's new description; undefined when done, else why not. */
   reloadService(spec: ServiceSpec): string | undefined {
     if (this.shuttingDown) return "shutting down";
-    return this.change(() => this.services.reloadOne(spec));
+    const refused = this.change(() => this.services.reloadOne(spec));
+    // The new description may drop log-type = pipe: its pipe goes, as after a full reload.
+    this.logPipes.prune();
+    return refused;
   }
 
   /** The direct dependents a stop would take down (dinit names them and refuses without --force). */
@@ -421,6 +426,18 @@ export class Supervisor {
       };
       this.settledWaiters.add(check);
     });
+  }
+
+  /**
+   * Resolves true once `service` is stopped with no restart pending (or gone); false when
+   * `ms` ran out first or `abort` fired (the client went away). For a client's wait, which
+   * must end even if the service never stops (stop-timeout = 0, a process in D state).
+   */
+  stoppedWithin(service: string, ms: number, abort?: AbortSignal): Promise<boolean> {
+    return this.within(ms, this.settledWaiters, () => {
+      const record = this.services.get(service);
+      return record === undefined || (record.state === "stopped" && !record.restartPending);
+    }, abort);
   }
 
   /** Resolves true when this process has no children left, false after `timeoutMs`. */

@@ -93,6 +93,19 @@ describe("enable and disable", () => {
     expect(gone).toMatchObject({ code: 0, stdout: `svc disabled for boot (${dir}/enabled/svc; offline: nothing started or stopped)\n` });
     expect(existsSync(join(dir, "enabled/svc"))).toBe(false);
   });
+
+  test("--offline refuses a NAME or --from that is a path, and removes nothing outside the directory", async () => {
+    // boot.d/../../victim is the work directory's victim, next to the services directory.
+    const { dir, work } = servicesDir({ "boot.d/.keep": "", svc: "command = sleep 600\n" }, { victim: "keep me\n" });
+    const victim = join(work, "victim");
+    const named = await run([TSINIT, "ctl", "--offline", "-d", dir, "disable", "../../victim"]);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain(`disable: invalid service name "../../victim"`);
+    const from = await run([TSINIT, "ctl", "--offline", "-d", dir, "disable", "--from", "../..", "victim"]);
+    expect(from.code).toBe(2);
+    expect(from.stderr).toContain(`disable: invalid service name "../.."`);
+    expect(readFileSync(victim, "utf8")).toBe("keep me\n");
+  });
 });
 
 test("stop is refused while dependents are active, naming them; --force stops them too; wake, unload, dependents", async () => {

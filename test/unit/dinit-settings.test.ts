@@ -160,6 +160,37 @@ describe("log-type = pipe and consumer-of", () => {
     expect(rt.machine.sys.calls.filter((c) => c === `close ${read}` || c === `close ${write}`)).toEqual([]);
   });
 
+  /** Starts logger and producer (not restarting), stops both; the pipe's two fds. */
+  function pipedThenStopped(): { rt: FakeRuntime; fds: string[] } {
+    const once = { restart: "no" as const };
+    const rt = new FakeRuntime([{ ...producer, ...once }, { ...consumer, ...once }]);
+    rt.start("logger");
+    rt.start("producer");
+    const stdin = rt.machine.sys.spawns[0]!.request.stdin;
+    const read = stdin.kind === "fd" ? stdin.fd : -1;
+    rt.command("stop", "producer");
+    rt.exit("producer", { kind: "signaled", signal: 15, core: false });
+    rt.command("stop", "logger");
+    rt.exit("logger", { kind: "signaled", signal: 15, core: false });
+    expect([rt.state("producer"), rt.state("logger")]).toEqual(["stopped", "stopped"]);
+    const fds = [`close ${read}`, `close ${read + 1}`];
+    expect(rt.machine.sys.calls.filter((c) => fds.includes(c))).toEqual([]);
+    return { rt, fds };
+  }
+
+  it("closes the pipe when reload NAME takes the producer off log-type = pipe", () => {
+    const { rt, fds } = pipedThenStopped();
+    expect(rt.supervisor.reloadService(svc("producer"))).toBeUndefined();
+    expect(rt.machine.sys.calls.filter((c) => fds.includes(c))).toEqual(fds);
+  });
+
+  it("closes the pipe when the producer is unloaded", () => {
+    const { rt, fds } = pipedThenStopped();
+    expect(rt.supervisor.unload("logger")).toBeUndefined();
+    expect(rt.supervisor.unload("producer")).toBeUndefined();
+    expect(rt.machine.sys.calls.filter((c) => fds.includes(c))).toEqual(fds);
+  });
+
   it("fails the consumer's start, naming why, when the producer does not log to a pipe", () => {
     const rt = new FakeRuntime([svc("producer"), consumer]);
     rt.start("logger");

@@ -152,6 +152,17 @@ describe("reload of one service", () => {
     expect(rt.spawns.at(-1)!.argv).toEqual(["/bin/new"]);
   });
 
+  it("keeps a running service's utmp entry: inittab-id and inittab-line wait until it is stopped", () => {
+    const rt = new FakeRuntime([svc("getty", "process", { inittabId: "1", inittabLine: "tty1" })]);
+    rt.start("getty");
+    expect(rt.supervisor.reloadService(svc("getty", "process", { inittabId: "2", inittabLine: "tty1" }))).toBe("getty is started: its inittab-id cannot change until it is stopped");
+    expect(rt.supervisor.reloadService(svc("getty", "process", { inittabId: "1" }))).toBe("getty is started: its inittab-line cannot change until it is stopped");
+    expect(rt.supervisor.reloadService(svc("getty", "process", { inittabId: "1", inittabLine: "tty1", command: ["/bin/getty2"] }))).toBeUndefined();
+    rt.command("stop", "getty");
+    exitStopping(rt);
+    expect(rt.supervisor.reloadService(svc("getty", "process", { inittabId: "2", inittabLine: "tty2" }))).toBeUndefined();
+  });
+
   it("loads a service that was not loaded", () => {
     const rt = new FakeRuntime([]);
     expect(rt.supervisor.reloadService(svc("web"))).toBeUndefined();

@@ -27,6 +27,16 @@ describe("enable and disable links", () => {
     expect(planLink("enable", "sshd", undefined, ["/s"], already)).toMatchObject({ ok: true, plan: { exists: true, createDir: false } });
   });
 
+  it("refuses a name or dependent that is a path, before touching anything", () => {
+    const files = fs({ "/s/boot.d/": "", "/s/boot.d/../../outside/victim": "", "/s/sshd": "command = x\n", "/s/evil": "@meta enable-via ../x\ncommand = x\n" });
+    expect(planLink("disable", "../../outside/victim", undefined, ["/s"], files)).toEqual({
+      ok: false,
+      message: `invalid service name "../../outside/victim": use up to 64 letters, digits and _.@+- (not first)`,
+    });
+    expect(planLink("disable", "sshd", "../../outside", ["/s"], files)).toMatchObject({ ok: false, message: expect.stringMatching(/^invalid service name "\.\.\/\.\.\/outside"/) });
+    expect(planLink("enable", "evil", undefined, ["/s"], files)).toMatchObject({ ok: false, message: expect.stringMatching(/^\/s\/evil: @meta enable-via: invalid service name "\.\.\/x"/) });
+  });
+
   it("follows @meta enable-via, and --from over it", () => {
     const files = fs({
       "/s/net": "type = internal\nwaits-for.d = net.d\n",

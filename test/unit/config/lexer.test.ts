@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lexServiceFile, splitValue } from "../../../src/config/lexer.ts";
+import { type IncludeReader, lexServiceFile, MAX_INCLUDED_BYTES, MAX_INCLUDED_FILES, splitValue } from "../../../src/config/lexer.ts";
 import { formatDiagnostic } from "../../../src/config/diagnostic.ts";
 
 const F = "/etc/tsinit.d/svc";
@@ -110,5 +110,32 @@ describe("lexServiceFile", () => {
   it("accepts CRLF line ends", () => {
     const { settings } = lexServiceFile("type = internal\r\nrestart = no\r\n", F);
     expect(settings.map((s) => s.value)).toEqual(["internal", "no"]);
+  });
+
+  it("caps the files all of a service's includes read, however they fan out", () => {
+    // Every file down to depth 7 includes three distinct new files: within the depth limit,
+    // yet without a total that is 3 + 9 + ... + 3^7 (3279) reads.
+    let reads = 0;
+    const include: IncludeReader = (_word, from) => {
+      reads++;
+      const depth = from.split(".").length;
+      const includes = depth < 7 ? "@include x\n@include x\n@include x\n" : "";
+      return { file: `${from}.${reads}`, text: `${includes}restart = yes\n` };
+    };
+    const { diagnostics, settings } = lexServiceFile("@include x\n@include x\n@include x\n", F, { include });
+    expect(reads).toBe(MAX_INCLUDED_FILES);
+    expect(settings.length).toBe(MAX_INCLUDED_FILES);
+    const errors = diagnostics.map(formatDiagnostic);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`^${F}\\.[0-9.]+:[123]: @include: the service includes more than ${MAX_INCLUDED_FILES} files in all$`));
+  });
+
+  it("caps the bytes of all included files together, naming the line that passes it", () => {
+    const big = "# a comment line\n".repeat(MAX_INCLUDED_BYTES / 2 / 16);
+    let reads = 0;
+    const include: IncludeReader = () => ({ file: `/etc/tsinit.d/part${++reads}`, text: big });
+    const { diagnostics } = lexServiceFile("@include a\n@include b\n@include c\n", F, { include });
+    expect(reads).toBe(2);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${F}:2: @include: the service's included files add up to more than ${MAX_INCLUDED_BYTES} bytes`]);
   });
 });

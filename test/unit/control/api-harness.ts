@@ -63,7 +63,7 @@ export class ApiHarness {
       directories.attach(this.supervisor);
     }
     this.api = new ControlApi({
-      ...(directories !== undefined && { load: (name: string) => directories.ensure(name) }),
+      ...(directories !== undefined && { load: (name: string) => directories.ensure(name), hasServiceFile: (name: string) => directories.hasFile(name) }),
       supervisor: this.supervisor,
       log,
       mode: options.mode ?? "supervisor",

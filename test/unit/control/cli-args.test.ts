@@ -113,6 +113,9 @@ describe("initctl arguments", () => {
     expect(usageError("-d /x enable y")).toBe("-d/--services-dir is for --offline (a running tsinit has its own directories)");
     expect(usageError("start --force x")).toBe("start: unknown option --force");
     expect(usageError("enable --from")).toBe("enable: --from needs a service name");
+    // --offline joins these to paths: a path must never get that far.
+    expect(usageError("--offline disable ../../outside/victim")).toMatch(/^disable: invalid service name "\.\.\/\.\.\/outside\/victim"/);
+    expect(usageError("--offline enable --from ../etc sshd")).toMatch(/^enable: invalid service name "\.\.\/etc"/);
     expect(usageError("signal web")).toBe("signal takes a signal and a service name: signal SIG NAME (or signal --list)");
     expect(usageError("unsetenv A=1")).toBe('unsetenv takes names, not "A=1"');
   });

@@ -2,7 +2,7 @@
 // yet is loaded (with what it reaches) from the services directory; a failed load says why.
 import { describe, expect, it } from "vitest";
 import type { ErrorResponse, ListResponse, StatusResponse } from "../../../src/control/api.ts";
-import { ApiHarness } from "./api-harness.ts";
+import { ApiHarness, NOBODY } from "./api-harness.ts";
 
 const D = "/etc/tsinit.d";
 const error = (body: unknown) => (body as ErrorResponse).error;
@@ -57,6 +57,45 @@ describe("a name that is not loaded", () => {
     const reply = await h.call("GET", "/v1/services/..%2Fetc");
     expect(reply.status).toBeGreaterThanOrEqual(400);
     expect(h.sys.calls.some((call) => call.includes(".."))).toBe(false);
+  });
+});
+
+describe("a client that is not root", () => {
+  const files = {
+    [`${D}/web`]: "type = process\ncommand = /bin/web\ndepends-on = db\n",
+    [`${D}/db`]: "type = process\ncommand = /bin/db\n",
+    [`${D}/getty`]: "type = process\ncommand = /sbin/getty $1\n",
+  };
+  const loaded = async (h: ApiHarness) => ((await h.call("GET", "/v1/services")).body as ListResponse).services.map((s) => s.name);
+
+  it("is refused a command on a service that is not loaded, and nothing is loaded", async () => {
+    const h = new ApiHarness([], { files });
+    const reply = await h.call("POST", "/v1/services/web/start", { peer: NOBODY });
+    expect(reply.status).toBe(403);
+    expect(error(reply.body).message).toBe("uid 65534 may not start web: only root may control services it did not start");
+    expect(await loaded(h)).toEqual([]);
+  });
+
+  it("gets 404 for the status of a service that is not loaded, and nothing is loaded", async () => {
+    const h = new ApiHarness([], { files });
+    expect((await h.call("GET", "/v1/services/web", { peer: NOBODY })).status).toBe(404);
+    expect((await h.call("GET", "/v1/services/getty@tty1", { peer: NOBODY })).status).toBe(404);
+    expect(await loaded(h)).toEqual([]);
+    // Once root loaded it, everyone may read it.
+    expect((await h.call("GET", "/v1/services/web")).status).toBe(200);
+    expect((await h.call("GET", "/v1/services/web", { peer: NOBODY })).status).toBe(200);
+  });
+
+  it("may not run a service under the name of a file, which is looked at but not loaded", async () => {
+    const h = new ApiHarness([], { files });
+    for (const name of ["web", "getty@tty1"]) {
+      const reply = await h.call("POST", "/v1/services", { peer: NOBODY, body: { name, command: ["/bin/sleep", "600"] } });
+      expect(reply.status).toBe(409);
+      expect(error(reply.body).message).toContain(`a service named ${name} already exists`);
+    }
+    expect(await loaded(h)).toEqual([]);
+    expect((await h.call("POST", "/v1/services?wait=0", { peer: NOBODY, body: { name: "mine", command: ["/bin/sleep", "600"] } })).status).toBe(201);
+    expect(await loaded(h)).toEqual(["mine"]);
   });
 });
 

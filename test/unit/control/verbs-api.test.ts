@@ -5,6 +5,7 @@ import type { DependentsResponse, EnvResponse, ErrorResponse, LogResponse } from
 import { ControlApi } from "../../../src/control/handlers.ts";
 import type { ServiceFiles } from "../../../src/control/verbs.ts";
 import type { ServiceSpec } from "../../../src/base/service-spec.ts";
+import { STOP_GRACE_MS } from "../../../src/supervisor/supervisor.ts";
 import { ApiHarness, NOBODY, settle, svc } from "./api-harness.ts";
 
 const SIGTERM = 15;
@@ -127,6 +128,40 @@ describe("enable, disable and reload NAME", () => {
     expect((await h.call("POST", "/v1/services/nope/enable")).body).toMatchObject({ error: { code: "unknown-service", message: "not enabling nope: no service named nope in /s" } });
     expect((await h.call("POST", "/v1/services/web/enable", { body: { from: 3 } })).status).toBe(400);
     expect((await h.call("POST", "/v1/services/web/enable", { peer: NOBODY })).status).toBe(403);
+  });
+
+  it("answers disable within the stop-timeout and a grace when the service never stops", async () => {
+    // stop-timeout = 0: no SIGKILL, so a process that ignores SIGTERM stays "stopping".
+    const stubborn = svc("web", "process", { stopTimeoutMs: 0 });
+    const h = withFiles(new ApiHarness([svc("boot", "internal", { waitsFor: ["web"] }), stubborn]), fakeFiles({ web: stubborn }));
+    h.supervisor.start("boot");
+    expect(h.supervisor.service("web")!.state).toBe("started");
+    let answered = false;
+    const disabling = h.call("POST", "/v1/services/web/disable").then((r) => ((answered = true), r));
+    await settle();
+    h.machine.clock.advance(STOP_GRACE_MS - 1);
+    await settle();
+    expect(answered).toBe(false);
+    h.machine.clock.advance(1);
+    const reply = await disabling;
+    expect(reply.status).toBe(409);
+    expect(error(reply.body)).toMatchObject({
+      code: "failed",
+      message: `web was disabled (/s/boot.d/web removed) but did not stop within ${STOP_GRACE_MS / 1000}s; it is still stopping`,
+    });
+  });
+
+  it("stops waiting for disable when the client goes away", async () => {
+    const stubborn = svc("web", "process", { stopTimeoutMs: 0 });
+    const h = withFiles(new ApiHarness([svc("boot", "internal", { waitsFor: ["web"] }), stubborn]), fakeFiles({ web: stubborn }));
+    h.supervisor.start("boot");
+    const armed = h.machine.clock.armed;
+    const gone = new AbortController();
+    const disabling = h.call("POST", "/v1/services/web/disable", { signal: gone.signal });
+    await settle();
+    gone.abort();
+    await disabling; // before the bound, this wait never ended
+    expect(h.machine.clock.armed).toBe(armed);
   });
 
   it("reloads one service from its file", async () => {
