@@ -1,25 +1,14 @@
 // The control socket of the compiled tsinit, run as PID 1 of a PID namespace in supervisor
 // mode with --socket, driven by the compiled initctl (`tsinit ctl`, or a link named initctl)
 // from the host, as root and as uid 65534 (setpriv).
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { Control, Namespace, NOBODY, poll as pollFor, procInfo, run, servicesDir, startWithControl, TSINIT, waitFor } from "./harness.ts";
+import { Control, namespacePerTest, NOBODY, procInfo, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
-let ns: Namespace | undefined;
-afterEach(() => {
-  ns?.kill();
-  ns = undefined;
-});
-
-async function start(files: Record<string, string>, scripts: Record<string, string> = {}) {
-  return startWithControl(files, scripts, (started) => (ns = started));
-}
-
-/** poll(), with tsinit's output in the failure. */
-const poll = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
-  pollFor(what, probe, timeoutMs, () => ns?.log() ?? "");
+const fixture = namespacePerTest();
+const { start, poll } = fixture;
 
 /** Real, effective, saved and filesystem ids of a process: "65534 65534 65534 65534". */
 const idsOf = (hostPid: number, which: "Uid" | "Gid") =>
@@ -46,7 +35,7 @@ test("list, status, start, stop and restart, waiting for the service", async () 
   expect(started.stdout).toMatch(/^started web \(pid \d+\)\n$/);
   const web = await control.status("web");
   expect(web.service).toMatchObject({ state: "started", target: "started", explicit: true });
-  expect(ns!.hostPid(web.service.pid)).toBeDefined();
+  expect(fixture.ns!.hostPid(web.service.pid)).toBeDefined();
 
   // start db waits until db says it is ready.
   const startingDb = control.ctl("start", "db");
@@ -69,7 +58,7 @@ test("list, status, start, stop and restart, waiting for the service", async () 
   const stopped = await control.ctl("stop", "web");
   expect(stopped).toMatchObject({ code: 0, stdout: "stopped web\n" });
   expect((await control.status("web")).service).toMatchObject({ state: "stopped", target: "stopped" });
-  expect(ns!.hostPid(web.service.pid)).toBeUndefined();
+  expect(fixture.ns!.hostPid(web.service.pid)).toBeUndefined();
 
   const noWait = await control.ctl("start", "--no-wait", "web");
   expect(noWait.code).toBe(0);
@@ -130,9 +119,9 @@ test("shutdown stops every service and ends the namespace with exit 0", async ()
   await poll("web", async () => (await control.status("web")).service.state === "started");
   const answer = await control.ctl("shutdown");
   expect(answer).toMatchObject({ code: 0, stdout: "stopping every service; the supervisor will exit\n" });
-  expect(await ns!.exitCode()).toBe(0);
+  expect(await fixture.ns!.exitCode()).toBe(0);
   expect(existsSync(control.socket)).toBe(false);
-  expect(ns!.log()).toContain("stopped web");
+  expect(fixture.ns!.log()).toContain("stopped web");
 }, 60_000);
 
 test("malformed requests and unknown services get JSON errors while tsinit keeps running", async () => {
@@ -164,8 +153,8 @@ test("malformed requests and unknown services get JSON errors while tsinit keeps
   expect(garbage).toStartWith("HTTP/1.1 400");
 
   expect((await control.ctl("list")).code).toBe(0);
-  expect(ns!.proc.exitCode).toBeNull();
-  expect(ns!.log()).not.toMatch(/uncaught|unhandled/);
+  expect(fixture.ns!.proc.exitCode).toBeNull();
+  expect(fixture.ns!.log()).not.toMatch(/uncaught|unhandled/);
 }, 60_000);
 
 test("a user's run cannot tell whether a program exists in a directory it cannot read", async () => {
@@ -200,7 +189,7 @@ test("a non-root client may list, is refused a root service, and runs its own as
   expect(mine.code).toBe(0);
   const status = await control.status("mine");
   expect(status.service.runtime).toEqual({ ownerUid: 65534, ownerGid: 65534 });
-  const hostPid = await waitFor("mine's process", () => ns!.hostPid(status.service.pid));
+  const hostPid = await waitFor("mine's process", () => fixture.ns!.hostPid(status.service.pid));
   // run-as goes through the exec helper (`tsinit --exec-helper`), which starts as root, drops to
   // the owner's ids and then execs sleep. "started" means the exec happened (the helper's
   // close-on-exec status pipe closed), so the ids are the owner's as soon as run answers.
@@ -229,9 +218,9 @@ test("a start that fails at exec through the exec helper is a failed start, by s
   const status = (await control.status("web")).service;
   expect(status).toMatchObject({ state: "stopped", failed: `exec ${work}/web.sh: ENOENT` });
   // The restart decision would be logged with the failure; there is none, and one spawn only.
-  expect(ns!.log()).toContain(`[FAILED] web: exec ${work}/web.sh: ENOENT`);
-  expect(ns!.log()).not.toContain("web: exited");
-  expect(ns!.log()).not.toContain("restarting in");
+  expect(fixture.ns!.log()).toContain(`[FAILED] web: exec ${work}/web.sh: ENOENT`);
+  expect(fixture.ns!.log()).not.toContain("web: exited");
+  expect(fixture.ns!.log()).not.toContain("restarting in");
 
   const limited = await control.ctl("start", "limited");
   expect(limited.code).toBe(1);
@@ -247,7 +236,7 @@ test("50 simultaneous clients all get answers", async () => {
     if (i % 2 === 1) expect(JSON.parse(result.stdout).service.name).toBe("web");
     else expect(result.stdout).toContain("web");
   }
-  expect(ns!.proc.exitCode).toBeNull();
+  expect(fixture.ns!.proc.exitCode).toBeNull();
 }, 90_000);
 
 describe("buffer logs", () => {
@@ -312,8 +301,8 @@ describe("reload", () => {
     // SIGHUP does the same; a change to a running service waits until it is stopped.
     writeFileSync(join(dir, "late"), "type = process\ncommand = /bin/sleep 603\n");
     writeFileSync(join(dir, "web"), "type = process\ncommand = /bin/sleep 604\n");
-    ns!.signal("SIGHUP");
-    await waitFor("the reload", () => ns?.log().includes("web, late: will change once stopped"));
+    fixture.ns!.signal("SIGHUP");
+    await waitFor("the reload", () => fixture.ns?.log().includes("web, late: will change once stopped"));
     expect((await control.status("web")).service.command).toEqual(["/bin/sleep", "602"]);
     expect((await control.ctl("stop", "web")).code).toBe(0);
     expect((await control.status("web")).service.command).toEqual(["/bin/sleep", "604"]);

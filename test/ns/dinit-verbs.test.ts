@@ -2,23 +2,13 @@
 // mode, driven by the compiled initctl, with dinitctl's exit statuses (0 done, 1 failed or
 // refused or not so, 2 bad usage). Also supervisor mode's --ready-fd, --exit-when-idle,
 // --quiet and a user's default services directory.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Control, Namespace, poll as pollFor, run, servicesDir, startWithControl, TSINIT, waitFor } from "./harness.ts";
+import { Control, Namespace, namespacePerTest, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
-let ns: Namespace | undefined;
-afterEach(() => {
-  ns?.kill();
-  ns = undefined;
-});
-
-async function start(files: Record<string, string>, scripts: Record<string, string> = {}) {
-  return startWithControl(files, scripts, (started) => (ns = started));
-}
-
-const poll = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
-  pollFor(what, probe, timeoutMs, () => ns?.log() ?? "");
+const fixture = namespacePerTest();
+const { start, poll } = fixture;
 
 const stateOf = async (control: Control, name: string): Promise<string> => (await control.status(name)).service.state;
 
@@ -84,9 +74,9 @@ describe("enable and disable", () => {
     expect((await run([TSINIT, "ctl", "--offline", "-d", dir, "start", "svc"])).code).toBe(2);
 
     const socket = join(work, "ctl.sock");
-    ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+    fixture.ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
     const control = new Control(socket);
-    await control.ready(() => ns!.log());
+    await control.ready(() => fixture.ns!.log());
     await poll("svc to start at boot", async () => (await stateOf(control, "svc")) === "started");
 
     const gone = await run([TSINIT, "ctl", "--offline", "-d", dir, "disable", "svc"]);
@@ -255,13 +245,13 @@ describe("supervisor mode's dinit conveniences", () => {
 
   test("--exit-when-idle exits 0 once no service is active; --quiet prints no status lines", async () => {
     const { dir } = servicesDir({ job: "command = sleep 0.2\n", bad: "command = /bin/sh -c \"exit 4\"\n", both: "type = internal\nwaits-for = job\nwaits-for = bad\n" });
-    ns = await Namespace.start(["--services-dir", dir, "--target", "job", "--exit-when-idle", "--quiet"]);
-    expect(await ns.exitCode()).toBe(0);
-    expect(ns.log()).not.toContain("[  OK  ]");
-    ns = await Namespace.start(["--services-dir", dir, "--target", "bad", "--exit-when-idle", "--quiet"]);
-    expect(await ns.exitCode()).toBe(0);
-    expect(ns.log()).toContain("[FAILED] bad: exited 4");
-    expect(ns.log()).not.toContain("no service is active");
+    fixture.ns = await Namespace.start(["--services-dir", dir, "--target", "job", "--exit-when-idle", "--quiet"]);
+    expect(await fixture.ns.exitCode()).toBe(0);
+    expect(fixture.ns.log()).not.toContain("[  OK  ]");
+    fixture.ns = await Namespace.start(["--services-dir", dir, "--target", "bad", "--exit-when-idle", "--quiet"]);
+    expect(await fixture.ns.exitCode()).toBe(0);
+    expect(fixture.ns.log()).toContain("[FAILED] bad: exited 4");
+    expect(fixture.ns.log()).not.toContain("no service is active");
   });
 
   test("a user's supervisor reads $XDG_CONFIG_HOME/tsinit.d when no directory is named", async () => {

@@ -1,6 +1,7 @@
 // Runs the compiled tsinit as PID 1 of a fresh PID namespace (unshare --pid --fork
 // --mount-proc) in supervisor mode, and looks at it from outside through the host's /proc.
 // Waits poll with a deadline; nothing sleeps a fixed time.
+import { afterEach } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -253,3 +254,27 @@ export function mayLowerOomScore(): boolean {
 }
 
 export const oomScoreAdj = (pid: number | "self") => readFileSync(`/proc/${pid}/oom_score_adj`, "utf8").trim();
+
+/**
+ * One namespace per test, killed after it: `start` runs tsinit with a control socket and
+ * remembers it in `ns` (a test may also put one it started itself there), and `poll` shows its
+ * output when a wait fails.
+ */
+export interface NamespacePerTest {
+  ns: Namespace | undefined;
+  start(files: Record<string, string>, scripts?: Record<string, string>): ReturnType<typeof startWithControl>;
+  poll<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+}
+
+export function namespacePerTest(): NamespacePerTest {
+  const fixture: NamespacePerTest = {
+    ns: undefined,
+    start: (files, scripts = {}) => startWithControl(files, scripts, (started) => (fixture.ns = started)),
+    poll: (what, probe, timeoutMs = 15_000) => poll(what, probe, timeoutMs, () => fixture.ns?.log() ?? ""),
+  };
+  afterEach(() => {
+    fixture.ns?.kill();
+    fixture.ns = undefined;
+  });
+  return fixture;
+}

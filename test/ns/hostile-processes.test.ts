@@ -1,22 +1,12 @@
 // Issue 9, with real processes: hostile or careless services must never stop, block or bloat
 // PID 1. tsinit runs in supervisor mode as PID 1 of a PID namespace (harness.ts).
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { childrenOf, Control, mayLowerOomScore, Namespace, oomScoreAdj, poll as pollFor, procInfo, servicesDir, startWithControl, TSINIT, waitFor } from "./harness.ts";
+import { childrenOf, Control, mayLowerOomScore, Namespace, namespacePerTest, oomScoreAdj, procInfo, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
-let ns: Namespace | undefined;
-afterEach(() => {
-  ns?.kill();
-  ns = undefined;
-});
-
-async function start(files: Record<string, string>, scripts: Record<string, string> = {}) {
-  return startWithControl(files, scripts, (started) => (ns = started));
-}
-
-const poll = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
-  pollFor(what, probe, timeoutMs, () => ns?.log() ?? "");
+const fixture = namespacePerTest();
+const { start, poll } = fixture;
 
 
 /** CPU time (user + system) of a process in clock ticks (100 a second). */
@@ -147,9 +137,9 @@ describe("a run-as service's logfile", () => {
     writeFileSync(join(work, "secret"), "root only\n", { mode: 0o600 });
     process.env.WORK = work;
     const socket = join(work, "ctl.sock");
-    ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+    fixture.ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
     const control = new Control(socket);
-    await control.ready(() => ns?.log() ?? "");
+    await control.ready(() => fixture.ns?.log() ?? "");
 
     const log = join(work, "logs", "svc.log");
     await waitFor("the first line in the log", () => existsSync(log) && readFileSync(log, "utf8").includes("hello"));
