@@ -7,7 +7,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { images } from "./images.ts";
-import { killAll } from "./qemu.ts";
+import { killAll, type Qemu } from "./qemu.ts";
 import { scenario } from "./scenario.ts";
 
 const BOOT_MS = 90_000;
@@ -17,6 +17,17 @@ const TEST_MS = 300_000;
 const SOFTDOG_RESET = /softdog: Initiating system reboot/;
 
 afterEach(killAll);
+
+/** The machine stays up `seconds` with no reset, then a poweroff disarms the watchdog and ends it. */
+async function staysUpThenPowersOff(vm: Qemu, seconds: number): Promise<void> {
+  const alive = await vm.run(`sleep ${seconds}; echo still-up-$((40+2))`, (seconds + 30) * 1000);
+  expect(alive.output).toContain("still-up-42");
+  expect(vm.transcript).not.toMatch(SOFTDOG_RESET);
+  vm.send("poweroff\n");
+  await vm.expect(/watchdog \/dev\/watchdog0: disarmed \(magic close\) for the poweroff/, 60_000);
+  expect(await vm.waitExit(60_000)).toBe(0);
+  expect(vm.transcript).not.toMatch(SOFTDOG_RESET);
+}
 
 test("a stalled PID 1 is reset by the watchdog within its timeout", async () => {
   const timeoutS = 10;
@@ -67,13 +78,7 @@ test("no stall: the machine stays up past several timeouts, and a poweroff disar
       expect(refused.status).toBe(1);
       expect(refused.output).toContain("debug stall needs tsinit.debug on the kernel command line");
       // Four timeouts of an idle machine: PID 1 keeps petting.
-      const alive = await vm.run(`sleep ${4 * timeoutS}; echo still-up-$((40+2))`, (4 * timeoutS + 30) * 1000);
-      expect(alive.output).toContain("still-up-42");
-      expect(vm.transcript).not.toMatch(SOFTDOG_RESET);
-      vm.send("poweroff\n");
-      await vm.expect(/watchdog \/dev\/watchdog0: disarmed \(magic close\) for the poweroff/, 60_000);
-      expect(await vm.waitExit(60_000)).toBe(0);
-      expect(vm.transcript).not.toMatch(SOFTDOG_RESET);
+      await staysUpThenPowersOff(vm, 4 * timeoutS);
       // The kernel says this when a watchdog is closed without the magic character.
       expect(vm.transcript).not.toContain("did not stop");
       expect(vm.transcript).toMatch(/reboot: Power down/);
@@ -116,13 +121,7 @@ test("switch_root: the watchdog stays armed across the exec and the real root's 
       await vm.expect(/tsinit starting as PID 1 in the real root/, BOOT_MS);
       await vm.expect(/watchdog \/dev\/watchdog0: timeout 20 s, petted every 6666 ms/, BOOT_MS);
       await vm.login(BOOT_MS);
-      const alive = await vm.run(`sleep ${2 * timeoutS}; echo still-up-$((40+2))`, (2 * timeoutS + 30) * 1000);
-      expect(alive.output).toContain("still-up-42");
-      expect(vm.transcript).not.toMatch(SOFTDOG_RESET);
-      vm.send("poweroff\n");
-      await vm.expect(/watchdog \/dev\/watchdog0: disarmed \(magic close\) for the poweroff/, 60_000);
-      expect(await vm.waitExit(60_000)).toBe(0);
-      expect(vm.transcript).not.toMatch(SOFTDOG_RESET);
+      await staysUpThenPowersOff(vm, 2 * timeoutS);
     },
     { append: `root=/dev/vda modules-load=softdog tsinit.watchdog=/dev/watchdog0:${timeoutS}`, disks: [DISK], diskSnapshot: true },
   );
