@@ -357,9 +357,9 @@ bench-ram: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNE
 
 # The image's parts (scripts/size.ts reads the manifest), raw and as gzip, zstd and xz would
 # ship them, and the whole image compressed each way.
-size: dist/initramfs.manifest dist/initramfs.cpio | $(BUN)
+size: $(DIST)/initramfs.manifest $(DIST)/initramfs.cpio | $(BUN)
 	GZIP_LEVEL=$(GZIP_LEVEL) ZSTD_LEVEL=$(ZSTD_LEVEL) XZ_LEVEL=$(XZ_LEVEL) \
-		$(BUN) scripts/size.ts dist/initramfs.manifest dist/initramfs.cpio
+		$(BUN) scripts/size.ts $(DIST)/initramfs.manifest $(DIST)/initramfs.cpio
 
 clean:
 	rm -rf dist

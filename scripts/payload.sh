@@ -32,7 +32,14 @@ chmod 0755 "$stage/tsinit"
 # image links each to its place): they compress there (3 MB of plain files would cost three
 # times their size in the RAM floor, docs/image.md).
 libraries=
-[[ $shape == plain ]] || libraries=$(ldd "$exe" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | sort -u)
+if [[ $shape != plain ]]; then
+  # A library ldd cannot find would be missing from the image, and tsinit could not start.
+  if ldd "$exe" | grep -q 'not found'; then
+    echo "payload.sh: ldd $exe: $(ldd "$exe" | grep 'not found' | tr -s '\t ' ' ')" >&2
+    exit 1
+  fi
+  libraries=$(ldd "$exe" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | sort -u)
+fi
 for lib in $libraries; do
   mkdir -p "$stage$(dirname "$lib")"
   cp "$(readlink -f "$lib")" "$stage$lib"

@@ -172,10 +172,14 @@ async function tryRoot(context: RealRootContext, spec: RootSpec, over: () => boo
   return { failure: `root=${cmdline.root} (${device.path}, -o ${asked}): ${outcome.error.message}`, devices: listBlockDevices(sys) };
 }
 
-/** What the real init starts with: the kernel's environment for init, and where the initramfs stage's record is. */
+/**
+ * What the real init starts with: the kernel's environment for init, and where the initramfs
+ * stage's record is. Not the stub's BUN_JSC_* tuning of PID 1's JavaScriptCore: a real init that
+ * is not tsinit would hand it to every service.
+ */
 function initEnvironment(env: Readonly<Record<string, string>>): Record<string, string> {
   const result: Record<string, string> = Object.create(null);
-  for (const [key, value] of Object.entries(env)) if (key !== HANDOFF_ENV) result[key] = value;
+  for (const [key, value] of Object.entries(env)) if (key !== HANDOFF_ENV && !key.startsWith("BUN_JSC_")) result[key] = value;
   result[HANDOFF_ENV] = HANDOFF_PATH;
   return result;
 }

@@ -36,5 +36,5 @@ test(`with -m ${MEMORY_MB} the stub names the RAM needed and gives a shell; no p
     await vm.waitExit(60_000);
     expect(vm.transcript).toContain("Initramfs unpacking failed");
     expect(vm.transcript).not.toContain("Kernel panic");
-  }, { memoryMB: MEMORY_MB });
+  }, { memoryMB: MEMORY_MB, unpackMayFail: true });
 }, TEST_MS);

@@ -59,6 +59,12 @@ export interface BootOptions {
   disks?: string[];
   /** The guest's writes to the disks go to a throwaway overlay (qemu's snapshot=on). */
   diskSnapshot?: boolean;
+  /**
+   * The kernel may fail to unpack the whole image (the low-RAM test). Otherwise a boot that
+   * prints `Initramfs unpacking failed` fails at once, naming it: a test's extra files, which
+   * come last in the archive, would be the ones missing, with no clearer error.
+   */
+  unpackMayFail?: boolean;
   /** qemu is killed after this long, whatever happens (default 180 s). */
   hardTimeoutMs?: number;
 }
@@ -67,6 +73,9 @@ export interface BootOptions {
  * 192 MB for amd64's default image (tsinit in a squashfs); arm64's still holds the bare executable
  * (IMAGE_SHAPE=plain), given 512 (as qemu/arch.sh's arch_memory; plain needs 384 on amd64).
  */
+/** What the kernel prints when the initramfs did not fit in RAM (init/initramfs.c). */
+const UNPACK_FAILED = "Initramfs unpacking failed";
+
 export const DEFAULT_MEMORY_MB = Number(process.env.QEMU_MEM ?? (arch === "arm64" ? 512 : 192));
 
 interface Chunk {
@@ -194,6 +203,11 @@ export class Qemu {
         if (this.exitCode !== null) {
           done();
           reject(new Error(`${this.options.name}: qemu exited (${this.exitCode}) before ${pattern}`));
+          return true;
+        }
+        if (!this.options.unpackMayFail && this.transcript.includes(UNPACK_FAILED)) {
+          done();
+          reject(new Error(`${this.options.name}: the kernel printed "${UNPACK_FAILED}" at -m ${this.options.memoryMB ?? DEFAULT_MEMORY_MB} (waiting for ${pattern}): the image and the test's files do not fit`));
           return true;
         }
         return false;

@@ -149,7 +149,7 @@ describe("switch_root plan", () => {
     const sys = machine();
     sys.dirs.delete(`${NEW_ROOT}/run`);
     const { notes } = run(sys, request());
-    expect(sys.calls).toContain("umount /run");
+    expect(sys.calls).toContain("umount /run detach");
     expect(notes).toContain("/sysroot/run is missing: /run is unmounted instead of moved");
   });
 });
@@ -170,9 +170,9 @@ describe("the initramfs cleanup", () => {
     sys.files.set(`${NEW_ROOT}/proc/mounts`, mounts);
     const { notes } = run(sys, request());
     const umounts = sys.calls.filter((c) => c.startsWith("umount"));
-    expect(umounts).toEqual(["umount /sysroot-other", "umount /lib/tsinit/mnt/extra", "umount /lib/tsinit/mnt"]);
+    expect(umounts).toEqual(["umount /sysroot-other detach", "umount /lib/tsinit/mnt/extra detach", "umount /lib/tsinit/mnt detach"]);
     // Before the deletion, so that their mount points go with the rest.
-    expect(sys.calls.indexOf("umount /lib/tsinit/mnt")).toBeLessThan(sys.calls.findIndex((c) => c.startsWith("unlink")));
+    expect(sys.calls.indexOf("umount /lib/tsinit/mnt detach")).toBeLessThan(sys.calls.findIndex((c) => c.startsWith("unlink")));
     expect(notes).toContain("initramfs: detached /lib/tsinit/mnt");
   });
 

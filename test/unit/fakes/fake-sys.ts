@@ -58,8 +58,9 @@ export class FakeSys implements Sys {
     this.calls.push(`mount ${request.source} ${request.target}${remount}`);
     return this.failMount.get(request.target);
   }
-  umount(target: string): SysError | undefined {
-    this.calls.push(`umount ${target}`);
+  umount(target: string, flags = 0): SysError | undefined {
+    // MNT_DETACH (2) is said: a lazy unmount is not a plain one that would fail with EBUSY.
+    this.calls.push(`umount ${target}${(flags & 2) !== 0 ? " detach" : ""}`);
     return this.failUmount.get(target);
   }
   reboot(command: RebootCommand): SysError | undefined {
