@@ -6,7 +6,9 @@
 #   arch_memory   the RAM (MB) its default image boots in: 192 for amd64's squashfs image, 512
 #                 for arm64 (IMAGE_SHAPE=plain: the bare executable needs 384 on amd64)
 # and report_port FILE sets report_args, the qemu options of a second serial port written to
-# FILE, and report_device, the guest's name of it (for tsinit.report=).
+# FILE, and report_device, the guest's name of it (for tsinit.report=); output_port FILE does the
+# same for a third port (output_args, output_device), which qemu/smoke.sh --output gives the
+# command for files it hands out.
 # arm64 runs -cpu max with pauth-impdef=on: TCG's emulation of the architected pointer
 # authentication (QARMA5) made the boot to login: 4 times slower, and the guest cannot tell the
 # implementation-defined algorithm from it.
@@ -36,5 +38,14 @@ report_port() { # FILE
     # the kernel's built-in 8250_pci driver's, so it is there before /init, without a module;
     # it is the first 8250 port, so ttyS0.
     ttyAMA0) report_args=(-chardev "file,id=report,path=$1" -device pci-serial,chardev=report); report_device=ttyS0 ;;
+  esac
+}
+
+output_port() { # FILE
+  case $console in
+    # The PC's third 16550 UART (0x3e8).
+    ttyS0) output_args=(-serial "file:$1"); output_device=ttyS2 ;;
+    # A second PCI 16550, after the report's.
+    ttyAMA0) output_args=(-chardev "file,id=output,path=$1" -device pci-serial,chardev=output); output_device=ttyS1 ;;
   esac
 }

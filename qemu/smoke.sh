@@ -7,8 +7,13 @@
 # console is ttyAMA0, the report port a PCI 16550, ttyS0).
 #
 # Usage: qemu/smoke.sh [--kernel K] [--initrd IMG] [--add DIR_OR_CPIO]... [--append ARGS]
-#                      [--timeout S] [--memory MB] [--kvm] [--report FILE] -- COMMAND [ARGS...]
+#                      [--timeout S] [--memory MB] [--kvm] [--report FILE] [--output FILE]
+#                      -- COMMAND [ARGS...]
 # --report FILE keeps the boot report; qemu/report.ts FILE summarises it.
+# --output FILE gives the guest one more serial port, written to FILE: COMMAND finds its device in
+# $SMOKE_OUTPUT (/dev/ttyS2; arm64: /dev/ttyS1), set to raw mode, so what it writes there arrives
+# byte for byte, with nothing else mixed in (the console also carries the kernel's and getty's
+# lines).
 #
 # Exit status: COMMAND's own (0 to 255; 128+N when signal N ended it), or
 #   124  the guest did not power off within --timeout seconds (the console's tail is printed)
@@ -30,6 +35,7 @@ timeout_s=300
 memory=${QEMU_MEM:-$arch_memory}
 kvm=0
 report=
+output=
 adds=()
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
@@ -42,6 +48,7 @@ while (($#)); do
     --memory) memory=${2:?}; shift 2 ;;
     --kvm) kvm=1; shift ;;
     --report) report=$(absolute "${2:?}"); shift 2 ;;
+    --output) output=$(absolute "${2:?}"); shift 2 ;;
     --) shift; break ;;
     -h|--help) usage ;;
     *) echo "smoke.sh: unknown option $1" >&2; usage ;;
@@ -55,11 +62,20 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+output_args=()
+if [[ -n $output ]]; then output_port "$tmp/output"; fi
+
 # The runner: /etc/tsinit/rc, tsinit's default runner, execs COMMAND with its words as given.
 quote() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 mkdir -p "$tmp/root/etc/tsinit"
 {
   echo '#!/bin/sh'
+  if [[ -n $output ]]; then
+    # Raw: no CR before each LF, no flow control, no echo; a serial port keeps its settings
+    # between opens.
+    echo "stty -F /dev/$output_device raw -echo || exit 126"
+    echo "export SMOKE_OUTPUT=/dev/$output_device"
+  fi
   printf 'exec'
   for word in "$@"; do printf ' %s' "$(quote "$word")"; done
   echo
@@ -100,10 +116,11 @@ status=0
 timeout -k 10 "$timeout_s" "${machine[@]}" -m "$memory" -smp 1 \
   -display none -nic none -no-reboot \
   -chardev "stdio,id=console,signal=off,logfile=$tmp/console.log" -serial chardev:console \
-  "${report_args[@]}" \
+  "${report_args[@]}" "${output_args[@]}" \
   -kernel "$kernel" -initrd "$tmp/initrd" \
   -append "console=$console panic=-1 tsinit.exit=poweroff tsinit.report=$report_device $append" < /dev/null || status=$?
 if [[ -n $report ]]; then cp "$tmp/report" "$report" 2>/dev/null || : > "$report"; fi
+if [[ -n $output ]]; then cp "$tmp/output" "$output" 2>/dev/null || : > "$output"; fi
 
 if ((status == 124 || status == 137)); then
   echo "smoke.sh: no poweroff within ${timeout_s} s; the console's last lines:" >&2

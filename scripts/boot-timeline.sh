@@ -4,11 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: boot-timeline.sh OUT.svg}
-console=$(mktemp)
-trap 'rm -f "$console"' EXIT
-qemu/smoke.sh --append tsinit.runner.after=boot -- /bin/sh -c "echo '<<svg'; initctl analyze --svg; echo 'svg>>'" > "$console"
-# The picture is what the runner printed between its markers (the console ends lines in CRLF,
-# and a kernel line may fall between them).
-tr -d '\r' < "$console" | sed -n '/^<<svg$/,/^svg>>$/p' | sed '1d;$d' | grep '^<' > "$out"
+qemu/smoke.sh --append tsinit.runner.after=boot --output "$out" -- /bin/sh -c 'initctl analyze --svg > "$SMOKE_OUTPUT"' > /dev/null
 grep -q '</svg>' "$out" || { echo "boot-timeline.sh: no SVG came out" >&2; exit 1; }
 echo "boot-timeline.sh: $out"

@@ -108,17 +108,24 @@ test("initctl events shows a restart as it happens", async () => {
   expect(result.status).toBe(0);
 }, TEST_MS);
 
-test("initctl analyze --svg draws the boot: well-formed XML naming every service", async () => {
-  const script = "echo '<<svg'; initctl analyze --svg; echo 'svg>>'; initctl analyze";
-  const result = await smoke(["--timeout", "120", "--append", "tsinit.runner.after=boot"], ["/bin/sh", "-c", script]);
-  expect(result.status).toBe(0);
-  // The picture's lines, without the kernel's or tsinit's own console lines that may fall between.
-  const between = /<<svg\r?\n([\s\S]*?)svg>>/.exec(result.stdout)?.[1] ?? "";
-  const svg = between.replace(/\r/g, "").split("\n").filter((line) => line.startsWith("<")).join("\n");
-  const parsed = Bun.spawnSync(["python3", "-c", "import sys, xml.etree.ElementTree as E; r = E.fromstring(sys.stdin.read()); print('\\n'.join(t.text or '' for t in r.iter('{http://www.w3.org/2000/svg}text')))"], { stdin: Buffer.from(svg), stdout: "pipe", stderr: "pipe" });
-  expect(parsed.stderr.toString()).toBe("");
-  const texts = parsed.stdout.toString();
-  const labels = texts.split("\n").map((text) => text.trim());
-  for (const service of ["early", "syslogd", "klogd", "getty", "boot", "runner"]) expect(labels).toContain(service);
-  expect(result.stdout).toMatch(/SERVICE +STARTING +STARTED/);
+test("initctl analyze --svg draws the boot: well-formed XML naming every service, out through --output byte for byte", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsinit-smoke-"));
+  try {
+    const output = join(dir, "timeline.svg");
+    const script = '{ initctl analyze && initctl analyze --svg; } > "$SMOKE_OUTPUT"';
+    const result = await smoke(["--timeout", "120", "--append", "tsinit.runner.after=boot", "--output", output], ["/bin/sh", "-c", script]);
+    expect(result.status).toBe(0);
+    const written = readFileSync(output, "utf8");
+    // The port is raw: the lines end in LF alone, as initctl wrote them.
+    expect(written).not.toContain("\r");
+    const table = written.slice(0, written.indexOf("<svg"));
+    expect(table).toMatch(/^SERVICE +STARTING +STARTED/);
+    const svg = written.slice(table.length);
+    const parsed = Bun.spawnSync(["python3", "-c", "import sys, xml.etree.ElementTree as E; r = E.fromstring(sys.stdin.read()); print('\\n'.join(t.text or '' for t in r.iter('{http://www.w3.org/2000/svg}text')))"], { stdin: Buffer.from(svg), stdout: "pipe", stderr: "pipe" });
+    expect(parsed.stderr.toString()).toBe("");
+    const labels = parsed.stdout.toString().split("\n").map((text) => text.trim());
+    for (const service of ["early", "syslogd", "klogd", "getty", "boot", "runner"]) expect(labels).toContain(service);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, TEST_MS);
