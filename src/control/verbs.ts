@@ -5,6 +5,7 @@
 // supervisor (whose core decides) or the service files port, and answers with JSON.
 import type { ServiceSpec } from "../base/service-spec.ts";
 import { signalName } from "../base/signals.ts";
+import type { ServiceRecord } from "../core/service-set.ts";
 import { STOP_GRACE_MS } from "../supervisor/supervisor.ts";
 import type { DependencyResponse, DependentsResponse, EnableResponse, EnvResponse, LogResponse, ServiceReloadResponse, SignalResponse, StatusResponse } from "./api.ts";
 import { errorReply, unknownService as unknown, type ControlApi, type ControlReply, type ControlRequest } from "./handlers.ts";
@@ -28,13 +29,20 @@ function refusedBy(what: string, message: string): ControlReply {
   return errorReply(message.startsWith("no service named") ? "unknown-service" : "conflict", `${what}: ${message}`);
 }
 
+/** The loaded service NAME when the caller may VERB it (its owner or root); else the 404 or 403 to answer. */
+function permittedService(api: ControlApi, name: string, verb: string, request: ControlRequest): { record: Readonly<ServiceRecord> } | { reply: ControlReply } {
+  const record = api.options.supervisor.service(name);
+  if (record === undefined) return { reply: unknown(name) };
+  const refused = api.refuse({ kind: "service", verb, service: name, ownerUid: api.ownerUid(name) }, request);
+  return refused === undefined ? { record } : { reply: refused };
+}
+
 /** catlog --clear: the buffer log as it is, then emptied. */
 export function clearLog(api: ControlApi, name: string, request: ControlRequest): ControlReply {
   const { supervisor } = api.options;
-  const record = supervisor.service(name);
-  if (record === undefined) return unknown(name);
-  const refused = api.refuse({ kind: "service", verb: "clear the log of", service: name, ownerUid: api.ownerUid(name) }, request);
-  if (refused !== undefined) return refused;
+  const found = permittedService(api, name, "clear the log of", request);
+  if ("reply" in found) return found.reply;
+  const { record } = found;
   if (record.spec.logType !== "buffer") return errorReply("conflict", `${name} has no buffer log (log-type = ${record.spec.logType})`);
   const log = supervisor.bufferLog(name);
   const kept = log.since(0);
@@ -102,10 +110,9 @@ function withoutUnloadedWaitsFor(api: ControlApi, spec: ServiceSpec, warnings: s
 
 export function signal(api: ControlApi, name: string, request: ControlRequest): ControlReply {
   const { supervisor } = api.options;
-  const record = supervisor.service(name);
-  if (record === undefined) return unknown(name);
-  const refused = api.refuse({ kind: "service", verb: "signal", service: name, ownerUid: api.ownerUid(name) }, request);
-  if (refused !== undefined) return refused;
+  const found = permittedService(api, name, "signal", request);
+  if ("reply" in found) return found.reply;
+  const { record } = found;
   const body = api.body(request, checkSignalRequest);
   if (!body.ok) return body.reply;
   const pid = record.pid;
