@@ -38,6 +38,12 @@ function victim(): string {
   return path;
 }
 
+/** The file put in the socket's place is as it was: mode 0600, owned by UID. */
+function expectOwnedBy(stat: { mode: number; uid: number }, uid: number): void {
+  expect(stat.mode & 0o7777).toBe(0o600);
+  expect(stat.uid).toBe(uid);
+}
+
 function listen(path: string, mode: number, owner?: { uid?: number; gid?: number }): number | SysError {
   const result = listenUnix(path, mode, owner);
   if (typeof result === "number") opened.push(result);
@@ -64,9 +70,7 @@ describe("listenUnix", () => {
     const result = listen(path, 0o666, { uid: 1000 });
     expect(result).toBeInstanceOf(SysError);
     expect(String(result)).toContain(path);
-    const stat = statSync(target);
-    expect(stat.mode & 0o7777).toBe(0o600);
-    expect(stat.uid).toBe(0);
+    expectOwnedBy(statSync(target), 0);
   });
 
   test("a hard link to another file put in the socket's place is left alone", () => {
@@ -77,9 +81,7 @@ describe("listenUnix", () => {
       linkSync(target, path);
     });
     expect(listen(path, 0o666, { uid: 1000 })).toBeInstanceOf(SysError);
-    const stat = statSync(target);
-    expect(stat.mode & 0o7777).toBe(0o600);
-    expect(stat.uid).toBe(0);
+    expectOwnedBy(statSync(target), 0);
   });
 
   test("another socket, not the one bound, put in its place is left alone", () => {
@@ -93,8 +95,6 @@ describe("listenUnix", () => {
       renameSync(theirs, path);
     });
     expect(listen(path, 0o666, { uid: 2000 })).toBeInstanceOf(SysError);
-    const stat = lstatSync(path);
-    expect(stat.mode & 0o7777).toBe(0o600);
-    expect(stat.uid).toBe(1000);
+    expectOwnedBy(lstatSync(path), 1000);
   });
 });
