@@ -44,14 +44,16 @@ describe("tsinit as PID 1 of a PID namespace", () => {
     const { dir, work } = servicesDir(
       {
         boot: "type = internal\ndepends-on = app\n",
-        app: "type = process\ncommand = /bin/sh $WORK/svc.sh app\ndepends-on = db\n",
-        db: "type = process\ncommand = /bin/sh $WORK/svc.sh db\n",
+        app: "type = process\ncommand = /bin/sh $WORK/svc.sh app\ndepends-on = db\nready-notification = pipefd:3\n",
+        db: "type = process\ncommand = /bin/sh $WORK/svc.sh db\nready-notification = pipefd:3\n",
       },
       // tsinit signals a service's process group and then its main process, so the shell can get
       // SIGTERM twice, the second while its trap runs: the trap ignores TERM first, and logs
-      // one stop whatever the timing. This test is about the order.
+      // one stop whatever the timing. This test is about the order. A process service is
+      // started once it has exec'd, before its script has written a line; each says it is
+      // ready once its line is written, so app starts after db's line is there.
       {
-        "svc.sh": `trap 'trap "" TERM; echo "stop $1" >> "$WORK/order"; exit 0' TERM\necho "start $1" >> "$WORK/order"\nwhile :; do sleep 0.05; done\n`,
+        "svc.sh": `trap 'trap "" TERM; echo "stop $1" >> "$WORK/order"; exit 0' TERM\necho "start $1" >> "$WORK/order"\necho ready >&3; exec 3>&-\nwhile :; do sleep 0.05; done\n`,
       },
     );
     process.env.WORK = work;
