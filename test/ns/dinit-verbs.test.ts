@@ -135,6 +135,8 @@ test("stop is refused while dependents are active, naming them; --force stops th
   // unload: refused while started or named by a loaded service.
   expect(await control.ctl("unload", "report")).toMatchObject({ code: 1, stderr: "initctl: not unloading report: report is started and wanted; stop it first\n" });
   expect((await control.ctl("stop", "report")).code).toBe(0);
+  // Nothing holds db now, so it stops too, after report: wait for that, or unload may find it stopping.
+  await poll("db released", async () => (await stateOf(control, "db")) === "stopped");
   expect(await control.ctl("unload", "db")).toMatchObject({ code: 1, stderr: "initctl: not unloading db: db has loaded dependents (api, report); unload them first\n" });
   expect(await control.ctl("unload", "report")).toEqual({ code: 0, stdout: "unloaded report\n", stderr: "" });
   // Unloaded: not in the list (a name given again loads it again, as in dinit).
@@ -194,9 +196,10 @@ test("catlog --clear, is-failed, signal", async () => {
       boot: "type = internal\n",
       talk: "command = /bin/sh $WORK/talk.sh\nlog-type = buffer\n",
       bad: "type = scripted\ncommand = /bin/sh -c \"exit 3\"\n",
-      hup: "command = /bin/sh $WORK/hup.sh\n",
+      // Ready once its trap is set: started at exec alone, it could get the signal before.
+      hup: "command = /bin/sh $WORK/hup.sh\nready-notification = pipefd:3\n",
     },
-    { "talk.sh": "echo hello\nexec sleep 600\n", "hup.sh": 'trap "echo got-hup > $WORK/hup.out" HUP\nwhile :; do sleep 0.05; done\n' },
+    { "talk.sh": "echo hello\nexec sleep 600\n", "hup.sh": 'trap "echo got-hup > $WORK/hup.out" HUP\necho ready >&3; exec 3>&-\nwhile :; do sleep 0.05; done\n' },
   );
   expect((await control.ctl("start", "talk")).code).toBe(0);
   await poll("talk's output", async () => (await control.ctl("catlog", "talk")).stdout === "hello\n");

@@ -148,7 +148,7 @@ export function namespacePid(hostPid: number): number | undefined {
 export class Namespace {
   readonly proc: ReturnType<typeof Bun.spawn>;
   private output = "";
-  /** The host pid of tsinit, PID 1 inside. */
+  /** The host pid of tsinit, PID 1 inside; 0 when the namespace had ended before it was seen. */
   pid1 = 0;
 
   private constructor(args: string[], cwd?: string) {
@@ -168,7 +168,9 @@ export class Namespace {
     const ns = new Namespace(args, cwd);
     ns.pid1 = await waitFor("tsinit to start as PID 1 of the namespace", () => {
       const child = childrenOf(ns.proc.pid)[0];
-      return child !== undefined && procInfo(child)?.comm !== "unshare" ? child : undefined;
+      if (child !== undefined && procInfo(child)?.comm !== "unshare") return child;
+      // A tsinit that ends at once (--exit-when-idle, a bad option) may be gone before it is seen.
+      return ns.proc.exitCode !== null ? 0 : undefined;
     });
     return ns;
   }
@@ -201,6 +203,7 @@ export class Namespace {
   }
 
   signal(signal: NodeJS.Signals): void {
+    if (this.pid1 === 0) throw new Error(`no tsinit to send ${signal} to: the namespace has ended\n${this.output}`);
     process.kill(this.pid1, signal);
   }
 
