@@ -1,20 +1,24 @@
-// systemd's NOTIFY_SOCKET for `ready-notification = notify` services. The listener starts when
-// the first such service launches. A datagram belongs to the service whose main process sent
-// it, or whose session the sender is in (systemd-notify run as another user sends its own pid,
-// and every service is the leader of a session of its own).
+// systemd's NOTIFY_SOCKET for `ready-notification = notify` services. Each start of such a
+// service gets a socket of its own (the configured path plus a serial number, never reused), so
+// the socket a datagram arrives on says which service it is for, even when its sender exited
+// before tsinit read it (a helper such as `systemd-notify --no-block`, or a one-line sendto). The
+// sender's credentials, which the kernel attaches and nobody but root can forge, then say whether
+// it may speak for that service (see `mayNotify`).
 import type { Log } from "../log/log.ts";
 import type { ListenNotify, NotifyListener, NotifyMessage, Sys } from "../sys/sys.ts";
-import { sessionId } from "./proc-stat.ts";
+import { realUid, sessionId } from "./proc-stat.ts";
 
 export interface NotifyRouting {
-  /** The service whose main process is `pid`, if any. */
-  serviceOfMainPid: (pid: number) => string | undefined;
-  /** READY=1 from `service`'s process. */
+  /** The main process of `service`, if it has one. */
+  mainPid: (service: string) => number | undefined;
+  /** READY=1 for `service`. */
   ready: (service: string) => void;
 }
 
 export class NotifySocket {
-  private listener: NotifyListener | undefined;
+  /** Each service's socket, from its latest start. */
+  private readonly listeners = new Map<string, NotifyListener & { path: string }>();
+  private serial = 0;
   /** The last STATUS= each service sent. */
   readonly status = new Map<string, string>();
 
@@ -22,43 +26,71 @@ export class NotifySocket {
     private readonly sys: Sys,
     private readonly log: Log,
     private readonly listen: ListenNotify,
-    /** Where the socket goes; undefined: notify services cannot start. */
+    /** Where the sockets go (PATH.1, PATH.2, ...); undefined: notify services cannot start. */
     private readonly path: string | undefined,
     private readonly routing: NotifyRouting,
   ) {}
 
-  /** The socket's path for a service's NOTIFY_SOCKET, listening from now on; undefined when it cannot. */
-  open(): string | undefined {
+  /**
+   * A new socket for a start of `service`, for its NOTIFY_SOCKET; undefined when it cannot be
+   * made. The socket of its previous start is closed: what a leftover of that start sends is
+   * refused by the kernel rather than taken for the new start's.
+   */
+  open(service: string): string | undefined {
     if (this.path === undefined) return undefined;
-    if (this.listener === undefined) {
-      try {
-        this.listener = this.listen(this.path, (message) => this.received(message), (error) => this.log.warn(`NOTIFY_SOCKET: ${error.message}`));
-      } catch (error) {
-        this.log.error(`NOTIFY_SOCKET ${this.path}: ${String(error)}`);
-        return undefined;
-      }
+    this.release(service);
+    const path = `${this.path}.${++this.serial}`;
+    try {
+      const listener = this.listen(path, (message) => this.received(service, message), (error) => this.log.warn(`NOTIFY_SOCKET: ${error.message}`));
+      this.listeners.set(service, { path, close: () => listener.close() });
+    } catch (error) {
+      this.log.error(`NOTIFY_SOCKET ${path}: ${String(error)}`);
+      return undefined;
     }
-    return this.path;
+    return path;
+  }
+
+  /** Closes the sockets of services no longer loaded (after a reload, remove or unload). */
+  prune(isLoaded: (service: string) => boolean): void {
+    for (const service of [...this.listeners.keys()]) {
+      if (isLoaded(service)) continue;
+      this.release(service);
+      this.status.delete(service);
+    }
   }
 
   close(): void {
-    this.listener?.close();
-    this.listener = undefined;
+    for (const service of [...this.listeners.keys()]) this.release(service);
   }
 
-  /** Which service sent `message`: its main pid, or the session its main pid leads. */
-  private received({ pid, session, fields }: NotifyMessage): void {
-    const { serviceOfMainPid } = this.routing;
-    let service = serviceOfMainPid(pid);
-    if (service === undefined) {
-      // Read by the listener as the datagram arrived; a later look at /proc is the fallback.
-      const sender = session ?? sessionId(this.sys, pid);
-      if (sender !== undefined) service = serviceOfMainPid(sender);
-    }
-    if (service === undefined) {
-      this.log.debug(`NOTIFY_SOCKET: message from pid ${pid}, which is no service's`);
+  private release(service: string): void {
+    this.listeners.get(service)?.close();
+    this.listeners.delete(service);
+  }
+
+  /**
+   * Whether the sender of `message` may speak for `service`: its main process; a process in the
+   * session its main process leads (every service leads one: `systemd-notify` run as another
+   * user from the service's script); root; or a process of the main process's user, which could
+   * make the main process send the same thing anyway (it may ptrace or signal it). The last two
+   * need nothing of the sender's /proc entry, which is gone when it exited at once.
+   */
+  private mayNotify(service: string, { pid, uid, session }: NotifyMessage): boolean {
+    const main = this.routing.mainPid(service);
+    if (main === undefined) return false;
+    if (pid === main || uid === 0) return true;
+    // The main process is tsinit's child: its /proc entry stays until tsinit reaps it.
+    if (uid === realUid(this.sys, main)) return true;
+    // Read by the listener as the datagram arrived; a later look at /proc is the fallback.
+    return (session ?? sessionId(this.sys, pid)) === main;
+  }
+
+  private received(service: string, message: NotifyMessage): void {
+    if (!this.mayNotify(service, message)) {
+      this.log.debug(`NOTIFY_SOCKET: message for ${service} from pid ${message.pid} (uid ${message.uid}), which may not speak for it`);
       return;
     }
+    const { fields } = message;
     if (fields.STATUS !== undefined) this.status.set(service, fields.STATUS);
     if (fields.READY === "1") this.routing.ready(service);
   }

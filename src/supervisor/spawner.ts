@@ -78,7 +78,7 @@ export class Spawner {
     const { service, role } = action;
     const failed = (stage: SpawnStage, error: string) => post({ kind: "spawn-failed", service, role, stage, error });
 
-    const notifySocket = spec.readyNotification?.kind === "notify" ? this.parts.notify.open() : undefined;
+    const notifySocket = role === "main" && spec.readyNotification?.kind === "notify" ? this.parts.notify.open(service) : undefined;
     let activationFd: number | undefined;
     if (role === "main" && spec.socketListen !== undefined) {
       const owner = socketOwner(spec, sys);

@@ -116,10 +116,7 @@ export class Supervisor {
     this.leftovers = new Leftovers(sys, clock, this.cgroups);
     this.activation = new ActivationSockets(sys, env);
     this.notify = new NotifySocket(sys, log, runtime.listenNotify, options.notifyPath, {
-      serviceOfMainPid: (pid) => {
-        const owner = this.processes.ownerOf(pid);
-        return owner?.role === "main" && this.services.get(owner.service)?.pid === pid ? owner.service : undefined;
-      },
+      mainPid: (service) => this.services.get(service)?.pid,
       ready: (service) => this.dispatch({ kind: "ready", service }),
     });
     this.utmp = new UtmpRecords(sys, clock, log);
@@ -162,7 +159,7 @@ export class Supervisor {
       for (const [name, reason] of blocked) this.services.block(name, reason);
       return this.services.takeActions();
     });
-    this.logPipes.prune();
+    this.prune();
     return summary!;
   }
 
@@ -173,14 +170,14 @@ export class Supervisor {
       removed = this.services.remove(service);
       return this.services.takeActions();
     });
-    this.logPipes.prune();
+    this.prune();
     return removed;
   }
 
   /** dinit's unload: forget a stopped service that no loaded service names; undefined when done, else why not. */
   unload(service: string): string | undefined {
     const refused = this.change(() => this.services.unload(service));
-    this.logPipes.prune();
+    this.prune();
     return refused;
   }
 
@@ -599,6 +596,12 @@ export class Supervisor {
       if (record.stopPid !== undefined) this.sys.kill(record.stopPid, SIGNALS.KILL);
     }
     this.leftovers.killAll();
+  }
+
+  /** Lets go of what belonged to services no longer loaded: log pipes, notify sockets. */
+  private prune(): void {
+    this.logPipes.prune();
+    this.notify.prune((service) => this.services.get(service) !== undefined);
   }
 
   /** Stop listening (supervisor mode's exit). */

@@ -48,6 +48,7 @@ export const libc = dlopen("libc.so.6", {
   sigaction: { args: [i32, pointer, pointer], returns: i32 },
   close: { args: [i32], returns: i32 },
   fcntl: { args: [i32, i32, i32], returns: i32 },
+  read: { args: [i32, pointer, u64], returns: i64 },
   write: { args: [i32, pointer, u64], returns: i64 },
   ioctl: { args: [i32, u64, i64], returns: i32 },
   socket: { args: [i32, i32, i32], returns: i32 },

@@ -27,6 +27,8 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_PASSCRED = 16;
 const SHUT_RDWR = 2;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
 const MSG_NOSIGNAL = 0x4000;
 const ENOENT = 2;
 const EINVAL = 22;
@@ -99,12 +101,147 @@ function bindSocket(path: string): { fd: number; abstract: boolean } {
   }
 }
 
+/** One bound socket's receivers. */
+interface Receiver {
+  path: string;
+  onMessage: (message: NotifyMessage) => void;
+  onError: (error: Error) => void;
+}
+
+/**
+ * The one worker that reads every notify socket, and what the main thread keeps of it. A
+ * descriptor is closed only once the worker said it lets it go (or the worker is gone).
+ */
+interface Reader {
+  worker: Worker;
+  /** The command pipe: [read end (the worker's), write end (ours, non-blocking)]. */
+  commands: [number, number];
+  /** Commands the pipe did not take yet (it was full): sent before any new one. */
+  pending: number[];
+  receivers: Map<number, Receiver>;
+  /** Closed listeners' descriptors, waiting for the worker to let them go. */
+  retiring: Set<number>;
+  /** The worker stopped (failed, or erred); it is being terminated. */
+  stopped: boolean;
+  /** The worker thread is gone: nothing reads these descriptors any more. */
+  gone: boolean;
+}
+
+let reader: Reader | undefined;
+
+function report(receiver: Receiver, error: Error): void {
+  try {
+    receiver.onError(error);
+  } catch {
+    // The caller's handler failed; there is no one left to tell.
+  }
+}
+
+/** Writes the waiting commands; those the full pipe does not take stay queued for the next call. */
+function flush(current: Reader): void {
+  while (current.pending.length > 0 && !current.stopped) {
+    const written = Number(libc.write(current.commands[1], new Int32Array([current.pending[0]!]), 4));
+    if (written !== 4) return;
+    current.pending.shift();
+  }
+}
+
+function command(current: Reader, value: number): void {
+  current.pending.push(value);
+  flush(current);
+}
+
+/** The worker ended: every descriptor it read is ours to close now, and the next listener starts a new one. */
+function readerGone(current: Reader): void {
+  if (reader === current) reader = undefined;
+  current.gone = true;
+  for (const fd of current.retiring) libc.close(fd);
+  current.retiring.clear();
+  libc.close(current.commands[0]);
+  libc.close(current.commands[1]);
+  // Listeners still open stay bound but unread; their close() closes their descriptor.
+}
+
+function stopReader(current: Reader, message: string): void {
+  if (current.stopped) return;
+  current.stopped = true;
+  if (reader === current) reader = undefined;
+  for (const receiver of current.receivers.values()) report(receiver, new Error(`notify socket ${receiver.path}: listener stopped: ${message}`));
+  current.worker.terminate();
+}
+
+function startReader(): Reader {
+  const pipe = new Int32Array(2);
+  if (libc.pipe2(pipe, O_CLOEXEC | O_NONBLOCK) === -1) throw sysError("pipe2", "(the notify command pipe)");
+  let worker: Worker;
+  try {
+    worker = new Worker(embeddedWorker("notify-worker"));
+  } catch (error) {
+    libc.close(pipe[0]!);
+    libc.close(pipe[1]!);
+    throw error;
+  }
+  const current: Reader = { worker, commands: [pipe[0]!, pipe[1]!], pending: [], receivers: new Map(), retiring: new Set(), stopped: false, gone: false };
+
+  worker.onmessage = (event: MessageEvent<NotifyWorkerReport>) => {
+    const data = event.data;
+    flush(current);
+    switch (data.kind) {
+      case "datagram": {
+        const receiver = current.receivers.get(data.fd);
+        if (receiver === undefined) return;
+        try {
+          receiver.onMessage({ pid: data.pid, uid: data.uid, session: data.session, fields: parseNotifyPayload(data.text) });
+        } catch (error) {
+          report(receiver, error instanceof Error ? error : new Error(String(error)));
+        }
+        return;
+      }
+      case "dropped": {
+        const receiver = current.receivers.get(data.fd);
+        if (receiver !== undefined) report(receiver, new Error(`notify socket ${receiver.path}: dropped a datagram from pid ${data.pid}: ${data.reason}`));
+        return;
+      }
+      case "released": {
+        const receiver = current.receivers.get(data.fd);
+        if (receiver !== undefined) {
+          // recvmsg failed on a socket still open: it is read no more; close() closes it.
+          report(receiver, new Error(`notify socket ${receiver.path}: listener stopped: ${data.error ?? "released"}`));
+          current.receivers.delete(data.fd);
+          return;
+        }
+        if (current.retiring.delete(data.fd)) libc.close(data.fd);
+        return;
+      }
+      case "failed":
+        stopReader(current, data.message);
+        return;
+    }
+  };
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
+    stopReader(current, `worker error: ${event.message}`);
+  };
+  // Descriptors are closed only once the worker thread is gone, so no number the worker may
+  // still pass to recvmsg is reused by another open().
+  worker.addEventListener("close", () => {
+    stopReader(current, "worker exited");
+    readerGone(current);
+  });
+  // The listeners alone do not keep the process alive.
+  worker.unref();
+  worker.postMessage({ commands: current.commands[0] } satisfies NotifyWorkerStart);
+  return current;
+}
+
 /**
  * Listens on `path` for sd_notify datagrams until close(). Throws a SysError when the socket
  * cannot be made or bound (and an Error when, in a compiled executable, the worker was not
- * embedded); after that, never throws: a datagram that is too big (> 4 KiB), not
- * UTF-8, or has a NUL byte is dropped and reported to `onError`, and so is the worker stopping
- * on its own (that error's message says the listener stopped).
+ * embedded); after that, never throws: a datagram that is too big (> 4 KiB), not UTF-8, or has
+ * a NUL byte is dropped and reported to `onError`, and so is the reading stopping (that error's
+ * message says the listener stopped). Every listener is read by one shared worker, so each
+ * service can have a socket of its own: the socket a datagram arrives on says whose it is, even
+ * when its sender is gone by then.
  */
 export function listenForNotifications(
   path: string,
@@ -112,87 +249,42 @@ export function listenForNotifications(
   onError: (error: Error) => void = () => {},
 ): NotifyListener {
   const { fd, abstract } = bindSocket(path);
-  const stop = new SharedArrayBuffer(4);
-  let closed = false;
-  // The worker has stopped or failed and that was reported: say it once.
-  let stopped = false;
-  let fdClosed = false;
-
-  const report = (error: Error) => {
-    try {
-      onError(error);
-    } catch {
-      // The caller's handler failed; there is no one left to tell.
-    }
-  };
-  const closeFd = () => {
-    if (fdClosed) return;
-    fdClosed = true;
-    libc.close(fd);
-  };
-
-  let worker: Worker;
+  let current: Reader;
   try {
-    worker = new Worker(embeddedWorker("notify-worker"));
+    current = reader ??= startReader();
   } catch (error) {
     libc.close(fd);
     if (!abstract) libc.unlink(cstr(path));
     throw error;
   }
-
-  worker.onmessage = (event: MessageEvent<NotifyWorkerReport>) => {
-    if (closed) return;
-    const data = event.data;
-    try {
-      switch (data.kind) {
-        case "datagram":
-          onMessage({ pid: data.pid, uid: data.uid, session: data.session, fields: parseNotifyPayload(data.text) });
-          return;
-        case "dropped":
-          report(new Error(`notify socket ${path}: dropped a datagram from pid ${data.pid}: ${data.reason}`));
-          return;
-        case "failed":
-          stopped = true;
-          report(new Error(`notify socket ${path}: listener stopped: ${data.message}`));
-          worker.terminate();
-          return;
-      }
-    } catch (error) {
-      report(error instanceof Error ? error : new Error(String(error)));
-    }
-  };
-  worker.onerror = (event: ErrorEvent) => {
-    event.preventDefault();
-    if (closed || stopped) return;
-    stopped = true;
-    report(new Error(`notify socket ${path}: listener stopped: worker error: ${event.message}`));
-  };
-  // The descriptor is closed only once the worker thread is gone, so its number cannot be
-  // reused by another open() while the worker may still call recvmsg on it.
-  worker.addEventListener("close", () => {
-    closeFd();
-    if (closed || stopped) return;
-    stopped = true;
-    report(new Error(`notify socket ${path}: listener stopped: worker exited`));
-  });
-  // The listener alone does not keep the process alive.
-  worker.unref();
-  worker.postMessage({ fd, stop } satisfies NotifyWorkerStart);
+  current.receivers.set(fd, { path, onMessage, onError });
+  command(current, fd);
+  let closed = false;
 
   return {
     path,
     close() {
       if (closed) return;
       closed = true;
-      Atomics.store(new Int32Array(stop), 0, 1);
-      // Wakes the worker's blocked recvmsg (it returns 0); the worker sees the flag and returns.
-      libc.shutdown(fd, SHUT_RDWR);
-      worker.terminate();
       if (!abstract) libc.unlink(cstr(path));
+      const watching = current.receivers.delete(fd);
+      if (current.gone) {
+        libc.close(fd);
+      } else if (current.stopped) {
+        // The worker is winding down: the descriptor is closed with the rest once it is gone.
+        current.retiring.add(fd);
+      } else if (!watching) {
+        // recvmsg on it failed and the worker let it go already.
+        libc.close(fd);
+      } else {
+        // Senders are refused from now on (EPIPE), not only once the worker lets it go.
+        libc.shutdown(fd, SHUT_RDWR);
+        current.retiring.add(fd);
+        command(current, -fd - 1);
+      }
     },
   };
 }
-
 /**
  * Sends one notification datagram to `path` ("@name" for an abstract socket), as sd_notify(3)
  * does: for tests, and for passing readiness on to a supervisor above tsinit.

@@ -1,7 +1,9 @@
-// The reading half of the notify socket (notify-socket.ts): a Worker that blocks in recvmsg()
-// through bun:ffi, because Bun has no datagram sockets, and posts each datagram with its
-// sender's credentials to the main thread. The main thread owns the descriptor: it makes and
-// binds it, hands its number over in the start message, and closes it once this worker is gone.
+// The reading half of the notify sockets (notify-socket.ts): a Worker that blocks in poll()
+// over every notify socket through bun:ffi, because Bun has no datagram sockets, and posts each
+// datagram with its sender's credentials and the socket it came in on to the main thread. The
+// main thread owns the descriptors: it makes and binds them and tells this worker, through a
+// command pipe, which to watch and which to let go; it closes one only once this worker has
+// said it no longer touches it, so a reused descriptor number is never read here.
 //
 // In a compiled executable this file must be a second entry point of `bun build --compile`.
 import { readFileSync } from "node:fs";
@@ -10,27 +12,38 @@ import { errno, libc, ptr } from "./libc.ts";
 /** The largest datagram delivered; bigger ones are dropped (systemd also reads at most 4 KiB). */
 export const MAX_PAYLOAD = 4096;
 
-/** The start message: the bound socket and a flag the main thread raises to stop the loop. */
+/**
+ * The start message: the read end of the command pipe. Each command is one little-endian int32:
+ * a descriptor to watch (>= 0), or -(fd + 1) to stop watching fd. The main thread closing the
+ * write end ends the loop.
+ */
 export interface NotifyWorkerStart {
-  fd: number;
-  /** Int32 slot 0: 0 = run, 1 = stop. */
-  stop: SharedArrayBuffer;
+  commands: number;
 }
 
-/** What the worker posts back. */
+/** What the worker posts back; `fd` is the socket a datagram came in on. */
 export type NotifyWorkerReport =
-  | { kind: "datagram"; pid: number; uid: number; gid: number; text: string; session?: number }
+  | { kind: "datagram"; fd: number; pid: number; uid: number; gid: number; text: string; session?: number }
   /** A datagram that was read and thrown away, with the reason in plain words. */
-  | { kind: "dropped"; pid: number; reason: string }
-  /** The loop ended on its own (recvmsg failed, or a bug); nothing more will come. */
+  | { kind: "dropped"; fd: number; pid: number; reason: string }
+  /** The worker no longer touches `fd` (it was told to stop watching it, or recvmsg on it failed: `error`). */
+  | { kind: "released"; fd: number; error?: string }
+  /** The loop ended on its own (poll failed, or a bug); nothing more will come. */
   | { kind: "failed"; message: string };
 
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;
 const MSG_TRUNC = 0x20;
+const MSG_DONTWAIT = 0x40;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const EINTR = 4;
+const EAGAIN = 11;
+const POLLIN = 0x1;
+// struct pollfd: int fd, short events, short revents (8 bytes).
+const POLLFD_SIZE = 8;
+/** Datagrams read from one socket per wake-up, so one busy sender cannot starve the others. */
+const BURST = 16;
 
 // glibc layouts, the same on x86_64 and arm64. struct msghdr (56 bytes): msg_name @0,
 // msg_namelen @8, msg_iov @16, msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @48.
@@ -75,7 +88,10 @@ function readControl(control: DataView, length: number): Credentials | undefined
   return credentials;
 }
 
-function receiveLoop(fd: number, stop: Int32Array, post: (report: NotifyWorkerReport) => void): void {
+/** Reads one datagram from `fd` without blocking and reports it: "empty" when none was waiting. */
+type Receive = (fd: number, post: (report: NotifyWorkerReport) => void) => "read" | "empty" | { error: string };
+
+function makeReceiver(): Receive {
   const payload = new Uint8Array(MAX_PAYLOAD);
   const control = new Uint8Array(CONTROL_SIZE);
   const controlView = new DataView(control.buffer);
@@ -84,7 +100,7 @@ function receiveLoop(fd: number, stop: Int32Array, post: (report: NotifyWorkerRe
   const headerView = new DataView(header.buffer);
   const decoder = new TextDecoder("utf-8", { fatal: true });
 
-  while (Atomics.load(stop, 0) === 0) {
+  return (fd, post) => {
     // recvmsg writes msg_namelen, msg_controllen and msg_flags back: reset them every time.
     header.fill(0);
     headerView.setBigUint64(16, BigInt(ptr(iovec)), true);
@@ -93,46 +109,108 @@ function receiveLoop(fd: number, stop: Int32Array, post: (report: NotifyWorkerRe
     headerView.setBigUint64(40, BigInt(CONTROL_SIZE), true);
     control.fill(0);
 
-    const received = Number(libc.recvmsg(fd, header, MSG_CMSG_CLOEXEC));
+    const received = Number(libc.recvmsg(fd, header, MSG_CMSG_CLOEXEC | MSG_DONTWAIT));
     if (received < 0) {
       const code = errno();
-      if (code === EINTR) continue;
-      if (Atomics.load(stop, 0) !== 0) return;
-      post({ kind: "failed", message: `recvmsg on the notify socket failed: errno ${code}` });
-      return;
+      if (code === EINTR || code === EAGAIN) return "empty";
+      return { error: `recvmsg failed: errno ${code}` };
     }
-    // close() raises the flag and shuts the socket down, which makes recvmsg return 0 here.
-    if (Atomics.load(stop, 0) !== 0) return;
 
     const flags = headerView.getInt32(48, true);
     const controlLength = Number(headerView.getBigUint64(40, true));
     const credentials = readControl(controlView, Math.min(controlLength, CONTROL_SIZE));
+    // A socket shut down by close() reads 0 bytes with no credentials until it is let go.
+    if (received === 0 && credentials === undefined) return "empty";
     const pid = credentials?.pid ?? 0;
     // The sender's session, read at once: a sender such as systemd-notify exits right after
     // sending, and by the time the main thread looks, its /proc entry may be gone.
     const session = sessionOf(pid);
     if (credentials === undefined) {
-      post({ kind: "dropped", pid, reason: "no sender credentials came with it" });
-      continue;
+      post({ kind: "dropped", fd, pid, reason: "no sender credentials came with it" });
+      return "read";
     }
     if ((flags & MSG_TRUNC) !== 0) {
-      post({ kind: "dropped", pid, reason: `larger than ${MAX_PAYLOAD} bytes` });
-      continue;
+      post({ kind: "dropped", fd, pid, reason: `larger than ${MAX_PAYLOAD} bytes` });
+      return "read";
     }
     // MSG_CTRUNC alone (a sender attached descriptors, which were discarded) keeps the text.
     const bytes = payload.subarray(0, received);
     if (bytes.includes(0)) {
-      post({ kind: "dropped", pid, reason: "it contains a NUL byte" });
-      continue;
+      post({ kind: "dropped", fd, pid, reason: "it contains a NUL byte" });
+      return "read";
     }
     let text: string;
     try {
       text = decoder.decode(bytes);
     } catch {
-      post({ kind: "dropped", pid, reason: "it is not UTF-8" });
-      continue;
+      post({ kind: "dropped", fd, pid, reason: "it is not UTF-8" });
+      return "read";
     }
-    post({ kind: "datagram", pid, uid: credentials.uid, gid: credentials.gid, text, session });
+    post({ kind: "datagram", fd, pid, uid: credentials.uid, gid: credentials.gid, text, session });
+    return "read";
+  };
+}
+
+/**
+ * Reads the commands waiting in the pipe into `watched`; false once the main thread closed the
+ * pipe (the end of the loop).
+ */
+function readCommands(commands: number, watched: Set<number>, post: (report: NotifyWorkerReport) => void): boolean {
+  const buffer = new Int32Array(256);
+  for (;;) {
+    const got = Number(libc.read(commands, buffer, buffer.byteLength));
+    if (got === 0) return false;
+    if (got < 0) {
+      const code = errno();
+      if (code === EINTR) continue;
+      if (code === EAGAIN) return true;
+      throw new Error(`read from the command pipe failed: errno ${code}`);
+    }
+    // Each command is 4 bytes and a pipe write of 4 bytes is atomic, so reads end on a command.
+    for (const command of buffer.subarray(0, got / 4)) {
+      if (command >= 0) {
+        watched.add(command);
+      } else {
+        watched.delete(-command - 1);
+        post({ kind: "released", fd: -command - 1 });
+      }
+    }
+  }
+}
+
+function receiveLoop(commands: number, post: (report: NotifyWorkerReport) => void): void {
+  const receive = makeReceiver();
+  const watched = new Set<number>();
+  for (;;) {
+    const fds = [commands, ...watched];
+    const pollfds = new Uint8Array(POLLFD_SIZE * fds.length);
+    const view = new DataView(pollfds.buffer);
+    fds.forEach((fd, index) => {
+      view.setInt32(index * POLLFD_SIZE, fd, true);
+      view.setInt16(index * POLLFD_SIZE + 4, POLLIN, true);
+    });
+    if (libc.poll(pollfds, fds.length, -1) < 0) {
+      const code = errno();
+      if (code === EINTR) continue;
+      post({ kind: "failed", message: `poll on the notify sockets failed: errno ${code}` });
+      return;
+    }
+    // Commands first: a socket let go now is not read again (its datagrams are for no one).
+    if (view.getInt16(6, true) !== 0 && !readCommands(commands, watched, post)) return;
+    for (let index = 1; index < fds.length; index++) {
+      const fd = fds[index]!;
+      if (view.getInt16(index * POLLFD_SIZE + 6, true) === 0 || !watched.has(fd)) continue;
+      for (let count = 0; count < BURST; count++) {
+        const result = receive(fd, post);
+        if (result === "read") continue;
+        if (result !== "empty") {
+          // Never poll it again (a broken socket would wake every poll); the main thread closes it.
+          watched.delete(fd);
+          post({ kind: "released", fd, error: result.error });
+        }
+        break;
+      }
+    }
   }
 }
 
@@ -153,8 +231,7 @@ declare const self: Worker;
 self.onmessage = (event: MessageEvent<NotifyWorkerStart>) => {
   const post = (report: NotifyWorkerReport) => self.postMessage(report);
   try {
-    const { fd, stop } = event.data;
-    receiveLoop(fd, new Int32Array(stop), post);
+    receiveLoop(event.data.commands, post);
   } catch (error) {
     post({ kind: "failed", message: `notify worker: ${error instanceof Error ? error.message : String(error)}` });
   }

@@ -205,6 +205,24 @@ describe("listenForNotifications", () => {
     expect(errors).toEqual([]);
   });
 
+  test("one reader serves many sockets: each datagram reaches the listener of the socket it came in on", async () => {
+    const before = openSockets();
+    const first = Array.from({ length: 40 }, () => listen());
+    for (const [index, { path }] of first.entries()) expect(sendNotification(path, `STATUS=${index}`)).toBeUndefined();
+    for (const [index, { waitForMessage }] of first.entries()) await waitForMessage((m) => m.fields.STATUS === String(index));
+    // Close every other one; their descriptors are closed once the reader lets them go, and new
+    // sockets that reuse those numbers get only their own datagrams.
+    for (const { listener } of first.filter((_, index) => index % 2 === 0)) listener.close();
+    await until(() => openSockets().size === before.size + 20, "the closed sockets' descriptors to close");
+    const second = Array.from({ length: 20 }, () => listen());
+    for (const [index, { path }] of second.entries()) expect(sendNotification(path, `STATUS=new-${index}`)).toBeUndefined();
+    for (const [index, { path }] of first.entries()) if (index % 2 === 1) expect(sendNotification(path, `STATUS=again-${index}`)).toBeUndefined();
+    for (const [index, { waitForMessage }] of second.entries()) await waitForMessage((m) => m.fields.STATUS === `new-${index}`);
+    for (const [index, { waitForMessage }] of first.entries()) if (index % 2 === 1) await waitForMessage((m) => m.fields.STATUS === `again-${index}`);
+    expect(second.map(({ messages }) => messages.length)).toEqual(second.map(() => 1));
+    expect(first.map(({ messages }) => messages.length)).toEqual(first.map((_, index) => (index % 2 === 1 ? 2 : 1)));
+  });
+
   test("messages already queued when close() is called are not delivered", async () => {
     const { path, listener, messages, waitForMessage } = listen();
     sendNotification(path, "STATUS=first");

@@ -233,12 +233,12 @@ describe("pid-file trust", () => {
 describe("NOTIFY_SOCKET", () => {
   const notifying = () => new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })], { notifyPath: "/run/n.notify" });
 
-  it("binds on the first notify service and maps READY=1 from its main pid", () => {
+  it("binds a socket for each start and maps READY=1 from the main pid", () => {
     const rt = notifying();
     expect(rt.machine.notifySockets).toHaveLength(0);
     rt.start("n");
-    expect(rt.machine.notifySockets.map((s) => s.path)).toEqual(["/run/n.notify"]);
-    expect(rt.sys.spawns[0]?.request.env.NOTIFY_SOCKET).toBe("/run/n.notify");
+    expect(rt.machine.notifySockets.map((s) => s.path)).toEqual(["/run/n.notify.1"]);
+    expect(rt.sys.spawns[0]?.request.env.NOTIFY_SOCKET).toBe("/run/n.notify.1");
     expect(rt.state("n")).toBe("starting");
     rt.machine.notify(rt.set.get("n")!.pid!, { STATUS: "warming up" });
     expect(rt.supervisor.notifyStatus.get("n")).toBe("warming up");
@@ -253,7 +253,7 @@ describe("NOTIFY_SOCKET", () => {
     const pid = rt.set.get("n")!.pid!;
     rt.machine.notify(999, { READY: "1" });
     expect(rt.state("n")).toBe("starting");
-    expect(rt.machine.lines).toContain("tsinit: NOTIFY_SOCKET: message from pid 999, which is no service's");
+    expect(rt.machine.lines).toContain("tsinit: NOTIFY_SOCKET: message for n from pid 999 (uid 65534), which may not speak for it");
     rt.sys.files.set("/proc/998/stat", `998 (systemd-notify) S ${pid} ${pid} ${pid} 0`);
     rt.machine.notify(998, { READY: "1" });
     expect(rt.state("n")).toBe("started");
@@ -264,8 +264,43 @@ describe("NOTIFY_SOCKET", () => {
     rt.start("n");
     const pid = rt.set.get("n")!.pid!;
     // No /proc/997 any more: systemd-notify exited right after sending.
-    rt.machine.notify(997, { READY: "1" }, pid);
+    rt.machine.notify(997, { READY: "1" }, { session: pid });
     expect(rt.state("n")).toBe("started");
+  });
+
+  it("takes a sender that is gone, without its session, when it ran as the main process's user or as root", () => {
+    const rt = new FakeRuntime(
+      [svc("a", "process", { readyNotification: { kind: "notify" } }), svc("b", "process", { readyNotification: { kind: "notify" } })],
+      { notifyPath: "/run/n.notify" },
+    );
+    rt.start("a");
+    rt.start("b");
+    const [a, b] = [rt.set.get("a")!.pid!, rt.set.get("b")!.pid!];
+    rt.sys.files.set(`/proc/${a}/status`, "Name:\tsh\nUid:\t1000\t1000\t1000\t1000\n");
+    rt.sys.files.set(`/proc/${b}/status`, "Name:\tsh\nUid:\t1001\t1001\t1001\t1001\n");
+    const [socketA, socketB] = rt.machine.notifySockets.map((s) => s.path);
+    // The socket says whose message it is: uid 1000's on b's socket is refused, on a's taken.
+    rt.machine.notify(5000, { READY: "1" }, { uid: 1000, path: socketB });
+    expect(rt.state("b")).toBe("starting");
+    rt.machine.notify(5001, { READY: "1" }, { uid: 1000, path: socketA });
+    expect(rt.state("a")).toBe("started");
+    rt.machine.notify(5002, { READY: "1" }, { uid: 0, path: socketB });
+    expect(rt.state("b")).toBe("started");
+  });
+
+  it("a new start gets a new socket; the old one is closed, and a reload that drops the service closes its socket", () => {
+    const rt = notifying();
+    rt.start("n");
+    rt.exit("n", 1);
+    rt.start("n");
+    expect(rt.machine.notifySockets.map((s) => [s.path, s.open])).toEqual([
+      ["/run/n.notify.1", false],
+      ["/run/n.notify.2", true],
+    ]);
+    rt.stop("n");
+    rt.exit("n", 0);
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    expect(rt.machine.notifySockets.every((s) => !s.open)).toBe(true);
   });
 
   it("without a socket path, a notify service fails to start by its stage", () => {

@@ -71,11 +71,14 @@ export class FakeMachine implements Runtime {
     for (const listener of [...this.ueventListeners]) listener(event);
   }
 
-  /** A datagram on the open NOTIFY_SOCKET from `pid` (in `session`, as the listener read it). */
-  notify(pid: number, fields: Record<string, string>, session?: number): void {
-    const socket = this.notifySockets.find((s) => s.open);
-    if (socket === undefined) throw new Error("no NOTIFY_SOCKET is listening");
-    socket.deliver({ pid, uid: 0, session, fields });
+  /**
+   * A datagram from `pid` (by default as uid 65534, in no session the listener could read) on the
+   * NOTIFY_SOCKET at `path`, by default the one opened last.
+   */
+  notify(pid: number, fields: Record<string, string>, from: { session?: number; uid?: number; path?: string } = {}): void {
+    const socket = [...this.notifySockets].reverse().find((s) => s.open && (from.path === undefined || s.path === from.path));
+    if (socket === undefined) throw new Error(`no NOTIFY_SOCKET is listening${from.path === undefined ? "" : ` at ${from.path}`}`);
+    socket.deliver({ pid, uid: from.uid ?? 65534, session: from.session, fields });
   }
 
   openKmsg(): void {}
