@@ -39,10 +39,8 @@ function cpuTicks(pid: number): number {
 }
 
 // The NOTIFY_SOCKET sender is a child of the service's main process, as with systemd-notify run
-// as a user: tsinit matches it to the service by its session, which it reads from the sender's
-// /proc entry. So the sender stays until tsinit has acted on the message (app runs), as
-// sd_notify_barrier() would have it: a sender that exits at once can be gone by then, and its
-// message is dropped as no service's (sd_notify(3) says the same of systemd).
+// from the service's script. It stays until app runs only so that the test sees the order; one
+// that exits at once is covered in hostile-processes.test.ts.
 const SEND_READY = `python3 -c 'import os, socket, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.sendto(b"READY=1\\nSTATUS=serving", os.environ["NOTIFY_SOCKET"])
