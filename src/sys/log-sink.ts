@@ -3,9 +3,11 @@
 // never blocks the event loop: a console that does not take a line now (a reader of our
 // stderr that stopped reading, a slow serial line) gets it later from a bounded queue, and
 // what does not fit is dropped, counted and reported once the console takes lines again.
+// /dev/kmsg's records are written off the event loop (record-queue.ts), bounded the same way.
 // A blocked PID 1 would reap nothing and answer nobody.
-import { closeSync, constants, fstatSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, write, writeSync } from "node:fs";
 import type { LogSink } from "../base/logging.ts";
+import { RecordQueue, type StartWrite } from "./record-queue.ts";
 import { SysError, type LineWriter } from "./sys.ts";
 
 /**
@@ -150,6 +152,10 @@ export interface ConsoleSinkOptions {
   sendNonBlocking?: (fd: number, bytes: Uint8Array) => number | "again" | "failed";
   /** Timers for the retry (the event loop's by default). */
   retryLater?: (ms: number, retry: () => void) => void;
+  /** Where kernel log records go (/dev/kmsg; a test gives a FIFO). */
+  kmsgPath?: string;
+  /** How many kernel log records may wait (RECORD_QUEUE_LIMIT). */
+  kmsgQueueLimit?: number;
 }
 
 /** O_CLOEXEC, which node:fs's constants do not name. */
@@ -210,7 +216,13 @@ export function deviceLineWriter(path: string, retryLater: (ms: number, retry: (
 const REPORT_QUEUE_BYTES = 1 << 20;
 
 /** `openKmsg()` once /dev is mounted; until then messages go to the console only. */
-export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg(): void; flushBeforeExit(timeoutMs: number): boolean; useSyslog(send: ((record: string) => boolean) | undefined): void } {
+export function consoleSink(options: ConsoleSinkOptions): LogSink & {
+  openKmsg(): void;
+  flushBeforeExit(timeoutMs: number): boolean;
+  useSyslog(send: ((record: string) => boolean) | undefined): void;
+  /** Kernel log records waiting and dropped; undefined before /dev/kmsg is open. */
+  kmsgBacklog(): { records: number; dropped: number } | undefined;
+} {
   let syslogSend: ((record: string) => boolean) | undefined;
   const consoleFd = options.fd ?? 1;
   const queue = new ConsoleQueue(consoleWriter(consoleFd, options.sendNonBlocking), options.retryLater ?? ((ms, retry) => void setTimeout(retry, ms)));
@@ -223,17 +235,56 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg()
     } catch {}
     kmsgFd = undefined;
   };
-  const openKmsg = () => {
-    if (!options.kmsg || kmsgFd !== undefined) return;
+  const openFd = () => {
     try {
       // Never O_CREAT: before devtmpfs is mounted that would make a plain file in the rootfs.
-      kmsgFd = openSync("/dev/kmsg", constants.O_WRONLY | constants.O_NOCTTY | constants.O_NONBLOCK);
+      // No O_NONBLOCK: /dev/kmsg ignores it (a write returns once the consoles printed the
+      // record), and the write is made off the event loop anyway.
+      kmsgFd = openSync(options.kmsgPath ?? "/dev/kmsg", constants.O_WRONLY | constants.O_NOCTTY | O_CLOEXEC);
       windowStart = performance.now();
       writtenInWindow = 0;
     } catch {
       kmsgFd = undefined;
     }
   };
+  const openKmsg = () => {
+    if (!options.kmsg || kmsgFd !== undefined) return;
+    openFd();
+    if (kmsgFd !== undefined) kmsgQueue = newKmsgQueue();
+  };
+  // One record a write, on Bun's file-system threads (node:fs's asynchronous write): the kernel
+  // echoes a record to the consoles within the write, so on a slow serial console a write takes
+  // as long as the line needs, and PID 1's event loop must not wait for it.
+  const startWrite: StartWrite = (bytes, done) => {
+    if (performance.now() - windowStart >= KMSG_INTERVAL_MS) {
+      windowStart = performance.now();
+      writtenInWindow = 0;
+    } else if (writtenInWindow >= KMSG_BURST) {
+      // No write is in flight here: the queue starts one at a time.
+      close();
+      openFd();
+    }
+    const fd = kmsgFd;
+    if (fd === undefined) return done("failed");
+    writtenInWindow += 1;
+    write(fd, bytes, 0, bytes.length, null, (error, written) => {
+      if (error === null) return done(written);
+      const code = (error as NodeJS.ErrnoException).code;
+      done(code === "EAGAIN" || code === "EWOULDBLOCK" || code === "EINTR" ? "again" : "failed");
+    });
+  };
+  const newKmsgQueue = () =>
+    new RecordQueue(
+      startWrite,
+      options.retryLater ?? ((ms, retry) => void setTimeout(retry, ms)),
+      (count) => `<4>tsinit: ${count} log record${count === 1 ? "" : "s"} dropped: /dev/kmsg did not take them in time\n`,
+      () => {
+        close();
+        queue.push("tsinit: /dev/kmsg failed; log records go to the console only");
+      },
+      options.kmsgQueueLimit,
+    );
+  let kmsgQueue: RecordQueue | undefined;
   return {
     openKmsg,
     useSyslog(send) {
@@ -246,24 +297,10 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & { openKmsg()
     drained: (timeoutMs) => queue.drained(timeoutMs),
     flushBeforeExit: (timeoutMs) => queue.flushBeforeExit(timeoutMs),
     kmsg(record) {
-      if (kmsgFd === undefined) return false;
-      if (performance.now() - windowStart >= KMSG_INTERVAL_MS) {
-        windowStart = performance.now();
-        writtenInWindow = 0;
-      } else if (writtenInWindow >= KMSG_BURST) {
-        close();
-        openKmsg();
-        if (kmsgFd === undefined) return false;
-      }
-      try {
-        // The newline ends the record; without it the kernel holds the last one back.
-        writeSync(kmsgFd, `${record.slice(0, 1000)}\n`);
-        writtenInWindow += 1;
-        return true;
-      } catch {
-        close();
-        return false;
-      }
+      if (kmsgFd === undefined || kmsgQueue === undefined) return false;
+      // The newline ends the record; without it the kernel holds the last one back.
+      return kmsgQueue.push(`${record.slice(0, 1000)}\n`);
     },
+    kmsgBacklog: () => kmsgQueue?.backlog,
   };
 }

@@ -1,0 +1,151 @@
+// Issue 9: a write to /dev/kmsg returns only once the kernel has printed the record on every
+// console, so a slow serial line holds it. Records are written off the event loop, one at a
+// time, from a bounded queue; what does not fit is dropped and counted, and said once the
+// device has caught up.
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { consoleSink } from "../../src/sys/log-sink.ts";
+import { RECORD_QUEUE_LIMIT, RecordQueue, type WriteResult } from "../../src/sys/record-queue.ts";
+
+/** A device whose writes end only when the test says so. */
+class HeldDevice {
+  readonly written: string[] = [];
+  private pending: { bytes: Uint8Array; done: (result: WriteResult) => void }[] = [];
+  readonly start = (bytes: Uint8Array, done: (result: WriteResult) => void) => void this.pending.push({ bytes, done });
+  get inFlight(): number {
+    return this.pending.length;
+  }
+  /** Ends the write in flight with `result` (its length by default). */
+  finish(result?: WriteResult): void {
+    const write = this.pending.shift();
+    if (write === undefined) throw new Error("no write in flight");
+    if (result === undefined || typeof result === "number") this.written.push(Buffer.from(write.bytes).toString("utf8"));
+    write.done(result ?? write.bytes.length);
+  }
+  finishAll(): void {
+    while (this.inFlight > 0) this.finish();
+  }
+}
+
+const note = (count: number) => `dropped ${count}`;
+
+describe("the record queue", () => {
+  it("writes one record at a time, in order, each as the previous one ends", () => {
+    const device = new HeldDevice();
+    const queue = new RecordQueue(device.start, () => {}, note);
+    expect(queue.push("a")).toBe(true);
+    expect(queue.push("b")).toBe(true);
+    expect(device.inFlight).toBe(1);
+    device.finish();
+    expect(device.inFlight).toBe(1);
+    device.finish();
+    expect(device.written).toEqual(["a", "b"]);
+    expect(queue.backlog).toEqual({ records: 0, dropped: 0 });
+  });
+
+  it("holds at most its limit while the device is slow; drops the rest with a count, said once it caught up", () => {
+    const device = new HeldDevice();
+    const queue = new RecordQueue(device.start, () => {}, note, () => {}, 3);
+    const taken = ["1", "2", "3", "4", "5", "6"].map((record) => queue.push(record));
+    expect(taken).toEqual([true, true, true, false, false, false]);
+    expect(queue.backlog).toEqual({ records: 3, dropped: 3 });
+    device.finishAll();
+    expect(device.written).toEqual(["1", "2", "3", "dropped 3"]);
+    // Room again: records are taken, and the count starts over.
+    expect(queue.push("7")).toBe(true);
+    device.finishAll();
+    expect(device.written.at(-1)).toBe("7");
+    expect(queue.backlog).toEqual({ records: 0, dropped: 0 });
+  });
+
+  it("the default bound holds against a flood", () => {
+    const device = new HeldDevice();
+    const queue = new RecordQueue(device.start, () => {}, note);
+    for (let i = 0; i < 100_000; i++) queue.push(`record ${i}`);
+    expect(queue.backlog).toEqual({ records: RECORD_QUEUE_LIMIT, dropped: 100_000 - RECORD_QUEUE_LIMIT });
+    expect(device.inFlight).toBe(1);
+  });
+
+  it("a device that says 'not now' is tried again later with the same record", () => {
+    const device = new HeldDevice();
+    const retries: (() => void)[] = [];
+    const queue = new RecordQueue(device.start, (_ms, retry) => void retries.push(retry), note);
+    queue.push("a");
+    queue.push("b");
+    device.finish("again");
+    expect(device.inFlight).toBe(0);
+    expect(retries).toHaveLength(1);
+    queue.push("c");
+    // Nothing starts while the retry is armed.
+    expect(device.inFlight).toBe(0);
+    retries.shift()!();
+    device.finishAll();
+    expect(device.written).toEqual(["a", "b", "c"]);
+  });
+
+  it("a device that fails for good empties the queue, says so once, and takes nothing more", () => {
+    const device = new HeldDevice();
+    let failures = 0;
+    const queue = new RecordQueue(device.start, () => {}, note, () => void (failures += 1));
+    queue.push("a");
+    queue.push("b");
+    device.finish("failed");
+    expect(failures).toBe(1);
+    expect(queue.push("c")).toBe(false);
+    expect(device.inFlight).toBe(0);
+    expect(queue.backlog).toEqual({ records: 0, dropped: 0 });
+  });
+});
+
+describe("/dev/kmsg through the console sink", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a device whose writes block (a full FIFO) does not block the event loop; the count of dropped records follows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsinit-kmsg-"));
+    dirs.push(dir);
+    const fifo = join(dir, "kmsg");
+    execFileSync("mkfifo", [fifo]);
+    // A reader that reads only when the test says, and a pipe already full: the sink's writes block.
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const filler = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    let filled = 0;
+    for (;;) {
+      try {
+        filled += writeSync(filler, "#".repeat(4096));
+      } catch {
+        break;
+      }
+    }
+    closeSync(filler);
+    const sink = consoleSink({ kmsg: true, fd: openSync("/dev/null", constants.O_WRONLY), kmsgPath: fifo, kmsgQueueLimit: 8 });
+    sink.openKmsg();
+    const started = performance.now();
+    const taken = Array.from({ length: 200 }, (_, i) => sink.kmsg(`<6>tsinit: ${i}`));
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(taken.filter(Boolean)).toHaveLength(8);
+    // The event loop goes on while the first write is held.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sink.kmsgBacklog()).toEqual({ records: 8, dropped: 192 });
+    // Read everything: the held write ends, the queue drains, and the drop count is the last record.
+    let text = "";
+    const buffer = Buffer.alloc(1 << 16);
+    const deadline = Date.now() + 5_000;
+    while (!text.includes("dropped: /dev/kmsg did not take them in time\n") && Date.now() < deadline) {
+      try {
+        const n = readSync(reader, buffer);
+        text += buffer.subarray(0, n).toString("utf8");
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    closeSync(reader);
+    const records = text.slice(filled).split("\n").filter((line) => line !== "");
+    expect(records).toEqual([...Array.from({ length: 8 }, (_, i) => `<6>tsinit: ${i}`), "<4>tsinit: 192 log records dropped: /dev/kmsg did not take them in time"]);
+  });
+});
