@@ -558,6 +558,26 @@ export class ServiceSet {
     return this.busy.size === 0;
   }
 
+  /**
+   * Nobody waits for command `id` any more (`?wait=0` answered, or its client left): it is let
+   * go, so it neither stays with its service nor costs a look at each later event.
+   */
+  forgetCommand(service: string, id: number): void {
+    const record = this.records.get(service);
+    const pending = record === undefined ? undefined : this.commands.get(record);
+    if (record === undefined || pending === undefined) return;
+    const left = pending.filter((command) => command.id !== id);
+    if (left.length === 0) this.commands.delete(record);
+    else this.commands.set(record, left);
+  }
+
+  /** Commands kept until their outcome, over every service. */
+  get pendingCommands(): number {
+    let count = 0;
+    for (const pending of this.commands.values()) count += pending.length;
+    return count;
+  }
+
   handle(event: Event): Action[] {
     this.actions = [];
     const record = this.records.get(event.service);

@@ -284,6 +284,7 @@ export class Supervisor {
     return new Promise((resolve) => {
       const onAbort = () => {
         this.commandWaiters.delete(id);
+        this.abandon(service, id);
         resolve(undefined);
       };
       this.commandWaiters.set(id, (outcome) => {
@@ -294,6 +295,17 @@ export class Supervisor {
       if (signal?.aborted) onAbort();
       else if (this.commandWaiters.has(id)) signal?.addEventListener("abort", onAbort, { once: true });
     });
+  }
+
+  /**
+   * Command `id` is waited for no more: the core lets it go, or, still queued, it goes in
+   * without an id. Without this, every `?wait=0` command on a service that does not get there
+   * soon stayed with it until it did.
+   */
+  private abandon(service: string, id: number): void {
+    const queued = this.queue.find((event) => event.kind === "command" && event.id === id);
+    if (queued?.kind === "command") delete queued.id;
+    else this.services.forgetCommand(service, id);
   }
 
   start(service: string): void {

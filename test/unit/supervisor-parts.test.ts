@@ -427,3 +427,45 @@ describe("buffer logs across a reload", () => {
     expect(rt.supervisor.bufferLog("b").limit).toBe(50);
   });
 });
+
+describe("commands nobody waits for", () => {
+  it("a command whose waiter left is let go: 1,000 of them on a service that stays starting keep nothing", async () => {
+    // A triggered service stays starting until it is triggered.
+    const rt = new FakeRuntime([svc("t", "triggered")]);
+    for (let i = 0; i < 1_000; i++) {
+      const gone = new AbortController();
+      const outcome = rt.supervisor.command("start", "t", gone.signal);
+      gone.abort();
+      expect(await outcome).toBeUndefined();
+    }
+    expect(rt.state("t")).toBe("starting");
+    expect(rt.set.pendingCommands).toBe(0);
+    // A command that is waited for still gets its outcome.
+    const waited = rt.supervisor.command("start", "t");
+    expect(rt.set.pendingCommands).toBe(1);
+    rt.supervisor.command("trigger", "t");
+    expect(await waited).toEqual({ kind: "done" });
+    expect(rt.set.pendingCommands).toBe(0);
+  });
+
+  it("one abandoned while still queued goes to the core without an id", async () => {
+    const rt = new FakeRuntime([svc("t", "triggered"), svc("other")]);
+    let outcome: Promise<unknown> | undefined;
+    // Commands dispatched while a batch drains wait in the queue: abandon one there.
+    const gone = new AbortController();
+    const original = rt.set.handle.bind(rt.set);
+    let once = true;
+    rt.set.handle = (event) => {
+      if (once) {
+        once = false;
+        outcome = rt.supervisor.command("start", "t", gone.signal);
+        gone.abort();
+      }
+      return original(event);
+    };
+    rt.start("other");
+    expect(await outcome).toBeUndefined();
+    expect(rt.state("t")).toBe("starting");
+    expect(rt.set.pendingCommands).toBe(0);
+  });
+});
