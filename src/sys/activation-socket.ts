@@ -3,6 +3,7 @@
 import { chownSync, constants, fstatSync } from "node:fs";
 import { errnoName } from "../base/errno.ts";
 import { cstr, errno, libc } from "./libc.ts";
+import { openConfinedDirectory } from "./confined-directory.ts";
 import { socketAddress } from "./notify-socket.ts";
 import { SysError } from "./sys.ts";
 
@@ -24,6 +25,12 @@ const O_NOFOLLOW = constants.O_NOFOLLOW;
  * socket-permissions; the fd. Listening before the chown and chmod means no client that may
  * connect ever finds the socket refusing: until the chmod, the umask's mode (022 for init) lets
  * only root connect.
+ *
+ * A directory on the way may be a user's, who could swap a directory below it for a link and
+ * lead root's unlink and bind elsewhere (to remove or take over a socket in a directory of
+ * root's). So the socket's directory is opened a name at a time, following a link only where
+ * only root could have put it (openConfinedDirectory), and the unlink, the bind and the check
+ * all go through that directory's descriptor (/proc/self/fd/N/NAME), never the path again.
  */
 export function listenUnix(path: string, mode: number, owner?: { uid?: number; gid?: number }): number | SysError {
   const fail = (call: string, code = errno()) => new SysError(call, code, errnoName(code), path);
@@ -33,13 +40,42 @@ export function listenUnix(path: string, mode: number, owner?: { uid?: number; g
   } catch (error) {
     return error instanceof SysError ? error : fail("bind");
   }
+  if (address.abstract) return listenAt(address, undefined, mode, owner, fail);
+  const slash = path.lastIndexOf("/");
+  const name = path.slice(slash + 1);
+  if (name === "" || name === "." || name === "..") return fail("bind (the path must end in a file name)", EINVAL);
+  const directory = openConfinedDirectory(slash === -1 ? "." : slash === 0 ? "/" : path.slice(0, slash));
+  if (directory instanceof SysError) return new SysError(`${directory.call} (the socket's directory)`, directory.errno, directory.code, path);
+  try {
+    // The name in the directory reached, through its descriptor: short enough for sun_path.
+    const inDirectory = `/proc/self/fd/${directory.fd}/${name}`;
+    let local: ReturnType<typeof socketAddress>;
+    try {
+      local = socketAddress(inDirectory);
+    } catch (error) {
+      return error instanceof SysError ? new SysError("bind", error.errno, error.code, path) : fail("bind");
+    }
+    return listenAt(local, { fd: directory.fd, name, inDirectory }, mode, owner, fail);
+  } finally {
+    libc.close(directory.fd);
+  }
+}
+
+/** The socket, bound at `address` (in `directory`, for a file), listening and settled. */
+function listenAt(
+  address: ReturnType<typeof socketAddress>,
+  directory: { fd: number; name: string; inDirectory: string } | undefined,
+  mode: number,
+  owner: { uid?: number; gid?: number } | undefined,
+  fail: (call: string, code?: number) => SysError,
+): number | SysError {
   const fd = libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd === -1) return fail("socket");
   const error = (() => {
-    if (!address.abstract && libc.unlink(cstr(path)) === -1 && errno() !== ENOENT) return fail("unlink");
+    if (directory !== undefined && libc.unlink(cstr(directory.inDirectory)) === -1 && errno() !== ENOENT) return fail("unlink");
     if (libc.bind(fd, address.address, address.length) === -1) return fail("bind");
     if (libc.listen(fd, BACKLOG) === -1) return fail("listen");
-    return address.abstract ? undefined : settleSocketNode(path, mode, owner, fail);
+    return directory === undefined ? undefined : settleSocketNode(directory, mode, owner, fail);
   })();
   if (error === undefined) return fd;
   libc.close(fd);
@@ -54,12 +90,12 @@ export function listenUnix(path: string, mode: number, owner?: { uid?: number; g
  * that descriptor (/proc/self/fd: Linux has no fchmod for an O_PATH descriptor), never by name.
  */
 function settleSocketNode(
-  path: string,
+  directory: { fd: number; name: string },
   mode: number,
   owner: { uid?: number; gid?: number } | undefined,
   fail: (call: string, code?: number) => SysError,
 ): SysError | undefined {
-  const node = libc.open(cstr(path), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+  const node = libc.openat(directory.fd, cstr(directory.name), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
   if (node === -1) return fail("open (the bound socket)");
   try {
     const stat = fstatSync(node);

@@ -3,7 +3,7 @@
 // the window itself (between bind and listen, through the libc binding), so the race is
 // deterministic. Run with `bun test test/sys` (as root here).
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { linkSync, lstatSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listenUnix } from "../../src/sys/activation-socket.ts";
@@ -12,13 +12,18 @@ import { SysError } from "../../src/sys/sys.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tsinit-activation-"));
 const realListen = libc.listen;
-/** The binding's listen, replaceable here (the FFI symbols are plain writable properties). */
-const bindings = libc as unknown as { listen: (fd: number, backlog: number) => number };
+const realBind = libc.bind;
+/** The bindings' listen and bind, replaceable here (the FFI symbols are plain writable properties). */
+const bindings = libc as unknown as {
+  listen: (fd: number, backlog: number) => number;
+  bind: (fd: number, address: Uint8Array, length: number) => number;
+};
 const opened: number[] = [];
 let serial = 0;
 
 afterEach(() => {
   bindings.listen = realListen;
+  bindings.bind = realBind;
   for (const fd of opened.splice(0)) libc.close(fd);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,5 +101,63 @@ describe("listenUnix", () => {
     });
     expect(listen(path, 0o666, { uid: 2000 })).toBeInstanceOf(SysError);
     expectOwnedBy(lstatSync(path), 1000);
+  });
+
+  /**
+   * A directory of root's alone holding a socket of root's (as /run holds others' sockets), and a
+   * directory of uid 65534's on the way to the service's socket: what that user can change.
+   */
+  function usersWay(): { rootOnly: string; rootsSocket: string; user: string; path: string } {
+    const base = join(dir, `way-${++serial}`);
+    const rootOnly = join(base, "root-only");
+    const user = join(base, "user");
+    mkdirSync(rootOnly, { recursive: true, mode: 0o700 });
+    mkdirSync(join(user, "sub"), { recursive: true });
+    chownSync(user, 65534, 65534);
+    const rootsSocket = join(rootOnly, "app.sock");
+    expect(listen(rootsSocket, 0o600)).toBeNumber();
+    return { rootOnly, rootsSocket, user, path: join(user, "sub", "app.sock") };
+  }
+
+  test("a directory on the way that its user replaced with a link is not followed: root's socket there stays", () => {
+    const { rootOnly, rootsSocket, user, path } = usersWay();
+    const before = lstatSync(rootsSocket).ino;
+    rmSync(join(user, "sub"), { recursive: true });
+    symlinkSync(rootOnly, join(user, "sub"));
+    const result = listen(path, 0o666, { uid: 65534 });
+    expect(result).toBeInstanceOf(SysError);
+    expect((result as SysError).code).toBe("ELOOP");
+    expect(String(result)).toContain(path);
+    // Not unlinked, not replaced, not given to the user.
+    const stat = lstatSync(rootsSocket);
+    expect([stat.ino, stat.uid, stat.mode & 0o777]).toEqual([before, 0, 0o600]);
+  });
+
+  test("a directory swapped for a link between the unlink and the bind: the socket is bound where the unlink was", () => {
+    const { rootOnly, rootsSocket, user, path } = usersWay();
+    const before = lstatSync(rootsSocket).ino;
+    bindings.bind = (fd, address, length) => {
+      renameSync(join(user, "sub"), join(user, "moved"));
+      symlinkSync(rootOnly, join(user, "sub"));
+      return realBind(fd, address, length);
+    };
+    expect(listen(path, 0o660, { uid: 65534 })).toBeNumber();
+    const bound = lstatSync(join(user, "moved", "app.sock"));
+    expect([bound.isSocket(), bound.uid, bound.mode & 0o777]).toEqual([true, 65534, 0o660]);
+    const stat = lstatSync(rootsSocket);
+    expect([stat.ino, stat.uid, stat.mode & 0o777]).toEqual([before, 0, 0o600]);
+  });
+
+  test("a link on the way that only root could have put is followed", () => {
+    const target = join(dir, `target-${++serial}`);
+    mkdirSync(target, { mode: 0o755 });
+    const link = join(dir, `via-${serial}`);
+    symlinkSync(target, link);
+    expect(listen(join(link, "app.sock"), 0o600)).toBeNumber();
+    expect(lstatSync(join(target, "app.sock")).isSocket()).toBe(true);
+  });
+
+  test("a path that does not end in a name is refused", () => {
+    expect(String(listen(`${dir}/`, 0o600))).toContain("the path must end in a file name");
   });
 });
