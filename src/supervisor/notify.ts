@@ -1,9 +1,9 @@
 // systemd's NOTIFY_SOCKET for `ready-notification = notify` services. Each start of such a
-// service gets a socket of its own (the configured path plus a serial number, never reused), so
-// the socket a datagram arrives on says which service it is for, even when its sender exited
-// before tsinit read it (a helper such as `systemd-notify --no-block`, or a one-line sendto). The
-// sender's credentials, which the kernel attaches and nobody but root can forge, then say whether
-// it may speak for that service (see `mayNotify`).
+// service gets a socket of its own (the configured path, a serial number never reused, and a
+// random part), so the socket a datagram arrives on says which service it is for, even when its
+// sender exited before tsinit read it (a helper such as `systemd-notify --no-block`, or a
+// one-line sendto). The sender's credentials, which the kernel attaches and nobody but root can
+// forge, then say whether it may speak for that service (see `mayNotify`).
 import type { Log } from "../log/log.ts";
 import type { ListenNotify, NotifyListener, NotifyMessage, Sys } from "../sys/sys.ts";
 import { realUid, sessionId } from "./proc-stat.ts";
@@ -26,9 +26,11 @@ export class NotifySocket {
     private readonly sys: Sys,
     private readonly log: Log,
     private readonly listen: ListenNotify,
-    /** Where the sockets go (PATH.1, PATH.2, ...); undefined: notify services cannot start. */
+    /** Where the sockets go (PATH.1-RANDOM, PATH.2-RANDOM, ...); undefined: notify services cannot start. */
     private readonly path: string | undefined,
     private readonly routing: NotifyRouting,
+    /** For the unguessable part of each socket's name. */
+    private readonly random: () => number = Math.random,
   ) {}
 
   /**
@@ -39,7 +41,9 @@ export class NotifySocket {
   open(service: string): string | undefined {
     if (this.path === undefined) return undefined;
     this.release(service);
-    const path = `${this.path}.${++this.serial}`;
+    // Unguessable, so that no user can take the next name first where it can write (a supervisor's
+    // sockets in /tmp) and make the start fail.
+    const path = `${this.path}.${++this.serial}-${Math.floor(this.random() * 2 ** 32).toString(36)}`;
     try {
       const listener = this.listen(path, (message) => this.received(service, message), (error) => this.log.warn(`NOTIFY_SOCKET: ${error.message}`));
       this.listeners.set(service, { path, close: () => listener.close() });

@@ -118,7 +118,7 @@ export class Supervisor {
     this.notify = new NotifySocket(sys, log, runtime.listenNotify, options.notifyPath, {
       mainPid: (service) => this.services.get(service)?.pid,
       ready: (service) => this.dispatch({ kind: "ready", service }),
-    });
+    }, options.random);
     this.utmp = new UtmpRecords(sys, clock, log);
     this.logPipes = new LogPipes(
       sys,

@@ -237,8 +237,8 @@ describe("NOTIFY_SOCKET", () => {
     const rt = notifying();
     expect(rt.machine.notifySockets).toHaveLength(0);
     rt.start("n");
-    expect(rt.machine.notifySockets.map((s) => s.path)).toEqual(["/run/n.notify.1"]);
-    expect(rt.sys.spawns[0]?.request.env.NOTIFY_SOCKET).toBe("/run/n.notify.1");
+    expect(rt.machine.notifySockets.map((s) => s.path)).toEqual(["/run/n.notify.1-0"]);
+    expect(rt.sys.spawns[0]?.request.env.NOTIFY_SOCKET).toBe("/run/n.notify.1-0");
     expect(rt.state("n")).toBe("starting");
     rt.machine.notify(rt.set.get("n")!.pid!, { STATUS: "warming up" });
     expect(rt.supervisor.notifyStatus.get("n")).toBe("warming up");
@@ -294,8 +294,8 @@ describe("NOTIFY_SOCKET", () => {
     rt.exit("n", 1);
     rt.start("n");
     expect(rt.machine.notifySockets.map((s) => [s.path, s.open])).toEqual([
-      ["/run/n.notify.1", false],
-      ["/run/n.notify.2", true],
+      ["/run/n.notify.1-0", false],
+      ["/run/n.notify.2-0", true],
     ]);
     rt.stop("n");
     rt.exit("n", 0);
