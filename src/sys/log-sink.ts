@@ -294,7 +294,9 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & {
     console(line) {
       queue.push(line);
     },
-    drained: (timeoutMs) => queue.drained(timeoutMs),
+    // Before a reboot: the console's lines, and kmsg's records (those the kernel echoes to the
+    // console are printed by no one else).
+    drained: async (timeoutMs) => (await Promise.all([queue.drained(timeoutMs), kmsgQueue?.drained(timeoutMs) ?? true])).every(Boolean),
     flushBeforeExit: (timeoutMs) => queue.flushBeforeExit(timeoutMs),
     kmsg(record) {
       if (kmsgFd === undefined || kmsgQueue === undefined) return false;

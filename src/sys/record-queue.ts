@@ -21,6 +21,7 @@ export class RecordQueue {
   private writing = false;
   private dropped = 0;
   private closed = false;
+  private emptyWaiters: (() => void)[] = [];
 
   constructor(
     private readonly write: StartWrite,
@@ -44,6 +45,26 @@ export class RecordQueue {
     return true;
   }
 
+  /** Resolves true once nothing waits (the device took or failed everything), false after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.idle()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.emptyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private idle(): boolean {
+    return this.closed || (this.queue.length === 0 && this.dropped === 0 && !this.writing);
+  }
+
+  private wakeIfIdle(): void {
+    if (this.idle()) for (const waiter of this.emptyWaiters.splice(0)) waiter();
+  }
+
   /** Records waiting (the one being written included), and records dropped since the queue last emptied. */
   get backlog(): { records: number; dropped: number } {
     return { records: this.queue.length, dropped: this.dropped };
@@ -52,7 +73,7 @@ export class RecordQueue {
   private pump(): void {
     if (this.writing || this.closed) return;
     if (this.queue.length === 0) {
-      if (this.dropped === 0) return;
+      if (this.dropped === 0) return this.wakeIfIdle();
       // Said once the device has caught up, in order with what it did get.
       this.queue.push(Buffer.from(this.droppedNote(this.dropped), "utf8"));
       this.dropped = 0;
@@ -69,6 +90,7 @@ export class RecordQueue {
         this.queue.length = 0;
         this.dropped = 0;
         this.onFailed();
+        this.wakeIfIdle();
         return;
       }
       if (result === "again") {

@@ -149,3 +149,17 @@ describe("/dev/kmsg through the console sink", () => {
     expect(records).toEqual([...Array.from({ length: 8 }, (_, i) => `<6>tsinit: ${i}`), "<4>tsinit: 192 log records dropped: /dev/kmsg did not take them in time"]);
   });
 });
+
+describe("the record queue before a reboot", () => {
+  it("drained() resolves once the last record is written, or false at its deadline", async () => {
+    const device = new HeldDevice();
+    const queue = new RecordQueue(device.start, () => {}, note);
+    expect(await queue.drained(10)).toBe(true);
+    queue.push("last words");
+    expect(await queue.drained(20)).toBe(false);
+    const drained = queue.drained(5_000);
+    device.finish();
+    expect(await drained).toBe(true);
+    expect(device.written).toEqual(["last words"]);
+  });
+});
