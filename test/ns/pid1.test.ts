@@ -1,6 +1,6 @@
 // tsinit as PID 1 of a PID namespace: orphans, respawn, orderly shutdown.
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Namespace, servicesDir, waitFor } from "./harness.ts";
 
@@ -71,5 +71,22 @@ describe("tsinit as PID 1 of a PID namespace", () => {
     expect(await ns.exitCode()).toBe(0);
     expect(read()).toEqual(["start db", "start app", "stop app", "stop db"]);
     expect(ns.log()).toContain("all services stopped");
+  }, 30_000);
+
+  test("reads neither .env nor bunfig.toml from its working directory: its services see neither", async () => {
+    // container.test.ts checks the same for container mode; this is supervisor mode, whose
+    // services would get .env's variables (LD_PRELOAD included) from PID 1's environment.
+    const { dir, work } = servicesDir({
+      boot: "type = internal\ndepends-on = show\n",
+      show: `type = scripted\ncommand = /bin/sh -c "echo dotenv=\${TSINIT_TEST_DOTENV:-unset} > $WORK/seen"\n`,
+    });
+    writeFileSync(join(work, ".env"), "TSINIT_TEST_DOTENV=read\n");
+    writeFileSync(join(work, "bunfig.toml"), 'preload = ["./preload.js"]\n');
+    writeFileSync(join(work, "preload.js"), `require("node:fs").writeFileSync(${JSON.stringify(join(work, "preloaded"))}, "yes");\n`);
+    process.env.WORK = work;
+    ns = await Namespace.start(["--services-dir", dir], work);
+    const seen = await waitFor("the service's line", () => (existsSync(join(work, "seen")) && readFileSync(join(work, "seen"), "utf8").endsWith("\n") ? readFileSync(join(work, "seen"), "utf8") : undefined));
+    expect(seen).toBe("dotenv=unset\n");
+    expect(existsSync(join(work, "preloaded"))).toBe(false);
   }, 30_000);
 });
