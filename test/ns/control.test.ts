@@ -308,6 +308,33 @@ describe("reload", () => {
     expect((await control.status("web")).service.command).toEqual(["/bin/sleep", "604"]);
   }, 30_000);
 
+  test("a reload finds cycles again: one fixed lets its members start, one made blocks them", async () => {
+    const { work, control } = await start({
+      boot: "type = internal\n",
+      a: "command = /bin/sleep 600\ndepends-on = b\n",
+      b: "command = /bin/sleep 601\ndepends-on = a\n",
+    });
+    const dir = join(work, "services");
+    const blocked = await control.ctl("start", "a");
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toContain("dependency cycle");
+    expect((await control.status("b")).service.blocked).toContain("dependency cycle");
+    // b no longer needs a: the reload lifts the block.
+    writeFileSync(join(dir, "b"), "command = /bin/sleep 601\n");
+    expect((await control.ctl("reload")).code).toBe(0);
+    expect(await control.ctl("start", "a")).toMatchObject({ code: 0, stdout: expect.stringMatching(/^started a/) });
+    const b = (await control.status("b")).service;
+    expect(b.state).toBe("started");
+    expect(b).not.toHaveProperty("blocked");
+    // Stopped again, and the cycle put back: the next reload blocks both again.
+    expect((await control.ctl("stop", "a")).code).toBe(0);
+    await poll("b released", async () => (await control.status("b")).service.state === "stopped");
+    writeFileSync(join(dir, "b"), "command = /bin/sleep 601\ndepends-on = a\n");
+    expect((await control.ctl("reload")).code).toBe(0);
+    expect((await control.ctl("start", "b")).code).toBe(1);
+    for (const name of ["a", "b"]) expect((await control.status(name)).service).toMatchObject({ state: "stopped", blocked: expect.stringContaining("dependency cycle") });
+  }, 30_000);
+
   test("a reload never binds root's service to a user's run-time service of its dependency's name", async () => {
     const { work, control } = await start({ boot: "type = internal\n" });
     const dir = join(work, "services");
