@@ -4,7 +4,10 @@
 // 200 services up; then, at scale, starting 2,000 services, crash-to-respawn with 2,000 loaded
 // and `initctl list --json` over 2,000. Runs alternate ABBA, BENCH_RUNS times each (default
 // 10; BENCH_LARGE_RUNS, default 3, for the 2,000); prints a markdown table of medians and
-// ranges with the ratio tsinit/runit. BENCH_PARTS=small or large runs one half. Method:
+// ranges with the ratio tsinit/runit. Then, tsinit alone, 10,000 services (BENCH_HUGE_SERVICES)
+// with no dependencies: launch to the first control answer, to all running, and the stop;
+// BENCH_COMPARE=PATH runs another tsinit executable beside it, ABBA (a before-and-after).
+// BENCH_PARTS=small, large or huge (comma-separated) runs some of them. Method:
 // docs/bench-services.md.
 
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -27,12 +30,18 @@ const LARGE_WIDTH = 100;
 const LARGE_SERVICES = LARGE_LAYERS * LARGE_WIDTH;
 /** `initctl list --json` calls per large tsinit run. */
 const LISTS = 5;
-const PARTS = new Set((process.env.BENCH_PARTS ?? "small,large").split(","));
+const HUGE_SERVICES = positiveInt("BENCH_HUGE_SERVICES", 10_000);
+const HUGE_RUNS = positiveInt("BENCH_HUGE_RUNS", 3);
+const PARTS = new Set((process.env.BENCH_PARTS ?? "small,large,huge").split(","));
 const TSINIT = resolve(process.env.TSINIT ?? join(import.meta.dir, "../dist/tsinit"));
+/** Another tsinit executable run beside TSINIT in the huge part (say, the one before a change). */
+const COMPARE = process.env.BENCH_COMPARE === undefined ? undefined : resolve(process.env.BENCH_COMPARE);
 
 const START_TIMEOUT_MS = 30_000;
 const RESPAWN_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 30_000;
+/** 10,000 services: a start and a stop before the supervisor runtime rework took half a minute. */
+const HUGE_TIMEOUT_MS = 120_000;
 const TEARDOWN_TIMEOUT_MS = 10_000;
 /** Between "all 200 running" and reading memory, so the supervisor is idle, not mid-burst. */
 const SETTLE_MS = 1_000;
@@ -320,7 +329,7 @@ interface Supervisor {
    */
   setup(dir: string, services: Map<string, string[]>, restart: boolean | string): string[];
   /** Ends PID 1 the way the supervisor is meant to be ended; returns how long it took, if that means anything. */
-  stop(ns: Namespace): Promise<number | undefined>;
+  stop(ns: Namespace, timeoutMs?: number): Promise<number | undefined>;
 }
 
 /** The crash service sleeps a second longer, so its process can be told from the others. */
@@ -334,9 +343,9 @@ function write(path: string, text: string, mode = 0o644): void {
   chmodSync(path, mode);
 }
 
-function tsinitSupervisor(binary: string): Supervisor {
+function tsinitSupervisor(binary: string, name = "tsinit"): Supervisor {
   return {
-    name: "tsinit",
+    name,
     setup(dir, services, restart) {
       mkdirSync(dir, { recursive: true });
       const names = [...services.keys()];
@@ -344,15 +353,16 @@ function tsinitSupervisor(binary: string): Supervisor {
       for (const [name, deps] of services) {
         const restarts = restart === true || restart === name;
         const restartLines = restarts ? "restart = yes\nrestart-delay = 0\nrestart-limit-count = 0\n" : "";
-        write(join(dir, name), `command = /bin/sleep ${sleepSeconds(name)}\n${restartLines}${deps.map((dep) => `depends-on = ${dep}\n`).join("")}`);
+        // dinit's default type is internal: a process service must say so.
+        write(join(dir, name), `type = process\ncommand = /bin/sleep ${sleepSeconds(name)}\n${restartLines}${deps.map((dep) => `depends-on = ${dep}\n`).join("")}`);
       }
       return [binary, "--services-dir", dir];
     },
-    async stop(ns) {
+    async stop(ns, timeoutMs = STOP_TIMEOUT_MS) {
       const start = performance.now();
       process.kill(ns.pid1, "SIGTERM");
-      const code = await within(ns.proc.exited, STOP_TIMEOUT_MS);
-      if (code === undefined) throw ns.failure(`did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`);
+      const code = await within(ns.proc.exited, timeoutMs);
+      if (code === undefined) throw ns.failure(`did not exit within ${timeoutMs} ms of SIGTERM`);
       if (code !== 0) throw ns.failure(`exited ${code} after SIGTERM`);
       return performance.now() - start;
     },
@@ -574,6 +584,54 @@ async function largeRun(supervisor: Supervisor, work: string, crashes: number): 
   });
 }
 
+
+interface HugeSample {
+  /** unshare spawned -> the first answer on the control socket (GET /v1). */
+  answerMs: number;
+  /** How many `sleep` processes were running when that answer arrived. */
+  runningAtAnswer: number;
+  /** unshare spawned -> all HUGE_SERVICES `sleep` processes seen. */
+  startMs: number;
+  /** SIGTERM -> exit 0, every service stopped. */
+  stopMs: number;
+}
+
+/**
+ * HUGE_SERVICES services with no dependencies (`boot` waits for them all): how soon the
+ * control socket answers while they start, how long until all run, and the stop.
+ */
+async function hugeRun(supervisor: Supervisor, work: string): Promise<HugeSample> {
+  const dir = freshDir(work, `${supervisor.name}-huge`);
+  const services = new Map(Array.from({ length: HUGE_SERVICES }, (_, i): [string, string[]] => [`h${i}`, []]));
+  const socket = join(dir, "control.sock");
+  const argv = [...supervisor.setup(dir, services, false), "--socket", socket];
+  return withNamespace(argv, async (ns) => {
+    const counter = new SleepCounter();
+    let answer: { at: number; running: number } | undefined;
+    // Asked again every millisecond until a request gets through; one that got through waits
+    // for its answer however long PID 1 takes to serve it.
+    const asking = (async () => {
+      while (ns.exitCode === undefined) {
+        const response = await fetch("http://tsinit/v1", { unix: socket }).catch(() => undefined);
+        if (response?.status === 200) {
+          await response.text();
+          answer = { at: performance.now(), running: ns.findPid1() ? counter.count(ns.pid1) : 0 };
+          return;
+        }
+        await Bun.sleep(POLL_MS);
+      }
+    })();
+    const running = () => (ns.findPid1() && counter.count(ns.pid1) >= HUGE_SERVICES ? true : undefined);
+    await poll(`${HUGE_SERVICES} sleep processes`, ns, running, HUGE_TIMEOUT_MS);
+    const startMs = performance.now() - ns.launchedAt;
+    if (counter.sleeps.size !== HUGE_SERVICES) throw ns.failure(`${counter.sleeps.size} sleep processes, want ${HUGE_SERVICES}`);
+    await within(asking, HUGE_TIMEOUT_MS);
+    if (answer === undefined) throw ns.failure("the control socket never answered");
+    const stopMs = await supervisor.stop(ns, HUGE_TIMEOUT_MS);
+    return { answerMs: answer.at - ns.launchedAt, runningAtAnswer: answer.running, startMs, stopMs: stopMs! };
+  });
+}
+
 // --- setup ---------------------------------------------------------------------------
 
 function findRunsvdir(): string | undefined {
@@ -735,9 +793,32 @@ function largeReport(samples: Map<Supervisor, LargeSample[]>, a: Supervisor, b: 
   ].join("\n");
 }
 
+/** The table of the 10,000-service runs: tsinit, and beside it the BENCH_COMPARE executable. */
+function hugeReport(samples: Map<Supervisor, HugeSample[]>, a: Supervisor, b: Supervisor | undefined): string {
+  const row = (label: string, field: (s: HugeSample) => number, format: (v: number) => string = ms): string => {
+    const x = samples.get(a)!.map(field);
+    const y = b === undefined ? undefined : samples.get(b)!.map(field);
+    return `| ${label} | ${spread(x, format)} |${y === undefined ? "" : ` ${spread(y, format)} | ${(median(x) / median(y)).toFixed(2)} |`}`;
+  };
+  const count = (v: number) => v.toFixed(0);
+  return [
+    "",
+    `${HUGE_SERVICES} services with no dependencies (\`command = /bin/sleep 600\`), \`boot\` waiting for all; ${HUGE_RUNS} runs${b === undefined ? "" : " each, ABBA"}.`,
+    ...(b === undefined ? [] : [`compare: ${COMPARE}`]),
+    "",
+    b === undefined ? "| metric | tsinit |" : "| metric | tsinit | compare | tsinit / compare |",
+    b === undefined ? "| --- | --- |" : "| --- | --- | --- | --- |",
+    row("launch → first control answer (GET /v1)", (s) => s.answerMs),
+    row("`sleep` processes running at that answer", (s) => s.runningAtAnswer, count),
+    row(`launch → all ${HUGE_SERVICES} \`sleep\` running`, (s) => s.startMs),
+    row(`SIGTERM → exit, ${HUGE_SERVICES} services stopped`, (s) => s.stopMs),
+  ].join("\n");
+}
+
 async function main(): Promise<void> {
   checkPrerequisites();
-  const runsvdir = ensureRunit();
+  // Only the comparisons with runit need it.
+  const runsvdir = PARTS.has("small") || PARTS.has("large") ? ensureRunit() : "runsvdir";
   const work = mkdtempSync(join(tmpdir(), "tsinit-bench-services-"));
   scratch = work;
   try {
@@ -810,6 +891,28 @@ async function main(): Promise<void> {
         }
       }
       console.log(largeReport(large, a, b));
+    }
+
+    if (PARTS.has("huge")) {
+      const supervisors = [a];
+      if (COMPARE !== undefined) {
+        const copy = join(work, "tsinit-compare");
+        copyFileSync(COMPARE, copy);
+        chmodSync(copy, 0o755);
+        supervisors.push(tsinitSupervisor(copy, "compare"));
+      }
+      const huge = new Map<Supervisor, HugeSample[]>(supervisors.map((s) => [s, []]));
+      for (let round = 0; round < HUGE_RUNS; round++) {
+        for (const supervisor of round % 2 === 0 ? supervisors : [...supervisors].reverse()) {
+          const s = await hugeRun(supervisor, work);
+          huge.get(supervisor)!.push(s);
+          console.error(
+            `${supervisor.name.padEnd(7)} huge #${round + 1}: first answer ${ms(s.answerMs)} (${s.runningAtAnswer} running), ` +
+              `all ${HUGE_SERVICES} running ${ms(s.startMs)}, SIGTERM -> exit ${ms(s.stopMs)}`,
+          );
+        }
+      }
+      console.log(hugeReport(huge, a, supervisors[1]));
     }
   } finally {
     killAllNamespaces();

@@ -578,6 +578,20 @@ export class ServiceSet {
     return count;
   }
 
+  /**
+   * Whether a spawn asked for earlier is still wanted: the service still waits for that process
+   * (a main process while starting, or while started with its restart due; a stop-command while
+   * stopping) and has none yet. A runtime that carries spawns out later than it was asked (a
+   * queue served in turns) drops one the service no longer waits for, say after its
+   * start-timeout failed it or a stop came first.
+   */
+  awaitsSpawn(service: string, role: ProcessRole): boolean {
+    const record = this.records.get(service);
+    if (record === undefined) return false;
+    if (role === "stop") return record.state === "stopping" && record.stopPid === undefined;
+    return record.pid === undefined && (record.state === "starting" || (record.state === "started" && !record.restartPending));
+  }
+
   handle(event: Event): Action[] {
     this.actions = [];
     const record = this.records.get(event.service);

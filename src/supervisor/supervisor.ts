@@ -11,7 +11,7 @@ import { ServiceSet, type DependencyKind, type ReloadSummary, type ServiceRecord
 import type { Log } from "../log/log.ts";
 import type { RingLog } from "../log/ring.ts";
 import type { EventBody } from "../log/event-log.ts";
-import type { Runtime, Sys } from "../sys/sys.ts";
+import type { Runtime, Sys, Timer } from "../sys/sys.ts";
 import { ActivationSockets } from "./activation.ts";
 import { ServiceCgroups } from "./cgroups.ts";
 import { Leftovers } from "./leftovers.ts";
@@ -62,6 +62,15 @@ export const KILL_ALL_PAUSE_MS = 1_000;
 /** How long a shutdown waits beyond the longest stop-timeout before it kills what is left. */
 export const STOP_GRACE_MS = 5_000;
 
+/**
+ * How long spawning may hold the event loop before it lets it turn (control requests, reaping,
+ * signals, timers). A spawn costs about 1 ms on a small VM, so 10,000 services at boot are ten
+ * seconds of spawns: done in one go, nothing else was served until the last one.
+ */
+export const SPAWN_TURN_MS = 10;
+
+type SpawnAction = Extract<Action, { kind: "spawn" }>;
+
 export class Supervisor {
   readonly services: ServiceSet;
   private readonly sys: Sys;
@@ -78,6 +87,15 @@ export class Supervisor {
   private readonly utmp: UtmpRecords;
   private readonly queue: Event[] = [];
   private draining = false;
+  /**
+   * Spawns the core asked for and not yet carried out, oldest first, one per service and role
+   * (a newer request replaces an older one in its place), with the description they were asked
+   * under. Served in turns of SPAWN_TURN_MS (runSpawns).
+   */
+  private readonly spawnQueue = new Map<string, { action: SpawnAction; spec: ServiceSpec }>();
+  /** The next turn of spawning, when one is due. */
+  private spawnTurn: Timer | undefined;
+  private spawning = false;
   private readonly settledWaiters = new Set<() => void>();
   private readonly childlessWaiters = new Set<() => void>();
   private nextCommandId = 1;
@@ -339,14 +357,14 @@ export class Supervisor {
    * meanwhile is handled, one at a time, until the queue is empty. Events that arrive during a
    * batch (a spawn's `spawned`, a pid file) wait in the queue, so the core is never re-entered.
    */
-  private batch(first: () => Action[]): void {
+  private batch(first: () => Action[], what = "a reload or removal"): void {
     if (this.draining) {
       for (const action of first()) this.perform(action);
       return;
     }
     this.draining = true;
     try {
-      this.guarded("a reload or removal", undefined, () => {
+      this.guarded(what, undefined, () => {
         for (const action of first()) this.perform(action);
       });
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
@@ -360,6 +378,49 @@ export class Supervisor {
     }
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
     if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
+    this.runSpawns();
+  }
+
+  /**
+   * Carries out the queued spawns, each followed at once by the events it caused (its
+   * `spawned`, and whatever that starts, which may queue more). After SPAWN_TURN_MS it lets the
+   * event loop turn and goes on in the next turn, so that thousands of services starting
+   * together never hold up a control request, a reap or a signal for longer than that. A spawn
+   * the core no longer waits for by its turn (the service failed its start-timeout, a stop came
+   * first) is dropped.
+   */
+  private runSpawns(): void {
+    if (this.spawning || this.spawnTurn !== undefined || this.spawnQueue.size === 0) return;
+    const { clock } = this.options.runtime;
+    const until = clock.now() + SPAWN_TURN_MS;
+    this.spawning = true;
+    try {
+      // A Map iterates over what is added while it iterates: spawns queued by these spawns' events.
+      for (const [key, { action, spec }] of this.spawnQueue) {
+        if (clock.now() >= until) {
+          this.spawnTurn = clock.setTimer(0, () => {
+            this.spawnTurn = undefined;
+            this.runSpawns();
+          });
+          return;
+        }
+        this.spawnQueue.delete(key);
+        if (!this.services.awaitsSpawn(action.service, action.role)) continue;
+        this.batch(() => {
+          this.spawner.spawn(action, spec);
+          return [];
+        }, `the spawn of ${action.service}`);
+      }
+    } finally {
+      this.spawning = false;
+    }
+  }
+
+  /** Nothing queued is spawned any more (a shutdown killing what is left, an exit). */
+  private dropSpawns(): void {
+    this.spawnQueue.clear();
+    this.spawnTurn?.cancel();
+    this.spawnTurn = undefined;
   }
 
   /** inittab-id / inittab-line: a main process's utmp record, made as it starts and closed as it ends. */
@@ -491,7 +552,7 @@ export class Supervisor {
     switch (action.kind) {
       case "spawn": {
         const spec = this.services.get(action.service)?.spec;
-        if (spec !== undefined) this.spawner.spawn(action, spec);
+        if (spec !== undefined) this.spawnQueue.set(`${action.role} ${action.service}`, { action, spec });
         return;
       }
       case "signal":
@@ -603,6 +664,7 @@ export class Supervisor {
 
   /** SIGKILL every service's processes, groups and cgroups now (a shutdown out of time). */
   killEverything(): void {
+    this.dropSpawns();
     for (const record of this.services.list()) {
       if (record.pid !== undefined) this.signal(record.spec.name, record.pid, SIGNALS.KILL);
       if (record.stopPid !== undefined) this.sys.kill(record.stopPid, SIGNALS.KILL);
@@ -618,6 +680,7 @@ export class Supervisor {
 
   /** Stop listening (supervisor mode's exit). */
   close(): void {
+    this.dropSpawns();
     this.notify.close();
   }
 

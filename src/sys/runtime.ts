@@ -27,6 +27,11 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
       wallTime: () => Date.now(),
       sinceBoot,
       setTimer: (ms, fire): Timer => {
+        // 0 is the loop's next turn, after what is ready to be read: setTimeout's floor is 1 ms.
+        if (ms <= 0) {
+          const immediate = setImmediate(fire);
+          return { cancel: () => clearImmediate(immediate) };
+        }
         const handle = setTimeout(fire, ms);
         return { cancel: () => clearTimeout(handle) };
       },

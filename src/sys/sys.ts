@@ -204,7 +204,7 @@ export interface Clock {
    * across the exec of switch_root, and the one the kernel's own log lines are stamped with.
    */
   sinceBoot(): number;
-  /** Calls `fire` once, `ms` from now. */
+  /** Calls `fire` once, `ms` from now; 0: in the event loop's next turn, after pending I/O and signals. */
   setTimer(ms: number, fire: () => void): Timer;
   /** Calls `fire` every `ms` until cancelled. */
   setInterval(ms: number, fire: () => void): Timer;
