@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultSpec } from "../../src/base/service-spec.ts";
+import { SPAWN_TURN_MS } from "../../src/supervisor/supervisor.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
 
 describe("supervisor loop", () => {
@@ -54,5 +55,67 @@ describe("supervisor loop", () => {
     rt.supervisor.reap();
     expect(rt.state("a")).toBe("stopped");
     expect(rt.machine.lines).toContain("[FAILED] a: exited 4 (restart = no)");
+  });
+});
+
+describe("spawning in turns", () => {
+  /**
+   * Every spawn costs 1 ms, as a real one costs about that: the clock the supervisor reads moves
+   * on by it (timers stay where the fake clock has them, so a turn is `advance(0)`).
+   */
+  function slowSpawns(specs: ReturnType<typeof defaultSpec>[]): FakeRuntime {
+    const rt = new FakeRuntime(specs);
+    const { clock } = rt.machine;
+    let spent = 0;
+    const now = clock.now.bind(clock);
+    clock.now = () => now() + spent;
+    const spawn = rt.sys.spawn.bind(rt.sys);
+    rt.sys.spawn = (request) => {
+      spent += 1;
+      return spawn(request);
+    };
+    return rt;
+  }
+  const processes = (count: number) => Array.from({ length: count }, (_, i) => ({ ...defaultSpec(`s${i}`, "process"), command: [`/bin/s${i}`] }));
+  const boot = (names: string[]) => ({ ...defaultSpec("boot", "internal"), waitsFor: names });
+
+  it(`lets the event loop turn after ${SPAWN_TURN_MS} ms of spawns, and spawns each service once`, () => {
+    const specs = processes(100);
+    const rt = slowSpawns([...specs, boot(specs.map((s) => s.name)), defaultSpec("extra", "internal")]);
+    rt.start("boot");
+    // One turn's worth is spawned; the rest waits for the next turn of the loop.
+    expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
+    // Meanwhile a command (a control request, a signal) is handled at once.
+    const id = rt.command("start", "extra");
+    expect(rt.outcome(id)).toEqual([{ kind: "done" }]);
+    expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
+    for (let turns = 0; rt.sys.spawns.length < 100 && turns < 100; turns++) rt.advance(0);
+    expect(rt.sys.spawns.map((s) => s.request.argv[0])).toEqual(specs.map((s) => `/bin/${s.name}`));
+    expect(specs.every((s) => rt.state(s.name) === "started")).toBe(true);
+    expect(rt.state("boot")).toBe("started");
+  });
+
+  it("drops a queued spawn that the service no longer waits for (start-timeout failed it first)", () => {
+    const specs = processes(30);
+    const late = { ...defaultSpec("late", "process"), command: ["/bin/late"], readyNotification: { kind: "pipefd", fd: 3 } as const, startTimeoutMs: 5 };
+    const rt = slowSpawns([...specs, late, boot([...specs.map((s) => s.name), "late"])]);
+    rt.start("boot");
+    expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
+    // Its start-timeout falls due before its turn to be spawned.
+    rt.send({ kind: "timer", service: "late", timer: "start-timeout" });
+    expect(rt.state("late")).toBe("stopped");
+    expect(rt.set.get("late")!.failed).toBe("not ready within 0.005s");
+    for (let turns = 0; turns < 100; turns++) rt.advance(0);
+    expect(rt.sys.spawns.map((s) => s.request.argv[0])).not.toContain("/bin/late");
+    expect(rt.sys.spawns.length).toBe(30);
+  });
+
+  it("spawns nothing more once everything is killed (a shutdown out of time)", () => {
+    const specs = processes(50);
+    const rt = slowSpawns([...specs, boot(specs.map((s) => s.name))]);
+    rt.start("boot");
+    rt.supervisor.killEverything();
+    for (let turns = 0; turns < 100; turns++) rt.advance(0);
+    expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
   });
 });
