@@ -1,5 +1,5 @@
 // The output of `log-type = buffer` services, kept in memory for `initctl log`. A buffer
-// outlives restarts of its service.
+// outlives restarts of its service, and goes when the service is gone or keeps no buffer.
 import { RingLog } from "../log/ring.ts";
 
 export class OutputBuffers {
@@ -14,5 +14,15 @@ export class OutputBuffers {
     }
     log.resize(capacity);
     return log;
+  }
+
+  /** Drops the buffers of services that `keep` says no longer have one (after a reload or removal). */
+  prune(keep: (service: string) => boolean): void {
+    for (const service of this.buffers.keys()) if (!keep(service)) this.buffers.delete(service);
+  }
+
+  /** How many buffers are held. */
+  get size(): number {
+    return this.buffers.size;
   }
 }

@@ -73,6 +73,11 @@ export class Spawner {
     return launcher;
   }
 
+  /** Forgets the launchers of services that are gone (one that failed before its pid file was read). */
+  forgetLaunchers(loaded: (service: string) => boolean): void {
+    for (const service of this.launchers.keys()) if (!loaded(service)) this.launchers.delete(service);
+  }
+
   spawn(action: Extract<Action, { kind: "spawn" }>, spec: ServiceSpec): void {
     const { sys, env, processes, post } = this.parts;
     const { service, role } = action;

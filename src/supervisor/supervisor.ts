@@ -214,9 +214,14 @@ export class Supervisor {
   reloadService(spec: ServiceSpec): string | undefined {
     if (this.shuttingDown) return "shutting down";
     const refused = this.change(() => this.services.reloadOne(spec));
-    // The new description may drop log-type = pipe: its pipe goes, as after a full reload.
-    this.logPipes.prune();
+    // The new description may drop log-type = pipe or buffer: that goes, as after a full reload.
+    this.prune();
     return refused;
+  }
+
+  /** How many buffer logs are held (tests). */
+  get bufferLogs(): number {
+    return this.outputs.size;
   }
 
   /** The direct dependents a stop would take down (dinit names them and refuses without --force). */
@@ -672,10 +677,18 @@ export class Supervisor {
     this.leftovers.killAll();
   }
 
-  /** Lets go of what belonged to services no longer loaded: log pipes, notify sockets. */
+  /**
+   * Lets go of what belonged to services no longer loaded (or no longer of that log-type): log
+   * pipes, notify sockets and their last STATUS=, buffer logs, bgprocess launchers. Else every
+   * reload that brings new names grows PID 1. A service a reload removed while it ran goes at
+   * the next reload or removal after its stop.
+   */
   private prune(): void {
+    const loaded = (service: string) => this.services.get(service) !== undefined;
     this.logPipes.prune();
-    this.notify.prune((service) => this.services.get(service) !== undefined);
+    this.notify.prune(loaded);
+    this.outputs.prune((service) => this.services.get(service)?.spec.logType === "buffer");
+    this.spawner.forgetLaunchers(loaded);
   }
 
   /** Stop listening (supervisor mode's exit). */

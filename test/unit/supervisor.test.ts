@@ -119,3 +119,26 @@ describe("spawning in turns", () => {
     expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
   });
 });
+
+describe("reloads forget what was kept by name", () => {
+  // Loaded from files: a reload replaces them (a service added at run time has no file).
+  const fromFile = (name: string) => ({ ...defaultSpec(name, "process", `/etc/tsinit.d/${name}`), command: [`/bin/${name}`] });
+
+  it("drops the buffer log of a service once a reload or removal finds it gone", () => {
+    const buffered = (name: string) => ({ ...fromFile(name), logType: "buffer" as const });
+    const rt = new FakeRuntime([buffered("r0")]);
+    rt.start("r0");
+    expect(rt.supervisor.bufferLogs).toBe(1);
+    for (let round = 1; round <= 50; round++) {
+      rt.supervisor.reload(new Map([[`r${round}`, buffered(`r${round}`)]]), new Map(), new Set());
+      rt.start(`r${round}`);
+      // The old one ran when the reload left it out: it goes once it has stopped.
+      rt.stop(`r${round - 1}`);
+      rt.exit(`r${round - 1}`, 0);
+    }
+    // The newest, and the one before it, which was still running at the last reload.
+    expect(rt.supervisor.bufferLogs).toBe(2);
+    rt.supervisor.reload(new Map([["r50", buffered("r50")]]), new Map(), new Set());
+    expect(rt.supervisor.bufferLogs).toBe(1);
+  });
+});
