@@ -71,6 +71,12 @@ export const SPAWN_TURN_MS = 10;
 
 type SpawnAction = Extract<Action, { kind: "spawn" }>;
 
+interface QueuedSpawn {
+  key: string;
+  action: SpawnAction;
+  spec: ServiceSpec;
+}
+
 export class Supervisor {
   readonly services: ServiceSet;
   private readonly sys: Sys;
@@ -88,11 +94,15 @@ export class Supervisor {
   private readonly queue: Event[] = [];
   private draining = false;
   /**
-   * Spawns the core asked for and not yet carried out, oldest first, one per service and role
-   * (a newer request replaces an older one in its place), with the description they were asked
-   * under. Served in turns of SPAWN_TURN_MS (runSpawns).
+   * Spawns the core asked for and not yet carried out, oldest first from `spawnHead`, one per
+   * service and role (a newer request replaces an older one in its place: `queuedSpawns`), with
+   * the description they were asked under. Served in turns of SPAWN_TURN_MS (runSpawns). An
+   * array, not a Map walked from its start: a Map keeps its deleted entries until it is rebuilt,
+   * so each turn would step over every spawn done before.
    */
-  private readonly spawnQueue = new Map<string, { action: SpawnAction; spec: ServiceSpec }>();
+  private readonly spawnQueue: QueuedSpawn[] = [];
+  private spawnHead = 0;
+  private readonly queuedSpawns = new Map<string, QueuedSpawn>();
   /** The next turn of spawning, when one is due. */
   private spawnTurn: Timer | undefined;
   private spawning = false;
@@ -395,13 +405,13 @@ export class Supervisor {
    * first) is dropped.
    */
   private runSpawns(): void {
-    if (this.spawning || this.spawnTurn !== undefined || this.spawnQueue.size === 0) return;
+    if (this.spawning || this.spawnTurn !== undefined || this.spawnHead === this.spawnQueue.length) return;
     const { clock } = this.options.runtime;
     const until = clock.now() + SPAWN_TURN_MS;
     this.spawning = true;
     try {
-      // A Map iterates over what is added while it iterates: spawns queued by these spawns' events.
-      for (const [key, { action, spec }] of this.spawnQueue) {
+      // Spawns queued by these spawns' events join the end and are served in this turn too.
+      while (this.spawnHead < this.spawnQueue.length) {
         if (clock.now() >= until) {
           this.spawnTurn = clock.setTimer(0, () => {
             this.spawnTurn = undefined;
@@ -409,7 +419,8 @@ export class Supervisor {
           });
           return;
         }
-        this.spawnQueue.delete(key);
+        const { key, action, spec } = this.spawnQueue[this.spawnHead++]!;
+        this.queuedSpawns.delete(key);
         if (!this.services.awaitsSpawn(action.service, action.role)) continue;
         this.batch(() => {
           this.spawner.spawn(action, spec);
@@ -418,12 +429,19 @@ export class Supervisor {
       }
     } finally {
       this.spawning = false;
+      // What was served goes: all of it once the queue is empty, else now and then.
+      if (this.spawnHead === this.spawnQueue.length || this.spawnHead > 1024) {
+        this.spawnQueue.splice(0, this.spawnHead);
+        this.spawnHead = 0;
+      }
     }
   }
 
   /** Nothing queued is spawned any more (a shutdown killing what is left, an exit). */
   private dropSpawns(): void {
-    this.spawnQueue.clear();
+    this.spawnQueue.length = 0;
+    this.spawnHead = 0;
+    this.queuedSpawns.clear();
     this.spawnTurn?.cancel();
     this.spawnTurn = undefined;
   }
@@ -557,7 +575,15 @@ export class Supervisor {
     switch (action.kind) {
       case "spawn": {
         const spec = this.services.get(action.service)?.spec;
-        if (spec !== undefined) this.spawnQueue.set(`${action.role} ${action.service}`, { action, spec });
+        if (spec === undefined) return;
+        const key = `${action.role} ${action.service}`;
+        const queued = this.queuedSpawns.get(key);
+        if (queued !== undefined) Object.assign(queued, { action, spec });
+        else {
+          const entry = { key, action, spec };
+          this.queuedSpawns.set(key, entry);
+          this.spawnQueue.push(entry);
+        }
         return;
       }
       case "signal":
