@@ -498,7 +498,10 @@ export class Supervisor {
     for (const record of this.services.list()) {
       if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending) this.stop(record.spec.name);
     }
-    return this.within(longestStop + STOP_GRACE_MS, this.settledWaiters, () => this.allStopped(), hurry);
+    const stopped = await this.within(longestStop + STOP_GRACE_MS, this.settledWaiters, () => this.allStopped(), hurry);
+    // Out of time: what is still queued to start must not appear while the rest is killed.
+    if (!stopped) this.dropSpawns();
+    return stopped;
   }
 
   /**

@@ -110,6 +110,18 @@ describe("spawning in turns", () => {
     expect(rt.sys.spawns.length).toBe(30);
   });
 
+  it("spawns nothing more once a shutdown stops waiting (a second SIGTERM, or out of time)", async () => {
+    const specs = processes(50);
+    const rt = slowSpawns([...specs, boot(specs.map((s) => s.name))]);
+    rt.start("boot");
+    const hurry = new AbortController();
+    const stopped = rt.supervisor.stopAll(hurry.signal);
+    hurry.abort();
+    expect(await stopped).toBe(false);
+    for (let turns = 0; turns < 100; turns++) rt.advance(0);
+    expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
+  });
+
   it("spawns nothing more once everything is killed (a shutdown out of time)", () => {
     const specs = processes(50);
     const rt = slowSpawns([...specs, boot(specs.map((s) => s.name))]);
