@@ -17,8 +17,8 @@ const ROUNDS = 90;
  * Once warm, Rss moves with the collector's and the allocator's timing, while the heap after a
  * full collection stays flat (measured: the lowest of the last 10 rounds from 1 MB below to
  * 15 MB above the warm-up's highest; over 400 rounds single readings peaked 21 MB above, with
- * no trend). Kept buffers add at least SERVICES / 2 × BUFFER = 384 KiB a round (63.5 MB over ROUNDS
- * measured with the buffers kept: docs/bench-services.md).
+ * no trend). Kept buffers add at least SERVICES / 2 × BUFFER = 384 KiB a round: 54 to 64 MB
+ * over ROUNDS, measured with the buffers kept (docs/bench-services.md).
  */
 const BOUND_KB = 32 * 1024;
 
