@@ -62,14 +62,13 @@ BUNFLAGS := --compile --minify --bytecode --target=$(BUN_TARGET) \
 # squashfs-zstd boots in 192 MB and starts tsinit in seconds; squashfs-xz also needs 192 MB, with
 # more room to spare, but starts tsinit several times slower; plain (the bare executable) needs
 # 384 MB; squashfs-lz4, squashfs-gzip and erofs-lz4 lie between.
-# arm64 keeps plain for now: scripts/payload.sh finds the libraries with the host's ldd, which
-# cannot read another architecture's executable (manifest.sh's SYSROOT reader could).
-ifeq ($(ARCH),amd64)
+# Both architectures default to squashfs-zstd: the stub needs loop and squashfs with zstd, which
+# Debian's cloud kernels have (modules, with zstd built in; scripts/manifest.sh checks the kernel's
+# config). For arm64 the libraries come from SYSROOT (scripts/shared-libs.sh, docs/arm64.md).
 IMAGE_SHAPE ?= squashfs-zstd
-else
-IMAGE_SHAPE ?= plain
-endif
 PAYLOAD := $(DIST)/payload-$(IMAGE_SHAPE)
+# What scripts/payload.sh writes: the record, and the filesystem image unless the shape is plain.
+PAYLOAD_FILES := $(PAYLOAD)/image $(if $(filter-out plain,$(IMAGE_SHAPE)),$(PAYLOAD)/tsinit.img)
 # COMPRESS picks the image `make initramfs` writes: gzip, zstd, xz or none.
 COMPRESS ?= gzip
 GZIP_LEVEL ?= 9
@@ -94,7 +93,12 @@ BOOT_BUSYBOX_IMAGE := $(DIST)/busybox-init.cpio$(call ext,$(BOOT_COMPRESS))
 SOURCE_DATE_EPOCH ?= 0
 export SOURCE_DATE_EPOCH
 
-IMAGE_INPUTS := scripts/manifest.sh scripts/mkcpio.ts scripts/payload.sh $(BUSYBOX) $(shell find initramfs -type f)
+# What each archive is made from besides its manifest's text (the manifest names the files): the
+# tsinit image adds the stub and, through the payload, scripts/payload.sh; the busybox-init image
+# its inittab. Neither depends on the other's.
+IMAGE_INPUTS := scripts/manifest.sh scripts/mkcpio.ts $(BUSYBOX) $(shell find initramfs/etc -type f)
+TSINIT_IMAGE_INPUTS := $(IMAGE_INPUTS) initramfs/init scripts/shared-libs.sh
+BUSYBOX_IMAGE_INPUTS := $(IMAGE_INPUTS) $(shell find initramfs/busybox-init -type f)
 
 # --- kernel ------------------------------------------------------------------
 KERNEL := $(KERNEL_CACHE)/vmlinuz
@@ -133,7 +137,7 @@ BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSY
 # disk image. Every identifier is fixed, so the same inputs give the same bytes.
 DISK_SIZE ?= 192M
 DISK_EXT4 := --size $(DISK_SIZE) --label tsinit-root --uuid 5453494e-4954-4000-8000-000000000001
-DISK_INPUTS := scripts/manifest.sh scripts/mkext4.ts scripts/mkcpio.ts scripts/mke2fs.conf \
+DISK_INPUTS := scripts/manifest.sh scripts/shared-libs.sh scripts/mkext4.ts scripts/mkcpio.ts scripts/mke2fs.conf \
 	$(BUSYBOX) $(shell find disk -type f 2>/dev/null)
 # `make qemu-disk` boots the image with DISK_IMAGE as a virtio disk and root=DISK_ROOT;
 # APPEND adds kernel arguments. The guest's writes go to a throwaway overlay
@@ -195,14 +199,25 @@ $(sort $(BUN) /bin/busybox $(BUSYBOX) $(BUN_RUNTIME)):
 # SYSROOT and CONSOLE: the target's libraries and serial console when ARCH is not the host's.
 MANIFEST_ENV = BUSYBOX=$(BUSYBOX) SYSROOT=$(SYSROOT) CONSOLE=$(CONSOLE)
 
-$(DIST)/initramfs.manifest: $(DIST)/tsinit $(PAYLOAD)/image $(KERNEL_STAMP) FORCE | $(DIST) $(BUSYBOX)
+$(DIST)/initramfs.manifest: $(DIST)/tsinit $(PAYLOAD_FILES) $(KERNEL_STAMP) FORCE | $(DIST) $(BUSYBOX)
 	TSINIT=$(DIST)/tsinit PAYLOAD=$(PAYLOAD) MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
 		MODULES_OUT=$(DIST)/initramfs.modules $(MANIFEST_ENV) scripts/manifest.sh tsinit > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-# The executable in the shape's filesystem, and the record the stub checks it against.
-$(PAYLOAD)/image: $(DIST)/tsinit scripts/payload.sh | $(BUSYBOX)
-	$(MANIFEST_ENV) scripts/payload.sh $(IMAGE_SHAPE) $(DIST)/tsinit $(PAYLOAD)
+# The shared libraries tsinit links, where they come from (ldd's answer, or SYSROOT's packages:
+# scripts/shared-libs.sh) and the md5 of each: remade every time, rewritten only when it changes,
+# so a new set or a changed library remakes the squashfs (or, for plain, the archive).
+$(PAYLOAD)/libraries: $(DIST)/tsinit scripts/shared-libs.sh FORCE
+	mkdir -p $(@D)
+	SYSROOT=$(SYSROOT) scripts/shared-libs.sh $(DIST)/tsinit | while read -r lib source; do \
+		echo "$$lib $$source $$(md5sum < "$$source" | cut -c1-32)"; done > $@.new
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+# The executable in the shape's filesystem, and the record the stub checks it against; one run
+# writes both (a grouped target), so a missing or older tsinit.img remakes the pair. busybox is a
+# real prerequisite: its size is in the record's RAM figure.
+$(PAYLOAD_FILES) &: $(DIST)/tsinit $(PAYLOAD)/libraries scripts/payload.sh scripts/shared-libs.sh $(BUSYBOX)
+	ARCH=$(ARCH) $(MANIFEST_ENV) scripts/payload.sh $(IMAGE_SHAPE) $(DIST)/tsinit $(PAYLOAD)
 
 $(DIST)/busybox-init.manifest: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(DIST) $(BUSYBOX)
 	MODULES="$(IMAGE_MODULES)" MODULES_DIR=$(MODULES_DIR) \
@@ -214,11 +229,11 @@ $(DIST)/busybox-init.manifest: $(if $(IMAGE_MODULES),$(KERNEL_STAMP)) FORCE | $(
 # built; else the check is skipped with a note.
 CHECKED_SERVICES := boot single recovery
 
-$(DIST)/initramfs.cpio: $(DIST)/initramfs.manifest $(DIST)/tsinit $(PAYLOAD)/image $(IMAGE_INPUTS) scripts/check-services.sh $(wildcard $(DIST)/initramfs.modules/*)
+$(DIST)/initramfs.cpio: $(DIST)/initramfs.manifest $(DIST)/tsinit $(PAYLOAD_FILES) $(PAYLOAD)/libraries $(TSINIT_IMAGE_INPUTS) scripts/check-services.sh $(wildcard $(DIST)/initramfs.modules/*)
 	TSINIT=$(DIST)/tsinit scripts/check-services.sh $< /etc/tsinit.d $(CHECKED_SERVICES)
 	$(BUN) scripts/mkcpio.ts $< $@
 
-$(DIST)/busybox-init.cpio: $(DIST)/busybox-init.manifest $(IMAGE_INPUTS) $(wildcard $(DIST)/busybox-init.modules/*)
+$(DIST)/busybox-init.cpio: $(DIST)/busybox-init.manifest $(BUSYBOX_IMAGE_INPUTS) $(wildcard $(DIST)/busybox-init.modules/*)
 	$(BUN) scripts/mkcpio.ts $< $@
 
 # Compressors, all without names or timestamps in their output. The

@@ -57,51 +57,28 @@ tsinit_libraries() {
 }
 
 # "PATH-IN-IMAGE SOURCE-FILE" for each shared library an executable needs and its dynamic
-# loader. From the host through ldd; from SYSROOT by reading the ELF files themselves, since
-# ldd cannot run another architecture's loader.
+# loader (through ldd, or read from the ELF files in SYSROOT): scripts/shared-libs.sh.
 shared_libs() { # EXECUTABLE
-  if [[ -z $sysroot ]]; then
-    ldd "$1" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | while read -r lib; do
-      echo "$lib $(readlink -f "$lib")"
-    done
-    return
-  fi
-  local machine triplet interp name dir found
-  machine=$(readelf -h "$1" | sed -n 's/^ *Machine: *//p')
-  case $machine in
-    AArch64) triplet=aarch64-linux-gnu ;;
-    *X86-64) triplet=x86_64-linux-gnu ;;
-    *) echo "manifest.sh: no library folder known for machine '$machine' of $1" >&2; return 1 ;;
-  esac
-  interp=$(readelf -l "$1" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
-  [[ -n $interp ]] || { echo "manifest.sh: $1 names no dynamic loader" >&2; return 1; }
-  echo "$interp $(inside_sysroot "$interp")"
-  # The loader is also NEEDED by name; it is the one already loaded, never a second copy.
-  local -A seen_lib=(["${interp##*/}"]=1)
-  local queue=("$1") file
-  while ((${#queue[@]})); do
-    file=${queue[0]}; queue=("${queue[@]:1}")
-    for name in $(readelf -d "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
-      [[ -n ${seen_lib[$name]:-} ]] && continue
-      seen_lib[$name]=1
-      found=
-      for dir in /lib/$triplet /usr/lib/$triplet /lib /usr/lib; do
-        if [[ -e $sysroot$dir/$name ]]; then found=$dir/$name; break; fi
-      done
-      [[ -n $found ]] || { echo "manifest.sh: $name (needed by $file) is not in $sysroot" >&2; return 1; }
-      echo "$found $(inside_sysroot "$found")"
-      queue+=("$sysroot$found")
-    done
-  done
+  SYSROOT=$sysroot scripts/shared-libs.sh "$1"
 }
 
-# The real file behind PATH of SYSROOT; a link that leads out of SYSROOT is an error.
-inside_sysroot() { # PATH
-  local real root
-  real=$(readlink -f "$sysroot$1")
-  root=$(readlink -f "$sysroot")
-  [[ $real == "$root"/* && -f $real ]] || { echo "manifest.sh: $sysroot$1 is not a file inside $sysroot" >&2; return 1; }
-  echo "${real#"$PWD"/}"
+# Whether the kernel can mount the shape's filesystem with its compressor: the stub's mount would
+# fail at boot otherwise. Read from the kernel package's config (boot/config-VERSION beside
+# lib/modules/VERSION in the kernel cache); a kernel without one is not checked.
+shape_supported() { # SHAPE
+  local version config option
+  version=$(basename "$(readlink -f "$modules_dir")")
+  config=$(readlink -f "$modules_dir")/../../../boot/config-$version
+  [[ -f $config ]] || return 0
+  case $1 in
+    squashfs-zstd) option=CONFIG_SQUASHFS_ZSTD ;;
+    squashfs-xz) option=CONFIG_SQUASHFS_XZ ;;
+    squashfs-lz4) option=CONFIG_SQUASHFS_LZ4 ;;
+    squashfs-gzip) option=CONFIG_SQUASHFS_ZLIB ;;
+    erofs-lz4) option=CONFIG_EROFS_FS_ZIP ;;
+    *) return 0 ;;
+  esac
+  grep -qx "$option=y" "$config" || { echo "manifest.sh: kernel $version lacks $option (${config#"$PWD"/}): it cannot mount IMAGE_SHAPE=$1; pick another shape" >&2; return 1; }
 }
 
 # busybox's applets and where each lives. A busybox of another architecture cannot run here:
@@ -171,6 +148,7 @@ case $flavor in
         echo "slink $lib /lib/tsinit/mnt$lib"
       done
       modules="$modules $shape_modules"
+      shape_supported "$(. "$payload/image" && echo "$shape")"
     fi
     ;;
   busybox-init)

@@ -6,8 +6,9 @@
 # and how much RAM the image needs, so that a short unpack is named instead of panicking.
 # Usage: scripts/payload.sh SHAPE EXECUTABLE OUTDIR
 # Shapes: plain, squashfs-xz, squashfs-zstd, squashfs-lz4, squashfs-gzip, erofs-lz4.
-# Environment: ARCH (amd64, the default, or arm64: picks xz's branch filter), SOURCE_DATE_EPOCH,
-# BUSYBOX and KERNEL_RESERVED_KIB (for the RAM figure below).
+# Environment: ARCH (amd64, the default, or arm64: picks xz's branch filter and the kernel's
+# reservation below), SYSROOT (the target's libraries, when ARCH is not the host's),
+# SOURCE_DATE_EPOCH, BUSYBOX and KERNEL_RESERVED_KIB (for the RAM figure below).
 set -euo pipefail
 export LC_ALL=C
 
@@ -31,20 +32,18 @@ chmod 0755 "$stage/tsinit"
 # With the shared libraries tsinit needs (at their own paths below the filesystem's root; the
 # image links each to its place): they compress there (3 MB of plain files would cost three
 # times their size in the RAM floor, docs/image.md).
+# The libraries come from the host through ldd, or with SYSROOT from the target's packages
+# (scripts/shared-libs.sh, which fails on a library it cannot find).
 libraries=
 if [[ $shape != plain ]]; then
-  # A library ldd cannot find would be missing from the image, and tsinit could not start.
-  if ldd "$exe" | grep -q 'not found'; then
-    echo "payload.sh: ldd $exe: $(ldd "$exe" | grep 'not found' | tr -s '\t ' ' ')" >&2
-    exit 1
-  fi
-  libraries=$(ldd "$exe" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | sort -u)
+  found=$(SYSROOT=${SYSROOT:-} "$(dirname "$0")/shared-libs.sh" "$exe")
+  while read -r lib source; do
+    mkdir -p "$stage$(dirname "$lib")"
+    cp "$source" "$stage$lib"
+    chmod 0755 "$stage$lib"
+  done <<< "$found"
+  libraries=$(cut -d' ' -f1 <<< "$found" | sort -u)
 fi
-for lib in $libraries; do
-  mkdir -p "$stage$(dirname "$lib")"
-  cp "$(readlink -f "$lib")" "$stage$lib"
-  chmod 0755 "$stage$lib"
-done
 find "$stage" -type d -exec chmod 0755 {} +
 find "$stage" -exec touch -h -d "@$epoch" {} +
 
