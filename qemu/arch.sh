@@ -3,8 +3,8 @@
 #   qemu_machine  the qemu command with its machine and CPU options
 #   console       the guest's name of the serial console (console= on the kernel command line)
 #   arch_kernel, arch_initrd   the kernel and the image `make ARCH=...` builds
-#   arch_memory   the RAM (MB) its default image boots in: 192 for amd64's squashfs image, 512
-#                 for arm64 (IMAGE_SHAPE=plain: the bare executable needs 384 on amd64)
+#   arch_memory   the RAM (MB) its default image (squashfs-zstd) boots in: 192 for amd64, 240
+#                 for arm64, whose kernel keeps 64 MB for CMA (docs/arm64.md)
 # and report_port FILE sets report_args, the qemu options of a second serial port written to
 # FILE, and report_device, the guest's name of it (for tsinit.report=); output_port FILE does the
 # same for a third port (output_args, output_device), which qemu/smoke.sh --output gives the
@@ -25,7 +25,7 @@ case ${ARCH:-amd64} in
     console=ttyAMA0
     arch_kernel=.cache/kernel-arm64/vmlinuz
     arch_initrd=dist/arm64/initramfs.cpio
-    arch_memory=512
+    arch_memory=240
     ;;
   *) echo "qemu/arch.sh: ARCH=$ARCH: use amd64 or arm64" >&2; exit 2 ;;
 esac

@@ -85,11 +85,17 @@ fi
 tail_bytes=65536
 # The RAM the image needs, from the rule measured in docs/image.md ("Why 192 MB"): the kernel
 # unpacks into a tmpfs limited to half the RAM it has once the initrd is loaded, so it needs
-# KERNEL_RESERVED_KIB (its own reservation: 48,141 KiB for 6.1.0-57-cloud-amd64 under qemu)
-# plus three times the archive, rounded up to qemu's 16 MB steps. The archive is this file,
-# busybox and some 600 KiB of modules and /etc. It matches the measured floors (192 for both
-# squashfs shapes, 384 for plain).
-reserved_kib=${KERNEL_RESERVED_KIB:-48141}
+# KERNEL_RESERVED_KIB (its own reservation) plus three times the archive, rounded up to qemu's
+# 16 MB steps. The archive is this file, busybox and some 600 KiB of modules and /etc. The
+# reservation, from the kernel's `Memory:` line under qemu (docs/image.md, docs/arm64.md):
+# 48,141 KiB for 6.1.0-57-cloud-amd64; 99,076 KiB for 6.1.0-57-cloud-arm64 on -M virt, of which
+# 65,536 KiB are its CMA area (CONFIG_CMA_SIZE_MBYTES=64), which is not RAM until after the
+# rootfs is sized. It matches the measured floors (amd64: 192 for both squashfs shapes, 384 for
+# plain; arm64: 240 for squashfs-zstd).
+case $arch in
+  arm64|aarch64) reserved_kib=${KERNEL_RESERVED_KIB:-99076} ;;
+  *) reserved_kib=${KERNEL_RESERVED_KIB:-48141} ;;
+esac
 archive_kib=$(( ($(stat -c %s "$source") + $(stat -L -c %s "${BUSYBOX:-/bin/busybox}")) / 1024 + 600 ))
 ram_mb=$(( ((reserved_kib + 3 * archive_kib) / 1024 + 15) / 16 * 16 ))
 {
