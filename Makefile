@@ -180,8 +180,14 @@ deps:
 
 build: $(DIST)/tsinit
 
-$(DIST)/tsinit: $(ENTRIES) $(SOURCES) package-lock.json Makefile | $(DIST) $(BUN) $(BUN_RUNTIME)
+$(DIST)/tsinit: $(ENTRIES) $(SOURCES) package-lock.json $(DIST)/build-flags | $(DIST) $(BUN) $(BUN_RUNTIME)
 	$(BUN) build $(BUNFLAGS) $(ENTRIES) --outfile $@
+
+# How the executable is built, remade every time and rewritten only when it changes: a new flag
+# or entry point rebuilds it, an edit elsewhere in this Makefile does not.
+$(DIST)/build-flags: FORCE | $(DIST)
+	echo '$(BUN) build $(BUNFLAGS) $(ENTRIES)' > $@.new
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 $(DIST):
 	mkdir -p $@
