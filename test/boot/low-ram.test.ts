@@ -4,7 +4,7 @@
 // would die at its first page fault and panic the kernel). docs/image.md, "Too little RAM".
 import { afterEach, expect, test } from "bun:test";
 import { images } from "./images.ts";
-import { killAll } from "./qemu.ts";
+import { arch, killAll } from "./qemu.ts";
 import { scenario } from "./scenario.ts";
 
 const TEST_MS = 240_000;
@@ -13,7 +13,9 @@ const TEST_MS = 240_000;
 // kernel's own unpacking ends in "Out of memory and no killable processes" and a panic that no
 // program in the image can prevent (docs/image.md has the arithmetic). 144 MB leaves the
 // kernel room to stop at rootfs's size limit instead ("Initramfs unpacking failed: write error").
-const MEMORY_MB = 144;
+// arm64's floor is 240 (its kernel keeps 64 MB for CMA until after the unpack, docs/arm64.md):
+// 192 is in its band (measured: the stub's line, MemTotal 163 MB).
+const MEMORY_MB = arch === "arm64" ? 192 : 144;
 
 afterEach(killAll);
 
