@@ -171,7 +171,7 @@ help:
 	@echo "make test          lint, typecheck, test-unit, test-sys, test-ns, test-fuzz, test-repro, test-boot, test-arm64"
 	@echo "make bench         boot both images BENCH_BOOTS=$(BENCH_BOOTS) times each, print a table"
 	@echo "make bench-ram     the smallest -m (16 MB steps) each image boots to login: with"
-	@echo "make size          what the image holds: runtime, bundle, busybox, libraries, modules; raw and compressed"
+	@echo "make size          what the image holds (the squashfs, and inside it runtime, bundle, libraries; busybox, modules): raw and compressed"
 	@echo "make bench-services  200 services, crash-to-respawn, memory: tsinit beside runit (as root)"
 	@echo "make clean         remove dist/ (the kernel cache stays; rm -rf .cache to drop it)"
 
@@ -377,7 +377,8 @@ bench-ram: $(BOOT_IMAGE) $(BOOT_BUSYBOX_IMAGE) $(IMAGE) $(BUSYBOX_IMAGE) $(KERNE
 	$(BOOT_ENV) TSINIT_SHIPPED=$(IMAGE) BUSYBOX_SHIPPED=$(BUSYBOX_IMAGE) $(BUN) bench/ram.ts
 
 # The image's parts (scripts/size.ts reads the manifest), raw and as gzip, zstd and xz would
-# ship them, and the whole image compressed each way.
+# ship them, and the whole image compressed each way. A squashfs (or erofs) file is one part,
+# with what it holds broken down below it (unsquashfs, so squashfs-tools).
 size: $(DIST)/initramfs.manifest $(DIST)/initramfs.cpio | $(BUN)
 	GZIP_LEVEL=$(GZIP_LEVEL) ZSTD_LEVEL=$(ZSTD_LEVEL) XZ_LEVEL=$(XZ_LEVEL) \
 		$(BUN) scripts/size.ts $(DIST)/initramfs.manifest $(DIST)/initramfs.cpio
