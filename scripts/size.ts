@@ -42,6 +42,8 @@ interface Part {
   nested?: boolean;
   /** Set for a filesystem image: what it holds, as parts of their own. */
   holds?: Part[];
+  /** How far a nested part is indented (default 1). */
+  depth?: number;
 }
 
 // --- ELF: the .bun section ----------------------------------------------------------
@@ -315,7 +317,10 @@ async function main(): Promise<void> {
   const rows: Part[] = [];
   for (const part of parts) {
     rows.push(part);
-    for (const inner of part.holds ?? []) rows.push({ ...inner, label: `↳ in ${part.label.split(" ")[1]}: ${inner.label.replace(/^↳ /, "")}`, nested: true });
+    // What a filesystem image holds, one level in; the bundle's own pieces one further.
+    for (const inner of part.holds ?? []) {
+      rows.push({ ...inner, label: inner.nested ? inner.label : `↳ in ${part.label.split(" ")[1]}: ${inner.label}`, nested: true, depth: inner.nested ? 2 : 1 });
+    }
   }
   const fileBytes = parts.filter((part) => !part.nested).reduce((sum, part) => sum + rawSize(part), 0);
   const cpioSize = cpio ? statSync(cpio).size : undefined;
@@ -368,7 +373,7 @@ async function main(): Promise<void> {
   for (const [i, row] of rows.entries()) {
     const sizes = await Promise.all(measured[i]!);
     const raw = rawSize(row);
-    const label = row.nested ? `&nbsp;&nbsp;${row.label}` : row.label;
+    const label = row.nested ? `${"&nbsp;&nbsp;".repeat(row.depth ?? 1)}${row.label}` : row.label;
     lines.push(`| ${label} | ${row.count || ""} | ${human(raw)} | ${sizes.map((s) => (Number.isNaN(s) ? "" : human(s))).join(" | ")} |`);
     if (!row.nested) {
       topTotals[0]! += raw;
@@ -379,6 +384,9 @@ async function main(): Promise<void> {
   if (cpio) {
     const sizes = await Promise.all(whole);
     lines.push(`| **the image, one stream** (${cpio.replace(/^.*\//, "")}) | | ${human(cpioSize!)} | ${sizes.map((s) => `**${human(s)}** (${(s / 1e6).toFixed(1)} MB)`).join(" | ")} |`);
+  }
+  if (rows.some((row) => row.depth)) {
+    lines.push("", "The rows under a filesystem image are what it holds, raw and each compressed alone; the filesystem compresses them in its own blocks, so its own row is what they cost in the image, and the outer compressors gain little on it.");
   }
   lines.push("", `Measured in ${((performance.now() - started) / 1000).toFixed(0)} s (${JOBS} compressors at once).`);
   console.log(lines.join("\n"));
