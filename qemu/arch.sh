@@ -5,6 +5,9 @@
 #   arch_kernel, arch_initrd   the kernel and the image `make ARCH=...` builds
 #   arch_memory   the RAM (MB) its default image (squashfs-zstd) boots in: 192 for amd64, 240
 #                 for arm64, whose kernel keeps 64 MB for CMA (docs/arm64.md)
+#   arch_append   kernel arguments this machine needs: on amd64 no_timer_check, since on a
+#                 loaded host TCG can be too slow for the kernel's IO-APIC timer check, which
+#                 then panics ("IO-APIC + timer doesn't work"); test/boot/qemu.ts does the same
 # and report_port FILE sets report_args, the qemu options of a second serial port written to
 # FILE, and report_device, the guest's name of it (for tsinit.report=); output_port FILE does the
 # same for a third port (output_args, output_device), which qemu/smoke.sh --output gives the
@@ -19,6 +22,7 @@ case ${ARCH:-amd64} in
     arch_kernel=.cache/kernel/vmlinuz
     arch_initrd=dist/initramfs.cpio
     arch_memory=192
+    arch_append=no_timer_check
     ;;
   arm64|aarch64)
     qemu_machine=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on)
@@ -26,6 +30,7 @@ case ${ARCH:-amd64} in
     arch_kernel=.cache/kernel-arm64/vmlinuz
     arch_initrd=dist/arm64/initramfs.cpio
     arch_memory=240
+    arch_append=
     ;;
   *) echo "qemu/arch.sh: ARCH=$ARCH: use amd64 or arm64" >&2; exit 2 ;;
 esac

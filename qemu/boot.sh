@@ -21,4 +21,4 @@ source "$(dirname "$0")/arch.sh"
 exec "${qemu_machine[@]}" -m "${QEMU_MEM:-$arch_memory}" -smp "${QEMU_SMP:-1}" \
   -nographic -no-reboot -nic none "${disk[@]}" \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=$console panic=-1 $*"
+  -append "console=$console panic=-1 $arch_append $*"

@@ -118,7 +118,7 @@ timeout -k 10 "$timeout_s" "${machine[@]}" -m "$memory" -smp 1 \
   -chardev "stdio,id=console,signal=off,logfile=$tmp/console.log" -serial chardev:console \
   "${report_args[@]}" "${output_args[@]}" \
   -kernel "$kernel" -initrd "$tmp/initrd" \
-  -append "console=$console panic=-1 tsinit.exit=poweroff tsinit.report=$report_device $append" < /dev/null || status=$?
+  -append "console=$console panic=-1 $arch_append tsinit.exit=poweroff tsinit.report=$report_device $append" < /dev/null || status=$?
 if [[ -n $report ]]; then cp "$tmp/report" "$report" 2>/dev/null || : > "$report"; fi
 if [[ -n $output ]]; then cp "$tmp/output" "$output" 2>/dev/null || : > "$output"; fi
 
