@@ -1,6 +1,6 @@
 // socket-listen: a listening unix stream socket that tsinit makes before the service starts
 // and passes as fd 3 with LISTEN_FDS=1 (systemd's activation protocol, as dinit does it).
-import { chownSync, constants, fstatSync } from "node:fs";
+import { chownSync, constants, fstatSync } from "./file-calls.ts";
 import { errnoName } from "../base/errno.ts";
 import { cstr, errno, libc } from "./libc.ts";
 import { openConfinedDirectory } from "./confined-directory.ts";
@@ -17,7 +17,7 @@ const EMLINK = 31;
 const BACKLOG = 128;
 const O_CLOEXEC = 0o2000000;
 const O_PATH = 0o10000000;
-/** 0o400000 on x86_64 but 0o100000 on arm64: taken from the platform's constants. */
+/** 0o400000 on x86_64 but 0o100000 on arm64. */
 const O_NOFOLLOW = constants.O_NOFOLLOW;
 
 /**
@@ -108,13 +108,13 @@ function settleSocketNode(
       try {
         chownSync(self, owner.uid ?? -1, owner.gid ?? -1);
       } catch (caught) {
-        return fail("chown", -((caught as { errno?: number }).errno ?? -1));
+        return fail("chown", caught instanceof SysError ? caught.errno : undefined);
       }
     }
     if (libc.chmod(cstr(self), mode) === -1) return fail("chmod");
     return undefined;
   } catch (caught) {
-    return fail("fstat (the bound socket)", -((caught as { errno?: number }).errno ?? -1));
+    return fail("fstat (the bound socket)", caught instanceof SysError ? caught.errno : undefined);
   } finally {
     libc.close(node);
   }

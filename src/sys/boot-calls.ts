@@ -1,7 +1,7 @@
 // The system calls of the switch to the real root: reading block devices, loading modules,
 // walking and deleting the initramfs, chroot, and the exec that keeps PID 1. One call or a
 // thin loop around one each, failures as SysError values; linux-sys.ts puts them in linuxSys.
-import { closeSync, lstatSync, openSync, readSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readSync } from "./file-calls.ts";
 import { check, failure, fsError } from "./call-errors.ts";
 import { cstr, cstrArray, libc } from "./libc.ts";
 import { SysError, type FileStatus, type Sys } from "./sys.ts";

@@ -1,5 +1,5 @@
 // A failed system call as a SysError value: from errno after a libc call, or from the error
-// node:fs threw. Shared by the real Sys's files.
+// a file call threw (file-calls.ts). Shared by the real Sys's files.
 import { errnoName } from "../base/errno.ts";
 import { errno } from "./libc.ts";
 import { SysError } from "./sys.ts";
@@ -14,9 +14,7 @@ export function check(rc: number | bigint, call: string, path?: string): SysErro
   return Number(rc) === -1 ? failure(call, path) : undefined;
 }
 
-/** What node:fs threw, as a SysError with the same errno. */
+/** What a file call threw, as a SysError of `call` on `path` with the same errno (EIO if it was no SysError). */
 export function fsError(call: string, path: string, error: unknown): SysError {
-  const code = (error as NodeJS.ErrnoException).code ?? "EIO";
-  const number = -((error as NodeJS.ErrnoException).errno ?? 5);
-  return new SysError(call, Math.abs(number), code, path);
+  return error instanceof SysError ? new SysError(call, error.errno, error.code, path) : new SysError(call, 5, "EIO", path);
 }

@@ -1,17 +1,15 @@
 // A log file's directory, opened one name at a time so that a user who may change a directory
 // on the way cannot lead root elsewhere with a symbolic link, and told whether every directory
 // looked in was root's alone (so that nothing found on the way could have been put by a user).
-import { closeSync, constants, fstatSync } from "node:fs";
-import type { Stats } from "node:fs";
+import { closeSync, constants, fstatSync, type FileStat } from "./file-calls.ts";
 import { errnoName } from "../base/errno.ts";
 import { cstr, errno, libc, ptr } from "./libc.ts";
 import { SysError } from "./sys.ts";
 
-const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
 const O_PATH = 0o10000000;
-/** 0o400000 on x86_64 but 0o100000 on arm64: taken from the platform's constants. */
-const O_NOFOLLOW = constants.O_NOFOLLOW;
+/** 0o200000 and 0o400000 on x86_64, 0o40000 and 0o100000 on arm64. */
+const { O_DIRECTORY, O_NOFOLLOW } = constants;
 const ELOOP = 40;
 const ENOTDIR = 20;
 /** As the kernel's own limit on links followed in one lookup. */
@@ -29,7 +27,7 @@ export interface ConfinedDirectory {
  * "Root" is also this process's own user when that is not root (a supervisor run by a user):
  * what that user put in its own directories leads it nowhere it could not go itself.
  */
-export function isRootsAlone(stat: Stats): boolean {
+export function isRootsAlone(stat: FileStat): boolean {
   return isRootOrSelf(stat.uid) && (stat.mode & 0o022) === 0;
 }
 
@@ -44,7 +42,7 @@ const S_ISVTX = 0o1000;
  * alone, or it is root's and sticky (/tmp) and the entry is root's: there no one else may
  * remove, rename or replace it.
  */
-function onlyRootCouldPut(directory: Stats, entry: Stats): boolean {
+function onlyRootCouldPut(directory: FileStat, entry: FileStat): boolean {
   return isRootsAlone(directory) || (isRootOrSelf(directory.uid) && (directory.mode & S_ISVTX) !== 0 && isRootOrSelf(entry.uid));
 }
 

@@ -8,7 +8,8 @@
 import { errnoName } from "../base/errno.ts";
 import { DEFAULT_PATH, type Credentials, type ProcessAttributes, type RLimitSetting, type SpawnStage } from "../base/process.ts";
 import { cstr, cstrArray, errno, libc, ptr, syscall3 } from "./libc.ts";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "./file-calls.ts";
+import { SysError } from "./sys.ts";
 
 export const EXEC_HELPER_FLAG = "--exec-helper";
 
@@ -190,7 +191,7 @@ function writeProc(path: string, value: string): number | undefined {
     writeFileSync(path, value);
     return undefined;
   } catch (error) {
-    return -((error as { errno?: number }).errno ?? -5);
+    return error instanceof SysError ? error.errno : 5;
   }
 }
 

@@ -2,7 +2,7 @@
 // executed, a file read, a directory entered (as the user running the check). With a root
 // (`--root DIR`, an image's tree on the build host), absolute paths and absolute symbolic links
 // are taken inside that root, as they will be on the machine.
-import { accessSync, constants, lstatSync, readlinkSync, statSync } from "node:fs";
+import { accessSync, constants, lstatSync, readlinkSync, statSync } from "./file-calls.ts";
 
 export type ProbeResult = "ok" | "missing" | "denied" | "not-a-file" | "not-a-directory";
 

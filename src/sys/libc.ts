@@ -75,6 +75,20 @@ export const libc = dlopen("libc.so.6", {
   setpriority: { args: [i32, u32, i32], returns: i32 },
   capget: { args: [pointer, pointer], returns: i32 },
   capset: { args: [pointer, pointer], returns: i32 },
+  // Files (file-calls.ts): what node:fs did for tsinit, without loading node:fs.
+  read: { args: [i32, pointer, u64], returns: i64 },
+  pread: { args: [i32, pointer, u64, i64], returns: i64 },
+  pwrite: { args: [i32, pointer, u64, i64], returns: i64 },
+  statx: { args: [i32, cstring, i32, u32, pointer], returns: i32 },
+  access: { args: [cstring, i32], returns: i32 },
+  rename: { args: [cstring, cstring], returns: i32 },
+  chown: { args: [cstring, u32, u32], returns: i32 },
+  fchown: { args: [i32, u32, u32], returns: i32 },
+  fchmod: { args: [i32, u32], returns: i32 },
+  ftruncate: { args: [i32, i64], returns: i32 },
+  mkdir: { args: [cstring, u32], returns: i32 },
+  symlink: { args: [cstring, cstring], returns: i32 },
+  getdents64: { args: [i32, pointer, u64], returns: i64 },
 }).symbols;
 
 /** syscall(2) with three integer arguments (ioprio_set, which glibc has no wrapper for). */

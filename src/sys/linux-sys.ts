@@ -1,4 +1,4 @@
-// The real Sys: libc through bun:ffi and files through node:fs. Each method is one system
+// The real Sys: libc through bun:ffi (files through file-calls.ts). Each method is one system
 // call or a thin loop around one, and reports failure as a SysError value.
 import {
   accessSync,
@@ -19,8 +19,8 @@ import {
   readSync,
   statSync,
   writeFileSync,
-} from "node:fs";
-import type { Stats } from "node:fs";
+} from "./file-calls.ts";
+import type { FileStat } from "./file-calls.ts";
 import { cstr, cstrArray, errno, libc } from "./libc.ts";
 import { errnoName, ECHILD } from "../base/errno.ts";
 import { listenUnix } from "./activation-socket.ts";
@@ -54,7 +54,7 @@ const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const O_PATH = 0o10000000;
-/** 0o400000 on x86_64 but 0o100000 on arm64: taken from the platform's constants. */
+/** 0o400000 on x86_64 but 0o100000 on arm64. */
 const O_NOFOLLOW = constants.O_NOFOLLOW;
 
 // glibc's reboot(2) magic values; `| 0` makes the ones above 2^31 fit the C int.
@@ -346,7 +346,7 @@ function isDirectory(path: string): boolean {
 }
 
 /** What a file that is not a regular file is, for "not a regular file (a FIFO)". */
-function fileKind(stat: Stats): string {
+function fileKind(stat: FileStat): string {
   if (stat.isFIFO()) return "a FIFO";
   if (stat.isCharacterDevice()) return "a character device";
   if (stat.isBlockDevice()) return "a block device";

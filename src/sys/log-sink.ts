@@ -5,7 +5,9 @@
 // what does not fit is dropped, counted and reported once the console takes lines again.
 // /dev/kmsg's records are written off the event loop (record-queue.ts), bounded the same way.
 // A blocked PID 1 would reap nothing and answer nobody.
-import { closeSync, constants, fstatSync, openSync, write, writeSync } from "node:fs";
+// The asynchronous write of kmsg records alone comes from node:fs: no other write found runs
+// off the event loop (Bun.write to a descriptor blocks it). It keeps node:fs in PID 1.
+import { write } from "node:fs";
 import type { LogSink } from "../base/logging.ts";
 import { RecordQueue, type StartWrite } from "./record-queue.ts";
 import { SysError, type LineWriter } from "./sys.ts";
@@ -142,8 +144,22 @@ export class ConsoleQueue {
   }
 }
 
+/**
+ * The file calls the sink makes, given by its maker: file-calls.ts's (libc) in tsinit, node:fs's
+ * in the unit tests, which run under Node, where bun:ffi is not. Each throws on failure an
+ * error whose `code` is the errno's name.
+ */
+export interface SinkFiles {
+  openSync(path: string, flags: number): number;
+  /** One write; the bytes taken. */
+  writeSync(fd: number, data: Uint8Array | string): number;
+  closeSync(fd: number): void;
+  fstatSync(fd: number): { isSocket(): boolean };
+}
+
 export interface ConsoleSinkOptions {
   kmsg: boolean;
+  files: SinkFiles;
   fd?: number;
   /**
    * A non-blocking send on a socket console (stderr to the journal, say), which cannot be
@@ -158,7 +174,11 @@ export interface ConsoleSinkOptions {
   kmsgQueueLimit?: number;
 }
 
-/** O_CLOEXEC, which node:fs's constants do not name. */
+// open(2) flags, the same on x86_64 and arm64.
+const O_WRONLY = 1;
+const O_NOCTTY = 0o400;
+const O_APPEND = 0o2000;
+const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 
 /**
@@ -167,27 +187,27 @@ const O_CLOEXEC = 0o2000000;
  * append mode) through /proc/self/fd, made non-blocking; for a socket, send(MSG_DONTWAIT).
  * Opened on first use (PID 1 mounts /proc first); if neither works, blocking writes.
  */
-function consoleWriter(fd: number, sendNonBlocking: ConsoleSinkOptions["sendNonBlocking"]): TryWrite {
+function consoleWriter(files: SinkFiles, fd: number, sendNonBlocking: ConsoleSinkOptions["sendNonBlocking"]): TryWrite {
   let writer: TryWrite | undefined;
   const open = (): TryWrite => {
     try {
-      if (fstatSync(fd).isSocket() && sendNonBlocking !== undefined) return (bytes) => sendNonBlocking(fd, bytes);
+      if (files.fstatSync(fd).isSocket() && sendNonBlocking !== undefined) return (bytes) => sendNonBlocking(fd, bytes);
     } catch {}
     try {
-      const own = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK | constants.O_NOCTTY | O_CLOEXEC);
-      return (bytes) => writeOnce(own, bytes);
+      const own = files.openSync(`/proc/self/fd/${fd}`, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+      return (bytes) => writeOnce(files, own, bytes);
     } catch {
-      return (bytes) => writeOnce(fd, bytes);
+      return (bytes) => writeOnce(files, fd, bytes);
     }
   };
   return (bytes) => (writer ??= open())(bytes);
 }
 
-function writeOnce(fd: number, bytes: Uint8Array): number | "again" | "failed" {
+function writeOnce(files: SinkFiles, fd: number, bytes: Uint8Array): number | "again" | "failed" {
   try {
-    return writeSync(fd, bytes);
+    return files.writeSync(fd, bytes);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as { code?: string }).code;
     return code === "EAGAIN" || code === "EWOULDBLOCK" || code === "EINTR" ? "again" : "failed";
   }
 }
@@ -196,16 +216,16 @@ function writeOnce(fd: number, bytes: Uint8Array): number | "again" | "failed" {
  * Lines to a device such as a second serial port (the boot report on ttyS1), never blocking:
  * what the device does not take at once waits in a bounded queue, as console lines do.
  */
-export function deviceLineWriter(path: string, retryLater: (ms: number, retry: () => void) => void = (ms, retry) => void setTimeout(retry, ms)): LineWriter | SysError {
+export function deviceLineWriter(path: string, files: SinkFiles, retryLater: (ms: number, retry: () => void) => void = (ms, retry) => void setTimeout(retry, ms)): LineWriter | SysError {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY | O_CLOEXEC);
+    fd = files.openSync(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   } catch (error) {
     // Not call-errors.ts's fsError: that module loads libc, which vitest (Node) cannot.
-    const { code = "EIO", errno = -5 } = error as NodeJS.ErrnoException;
+    const { code = "EIO", errno = -5 } = error as { code?: string; errno?: number };
     return new SysError("open", Math.abs(errno), code, path);
   }
-  const queue = new ConsoleQueue((bytes) => writeOnce(fd, bytes), retryLater, REPORT_QUEUE_BYTES, (count) => JSON.stringify({ kind: "lost", count }));
+  const queue = new ConsoleQueue((bytes) => writeOnce(files, fd, bytes), retryLater, REPORT_QUEUE_BYTES, (count) => JSON.stringify({ kind: "lost", count }));
   return {
     push: (line, mustKeep) => queue.push(line, mustKeep),
     drained: (timeoutMs) => queue.drained(timeoutMs),
@@ -225,13 +245,14 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & {
 } {
   let syslogSend: ((record: string) => boolean) | undefined;
   const consoleFd = options.fd ?? 1;
-  const queue = new ConsoleQueue(consoleWriter(consoleFd, options.sendNonBlocking), options.retryLater ?? ((ms, retry) => void setTimeout(retry, ms)));
+  const { files } = options;
+  const queue = new ConsoleQueue(consoleWriter(files, consoleFd, options.sendNonBlocking), options.retryLater ?? ((ms, retry) => void setTimeout(retry, ms)));
   let kmsgFd: number | undefined;
   let windowStart = 0;
   let writtenInWindow = 0;
   const close = () => {
     try {
-      if (kmsgFd !== undefined) closeSync(kmsgFd);
+      if (kmsgFd !== undefined) files.closeSync(kmsgFd);
     } catch {}
     kmsgFd = undefined;
   };
@@ -240,7 +261,7 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & {
       // Never O_CREAT: before devtmpfs is mounted that would make a plain file in the rootfs.
       // No O_NONBLOCK: /dev/kmsg ignores it (a write returns once the consoles printed the
       // record), and the write is made off the event loop anyway.
-      kmsgFd = openSync(options.kmsgPath ?? "/dev/kmsg", constants.O_WRONLY | constants.O_NOCTTY | O_CLOEXEC);
+      kmsgFd = files.openSync(options.kmsgPath ?? "/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
       windowStart = performance.now();
       writtenInWindow = 0;
     } catch {

@@ -6,7 +6,7 @@
 // said it no longer touches it, so a reused descriptor number is never read here.
 //
 // In a compiled executable this file must be a second entry point of `bun build --compile`.
-import { readFileSync } from "node:fs";
+import { readFileSync } from "./file-calls.ts";
 import { errno, libc, ptr } from "./libc.ts";
 
 /** The largest datagram delivered; bigger ones are dropped (systemd also reads at most 4 KiB). */

@@ -5,7 +5,8 @@ import { openSyslogSocket } from "./syslog-socket.ts";
 import type { HandledSignal, Runtime, Timer } from "./sys.ts";
 import { errno, libc } from "./libc.ts";
 import { linuxSys } from "./linux-sys.ts";
-import { consoleSink, deviceLineWriter } from "./log-sink.ts";
+import { closeSync, fstatSync, openSync, writeSync } from "./file-calls.ts";
+import { consoleSink, deviceLineWriter, type SinkFiles } from "./log-sink.ts";
 import { listenForNotifications } from "./notify-socket.ts";
 import { listenUevents } from "./uevent-socket.ts";
 
@@ -16,8 +17,10 @@ export interface RuntimeOptions {
   consoleFd?: number;
 }
 
+const sinkFiles: SinkFiles = { openSync, writeSync, closeSync, fstatSync };
+
 export function linuxRuntime(options: RuntimeOptions): Runtime {
-  const sink = consoleSink({ kmsg: options.kmsg, fd: options.consoleFd, sendNonBlocking });
+  const sink = consoleSink({ kmsg: options.kmsg, fd: options.consoleFd, files: sinkFiles, sendNonBlocking });
   const env: Record<string, string> = Object.create(null);
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   return {
@@ -43,7 +46,7 @@ export function linuxRuntime(options: RuntimeOptions): Runtime {
     onSignal: (signal: HandledSignal, handler) => void process.on(signal, handler),
     listenNotify: listenForNotifications,
     listenUevents,
-    openLineWriter: (path) => deviceLineWriter(path),
+    openLineWriter: (path) => deviceLineWriter(path, sinkFiles),
     sink,
     openKmsg: () => sink.openKmsg(),
     openSyslog: () => sink.useSyslog(openSyslogSocket()),

@@ -2,7 +2,7 @@
 // its timeout set and read back with ioctls, petted with WDIOC_KEEPALIVE, and closed with the
 // magic "V" when it is to stop. One call each, failures as SysError values; no policy (which
 // devices, how often, when to disarm: src/boot/watchdog.ts).
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "./file-calls.ts";
 import { check, fsError } from "./call-errors.ts";
 import { GENERIC_IOCTL_ARCHES, WDIOC } from "./ioctl.ts";
 import { libc, ptr } from "./libc.ts";

@@ -2,11 +2,14 @@
 // bounded queue, what does not fit is dropped and counted, and the count is told once the
 // console takes lines again.
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONSOLE_QUEUE_BYTES, ConsoleQueue, consoleSink } from "../../src/sys/log-sink.ts";
+import { CONSOLE_QUEUE_BYTES, ConsoleQueue, consoleSink, type SinkFiles } from "../../src/sys/log-sink.ts";
+
+/** node:fs's calls: tsinit gives the sink libc's (file-calls.ts), which Node cannot load. */
+const files: SinkFiles = { openSync, closeSync, fstatSync, writeSync: (fd, data) => (typeof data === "string" ? writeSync(fd, data) : writeSync(fd, data)) };
 
 /** A console that takes `room` bytes, then says "not now" until given more room. */
 class SlowConsole {
@@ -97,7 +100,7 @@ describe("consoleSink on a pipe nobody reads", () => {
     // The writer's own description blocks, as a parent's stderr would.
     const writer = openSync(fifo, constants.O_WRONLY);
     const retries: (() => void)[] = [];
-    const sink = consoleSink({ kmsg: false, fd: writer, retryLater: (_ms, retry) => void retries.push(retry) });
+    const sink = consoleSink({ kmsg: false, fd: writer, files, retryLater: (_ms, retry) => void retries.push(retry) });
     const started = performance.now();
     const lines = 10_000;
     for (let i = 0; i < lines; i++) sink.console(`line ${i} ${"x".repeat(60)}`);
