@@ -1,6 +1,6 @@
 // The one executable's entry: PID 1 of a booted machine, the supervisor (`--services-dir`), or
 // the control client (invoked as `initctl`, or `tsinit ctl ...`).
-import { basename } from "node:path";
+import { basename } from "./base/paths.ts";
 import { runInitctl } from "./cli/initctl.ts";
 import { runContainer } from "./container.ts";
 import { runCheck } from "./check.ts";

@@ -1,7 +1,7 @@
 // The service directories as the control socket and `initctl --offline` change them: one
 // service's description read again (`reload NAME`, a service named by enable that is not loaded
 // yet), and the waits-for.d links of enable and disable made or taken away, through Sys.
-import { dirname, relative, resolve } from "node:path";
+import { dirname, relativePath, resolvePath } from "./base/paths.ts";
 import { formatDiagnostic, hasErrors } from "./config/diagnostic.ts";
 import { planLink, type EnableFs, type LinkPlan } from "./config/enable.ts";
 import { defaultSpec } from "./base/service-spec.ts";
@@ -28,7 +28,7 @@ export function applyLinkPlan(sys: Sys, verb: "enable" | "disable", plan: LinkPl
     }
     // Relative to the link's own directory, so the tree still holds together when it is
     // copied elsewhere (an image built with initctl --offline).
-    const linked = sys.symlink(relative(dirname(resolve(plan.path)), resolve(plan.target)), plan.path);
+    const linked = sys.symlink(relativePath(dirname(resolvePath(process.cwd(), plan.path)), resolvePath(process.cwd(), plan.target)), plan.path);
     if (linked !== undefined) return { ok: false, message: `cannot make the link ${plan.path}: ${linked.message}` };
     return { ok: true, from: plan.from, path: plan.path, changed: true };
   }

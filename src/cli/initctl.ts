@@ -1,7 +1,7 @@
 // initctl: the control client, run as `initctl ...` (a link to tsinit) or `tsinit ctl ...`.
 // Parses the command line, sends one request to the control socket, prints the answer as a
 // table (or JSON with --json) and returns the exit status: 0 success, 1 failure, 2 bad usage.
-import { resolve } from "node:path";
+import { resolvePath } from "../base/paths.ts";
 import { EVENTS_PER_ANSWER, paths, type EventsResponse, type LogResponse, type StatusResponse } from "../control/api.ts";
 import { parseArgs, USAGE, type CliCommand } from "./args.ts";
 import { send } from "./client.ts";
@@ -27,7 +27,7 @@ export async function runInitctl(argv: readonly string[]): Promise<number> {
   }
   if (options.offline && command.kind === "link") return offlineLink(command, options.servicesDirs, options.quiet);
   // The server runs elsewhere: a relative working directory means the caller's.
-  if (command.kind === "run" && command.workingDir !== undefined) command.workingDir = resolve(command.workingDir);
+  if (command.kind === "run" && command.workingDir !== undefined) command.workingDir = resolvePath(process.cwd(), command.workingDir);
   if (command.kind === "log" && command.follow && !options.json) return follow(options.socket, command);
   if (command.kind === "events") return followEvents(options.socket, command, options.json);
   if (command.kind === "service" && command.ignoreUnstarted === true) {
@@ -94,7 +94,7 @@ async function offlineLink(command: Extract<CliCommand, { kind: "link" }>, dirs:
   const { linuxSys } = await import("../sys/linux-sys.ts");
   const { linkService } = await import("../service-files.ts");
   const fallback = defaultServicesDir(linuxSys.getuid(), process.env);
-  const servicesDirs = dirs.length > 0 ? dirs.map((dir) => resolve(dir)) : fallback === undefined ? [] : [fallback];
+  const servicesDirs = dirs.length > 0 ? dirs.map((dir) => resolvePath(process.cwd(), dir)) : fallback === undefined ? [] : [fallback];
   if (servicesDirs.length === 0) {
     process.stderr.write("initctl: no services directory: give -d DIR (HOME is not set)\n");
     return 2;

@@ -6,7 +6,7 @@
 // This runs inside PID 1: no exception may escape. Every callback catches, a connection's
 // errors close that connection only, and failures are logged through the Log passed in.
 import { chmodSync, lstatSync, renameSync, unlinkSync } from "../sys/file-calls.ts";
-import { dirname } from "node:path";
+import { dirname } from "../base/paths.ts";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { peerCredentials, peerHungUp } from "../sys/peer-credentials.ts";
 import { MAX_BODY_BYTES } from "./api.ts";
