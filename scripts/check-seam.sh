@@ -18,6 +18,18 @@ if [[ -n $bad ]]; then
   status=1
 fi
 
+# The compiled executable must not load node:fs or node:path (nor node:http, node:net, node:os,
+# node:child_process): each costs PID 1 memory and the image bytes (node:fs 1.3 MiB of Rss and
+# 1.4 MB of executable, docs/bench.md). Files go through src/sys/file-calls.ts, paths through
+# src/base/paths.ts.
+# A type-only import loads nothing.
+heavy=$(grep -rn --include='*.ts' -E '(^|[ }])from "node:(fs|path|http|os|child_process|net)"' src | grep -v -E ':import type ' || true)
+if [[ -n $heavy ]]; then
+  echo "check-seam: these load a node: module into the compiled tsinit (use src/sys/file-calls.ts or src/base/paths.ts):" >&2
+  echo "$heavy" >&2
+  status=1
+fi
+
 # The supervisor and the pure layers reach time, signals and the environment through the
 # injected Runtime only, so that they run on a fake clock in unit tests.
 side=$(grep -rn --include='*.ts' -E '^[^/*]*\b(setTimeout|setInterval|clearTimeout|clearInterval|Date\.now|performance\.now|process\.(on|env|exit|pid|getuid|kill))\b' \
