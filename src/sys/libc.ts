@@ -76,7 +76,6 @@ export const libc = dlopen("libc.so.6", {
   capget: { args: [pointer, pointer], returns: i32 },
   capset: { args: [pointer, pointer], returns: i32 },
   // Files (file-calls.ts): what node:fs did for tsinit, without loading node:fs.
-  read: { args: [i32, pointer, u64], returns: i64 },
   pread: { args: [i32, pointer, u64, i64], returns: i64 },
   pwrite: { args: [i32, pointer, u64, i64], returns: i64 },
   statx: { args: [i32, cstring, i32, u32, pointer], returns: i32 },

@@ -3,11 +3,14 @@
 // time, from a bounded queue; what does not fit is dropped and counted, and said once the
 // device has caught up.
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { consoleSink } from "../../src/sys/log-sink.ts";
+import { consoleSink, type SinkFiles } from "../../src/sys/log-sink.ts";
+
+/** node:fs's calls: tsinit gives the sink libc's (file-calls.ts), which Node cannot load. */
+const files: SinkFiles = { openSync, closeSync, fstatSync, writeSync: (fd, data) => (typeof data === "string" ? writeSync(fd, data) : writeSync(fd, data)) };
 import { RECORD_QUEUE_LIMIT, RecordQueue, type WriteResult } from "../../src/sys/record-queue.ts";
 
 /** A device whose writes end only when the test says so. */
@@ -123,7 +126,7 @@ describe("/dev/kmsg through the console sink", () => {
       }
     }
     closeSync(filler);
-    const sink = consoleSink({ kmsg: true, fd: openSync("/dev/null", constants.O_WRONLY), kmsgPath: fifo, kmsgQueueLimit: 8 });
+    const sink = consoleSink({ kmsg: true, fd: openSync("/dev/null", constants.O_WRONLY), files, kmsgPath: fifo, kmsgQueueLimit: 8 });
     sink.openKmsg();
     const started = performance.now();
     const taken = Array.from({ length: 200 }, (_, i) => sink.kmsg(`<6>tsinit: ${i}`));
