@@ -170,8 +170,9 @@ function readCommands(commands: number, watched: Set<number>, post: (report: Not
     for (const command of buffer.subarray(0, got / 4)) {
       if (command >= 0) {
         watched.add(command);
-      } else {
-        watched.delete(-command - 1);
+      } else if (watched.delete(-command - 1)) {
+        // Once per watch: a fd let go already (recvmsg failed) was reported then, and a second
+        // report could reach the main thread after the number was reused by a new listener.
         post({ kind: "released", fd: -command - 1 });
       }
     }
