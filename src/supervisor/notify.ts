@@ -67,7 +67,12 @@ export class NotifySocket {
     for (const service of [...this.listeners.keys()]) this.release(service);
   }
 
-  private release(service: string): void {
+  /**
+   * Closes the socket of `service`'s latest start (its descriptor, its file, the reader's
+   * watch): when that start failed, and when the service stopped. Nothing it could still hear is
+   * for anyone: with no main process, mayNotify refuses every sender.
+   */
+  release(service: string): void {
     this.listeners.get(service)?.close();
     this.listeners.delete(service);
   }

@@ -618,6 +618,8 @@ export class Supervisor {
         if (action.to === "started" && this.options.startsLog !== undefined && this.services.get(action.service)?.spec.options.has("starts-log")) {
           this.options.startsLog();
         }
+        // A stopped (or failed) service's NOTIFY_SOCKET is closed; its next start makes a new one.
+        if (action.to === "stopped") this.notify.release(action.service);
         this.log.debug(`${action.service}: ${action.from} -> ${action.to}`);
         this.observe({ kind: "state", service: action.service, from: action.from, to: action.to });
         return;

@@ -303,6 +303,39 @@ describe("NOTIFY_SOCKET", () => {
     expect(rt.machine.notifySockets.every((s) => !s.open)).toBe(true);
   });
 
+  it("a start that fails to spawn closes its socket at once", () => {
+    const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" }, command: ["/missing"] })], { notifyPath: "/run/n.notify" });
+    rt.start("n");
+    expect(rt.set.get("n")?.failed).toContain("/missing");
+    expect(rt.machine.notifySockets.map((s) => [s.path, s.open])).toEqual([["/run/n.notify.1-0", false]]);
+  });
+
+  it("a start whose exec helper reports a failure closes its socket", async () => {
+    const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" }, runAs: { user: "1000", group: "1000" } })], { notifyPath: "/run/n.notify" });
+    rt.sys.execSucceeds = false;
+    rt.start("n");
+    expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([true]);
+    const fd = rt.sys.spawns[0]!.execStatusFd!;
+    rt.sys.feed(fd, `${JSON.stringify({ stage: "run-as", detail: "setuid(1000): EPERM" })}\n`);
+    rt.sys.endOfFile(fd);
+    await settle();
+    expect(rt.state("n")).toBe("stopped");
+    expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([false]);
+  });
+
+  it("a service that stopped, or whose main process died, has its socket closed before any reload", () => {
+    const rt = notifying();
+    rt.start("n");
+    rt.stop("n");
+    rt.exit("n", 0);
+    expect(rt.state("n")).toBe("stopped");
+    expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([false]);
+    rt.start("n");
+    rt.exit("n", 1);
+    expect(rt.state("n")).toBe("stopped");
+    expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([false, false]);
+  });
+
   it("without a socket path, a notify service fails to start by its stage", () => {
     const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })]);
     rt.start("n");
