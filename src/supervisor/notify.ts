@@ -6,6 +6,7 @@
 // forge, then say whether it may speak for that service (see `mayNotify`).
 import type { Log } from "../log/log.ts";
 import type { ListenNotify, NotifyListener, NotifyMessage, Sys } from "../sys/sys.ts";
+import { unguessable } from "./unguessable.ts";
 import { realUid, sessionId } from "./proc-stat.ts";
 
 export interface NotifyRouting {
@@ -29,8 +30,8 @@ export class NotifySocket {
     /** Where the sockets go (PATH.1-RANDOM, PATH.2-RANDOM, ...); undefined: notify services cannot start. */
     private readonly path: string | undefined,
     private readonly routing: NotifyRouting,
-    /** For the unguessable part of each socket's name. */
-    private readonly random: () => number = Math.random,
+    /** The unguessable part of each socket's name (tests pass a fixed one). */
+    private readonly nonce: () => string = unguessable,
   ) {}
 
   /**
@@ -43,7 +44,7 @@ export class NotifySocket {
     this.release(service);
     // Unguessable, so that no user can take the next name first where it can write (a supervisor's
     // sockets in /tmp) and make the start fail.
-    const path = `${this.path}.${++this.serial}-${Math.floor(this.random() * 2 ** 32).toString(36)}`;
+    const path = `${this.path}.${++this.serial}-${this.nonce()}`;
     try {
       const listener = this.listen(path, (message) => this.received(service, message), (error) => this.log.warn(`NOTIFY_SOCKET: ${error.message}`));
       this.listeners.set(service, { path, close: () => listener.close() });

@@ -38,6 +38,8 @@ export interface SupervisorOptions {
   notifyPath?: string;
   /** The restart delay's jitter (tests make it 0). */
   random?: () => number;
+  /** The unguessable part of each NOTIFY_SOCKET name (default: 64 bits from crypto.getRandomValues). */
+  notifyNonce?: () => string;
   /** Services that can never start, with why (members of dependency cycles). */
   blocked?: ReadonlyMap<string, string>;
   /**
@@ -146,7 +148,7 @@ export class Supervisor {
     this.notify = new NotifySocket(sys, log, runtime.listenNotify, options.notifyPath, {
       mainPid: (service) => this.services.get(service)?.pid,
       ready: (service) => this.dispatch({ kind: "ready", service }),
-    }, options.random);
+    }, options.notifyNonce);
     this.utmp = new UtmpRecords(sys, clock, log);
     this.logPipes = new LogPipes(
       sys,
