@@ -16,6 +16,47 @@ export interface NotifyRouting {
   ready: (service: string) => void;
 }
 
+/** Lines about bad or refused datagrams said in full for each socket, before they are only counted. */
+export const NOTIFY_WARNINGS_IN_FULL = 10;
+/** After those, one line for each this many more. */
+export const NOTIFY_WARNINGS_COUNTED_BY = 1000;
+
+/**
+ * The lines about one socket's bad or refused datagrams. Any user may send to a notify socket,
+ * so a flood of garbage must not become a flood of log records: the first few are said in full,
+ * then one line for each NOTIFY_WARNINGS_COUNTED_BY more, and what was left unsaid when the
+ * socket closes.
+ */
+export class NotifyWarnings {
+  private seen = 0;
+  private unsaid = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly say: (level: "warn" | "debug", line: string) => void,
+  ) {}
+
+  note(level: "warn" | "debug", line: string): void {
+    this.seen += 1;
+    if (this.seen <= NOTIFY_WARNINGS_IN_FULL) {
+      this.say(level, this.seen === NOTIFY_WARNINGS_IN_FULL ? `${line} (further such lines about ${this.path} are only counted)` : line);
+      return;
+    }
+    this.unsaid += 1;
+    if (this.unsaid >= NOTIFY_WARNINGS_COUNTED_BY) this.sayCount();
+  }
+
+  /** The count of lines not said yet, if any (when the socket closes). */
+  close(): void {
+    if (this.unsaid > 0) this.sayCount();
+  }
+
+  private sayCount(): void {
+    this.say("warn", `NOTIFY_SOCKET ${this.path}: ${this.unsaid} more datagram${this.unsaid === 1 ? "" : "s"} dropped or refused`);
+    this.unsaid = 0;
+  }
+}
+
 export class NotifySocket {
   /** Each service's socket, from its latest start. */
   private readonly listeners = new Map<string, NotifyListener & { path: string }>();
@@ -45,9 +86,20 @@ export class NotifySocket {
     // Unguessable, so that no user can take the next name first where it can write (a supervisor's
     // sockets in /tmp) and make the start fail.
     const path = `${this.path}.${++this.serial}-${this.nonce()}`;
+    const warnings = new NotifyWarnings(path, (level, line) => this.log.write(level, line));
     try {
-      const listener = this.listen(path, (message) => this.received(service, message), (error) => this.log.warn(`NOTIFY_SOCKET: ${error.message}`));
-      this.listeners.set(service, { path, close: () => listener.close() });
+      const listener = this.listen(
+        path,
+        (message) => this.received(service, message, warnings),
+        (error) => warnings.note("warn", `NOTIFY_SOCKET: ${error.message}`),
+      );
+      this.listeners.set(service, {
+        path,
+        close: () => {
+          listener.close();
+          warnings.close();
+        },
+      });
     } catch (error) {
       this.log.error(`NOTIFY_SOCKET ${path}: ${String(error)}`);
       return undefined;
@@ -95,9 +147,9 @@ export class NotifySocket {
     return (session ?? sessionId(this.sys, pid)) === main;
   }
 
-  private received(service: string, message: NotifyMessage): void {
+  private received(service: string, message: NotifyMessage, warnings: NotifyWarnings): void {
     if (!this.mayNotify(service, message)) {
-      this.log.debug(`NOTIFY_SOCKET: message for ${service} from pid ${message.pid} (uid ${message.uid}), which may not speak for it`);
+      warnings.note("debug", `NOTIFY_SOCKET: message for ${service} from pid ${message.pid} (uid ${message.uid}), which may not speak for it`);
       return;
     }
     const { fields } = message;

@@ -20,6 +20,7 @@ export interface NotifyListener extends Listener {
   readonly path: string;
 }
 import type { NotifyWorkerReport, NotifyWorkerStart } from "./notify-worker.ts";
+import { MAX_OUTSTANDING, WAKE_COMMAND } from "./notify-credit.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -30,6 +31,7 @@ const SHUT_RDWR = 2;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const MSG_NOSIGNAL = 0x4000;
+const MSG_DONTWAIT = 0x40;
 const ENOENT = 2;
 const EINVAL = 22;
 const ENAMETOOLONG = 36;
@@ -125,6 +127,8 @@ interface Reader {
   stopped: boolean;
   /** The worker thread is gone: nothing reads these descriptors any more. */
   gone: boolean;
+  /** Reports posted by the worker and not yet handled here (NotifyWorkerStart.outstanding). */
+  outstanding: Int32Array;
 }
 
 let reader: Reader | undefined;
@@ -181,10 +185,22 @@ function startReader(): Reader {
     libc.close(pipe[1]!);
     throw error;
   }
-  const current: Reader = { worker, commands: [pipe[0]!, pipe[1]!], pending: [], receivers: new Map(), retiring: new Set(), stopped: false, gone: false };
+  const outstanding = new SharedArrayBuffer(4);
+  const current: Reader = {
+    worker,
+    commands: [pipe[0]!, pipe[1]!],
+    pending: [],
+    receivers: new Map(),
+    retiring: new Set(),
+    stopped: false,
+    gone: false,
+    outstanding: new Int32Array(outstanding),
+  };
 
   worker.onmessage = (event: MessageEvent<NotifyWorkerReport>) => {
     const data = event.data;
+    // The worker stops reading at MAX_OUTSTANDING; the one that brings the count below it wakes it.
+    if ((data.kind === "datagram" || data.kind === "dropped") && Atomics.sub(current.outstanding, 0, 1) >= MAX_OUTSTANDING) command(current, WAKE_COMMAND);
     flush(current);
     switch (data.kind) {
       case "datagram": {
@@ -230,8 +246,13 @@ function startReader(): Reader {
   });
   // The listeners alone do not keep the process alive.
   worker.unref();
-  worker.postMessage({ commands: current.commands[0] } satisfies NotifyWorkerStart);
+  worker.postMessage({ commands: current.commands[0], outstanding } satisfies NotifyWorkerStart);
   return current;
+}
+
+/** Reports the reader posted and the main thread has not handled yet (at most MAX_OUTSTANDING); undefined with no reader. */
+export function notifyReportsOutstanding(): number | undefined {
+  return reader === undefined ? undefined : Atomics.load(reader.outstanding, 0);
 }
 
 /**
@@ -302,7 +323,8 @@ export function sendNotification(path: string, payload: string | Uint8Array): Sy
     const bytes = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
     // bun:ffi wants a non-empty buffer for a pointer; an empty datagram still sends 0 bytes.
     const buffer = bytes.length === 0 ? new Uint8Array(1) : bytes;
-    const sent = Number(libc.sendto(fd, buffer, bytes.length, MSG_NOSIGNAL, address.address, address.length));
+    // Never waits: a full receive queue (a reader that does not keep up) answers EAGAIN.
+    const sent = Number(libc.sendto(fd, buffer, bytes.length, MSG_NOSIGNAL | MSG_DONTWAIT, address.address, address.length));
     return sent === -1 ? sysError("sendto", path) : undefined;
   } finally {
     libc.close(fd);

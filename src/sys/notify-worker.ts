@@ -8,17 +8,22 @@
 // In a compiled executable this file must be a second entry point of `bun build --compile`.
 import { readFileSync } from "node:fs";
 import { errno, libc, ptr } from "./libc.ts";
+import { MAX_OUTSTANDING, WAKE_COMMAND } from "./notify-credit.ts";
 
 /** The largest datagram delivered; bigger ones are dropped (systemd also reads at most 4 KiB). */
 export const MAX_PAYLOAD = 4096;
 
 /**
- * The start message: the read end of the command pipe. Each command is one little-endian int32:
- * a descriptor to watch (>= 0), or -(fd + 1) to stop watching fd. The main thread closing the
- * write end ends the loop.
+ * The start message: the read end of the command pipe, and the outstanding-report counter. Each
+ * command is one little-endian int32: a descriptor to watch (>= 0), -(fd + 1) to stop watching
+ * fd, or WAKE_COMMAND. The main thread closing the write end ends the loop. `outstanding` is an
+ * Int32Array(1) over a SharedArrayBuffer: the worker adds one for each datagram or drop report
+ * it posts, the main thread takes one away for each it handles, and sends WAKE_COMMAND when it
+ * brings the count down from MAX_OUTSTANDING.
  */
 export interface NotifyWorkerStart {
   commands: number;
+  outstanding: SharedArrayBuffer;
 }
 
 /** What the worker posts back; `fd` is the socket a datagram came in on. */
@@ -168,6 +173,7 @@ function readCommands(commands: number, watched: Set<number>, post: (report: Not
     }
     // Each command is 4 bytes and a pipe write of 4 bytes is atomic, so reads end on a command.
     for (const command of buffer.subarray(0, got / 4)) {
+      if (command === WAKE_COMMAND) continue;
       if (command >= 0) {
         watched.add(command);
       } else if (watched.delete(-command - 1)) {
@@ -179,11 +185,14 @@ function readCommands(commands: number, watched: Set<number>, post: (report: Not
   }
 }
 
-function receiveLoop(commands: number, post: (report: NotifyWorkerReport) => void): void {
+function receiveLoop(commands: number, outstanding: Int32Array, post: (report: NotifyWorkerReport) => void): void {
   const receive = makeReceiver();
   const watched = new Set<number>();
+  const full = () => Atomics.load(outstanding, 0) >= MAX_OUTSTANDING;
   for (;;) {
-    const fds = [commands, ...watched];
+    // With no credit left, only the command pipe is polled: the main thread's WAKE_COMMAND (or a
+    // watch or release) ends the wait, and the datagrams wait in their sockets meanwhile.
+    const fds = full() ? [commands] : [commands, ...watched];
     const pollfds = new Uint8Array(POLLFD_SIZE * fds.length);
     const view = new DataView(pollfds.buffer);
     fds.forEach((fd, index) => {
@@ -201,7 +210,7 @@ function receiveLoop(commands: number, post: (report: NotifyWorkerReport) => voi
     for (let index = 1; index < fds.length; index++) {
       const fd = fds[index]!;
       if (view.getInt16(index * POLLFD_SIZE + 6, true) === 0 || !watched.has(fd)) continue;
-      for (let count = 0; count < BURST; count++) {
+      for (let count = 0; count < BURST && !full(); count++) {
         const result = receive(fd, post);
         if (result === "read") continue;
         if (result !== "empty") {
@@ -230,9 +239,14 @@ function sessionOf(pid: number): number | undefined {
 declare const self: Worker;
 
 self.onmessage = (event: MessageEvent<NotifyWorkerStart>) => {
-  const post = (report: NotifyWorkerReport) => self.postMessage(report);
+  const outstanding = new Int32Array(event.data.outstanding);
+  const post = (report: NotifyWorkerReport) => {
+    // Counted before it is posted, so the main thread never takes away what was not added.
+    if (report.kind === "datagram" || report.kind === "dropped") Atomics.add(outstanding, 0, 1);
+    self.postMessage(report);
+  };
   try {
-    receiveLoop(event.data.commands, post);
+    receiveLoop(event.data.commands, outstanding, post);
   } catch (error) {
     post({ kind: "failed", message: `notify worker: ${error instanceof Error ? error.message : String(error)}` });
   }

@@ -5,7 +5,8 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listenForNotifications, parseNotifyPayload, sendNotification } from "../../src/sys/notify-socket.ts";
+import { MAX_OUTSTANDING } from "../../src/sys/notify-credit.ts";
+import { listenForNotifications, notifyReportsOutstanding, parseNotifyPayload, sendNotification } from "../../src/sys/notify-socket.ts";
 import type { NotifyListener, NotifyMessage } from "../../src/sys/notify-socket.ts";
 import { SysError } from "../../src/sys/sys.ts";
 
@@ -221,6 +222,37 @@ describe("listenForNotifications", () => {
     for (const [index, { waitForMessage }] of first.entries()) if (index % 2 === 1) await waitForMessage((m) => m.fields.STATUS === `again-${index}`);
     expect(second.map(({ messages }) => messages.length)).toEqual(second.map(() => 1));
     expect(first.map(({ messages }) => messages.length)).toEqual(first.map((_, index) => (index % 2 === 1 ? 2 : 1)));
+  });
+
+  test("a flood while the main thread is busy: the reports between the threads stay bounded, senders get EAGAIN, and reading resumes", async () => {
+    const { path, messages, waitForMessage } = listen();
+    sendNotification(path, "STATUS=warm");
+    await waitForMessage((m) => m.fields.STATUS === "warm");
+    // The main thread never yields here: the worker reads until its credit is spent, the
+    // socket's receive queue then fills, and only then does a send fail.
+    let sent = 0;
+    let highest = 0;
+    for (;;) {
+      const error = sendNotification(path, `STATUS=${sent}`);
+      const outstanding = notifyReportsOutstanding() ?? 0;
+      highest = Math.max(highest, outstanding);
+      if (error !== undefined) {
+        expect(error.code).toBe("EAGAIN");
+        if (outstanding >= MAX_OUTSTANDING) break;
+        continue;
+      }
+      sent += 1;
+    }
+    expect(highest).toBe(MAX_OUTSTANDING);
+    // What was taken beyond the credit waits in the kernel: a receive queue, not an endless one.
+    const inKernel = sent - MAX_OUTSTANDING;
+    expect(inKernel).toBeLessThanOrEqual(Number(readFileSync("/proc/sys/net/unix/max_dgram_qlen", "utf8")) + 1);
+    // Handled, every datagram sent arrives, the last included, and the count comes back down.
+    await waitForMessage((m) => m.fields.STATUS === String(sent - 1));
+    expect(messages.length).toBe(1 + sent);
+    await until(() => notifyReportsOutstanding() === 0, "the reports to be handled");
+    expect(sendNotification(path, "STATUS=after")).toBeUndefined();
+    await waitForMessage((m) => m.fields.STATUS === "after");
   });
 
   test("messages already queued when close() is called are not delivered", async () => {

@@ -336,6 +336,19 @@ describe("NOTIFY_SOCKET", () => {
     expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([false, false]);
   });
 
+  it("a flood of refused datagrams is said in full ten times, then counted by the thousand, and the rest at close", () => {
+    const rt = notifying();
+    rt.start("n");
+    const before = rt.machine.lines.length;
+    for (let i = 0; i < 2_510; i++) rt.machine.notify(999, { READY: "1" });
+    const lines = rt.machine.lines.slice(before);
+    expect(lines.filter((line) => line.includes("which may not speak for it"))).toHaveLength(10);
+    expect(lines.filter((line) => line.includes("1000 more datagrams dropped or refused"))).toHaveLength(2);
+    rt.stop("n");
+    rt.exit("n", 0);
+    expect(rt.machine.lines.slice(before).filter((line) => line.includes("500 more datagrams dropped or refused"))).toHaveLength(1);
+  });
+
   it("without a socket path, a notify service fails to start by its stage", () => {
     const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })]);
     rt.start("n");
