@@ -7,13 +7,15 @@
 import type { Log } from "../log/log.ts";
 import type { ListenNotify, NotifyListener, NotifyMessage, Sys } from "../sys/sys.ts";
 import { unguessable } from "./unguessable.ts";
-import { realUid, sessionId } from "./proc-stat.ts";
+import { cgroupPath, realUid, sessionId } from "./proc-stat.ts";
 
 export interface NotifyRouting {
   /** The main process of `service`, if it has one. */
   mainPid: (service: string) => number | undefined;
   /** READY=1 for `service`. */
   ready: (service: string) => void;
+  /** Whether `service`'s main process was put in a cgroup of the service's own (named after it). */
+  ownCgroup?: (service: string) => boolean;
 }
 
 /** Lines about bad or refused datagrams said in full for each socket, before they are only counted. */
@@ -131,20 +133,28 @@ export class NotifySocket {
   }
 
   /**
-   * Whether the sender of `message` may speak for `service`: its main process; a process in the
-   * session its main process leads (every service leads one: `systemd-notify` run as another
-   * user from the service's script); root; or a process of the main process's user, which could
-   * make the main process send the same thing anyway (it may ptrace or signal it). The last two
-   * need nothing of the sender's /proc entry, which is gone when it exited at once.
+   * Whether the sender of `message` may speak for `service`: its main process; root; a process
+   * in the session its main process leads (every service leads one: `systemd-notify` run as
+   * another user from the service's script); a process in the service's own cgroup (a helper
+   * that left the session). The session and the cgroup are read by the listener as the datagram
+   * arrives. Only when the sender's /proc entry was gone by then (a helper that sent and exited
+   * at once) does a weaker rule stand in: a process of the main process's user. That rule lets
+   * any process of that uid (another service run as the same user, say) mark the service ready
+   * and set its STATUS, which is why it is the fallback and not the rule.
    */
-  private mayNotify(service: string, { pid, uid, session }: NotifyMessage): boolean {
+  private mayNotify(service: string, { pid, uid, session, cgroup, senderGone }: NotifyMessage): boolean {
     const main = this.routing.mainPid(service);
     if (main === undefined) return false;
     if (pid === main || uid === 0) return true;
-    // The main process is tsinit's child: its /proc entry stays until tsinit reaps it.
-    if (uid === realUid(this.sys, main)) return true;
-    // Read by the listener as the datagram arrived; a later look at /proc is the fallback.
-    return (session ?? sessionId(this.sys, pid)) === main;
+    // A later look at /proc is the fallback for a listener that did not read the sender.
+    if ((session ?? (senderGone === true ? undefined : sessionId(this.sys, pid))) === main) return true;
+    if (this.routing.ownCgroup?.(service) === true) {
+      // The main process is tsinit's child: its /proc entry stays until tsinit reaps it.
+      const mains = cgroupPath(this.sys, main);
+      const senders = cgroup ?? (senderGone === true ? undefined : cgroupPath(this.sys, pid));
+      if (mains !== undefined && mains.endsWith(`/${service}`) && senders !== undefined && (senders === mains || senders.startsWith(`${mains}/`))) return true;
+    }
+    return senderGone === true && uid === realUid(this.sys, main);
   }
 
   private received(service: string, message: NotifyMessage, warnings: NotifyWarnings): void {

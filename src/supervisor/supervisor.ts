@@ -148,6 +148,7 @@ export class Supervisor {
     this.notify = new NotifySocket(sys, log, runtime.listenNotify, options.notifyPath, {
       mainPid: (service) => this.services.get(service)?.pid,
       ready: (service) => this.dispatch({ kind: "ready", service }),
+      ownCgroup: (service) => this.cgroups.enabled && this.services.get(service)?.spec.runInCgroup === undefined,
     }, options.notifyNonce);
     this.utmp = new UtmpRecords(sys, clock, log);
     this.logPipes = new LogPipes(

@@ -207,7 +207,7 @@ function startReader(): Reader {
         const receiver = current.receivers.get(data.fd);
         if (receiver === undefined) return;
         try {
-          receiver.onMessage({ pid: data.pid, uid: data.uid, session: data.session, fields: parseNotifyPayload(data.text) });
+          receiver.onMessage({ pid: data.pid, uid: data.uid, session: data.session, cgroup: data.cgroup, senderGone: data.gone, fields: parseNotifyPayload(data.text) });
         } catch (error) {
           report(receiver, error instanceof Error ? error : new Error(String(error)));
         }

@@ -28,7 +28,7 @@ export interface NotifyWorkerStart {
 
 /** What the worker posts back; `fd` is the socket a datagram came in on. */
 export type NotifyWorkerReport =
-  | { kind: "datagram"; fd: number; pid: number; uid: number; gid: number; text: string; session?: number }
+  | { kind: "datagram"; fd: number; pid: number; uid: number; gid: number; text: string; session?: number; cgroup?: string; gone: boolean }
   /** A datagram that was read and thrown away, with the reason in plain words. */
   | { kind: "dropped"; fd: number; pid: number; reason: string }
   /** The worker no longer touches `fd` (it was told to stop watching it, or recvmsg on it failed: `error`). */
@@ -127,9 +127,9 @@ function makeReceiver(): Receive {
     // A socket shut down by close() reads 0 bytes with no credentials until it is let go.
     if (received === 0 && credentials === undefined) return "empty";
     const pid = credentials?.pid ?? 0;
-    // The sender's session, read at once: a sender such as systemd-notify exits right after
-    // sending, and by the time the main thread looks, its /proc entry may be gone.
-    const session = sessionOf(pid);
+    // The sender's session and cgroup, read at once: a sender such as systemd-notify exits right
+    // after sending, and by the time the main thread looks, its /proc entry may be gone.
+    const sender = senderOf(pid);
     if (credentials === undefined) {
       post({ kind: "dropped", fd, pid, reason: "no sender credentials came with it" });
       return "read";
@@ -151,7 +151,7 @@ function makeReceiver(): Receive {
       post({ kind: "dropped", fd, pid, reason: "it is not UTF-8" });
       return "read";
     }
-    post({ kind: "datagram", fd, pid, uid: credentials.uid, gid: credentials.gid, text, session });
+    post({ kind: "datagram", fd, pid, uid: credentials.uid, gid: credentials.gid, text, ...sender });
     return "read";
   };
 }
@@ -224,16 +224,28 @@ function receiveLoop(commands: number, outstanding: Int32Array, post: (report: N
   }
 }
 
-/** Field 6 of /proc/PID/stat (counted after the command name, which may hold spaces). */
-function sessionOf(pid: number): number | undefined {
-  if (pid <= 0) return undefined;
+/**
+ * The sender's session (field 6 of /proc/PID/stat, counted after the command name, which may
+ * hold spaces) and cgroup2 path (/proc/PID/cgroup's "0::" line); `gone` when its /proc entry
+ * could not be read at all (it exited, or its pid is not visible in this namespace).
+ */
+function senderOf(pid: number): { session?: number; cgroup?: string; gone: boolean } {
+  if (pid <= 0) return { gone: true };
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
-    return Number.isInteger(session) && session > 0 ? session : undefined;
+    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   } catch {
-    return undefined;
+    return { gone: true };
   }
+  const number = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+  const session = Number.isInteger(number) && number > 0 ? number : undefined;
+  let cgroup: string | undefined;
+  try {
+    cgroup = /^0::(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, "latin1"))?.[1];
+  } catch {
+    // Gone between the two reads: the session read is still its own.
+  }
+  return { session, cgroup, gone: false };
 }
 
 declare const self: Worker;

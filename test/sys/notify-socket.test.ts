@@ -119,9 +119,13 @@ describe("listenForNotifications", () => {
     // The session is read as the datagram arrives: the test's own, which the child shares; or
     // none, when the child had already exited by then (the listener cannot always win that race).
     const session = Number(readFileSync("/proc/self/stat", "latin1").split(") ")[1]!.split(" ")[3]);
-    const { session: seen, ...rest } = message;
+    const { session: seen, cgroup, senderGone, ...rest } = message;
     expect(rest).toEqual({ pid: child.pid, uid: process.getuid!(), fields: { READY: "1", STATUS: "serving on :80" } });
     expect([session, undefined]).toContain(seen);
+    // Its cgroup likewise (the test's own), with `senderGone` saying which case it was.
+    const ours = /^0::(.*)$/m.exec(readFileSync("/proc/self/cgroup", "latin1"))?.[1];
+    if (senderGone === true) expect([seen, cgroup]).toEqual([undefined, undefined]);
+    else expect([seen, cgroup]).toEqual([session, ours]);
     expect(message.pid).not.toBe(process.pid);
     expect(errors).toEqual([]);
   });

@@ -280,12 +280,36 @@ describe("NOTIFY_SOCKET", () => {
     rt.sys.files.set(`/proc/${b}/status`, "Name:\tsh\nUid:\t1001\t1001\t1001\t1001\n");
     const [socketA, socketB] = rt.machine.notifySockets.map((s) => s.path);
     // The socket says whose message it is: uid 1000's on b's socket is refused, on a's taken.
-    rt.machine.notify(5000, { READY: "1" }, { uid: 1000, path: socketB });
+    rt.machine.notify(5000, { READY: "1" }, { uid: 1000, path: socketB, gone: true });
     expect(rt.state("b")).toBe("starting");
-    rt.machine.notify(5001, { READY: "1" }, { uid: 1000, path: socketA });
+    rt.machine.notify(5001, { READY: "1" }, { uid: 1000, path: socketA, gone: true });
     expect(rt.state("a")).toBe("started");
     rt.machine.notify(5002, { READY: "1" }, { uid: 0, path: socketB });
     expect(rt.state("b")).toBe("started");
+  });
+
+  it("a live sender of the main process's user outside its session and cgroup is refused (another service of that user)", () => {
+    const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })], { notifyPath: "/run/n.notify", cgroupRoot: "/cg" });
+    rt.start("n");
+    const pid = rt.set.get("n")!.pid!;
+    rt.sys.files.set(`/proc/${pid}/status`, "Name:\tsh\nUid:\t65534\t65534\t65534\t65534\n");
+    rt.sys.files.set(`/proc/${pid}/cgroup`, "0::/tsinit/n\n");
+    rt.machine.notify(6000, { READY: "1", STATUS: "forged" }, { uid: 65534, session: 6000, cgroup: "/tsinit/other" });
+    expect(rt.state("n")).toBe("starting");
+    expect(rt.supervisor.notifyStatus.get("n")).toBeUndefined();
+    // A helper of the service that left its session is still in its cgroup.
+    rt.machine.notify(6001, { READY: "1" }, { uid: 65534, session: 6001, cgroup: "/tsinit/n" });
+    expect(rt.state("n")).toBe("started");
+  });
+
+  it("a sender in the main process's cgroup counts only where that cgroup is the service's own", () => {
+    const rt = notifying();
+    rt.start("n");
+    const pid = rt.set.get("n")!.pid!;
+    // No cgroups here: the main process shares tsinit's cgroup with everything else.
+    rt.sys.files.set(`/proc/${pid}/cgroup`, "0::/user.slice\n");
+    rt.machine.notify(6002, { READY: "1" }, { uid: 1000, session: 6002, cgroup: "/user.slice" });
+    expect(rt.state("n")).toBe("starting");
   });
 
   it("a new start gets a new socket; the old one is closed, and a reload that drops the service closes its socket", () => {
