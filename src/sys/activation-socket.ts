@@ -86,8 +86,9 @@ function listenAt(
  * opened without following a link (O_PATH, which needs no permission on it and reaches a
  * socket), checked to be what bind makes (a socket, root's, with one link) and changed through
  * that descriptor (/proc/self/fd: Linux has no fchmod for an O_PATH descriptor), never by name.
+ * Also the NOTIFY_SOCKET's chmod (notify-socket.ts).
  */
-function settleSocketNode(
+export function settleSocketNode(
   directory: { fd: number; name: string },
   mode: number,
   owner: { uid?: number; gid?: number } | undefined,

@@ -9,6 +9,7 @@
 // up; problems go to `onError` and the listener keeps going unless the message says it stopped.
 // Descriptors that senders attach (FDSTORE=1, systemd-notify's BARRIER=1) are discarded by the
 // kernel; the BARRIER=1 message itself is delivered like any other, for the caller to ignore.
+import { settleSocketNode } from "./activation-socket.ts";
 import { embeddedWorker } from "./embedded-worker.ts";
 import { cstr, errno, libc } from "./libc.ts";
 import { errnoName } from "../base/errno.ts";
@@ -30,6 +31,7 @@ const SO_PASSCRED = 16;
 const SHUT_RDWR = 2;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
+const O_PATH = 0o10000000;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_DONTWAIT = 0x40;
 const ENOENT = 2;
@@ -90,16 +92,33 @@ function bindSocket(path: string): { fd: number; abstract: boolean } {
       if (libc.unlink(cstr(path)) === -1 && errno() !== ENOENT) throw sysError("unlink", path);
     }
     if (libc.bind(fd, address, length) === -1) throw sysError("bind", path);
-    // Services running as other users must be able to send; bind's mode obeys the umask.
-    if (!abstract && libc.chmod(cstr(path), 0o777) === -1) {
-      const error = sysError("chmod", path);
-      libc.unlink(cstr(path));
-      throw error;
+    // Services running as other users must be able to send; bind's mode obeys the umask. The
+    // chmod goes through a descriptor of the node bound, checked to be that socket, so a link a
+    // user put at the name (where the directory lets them) is not followed.
+    if (!abstract) {
+      const error = chmodBound(path, 0o777);
+      if (error !== undefined) {
+        libc.unlink(cstr(path));
+        throw error;
+      }
     }
     return { fd, abstract };
   } catch (error) {
     libc.close(fd);
     throw error;
+  }
+}
+
+/** chmod of the socket just bound at `path`, through its directory's descriptor (settleSocketNode). */
+function chmodBound(path: string, mode: number): SysError | undefined {
+  const slash = path.lastIndexOf("/");
+  const directory = slash === -1 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  const fd = libc.open(cstr(directory), O_PATH | O_CLOEXEC, 0);
+  if (fd === -1) return sysError("open (the socket's directory)", path);
+  try {
+    return settleSocketNode({ fd, name: path.slice(slash + 1) }, mode, undefined, (call, code = errno()) => sysError(call, path, code));
+  } finally {
+    libc.close(fd);
   }
 }
 

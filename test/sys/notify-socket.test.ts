@@ -9,6 +9,8 @@ import { MAX_OUTSTANDING } from "../../src/sys/notify-credit.ts";
 import { listenForNotifications, notifyReportsOutstanding, parseNotifyPayload, sendNotification } from "../../src/sys/notify-socket.ts";
 import type { NotifyListener, NotifyMessage } from "../../src/sys/notify-socket.ts";
 import { SysError } from "../../src/sys/sys.ts";
+import { libc } from "../../src/sys/libc.ts";
+import { linkSync, symlinkSync, unlinkSync } from "node:fs";
 
 const DEADLINE_MS = 5000;
 const dir = mkdtempSync(join(tmpdir(), "tsinit-notify-"));
@@ -96,6 +98,28 @@ describe("listenForNotifications", () => {
     writeFileSync(path, "left over");
     const { path: bound } = listen(path);
     expect(statSync(bound).isSocket()).toBe(true);
+  });
+
+  test("the chmod to 0777 follows no link put at the name after the bind", () => {
+    const bindings = libc as unknown as { bind: (fd: number, address: Uint8Array, length: number) => number };
+    const realBind = bindings.bind;
+    for (const put of [symlinkSync, linkSync]) {
+      const path = join(dir, `swapped-${++serial}.sock`);
+      const victim = join(dir, `victim-${serial}`);
+      writeFileSync(victim, "root's\n", { mode: 0o600 });
+      bindings.bind = (fd, address, length) => {
+        const result = realBind(fd, address, length);
+        unlinkSync(path);
+        put(victim, path);
+        return result;
+      };
+      try {
+        expect(() => listen(path)).toThrow(SysError);
+      } finally {
+        bindings.bind = realBind;
+      }
+      expect(statSync(victim).mode & 0o7777).toBe(0o600);
+    }
   });
 
   test("throws a SysError when the socket cannot be bound", () => {
