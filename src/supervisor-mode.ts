@@ -12,6 +12,7 @@ import { serviceFiles } from "./service-files.ts";
 import { ServiceDirectories } from "./service-loading.ts";
 import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
+import { unguessable } from "./supervisor/unguessable.ts";
 import type { Runtime } from "./sys/sys.ts";
 import type { SupervisorArgs } from "./supervisor-args.ts";
 
@@ -19,7 +20,7 @@ import type { SupervisorArgs } from "./supervisor-args.ts";
 function notifyPath(runtime: Runtime, args: SupervisorArgs): string {
   if (args.socket !== undefined) return `${args.socket}.notify`;
   // Random too: as the PID 1 of a namespace every supervisor's pid is 1.
-  const unique = Math.random().toString(36).slice(2, 10);
+  const unique = unguessable();
   return `${runtime.env.XDG_RUNTIME_DIR ?? "/tmp"}/tsinit-${runtime.sys.getpid()}-${unique}.notify`;
 }
 

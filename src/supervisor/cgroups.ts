@@ -14,6 +14,11 @@ export class ServiceCgroups {
     private readonly root: string | undefined,
   ) {}
 
+  /** Whether services get cgroups of their own here. */
+  get enabled(): boolean {
+    return this.root !== undefined;
+  }
+
   join(service: string, pid: number): void {
     if (this.root === undefined) return;
     const dir = `${this.root}/${service}`;

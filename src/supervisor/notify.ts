@@ -6,13 +6,57 @@
 // forge, then say whether it may speak for that service (see `mayNotify`).
 import type { Log } from "../log/log.ts";
 import type { ListenNotify, NotifyListener, NotifyMessage, Sys } from "../sys/sys.ts";
-import { realUid, sessionId } from "./proc-stat.ts";
+import { unguessable } from "./unguessable.ts";
+import { cgroupPath, realUid, sessionId } from "./proc-stat.ts";
 
 export interface NotifyRouting {
   /** The main process of `service`, if it has one. */
   mainPid: (service: string) => number | undefined;
   /** READY=1 for `service`. */
   ready: (service: string) => void;
+  /** Whether `service`'s main process was put in a cgroup of the service's own (named after it). */
+  ownCgroup?: (service: string) => boolean;
+}
+
+/** Lines about bad or refused datagrams said in full for each socket, before they are only counted. */
+export const NOTIFY_WARNINGS_IN_FULL = 10;
+/** After those, one line for each this many more. */
+export const NOTIFY_WARNINGS_COUNTED_BY = 1000;
+
+/**
+ * The lines about one socket's bad or refused datagrams. Any user may send to a notify socket,
+ * so a flood of garbage must not become a flood of log records: the first few are said in full,
+ * then one line for each NOTIFY_WARNINGS_COUNTED_BY more, and what was left unsaid when the
+ * socket closes.
+ */
+export class NotifyWarnings {
+  private seen = 0;
+  private unsaid = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly say: (level: "warn" | "debug", line: string) => void,
+  ) {}
+
+  note(level: "warn" | "debug", line: string): void {
+    this.seen += 1;
+    if (this.seen <= NOTIFY_WARNINGS_IN_FULL) {
+      this.say(level, this.seen === NOTIFY_WARNINGS_IN_FULL ? `${line} (further such lines about ${this.path} are only counted)` : line);
+      return;
+    }
+    this.unsaid += 1;
+    if (this.unsaid >= NOTIFY_WARNINGS_COUNTED_BY) this.sayCount();
+  }
+
+  /** The count of lines not said yet, if any (when the socket closes). */
+  close(): void {
+    if (this.unsaid > 0) this.sayCount();
+  }
+
+  private sayCount(): void {
+    this.say("warn", `NOTIFY_SOCKET ${this.path}: ${this.unsaid} more datagram${this.unsaid === 1 ? "" : "s"} dropped or refused`);
+    this.unsaid = 0;
+  }
 }
 
 export class NotifySocket {
@@ -29,8 +73,8 @@ export class NotifySocket {
     /** Where the sockets go (PATH.1-RANDOM, PATH.2-RANDOM, ...); undefined: notify services cannot start. */
     private readonly path: string | undefined,
     private readonly routing: NotifyRouting,
-    /** For the unguessable part of each socket's name. */
-    private readonly random: () => number = Math.random,
+    /** The unguessable part of each socket's name (tests pass a fixed one). */
+    private readonly nonce: () => string = unguessable,
   ) {}
 
   /**
@@ -43,10 +87,21 @@ export class NotifySocket {
     this.release(service);
     // Unguessable, so that no user can take the next name first where it can write (a supervisor's
     // sockets in /tmp) and make the start fail.
-    const path = `${this.path}.${++this.serial}-${Math.floor(this.random() * 2 ** 32).toString(36)}`;
+    const path = `${this.path}.${++this.serial}-${this.nonce()}`;
+    const warnings = new NotifyWarnings(path, (level, line) => this.log.write(level, line));
     try {
-      const listener = this.listen(path, (message) => this.received(service, message), (error) => this.log.warn(`NOTIFY_SOCKET: ${error.message}`));
-      this.listeners.set(service, { path, close: () => listener.close() });
+      const listener = this.listen(
+        path,
+        (message) => this.received(service, message, warnings),
+        (error) => warnings.note("warn", `NOTIFY_SOCKET: ${error.message}`),
+      );
+      this.listeners.set(service, {
+        path,
+        close: () => {
+          listener.close();
+          warnings.close();
+        },
+      });
     } catch (error) {
       this.log.error(`NOTIFY_SOCKET ${path}: ${String(error)}`);
       return undefined;
@@ -67,31 +122,44 @@ export class NotifySocket {
     for (const service of [...this.listeners.keys()]) this.release(service);
   }
 
-  private release(service: string): void {
+  /**
+   * Closes the socket of `service`'s latest start (its descriptor, its file, the reader's
+   * watch): when that start failed, and when the service stopped. Nothing it could still hear is
+   * for anyone: with no main process, mayNotify refuses every sender.
+   */
+  release(service: string): void {
     this.listeners.get(service)?.close();
     this.listeners.delete(service);
   }
 
   /**
-   * Whether the sender of `message` may speak for `service`: its main process; a process in the
-   * session its main process leads (every service leads one: `systemd-notify` run as another
-   * user from the service's script); root; or a process of the main process's user, which could
-   * make the main process send the same thing anyway (it may ptrace or signal it). The last two
-   * need nothing of the sender's /proc entry, which is gone when it exited at once.
+   * Whether the sender of `message` may speak for `service`: its main process; root; a process
+   * in the session its main process leads (every service leads one: `systemd-notify` run as
+   * another user from the service's script); a process in the service's own cgroup (a helper
+   * that left the session). The session and the cgroup are read by the listener as the datagram
+   * arrives. Only when the sender's /proc entry was gone by then (a helper that sent and exited
+   * at once) does a weaker rule stand in: a process of the main process's user. That rule lets
+   * any process of that uid (another service run as the same user, say) mark the service ready
+   * and set its STATUS, which is why it is the fallback and not the rule.
    */
-  private mayNotify(service: string, { pid, uid, session }: NotifyMessage): boolean {
+  private mayNotify(service: string, { pid, uid, session, cgroup, senderGone }: NotifyMessage): boolean {
     const main = this.routing.mainPid(service);
     if (main === undefined) return false;
     if (pid === main || uid === 0) return true;
-    // The main process is tsinit's child: its /proc entry stays until tsinit reaps it.
-    if (uid === realUid(this.sys, main)) return true;
-    // Read by the listener as the datagram arrived; a later look at /proc is the fallback.
-    return (session ?? sessionId(this.sys, pid)) === main;
+    // A later look at /proc is the fallback for a listener that did not read the sender.
+    if ((session ?? (senderGone === true ? undefined : sessionId(this.sys, pid))) === main) return true;
+    if (this.routing.ownCgroup?.(service) === true) {
+      // The main process is tsinit's child: its /proc entry stays until tsinit reaps it.
+      const mains = cgroupPath(this.sys, main);
+      const senders = cgroup ?? (senderGone === true ? undefined : cgroupPath(this.sys, pid));
+      if (mains !== undefined && mains.endsWith(`/${service}`) && senders !== undefined && (senders === mains || senders.startsWith(`${mains}/`))) return true;
+    }
+    return senderGone === true && uid === realUid(this.sys, main);
   }
 
-  private received(service: string, message: NotifyMessage): void {
+  private received(service: string, message: NotifyMessage, warnings: NotifyWarnings): void {
     if (!this.mayNotify(service, message)) {
-      this.log.debug(`NOTIFY_SOCKET: message for ${service} from pid ${message.pid} (uid ${message.uid}), which may not speak for it`);
+      warnings.note("debug", `NOTIFY_SOCKET: message for ${service} from pid ${message.pid} (uid ${message.uid}), which may not speak for it`);
       return;
     }
     const { fields } = message;

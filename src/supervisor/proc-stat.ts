@@ -31,3 +31,8 @@ export function realUid(sys: Sys, pid: number): number | undefined {
   const uid = sys.readFile(`/proc/${pid}/status`)?.match(/^Uid:\s+(\d+)/m)?.[1];
   return uid === undefined ? undefined : Number(uid);
 }
+
+/** The cgroup2 path (/proc/PID/cgroup's "0::" line), or undefined when `pid` is not running. */
+export function cgroupPath(sys: Sys, pid: number): string | undefined {
+  return sys.readFile(`/proc/${pid}/cgroup`)?.match(/^0::(.*)$/m)?.[1];
+}

@@ -81,9 +81,13 @@ export class Spawner {
   spawn(action: Extract<Action, { kind: "spawn" }>, spec: ServiceSpec): void {
     const { sys, env, processes, post } = this.parts;
     const { service, role } = action;
-    const failed = (stage: SpawnStage, error: string) => post({ kind: "spawn-failed", service, role, stage, error });
-
     const notifySocket = role === "main" && spec.readyNotification?.kind === "notify" ? this.parts.notify.open(service) : undefined;
+    const failed = (stage: SpawnStage, error: string) => {
+      // The start's NOTIFY_SOCKET, if one was made, is for no one now.
+      if (notifySocket !== undefined) this.parts.notify.release(service);
+      post({ kind: "spawn-failed", service, role, stage, error });
+    };
+
     let activationFd: number | undefined;
     if (role === "main" && spec.socketListen !== undefined) {
       const owner = socketOwner(spec, sys);

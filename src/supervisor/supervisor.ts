@@ -38,6 +38,8 @@ export interface SupervisorOptions {
   notifyPath?: string;
   /** The restart delay's jitter (tests make it 0). */
   random?: () => number;
+  /** The unguessable part of each NOTIFY_SOCKET name (default: 64 bits from crypto.getRandomValues). */
+  notifyNonce?: () => string;
   /** Services that can never start, with why (members of dependency cycles). */
   blocked?: ReadonlyMap<string, string>;
   /**
@@ -146,7 +148,8 @@ export class Supervisor {
     this.notify = new NotifySocket(sys, log, runtime.listenNotify, options.notifyPath, {
       mainPid: (service) => this.services.get(service)?.pid,
       ready: (service) => this.dispatch({ kind: "ready", service }),
-    }, options.random);
+      ownCgroup: (service) => this.cgroups.enabled && this.services.get(service)?.spec.runInCgroup === undefined,
+    }, options.notifyNonce);
     this.utmp = new UtmpRecords(sys, clock, log);
     this.logPipes = new LogPipes(
       sys,
@@ -618,6 +621,8 @@ export class Supervisor {
         if (action.to === "started" && this.options.startsLog !== undefined && this.services.get(action.service)?.spec.options.has("starts-log")) {
           this.options.startsLog();
         }
+        // A stopped (or failed) service's NOTIFY_SOCKET is closed; its next start makes a new one.
+        if (action.to === "stopped") this.notify.release(action.service);
         this.log.debug(`${action.service}: ${action.from} -> ${action.to}`);
         this.observe({ kind: "state", service: action.service, from: action.from, to: action.to });
         return;

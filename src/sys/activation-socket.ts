@@ -29,8 +29,14 @@ const O_NOFOLLOW = constants.O_NOFOLLOW;
  * A directory on the way may be a user's, who could swap a directory below it for a link and
  * lead root's unlink and bind elsewhere (to remove or take over a socket in a directory of
  * root's). So the socket's directory is opened a name at a time, following a link only where
- * only root could have put it (openConfinedDirectory), and the unlink, the bind and the check
- * all go through that directory's descriptor (/proc/self/fd/N/NAME), never the path again.
+ * only root could have put it (openConfinedDirectory), and the unlink and the check go through
+ * that directory's descriptor (/proc/self/fd/N/NAME), never the path again. The bind alone takes
+ * the path itself, because the name it binds is the socket's address (getsockname, a client's
+ * getpeername, /proc/net/unix), which systemd's protocol has the service compare with the path
+ * (sd_is_socket_unix). A bind led elsewhere by a swapped directory cannot replace anything (bind
+ * makes a new node or fails with EADDRINUSE); it leaves a stray socket of root's, mode 0755 by
+ * the umask, that nobody listens on once the start failed, and the check, which looks in the
+ * directory opened, finds nothing of root's at the name and fails the start.
  */
 export function listenUnix(path: string, mode: number, owner?: { uid?: number; gid?: number }): number | SysError {
   const fail = (call: string, code = errno()) => new SysError(call, code, errnoName(code), path);
@@ -47,15 +53,7 @@ export function listenUnix(path: string, mode: number, owner?: { uid?: number; g
   const directory = openConfinedDirectory(slash === -1 ? "." : slash === 0 ? "/" : path.slice(0, slash));
   if (directory instanceof SysError) return new SysError(`${directory.call} (the socket's directory)`, directory.errno, directory.code, path);
   try {
-    // The name in the directory reached, through its descriptor: short enough for sun_path.
-    const inDirectory = `/proc/self/fd/${directory.fd}/${name}`;
-    let local: ReturnType<typeof socketAddress>;
-    try {
-      local = socketAddress(inDirectory);
-    } catch (error) {
-      return error instanceof SysError ? new SysError("bind", error.errno, error.code, path) : fail("bind");
-    }
-    return listenAt(local, { fd: directory.fd, name, inDirectory }, mode, owner, fail);
+    return listenAt(address, { fd: directory.fd, name, inDirectory: `/proc/self/fd/${directory.fd}/${name}` }, mode, owner, fail);
   } finally {
     libc.close(directory.fd);
   }
@@ -88,15 +86,22 @@ function listenAt(
  * opened without following a link (O_PATH, which needs no permission on it and reaches a
  * socket), checked to be what bind makes (a socket, root's, with one link) and changed through
  * that descriptor (/proc/self/fd: Linux has no fchmod for an O_PATH descriptor), never by name.
+ * Also the NOTIFY_SOCKET's chmod (notify-socket.ts).
  */
-function settleSocketNode(
+export function settleSocketNode(
   directory: { fd: number; name: string },
   mode: number,
   owner: { uid?: number; gid?: number } | undefined,
   fail: (call: string, code?: number) => SysError,
 ): SysError | undefined {
   const node = libc.openat(directory.fd, cstr(directory.name), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
-  if (node === -1) return fail("open (the bound socket)");
+  if (node === -1) {
+    const code = errno();
+    // The path led the bind out of the directory opened (a directory on the way was swapped):
+    // the socket made there is not removed by path, which would let the same swap lead the unlink.
+    if (code === ENOENT) return fail("bind (the path led out of the socket's directory, which changed on the way; a stray socket may be left where it led)", code);
+    return fail("open (the bound socket)", code);
+  }
   try {
     const stat = fstatSync(node);
     if (stat.isSymbolicLink()) return fail("chmod (a symbolic link in the socket's place)", ELOOP);

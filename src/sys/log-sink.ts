@@ -299,9 +299,9 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & {
       startWrite,
       options.retryLater ?? ((ms, retry) => void setTimeout(retry, ms)),
       (count) => `<4>tsinit: ${count} log record${count === 1 ? "" : "s"} dropped: /dev/kmsg did not take them in time\n`,
-      () => {
+      (discarded) => {
         close();
-        queue.push("tsinit: /dev/kmsg failed; log records go to the console only");
+        queue.push(`tsinit: /dev/kmsg failed; ${discarded} log record${discarded === 1 ? "" : "s"} waiting for it lost; log records go to the console only`);
       },
       options.kmsgQueueLimit,
     );

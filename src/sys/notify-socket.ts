@@ -9,6 +9,7 @@
 // up; problems go to `onError` and the listener keeps going unless the message says it stopped.
 // Descriptors that senders attach (FDSTORE=1, systemd-notify's BARRIER=1) are discarded by the
 // kernel; the BARRIER=1 message itself is delivered like any other, for the caller to ignore.
+import { settleSocketNode } from "./activation-socket.ts";
 import { embeddedWorker } from "./embedded-worker.ts";
 import { cstr, errno, libc } from "./libc.ts";
 import { errnoName } from "../base/errno.ts";
@@ -20,6 +21,7 @@ export interface NotifyListener extends Listener {
   readonly path: string;
 }
 import type { NotifyWorkerReport, NotifyWorkerStart } from "./notify-worker.ts";
+import { MAX_OUTSTANDING, WAKE_COMMAND } from "./notify-credit.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -29,7 +31,9 @@ const SO_PASSCRED = 16;
 const SHUT_RDWR = 2;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
+const O_PATH = 0o10000000;
 const MSG_NOSIGNAL = 0x4000;
+const MSG_DONTWAIT = 0x40;
 const ENOENT = 2;
 const EINVAL = 22;
 const ENAMETOOLONG = 36;
@@ -88,16 +92,33 @@ function bindSocket(path: string): { fd: number; abstract: boolean } {
       if (libc.unlink(cstr(path)) === -1 && errno() !== ENOENT) throw sysError("unlink", path);
     }
     if (libc.bind(fd, address, length) === -1) throw sysError("bind", path);
-    // Services running as other users must be able to send; bind's mode obeys the umask.
-    if (!abstract && libc.chmod(cstr(path), 0o777) === -1) {
-      const error = sysError("chmod", path);
-      libc.unlink(cstr(path));
-      throw error;
+    // Services running as other users must be able to send; bind's mode obeys the umask. The
+    // chmod goes through a descriptor of the node bound, checked to be that socket, so a link a
+    // user put at the name (where the directory lets them) is not followed.
+    if (!abstract) {
+      const error = chmodBound(path, 0o777);
+      if (error !== undefined) {
+        libc.unlink(cstr(path));
+        throw error;
+      }
     }
     return { fd, abstract };
   } catch (error) {
     libc.close(fd);
     throw error;
+  }
+}
+
+/** chmod of the socket just bound at `path`, through its directory's descriptor (settleSocketNode). */
+function chmodBound(path: string, mode: number): SysError | undefined {
+  const slash = path.lastIndexOf("/");
+  const directory = slash === -1 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  const fd = libc.open(cstr(directory), O_PATH | O_CLOEXEC, 0);
+  if (fd === -1) return sysError("open (the socket's directory)", path);
+  try {
+    return settleSocketNode({ fd, name: path.slice(slash + 1) }, mode, undefined, (call, code = errno()) => sysError(call, path, code));
+  } finally {
+    libc.close(fd);
   }
 }
 
@@ -125,6 +146,8 @@ interface Reader {
   stopped: boolean;
   /** The worker thread is gone: nothing reads these descriptors any more. */
   gone: boolean;
+  /** Reports posted by the worker and not yet handled here (NotifyWorkerStart.outstanding). */
+  outstanding: Int32Array;
 }
 
 let reader: Reader | undefined;
@@ -181,17 +204,29 @@ function startReader(): Reader {
     libc.close(pipe[1]!);
     throw error;
   }
-  const current: Reader = { worker, commands: [pipe[0]!, pipe[1]!], pending: [], receivers: new Map(), retiring: new Set(), stopped: false, gone: false };
+  const outstanding = new SharedArrayBuffer(4);
+  const current: Reader = {
+    worker,
+    commands: [pipe[0]!, pipe[1]!],
+    pending: [],
+    receivers: new Map(),
+    retiring: new Set(),
+    stopped: false,
+    gone: false,
+    outstanding: new Int32Array(outstanding),
+  };
 
   worker.onmessage = (event: MessageEvent<NotifyWorkerReport>) => {
     const data = event.data;
+    // The worker stops reading at MAX_OUTSTANDING; the one that brings the count below it wakes it.
+    if ((data.kind === "datagram" || data.kind === "dropped") && Atomics.sub(current.outstanding, 0, 1) >= MAX_OUTSTANDING) command(current, WAKE_COMMAND);
     flush(current);
     switch (data.kind) {
       case "datagram": {
         const receiver = current.receivers.get(data.fd);
         if (receiver === undefined) return;
         try {
-          receiver.onMessage({ pid: data.pid, uid: data.uid, session: data.session, fields: parseNotifyPayload(data.text) });
+          receiver.onMessage({ pid: data.pid, uid: data.uid, session: data.session, cgroup: data.cgroup, senderGone: data.gone, fields: parseNotifyPayload(data.text) });
         } catch (error) {
           report(receiver, error instanceof Error ? error : new Error(String(error)));
         }
@@ -230,8 +265,13 @@ function startReader(): Reader {
   });
   // The listeners alone do not keep the process alive.
   worker.unref();
-  worker.postMessage({ commands: current.commands[0] } satisfies NotifyWorkerStart);
+  worker.postMessage({ commands: current.commands[0], outstanding } satisfies NotifyWorkerStart);
   return current;
+}
+
+/** Reports the reader posted and the main thread has not handled yet (at most MAX_OUTSTANDING); undefined with no reader. */
+export function notifyReportsOutstanding(): number | undefined {
+  return reader === undefined ? undefined : Atomics.load(reader.outstanding, 0);
 }
 
 /**
@@ -302,7 +342,8 @@ export function sendNotification(path: string, payload: string | Uint8Array): Sy
     const bytes = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
     // bun:ffi wants a non-empty buffer for a pointer; an empty datagram still sends 0 bytes.
     const buffer = bytes.length === 0 ? new Uint8Array(1) : bytes;
-    const sent = Number(libc.sendto(fd, buffer, bytes.length, MSG_NOSIGNAL, address.address, address.length));
+    // Never waits: a full receive queue (a reader that does not keep up) answers EAGAIN.
+    const sent = Number(libc.sendto(fd, buffer, bytes.length, MSG_NOSIGNAL | MSG_DONTWAIT, address.address, address.length));
     return sent === -1 ? sysError("sendto", path) : undefined;
   } finally {
     libc.close(fd);

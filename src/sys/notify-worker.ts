@@ -8,22 +8,27 @@
 // In a compiled executable this file must be a second entry point of `bun build --compile`.
 import { readFileSync } from "./file-calls.ts";
 import { errno, libc, ptr } from "./libc.ts";
+import { MAX_OUTSTANDING, WAKE_COMMAND } from "./notify-credit.ts";
 
 /** The largest datagram delivered; bigger ones are dropped (systemd also reads at most 4 KiB). */
 export const MAX_PAYLOAD = 4096;
 
 /**
- * The start message: the read end of the command pipe. Each command is one little-endian int32:
- * a descriptor to watch (>= 0), or -(fd + 1) to stop watching fd. The main thread closing the
- * write end ends the loop.
+ * The start message: the read end of the command pipe, and the outstanding-report counter. Each
+ * command is one little-endian int32: a descriptor to watch (>= 0), -(fd + 1) to stop watching
+ * fd, or WAKE_COMMAND. The main thread closing the write end ends the loop. `outstanding` is an
+ * Int32Array(1) over a SharedArrayBuffer: the worker adds one for each datagram or drop report
+ * it posts, the main thread takes one away for each it handles, and sends WAKE_COMMAND when it
+ * brings the count down from MAX_OUTSTANDING.
  */
 export interface NotifyWorkerStart {
   commands: number;
+  outstanding: SharedArrayBuffer;
 }
 
 /** What the worker posts back; `fd` is the socket a datagram came in on. */
 export type NotifyWorkerReport =
-  | { kind: "datagram"; fd: number; pid: number; uid: number; gid: number; text: string; session?: number }
+  | { kind: "datagram"; fd: number; pid: number; uid: number; gid: number; text: string; session?: number; cgroup?: string; gone: boolean }
   /** A datagram that was read and thrown away, with the reason in plain words. */
   | { kind: "dropped"; fd: number; pid: number; reason: string }
   /** The worker no longer touches `fd` (it was told to stop watching it, or recvmsg on it failed: `error`). */
@@ -122,9 +127,9 @@ function makeReceiver(): Receive {
     // A socket shut down by close() reads 0 bytes with no credentials until it is let go.
     if (received === 0 && credentials === undefined) return "empty";
     const pid = credentials?.pid ?? 0;
-    // The sender's session, read at once: a sender such as systemd-notify exits right after
-    // sending, and by the time the main thread looks, its /proc entry may be gone.
-    const session = sessionOf(pid);
+    // The sender's session and cgroup, read at once: a sender such as systemd-notify exits right
+    // after sending, and by the time the main thread looks, its /proc entry may be gone.
+    const sender = senderOf(pid);
     if (credentials === undefined) {
       post({ kind: "dropped", fd, pid, reason: "no sender credentials came with it" });
       return "read";
@@ -146,7 +151,7 @@ function makeReceiver(): Receive {
       post({ kind: "dropped", fd, pid, reason: "it is not UTF-8" });
       return "read";
     }
-    post({ kind: "datagram", fd, pid, uid: credentials.uid, gid: credentials.gid, text, session });
+    post({ kind: "datagram", fd, pid, uid: credentials.uid, gid: credentials.gid, text, ...sender });
     return "read";
   };
 }
@@ -168,21 +173,26 @@ function readCommands(commands: number, watched: Set<number>, post: (report: Not
     }
     // Each command is 4 bytes and a pipe write of 4 bytes is atomic, so reads end on a command.
     for (const command of buffer.subarray(0, got / 4)) {
+      if (command === WAKE_COMMAND) continue;
       if (command >= 0) {
         watched.add(command);
-      } else {
-        watched.delete(-command - 1);
+      } else if (watched.delete(-command - 1)) {
+        // Once per watch: a fd let go already (recvmsg failed) was reported then, and a second
+        // report could reach the main thread after the number was reused by a new listener.
         post({ kind: "released", fd: -command - 1 });
       }
     }
   }
 }
 
-function receiveLoop(commands: number, post: (report: NotifyWorkerReport) => void): void {
+function receiveLoop(commands: number, outstanding: Int32Array, post: (report: NotifyWorkerReport) => void): void {
   const receive = makeReceiver();
   const watched = new Set<number>();
+  const full = () => Atomics.load(outstanding, 0) >= MAX_OUTSTANDING;
   for (;;) {
-    const fds = [commands, ...watched];
+    // With no credit left, only the command pipe is polled: the main thread's WAKE_COMMAND (or a
+    // watch or release) ends the wait, and the datagrams wait in their sockets meanwhile.
+    const fds = full() ? [commands] : [commands, ...watched];
     const pollfds = new Uint8Array(POLLFD_SIZE * fds.length);
     const view = new DataView(pollfds.buffer);
     fds.forEach((fd, index) => {
@@ -200,7 +210,7 @@ function receiveLoop(commands: number, post: (report: NotifyWorkerReport) => voi
     for (let index = 1; index < fds.length; index++) {
       const fd = fds[index]!;
       if (view.getInt16(index * POLLFD_SIZE + 6, true) === 0 || !watched.has(fd)) continue;
-      for (let count = 0; count < BURST; count++) {
+      for (let count = 0; count < BURST && !full(); count++) {
         const result = receive(fd, post);
         if (result === "read") continue;
         if (result !== "empty") {
@@ -214,24 +224,41 @@ function receiveLoop(commands: number, post: (report: NotifyWorkerReport) => voi
   }
 }
 
-/** Field 6 of /proc/PID/stat (counted after the command name, which may hold spaces). */
-function sessionOf(pid: number): number | undefined {
-  if (pid <= 0) return undefined;
+/**
+ * The sender's session (field 6 of /proc/PID/stat, counted after the command name, which may
+ * hold spaces) and cgroup2 path (/proc/PID/cgroup's "0::" line); `gone` when its /proc entry
+ * could not be read at all (it exited, or its pid is not visible in this namespace).
+ */
+function senderOf(pid: number): { session?: number; cgroup?: string; gone: boolean } {
+  if (pid <= 0) return { gone: true };
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
-    return Number.isInteger(session) && session > 0 ? session : undefined;
+    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   } catch {
-    return undefined;
+    return { gone: true };
   }
+  const number = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+  const session = Number.isInteger(number) && number > 0 ? number : undefined;
+  let cgroup: string | undefined;
+  try {
+    cgroup = /^0::(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, "latin1"))?.[1];
+  } catch {
+    // Gone between the two reads: the session read is still its own.
+  }
+  return { session, cgroup, gone: false };
 }
 
 declare const self: Worker;
 
 self.onmessage = (event: MessageEvent<NotifyWorkerStart>) => {
-  const post = (report: NotifyWorkerReport) => self.postMessage(report);
+  const outstanding = new Int32Array(event.data.outstanding);
+  const post = (report: NotifyWorkerReport) => {
+    // Counted before it is posted, so the main thread never takes away what was not added.
+    if (report.kind === "datagram" || report.kind === "dropped") Atomics.add(outstanding, 0, 1);
+    self.postMessage(report);
+  };
   try {
-    receiveLoop(event.data.commands, post);
+    receiveLoop(event.data.commands, outstanding, post);
   } catch (error) {
     post({ kind: "failed", message: `notify worker: ${error instanceof Error ? error.message : String(error)}` });
   }

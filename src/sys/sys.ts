@@ -221,6 +221,10 @@ export interface NotifyMessage {
   uid: number;
   /** The sender's session, read as the datagram arrived (undefined when it was gone already). */
   session?: number;
+  /** The sender's cgroup2 path (/proc/PID/cgroup's "0::" line), read as the datagram arrived. */
+  cgroup?: string;
+  /** The sender's /proc entry was gone as the datagram arrived (or its pid is not visible here). */
+  senderGone?: boolean;
   /** "READY=1\nSTATUS=up" -> { READY: "1", STATUS: "up" } */
   fields: Record<string, string>;
 }

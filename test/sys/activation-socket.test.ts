@@ -3,7 +3,7 @@
 // the window itself (between bind and listen, through the libc binding), so the race is
 // deterministic. Run with `bun test test/sys` (as root here).
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chownSync, fstatSync, linkSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listenUnix } from "../../src/sys/activation-socket.ts";
@@ -133,7 +133,7 @@ describe("listenUnix", () => {
     expect([stat.ino, stat.uid, stat.mode & 0o777]).toEqual([before, 0, 0o600]);
   });
 
-  test("a directory swapped for a link between the unlink and the bind: the socket is bound where the unlink was", () => {
+  test("a directory swapped for a link between the unlink and the bind: root's socket at the link's end stays, the start fails", () => {
     const { rootOnly, rootsSocket, user, path } = usersWay();
     const before = lstatSync(rootsSocket).ino;
     bindings.bind = (fd, address, length) => {
@@ -141,11 +141,40 @@ describe("listenUnix", () => {
       symlinkSync(rootOnly, join(user, "sub"));
       return realBind(fd, address, length);
     };
-    expect(listen(path, 0o660, { uid: 65534 })).toBeNumber();
-    const bound = lstatSync(join(user, "moved", "app.sock"));
-    expect([bound.isSocket(), bound.uid, bound.mode & 0o777]).toEqual([true, 65534, 0o660]);
+    const result = listen(path, 0o666, { uid: 65534 });
+    expect(result).toBeInstanceOf(SysError);
+    expect((result as SysError).code).toBe("EADDRINUSE");
     const stat = lstatSync(rootsSocket);
     expect([stat.ino, stat.uid, stat.mode & 0o777]).toEqual([before, 0, 0o600]);
+  });
+
+  test("a bind led out of the directory opened makes only a stray socket of root's, and the start fails", () => {
+    const { rootOnly, user } = usersWay();
+    bindings.bind = (fd, address, length) => {
+      renameSync(join(user, "sub"), join(user, "moved"));
+      symlinkSync(rootOnly, join(user, "sub"));
+      return realBind(fd, address, length);
+    };
+    const result = listen(join(user, "sub", "other.sock"), 0o666, { uid: 65534 });
+    expect(result).toBeInstanceOf(SysError);
+    expect(String(result)).toContain("a stray socket may be left");
+    // The stray: root's, the umask's mode, given to no one.
+    const stray = lstatSync(join(rootOnly, "other.sock"));
+    expect([stray.isSocket(), stray.uid, stray.mode & 0o666]).toEqual([true, 0, 0o644]);
+    expect(() => lstatSync(join(user, "moved", "other.sock"))).toThrow();
+  });
+
+  test("the socket's address is the configured path (getsockname, /proc/net/unix), as sd_is_socket_unix compares it", () => {
+    const path = join(dir, `address-${++serial}.sock`);
+    const fd = listen(path, 0o600);
+    expect(fd).toBeNumber();
+    // /proc/net/unix lists each socket's inode (fstat of the socket) and its bound address.
+    const inode = fstatSync(fd as number).ino;
+    const line = readFileSync("/proc/net/unix", "utf8")
+      .split("\n")
+      .map((row) => row.trim().split(/\s+/))
+      .find((fields) => fields[6] === String(inode));
+    expect(line?.[7]).toBe(path);
   });
 
   test("a link on the way that only root could have put is followed", () => {

@@ -5,9 +5,12 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listenForNotifications, parseNotifyPayload, sendNotification } from "../../src/sys/notify-socket.ts";
+import { MAX_OUTSTANDING } from "../../src/sys/notify-credit.ts";
+import { listenForNotifications, notifyReportsOutstanding, parseNotifyPayload, sendNotification } from "../../src/sys/notify-socket.ts";
 import type { NotifyListener, NotifyMessage } from "../../src/sys/notify-socket.ts";
 import { SysError } from "../../src/sys/sys.ts";
+import { libc } from "../../src/sys/libc.ts";
+import { linkSync, symlinkSync, unlinkSync } from "node:fs";
 
 const DEADLINE_MS = 5000;
 const dir = mkdtempSync(join(tmpdir(), "tsinit-notify-"));
@@ -97,6 +100,28 @@ describe("listenForNotifications", () => {
     expect(statSync(bound).isSocket()).toBe(true);
   });
 
+  test("the chmod to 0777 follows no link put at the name after the bind", () => {
+    const bindings = libc as unknown as { bind: (fd: number, address: Uint8Array, length: number) => number };
+    const realBind = bindings.bind;
+    for (const put of [symlinkSync, linkSync]) {
+      const path = join(dir, `swapped-${++serial}.sock`);
+      const victim = join(dir, `victim-${serial}`);
+      writeFileSync(victim, "root's\n", { mode: 0o600 });
+      bindings.bind = (fd, address, length) => {
+        const result = realBind(fd, address, length);
+        unlinkSync(path);
+        put(victim, path);
+        return result;
+      };
+      try {
+        expect(() => listen(path)).toThrow(SysError);
+      } finally {
+        bindings.bind = realBind;
+      }
+      expect(statSync(victim).mode & 0o7777).toBe(0o600);
+    }
+  });
+
   test("throws a SysError when the socket cannot be bound", () => {
     const missing = join(dir, "no-such-dir", "notify.sock");
     const bind = () => listenForNotifications(missing, () => {});
@@ -118,9 +143,13 @@ describe("listenForNotifications", () => {
     // The session is read as the datagram arrives: the test's own, which the child shares; or
     // none, when the child had already exited by then (the listener cannot always win that race).
     const session = Number(readFileSync("/proc/self/stat", "latin1").split(") ")[1]!.split(" ")[3]);
-    const { session: seen, ...rest } = message;
+    const { session: seen, cgroup, senderGone, ...rest } = message;
     expect(rest).toEqual({ pid: child.pid, uid: process.getuid!(), fields: { READY: "1", STATUS: "serving on :80" } });
     expect([session, undefined]).toContain(seen);
+    // Its cgroup likewise (the test's own), with `senderGone` saying which case it was.
+    const ours = /^0::(.*)$/m.exec(readFileSync("/proc/self/cgroup", "latin1"))?.[1];
+    if (senderGone === true) expect([seen, cgroup]).toEqual([undefined, undefined]);
+    else expect([seen, cgroup]).toEqual([session, ours]);
     expect(message.pid).not.toBe(process.pid);
     expect(errors).toEqual([]);
   });
@@ -221,6 +250,37 @@ describe("listenForNotifications", () => {
     for (const [index, { waitForMessage }] of first.entries()) if (index % 2 === 1) await waitForMessage((m) => m.fields.STATUS === `again-${index}`);
     expect(second.map(({ messages }) => messages.length)).toEqual(second.map(() => 1));
     expect(first.map(({ messages }) => messages.length)).toEqual(first.map((_, index) => (index % 2 === 1 ? 2 : 1)));
+  });
+
+  test("a flood while the main thread is busy: the reports between the threads stay bounded, senders get EAGAIN, and reading resumes", async () => {
+    const { path, messages, waitForMessage } = listen();
+    sendNotification(path, "STATUS=warm");
+    await waitForMessage((m) => m.fields.STATUS === "warm");
+    // The main thread never yields here: the worker reads until its credit is spent, the
+    // socket's receive queue then fills, and only then does a send fail.
+    let sent = 0;
+    let highest = 0;
+    for (;;) {
+      const error = sendNotification(path, `STATUS=${sent}`);
+      const outstanding = notifyReportsOutstanding() ?? 0;
+      highest = Math.max(highest, outstanding);
+      if (error !== undefined) {
+        expect(error.code).toBe("EAGAIN");
+        if (outstanding >= MAX_OUTSTANDING) break;
+        continue;
+      }
+      sent += 1;
+    }
+    expect(highest).toBe(MAX_OUTSTANDING);
+    // What was taken beyond the credit waits in the kernel: a receive queue, not an endless one.
+    const inKernel = sent - MAX_OUTSTANDING;
+    expect(inKernel).toBeLessThanOrEqual(Number(readFileSync("/proc/sys/net/unix/max_dgram_qlen", "utf8")) + 1);
+    // Handled, every datagram sent arrives, the last included, and the count comes back down.
+    await waitForMessage((m) => m.fields.STATUS === String(sent - 1));
+    expect(messages.length).toBe(1 + sent);
+    await until(() => notifyReportsOutstanding() === 0, "the reports to be handled");
+    expect(sendNotification(path, "STATUS=after")).toBeUndefined();
+    await waitForMessage((m) => m.fields.STATUS === "after");
   });
 
   test("messages already queued when close() is called are not delivered", async () => {

@@ -89,17 +89,74 @@ describe("the record queue", () => {
     expect(device.written).toEqual(["a", "b", "c"]);
   });
 
-  it("a device that fails for good empties the queue, says so once, and takes nothing more", () => {
+  it("a device that fails for good empties the queue, says so once with how many records were lost, and takes nothing more", () => {
     const device = new HeldDevice();
-    let failures = 0;
-    const queue = new RecordQueue(device.start, () => {}, note, () => void (failures += 1));
+    const failures: number[] = [];
+    const queue = new RecordQueue(device.start, () => {}, note, (discarded) => void failures.push(discarded), 2);
     queue.push("a");
     queue.push("b");
+    queue.push("c");
     device.finish("failed");
-    expect(failures).toBe(1);
+    // "a" (being written), "b" (waiting) and "c" (dropped, not yet said).
+    expect(failures).toEqual([3]);
     expect(queue.push("c")).toBe(false);
     expect(device.inFlight).toBe(0);
     expect(queue.backlog).toEqual({ records: 0, dropped: 0 });
+  });
+});
+
+describe("the record queue under a load that never lets it empty", () => {
+  it("says how many were dropped once a whole queue's worth was written since, not only when it empties", () => {
+    const device = new HeldDevice();
+    const queue = new RecordQueue(device.start, () => {}, note, () => {}, 3);
+    let serial = 0;
+    // Every time the device takes one record, two more arrive: the queue is never empty.
+    for (let i = 0; i < 3; i++) queue.push(`r${++serial}`);
+    for (let round = 0; round < 12; round++) {
+      device.finish();
+      queue.push(`r${++serial}`);
+      queue.push(`r${++serial}`);
+    }
+    expect(queue.backlog.records).toBe(3);
+    // Said while the load went on: the queue never emptied.
+    expect(device.written.filter((record) => record.startsWith("dropped")).length).toBeGreaterThan(0);
+    device.finishAll();
+    // Every record was written or counted in a note.
+    const notes = device.written.filter((record) => record.startsWith("dropped"));
+    const said = notes.reduce((sum, record) => sum + Number(record.split(" ")[1]), 0);
+    expect(device.written.length - notes.length + said).toBe(serial);
+  });
+
+  it("a write that throws instead of calling back fails the queue rather than wedging it", () => {
+    const failures: number[] = [];
+    const queue = new RecordQueue(
+      () => {
+        throw new Error("EBADF");
+      },
+      () => {},
+      note,
+      (discarded) => void failures.push(discarded),
+    );
+    expect(queue.push("a")).toBe(true);
+    expect(failures).toEqual([1]);
+    expect(queue.push("b")).toBe(false);
+  });
+
+  it("a retry that cannot be armed fails the queue rather than wedging it", async () => {
+    const device = new HeldDevice();
+    const failures: number[] = [];
+    const queue = new RecordQueue(
+      device.start,
+      () => {
+        throw new Error("no timers");
+      },
+      note,
+      (discarded) => void failures.push(discarded),
+    );
+    queue.push("a");
+    device.finish("again");
+    expect(failures).toEqual([1]);
+    expect(await queue.drained(5_000)).toBe(true);
   });
 });
 
@@ -164,5 +221,14 @@ describe("the record queue before a reboot", () => {
     device.finish();
     expect(await drained).toBe(true);
     expect(device.written).toEqual(["last words"]);
+  });
+
+  it("a drained() that timed out is not kept waiting", async () => {
+    const device = new HeldDevice();
+    const queue = new RecordQueue(device.start, () => {}, note);
+    queue.push("held");
+    for (let i = 0; i < 3; i++) expect(await queue.drained(1)).toBe(false);
+    expect(queue.waiting).toBe(0);
+    device.finish();
   });
 });

@@ -280,12 +280,36 @@ describe("NOTIFY_SOCKET", () => {
     rt.sys.files.set(`/proc/${b}/status`, "Name:\tsh\nUid:\t1001\t1001\t1001\t1001\n");
     const [socketA, socketB] = rt.machine.notifySockets.map((s) => s.path);
     // The socket says whose message it is: uid 1000's on b's socket is refused, on a's taken.
-    rt.machine.notify(5000, { READY: "1" }, { uid: 1000, path: socketB });
+    rt.machine.notify(5000, { READY: "1" }, { uid: 1000, path: socketB, gone: true });
     expect(rt.state("b")).toBe("starting");
-    rt.machine.notify(5001, { READY: "1" }, { uid: 1000, path: socketA });
+    rt.machine.notify(5001, { READY: "1" }, { uid: 1000, path: socketA, gone: true });
     expect(rt.state("a")).toBe("started");
     rt.machine.notify(5002, { READY: "1" }, { uid: 0, path: socketB });
     expect(rt.state("b")).toBe("started");
+  });
+
+  it("a live sender of the main process's user outside its session and cgroup is refused (another service of that user)", () => {
+    const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })], { notifyPath: "/run/n.notify", cgroupRoot: "/cg" });
+    rt.start("n");
+    const pid = rt.set.get("n")!.pid!;
+    rt.sys.files.set(`/proc/${pid}/status`, "Name:\tsh\nUid:\t65534\t65534\t65534\t65534\n");
+    rt.sys.files.set(`/proc/${pid}/cgroup`, "0::/tsinit/n\n");
+    rt.machine.notify(6000, { READY: "1", STATUS: "forged" }, { uid: 65534, session: 6000, cgroup: "/tsinit/other" });
+    expect(rt.state("n")).toBe("starting");
+    expect(rt.supervisor.notifyStatus.get("n")).toBeUndefined();
+    // A helper of the service that left its session is still in its cgroup.
+    rt.machine.notify(6001, { READY: "1" }, { uid: 65534, session: 6001, cgroup: "/tsinit/n" });
+    expect(rt.state("n")).toBe("started");
+  });
+
+  it("a sender in the main process's cgroup counts only where that cgroup is the service's own", () => {
+    const rt = notifying();
+    rt.start("n");
+    const pid = rt.set.get("n")!.pid!;
+    // No cgroups here: the main process shares tsinit's cgroup with everything else.
+    rt.sys.files.set(`/proc/${pid}/cgroup`, "0::/user.slice\n");
+    rt.machine.notify(6002, { READY: "1" }, { uid: 1000, session: 6002, cgroup: "/user.slice" });
+    expect(rt.state("n")).toBe("starting");
   });
 
   it("a new start gets a new socket; the old one is closed, and a reload that drops the service closes its socket", () => {
@@ -301,6 +325,52 @@ describe("NOTIFY_SOCKET", () => {
     rt.exit("n", 0);
     rt.supervisor.reload(new Map(), new Map(), new Set());
     expect(rt.machine.notifySockets.every((s) => !s.open)).toBe(true);
+  });
+
+  it("a start that fails to spawn closes its socket at once", () => {
+    const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" }, command: ["/missing"] })], { notifyPath: "/run/n.notify" });
+    rt.start("n");
+    expect(rt.set.get("n")?.failed).toContain("/missing");
+    expect(rt.machine.notifySockets.map((s) => [s.path, s.open])).toEqual([["/run/n.notify.1-0", false]]);
+  });
+
+  it("a start whose exec helper reports a failure closes its socket", async () => {
+    const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" }, runAs: { user: "1000", group: "1000" } })], { notifyPath: "/run/n.notify" });
+    rt.sys.execSucceeds = false;
+    rt.start("n");
+    expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([true]);
+    const fd = rt.sys.spawns[0]!.execStatusFd!;
+    rt.sys.feed(fd, `${JSON.stringify({ stage: "run-as", detail: "setuid(1000): EPERM" })}\n`);
+    rt.sys.endOfFile(fd);
+    await settle();
+    expect(rt.state("n")).toBe("stopped");
+    expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([false]);
+  });
+
+  it("a service that stopped, or whose main process died, has its socket closed before any reload", () => {
+    const rt = notifying();
+    rt.start("n");
+    rt.stop("n");
+    rt.exit("n", 0);
+    expect(rt.state("n")).toBe("stopped");
+    expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([false]);
+    rt.start("n");
+    rt.exit("n", 1);
+    expect(rt.state("n")).toBe("stopped");
+    expect(rt.machine.notifySockets.map((s) => s.open)).toEqual([false, false]);
+  });
+
+  it("a flood of refused datagrams is said in full ten times, then counted by the thousand, and the rest at close", () => {
+    const rt = notifying();
+    rt.start("n");
+    const before = rt.machine.lines.length;
+    for (let i = 0; i < 2_510; i++) rt.machine.notify(999, { READY: "1" });
+    const lines = rt.machine.lines.slice(before);
+    expect(lines.filter((line) => line.includes("which may not speak for it"))).toHaveLength(10);
+    expect(lines.filter((line) => line.includes("1000 more datagrams dropped or refused"))).toHaveLength(2);
+    rt.stop("n");
+    rt.exit("n", 0);
+    expect(rt.machine.lines.slice(before).filter((line) => line.includes("500 more datagrams dropped or refused"))).toHaveLength(1);
   });
 
   it("without a socket path, a notify service fails to start by its stage", () => {

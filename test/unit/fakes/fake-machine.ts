@@ -75,10 +75,10 @@ export class FakeMachine implements Runtime {
    * A datagram from `pid` (by default as uid 65534, in no session the listener could read) on the
    * NOTIFY_SOCKET at `path`, by default the one opened last.
    */
-  notify(pid: number, fields: Record<string, string>, from: { session?: number; uid?: number; path?: string } = {}): void {
+  notify(pid: number, fields: Record<string, string>, from: { session?: number; uid?: number; path?: string; cgroup?: string; gone?: boolean } = {}): void {
     const socket = [...this.notifySockets].reverse().find((s) => s.open && (from.path === undefined || s.path === from.path));
     if (socket === undefined) throw new Error(`no NOTIFY_SOCKET is listening${from.path === undefined ? "" : ` at ${from.path}`}`);
-    socket.deliver({ pid, uid: from.uid ?? 65534, session: from.session, fields });
+    socket.deliver({ pid, uid: from.uid ?? 65534, session: from.session, cgroup: from.cgroup, senderGone: from.gone, fields });
   }
 
   openKmsg(): void {}

@@ -35,7 +35,7 @@ export class FakeRuntime {
 
   constructor(specs: ServiceSpec[], options: { cgroupRoot?: string; notifyPath?: string; childOomScoreAdj?: string; startsRwfs?: () => void; startsLog?: () => void } = {}) {
     const log = new Log(this.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
-    this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: { PATH: "/bin" }, random: () => 0, ...options });
+    this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: { PATH: "/bin" }, random: () => 0, notifyNonce: () => "0", ...options });
     // Watch what goes into the core and what comes out, without changing either.
     const handle = this.supervisor.services.handle.bind(this.supervisor.services);
     this.supervisor.services.handle = (event: Event) => {
