@@ -78,6 +78,9 @@ export const libc = dlopen("libc.so.6", {
   // Files (file-calls.ts): what node:fs did for tsinit, without loading node:fs.
   pread: { args: [i32, pointer, u64, i64], returns: i64 },
   pwrite: { args: [i32, pointer, u64, i64], returns: i64 },
+  aio_write: { args: [pointer], returns: i32 },
+  aio_error: { args: [pointer], returns: i32 },
+  aio_return: { args: [pointer], returns: i64 },
   statx: { args: [i32, cstring, i32, u32, pointer], returns: i32 },
   access: { args: [cstring, i32], returns: i32 },
   rename: { args: [cstring, cstring], returns: i32 },

@@ -5,11 +5,8 @@
 // what does not fit is dropped, counted and reported once the console takes lines again.
 // /dev/kmsg's records are written off the event loop (record-queue.ts), bounded the same way.
 // A blocked PID 1 would reap nothing and answer nobody.
-// The asynchronous write of kmsg records alone comes from node:fs: no other write found runs
-// off the event loop (Bun.write to a descriptor blocks it). It keeps node:fs in PID 1.
-import { write } from "node:fs";
 import type { LogSink } from "../base/logging.ts";
-import { RecordQueue, type StartWrite } from "./record-queue.ts";
+import { RecordQueue, type StartWrite, type WriteResult } from "./record-queue.ts";
 import { SysError, type LineWriter } from "./sys.ts";
 
 /**
@@ -155,6 +152,8 @@ export interface SinkFiles {
   writeSync(fd: number, data: Uint8Array | string): number;
   closeSync(fd: number): void;
   fstatSync(fd: number): { isSocket(): boolean };
+  /** One write made off the event loop (tsinit: glibc's AIO thread, aio-write.ts); `done` once, later. */
+  writeLater(fd: number, bytes: Uint8Array, done: (result: WriteResult) => void): void;
 }
 
 export interface ConsoleSinkOptions {
@@ -273,9 +272,9 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & {
     openFd();
     if (kmsgFd !== undefined) kmsgQueue = newKmsgQueue();
   };
-  // One record a write, on Bun's file-system threads (node:fs's asynchronous write): the kernel
-  // echoes a record to the consoles within the write, so on a slow serial console a write takes
-  // as long as the line needs, and PID 1's event loop must not wait for it.
+  // One record a write, made by another thread (files.writeLater): the kernel echoes a record
+  // to the consoles within the write, so on a slow serial console a write takes as long as the
+  // line needs, and PID 1's event loop must not wait for it.
   const startWrite: StartWrite = (bytes, done) => {
     if (performance.now() - windowStart >= KMSG_INTERVAL_MS) {
       windowStart = performance.now();
@@ -288,11 +287,7 @@ export function consoleSink(options: ConsoleSinkOptions): LogSink & {
     const fd = kmsgFd;
     if (fd === undefined) return done("failed");
     writtenInWindow += 1;
-    write(fd, bytes, 0, bytes.length, null, (error, written) => {
-      if (error === null) return done(written);
-      const code = (error as NodeJS.ErrnoException).code;
-      done(code === "EAGAIN" || code === "EWOULDBLOCK" || code === "EINTR" ? "again" : "failed");
-    });
+    files.writeLater(fd, bytes, done);
   };
   const newKmsgQueue = () =>
     new RecordQueue(

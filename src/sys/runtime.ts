@@ -5,6 +5,7 @@ import { openSyslogSocket } from "./syslog-socket.ts";
 import type { HandledSignal, Runtime, Timer } from "./sys.ts";
 import { errno, libc } from "./libc.ts";
 import { linuxSys } from "./linux-sys.ts";
+import { writeOffThread } from "./aio-write.ts";
 import { closeSync, fstatSync, openSync, writeSync } from "./file-calls.ts";
 import { consoleSink, deviceLineWriter, type SinkFiles } from "./log-sink.ts";
 import { listenForNotifications } from "./notify-socket.ts";
@@ -17,7 +18,7 @@ export interface RuntimeOptions {
   consoleFd?: number;
 }
 
-const sinkFiles: SinkFiles = { openSync, writeSync, closeSync, fstatSync };
+const sinkFiles: SinkFiles = { openSync, writeSync, closeSync, fstatSync, writeLater: writeOffThread };
 
 export function linuxRuntime(options: RuntimeOptions): Runtime {
   const sink = consoleSink({ kmsg: options.kmsg, fd: options.consoleFd, files: sinkFiles, sendNonBlocking });

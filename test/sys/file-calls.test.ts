@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as calls from "../../src/sys/file-calls.ts";
 import { fsError } from "../../src/sys/call-errors.ts";
+import { writeOffThread } from "../../src/sys/aio-write.ts";
 import { consoleSink } from "../../src/sys/log-sink.ts";
 import { SysError } from "../../src/sys/sys.ts";
 
@@ -154,7 +155,7 @@ test("the console sink on libc's calls: a pipe nobody reads never blocks it", ()
   const reader = fs.openSync(join(dir, "console"), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const writer = fs.openSync(join(dir, "console"), fs.constants.O_WRONLY);
   const retries: (() => void)[] = [];
-  const files = { openSync: calls.openSync, writeSync: calls.writeSync, closeSync: calls.closeSync, fstatSync: calls.fstatSync };
+  const files = { openSync: calls.openSync, writeSync: calls.writeSync, closeSync: calls.closeSync, fstatSync: calls.fstatSync, writeLater: writeOffThread };
   const sink = consoleSink({ kmsg: false, fd: writer, files, retryLater: (_ms, retry) => void retries.push(retry) });
   const started = performance.now();
   for (let i = 0; i < 5_000; i++) sink.console(`line ${i} ${"x".repeat(60)}`);

@@ -6,10 +6,9 @@ import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONSOLE_QUEUE_BYTES, ConsoleQueue, consoleSink, type SinkFiles } from "../../src/sys/log-sink.ts";
+import { CONSOLE_QUEUE_BYTES, ConsoleQueue, consoleSink } from "../../src/sys/log-sink.ts";
 
-/** node:fs's calls: tsinit gives the sink libc's (file-calls.ts), which Node cannot load. */
-const files: SinkFiles = { openSync, closeSync, fstatSync, writeSync: (fd, data) => (typeof data === "string" ? writeSync(fd, data) : writeSync(fd, data)) };
+import { nodeSinkFiles as files } from "./fakes/node-sink-files.ts";
 
 /** A console that takes `room` bytes, then says "not now" until given more room. */
 class SlowConsole {

@@ -7,10 +7,9 @@ import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { consoleSink, type SinkFiles } from "../../src/sys/log-sink.ts";
+import { consoleSink } from "../../src/sys/log-sink.ts";
 
-/** node:fs's calls: tsinit gives the sink libc's (file-calls.ts), which Node cannot load. */
-const files: SinkFiles = { openSync, closeSync, fstatSync, writeSync: (fd, data) => (typeof data === "string" ? writeSync(fd, data) : writeSync(fd, data)) };
+import { nodeSinkFiles as files } from "./fakes/node-sink-files.ts";
 import { RECORD_QUEUE_LIMIT, RecordQueue, type WriteResult } from "../../src/sys/record-queue.ts";
 
 /** A device whose writes end only when the test says so. */
