@@ -47,8 +47,8 @@ ENTRIES := src/main.ts src/sys/notify-worker.ts src/sys/uevent-worker.ts
 SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 # --bytecode: measured under TCG, PID 1 reaches login ~0.2 s sooner and its Rss is ~1.3 MB
 # smaller than without, for 2 MB more executable (1 MB gzip; docs/bench.md). In the default
-# image it is 1.03 MB of the zstd squashfs, what takes the gzip -9 image over 48 MB (48.4):
-# BYTECODE= leaves it out (47.3 MB, and PID 1's Rss 2 MB larger; README "RAM and flash").
+# image it is 1.03 MB of the zstd squashfs: BYTECODE=no (or empty) leaves it out, for a 1 MB
+# smaller image and 2 MB more PID 1 Rss (README "RAM and flash").
 BYTECODE ?= yes
 # --target=...-baseline runs without AVX2 and costs nothing: Bun 1.4.4's baseline and default
 # x64 runtimes are the same bytes.
@@ -56,7 +56,7 @@ BYTECODE ?= yes
 # its working directory at start, pass .env's variables (LD_PRELOAD too) to every service and
 # run bunfig.toml's preload inside tsinit.
 # For another architecture, --compile-executable-path names the target's Bun runtime.
-BUNFLAGS := --compile --minify $(if $(BYTECODE),--bytecode) --target=$(BUN_TARGET) \
+BUNFLAGS := --compile --minify $(if $(filter yes,$(BYTECODE)),--bytecode) --target=$(BUN_TARGET) \
 	$(if $(BUN_RUNTIME),--compile-executable-path=$(BUN_RUNTIME)) \
 	--no-compile-autoload-dotenv --no-compile-autoload-bunfig
 
@@ -219,7 +219,7 @@ $(DIST)/initramfs.manifest: $(DIST)/tsinit $(PAYLOAD_FILES) $(KERNEL_STAMP) FORC
 $(PAYLOAD)/libraries: $(DIST)/tsinit scripts/shared-libs.sh FORCE
 	mkdir -p $(@D)
 	SYSROOT=$(SYSROOT) scripts/shared-libs.sh $(DIST)/tsinit | while read -r lib source; do \
-		echo "$$lib $$source $$(md5sum < "$$source" | cut -c1-32)"; done > $@.new
+		sum=$$(md5sum < "$$source" | cut -c1-32); echo "$$lib $$source $$sum"; done > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 # The executable in the shape's filesystem, and the record the stub checks it against; one run

@@ -41,7 +41,10 @@ case $machine in
 esac
 interp=$(readelf -l "$exe" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
 [[ -n $interp ]] || { echo "shared-libs.sh: $exe names no dynamic loader" >&2; exit 1; }
-echo "$interp $(inside_sysroot "$interp")"
+# (Each source is taken into a variable first: under set -e a failing $(...) inside echo's
+# arguments would be ignored and print an empty source.)
+source=$(inside_sysroot "$interp")
+echo "$interp $source"
 # The loader is also NEEDED by name; it is the one already loaded, never a second copy.
 declare -A seen=(["${interp##*/}"]=1)
 queue=("$exe")
@@ -55,7 +58,8 @@ while ((${#queue[@]})); do
       if [[ -e $sysroot$dir/$name ]]; then found=$dir/$name; break; fi
     done
     [[ -n $found ]] || { echo "shared-libs.sh: $name (needed by $file) is not in $sysroot" >&2; exit 1; }
-    echo "$found $(inside_sysroot "$found")"
+    source=$(inside_sysroot "$found")
+    echo "$found $source"
     queue+=("$sysroot$found")
   done
 done
