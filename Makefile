@@ -183,7 +183,7 @@ deps:
 
 build: $(DIST)/tsinit
 
-$(DIST)/tsinit: $(ENTRIES) $(SOURCES) package-lock.json $(DIST)/build-flags | $(DIST) $(BUN) $(BUN_RUNTIME)
+$(DIST)/tsinit: $(ENTRIES) $(SOURCES) package-lock.json tsconfig.json $(DIST)/build-flags | $(DIST) $(BUN) $(BUN_RUNTIME)
 	$(BUN) build $(BUNFLAGS) $(ENTRIES) --outfile $@
 
 # How the executable is built, remade every time and rewritten only when it changes: a new flag
@@ -289,7 +289,7 @@ $(DIST)/disk.manifest: $(DIST)/tsinit FORCE | $(DIST) $(BUSYBOX)
 		scripts/manifest.sh disk; } > $@.new
 	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(DIST)/disk.ext4: $(DIST)/disk.manifest $(DIST)/tsinit $(DISK_INPUTS) scripts/check-services.sh
+$(DIST)/disk.ext4: $(DIST)/disk.manifest $(DIST)/tsinit $(PAYLOAD)/libraries $(DISK_INPUTS) scripts/check-services.sh
 	TSINIT=$(DIST)/tsinit scripts/check-services.sh $< /etc/tsinit.d $(CHECKED_SERVICES)
 	$(BUN) scripts/mkext4.ts $(DISK_EXT4) $< $@
 
