@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     [`MemAvailable after login (\`-m ${DEFAULT_MEMORY_MB}\`)`, (s) => s.availableKB, kB],
   ];
   const lines = [
-    `Boot benchmark: ${BOOTS} boots each, ABBA order, qemu TCG (-cpu max, 1 vCPU, 1 GiB), kernel ${basename(realpathSync(kernel))}.`,
+    `Boot benchmark: ${BOOTS} boots each, ABBA order, qemu TCG (-cpu max, 1 vCPU, ${DEFAULT_MEMORY_MB} MB), kernel ${basename(realpathSync(kernel))}.`,
     "Figures: median (min–max). MB = 10^6 bytes, MiB = 2^20.",
     "",
     "| metric | tsinit | busybox init | tsinit / busybox | target |",
