@@ -13,6 +13,7 @@ import { MAX_BODY_BYTES } from "./api.ts";
 import { isAdmin, type Peer } from "./auth.ts";
 import { ControlApi, type ControlOptions, type ControlReply } from "./handlers.ts";
 import { formatResponse, MAX_HEAD_BYTES, parseRequest, type HttpRequest } from "./http.ts";
+import { unguessable } from "../supervisor/unguessable.ts";
 
 export interface ControlServerOptions extends ControlOptions {
   path: string;
@@ -79,7 +80,7 @@ interface Connection {
 export const MAX_SOCKET_PATH_BYTES = 107;
 
 /**
- * The name a socket is made under before it is renamed to `path`: a dot and up to six random
+ * The name a socket is made under before it is renamed to `path`: a dot and up to sixteen random
  * characters, in the same directory, and never longer than the kernel allows. Fewer random
  * characters only when the directory leaves no room; none at all is an error naming the path.
  */
@@ -93,7 +94,7 @@ export function temporarySocketPath(path: string, random: string): string | { er
   if (room < 2) {
     return { error: `control socket ${path}: no room for the temporary name it is made under (a dot and two characters beside it, at most ${MAX_SOCKET_PATH_BYTES} bytes); use a shorter path` };
   }
-  return prefix + random.replace(/[^a-z0-9]/g, "").slice(0, Math.min(6, room)).padEnd(Math.min(2, room), "0");
+  return prefix + random.replace(/[^a-z0-9]/g, "").slice(0, Math.min(16, room)).padEnd(Math.min(2, room), "0");
 }
 
 export async function startControlServer(options: ControlServerOptions): Promise<{ ok: true; server: ControlServer } | { ok: false; error: string }> {
@@ -117,7 +118,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   let temporary = "";
   let lastError: unknown;
   for (let attempt = 0; attempt < 5 && listener === undefined; attempt++) {
-    const named = temporarySocketPath(path, Math.random().toString(36).slice(2));
+    const named = temporarySocketPath(path, unguessable());
     if (typeof named !== "string") return { ok: false, error: named.error };
     temporary = named;
     try {
