@@ -180,6 +180,12 @@ export class ServiceSet {
   private readonly softCursor = new Map<ServiceRecord, number>();
   /** The main pid of a service started through the exec helper that has not exec'd yet. */
   private readonly execPending = new Map<ServiceRecord, number>();
+  /**
+   * Services whose main process was asked for with a `spawn` action and is not yet created: the
+   * runtime may carry a spawn out later (a queue served in turns). Set when the action is
+   * emitted, cleared at its `spawned` or `spawn-failed`, or when the service stops.
+   */
+  private readonly mainSpawnAsked = new Set<ServiceRecord>();
   /** Service steps taken since the set was made: what the settle costs, for tests. */
   private stepsTaken = 0;
 
@@ -500,6 +506,7 @@ export class ServiceSet {
     for (const set of [this.dirty, this.doomed, this.busy, this.pendingSpecs, this.commandsToCheck]) set.delete(record);
     this.softCursor.delete(record);
     this.execPending.delete(record);
+    this.mainSpawnAsked.delete(record);
     for (const command of this.commands.get(record) ?? []) {
       this.emit({ kind: "outcome", id: command.id, service: record.spec.name, op: command.op, outcome: { kind: "failed", reason: "the service was removed" } });
     }
@@ -579,17 +586,18 @@ export class ServiceSet {
   }
 
   /**
-   * Whether a spawn asked for earlier is still wanted: the service still waits for that process
-   * (a main process while starting, or while started with its restart due; a stop-command while
-   * stopping) and has none yet. A runtime that carries spawns out later than it was asked (a
-   * queue served in turns) drops one the service no longer waits for, say after its
-   * start-timeout failed it or a stop came first.
+   * Whether a spawn asked for earlier is still wanted: it has not been carried out, and the
+   * service still waits for that process (a main process while starting, or while started with
+   * its restart due; a stop-command while stopping). A runtime that carries spawns out later
+   * than it was asked (a queue served in turns) drops one the service no longer waits for: a
+   * stop came first (a start whose process was never spawned goes straight to stopped), or the
+   * service failed or was removed meanwhile.
    */
   awaitsSpawn(service: string, role: ProcessRole): boolean {
     const record = this.records.get(service);
     if (record === undefined) return false;
     if (role === "stop") return record.state === "stopping" && record.stopPid === undefined;
-    return record.pid === undefined && (record.state === "starting" || (record.state === "started" && !record.restartPending));
+    return this.mainSpawnAsked.has(record) && record.pid === undefined && (record.state === "starting" || (record.state === "started" && !record.restartPending));
   }
 
   handle(event: Event): Action[] {
@@ -1036,11 +1044,13 @@ export class ServiceSet {
   }
 
   /**
-   * An unwanted service still starting: a triggered one simply stops; a start-interruptible
-   * one gets SIGINT (dinit's way), others finish starting and are stopped after.
+   * An unwanted service still starting: a triggered one, or one whose process is not yet
+   * spawned (it waits in the runtime's queue), simply stops, since nothing of it runs; a
+   * start-interruptible one gets SIGINT (dinit's way), others finish starting and are stopped
+   * after.
    */
   private cancelStart(record: ServiceRecord): void {
-    if (record.spec.type === "triggered") {
+    if (record.spec.type === "triggered" || this.mainSpawnAsked.has(record)) {
       this.becomeStopped(record);
       return;
     }
@@ -1099,6 +1109,7 @@ export class ServiceSet {
         : spec.logType === "buffer" || spec.logType === "pipe"
           ? ({ kind: spec.logType } as const)
           : ({ kind: "null" } as const);
+    this.mainSpawnAsked.add(record);
     this.emit({
       kind: "spawn",
       service: spec.name,
@@ -1120,6 +1131,7 @@ export class ServiceSet {
       return;
     }
     record.pid = pid;
+    this.mainSpawnAsked.delete(record);
     if (execPending) {
       this.execPending.set(record, pid);
       return;
@@ -1157,6 +1169,7 @@ export class ServiceSet {
       else if (record.state === "stopping" && !record.spec.options.has("no-sigterm")) this.signal(record, record.spec.termSignal);
       return;
     }
+    if (pid === undefined) this.mainSpawnAsked.delete(record);
     if (pid !== undefined) {
       if (pid !== record.pid) return;
       // The helper exits on its own; there is nothing of the service to kill.
@@ -1176,6 +1189,7 @@ export class ServiceSet {
     if (record.pid !== undefined) this.signal(record, SIGKILL);
     record.pid = undefined;
     this.execPending.delete(record);
+    this.mainSpawnAsked.delete(record);
     record.failed = why;
     record.restartRequested = false;
     this.touch(record);
@@ -1221,6 +1235,7 @@ export class ServiceSet {
     record.restartRequested = false;
     record.pid = undefined;
     this.execPending.delete(record);
+    this.mainSpawnAsked.delete(record);
     const wasRunning = record.state !== "stopped";
     this.setState(record, "stopped");
     if (wasRunning && record.spec.type !== "internal") this.status(record, true, `stopped ${name}`);

@@ -110,6 +110,24 @@ describe("spawning in turns", () => {
     expect(rt.sys.spawns.length).toBe(30);
   });
 
+  it("spawns nothing of the queued services when a stop comes first (a shutdown during boot)", async () => {
+    const specs = processes(50);
+    // start-interruptible too: with no process yet there is nothing to send SIGINT to.
+    const script = { ...defaultSpec("script", "scripted"), command: ["/bin/script"], options: new Set(["start-interruptible"]) } as ReturnType<typeof defaultSpec>;
+    const rt = slowSpawns([...specs, script, boot([...specs.map((s) => s.name), "script"])]);
+    rt.start("boot");
+    expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
+    const stopped = rt.supervisor.stopAll();
+    for (let turns = 0; turns < 100; turns++) rt.advance(0);
+    expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
+    expect(rt.state("script")).toBe("stopped");
+    expect(rt.state("s49")).toBe("stopped");
+    expect(rt.signals.filter((s) => s.signal === 2)).toEqual([]);
+    // The services that were spawned got their stop signal; once they are gone, all is down.
+    for (const spec of specs.slice(0, SPAWN_TURN_MS)) rt.exit(spec.name, { kind: "signaled", signal: 15, core: false });
+    expect(await stopped).toBe(true);
+  });
+
   it("spawns nothing more once a shutdown stops waiting (a second SIGTERM, or out of time)", async () => {
     const specs = processes(50);
     const rt = slowSpawns([...specs, boot(specs.map((s) => s.name))]);
