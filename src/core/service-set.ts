@@ -181,11 +181,12 @@ export class ServiceSet {
   /** The main pid of a service started through the exec helper that has not exec'd yet. */
   private readonly execPending = new Map<ServiceRecord, number>();
   /**
-   * Services whose main process was asked for with a `spawn` action and is not yet created: the
-   * runtime may carry a spawn out later (a queue served in turns). Set when the action is
-   * emitted, cleared at its `spawned` or `spawn-failed`, or when the service stops.
+   * Services whose main process (or stop-command) was asked for with a `spawn` action and is not
+   * yet created: the runtime may carry a spawn out later (a queue served in turns). Set when the
+   * action is emitted, cleared at its `spawned` or `spawn-failed`, or when the service stops.
    */
   private readonly mainSpawnAsked = new Set<ServiceRecord>();
+  private readonly stopSpawnAsked = new Set<ServiceRecord>();
   /** Service steps taken since the set was made: what the settle costs, for tests. */
   private stepsTaken = 0;
 
@@ -507,6 +508,7 @@ export class ServiceSet {
     this.softCursor.delete(record);
     this.execPending.delete(record);
     this.mainSpawnAsked.delete(record);
+    this.stopSpawnAsked.delete(record);
     for (const command of this.commands.get(record) ?? []) {
       this.emit({ kind: "outcome", id: command.id, service: record.spec.name, op: command.op, outcome: { kind: "failed", reason: "the service was removed" } });
     }
@@ -596,7 +598,7 @@ export class ServiceSet {
   awaitsSpawn(service: string, role: ProcessRole): boolean {
     const record = this.records.get(service);
     if (record === undefined) return false;
-    if (role === "stop") return record.state === "stopping" && record.stopPid === undefined;
+    if (role === "stop") return this.stopSpawnAsked.has(record) && record.state === "stopping" && record.stopPid === undefined;
     return this.mainSpawnAsked.has(record) && record.pid === undefined && (record.state === "starting" || (record.state === "started" && !record.restartPending));
   }
 
@@ -1087,10 +1089,9 @@ export class ServiceSet {
     record.startCancelled = false;
     record.killedAll = false;
     this.setState(record, "starting");
+    // start-timeout is armed once the process exists (`spawned`): time spent waiting for its
+    // turn to be spawned is not the service's to be charged with.
     this.spawnMain(record);
-    if (record.spec.startTimeoutMs > 0 && this.waitsForStart(record)) {
-      this.emit({ kind: "arm-timer", service: record.spec.name, timer: "start-timeout", ms: record.spec.startTimeoutMs });
-    }
   }
 
   /** Whether "starting" lasts beyond the spawn: readiness, or a scripted command's exit. */
@@ -1126,12 +1127,20 @@ export class ServiceSet {
    * service's program: a process service without readiness is started only at its exec-done.
    */
   private spawned(record: ServiceRecord, role: ProcessRole, pid: number, execPending: boolean): void {
+    const { spec } = record;
     if (role === "stop") {
       record.stopPid = pid;
+      this.stopSpawnAsked.delete(record);
+      // stop-timeout runs from when the stop-command runs, not from when it was asked for.
+      if (record.state === "stopping") this.armStopTimeout(record);
       return;
     }
     record.pid = pid;
     this.mainSpawnAsked.delete(record);
+    // dinit's start-timeout is the time the process is given to start: it runs from its spawn.
+    if (record.state === "starting" && this.waitsForStart(record) && spec.startTimeoutMs > 0) {
+      this.emit({ kind: "arm-timer", service: spec.name, timer: "start-timeout", ms: spec.startTimeoutMs });
+    }
     if (execPending) {
       this.execPending.set(record, pid);
       return;
@@ -1163,10 +1172,16 @@ export class ServiceSet {
       if (pid !== undefined) {
         if (pid !== record.stopPid) return;
         record.stopPid = undefined;
+      } else {
+        this.stopSpawnAsked.delete(record);
       }
       this.log("warn", `${record.spec.name}: stop-command failed: ${why}`);
       if (record.pid === undefined) this.becomeStopped(record);
-      else if (record.state === "stopping" && !record.spec.options.has("no-sigterm")) this.signal(record, record.spec.termSignal);
+      else if (record.state === "stopping") {
+        if (!record.spec.options.has("no-sigterm")) this.signal(record, record.spec.termSignal);
+        // Never spawned, so stop-timeout was not armed: it runs from the stop signal.
+        if (pid === undefined) this.armStopTimeout(record);
+      }
       return;
     }
     if (pid === undefined) this.mainSpawnAsked.delete(record);
@@ -1220,11 +1235,24 @@ export class ServiceSet {
     }
     this.setState(record, "stopping");
     if (runStopCommand) {
-      const argv = spec.stopCommand ?? [];
-      this.emit({ kind: "spawn", service: spec.name, role: "stop", argv, cwd: spec.workingDir, stdin: { kind: "null" }, stdout: { kind: "null" } });
-    } else if (!spec.options.has("no-sigterm")) {
-      this.signal(record, spec.termSignal);
+      // stop-timeout is armed once the stop-command is spawned (`spawned`).
+      this.spawnStop(record);
+      return;
     }
+    if (!spec.options.has("no-sigterm")) this.signal(record, spec.termSignal);
+    this.armStopTimeout(record);
+  }
+
+  private spawnStop(record: ServiceRecord): void {
+    const { spec } = record;
+    this.stopSpawnAsked.add(record);
+    const argv = spec.stopCommand ?? [];
+    this.emit({ kind: "spawn", service: spec.name, role: "stop", argv, cwd: spec.workingDir, stdin: { kind: "null" }, stdout: { kind: "null" } });
+  }
+
+  /** From the stop signal, or the stop-command's spawn; then SIGKILL. */
+  private armStopTimeout(record: ServiceRecord): void {
+    const { spec } = record;
     if (spec.stopTimeoutMs > 0) this.emit({ kind: "arm-timer", service: spec.name, timer: "stop-timeout", ms: spec.stopTimeoutMs });
   }
 
@@ -1236,6 +1264,7 @@ export class ServiceSet {
     record.pid = undefined;
     this.execPending.delete(record);
     this.mainSpawnAsked.delete(record);
+    this.stopSpawnAsked.delete(record);
     const wasRunning = record.state !== "stopped";
     this.setState(record, "stopped");
     if (wasRunning && record.spec.type !== "internal") this.status(record, true, `stopped ${name}`);

@@ -95,19 +95,59 @@ describe("spawning in turns", () => {
     expect(rt.state("boot")).toBe("started");
   });
 
-  it("drops a queued spawn that the service no longer waits for (start-timeout failed it first)", () => {
-    const specs = processes(30);
+  /**
+   * As slowSpawns, but the spawns' cost is the fake clock's own time, so that timers armed
+   * meanwhile fall due while services still wait for their turn (`advance(0)` then serves one
+   * turn: the next one is due SPAWN_TURN_MS later).
+   */
+  function timedSpawns(specs: ReturnType<typeof defaultSpec>[]): FakeRuntime {
+    const rt = new FakeRuntime(specs);
+    const spawn = rt.sys.spawn.bind(rt.sys);
+    rt.sys.spawn = (request) => {
+      rt.machine.clock.time += 1;
+      return spawn(request);
+    };
+    return rt;
+  }
+  const spawnsOf = (rt: FakeRuntime) => rt.sys.spawns.map((s) => s.request.argv[0]);
+
+  it("counts start-timeout from the spawn, not from when the spawn was queued", () => {
+    const specs = processes(100);
     const late = { ...defaultSpec("late", "process"), command: ["/bin/late"], readyNotification: { kind: "pipefd", fd: 3 } as const, startTimeoutMs: 5 };
-    const rt = slowSpawns([...specs, late, boot([...specs.map((s) => s.name), "late"])]);
+    const rt = timedSpawns([...specs, late, boot([...specs.map((s) => s.name), "late"])]);
     rt.start("boot");
     expect(rt.sys.spawns.length).toBe(SPAWN_TURN_MS);
-    // Its start-timeout falls due before its turn to be spawned.
-    rt.send({ kind: "timer", service: "late", timer: "start-timeout" });
-    expect(rt.state("late")).toBe("stopped");
+    // Its turn comes about 100 ms later, long after 5 ms: it is spawned all the same.
+    for (let turns = 0; turns < 100 && !spawnsOf(rt).includes("/bin/late"); turns++) rt.advance(0);
+    expect(rt.state("late")).toBe("starting");
+    expect(rt.set.get("late")!.failed).toBeUndefined();
+    const spawnedAt = rt.spawns.find((s) => s.service === "late")!.at;
+    expect(spawnedAt).toBeGreaterThanOrEqual(100);
+    // From its spawn it has its 5 ms.
+    rt.advance(spawnedAt + 4 - rt.now);
+    expect(rt.state("late")).toBe("starting");
+    rt.advance(1);
     expect(rt.set.get("late")!.failed).toBe("not ready within 0.005s");
-    for (let turns = 0; turns < 100; turns++) rt.advance(0);
-    expect(rt.sys.spawns.map((s) => s.request.argv[0])).not.toContain("/bin/late");
-    expect(rt.sys.spawns.length).toBe(30);
+    expect(spawnsOf(rt).length).toBe(101);
+  });
+
+  it("counts stop-timeout from the stop-command's spawn, not from when it was queued", () => {
+    const specs = processes(100);
+    const db = { ...defaultSpec("db", "process"), command: ["/bin/db"], stopCommand: ["/bin/db-stop"], stopTimeoutMs: 5 };
+    const rt = timedSpawns([db, ...specs, boot(specs.map((s) => s.name))]);
+    rt.start("db");
+    const dbPid = rt.set.get("db")!.pid!;
+    rt.start("boot");
+    // The stop-command waits behind the boot's spawns.
+    rt.stop("db");
+    expect(rt.state("db")).toBe("stopping");
+    for (let turns = 0; turns < 100 && !spawnsOf(rt).includes("/bin/db-stop"); turns++) rt.advance(0);
+    const stopSpawnedAt = rt.spawns.find((s) => s.role === "stop")!.at;
+    expect(stopSpawnedAt).toBeGreaterThanOrEqual(100);
+    // Nothing was killed while the stop-command waited for its turn.
+    expect(rt.signals.filter((s) => s.signal === 9)).toEqual([]);
+    rt.advance(stopSpawnedAt + 5 - rt.now);
+    expect(rt.signals.filter((s) => s.signal === 9).map((s) => s.pid)).toContain(dbPid);
   });
 
   it("spawns nothing of the queued services when a stop comes first (a shutdown during boot)", async () => {

@@ -40,19 +40,22 @@ export class FakeClock implements Clock {
     return [...this.pending].filter((p) => p.every === undefined).length;
   }
 
-  /** Moves the clock by `ms`, firing every timer that falls due on the way, in order. */
+  /**
+   * Moves the clock by `ms`, firing every timer that falls due on the way, in order. Time never
+   * goes back: a test may have moved `time` on by hand (what a spawn costs), past a timer.
+   */
   advance(ms: number): void {
     const target = this.time + ms;
     for (;;) {
       let next: Pending | undefined;
       for (const p of this.pending) if (p.due <= target && (next === undefined || p.due < next.due || (p.due === next.due && p.seq < next.seq))) next = p;
       if (next === undefined) break;
-      this.time = next.due;
+      this.time = Math.max(this.time, next.due);
       if (next.every === undefined) this.pending.delete(next);
       else next.due += next.every;
       next.fire();
     }
-    this.time = target;
+    this.time = Math.max(this.time, target);
   }
 
   private add(entry: Pending): Timer {
