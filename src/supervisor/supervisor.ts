@@ -404,8 +404,8 @@ export class Supervisor {
    * `spawned`, and whatever that starts, which may queue more). After SPAWN_TURN_MS it lets the
    * event loop turn and goes on in the next turn, so that thousands of services starting
    * together never hold up a control request, a reap or a signal for longer than that. A spawn
-   * the core no longer waits for by its turn (the service failed its start-timeout, a stop came
-   * first) is dropped.
+   * the core no longer waits for by its turn (a stop came first, which stops a service not yet
+   * spawned at once; the service failed or was removed meanwhile) is dropped.
    */
   private runSpawns(): void {
     if (this.spawning || this.spawnTurn !== undefined || this.spawnHead === this.spawnQueue.length) return;
