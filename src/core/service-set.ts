@@ -435,6 +435,10 @@ export class ServiceSet {
     }
     this.setPendingSpec(record, undefined);
     this.replaceSpecNow(record, spec);
+    // A spawn asked for and not yet carried out was built from the old description (its output,
+    // its socket): it is asked for again under the new one, which replaces it where it waits.
+    if (this.mainSpawnAsked.has(record)) this.spawnMain(record);
+    if (this.stopSpawnAsked.has(record) && spec.stopCommand !== undefined) this.spawnStop(record);
     if (!quiet) {
       const named = new Set([...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]);
       for (const name of [...record.holds]) if (!named.has(name)) this.letGo(record, name);

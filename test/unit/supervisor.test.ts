@@ -168,6 +168,21 @@ describe("spawning in turns", () => {
     expect(await stopped).toBe(true);
   });
 
+  it("spawns a queued service under the description that a reload NAME gave it meanwhile", () => {
+    const specs = processes(30);
+    const piped = { ...defaultSpec("piped", "process", "/etc/tsinit.d/piped"), command: ["/bin/piped"], logType: "pipe" as const };
+    const rt = slowSpawns([...specs, piped, boot([...specs.map((s) => s.name), "piped"])]);
+    rt.start("boot");
+    expect(rt.state("piped")).toBe("starting");
+    // Its log-type changes while its spawn waits: the spawn is made under the new one.
+    expect(rt.supervisor.reloadService({ ...piped, logType: "buffer", command: ["/bin/piped", "--new"] })).toBeUndefined();
+    for (let turns = 0; turns < 100; turns++) rt.advance(0);
+    expect(rt.set.get("piped")!.failed).toBeUndefined();
+    expect(rt.state("piped")).toBe("started");
+    expect(rt.sys.spawns.filter((s) => s.request.argv[0] === "/bin/piped").map((s) => s.request.argv)).toEqual([["/bin/piped", "--new"]]);
+    expect(rt.supervisor.bufferLogs).toBe(1);
+  });
+
   it("spawns nothing more once a shutdown stops waiting (a second SIGTERM, or out of time)", async () => {
     const specs = processes(50);
     const rt = slowSpawns([...specs, boot(specs.map((s) => s.name))]);
