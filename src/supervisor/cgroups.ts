@@ -7,6 +7,9 @@ import type { Log } from "../log/log.ts";
 import type { Sys } from "../sys/sys.ts";
 
 export class ServiceCgroups {
+  /** The services whose cgroup was made or joined: what `prune` may remove. */
+  private readonly joined = new Set<string>();
+
   /** `root` undefined: services get no cgroups and every method does nothing. */
   constructor(
     private readonly sys: Sys,
@@ -22,8 +25,32 @@ export class ServiceCgroups {
   join(service: string, pid: number): void {
     if (this.root === undefined) return;
     const dir = `${this.root}/${service}`;
-    const error = (this.sys.isDirectory(dir) ? undefined : this.sys.mkdir(dir, 0o755)) ?? this.sys.writeFile(`${dir}/cgroup.procs`, String(pid));
+    const made = this.sys.isDirectory(dir) ? undefined : this.sys.mkdir(dir, 0o755);
+    if (made === undefined) this.joined.add(service);
+    const error = made ?? this.sys.writeFile(`${dir}/cgroup.procs`, String(pid));
     if (error !== undefined) this.log.warn(`${service}: joining cgroup ${dir}: ${error.message}`);
+  }
+
+  /**
+   * Removes the cgroups of services no longer loaded, else every reload that brings new names
+   * leaves empty cgroups behind. One that still holds processes (EBUSY: what the service left
+   * and nothing killed yet) is kept and tried again at the next prune.
+   */
+  prune(isLoaded: (service: string) => boolean): void {
+    if (this.root === undefined) return;
+    for (const service of this.joined) {
+      if (isLoaded(service)) continue;
+      const dir = `${this.root}/${service}`;
+      const error = this.sys.rmdir(dir);
+      if (error?.code === "EBUSY") continue;
+      if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
+      this.joined.delete(service);
+    }
+  }
+
+  /** How many service cgroups are kept (tests). */
+  get size(): number {
+    return this.joined.size;
   }
 
   /** The pids in a service's cgroup, or [] where services get no cgroups. */

@@ -237,6 +237,11 @@ export class Supervisor {
     return this.outputs.size;
   }
 
+  /** How many per-service cgroups are kept (tests). */
+  get serviceCgroups(): number {
+    return this.cgroups.size;
+  }
+
   /** The direct dependents a stop would take down (dinit names them and refuses without --force). */
   activeHardDependents(service: string): string[] {
     return this.services.activeHardDependents(service);
@@ -713,7 +718,7 @@ export class Supervisor {
 
   /**
    * Lets go of what belonged to services no longer loaded (or no longer of that log-type): log
-   * pipes, notify sockets and their last STATUS=, buffer logs, bgprocess launchers. Else every
+   * pipes, notify sockets and their last STATUS=, buffer logs, bgprocess launchers, cgroups. Else every
    * reload that brings new names grows PID 1. A service a reload removed while it ran goes at
    * the next reload or removal after its stop.
    */
@@ -723,6 +728,7 @@ export class Supervisor {
     this.notify.prune(loaded);
     this.outputs.prune((service) => this.services.get(service)?.spec.logType === "buffer");
     this.spawner.forgetLaunchers(loaded);
+    this.cgroups.prune(loaded);
   }
 
   /** Stop listening (supervisor mode's exit). */

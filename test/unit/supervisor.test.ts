@@ -226,4 +226,31 @@ describe("reloads forget what was kept by name", () => {
     rt.supervisor.reload(new Map([["r50", buffered("r50")]]), new Map(), new Set());
     expect(rt.supervisor.bufferLogs).toBe(1);
   });
+
+  it("removes the cgroups of services no longer loaded, and one still busy at a later prune", () => {
+    const rt = new FakeRuntime([fromFile("r0")], { cgroupRoot: "/cg" });
+    rt.start("r0");
+    expect(rt.sys.isDirectory("/cg/r0")).toBe(true);
+    for (let round = 1; round <= 20; round++) {
+      rt.supervisor.reload(new Map([[`r${round}`, fromFile(`r${round}`)]]), new Map(), new Set());
+      rt.start(`r${round}`);
+      rt.stop(`r${round - 1}`);
+      rt.exit(`r${round - 1}`, 0);
+      // The process has left its cgroup (the kernel takes an exited process out).
+      rt.sys.files.set(`/cg/r${round - 1}/cgroup.procs`, "");
+    }
+    // The newest, and the one before it, which was still running at the last reload.
+    expect(rt.supervisor.serviceCgroups).toBe(2);
+    expect(rt.sys.isDirectory("/cg/r18")).toBe(false);
+    // A leftover process still in r19's cgroup: rmdir says EBUSY, and it is tried again later.
+    rt.sys.files.set("/cg/r19/cgroup.procs", "4242\n");
+    rt.supervisor.reload(new Map([["r20", fromFile("r20")]]), new Map(), new Set());
+    expect(rt.sys.isDirectory("/cg/r19")).toBe(true);
+    expect(rt.machine.lines.filter((line) => line.includes("removing cgroup"))).toEqual([]);
+    rt.sys.files.set("/cg/r19/cgroup.procs", "");
+    rt.supervisor.reload(new Map([["r20", fromFile("r20")]]), new Map(), new Set());
+    expect(rt.sys.isDirectory("/cg/r19")).toBe(false);
+    expect(rt.sys.isDirectory("/cg/r20")).toBe(true);
+    expect(rt.supervisor.serviceCgroups).toBe(1);
+  });
 });

@@ -235,6 +235,12 @@ export class FakeSys implements Sys {
   }
   rmdir(path: string): SysError | undefined {
     this.calls.push(`rmdir ${path}`);
+    // A cgroup (it has cgroup.procs) goes with its interface files unless processes are in it.
+    const procs = this.files.get(`${path}/cgroup.procs`);
+    if (procs !== undefined) {
+      if (procs.trim() !== "") return new SysError("rmdir", 16, "EBUSY", path);
+      for (const file of [...this.files.keys()]) if (file.startsWith(`${path}/`)) this.files.delete(file);
+    }
     if (this.readDir(path)?.length) return new SysError("rmdir", 39, "ENOTEMPTY", path);
     return this.dirs.delete(path) ? undefined : new SysError("rmdir", 2, "ENOENT", path);
   }
