@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/base/service-spec.ts";
+import { ServiceSet } from "../../src/core/service-set.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
 
 function svc(name: string, type: ServiceType = "process", extra: Partial<ServiceSpec> = {}): ServiceSpec {
@@ -608,5 +609,48 @@ describe("dependencies", () => {
     const rt = new FakeRuntime(specs);
     rt.start("s199");
     expect(rt.set.list().every((r) => r.state === "started")).toBe(true);
+  });
+});
+
+describe("a spawn asked for and not yet carried out (the runtime's queue)", () => {
+  const scripted = svc("s", "scripted", { startTimeoutMs: 1_000, stopCommand: ["/bin/s-stop"], stopTimeoutMs: 2_000, options: new Set(["start-interruptible"]) });
+  const kinds = (actions: { kind: string }[]) => actions.map((a) => a.kind);
+
+  it("is awaited until its process exists; start-timeout is armed then, not before", () => {
+    const set = new ServiceSet([scripted], { now: () => 0 });
+    const started = set.handle({ kind: "command", op: "start", service: "s" });
+    expect(kinds(started)).toContain("spawn");
+    expect(started.filter((a) => a.kind === "arm-timer")).toEqual([]);
+    expect(set.awaitsSpawn("s", "main")).toBe(true);
+    const spawned = set.handle({ kind: "spawned", service: "s", role: "main", pid: 10 });
+    expect(spawned.filter((a) => a.kind === "arm-timer")).toEqual([{ kind: "arm-timer", service: "s", timer: "start-timeout", ms: 1_000 }]);
+    expect(set.awaitsSpawn("s", "main")).toBe(false);
+  });
+
+  it("goes straight to stopped on a stop, with no signal (start-interruptible or not), and is no longer awaited", () => {
+    for (const options of [new Set(["start-interruptible"]), new Set<string>()]) {
+      const set = new ServiceSet([{ ...scripted, options } as ServiceSpec], { now: () => 0 });
+      set.handle({ kind: "command", op: "start", service: "s" });
+      const stopped = set.handle({ kind: "command", op: "stop", service: "s" });
+      expect(set.get("s")!.state).toBe("stopped");
+      expect(kinds(stopped)).not.toContain("signal");
+      expect(kinds(stopped)).not.toContain("spawn");
+      expect(set.awaitsSpawn("s", "main")).toBe(false);
+    }
+  });
+
+  it("arms stop-timeout when the stop-command is spawned, not when it is asked for", () => {
+    const set = new ServiceSet([scripted], { now: () => 0 });
+    set.handle({ kind: "command", op: "start", service: "s" });
+    set.handle({ kind: "spawned", service: "s", role: "main", pid: 10 });
+    set.handle({ kind: "exited", service: "s", role: "main", pid: 10, status: { kind: "exited", code: 0 } });
+    expect(set.get("s")!.state).toBe("started");
+    const stopping = set.handle({ kind: "command", op: "stop", service: "s" });
+    expect(stopping.filter((a) => a.kind === "spawn")).toMatchObject([{ role: "stop", argv: ["/bin/s-stop"] }]);
+    expect(stopping.filter((a) => a.kind === "arm-timer")).toEqual([]);
+    expect(set.awaitsSpawn("s", "stop")).toBe(true);
+    const spawned = set.handle({ kind: "spawned", service: "s", role: "stop", pid: 11 });
+    expect(spawned.filter((a) => a.kind === "arm-timer")).toEqual([{ kind: "arm-timer", service: "s", timer: "stop-timeout", ms: 2_000 }]);
+    expect(set.awaitsSpawn("s", "stop")).toBe(false);
   });
 });
