@@ -24,7 +24,7 @@ import { Supervisor } from "./supervisor/supervisor.ts";
 import { reportDevice, startBootReport } from "./boot-report.ts";
 import { EventLog } from "./log/event-log.ts";
 import { BootTimeline } from "./log/timeline.ts";
-import { breakShell, switchToRealRoot } from "./real-root.ts";
+import { breakShell, CONSOLE_CATCH_UP_MS, switchToRealRoot, type ConsoleCaughtUp } from "./real-root.ts";
 import { chooseRunner, exitKind, runFirstRunner } from "./runner.ts";
 import { SysError, type Runtime, type Sys } from "./sys/sys.ts";
 
@@ -156,8 +156,9 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   }
   if (cmdline.exit !== undefined && exitKind(cmdline.exit) === undefined) log.warn(`tsinit.exit=${cmdline.exit}: give poweroff, reboot or halt; the machine stays up when the runner exits`);
   const runner = chooseRunner(sys, cmdline, runtime.env);
+  const caughtUp: ConsoleCaughtUp = () => runtime.sink.drained?.(CONSOLE_CATCH_UP_MS) ?? Promise.resolve();
   void (async () => {
-    if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log);
+    if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log, caughtUp);
     if (runner !== undefined) {
       const unknown = runner.after.filter((name) => directories.ensure(name).kind !== "loaded");
       if (unknown.length > 0) log.warn(`runner: no service named ${unknown.join(", ")} to wait for`);
@@ -168,7 +169,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
       };
       void runFirstRunner({ events, log, supervisor, runner: { ...runner, after }, shutdown: endWith });
     }
-    await startTarget(supervisor, log, target, () => directories.ensure("recovery").kind === "loaded");
+    await startTarget(supervisor, log, target, () => directories.ensure("recovery").kind === "loaded", caughtUp);
     // The boot is over: what comes later is not the boot's.
     record.close();
   })();
@@ -209,24 +210,26 @@ function readOptional(sys: Sys, path: string): string {
  * Start the boot target. When it cannot start (a service it depends on failed), start the
  * `recovery` service (a root shell on the console) if there is one, else say so and go on.
  */
-async function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecovery: () => boolean): Promise<void> {
-  const recover = (why: string) => {
+async function startTarget(supervisor: Supervisor, log: Log, target: string, hasRecovery: () => boolean, caughtUp: ConsoleCaughtUp): Promise<void> {
+  const recover = async (why: string) => {
     if (!hasRecovery()) {
       log.error(`${why}; no recovery service, going on with what runs`);
       return;
     }
     log.error(`${why}; starting recovery`);
+    // Its shell's prompt after that line, not before it.
+    await caughtUp();
     supervisor.start("recovery");
   };
   if (supervisor.service(target) === undefined) {
-    recover(`${target} is not loaded (no file for it in ${SERVICES_DIR}, or it has errors)`);
+    await recover(`${target} is not loaded (no file for it in ${SERVICES_DIR}, or it has errors)`);
     return;
   }
   const outcome = await supervisor.command("start", target);
   // Only a failure: a target stopped by hand during boot needs no recovery shell.
   const record = supervisor.service(target);
   const why = record?.failed ?? record?.blocked;
-  if (outcome?.kind === "failed" && why !== undefined) recover(`${target} failed: ${why}`);
+  if (outcome?.kind === "failed" && why !== undefined) await recover(`${target} failed: ${why}`);
 }
 
 function hasCgroup2(sys: Sys): boolean {

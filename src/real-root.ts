@@ -59,10 +59,19 @@ function ensureService(supervisor: Supervisor, spec: ServiceSpec): void {
 }
 
 /**
+ * Resolves once what tsinit has said reached the console (at most CONSOLE_CATCH_UP_MS): kernel
+ * log records are written off the event loop, so without this wait a shell's prompt can come
+ * before the line that tells what the shell is for.
+ */
+export type ConsoleCaughtUp = () => Promise<unknown>;
+export const CONSOLE_CATCH_UP_MS = 1_000;
+
+/**
  * Starts `name`, a shell on the console, and resolves when the user has left it: with its exit,
  * or undefined when it could not start (a shutdown has begun, or the shell is missing).
  */
-async function runOnConsole(supervisor: Supervisor, name: string): Promise<ExitStatus | undefined> {
+async function runOnConsole(supervisor: Supervisor, name: string, caughtUp: ConsoleCaughtUp): Promise<ExitStatus | undefined> {
+  await caughtUp();
   const outcome = await supervisor.command("start", name);
   if (outcome?.kind !== "done") return undefined;
   await supervisor.whenStopped(name);
@@ -70,10 +79,10 @@ async function runOnConsole(supervisor: Supervisor, name: string): Promise<ExitS
 }
 
 /** rd.break: a shell on the console before the switch (or before the boot target); leaving it goes on. */
-export async function breakShell(supervisor: Supervisor, log: Log): Promise<void> {
+export async function breakShell(supervisor: Supervisor, log: Log, caughtUp: ConsoleCaughtUp): Promise<void> {
   ensureService(supervisor, consoleShell(BREAK_SHELL, ["/bin/sh", "-l"]));
   log.info("rd.break: a shell in the initramfs before the boot goes on; leave it (exit) to continue");
-  await runOnConsole(supervisor, BREAK_SHELL);
+  await runOnConsole(supervisor, BREAK_SHELL, caughtUp);
 }
 
 /** When a shell could not even start, the next try waits this long: never a loop without a pause. */
@@ -84,11 +93,12 @@ export async function switchToRealRoot(context: RealRootContext): Promise<void> 
   const { sys } = runtime;
   // A shutdown (poweroff in a shell, ctrl-alt-del) ends this stage wherever it is.
   const over = () => supervisor.shuttingDown;
+  const caughtUp: ConsoleCaughtUp = () => runtime.sink.drained?.(CONSOLE_CATCH_UP_MS) ?? Promise.resolve();
 
   ensureService(supervisor, consoleShell(RECOVERY, ["/bin/sh", "-l"]));
   ensureService(supervisor, consoleShell(ROOT_PROMPT, ["/bin/sh", "-c", PROMPT_SCRIPT]));
 
-  if (cmdline.rdBreak) await breakShell(supervisor, log);
+  if (cmdline.rdBreak) await breakShell(supervisor, log, caughtUp);
 
   const spec = parseRootSpec(cmdline.root ?? "");
   while (!over()) {
@@ -99,8 +109,8 @@ export async function switchToRealRoot(context: RealRootContext): Promise<void> 
     let choice: number | undefined = SHELL_AGAIN;
     while (choice === SHELL_AGAIN && !over()) {
       log.error("starting recovery: a shell on the console; leave it to retry, reboot or power off");
-      const shell = await runOnConsole(supervisor, RECOVERY);
-      const prompt = over() ? undefined : await runOnConsole(supervisor, ROOT_PROMPT);
+      const shell = await runOnConsole(supervisor, RECOVERY, caughtUp);
+      const prompt = over() ? undefined : await runOnConsole(supervisor, ROOT_PROMPT, caughtUp);
       if (over()) return;
       if (shell === undefined || prompt === undefined) {
         log.error(`the recovery shell or the prompt could not start; looking for the root again in ${SHELL_RETRY_MS / 1000} s`);
