@@ -8,15 +8,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
+# refuse WHAT FOUND: when FOUND (grep's lines) is not empty, say WHAT and them, and fail.
+refuse() {
+  [[ -z $2 ]] && return
+  echo "check-seam: $1:" >&2
+  echo "$2" >&2
+  status=1
+}
 
 allowed='^src/(sys/|control/server\.ts|cli/client\.ts)'
 bad=$(grep -rn --include='*.ts' -E '^import .* from "(bun:[a-z]+|bun|node:(fs|net|http|child_process|os))"|^[^/*]*\bBun\.[a-z]' src |
   grep -v -E "$allowed" || true)
-if [[ -n $bad ]]; then
-  echo "check-seam: these files reach the system outside src/sys/:" >&2
-  echo "$bad" >&2
-  status=1
-fi
+refuse "these files reach the system outside src/sys/" "$bad"
 
 # The compiled executable must not load node:fs or node:path (nor node:http, node:net, node:os,
 # node:child_process): each costs PID 1 memory and the image bytes (node:fs and node:path
@@ -25,21 +28,13 @@ fi
 # src/base/paths.ts. A type-only import loads nothing.
 heavy=$(grep -rn --include='*.ts' -E '(^|[ }])from "node:(fs|path|http|os|child_process|net)"' src |
   grep -v -E ':import type ' || true)
-if [[ -n $heavy ]]; then
-  echo "check-seam: these load a node: module into the compiled tsinit (use src/sys/file-calls.ts or src/base/paths.ts):" >&2
-  echo "$heavy" >&2
-  status=1
-fi
+refuse "these load a node: module into the compiled tsinit (use src/sys/file-calls.ts or src/base/paths.ts)" "$heavy"
 
 # The supervisor and the pure layers reach time, signals and the environment through the
 # injected Runtime only, so that they run on a fake clock in unit tests.
 side=$(grep -rn --include='*.ts' -E '^[^/*]*\b(setTimeout|setInterval|clearTimeout|clearInterval|Date\.now|performance\.now|process\.(on|env|exit|pid|getuid|kill))\b' \
   src/supervisor src/core src/config src/log src/base src/shutdown src/boot || true)
-if [[ -n $side ]]; then
-  echo "check-seam: these reach time, signals or the environment around the Runtime:" >&2
-  echo "$side" >&2
-  status=1
-fi
+refuse "these reach time, signals or the environment around the Runtime" "$side"
 
 # layer -> the folders it may import from (besides itself)
 declare -A may=([base]="" [sys]="base" [log]="base" [core]="base" [config]="base")
