@@ -18,7 +18,8 @@ if [[ -z $sysroot ]]; then
     exit 1
   fi
   awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' <<< "$answer" | while read -r lib; do
-    echo "$lib $(readlink -f "$lib")"
+    real=$(readlink -e "$lib")
+    echo "$lib $real"
   done
   exit 0
 fi
@@ -41,10 +42,10 @@ case $machine in
 esac
 interp=$(readelf -l "$exe" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
 [[ -n $interp ]] || { echo "shared-libs.sh: $exe names no dynamic loader" >&2; exit 1; }
-# (Each source is taken into a variable first: under set -e a failing $(...) inside echo's
-# arguments would be ignored and print an empty source.)
-source=$(inside_sysroot "$interp")
-echo "$interp $source"
+# (Each file is taken into a variable first: under set -e a failing $(...) inside echo's
+# arguments would be ignored and print an empty name.)
+real=$(inside_sysroot "$interp")
+echo "$interp $real"
 # The loader is also NEEDED by name; it is the one already loaded, never a second copy.
 declare -A seen=(["${interp##*/}"]=1)
 queue=("$exe")
@@ -58,8 +59,8 @@ while ((${#queue[@]})); do
       if [[ -e $sysroot$dir/$name ]]; then found=$dir/$name; break; fi
     done
     [[ -n $found ]] || { echo "shared-libs.sh: $name (needed by $file) is not in $sysroot" >&2; exit 1; }
-    source=$(inside_sysroot "$found")
-    echo "$found $source"
+    real=$(inside_sysroot "$found")
+    echo "$found $real"
     queue+=("$sysroot$found")
   done
 done

@@ -93,7 +93,9 @@ export class NotifySocket {
       const listener = this.listen(
         path,
         (message) => this.received(service, message, warnings),
-        (error) => warnings.note("warn", `NOTIFY_SOCKET: ${error.message}`),
+        // A socket read no more means no READY= will come: said at once, never rate-limited
+        // behind a flood of bad datagrams.
+        (error) => (error.stopped === true ? this.log.error(`NOTIFY_SOCKET: ${error.message}`) : warnings.note("warn", `NOTIFY_SOCKET: ${error.message}`)),
       );
       this.listeners.set(service, {
         path,

@@ -81,6 +81,7 @@ export const libc = dlopen("libc.so.6", {
   aio_write: { args: [pointer], returns: i32 },
   aio_error: { args: [pointer], returns: i32 },
   aio_return: { args: [pointer], returns: i64 },
+  aio_suspend: { args: [pointer, i32, pointer], returns: i32 },
   statx: { args: [i32, cstring, i32, u32, pointer], returns: i32 },
   access: { args: [cstring, i32], returns: i32 },
   rename: { args: [cstring, cstring], returns: i32 },

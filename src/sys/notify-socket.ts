@@ -185,11 +185,16 @@ function readerGone(current: Reader): void {
   // Listeners still open stay bound but unread; their close() closes their descriptor.
 }
 
+/** The error that says a socket is read no more (`stopped`, so that no rate limit hides it). */
+function listenerStopped(path: string, why: string): Error & { stopped: true } {
+  return Object.assign(new Error(`notify socket ${path}: listener stopped: ${why}`), { stopped: true as const });
+}
+
 function stopReader(current: Reader, message: string): void {
   if (current.stopped) return;
   current.stopped = true;
   if (reader === current) reader = undefined;
-  for (const receiver of current.receivers.values()) report(receiver, new Error(`notify socket ${receiver.path}: listener stopped: ${message}`));
+  for (const receiver of current.receivers.values()) report(receiver, listenerStopped(receiver.path, message));
   current.worker.terminate();
 }
 
@@ -241,7 +246,7 @@ function startReader(): Reader {
         const receiver = current.receivers.get(data.fd);
         if (receiver !== undefined) {
           // recvmsg failed on a socket still open: it is read no more; close() closes it.
-          report(receiver, new Error(`notify socket ${receiver.path}: listener stopped: ${data.error ?? "released"}`));
+          report(receiver, listenerStopped(receiver.path, data.error ?? "released"));
           current.receivers.delete(data.fd);
           return;
         }

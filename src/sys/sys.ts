@@ -258,7 +258,11 @@ export interface UeventListener {
 export type ListenUevents = (onEvent: (event: Uevent) => void, onError: (error: Error) => void, onLost: () => void) => UeventListener;
 
 /** Binds NOTIFY_SOCKET at `path`; throws a SysError when it cannot. */
-export type ListenNotify = (path: string, onMessage: (message: NotifyMessage) => void, onError: (error: Error) => void) => NotifyListener;
+/**
+ * `onError` gets each datagram it could not take, and once, with `stopped` set, the reading of
+ * the socket stopping: the one that means no READY= will come.
+ */
+export type ListenNotify = (path: string, onMessage: (message: NotifyMessage) => void, onError: (error: Error & { stopped?: boolean }) => void) => NotifyListener;
 
 /** The signals tsinit handles (the rest keep their defaults, or stay blocked by Bun). */
 export type HandledSignal = `SIG${SignalName}`;

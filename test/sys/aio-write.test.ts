@@ -7,6 +7,8 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeOffThread } from "../../src/sys/aio-write.ts";
+import * as calls from "../../src/sys/file-calls.ts";
+import { consoleSink } from "../../src/sys/log-sink.ts";
 import type { WriteResult } from "../../src/sys/record-queue.ts";
 
 const dir = fs.mkdtempSync(join(tmpdir(), "tsinit-aio-"));
@@ -69,4 +71,21 @@ test("a descriptor that is not open fails", async () => {
   const fd = fs.openSync("/dev/null", fs.constants.O_WRONLY);
   fs.closeSync(fd);
   expect(await ended(fd, new TextEncoder().encode("x"))).toBe("failed");
+});
+
+test("the log sink writes kernel log records through it, in order, one record a write", async () => {
+  // A FIFO stands in for /dev/kmsg: a write is taken whole, at no offset (a regular file would be
+  // written at offset 0 each time, since glibc's AIO uses pwrite unless the file appends).
+  const kmsg = join(dir, "kmsg");
+  execFileSync("mkfifo", [kmsg]);
+  const reader = fs.openSync(kmsg, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const files = { openSync: calls.openSync, writeSync: calls.writeSync, closeSync: calls.closeSync, fstatSync: calls.fstatSync, writeLater: writeOffThread };
+  const sink = consoleSink({ kmsg: true, fd: fs.openSync("/dev/null", fs.constants.O_WRONLY), files, kmsgPath: kmsg });
+  sink.openKmsg();
+  for (let i = 0; i < 200; i++) expect(sink.kmsg(`<6>tsinit: record ${i}`)).toBe(true);
+  expect(await sink.drained!(10_000)).toBe(true);
+  const buffer = Buffer.alloc(1 << 16);
+  const lines = buffer.toString("utf8", 0, fs.readSync(reader, buffer)).split("\n").filter(Boolean);
+  fs.closeSync(reader);
+  expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => `<6>tsinit: record ${i}`));
 });

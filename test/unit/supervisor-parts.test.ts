@@ -373,6 +373,18 @@ describe("NOTIFY_SOCKET", () => {
     expect(rt.machine.lines.slice(before).filter((line) => line.includes("500 more datagrams dropped or refused"))).toHaveLength(1);
   });
 
+  it("the socket's reading stopping is said at once, even after a flood of bad datagrams", () => {
+    const rt = notifying();
+    rt.start("n");
+    const before = rt.machine.lines.length;
+    const socket = rt.machine.notifySockets.at(-1)!;
+    for (let i = 0; i < 50; i++) socket.fail(new Error("a datagram with a NUL byte, dropped"));
+    socket.fail(Object.assign(new Error(`notify socket ${socket.path}: listener stopped: EBADF`), { stopped: true }));
+    const lines = rt.machine.lines.slice(before);
+    expect(lines.filter((line) => line.includes("NUL byte"))).toHaveLength(10);
+    expect(lines.filter((line) => line.includes("listener stopped: EBADF"))).toHaveLength(1);
+  });
+
   it("without a socket path, a notify service fails to start by its stage", () => {
     const rt = new FakeRuntime([svc("n", "process", { readyNotification: { kind: "notify" } })]);
     rt.start("n");

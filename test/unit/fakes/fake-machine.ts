@@ -17,7 +17,7 @@ export class FakeMachine implements Runtime {
   readonly sink: LogSink = { console: (line) => void this.lines.push(line), kmsg: () => false };
   readonly env: Record<string, string> = {};
   /** Where NOTIFY_SOCKET listeners were bound, and whether each is still open. */
-  readonly notifySockets: { path: string; open: boolean; deliver: (message: NotifyMessage) => void }[] = [];
+  readonly notifySockets: { path: string; open: boolean; deliver: (message: NotifyMessage) => void; fail: (error: Error & { stopped?: boolean }) => void }[] = [];
   private readonly handlers = new Map<HandledSignal, (() => void)[]>();
 
   constructor(readonly sys: FakeSys = new FakeSys()) {}
@@ -31,8 +31,8 @@ export class FakeMachine implements Runtime {
     for (const handler of this.handlers.get(signal) ?? []) handler();
   }
 
-  readonly listenNotify: ListenNotify = (path, onMessage) => {
-    const socket = { path, open: true, deliver: (message: NotifyMessage) => socket.open && onMessage(message) };
+  readonly listenNotify: ListenNotify = (path, onMessage, onError) => {
+    const socket = { path, open: true, deliver: (message: NotifyMessage) => socket.open && onMessage(message), fail: (error: Error & { stopped?: boolean }) => onError(error) };
     this.notifySockets.push(socket);
     return { close: () => void (socket.open = false) };
   };
