@@ -438,7 +438,19 @@ export class ServiceSet {
     // A spawn asked for and not yet carried out was built from the old description (its output,
     // its socket): it is asked for again under the new one, which replaces it where it waits.
     if (this.mainSpawnAsked.has(record)) this.spawnMain(record);
-    if (this.stopSpawnAsked.has(record) && spec.stopCommand !== undefined) this.spawnStop(record);
+    if (this.stopSpawnAsked.has(record)) {
+      if (spec.stopCommand !== undefined) this.spawnStop(record);
+      else {
+        // No stop-command any more: the queued one is dropped (awaitsSpawn), and the stop goes
+        // on as beginStop would have begun it under the new description.
+        this.stopSpawnAsked.delete(record);
+        if (record.pid === undefined) this.becomeStopped(record);
+        else {
+          if (!spec.options.has("no-sigterm")) this.signal(record, spec.termSignal);
+          this.armStopTimeout(record);
+        }
+      }
+    }
     if (!quiet) {
       const named = new Set([...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]);
       for (const name of [...record.holds]) if (!named.has(name)) this.letGo(record, name);

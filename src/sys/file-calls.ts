@@ -37,12 +37,15 @@ const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS = 0x7ff;
 /** struct statx: the same 256 bytes on every architecture (unlike struct stat). */
 const STATX_SIZE = 256;
+const EIO = 5;
 const EINTR = 4;
 const EEXIST = 17;
 const ENOENT = 2;
 const ENAMETOOLONG = 36;
 const PATH_MAX = 4096;
 const READ_CHUNK = 64 * 1024;
+/** readFileSync's first buffer: enough for a /proc status or cgroup file. */
+const SMALL_READ = 4 * 1024;
 
 function thrown(call: string, path?: string, code = errno()): SysError {
   return new SysError(call, code, errnoName(code), path);
@@ -161,17 +164,25 @@ export function readFileSync(path: string, encoding: "utf8" | "latin1"): string 
   try {
     const chunks: Buffer[] = [];
     let total = 0;
+    // One chunk is allocated only when the last one filled: most files here are small /proc files.
+    let chunk = Buffer.allocUnsafe(SMALL_READ);
+    let used = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(READ_CHUNK);
-      const n = Number(libc.read(fd, chunk, chunk.length));
+      if (used === chunk.length) {
+        chunks.push(chunk);
+        chunk = Buffer.allocUnsafe(READ_CHUNK);
+        used = 0;
+      }
+      const n = Number(libc.read(fd, chunk.subarray(used), chunk.length - used));
       if (n === -1) {
         if (errno() === EINTR) continue;
         throw thrown("read", path);
       }
       if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
+      used += n;
       total += n;
     }
+    chunks.push(chunk.subarray(0, used));
     return Buffer.concat(chunks, total).toString(encoding);
   } finally {
     libc.close(fd);
@@ -222,7 +233,10 @@ export function readdirSync(path: string): string[] {
       if (n === -1) throw thrown("getdents64", path);
       if (n === 0) return names;
       // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-ended).
-      for (let at = 0; at < n; at += buffer.readUInt16LE(at + 16)) {
+      for (let at = 0, length = 0; at < n; at += length) {
+        length = buffer.readUInt16LE(at + 16);
+        // A record shorter than its own header would loop here forever; the kernel gives none.
+        if (length < 20) throw thrown("getdents64 (a record of length < 20)", path, EIO);
         const end = buffer.indexOf(0, at + 19);
         const name = buffer.toString("utf8", at + 19, end);
         if (name !== "." && name !== "..") names.push(name);

@@ -183,6 +183,24 @@ describe("spawning in turns", () => {
     expect(rt.supervisor.bufferLogs).toBe(1);
   });
 
+  it("drops a queued stop-command that a reload NAME took away, and stops by the signal instead", () => {
+    const specs = processes(100);
+    const db = { ...defaultSpec("db", "process", "/etc/tsinit.d/db"), command: ["/bin/db"], stopCommand: ["/bin/db-stop"], stopTimeoutMs: 5 };
+    const rt = timedSpawns([db, ...specs, boot(specs.map((s) => s.name))]);
+    rt.start("db");
+    const dbPid = rt.set.get("db")!.pid!;
+    rt.start("boot");
+    rt.stop("db");
+    expect(rt.state("db")).toBe("stopping");
+    expect(rt.supervisor.reloadService({ ...db, stopCommand: undefined })).toBeUndefined();
+    // (The signal goes out through the reload's actions, which rt.signals does not see.)
+    expect(rt.sys.calls.filter((call) => call.startsWith("kill ") && call.endsWith(" 15"))).not.toEqual([]);
+    for (let turns = 0; turns < 100; turns++) rt.advance(0);
+    expect(spawnsOf(rt)).not.toContain("/bin/db-stop");
+    rt.exit("db", { kind: "signaled", signal: 15, core: false });
+    expect(rt.state("db")).toBe("stopped");
+  });
+
   it("spawns nothing more once a shutdown stops waiting (a second SIGTERM, or out of time)", async () => {
     const specs = processes(50);
     const rt = slowSpawns([...specs, boot(specs.map((s) => s.name))]);
