@@ -131,16 +131,21 @@ describe("spawning in turns", () => {
     expect(spawnsOf(rt).length).toBe(101);
   });
 
-  it("counts stop-timeout from the stop-command's spawn, not from when it was queued", () => {
+  /** db (with a stop-command and a stop-timeout of 5 ms) stopping while 100 boot spawns wait: its stop-command waits behind them. */
+  function dbStoppingBehindBoot() {
     const specs = processes(100);
-    const db = { ...defaultSpec("db", "process"), command: ["/bin/db"], stopCommand: ["/bin/db-stop"], stopTimeoutMs: 5 };
+    const db = { ...defaultSpec("db", "process", "/etc/tsinit.d/db"), command: ["/bin/db"], stopCommand: ["/bin/db-stop"], stopTimeoutMs: 5 };
     const rt = timedSpawns([db, ...specs, boot(specs.map((s) => s.name))]);
     rt.start("db");
     const dbPid = rt.set.get("db")!.pid!;
     rt.start("boot");
-    // The stop-command waits behind the boot's spawns.
     rt.stop("db");
     expect(rt.state("db")).toBe("stopping");
+    return { rt, db, dbPid };
+  }
+
+  it("counts stop-timeout from the stop-command's spawn, not from when it was queued", () => {
+    const { rt, dbPid } = dbStoppingBehindBoot();
     for (let turns = 0; turns < 100 && !spawnsOf(rt).includes("/bin/db-stop"); turns++) rt.advance(0);
     const stopSpawnedAt = rt.spawns.find((s) => s.role === "stop")!.at;
     expect(stopSpawnedAt).toBeGreaterThanOrEqual(100);
@@ -184,14 +189,7 @@ describe("spawning in turns", () => {
   });
 
   it("drops a queued stop-command that a reload NAME took away, and stops by the signal instead", () => {
-    const specs = processes(100);
-    const db = { ...defaultSpec("db", "process", "/etc/tsinit.d/db"), command: ["/bin/db"], stopCommand: ["/bin/db-stop"], stopTimeoutMs: 5 };
-    const rt = timedSpawns([db, ...specs, boot(specs.map((s) => s.name))]);
-    rt.start("db");
-    const dbPid = rt.set.get("db")!.pid!;
-    rt.start("boot");
-    rt.stop("db");
-    expect(rt.state("db")).toBe("stopping");
+    const { rt, db } = dbStoppingBehindBoot();
     expect(rt.supervisor.reloadService({ ...db, stopCommand: undefined })).toBeUndefined();
     // (The signal goes out through the reload's actions, which rt.signals does not see.)
     expect(rt.sys.calls.filter((call) => call.startsWith("kill ") && call.endsWith(" 15"))).not.toEqual([]);
