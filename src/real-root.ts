@@ -169,11 +169,17 @@ async function tryRoot(context: RealRootContext, spec: RootSpec, over: () => boo
     handOff: () => ({ path: HANDOFF_PATH, data: serializeRecord(record.entries()) }),
   });
   if (cmdline.debug) for (const step of plan) log.debug(`switch_root plan: ${step.describe()}${step.required ? "" : " (may fail)"}`);
+  // The exec at the plan's end ends this process: what it said so far must reach the console
+  // and the kernel's log first (their records are written off the event loop). Notes made by
+  // the plan's own steps on the way still may not.
+  await runtime.sink.drained?.(CONSOLE_CATCH_UP_MS);
+  if (over()) return { failure: "shutting down", devices: result.devices };
   const outcome = runSwitchPlan(sys, recordedSteps(record, plan), (step, error) => log.error(`switch_root: ${step.describe()}: ${error.message}`));
   if (outcome.kind === "stranded") {
     // Past the point of no return there is no initramfs to go back to: whatever shell the
     // new root has, from here.
     log.error(`switch_root failed after the initramfs was given up (${outcome.step}): ${outcome.error.message}`);
+    await runtime.sink.drained?.(CONSOLE_CATCH_UP_MS);
     const error = sys.exec("/bin/sh", ["/bin/sh"], { PATH: DEFAULT_PATH, HOME: "/" });
     log.error(`no shell either: ${error.message}; PID 1 goes on reaping`);
     return new Promise<FailedAttempt>(() => {});
