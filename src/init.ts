@@ -24,7 +24,7 @@ import { Supervisor } from "./supervisor/supervisor.ts";
 import { reportDevice, startBootReport } from "./boot-report.ts";
 import { EventLog } from "./log/event-log.ts";
 import { BootTimeline } from "./log/timeline.ts";
-import { breakShell, CONSOLE_CATCH_UP_MS, switchToRealRoot, type ConsoleCaughtUp } from "./real-root.ts";
+import { breakShell, consoleCaughtUp, switchToRealRoot, type ConsoleCaughtUp } from "./real-root.ts";
 import { chooseRunner, exitKind, runFirstRunner } from "./runner.ts";
 import { SysError, type Runtime, type Sys } from "./sys/sys.ts";
 
@@ -156,7 +156,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   }
   if (cmdline.exit !== undefined && exitKind(cmdline.exit) === undefined) log.warn(`tsinit.exit=${cmdline.exit}: give poweroff, reboot or halt; the machine stays up when the runner exits`);
   const runner = chooseRunner(sys, cmdline, runtime.env);
-  const caughtUp: ConsoleCaughtUp = () => runtime.sink.drained?.(CONSOLE_CATCH_UP_MS) ?? Promise.resolve();
+  const caughtUp = consoleCaughtUp(runtime);
   void (async () => {
     if (cmdline.rdBreak && !pastSwitch) await breakShell(supervisor, log, caughtUp);
     if (runner !== undefined) {

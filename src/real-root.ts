@@ -66,6 +66,11 @@ function ensureService(supervisor: Supervisor, spec: ServiceSpec): void {
 export type ConsoleCaughtUp = () => Promise<unknown>;
 export const CONSOLE_CATCH_UP_MS = 1_000;
 
+/** The runtime's ConsoleCaughtUp: its log sink drained, within CONSOLE_CATCH_UP_MS. */
+export function consoleCaughtUp(runtime: Runtime): ConsoleCaughtUp {
+  return () => runtime.sink.drained?.(CONSOLE_CATCH_UP_MS) ?? Promise.resolve();
+}
+
 /**
  * Starts `name`, a shell on the console, and resolves when the user has left it: with its exit,
  * or undefined when it could not start (a shutdown has begun, or the shell is missing).
@@ -93,7 +98,7 @@ export async function switchToRealRoot(context: RealRootContext): Promise<void> 
   const { sys } = runtime;
   // A shutdown (poweroff in a shell, ctrl-alt-del) ends this stage wherever it is.
   const over = () => supervisor.shuttingDown;
-  const caughtUp: ConsoleCaughtUp = () => runtime.sink.drained?.(CONSOLE_CATCH_UP_MS) ?? Promise.resolve();
+  const caughtUp = consoleCaughtUp(runtime);
 
   ensureService(supervisor, consoleShell(RECOVERY, ["/bin/sh", "-l"]));
   ensureService(supervisor, consoleShell(ROOT_PROMPT, ["/bin/sh", "-c", PROMPT_SCRIPT]));
@@ -172,14 +177,14 @@ async function tryRoot(context: RealRootContext, spec: RootSpec, over: () => boo
   // The exec at the plan's end ends this process: what it said so far must reach the console
   // and the kernel's log first (their records are written off the event loop). Notes made by
   // the plan's own steps on the way still may not.
-  await runtime.sink.drained?.(CONSOLE_CATCH_UP_MS);
+  await consoleCaughtUp(runtime)();
   if (over()) return { failure: "shutting down", devices: result.devices };
   const outcome = runSwitchPlan(sys, recordedSteps(record, plan), (step, error) => log.error(`switch_root: ${step.describe()}: ${error.message}`));
   if (outcome.kind === "stranded") {
     // Past the point of no return there is no initramfs to go back to: whatever shell the
     // new root has, from here.
     log.error(`switch_root failed after the initramfs was given up (${outcome.step}): ${outcome.error.message}`);
-    await runtime.sink.drained?.(CONSOLE_CATCH_UP_MS);
+    await consoleCaughtUp(runtime)();
     const error = sys.exec("/bin/sh", ["/bin/sh"], { PATH: DEFAULT_PATH, HOME: "/" });
     log.error(`no shell either: ${error.message}; PID 1 goes on reaping`);
     return new Promise<FailedAttempt>(() => {});
