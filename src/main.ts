@@ -7,6 +7,7 @@ import { runCheck } from "./check.ts";
 import { runInit } from "./init.ts";
 import { parseSupervisorArgs, UsageError } from "./supervisor-args.ts";
 import { runSupervisor } from "./supervisor-mode.ts";
+import { startFailure } from "./start-failure.ts";
 import { EXEC_HELPER_FLAG, runExecHelper } from "./sys/exec-helper.ts";
 import { ignoreSignal } from "./sys/ignore-signal.ts";
 import { linuxSys } from "./sys/linux-sys.ts";
@@ -68,18 +69,8 @@ function main(args: string[]): void {
 try {
   main(process.argv.slice(2));
 } catch (error) {
-  const machinePid1 = linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE;
-  if (error instanceof UsageError && !machinePid1) {
-    process.stderr.write(`tsinit: ${error.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  if (!machinePid1) {
-    // A supervisor that could not start must not look like one that stopped cleanly.
-    process.stderr.write(`tsinit: could not start: ${why}\n`);
-    process.exit(1);
-  }
-  // The PID 1 of a machine must not exit (the kernel would panic): say why, and go on reaping.
-  process.stderr.write(`tsinit: could not start the services: ${why}\ntsinit: reaping orphans only\n`);
+  const failure = startFailure(error, linuxSys.getpid() === 1 && linuxSys.readlink("/proc/self/ns/pid") === INITIAL_PID_NAMESPACE, USAGE);
+  process.stderr.write(failure.lines);
+  if (failure.kind === "exit") process.exit(failure.exitCode);
   setInterval(() => linuxSys.reap(), 1_000);
 }
