@@ -58,6 +58,22 @@ test("hostile service files are reported with their paths; the rest start and th
   expect(reload.code).toBe(0);
   expect((await control.status("added")).service?.name).toBe("added");
   expect((await control.status("proto2")).service?.name).toBe("proto2");
+
+  // A loaded file changed to carry those names, and boot changed to wait for a new file: the
+  // reload answers 0, says file:line of each, and the new file loads with them (before, such a
+  // file made the reload answer 500 and kept every new file out).
+  writeFileSync(join(dir, "good"), `${SLEEPER}__proto__ = x
+__defineSetter__ = y
+`);
+  writeFileSync(join(dir, "fresh"), SLEEPER);
+  writeFileSync(join(dir, "boot"), "type = internal\nwaits-for = good\nwaits-for = fresh\n");
+  const again = await control.ctl("reload");
+  expect(again.code, again.stdout + again.stderr).toBe(0);
+  const listed = await control.ctl("--json", "list");
+  expect((JSON.parse(listed.stdout) as { services: { name: string }[] }).services.map((s) => s.name)).toContain("fresh");
+  expect(ns.log()).toContain(`${dir}/good:3: __proto__: unknown setting; ignored`);
+  expect(ns.log()).toContain(`${dir}/good:4: __defineSetter__: unknown setting; ignored`);
+  expect((await control.status("good")).service?.state).toBe("started");
 }, 60_000);
 
 test("a pid file replaced by a FIFO or a link to /dev/zero fails the service and PID 1 goes on", async () => {
@@ -83,4 +99,26 @@ test("a pid file replaced by a FIFO or a link to /dev/zero fails the service and
   });
   expect((await control.status("good")).service?.state).toBe("started");
   expect(rssKb(ns.pid1)).toBeLessThan(150_000);
+}, 60_000);
+
+test("a boot made up from boot.d/ with no boot file: a reload takes a new entry, never calls boot shadowed", async () => {
+  const { dir, work } = servicesDir({ a: SLEEPER, b: SLEEPER, "boot.d/a": "" });
+  const socket = join(work, "ctl.sock");
+  ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+  const control = new Control(socket);
+  await control.ready(() => ns?.log() ?? "");
+  await waitFor("a to start", () => /started a$/m.test(ns?.log() ?? ""));
+  expect((await control.status("boot")).service?.file).toBe(`${dir}/boot.d`);
+
+  // Before, boot was taken for a service added at run time: "shadowed", and b never loaded.
+  writeFileSync(join(dir, "boot.d", "b"), "");
+  const reload = await control.ctl("--json", "reload");
+  expect(reload.code, reload.stdout + reload.stderr).toBe(0);
+  expect(JSON.parse(reload.stdout).reload).toEqual({ added: ["b"], changed: ["boot"], removed: [], pending: ["boot"], shadowed: [], kept: [] });
+  // As any running service that changed, boot takes its new description once stopped: started
+  // again, it waits for b too.
+  expect((await control.ctl("stop", "boot")).code).toBe(0);
+  expect((await control.ctl("start", "boot")).code).toBe(0);
+  expect((await control.status("b")).service?.state).toBe("started");
+  expect((await control.ctl("dependents", "b")).stdout).toContain("boot");
 }, 60_000);
