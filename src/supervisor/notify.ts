@@ -111,13 +111,13 @@ export class NotifySocket {
     return path;
   }
 
-  /** Closes the sockets of services no longer loaded (after a reload, remove or unload). */
+  /**
+   * Closes the sockets of services no longer loaded (after a reload, remove or unload) and
+   * forgets their last STATUS=, which outlives the socket: a stopped service's was released.
+   */
   prune(isLoaded: (service: string) => boolean): void {
-    for (const service of [...this.listeners.keys()]) {
-      if (isLoaded(service)) continue;
-      this.release(service);
-      this.status.delete(service);
-    }
+    for (const service of [...this.listeners.keys()]) if (!isLoaded(service)) this.release(service);
+    for (const service of [...this.status.keys()]) if (!isLoaded(service)) this.status.delete(service);
   }
 
   close(): void {

@@ -73,6 +73,10 @@ export class Spawner {
     return launcher;
   }
 
+  get launcherCount(): number {
+    return this.launchers.size;
+  }
+
   /** Forgets the launchers of services that are gone (one that failed before its pid file was read). */
   forgetLaunchers(loaded: (service: string) => boolean): void {
     for (const service of this.launchers.keys()) if (!loaded(service)) this.launchers.delete(service);

@@ -237,6 +237,11 @@ export class Supervisor {
     return this.outputs.size;
   }
 
+  /** How many bgprocess launchers wait for their pid file to be read (tests). */
+  get bgprocessLaunchers(): number {
+    return this.spawner.launcherCount;
+  }
+
   /** How many per-service cgroups are kept (tests). */
   get serviceCgroups(): number {
     return this.cgroups.size;

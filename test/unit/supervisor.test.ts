@@ -243,6 +243,40 @@ describe("reloads forget what was kept by name", () => {
     expect(rt.supervisor.bufferLogs).toBe(1);
   });
 
+  it("drops the last STATUS= of a notify service once a reload finds it gone", () => {
+    const notifying = (name: string) => ({ ...fromFile(name), readyNotification: { kind: "notify" as const } });
+    const rt = new FakeRuntime([notifying("r0")], { notifyPath: "/run/n.notify" });
+    for (let round = 0; round <= 50; round++) {
+      if (round > 0) rt.supervisor.reload(new Map([[`r${round}`, notifying(`r${round}`)]]), new Map(), new Set());
+      rt.start(`r${round}`);
+      rt.machine.notify(rt.set.get(`r${round}`)!.pid!, { READY: "1", STATUS: `round ${round}` });
+      if (round > 0) {
+        rt.stop(`r${round - 1}`);
+        rt.exit(`r${round - 1}`, 0);
+      }
+    }
+    expect([...rt.supervisor.notifyStatus.keys()].sort()).toEqual(["r49", "r50"]);
+    rt.supervisor.reload(new Map([["r50", notifying("r50")]]), new Map(), new Set());
+    expect([...rt.supervisor.notifyStatus]).toEqual([["r50", "round 50"]]);
+  });
+
+  it("drops the launcher of a bgprocess whose pid file was never read once a reload finds it gone", () => {
+    const daemon = (name: string) => ({ ...fromFile(name), type: "bgprocess" as const, pidFile: `/run/${name}.pid` });
+    const rt = new FakeRuntime([daemon("r0")]);
+    for (let round = 0; round <= 50; round++) {
+      if (round > 0) rt.supervisor.reload(new Map([[`r${round}`, daemon(`r${round}`)]]), new Map(), new Set());
+      // The launcher is spawned and its pid file not read yet: then the service is stopped, the
+      // launcher killed.
+      rt.start(`r${round}`);
+      rt.stop(`r${round}`);
+      rt.exit(`r${round}`, { kind: "signaled", signal: 15, core: false });
+      expect(rt.state(`r${round}`)).toBe("stopped");
+    }
+    expect(rt.supervisor.bgprocessLaunchers).toBeLessThanOrEqual(2);
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    expect(rt.supervisor.bgprocessLaunchers).toBe(0);
+  });
+
   it("removes the cgroups of services no longer loaded, and one still busy at a later prune", () => {
     const rt = new FakeRuntime([fromFile("r0")], { cgroupRoot: "/cg" });
     rt.start("r0");
