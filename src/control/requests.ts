@@ -168,6 +168,22 @@ export function checkSignalRequest(body: unknown): Checked<number> {
 const ENV_NAME = /^[^=\0]{1,256}$/;
 const MAX_ENV_VALUE = 64 * 1024;
 
+/**
+ * The most the activation environment may hold, counted as exec(2) counts it ("NAME=value" and
+ * its NUL, in bytes). Linux refuses an exec whose arguments and environment pass a quarter of the
+ * stack limit (2 MiB with the usual 8 MiB) with E2BIG; past this, every later start would fail.
+ */
+export const MAX_ENVIRONMENT_BYTES = 1024 * 1024;
+
+const encoder = new TextEncoder();
+
+/** The bytes `env` takes in an exec: each "NAME=value" with its NUL. */
+export function environmentBytes(env: Readonly<Record<string, string>>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(env)) bytes += encoder.encode(name).length + encoder.encode(value).length + 2;
+  return bytes;
+}
+
 /** setenv and unsetenv: names to set with their values, names to unset. */
 export function checkEnvRequest(body: unknown): Checked<{ set: Record<string, string>; unset: string[] }> {
   if (!isRecord(body)) return bad('the body must be a JSON object like {"set": {"NAME": "value"}, "unset": ["OTHER"]}');

@@ -9,7 +9,7 @@ import type { ServiceRecord } from "../core/service-set.ts";
 import { STOP_GRACE_MS } from "../supervisor/supervisor.ts";
 import type { DependencyResponse, DependentsResponse, EnableResponse, EnvResponse, LogResponse, ServiceReloadResponse, SignalResponse, StatusResponse } from "./api.ts";
 import { errorReply, unknownService as unknown, type ControlApi, type ControlReply, type ControlRequest } from "./handlers.ts";
-import { checkDependencyRequest, checkEmptyBody, checkEnableRequest, checkEnvRequest, checkSignalRequest, checkServiceName } from "./requests.ts";
+import { checkDependencyRequest, checkEmptyBody, checkEnableRequest, checkEnvRequest, checkSignalRequest, checkServiceName, environmentBytes, MAX_ENVIRONMENT_BYTES } from "./requests.ts";
 
 export type LoadAnswer = { ok: true; spec: ServiceSpec; warnings: string[] } | { ok: false; message: string };
 export type LinkAnswer = { ok: true; from: string; path: string; changed: boolean } | { ok: false; message: string };
@@ -218,6 +218,12 @@ export function environment(api: ControlApi, request: ControlRequest, change: bo
   if (change) {
     const body = api.body(request, checkEnvRequest);
     if (!body.ok) return body.reply;
+    const after: Record<string, string> = Object.assign(Object.create(null), supervisor.activationEnvironment(), body.value.set);
+    for (const name of body.value.unset) delete after[name];
+    const bytes = environmentBytes(after);
+    if (bytes > MAX_ENVIRONMENT_BYTES) {
+      return errorReply("bad-request", `the activation environment would take ${bytes} bytes, more than ${MAX_ENVIRONMENT_BYTES} (1 MiB): nothing changed (exec would fail with E2BIG)`);
+    }
     supervisor.changeEnvironment(body.value.set, body.value.unset);
   }
   return reply(200, { env: supervisor.activationEnvironment() } satisfies EnvResponse);

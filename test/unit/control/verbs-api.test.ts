@@ -69,6 +69,22 @@ describe("the activation environment", () => {
     }
     expect(error((await h.call("POST", "/v1/env", { body: { set: { "A=B": "1" } } })).body).message).toBe('"A=B" is not a variable name (no "=", no NUL, 1 to 256 characters)');
   });
+
+  it("holds at most 1 MiB in all: a setenv past it is refused whole, and an unset in the same request counts", async () => {
+    const h = new ApiHarness([]);
+    const big = "v".repeat(60 * 1024);
+    // 16 values of 60 KiB are allowed; two more would pass the bound.
+    for (let i = 0; i < 16; i++) expect((await h.call("POST", "/v1/env", { body: { set: { [`V${i}`]: big } } })).status).toBe(200);
+    const before = (await h.call("GET", "/v1/env")).body as EnvResponse;
+    const refused = await h.call("POST", "/v1/env", { body: { set: { V16: big, V17: big } } });
+    expect([refused.status, error(refused.body).code]).toEqual([400, "bad-request"]);
+    expect(error(refused.body).message).toMatch(/^the activation environment would take \d+ bytes, more than 1048576 \(1 MiB\): nothing changed/);
+    expect((await h.call("GET", "/v1/env")).body).toEqual(before);
+    // Making room in the same request is fine; so is a multi-byte value counted in bytes.
+    expect((await h.call("POST", "/v1/env", { body: { set: { V16: big }, unset: ["V0", "V1"] } })).status).toBe(200);
+    const wide = "\u00e9".repeat(40 * 1024);
+    expect((await h.call("POST", "/v1/env", { body: { set: { W: wide, X: wide } } })).status).toBe(400);
+  });
 });
 
 describe("add-dep, rm-dep, dependents, unload, signal, catlog --clear", () => {
