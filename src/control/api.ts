@@ -263,7 +263,9 @@ export type ErrorCode =
   | "conflict"
   | "failed"
   | "internal"
-  | "not-implemented";
+  | "not-implemented"
+  /** The server holds as many unread answers for this client (or for all users) as it may. */
+  | "busy";
 
 /** The HTTP status of each error code; `satisfies` keeps the table complete. */
 export const ERROR_STATUS = {
@@ -278,6 +280,7 @@ export const ERROR_STATUS = {
   "too-large": 413,
   internal: 500,
   "not-implemented": 501,
+  busy: 503,
 } as const satisfies Record<ErrorCode, number>;
 
 /** Every error answer. `service` is set when a command failed, to show why. */

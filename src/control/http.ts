@@ -51,6 +51,17 @@ function headEnd(buffer: Buffer, from: number): number {
   return -1;
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The text of `bytes`, or undefined if they are not valid UTF-8. */
+function utf8(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Empty lines before a request line, which a server should ignore (RFC 9112 2.2). */
 function leadingEmptyLines(buffer: Buffer): number {
   let at = 0;
@@ -94,11 +105,13 @@ export function parseRequest(buffer: Buffer, maxBody: number): ParseResult {
   // Connection is a list of options (RFC 9110 7.6.1): "keep-alive, close" closes.
   const options = (headers.get("connection") ?? "").toLowerCase().split(",").map((option) => option.trim());
   const keepAlive = !options.includes("close") && (minor === "1" || options.includes("keep-alive"));
-  const make = (body: Buffer, end: number): ParseResult => ({
-    kind: "request",
-    request: { method: requestLine[1]!, target: requestLine[2]!, headers, body: body.toString("utf8"), keepAlive },
-    consumed: end,
-  });
+  const make = (body: Buffer, end: number): ParseResult => {
+    // JSON is UTF-8 (RFC 8259 8.1). Decoded leniently, each invalid byte would become U+FFFD,
+    // three bytes where the client sent one, in what a run request stores and every list shows.
+    const text = utf8(body);
+    if (text === undefined) return bad("the request body is not valid UTF-8");
+    return { kind: "request", request: { method: requestLine[1]!, target: requestLine[2]!, headers, body: text, keepAlive }, consumed: end };
+  };
 
   const encoding = headers.get("transfer-encoding");
   if (encoding !== undefined) {
@@ -157,17 +170,23 @@ const REASONS: Record<number, string> = {
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   501: "Not Implemented",
+  503: "Service Unavailable",
 };
 
 /** A response with a JSON body (already serialized) and the given extra headers. */
 export function formatResponse(status: number, body: string, headers: Record<string, string> = {}, close = false): Buffer {
-  const payload = Buffer.from(body, "utf8");
+  const length = Buffer.byteLength(body, "utf8");
   const lines = [
     `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}`,
     "content-type: application/json; charset=utf-8",
-    `content-length: ${payload.length}`,
+    `content-length: ${length}`,
     ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
   ];
   if (close) lines.push("connection: close");
-  return Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"), payload]);
+  const head = `${lines.join("\r\n")}\r\n\r\n`;
+  // One buffer, written in place: a large answer is not copied a second time to join the two.
+  const response = Buffer.allocUnsafe(Buffer.byteLength(head, "latin1") + length);
+  const at = response.write(head, 0, "latin1");
+  response.write(body, at, "utf8");
+  return response;
 }

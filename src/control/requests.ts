@@ -10,6 +10,13 @@ const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
 const bad = <T>(message: string): Checked<T> => ({ ok: false, message });
 
 const MAX_ARGS = 1024;
+/**
+ * The most a run request may store, in UTF-8 bytes: its command's words (each with the NUL
+ * exec adds), name and working directory. A runtime service is kept, and shown in every list,
+ * until it is removed, so what one request may leave behind is bounded here. It is far below
+ * what exec takes (Linux: MAX_ARG_STRLEN, 128 KiB a word, and about 2 MiB in all).
+ */
+export const MAX_RUN_BYTES = 64 * 1024;
 const SHUTDOWN_KINDS: readonly ShutdownKind[] = ["poweroff", "reboot", "halt"];
 
 /** A name for a runtime service: what a service file could be called (instances allowed). */
@@ -48,6 +55,9 @@ export function checkRunRequest(body: unknown): Checked<RunRequest> {
     return bad("command must be an array of strings without NUL characters");
   }
   if (command[0] === "") return bad("command[0] (the program) must not be empty");
+  const words = [...command, ...[name, workingDir].filter((word): word is string => typeof word === "string")];
+  const stored = words.reduce((sum, word) => sum + Buffer.byteLength(word, "utf8") + 1, 0);
+  if (stored > MAX_RUN_BYTES) return bad(`the command, name and working directory come to ${stored} bytes; a run request may have at most ${MAX_RUN_BYTES}`);
   const request: RunRequest = { command };
   if (name !== undefined) {
     if (typeof name !== "string") return bad("name must be a string");

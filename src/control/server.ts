@@ -9,7 +9,8 @@ import { chmodSync, lstatSync, renameSync, unlinkSync } from "../sys/file-calls.
 import { dirname } from "../base/paths.ts";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { peerCredentials, peerHungUp } from "../sys/peer-credentials.ts";
-import { MAX_BODY_BYTES } from "./api.ts";
+import { ERROR_STATUS, MAX_BODY_BYTES, type ErrorResponse } from "./api.ts";
+import { AnswerBudget, type AnswerLimits, type Holder } from "./answer-budget.ts";
 import { isAdmin, type Peer } from "./auth.ts";
 import { ControlApi, type ControlOptions, type ControlReply } from "./handlers.ts";
 import { formatResponse, MAX_HEAD_BYTES, parseRequest, type HttpRequest } from "./http.ts";
@@ -17,11 +18,15 @@ import { unguessable } from "../supervisor/unguessable.ts";
 
 export interface ControlServerOptions extends ControlOptions {
   path: string;
+  /** How many bytes of unread answers may be held (ANSWER_LIMITS unless a test sets smaller). */
+  answerLimits?: AnswerLimits;
 }
 
 export interface ControlServer {
   readonly path: string;
   readonly api: ControlApi;
+  /** The bytes of answers written and not yet taken by a client's socket, by uid and in all. */
+  readonly answers: Pick<AnswerBudget, "held" | "total" | "nonAdmins" | "limits">;
   /** Stops listening, drops every connection and removes the socket file. Never rejects. */
   close(): Promise<void>;
 }
@@ -50,6 +55,14 @@ const MAX_INPUT_BYTES = MAX_HEAD_BYTES + MAX_BODY_BYTES + 4096;
 interface Connection {
   socket: Socket<Connection>;
   peer: Peer | undefined;
+  /** Whom the answers held for this connection are counted against. */
+  holder: Holder;
+  budget: AnswerBudget;
+  /**
+   * Bytes of `output` counted in the budget: the whole of each answer until its last byte is
+   * taken (a partly written answer's buffer is alive until then).
+   */
+  held: number;
   /** Bytes received: `input` is a growing buffer, of which the first `inputLength` are used. */
   input: Buffer;
   inputLength: number;
@@ -103,6 +116,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   if (refused !== undefined) return { ok: false, error: refused };
 
   const api = new ControlApi(options);
+  const budget = new AnswerBudget(options.answerLimits);
   const connections = new Set<Connection>();
   let listener: UnixSocketListener<Connection> | TCPSocketListener<Connection> | undefined;
   const guard = (what: string, action: () => void) => {
@@ -127,7 +141,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         // A client that half-closes after its request still gets the answer (see `end`).
         allowHalfOpen: true,
         socket: {
-          open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, options)),
+          open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, budget, options)),
           data: (socket, bytes) =>
             guard("reading a request", () => {
               const connection = socket.data;
@@ -193,10 +207,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
       connections.clear();
       unlinkIfOurs(path, inode);
     })());
-  return { ok: true, server: { path, api, close } };
+  return { ok: true, server: { path, api, answers: budget, close } };
 }
 
-function accept(socket: Socket<Connection>, connections: Set<Connection>, api: ControlApi, options: ControlServerOptions): void {
+function accept(socket: Socket<Connection>, connections: Set<Connection>, api: ControlApi, budget: AnswerBudget, options: ControlServerOptions): void {
   const credentials = peerCredentials((socket as unknown as { fd: number }).fd);
   let peer: Peer | undefined;
   if (credentials instanceof Error) options.log.warn(`control: a client's credentials are unknown (${credentials.message}); it may only read`);
@@ -205,6 +219,9 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
   const connection: Connection = {
     socket,
     peer,
+    holder: { uid: peer?.uid, admin: isAdmin(peer, options.admins) },
+    budget,
+    held: 0,
     input: Buffer.alloc(1024),
     inputLength: 0,
     need: 0,
@@ -303,6 +320,13 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
 }
 
 async function answer(connection: Connection, request: HttpRequest, api: ControlApi): Promise<void> {
+  const close = !request.keepAlive;
+  // A client already holding its budget in unread answers gets nothing carried out.
+  const over = connection.budget.refusal(0, connection.holder);
+  if (over !== undefined) {
+    write(connection, busy(over, close), close);
+    return;
+  }
   const question = request.target.indexOf("?");
   const reply: ControlReply = await api.handle({
     method: request.method,
@@ -313,12 +337,23 @@ async function answer(connection: Connection, request: HttpRequest, api: Control
     signal: connection.aborted.signal,
   });
   if (connection.closed) return;
-  const close = !request.keepAlive;
-  write(connection, formatResponse(reply.status, `${JSON.stringify(reply.body)}\n`, reply.headers, close), close);
+  const bytes = formatResponse(reply.status, `${JSON.stringify(reply.body)}\n`, reply.headers, close);
+  // Past the budget the answer is dropped here, before it is held.
+  const refused = connection.budget.refusal(bytes.length, connection.holder);
+  if (refused === undefined) write(connection, bytes, close);
+  else write(connection, busy(`${refused}${request.method === "GET" ? "" : ` (the ${request.method} was carried out; its answer is dropped)`}`, close), close);
   if (reply.afterSend !== undefined) setTimeout(reply.afterSend, 0);
 }
 
+/** The 503 for a client past its budget of unread answers: small, so always held. */
+function busy(message: string, close: boolean): Buffer {
+  const body: ErrorResponse = { error: { code: "busy", message } };
+  return formatResponse(ERROR_STATUS.busy, `${JSON.stringify(body)}\n`, { "retry-after": "1" }, close);
+}
+
 function write(connection: Connection, bytes: Buffer, closeAfter: boolean): void {
+  connection.budget.take(bytes.length, connection.holder);
+  connection.held += bytes.length;
   connection.output = connection.output.length === 0 ? bytes : Buffer.concat([connection.output, bytes]);
   if (closeAfter) connection.closing = true;
   flush(connection);
@@ -332,6 +367,7 @@ function flush(connection: Connection): void {
     connection.output = connection.output.subarray(Math.max(0, written));
   }
   if (connection.output.length === 0) {
+    release(connection);
     if (connection.closing) {
       if (connection.lingering) linger(connection);
       else end(connection);
@@ -351,9 +387,17 @@ function linger(connection: Connection): void {
   connection.timer = setTimeout(() => end(connection), LINGER_MS);
 }
 
+/** What is left of the answers is no longer held: all of it was taken, or it is dropped. */
+function release(connection: Connection): void {
+  connection.budget.release(connection.held, connection.holder);
+  connection.held = 0;
+  connection.output = Buffer.alloc(0);
+}
+
 function end(connection: Connection): void {
   if (connection.closed) return;
   connection.closed = true;
+  release(connection);
   clearTimeout(connection.timer);
   connection.aborted.abort();
   try {
@@ -363,6 +407,7 @@ function end(connection: Connection): void {
 
 function forget(connection: Connection, connections: Set<Connection>): void {
   connection.closed = true;
+  release(connection);
   clearTimeout(connection.timer);
   connection.aborted.abort();
   connections.delete(connection);

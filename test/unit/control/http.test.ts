@@ -16,6 +16,15 @@ describe("the control socket's HTTP", () => {
     expect(parse("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")).toEqual({ kind: "incomplete", need: 42 });
   });
 
+  it("refuses a body that is not UTF-8 (an invalid byte would be stored as U+FFFD, three bytes)", () => {
+    const request = (body: Buffer) => parseRequest(Buffer.concat([Buffer.from(`POST / HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n`), body]), 100);
+    expect(request(Buffer.from([0x22, 0xff, 0xfe, 0x22]))).toEqual({ kind: "error", status: 400, code: "bad-request", message: "the request body is not valid UTF-8" });
+    // A character cut in half, and a surrogate encoded as UTF-8 (CESU), are not UTF-8 either.
+    expect(request(Buffer.from([0x22, 0xe2, 0x82, 0x22]))).toMatchObject({ kind: "error", status: 400 });
+    expect(request(Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]))).toMatchObject({ kind: "error", status: 400 });
+    expect(request(Buffer.from('"\u20ac \u{1f600}"', "utf8"))).toMatchObject({ kind: "request", request: { body: '"\u20ac \u{1f600}"' } });
+  });
+
   it("keeps HTTP/1.1 connections and closes HTTP/1.0 ones by default", () => {
     expect(parse("GET / HTTP/1.1\r\n\r\n")).toMatchObject({ request: { keepAlive: true } });
     expect(parse("GET / HTTP/1.0\r\n\r\n")).toMatchObject({ request: { keepAlive: false } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { refusal } from "../../../src/control/auth.ts";
-import { checkRunRequest, checkServiceName, checkShutdownRequest, checkWait, defaultRunName, parseJsonBody } from "../../../src/control/requests.ts";
+import { checkRunRequest, checkServiceName, MAX_RUN_BYTES, checkShutdownRequest, checkWait, defaultRunName, parseJsonBody } from "../../../src/control/requests.ts";
 import { route } from "../../../src/control/router.ts";
 
 const message = (checked: { ok: boolean; message?: string }) => (checked.ok ? "ok" : checked.message);
@@ -25,6 +25,24 @@ describe("request validation", () => {
     expect(message(checkRunRequest({ command: ["x"], nmae: "y", z: 1 }))).toBe('unknown fields "nmae", "z"');
     expect(message(checkRunRequest({ command: ["x"], workingDir: "srv" }))).toBe("workingDir must be an absolute path");
     expect(message(checkRunRequest({ command: ["x"], name: 5 }))).toBe("name must be a string");
+  });
+
+  it("bounds what a run request stores: its words in UTF-8, each with a NUL, name and working directory included", () => {
+    // Two words of 3-byte characters: (3n + 1) * 2 bytes.
+    const n = (MAX_RUN_BYTES / 2 - 1) / 3;
+    const word = "\u20ac".repeat(Math.floor(n));
+    expect(checkRunRequest({ command: [word, word] }).ok).toBe(true);
+    const stored = (Buffer.byteLength(word) + 1) * 2;
+    const filler = "x".repeat(MAX_RUN_BYTES - stored);
+    expect(checkRunRequest({ command: [word, word], workingDir: `/${filler.slice(2)}` }).ok).toBe(true);
+    expect(message(checkRunRequest({ command: [word, word], workingDir: `/${filler.slice(1)}` }))).toBe(
+      `the command, name and working directory come to ${MAX_RUN_BYTES + 1} bytes; a run request may have at most ${MAX_RUN_BYTES}`,
+    );
+    expect(message(checkRunRequest({ command: [word, `${word}\u20ac`] }))).toBe(
+      `the command, name and working directory come to ${stored + 3} bytes; a run request may have at most ${MAX_RUN_BYTES}`,
+    );
+    // Below what exec takes, so a run that passes never fails at exec for its size (E2BIG).
+    expect(MAX_RUN_BYTES).toBeLessThan(128 * 1024);
   });
 
   it("allows service-file-like names only", () => {
