@@ -15,8 +15,8 @@ export interface AnswerLimits {
 }
 
 /**
- * A non-admin's list of 64 runtime services with 64 KiB commands is about 4 MiB, root's list
- * of 10,000 loaded services about 5 MiB (docs/control.md).
+ * A non-admin's list of 64 runtime services with 64 KiB commands is about 4 MB, and a list
+ * of 10,000 loaded services with short commands about 3.5 MB (docs/control.md).
  */
 export const ANSWER_LIMITS: AnswerLimits = {
   perUser: 8 * 1024 * 1024,

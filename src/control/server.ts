@@ -299,7 +299,7 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
     connection.inputLength -= parsed.consumed;
     connection.busy = true;
     clearTimeout(connection.timer);
-    void answer(connection, parsed.request, api)
+    void answer(connection, parsed.request, api, options.log)
       .catch((error) => {
         options.log.error(`control: ${String(error)}`);
         end(connection);
@@ -319,11 +319,12 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
   }
 }
 
-async function answer(connection: Connection, request: HttpRequest, api: ControlApi): Promise<void> {
+async function answer(connection: Connection, request: HttpRequest, api: ControlApi, log: ControlServerOptions["log"]): Promise<void> {
   const close = !request.keepAlive;
   // A client already holding its budget in unread answers gets nothing carried out.
   const over = connection.budget.refusal(0, connection.holder);
   if (over !== undefined) {
+    log.debug(`control: refused ${request.method} ${request.target.slice(0, 200)}: ${over}`);
     write(connection, busy(over, close), close);
     return;
   }
@@ -341,7 +342,10 @@ async function answer(connection: Connection, request: HttpRequest, api: Control
   // Past the budget the answer is dropped here, before it is held.
   const refused = connection.budget.refusal(bytes.length, connection.holder);
   if (refused === undefined) write(connection, bytes, close);
-  else write(connection, busy(`${refused}${request.method === "GET" ? "" : ` (the ${request.method} was carried out; its answer is dropped)`}`, close), close);
+  else {
+    log.debug(`control: dropped the answer to ${request.method} ${request.target.slice(0, 200)}: ${refused}`);
+    write(connection, busy(`${refused}${request.method === "GET" ? "" : ` (the ${request.method} was carried out; its answer is dropped)`}`, close), close);
+  }
   if (reply.afterSend !== undefined) setTimeout(reply.afterSend, 0);
 }
 

@@ -8,6 +8,7 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startControlServer, type ControlServer } from "../../src/control/server.ts";
+import { ANSWER_LIMITS } from "../../src/control/answer-budget.ts";
 import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
 import { Log } from "../../src/log/log.ts";
 import { Supervisor } from "../../src/supervisor/supervisor.ts";
@@ -80,7 +81,11 @@ function raw(path: string, payload: string | Buffer): Promise<string> {
 }
 
 async function asNobody(...args: string[]): Promise<{ code: number; out: string }> {
-  const child = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s", ...args], { stdout: "pipe", stderr: "pipe" });
+  return asUid(65534, ...args);
+}
+
+async function asUid(uid: number, ...args: string[]): Promise<{ code: number; out: string }> {
+  const child = Bun.spawn(["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "curl", "-s", ...args], { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(child.stdout).text();
   return { code: await child.exited, out };
 }
@@ -308,6 +313,74 @@ describe("robustness", () => {
     } finally {
       for (const socket of held) socket.destroy();
     }
+  });
+
+  test("a slow reader cannot make the server hold more than its budget; it gets 503s, and others are answered", async () => {
+    // Root counts as an ordinary user here (the admin is uid 4242). 64 services with 60 KiB
+    // commands make a list of about 4 MB, as 64 runtime services of one user can.
+    const services = Array.from({ length: 64 }, (_, i) => spec(`s${i}`, { command: ["/bin/x", "y".repeat(60 * 1024)] }));
+    const { path, logs } = await serve(services, undefined, new Set([4242]));
+    const { perUser } = server!.answers.limits;
+    const request = "GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n";
+    const size = Buffer.byteLength(await raw(path, request.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")));
+    expect(size).toBeGreaterThan(64 * 60 * 1024);
+    // 32 connections (the per-uid cap), each asking three times and reading nothing.
+    const sockets = await Promise.all(
+      Array.from({ length: 32 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+        const socket = connect(path, () => {
+          socket.pause();
+          socket.write(request.repeat(3));
+          resolve(socket);
+        });
+      })),
+    );
+    try {
+      const refusals = () => logs.filter((line) => line.includes("control: dropped the answer to GET /v1/services")).length;
+      // As many whole answers as fit in the budget are held, each on its own connection, whose
+      // next requests wait for it to be read. The other connections get a 503 for each request
+      // (small, so the socket takes it at once and the next request is answered).
+      const admitted = Math.max(1, Math.floor(perUser / size));
+      await poll("every request but the held answers' next ones to be answered", () => refusals() === (32 - admitted) * 3);
+      expect(server!.answers.held(0)).toBeLessThanOrEqual(perUser);
+      expect(server!.answers.held(0)).toBeGreaterThan(admitted * size - 32 * 1024);
+      // An admin and another user are answered in full meanwhile.
+      const admin = await asUid(4242, "--unix-socket", path, "http://tsinit/v1/services");
+      expect(JSON.parse(admin.out).services).toHaveLength(64);
+      const other = await asNobody("--unix-socket", path, "http://tsinit/v1/services");
+      expect(JSON.parse(other.out).services).toHaveLength(64);
+      // What each slow connection gets once it reads: a whole list, or a 503 that says why.
+      const firsts = await Promise.all(
+        sockets.map((socket) => new Promise<string>((resolve) => {
+          let data = "";
+          socket.on("data", (chunk) => {
+            data += chunk;
+            const head = data.indexOf("\r\n\r\n");
+            const length = /content-length: (\d+)/i.exec(data)?.[1];
+            if (head !== -1 && length !== undefined && data.length >= head + 4 + Number(length)) resolve(data.slice(0, head + 4 + Number(length)));
+          });
+          socket.resume();
+        })),
+      );
+      expect(firsts.filter((text) => text.startsWith("HTTP/1.1 200"))).toHaveLength(admitted);
+      const busy = firsts.filter((text) => text.startsWith("HTTP/1.1 503"));
+      expect(busy).toHaveLength(32 - admitted);
+      const error = JSON.parse(busy[0]!.slice(busy[0]!.indexOf("\r\n\r\n") + 4)).error;
+      expect(error.code).toBe("busy");
+      expect(error.message).toMatch(/^uid 0 has \d+ bytes of answers not yet read on other connections, and this one \(\d+ bytes\) would pass its \d+; read those first, then ask again$/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    await poll("the closed connections' answers to be let go", () => server!.answers.total === 0);
+  });
+
+  test("an admin's list of 10,000 services is answered in full, and let go once read", async () => {
+    const { path } = await serve(Array.from({ length: 10_000 }, (_, i) => spec(`service-${i}`, { command: [`/usr/sbin/daemon-${i}`, "--foreground", "--config", `/etc/daemon-${i}.conf`] })));
+    const text = await raw(path, "GET /v1/services HTTP/1.1\r\nHost: tsinit\r\nConnection: close\r\n\r\n");
+    expect(text).toStartWith("HTTP/1.1 200");
+    expect(JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)).services).toHaveLength(10_000);
+    // Well within one admin's budget even if it asked on several connections at once.
+    expect(Buffer.byteLength(text)).toBeLessThan(ANSWER_LIMITS.perAdmin / 8);
+    expect(server!.answers.total).toBe(0);
   });
 
   test("50 simultaneous clients all get answers", async () => {
