@@ -58,15 +58,15 @@ export class AnswerBudget {
    * every answer on one connection; a second one must fit in the budget. The non-admins' total
    * is kept the same way, and does not touch the admins': root is answered whatever others hold.
    */
-  refusal(bytes: number, holder: Holder): string | undefined {
+  refusal(bytes: number, holder: Holder, estimated = false): string | undefined {
     const mine = this.byUid.get(key(holder)) ?? 0;
     const who = holder.uid === undefined ? "a client with unknown credentials" : `uid ${holder.uid}`;
     const limit = holder.admin ? this.limits.perAdmin : this.limits.perUser;
     if (mine > 0 && mine + bytes > limit) {
-      return `${who} has ${mine} bytes of answers not yet read on other connections, and this one (${bytes} bytes) would pass its ${limit}; read those first, then ask again`;
+      return `${who} has ${mine} bytes of answers not yet read on other connections, and this one (${estimated ? "about " : ""}${bytes} bytes) would pass its ${limit}; read those first, then ask again`;
     }
     if (!holder.admin && this.nonAdminBytes > 0 && this.nonAdminBytes + bytes > this.limits.nonAdmins) {
-      return `clients other than root hold ${this.nonAdminBytes} bytes of answers not yet read, and this one (${bytes} bytes) would pass their ${this.limits.nonAdmins}; ask again later`;
+      return `clients other than root hold ${this.nonAdminBytes} bytes of answers not yet read, and this one (${estimated ? "about " : ""}${bytes} bytes) would pass their ${this.limits.nonAdmins}; ask again later`;
     }
     return undefined;
   }

@@ -58,6 +58,8 @@ interface Connection {
   /** Whom the answers held for this connection are counted against. */
   holder: Holder;
   budget: AnswerBudget;
+  /** The last size of large answers by path, shared by all connections (see answer). */
+  sizes: Map<string, number>;
   /**
    * Bytes of `output` counted in the budget: the whole of each answer until its last byte is
    * taken (a partly written answer's buffer is alive until then).
@@ -117,6 +119,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
 
   const api = new ControlApi(options);
   const budget = new AnswerBudget(options.answerLimits);
+  const sizes = new Map<string, number>();
   const connections = new Set<Connection>();
   let listener: UnixSocketListener<Connection> | TCPSocketListener<Connection> | undefined;
   const guard = (what: string, action: () => void) => {
@@ -141,7 +144,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         // A client that half-closes after its request still gets the answer (see `end`).
         allowHalfOpen: true,
         socket: {
-          open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, budget, options)),
+          open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, budget, sizes, options)),
           data: (socket, bytes) =>
             guard("reading a request", () => {
               const connection = socket.data;
@@ -210,7 +213,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   return { ok: true, server: { path, api, answers: budget, close } };
 }
 
-function accept(socket: Socket<Connection>, connections: Set<Connection>, api: ControlApi, budget: AnswerBudget, options: ControlServerOptions): void {
+function accept(socket: Socket<Connection>, connections: Set<Connection>, api: ControlApi, budget: AnswerBudget, sizes: Map<string, number>, options: ControlServerOptions): void {
   const credentials = peerCredentials((socket as unknown as { fd: number }).fd);
   let peer: Peer | undefined;
   if (credentials instanceof Error) options.log.warn(`control: a client's credentials are unknown (${credentials.message}); it may only read`);
@@ -221,6 +224,7 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
     peer,
     holder: { uid: peer?.uid, admin: isAdmin(peer, options.admins) },
     budget,
+    sizes,
     held: 0,
     input: Buffer.alloc(1024),
     inputLength: 0,
@@ -321,8 +325,13 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
 
 async function answer(connection: Connection, request: HttpRequest, api: ControlApi, log: ControlServerOptions["log"]): Promise<void> {
   const close = !request.keepAlive;
-  // A client already holding its budget in unread answers gets nothing carried out.
-  const over = connection.budget.refusal(0, connection.holder);
+  // A client already holding its budget in unread answers gets nothing carried out. A read
+  // whose last answer would not fit either is refused before it is built: 32 connections of
+  // each uid asking for a 4 MB list would otherwise build (and drop) 4 MB each, and PID 1's
+  // peak would grow with the garbage.
+  const path = request.target.split("?")[0]!;
+  const estimate = request.method === "GET" ? (connection.sizes.get(path) ?? 0) : 0;
+  const over = connection.budget.refusal(estimate, connection.holder, estimate > 0);
   if (over !== undefined) {
     log.debug(`control: refused ${request.method} ${request.target.slice(0, 200)}: ${over}`);
     write(connection, busy(over, close), close);
@@ -339,6 +348,7 @@ async function answer(connection: Connection, request: HttpRequest, api: Control
   });
   if (connection.closed) return;
   const bytes = formatResponse(reply.status, `${JSON.stringify(reply.body)}\n`, reply.headers, close);
+  if (request.method === "GET") rememberSize(connection.sizes, path, bytes.length);
   // Past the budget the answer is dropped here, before it is held.
   const refused = connection.budget.refusal(bytes.length, connection.holder);
   if (refused === undefined) write(connection, bytes, close);
@@ -347,6 +357,20 @@ async function answer(connection: Connection, request: HttpRequest, api: Control
     write(connection, busy(`${refused}${request.method === "GET" ? "" : ` (the ${request.method} was carried out; its answer is dropped)`}`, close), close);
   }
   if (reply.afterSend !== undefined) setTimeout(reply.afterSend, 0);
+}
+
+/** Reads whose answers are at least this large are remembered, to refuse the next one early. */
+const REMEMBERED_SIZE = 64 * 1024;
+const REMEMBERED_PATHS = 64;
+
+function rememberSize(sizes: Map<string, number>, path: string, bytes: number): void {
+  if (bytes < REMEMBERED_SIZE) {
+    sizes.delete(path);
+    return;
+  }
+  // Few paths have large answers (the list, logs, the boot record); the map stays small.
+  if (sizes.size >= REMEMBERED_PATHS && !sizes.has(path)) sizes.clear();
+  sizes.set(path, bytes);
 }
 
 /** The 503 for a client past its budget of unread answers: small, so always held. */
