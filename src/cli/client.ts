@@ -4,7 +4,23 @@ import type { PlannedRequest } from "./plan.ts";
 
 export type Answer = { ok: true; status: number; body: unknown } | { ok: false; message: string };
 
+/** How often a read refused as `busy` (503, the server holds too many unread answers) is asked again. */
+const BUSY_RETRIES = 10;
+
+/**
+ * Sends `request`; a read the server refused as busy is asked again after its Retry-After (a
+ * follower such as `log -f` must not end because other clients were slow readers). Anything
+ * else is sent once: a 503 to it means it was not carried out, and the caller says so.
+ */
 export async function send(socket: string, request: PlannedRequest): Promise<Answer> {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await sendOnce(socket, request);
+    if (request.method !== "GET" || attempt === BUSY_RETRIES || !answer.ok || answer.status !== 503 || answer.retryAfterS === undefined) return answer;
+    await new Promise((resolve) => setTimeout(resolve, answer.retryAfterS! * 1000));
+  }
+}
+
+async function sendOnce(socket: string, request: PlannedRequest): Promise<Answer & { retryAfterS?: number }> {
   let response: Response;
   try {
     response = await fetch(`http://tsinit${request.path}`, {
@@ -19,8 +35,11 @@ export async function send(socket: string, request: PlannedRequest): Promise<Ans
     return { ok: false, message: `cannot reach tsinit at ${socket}: ${describeFetchError(error)}` };
   }
   const text = await response.text().catch(() => "");
+  // Honoured from 1 to 10 s; the server says 1.
+  const retryAfter = Number(response.headers.get("retry-after"));
+  const retryAfterS = Number.isInteger(retryAfter) && retryAfter >= 1 ? Math.min(retryAfter, 10) : undefined;
   try {
-    return { ok: true, status: response.status, body: JSON.parse(text) };
+    return { ok: true, status: response.status, body: JSON.parse(text), retryAfterS };
   } catch {
     return { ok: false, message: `unexpected answer from ${socket} (HTTP ${response.status}): ${text.slice(0, 300)}` };
   }

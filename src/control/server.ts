@@ -14,6 +14,7 @@ import { AnswerBudget, type AnswerLimits, type Holder } from "./answer-budget.ts
 import { isAdmin, type Peer } from "./auth.ts";
 import { ControlApi, type ControlOptions, type ControlReply } from "./handlers.ts";
 import { formatResponse, MAX_HEAD_BYTES, parseRequest, type HttpRequest } from "./http.ts";
+import { route } from "./router.ts";
 import { unguessable } from "../supervisor/unguessable.ts";
 
 export interface ControlServerOptions extends ControlOptions {
@@ -325,22 +326,25 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
 
 async function answer(connection: Connection, request: HttpRequest, api: ControlApi, log: ControlServerOptions["log"]): Promise<void> {
   const close = !request.keepAlive;
-  // A client already holding its budget in unread answers gets nothing carried out. A read
-  // whose last answer would not fit either is refused before it is built: 32 connections of
-  // each uid asking for a 4 MB list would otherwise build (and drop) 4 MB each, and PID 1's
-  // peak would grow with the garbage.
-  const path = request.target.split("?")[0]!;
-  const estimate = request.method === "GET" ? (connection.sizes.get(path) ?? 0) : 0;
-  const over = connection.budget.refusal(estimate, connection.holder, estimate > 0);
+  const question = request.target.indexOf("?");
+  const path = question === -1 ? request.target : request.target.slice(0, question);
+  const read = request.method === "GET";
+  // A client already holding its budget in unread answers gets nothing carried out (root's
+  // commands excepted: its poweroff must never wait on a list it left unread). A read whose
+  // last answer would not fit either is refused before it is built: 32 connections of each uid
+  // asking for a 4 MB list would otherwise build (and drop) 4 MB each, and PID 1's peak would
+  // grow with the garbage.
+  const sizeKey = read ? answerSizeKey(path, question !== -1) : undefined;
+  const estimate = sizeKey === undefined ? 0 : (connection.sizes.get(sizeKey) ?? 0);
+  const over = read || !connection.holder.admin ? connection.budget.refusal(estimate, connection.holder, estimate > 0) : undefined;
   if (over !== undefined) {
     log.debug(`control: refused ${request.method} ${request.target.slice(0, 200)}: ${over}`);
     write(connection, busy(over, close), close);
     return;
   }
-  const question = request.target.indexOf("?");
   const reply: ControlReply = await api.handle({
     method: request.method,
-    path: question === -1 ? request.target : request.target.slice(0, question),
+    path,
     query: new URLSearchParams(question === -1 ? "" : request.target.slice(question + 1)),
     body: request.body,
     peer: connection.peer,
@@ -348,29 +352,42 @@ async function answer(connection: Connection, request: HttpRequest, api: Control
   });
   if (connection.closed) return;
   const bytes = formatResponse(reply.status, `${JSON.stringify(reply.body)}\n`, reply.headers, close);
-  if (request.method === "GET") rememberSize(connection.sizes, path, bytes.length);
-  // Past the budget the answer is dropped here, before it is held.
-  const refused = connection.budget.refusal(bytes.length, connection.holder);
+  if (sizeKey !== undefined) rememberSize(connection.sizes, sizeKey, bytes.length);
+  // Past the budget a read's answer is dropped here, before it is held. Any other request was
+  // carried out: its answer (small: one service, at most a 64 KiB body's worth) is always sent,
+  // or the client would take a 503 for "not done" (a shutdown, a log cleared).
+  const refused = read ? connection.budget.refusal(bytes.length, connection.holder) : undefined;
   if (refused === undefined) write(connection, bytes, close);
   else {
     log.debug(`control: dropped the answer to ${request.method} ${request.target.slice(0, 200)}: ${refused}`);
-    write(connection, busy(`${refused}${request.method === "GET" ? "" : ` (the ${request.method} was carried out; its answer is dropped)`}`, close), close);
+    write(connection, busy(refused, close), close);
   }
   if (reply.afterSend !== undefined) setTimeout(reply.afterSend, 0);
 }
 
 /** Reads whose answers are at least this large are remembered, to refuse the next one early. */
 const REMEMBERED_SIZE = 64 * 1024;
-const REMEMBERED_PATHS = 64;
+const REMEMBERED_READS = 64;
 
-function rememberSize(sizes: Map<string, number>, path: string, bytes: number): void {
-  if (bytes < REMEMBERED_SIZE) {
-    sizes.delete(path);
-    return;
-  }
-  // Few paths have large answers (the list, logs, the boot record); the map stays small.
-  if (sizes.size >= REMEMBERED_PATHS && !sizes.has(path)) sizes.clear();
-  sizes.set(path, bytes);
+/**
+ * What a read's answer size is remembered by: the endpoint it routes to, not the text of its
+ * path, which has many spellings (`//v1/services`, `/v1/s%65rvices`). Reads with a query (a
+ * log or the events from a point on) are not estimated: their size depends on it.
+ */
+function answerSizeKey(path: string, hasQuery: boolean): string | undefined {
+  if (hasQuery) return undefined;
+  const routed = route("GET", path);
+  if (!routed.ok) return undefined;
+  const { endpoint } = routed;
+  return "name" in endpoint ? `${endpoint.kind} ${endpoint.name}` : endpoint.kind;
+}
+
+function rememberSize(sizes: Map<string, number>, key: string, bytes: number): void {
+  sizes.delete(key);
+  if (bytes < REMEMBERED_SIZE) return;
+  // The least recently answered goes first (a Map keeps its insertion order).
+  if (sizes.size >= REMEMBERED_READS) sizes.delete(sizes.keys().next().value!);
+  sizes.set(key, bytes);
 }
 
 /** The 503 for a client past its budget of unread answers: small, so always held. */

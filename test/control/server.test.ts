@@ -8,7 +8,8 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startControlServer, type ControlServer } from "../../src/control/server.ts";
-import { ANSWER_LIMITS } from "../../src/control/answer-budget.ts";
+import { send } from "../../src/cli/client.ts";
+import { ANSWER_LIMITS, type AnswerLimits } from "../../src/control/answer-budget.ts";
 import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
 import { Log } from "../../src/log/log.ts";
 import { Supervisor } from "../../src/supervisor/supervisor.ts";
@@ -25,7 +26,7 @@ function spec(name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec {
   return { ...defaultSpec(name, "process", `/etc/tsinit.d/${name}`), command: [`/bin/${name}`], ...extra };
 }
 
-async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"), admins = new Set([0])) {
+async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"), admins = new Set([0]), answerLimits?: AnswerLimits) {
   const sys = new FakeSys();
   const logs: string[] = [];
   const log = new Log({ console: (line) => logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
@@ -39,6 +40,7 @@ async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"),
     pid: process.pid,
     clock: { monotonic: () => 0, wall: () => Date.now() },
     admins,
+    answerLimits,
     shutdown: (kind) => shutdowns.push(kind ?? "exit"),
   });
   if (!result.ok) throw new Error(result.error);
@@ -321,22 +323,25 @@ describe("robustness", () => {
     const services = Array.from({ length: 64 }, (_, i) => spec(`s${i}`, { command: ["/bin/x", "y".repeat(60 * 1024)] }));
     const { path, logs } = await serve(services, undefined, new Set([4242]));
     const { perUser } = server!.answers.limits;
-    const request = "GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n";
-    const size = Buffer.byteLength(await raw(path, request.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")));
+    // The list has many spellings; its size is remembered by the endpoint, so none of them is
+    // built again to be dropped.
+    const spellings = ["/v1/services", "//v1/services", "/v1//services", "/v1/s%65rvices", "/v1/services/"];
+    const requestFor = (i: number) => `GET ${spellings[i % spellings.length]} HTTP/1.1\r\nHost: tsinit\r\n\r\n`;
+    const size = Buffer.byteLength(await raw(path, requestFor(0).replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")));
     expect(size).toBeGreaterThan(64 * 60 * 1024);
     // 32 connections (the per-uid cap), each asking three times and reading nothing.
     const sockets = await Promise.all(
-      Array.from({ length: 32 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+      Array.from({ length: 32 }, (_, i) => new Promise<ReturnType<typeof connect>>((resolve) => {
         const socket = connect(path, () => {
           socket.pause();
-          socket.write(request.repeat(3));
+          socket.write(requestFor(i) + requestFor(i + 1) + requestFor(i + 2));
           resolve(socket);
         });
       })),
     );
     try {
       // Refused before the answer is built (its last size is known) or after.
-      const refusals = () => logs.filter((line) => /control: (refused|dropped the answer to) GET \/v1\/services:/.test(line)).length;
+      const refusals = () => logs.filter((line) => /control: (refused|dropped the answer to) GET \S+:/.test(line)).length;
       // As many whole answers as fit in the budget are held, each on its own connection, whose
       // next requests wait for it to be read. The other connections get a 503 for each request
       // (small, so the socket takes it at once and the next request is answered).
@@ -385,6 +390,58 @@ describe("robustness", () => {
     // Well within one admin's budget even if it asked on several connections at once.
     expect(Buffer.byteLength(text)).toBeLessThan(ANSWER_LIMITS.perAdmin / 8);
     expect(server!.answers.total).toBe(0);
+  });
+
+  test("a command is never answered 503 once carried out, and root's is carried out whatever it holds unread", async () => {
+    // Small budgets: one unread list of 64 services with 16 KiB commands (~1 MB, more than the
+    // socket takes at once) fills them.
+    const services = Array.from({ length: 64 }, (_, i) => spec(`s${i}`, { command: ["/bin/x", "y".repeat(16 * 1024)] }));
+    const limits: AnswerLimits = { perUser: 256 * 1024, nonAdmins: 256 * 1024, perAdmin: 256 * 1024 };
+    const { path, shutdowns, supervisor } = await serve(services, undefined, new Set([0]), limits);
+    // Root asks for the list on a connection it does not read: that answer is held for it.
+    const held = await new Promise<ReturnType<typeof connect>>((resolve) => {
+      const socket = connect(path, () => {
+        socket.pause();
+        socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+        resolve(socket);
+      });
+    });
+    try {
+      await poll("the list to be held", () => server!.answers.held(0) > limits.perAdmin);
+      // Another read of root's is refused now (it would pass its budget)...
+      expect(await raw(path, "GET /v1/services HTTP/1.1\r\nHost: tsinit\r\nConnection: close\r\n\r\n")).toStartWith("HTTP/1.1 503");
+      // ...but its commands are carried out and answered: a start, then a poweroff.
+      const start = await raw(path, "POST /v1/services/s1/start?wait=0 HTTP/1.1\r\nHost: tsinit\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      expect(start).toStartWith("HTTP/1.1 20");
+      expect(supervisor.service("s1")?.state).not.toBe("stopped");
+      const poweroff = await raw(path, 'POST /v1/shutdown HTTP/1.1\r\nHost: tsinit\r\nContent-Length: 19\r\nConnection: close\r\n\r\n{"kind":"poweroff"}');
+      expect(poweroff).toStartWith("HTTP/1.1 20");
+      await poll("the shutdown to be carried out", () => shutdowns.length === 1);
+    } finally {
+      held.destroy();
+    }
+  });
+
+  test("initctl's reads refused as busy are asked again after Retry-After, and answered once there is room", async () => {
+    const services = Array.from({ length: 64 }, (_, i) => spec(`s${i}`, { command: ["/bin/x", "y".repeat(16 * 1024)] }));
+    const limits: AnswerLimits = { perUser: 256 * 1024, nonAdmins: 256 * 1024, perAdmin: 256 * 1024 };
+    const { path, logs } = await serve(services, undefined, new Set([0]), limits);
+    const held = await new Promise<ReturnType<typeof connect>>((resolve) => {
+      const socket = connect(path, () => {
+        socket.pause();
+        socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+        resolve(socket);
+      });
+    });
+    await poll("the list to be held", () => server!.answers.held(0) > limits.perAdmin);
+    const asked = send(path, { method: "GET", path: "/v1/services" });
+    // Once the first ask is refused, the held list is read (its connection closed): the next
+    // ask, a second later, is answered.
+    await poll("the first ask to be refused", () => logs.some((line) => line.startsWith("tsinit: control: refused GET /v1/services")));
+    held.destroy();
+    const answer = await asked;
+    expect(answer.ok && answer.status).toBe(200);
+    expect(answer.ok && (answer.body as { services: unknown[] }).services).toHaveLength(64);
   });
 
   test("50 simultaneous clients all get answers", async () => {
