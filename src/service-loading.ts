@@ -89,9 +89,13 @@ export class ServiceDirectories {
     return { services, blocked, missing: result.missing };
   }
 
-  /** The supervisor that `ensure` and `reload` work on. */
+  /**
+   * The supervisor that `ensure` and `reload` work on. It loads through `ensure` too: a chain-to
+   * target is loaded only when the chain is taken.
+   */
   attach(supervisor: Supervisor): void {
     this.supervisor = supervisor;
+    supervisor.loader = (name) => this.ensure(name);
   }
 
   /**

@@ -11,7 +11,8 @@ export type ProcessRole = "main" | "stop";
  */
 export type CommandOp = "start" | "stop" | "restart" | "release" | "trigger" | "untrigger" | "wake";
 
-export type TimerKind = "restart" | "start-timeout" | "stop-timeout";
+/** `chain`: a chain-to start held back by the spin guard (a service that keeps ending at once). */
+export type TimerKind = "restart" | "start-timeout" | "stop-timeout" | "chain";
 
 /** How a command ended: reported by the core once, for a command that carried an id. */
 export type CommandOutcome =
@@ -43,7 +44,12 @@ export type Event =
   | { kind: "pid-file-failed"; service: string; error: string }
   | { kind: "timer"; service: string; timer: TimerKind }
   /** kill-all-on-stop: every other process had TERM, then KILL; the stop goes on. */
-  | { kind: "killed-all"; service: string };
+  | { kind: "killed-all"; service: string }
+  /**
+   * The chain from `from` to `service`, which was not loaded when it was taken, now that the
+   * runtime has loaded it (a `load-chained` action); `delayMs` is the spin guard's hold-back.
+   */
+  | { kind: "chain"; service: string; from: string; delayMs: number };
 
 
 /**
@@ -75,6 +81,12 @@ export type Action =
   | { kind: "read-pid-file"; service: string; path: string }
   /** kill-all-on-stop: TERM to every process but tsinit, a pause, KILL; then `killed-all`. */
   | { kind: "kill-all"; service: string }
+  /**
+   * `from` ended and its chain-to names `service`, which is not loaded: dinit loads a chain's
+   * target only when the chain is taken. The runtime loads it, then hands back a `chain` event
+   * with the same fields; a name that does not load is logged with why, and nothing else happens.
+   */
+  | { kind: "load-chained"; service: string; from: string; delayMs: number }
   | { kind: "arm-timer"; service: string; timer: TimerKind; ms: number }
   | { kind: "cancel-timer"; service: string; timer: TimerKind }
   | { kind: "log"; level: LogLevel; text: string }

@@ -9,6 +9,9 @@
 //   after = X on A                                         A -> X  (order only)
 //   before = X on A                                        X -> A  (order only: A starts first)
 //
+// The service set checks the same edges at run time (ServiceSet.closesCycle) before add-dep or
+// `reload NAME` changes a description, so a cycle is never made after load either.
+//
 // Names that are not in the map (a dependency that failed to load, an ordering against a
 // service that does not exist) have no edges. A cycle over any kind of edge can never be
 // ordered: findCycles reports it, and its members are blocked together with the services that

@@ -34,7 +34,8 @@ import { describeExit, describeSpawnFailure, type ExitStatus } from "../base/pro
 import type { Action, CommandOp, Event, ProcessRole, TimerKind } from "./events.ts";
 import { commandVerdict } from "./command-outcome.ts";
 import { ServiceIndex, usesConsole } from "./service-index.ts";
-import { decideRestart, emptyCrashHistory, isFailure, type CrashHistory } from "./restart.ts";
+import { decideRestart, emptyCrashHistory, isFailure, QUICK_CRASH_MS, spinFloorMs, type CrashHistory } from "./restart.ts";
+import { formatCycle } from "./graph.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 
 const { INT: SIGINT, KILL: SIGKILL } = SIGNALS;
@@ -79,6 +80,13 @@ export interface ServiceRecord {
   killedAll?: boolean;
   /** When chains started this service, for the chain-loop limit. */
   chainStarts: number[];
+  /**
+   * The service whose chain starts this one once the spin guard's delay (a `chain` timer) is
+   * over; a stop cancels it.
+   */
+  chainPending?: string;
+  /** Chains this service took after runs shorter than QUICK_CRASH_MS in a row (the spin guard). */
+  quickChains: number;
   startedAt?: number;
   lastExit?: ExitStatus;
   crashes: CrashHistory;
@@ -211,6 +219,7 @@ export class ServiceSet {
       triggered: false,
       startCancelled: false,
       chainStarts: [],
+      quickChains: 0,
       crashes: emptyCrashHistory(),
     };
     this.records.set(spec.name, record);
@@ -369,7 +378,8 @@ export class ServiceSet {
     const list = DEPENDENCY_LIST[kind];
     if (record.spec[list].includes(to)) return `${from} already has a ${kind} dependency on ${to}`;
     if (unbindable(record, dependency)) return `${to} is ${describeRunTimeService(dependency.spec)}; a service from a file cannot depend on it`;
-    if (this.reaches(to, from)) return `${to} already depends on ${from} (directly or not): that would be a dependency cycle`;
+    const cycle = this.closesCycle(from, to);
+    if (cycle !== undefined) return cycle;
     if (kind === "regular" && record.state !== "stopped" && dependency.state !== "started") {
       return `${from} is ${record.state}, so ${to} must be started before it can be a regular dependency (it is ${dependency.state})`;
     }
@@ -410,9 +420,17 @@ export class ServiceSet {
     }
     if (addedAtRunTime(record.spec)) return `${spec.name} was added with initctl run; it has no file to reload`;
     for (const name of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) {
-      const dependency = this.records.get(name);
-      if (dependency === undefined) return `it names ${name} as a dependency, which is not loaded`;
-      if (name === spec.name || this.reaches(name, spec.name)) return `${name} depends on ${spec.name}: that would be a dependency cycle`;
+      if (!this.records.has(name)) return `it names ${name} as a dependency, which is not loaded`;
+    }
+    // Every edge of the new description, as load-time cycle detection counts them (graph.ts):
+    // `before = X` is X's `after`. A cycle would never start, and no start would say why.
+    for (const [setting, names] of [["depends-on", spec.dependsOn], ["depends-ms", spec.dependsMs], ["waits-for", spec.waitsFor], ["after", spec.after], ["before", spec.before]] as const) {
+      for (const name of names) {
+        if (name === spec.name) return `${spec.name} names itself in ${setting}: that would be a dependency cycle: ${formatCycle([name])}`;
+        if (!this.records.has(name)) continue;
+        const cycle = setting === "before" ? this.closesCycle(name, spec.name, spec) : this.closesCycle(spec.name, name, spec);
+        if (cycle !== undefined) return cycle;
+      }
     }
     const quiet = record.state === "stopped" && !this.wanted(record) && !record.restartPending;
     if (!quiet) {
@@ -465,21 +483,60 @@ export class ServiceSet {
     return undefined;
   }
 
-  /** Whether `to` is reachable from `from` over depends-on, depends-ms and waits-for. */
-  private reaches(from: string, to: string): boolean {
-    const seen = new Set<string>([from]);
+  /**
+   * Why a new edge `from -> to` ("from starts after to") would close a cycle, or undefined. The
+   * edges are those of load-time cycle detection (graph.ts), over loaded services: depends-on,
+   * depends-ms, waits-for and after (A -> X), and before (X -> A: ordering only, but a cycle of
+   * it waits for ever all the same). `override` is a description not yet in place (reload NAME).
+   */
+  private closesCycle(from: string, to: string, override?: ServiceSpec): string | undefined {
+    const path = this.startPath(to, from, override);
+    if (path === undefined) return undefined;
+    const cycle = formatCycle([from, ...path.names.slice(0, -1)]);
+    const how = path.ordered ? "starts after" : "depends on";
+    const through = path.ordered ? "directly or not, counting before and after" : "directly or not";
+    return `${to} already ${how} ${from} (${through}): that would be a dependency cycle: ${cycle}`;
+  }
+
+  /**
+   * The shortest way from `from` to `to` over "starts after" edges (see closesCycle), as the
+   * names along it, `from` first; `ordered` when it takes a before or after edge.
+   */
+  private startPath(from: string, to: string, override?: ServiceSpec): { names: string[]; ordered: boolean } | undefined {
+    const parent = new Map<string, { previous: string; order: boolean } | undefined>([[from, undefined]]);
     const work = [from];
-    for (let name = work.pop(); name !== undefined; name = work.pop()) {
-      if (name === to) return true;
-      const spec = this.records.get(name)?.spec;
-      if (spec === undefined) continue;
-      for (const next of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) {
-        if (seen.has(next)) continue;
-        seen.add(next);
-        work.push(next);
+    for (let i = 0; i < work.length; i++) {
+      const name = work[i] as string;
+      if (name === to) {
+        const names = [name];
+        let ordered = false;
+        for (let step = parent.get(name); step !== undefined; step = parent.get(step.previous)) {
+          names.push(step.previous);
+          ordered ||= step.order;
+        }
+        return { names: names.reverse(), ordered };
+      }
+      for (const next of this.startsAfter(name, override)) {
+        if (parent.has(next.name)) continue;
+        parent.set(next.name, { previous: name, order: next.order });
+        work.push(next.name);
       }
     }
-    return false;
+    return undefined;
+  }
+
+  /** The loaded services `name` starts after (see closesCycle), with `override` in its own place. */
+  private startsAfter(name: string, override?: ServiceSpec): { name: string; order: boolean }[] {
+    const spec = override?.name === name ? override : this.records.get(name)?.spec;
+    if (spec === undefined) return [];
+    const found = [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor].map((next) => ({ name: next, order: false }));
+    for (const next of spec.after) found.push({ name: next, order: true });
+    for (const next of this.index.orderedBefore(name)) {
+      // The overridden service's `before` is read from the new description, below.
+      if (next !== override?.name) found.push({ name: next, order: true });
+    }
+    if (override !== undefined && override.name !== name && override.before.includes(name)) found.push({ name: override.name, order: true });
+    return found.filter((next) => this.records.has(next.name));
   }
 
   /** A spec changes under a live record: the indexes and both neighbourhoods follow. */
@@ -518,6 +575,7 @@ export class ServiceSet {
   /** Drops a record and everything kept about it; its neighbours are stepped again. */
   private forget(record: ServiceRecord): void {
     this.touch(record);
+    this.cancelPendingChain(record);
     this.records.delete(record.spec.name);
     this.indexSpec(record.spec, "remove");
     for (const set of [this.dirty, this.doomed, this.busy, this.pendingSpecs, this.commandsToCheck]) set.delete(record);
@@ -578,7 +636,7 @@ export class ServiceSet {
     return record.explicit || record.requiredBy > 0;
   }
 
-  /** True when no service is starting or stopping and none waits for a restart. */
+  /** True when no service is starting or stopping and none waits for a restart or a held-back chain. */
   isQuiet(): boolean {
     return this.busy.size === 0;
   }
@@ -681,6 +739,9 @@ export class ServiceSet {
       case "killed-all":
         if (record.state === "stopping" && record.killedAll === true) this.beginStop(record);
         break;
+      case "chain":
+        this.takeChain(event.from, record, event.delayMs);
+        break;
     }
     this.settle();
     return this.actions;
@@ -708,6 +769,7 @@ export class ServiceSet {
       case "stop":
         this.forceDown(record, undefined);
         this.cancelPendingRestart(record);
+        this.cancelPendingChain(record);
         return;
       case "release":
         record.explicit = false;
@@ -957,7 +1019,7 @@ export class ServiceSet {
   }
 
   private countBusy(record: ServiceRecord): void {
-    if ((record.state === "starting" || record.state === "stopping" || record.restartPending) && this.records.get(record.spec.name) === record) {
+    if ((record.state === "starting" || record.state === "stopping" || record.restartPending || record.chainPending !== undefined) && this.records.get(record.spec.name) === record) {
       this.busy.add(record);
     } else {
       this.busy.delete(record);
@@ -1369,27 +1431,67 @@ export class ServiceSet {
     this.followChain(record, status);
   }
 
-  /** chain-to: a service that ended of its own accord, cleanly (or always-chain), starts the next. */
+  /**
+   * chain-to: a service that ended of its own accord, cleanly (or always-chain), starts the next.
+   * A target not loaded yet is loaded now (dinit loads it only when the chain is taken): the
+   * runtime does that and hands the chain back as a `chain` event.
+   */
   private followChain(record: ServiceRecord, status: ExitStatus): void {
     const { chainTo, options } = record.spec;
     if (chainTo === undefined || (isFailure(status) && !options.has("always-chain"))) return;
+    const delayMs = this.chainDelay(record);
     const next = this.records.get(chainTo);
     if (next === undefined) {
-      this.log("error", `${record.spec.name}: chain-to ${chainTo}: no such service`);
+      this.emit({ kind: "load-chained", service: chainTo, from: record.spec.name, delayMs });
       return;
     }
-    // A chain that comes back round (A -> A, or A -> B -> A with always-chain) must not spin:
-    // it is held to the chained service's restart limit.
+    this.takeChain(record.spec.name, next, delayMs);
+  }
+
+  /**
+   * The restart spin guard, for chains: a service that keeps ending within QUICK_CRASH_MS of
+   * its start and chaining (to itself, or round a loop back to itself) has its chain held back
+   * as a restart would be, 10 ms doubling up to a second (spinFloorMs), whatever its restart
+   * settings say. The chain limit alone cannot do it: `restart-limit-interval = 0` keeps no
+   * chain starts to count, and PID 1 spawned a thousand processes a second.
+   */
+  private chainDelay(record: ServiceRecord): number {
+    const now = this.now();
+    const quick = now - (record.startedAt ?? now) < QUICK_CRASH_MS;
+    const before = quick ? record.quickChains : 0;
+    record.quickChains = quick ? before + 1 : 0;
+    return spinFloorMs(record.spec, before);
+  }
+
+  /** The chain from `from` to `next` is taken: at once, or after the spin guard's delay. */
+  private takeChain(from: string, next: ServiceRecord, delayMs: number): void {
+    const name = next.spec.name;
+    // A chain that comes back round (A -> A, or A -> B -> A with always-chain) is also held to
+    // the chained service's restart limit.
     const now = this.now();
     const limit = Math.max(1, next.spec.restartLimitCount);
     next.chainStarts = next.chainStarts.filter((time) => now - time < next.spec.restartLimitIntervalMs);
     if (next.chainStarts.length >= limit) {
-      this.log("error", `${record.spec.name}: chain-to ${chainTo}: started ${limit} times within ${next.spec.restartLimitIntervalMs / 1000}s by chains; not again`);
+      this.log("error", `${from}: chain-to ${name}: started ${limit} times within ${next.spec.restartLimitIntervalMs / 1000}s by chains; not again`);
       return;
     }
     next.chainStarts.push(now);
-    this.log("info", `${record.spec.name} ended; starting ${chainTo} (chain-to)`);
-    this.command(next, "start");
+    if (delayMs === 0) {
+      this.log("info", `${from} ended; starting ${name} (chain-to)`);
+      this.command(next, "start");
+      return;
+    }
+    this.log("info", `${from} ended again at once; starting ${name} in ${delayMs} ms (chain-to)`);
+    next.chainPending = from;
+    this.mark(next);
+    this.emit({ kind: "arm-timer", service: name, timer: "chain", ms: delayMs });
+  }
+
+  private cancelPendingChain(record: ServiceRecord): void {
+    if (record.chainPending === undefined) return;
+    record.chainPending = undefined;
+    this.mark(record);
+    this.emit({ kind: "cancel-timer", service: record.spec.name, timer: "chain" });
   }
 
   private timer(record: ServiceRecord, timer: TimerKind): void {
@@ -1403,6 +1505,11 @@ export class ServiceSet {
           if (this.wanted(record)) this.spawnMain(record);
           else this.becomeStopped(record);
         }
+        return;
+      case "chain":
+        if (record.chainPending === undefined) return;
+        record.chainPending = undefined;
+        this.command(record, "start");
         return;
       case "start-timeout":
         if (record.state === "starting") this.fail(record, `not ready within ${record.spec.startTimeoutMs / 1000}s`);

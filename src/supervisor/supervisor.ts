@@ -58,6 +58,12 @@ export interface SupervisorOptions {
   startsLog?: () => void;
 }
 
+/**
+ * Loads a service that is not loaded yet (and what it reaches) into this supervisor, as a name
+ * a client gives is loaded: ServiceDirectories.ensure, which `attach` hands over.
+ */
+export type ServiceLoader = (name: string) => { kind: "loaded" } | { kind: "missing" } | { kind: "failed"; message: string };
+
 /** kill-all-on-stop's pause between SIGTERM and SIGKILL (dinit: "a short pause"). */
 export const KILL_ALL_PAUSE_MS = 1_000;
 
@@ -116,6 +122,8 @@ export class Supervisor {
   private observerFailed = false;
   /** Set by stopAll: from then on nothing new is started. */
   shuttingDown = false;
+  /** Loads a chain-to target that is not loaded when the chain is taken; none: it is "no such service". */
+  loader: ServiceLoader | undefined;
   /**
    * The activation environment (dinit's): what every service started from now on begins with.
    * `setenv`/`unsetenv` change it in place, so the spawner and the socket paths see the change.
@@ -285,7 +293,7 @@ export class Supervisor {
    * wanted (supervisor mode's --exit-when-idle).
    */
   whenIdle(): Promise<void> {
-    const idle = () => this.services.list().every((r) => r.state === "stopped" && !r.restartPending && !this.services.wanted(r));
+    const idle = () => this.services.list().every((r) => r.state === "stopped" && !r.restartPending && r.chainPending === undefined && !this.services.wanted(r));
     return new Promise((resolve) => {
       const check = () => {
         if (!idle()) return;
@@ -369,9 +377,10 @@ export class Supervisor {
   }
 
   dispatch(event: Event): void {
-    if (this.shuttingDown && event.kind === "command" && (event.op === "start" || event.op === "restart" || event.op === "trigger" || event.op === "wake")) {
+    const starts = (event.kind === "command" && (event.op === "start" || event.op === "restart" || event.op === "trigger" || event.op === "wake")) || event.kind === "chain";
+    if (this.shuttingDown && starts) {
       this.log.warn(`not starting ${event.service}: shutting down`);
-      if (event.id !== undefined) this.commandOutcome(event.id, { kind: "refused", reason: "shutting down" });
+      if (event.kind === "command" && event.id !== undefined) this.commandOutcome(event.id, { kind: "refused", reason: "shutting down" });
       return;
     }
     this.observeEvent(event);
@@ -509,7 +518,7 @@ export class Supervisor {
     this.shuttingDown = true;
     const longestStop = Math.max(0, ...this.services.list().map((r) => r.spec.stopTimeoutMs));
     for (const record of this.services.list()) {
-      if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending) this.stop(record.spec.name);
+      if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending || record.chainPending !== undefined) this.stop(record.spec.name);
     }
     const stopped = await this.within(longestStop + STOP_GRACE_MS, this.settledWaiters, () => this.allStopped(), hurry);
     // Out of time: what is still queued to start must not appear while the rest is killed.
@@ -580,7 +589,7 @@ export class Supervisor {
   }
 
   private allStopped(): boolean {
-    return this.services.list().every((r: ServiceRecord) => r.state === "stopped" && !r.restartPending);
+    return this.services.list().every((r: ServiceRecord) => r.state === "stopped" && !r.restartPending && r.chainPending === undefined);
   }
 
   private wake(waiters: Set<() => void>): void {
@@ -654,9 +663,31 @@ export class Supervisor {
       case "kill-all":
         void this.killAll(action.service);
         return;
+      case "load-chained":
+        this.loadChained(action);
+        return;
       default:
         action satisfies never;
     }
+  }
+
+  /**
+   * A chain whose target was not loaded: it is loaded now and the chain goes on in the core
+   * (which applies the chain limit and the spin guard), or the reason it did not load is logged
+   * (`a: chain-to b: b failed to load: FILE:LINE: ...`) and nothing else happens.
+   */
+  private loadChained(action: Extract<Action, { kind: "load-chained" }>): void {
+    const { service, from } = action;
+    if (this.shuttingDown) {
+      this.log.warn(`not starting ${service} (chain-to from ${from}): shutting down`);
+      return;
+    }
+    const answer = this.loader?.(service) ?? { kind: "missing" };
+    if (answer.kind === "loaded" && this.services.get(service) !== undefined) {
+      this.dispatch({ kind: "chain", service, from, delayMs: action.delayMs });
+      return;
+    }
+    this.log.error(`${from}: chain-to ${service}: ${answer.kind === "failed" ? answer.message : "no such service"}`);
   }
 
   /**

@@ -1,4 +1,4 @@
-// The core's timers (restart, start-timeout, stop-timeout), one per service and kind, on the
+// The core's timers (restart, start-timeout, stop-timeout, chain), one per service and kind, on the
 // injected clock. Arming one again replaces it.
 import type { TimerKind } from "../core/events.ts";
 import type { Clock, Timer } from "../sys/sys.ts";

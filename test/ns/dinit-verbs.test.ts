@@ -171,7 +171,7 @@ test("reload NAME, add-dep and rm-dep, setenv/unsetenv/getallenv", async () => {
   // add-dep and rm-dep, as dinitctl names the kinds.
   expect(await control.ctl("add-dep", "waits-for", "web", "db")).toEqual({ code: 0, stdout: "added waits-for dependency: web -> db (db is stopped)\n", stderr: "" });
   expect((await control.ctl("dependents", "db")).stdout).toBe("NAME  KIND       STATE    HOLDS\nweb   waits-for  started  no\n");
-  expect(await control.ctl("add-dep", "waits-for", "db", "web")).toMatchObject({ code: 1, stderr: "initctl: not adding the dependency: web already depends on db (directly or not): that would be a dependency cycle\n" });
+  expect(await control.ctl("add-dep", "waits-for", "db", "web")).toMatchObject({ code: 1, stderr: "initctl: not adding the dependency: web already depends on db (directly or not): that would be a dependency cycle: db -> web -> db\n" });
   expect(await control.ctl("add-dep", "regular", "web", "job")).toMatchObject({ code: 0 });
   expect(await control.ctl("rm-dep", "regular", "web", "job")).toMatchObject({ code: 0, stdout: "removed regular dependency: web -> job (job is started)\n" });
   expect(await control.ctl("rm-dep", "regular", "web", "job")).toMatchObject({ code: 1, stderr: "initctl: not removing the dependency: web has no regular dependency on job\n" });

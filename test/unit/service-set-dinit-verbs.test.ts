@@ -120,7 +120,7 @@ describe("add-dep and rm-dep", () => {
     const rt = new FakeRuntime([svc("a", "process", { dependsOn: ["b"] }), svc("b"), svc("c")]);
     expect(rt.supervisor.addDependency("a", "regular", "x")).toBe("no service named x");
     expect(rt.supervisor.addDependency("a", "regular", "b")).toBe("a already has a regular dependency on b");
-    expect(rt.supervisor.addDependency("b", "waits-for", "a")).toBe("a already depends on b (directly or not): that would be a dependency cycle");
+    expect(rt.supervisor.addDependency("b", "waits-for", "a")).toBe("a already depends on b (directly or not): that would be a dependency cycle: b -> a -> b");
     expect(rt.supervisor.addDependency("a", "regular", "a")).toBe("a cannot depend on itself");
     rt.start("a");
     expect(rt.supervisor.addDependency("a", "regular", "c")).toBe("a is started, so c must be started before it can be a regular dependency (it is stopped)");

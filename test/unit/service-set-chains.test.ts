@@ -1,0 +1,152 @@
+// Cycles that add-dep and `reload NAME` would make through before/after, chain-to targets loaded
+// when the chain is taken, and the spin guard on chains that end at once.
+import { describe, expect, it } from "vitest";
+import { defaultSpec, type ServiceSpec, type ServiceType } from "../../src/base/service-spec.ts";
+import { Log } from "../../src/log/log.ts";
+import { ServiceDirectories } from "../../src/service-loading.ts";
+import { FakeRuntime } from "./fakes/fake-runtime.ts";
+
+const D = "/etc/tsinit.d";
+
+function svc(name: string, type: ServiceType = "process", extra: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { ...defaultSpec(name, type, `${D}/${name}`), command: [`/bin/${name}`], ...extra };
+}
+
+describe("add-dep and reload NAME refuse cycles made through before and after", () => {
+  it("add-dep: a regular dependency against a `before` names the cycle", () => {
+    const rt = new FakeRuntime([svc("a", "process", { before: ["b"] }), svc("b")]);
+    expect(rt.supervisor.addDependency("a", "regular", "b")).toBe(
+      "b already starts after a (directly or not, counting before and after): that would be a dependency cycle: a -> b -> a",
+    );
+    expect(rt.set.get("a")?.spec.dependsOn).toEqual([]);
+    // Nothing was changed, so a start goes through instead of waiting for ever.
+    rt.start("a");
+    expect(rt.state("a")).toBe("started");
+  });
+
+  it("add-dep: a cycle through an `after` two steps away", () => {
+    const rt = new FakeRuntime([svc("a"), svc("b", "process", { after: ["c"] }), svc("c", "process", { dependsOn: ["a"] })]);
+    expect(rt.supervisor.addDependency("a", "waits-for", "b")).toBe(
+      "b already starts after a (directly or not, counting before and after): that would be a dependency cycle: a -> b -> c -> a",
+    );
+  });
+
+  it("reload NAME: `after` against a dependent (repro B) is refused with the cycle", () => {
+    const rt = new FakeRuntime([svc("a", "process", { dependsOn: ["b"] }), svc("b")]);
+    expect(rt.supervisor.reloadService(svc("b", "process", { after: ["a"] }))).toBe(
+      "a already depends on b (directly or not): that would be a dependency cycle: b -> a -> b",
+    );
+    expect(rt.set.get("b")?.spec.after).toEqual([]);
+    rt.start("a");
+    expect(rt.state("a")).toBe("started");
+  });
+
+  it("reload NAME: a pure ordering cycle (before against before) is refused; a waiter still starts", () => {
+    const rt = new FakeRuntime([svc("a", "process", { before: ["b"] }), svc("b"), svc("c", "internal", { command: undefined, waitsFor: ["a", "b"] })]);
+    expect(rt.supervisor.reloadService(svc("b", "process", { before: ["a"] }))).toBe(
+      "b already starts after a (directly or not, counting before and after): that would be a dependency cycle: a -> b -> a",
+    );
+    rt.start("c");
+    expect([rt.state("a"), rt.state("b"), rt.state("c")]).toEqual(["started", "started", "started"]);
+  });
+
+  it("reload NAME: ordering that agrees with the other side, or names itself", () => {
+    const rt = new FakeRuntime([svc("a", "process", { before: ["b"] }), svc("b")]);
+    expect(rt.supervisor.reloadService(svc("b", "process", { after: ["a"] }))).toBeUndefined();
+    expect(rt.supervisor.reloadService(svc("b", "process", { before: ["b"] }))).toBe("b names itself in before: that would be a dependency cycle: b -> b");
+    // The old description's `before` is replaced, not added to: dropping it closes nothing.
+    expect(rt.supervisor.reloadService(svc("a", "process", { after: ["b"] }))).toBe(
+      "b already starts after a (directly or not, counting before and after): that would be a dependency cycle: a -> b -> a",
+    );
+    expect(rt.supervisor.reloadService(svc("b"))).toBeUndefined();
+    expect(rt.supervisor.reloadService(svc("a", "process", { after: ["b"] }))).toBeUndefined();
+  });
+});
+
+/** A FakeRuntime whose supervisor loads on demand from service files in D, as tsinit's modes wire it. */
+function withFiles(specs: ServiceSpec[], files: Record<string, string>): FakeRuntime {
+  const rt = new FakeRuntime(specs);
+  rt.sys.dirs.add(D);
+  for (const [name, text] of Object.entries(files)) rt.sys.files.set(`${D}/${name}`, text);
+  const log = new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
+  new ServiceDirectories(rt.sys, log, [D]).attach(rt.supervisor);
+  return rt;
+}
+
+describe("chain-to loads its target when the chain is taken", () => {
+  it("a target that is not loaded is loaded, then started", () => {
+    const rt = withFiles([svc("a", "process", { chainTo: "b" })], { b: "type = process\ncommand = /bin/b\n" });
+    rt.start("a");
+    expect(rt.set.get("b")).toBeUndefined();
+    rt.exit("a", 0);
+    expect(rt.spawnOrder()).toEqual(["a", "b"]);
+    expect(rt.state("b")).toBe("started");
+    expect(rt.set.get("b")?.explicit).toBe(true);
+  });
+
+  it("a target that fails to load is logged with its file and line; nothing else happens", () => {
+    const rt = withFiles([svc("a", "process", { chainTo: "b" })], { b: "type = process\ncommand = /bin/b\nrestart = sometimes\n" });
+    rt.start("a");
+    rt.exit("a", 0);
+    expect(rt.set.get("b")).toBeUndefined();
+    expect(rt.machine.lines.filter((line) => line.includes("chain-to b"))).toEqual([
+      expect.stringMatching(/a: chain-to b: b failed to load: \/etc\/tsinit\.d\/b:3: restart/),
+    ]);
+    expect(rt.state("a")).toBe("stopped");
+    expect(rt.set.get("a")?.failed).toBeUndefined();
+    expect(rt.spawnOrder()).toEqual(["a"]);
+  });
+
+  it("a target with no file is `no such service`", () => {
+    const rt = withFiles([svc("a", "process", { chainTo: "b" })], {});
+    rt.start("a");
+    rt.exit("a", 0);
+    expect(rt.machine.lines.filter((line) => line.includes("chain-to b"))).toEqual([expect.stringContaining("a: chain-to b: no such service")]);
+  });
+});
+
+describe("a chain that ends at once again and again is held back as a restart would be", () => {
+  /**
+   * Runs for `ms` of fake time, ending every run of `a` at once; how many spawns. At most 1,000
+   * exits: a chain that spins does them all without the clock moving.
+   */
+  function spinFor(rt: FakeRuntime, ms: number): number {
+    rt.start("a");
+    for (let exits = 0; rt.now < ms && exits < 1_000; ) {
+      if (rt.set.get("a")?.pid === undefined) rt.advance(1);
+      else {
+        rt.exit("a", 0);
+        exits++;
+      }
+    }
+    return rt.spawnCount("a");
+  }
+
+  it("chain-to itself with restart-limit-interval = 0 and no restart delay spawns at most once a second", () => {
+    const rt = new FakeRuntime([svc("a", "process", { chainTo: "a", restartLimitIntervalMs: 0, restartDelayMs: 0, restartDelayMaxMs: 0 })]);
+    const spawns = spinFor(rt, 60_000);
+    // 0, 10, 20, ... 640 ms, then one a second (SPIN_CAP_MS): 8 + 59.
+    expect(spawns).toBeGreaterThan(50);
+    expect(spawns).toBeLessThanOrEqual(70);
+    expect(rt.logs).toContain("info: a ended again at once; starting a in 1000 ms (chain-to)");
+  });
+
+  it("with the default restart-delay-max the back-off keeps doubling", () => {
+    const rt = new FakeRuntime([svc("a", "process", { chainTo: "a", restartLimitIntervalMs: 0 })]);
+    expect(spinFor(rt, 60_000)).toBeLessThanOrEqual(16);
+  });
+
+  it("a stop cancels a held-back chain", () => {
+    const rt = new FakeRuntime([svc("a", "process", { chainTo: "a", restartLimitIntervalMs: 0 })]);
+    rt.start("a");
+    rt.exit("a", 0);
+    rt.exit("a", 0);
+    expect(rt.set.get("a")?.chainPending).toBe("a");
+    expect(rt.set.isQuiet()).toBe(false);
+    rt.stop("a");
+    expect(rt.set.get("a")?.chainPending).toBeUndefined();
+    rt.advance(10_000);
+    expect(rt.spawnCount("a")).toBe(2);
+    expect(rt.set.isQuiet()).toBe(true);
+  });
+});
