@@ -7,6 +7,7 @@
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
 import { joinPath, LIMITS, loadServices, serviceFilePaths, unreadableDirectories, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
+import { templateUse, type TemplateUse } from "./config/template-limits.ts";
 import { findCycles, formatCycle } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
@@ -105,7 +106,9 @@ export class ServiceDirectories {
   ensure(name: string): LoadAnswer {
     const supervisor = this.supervisor;
     if (supervisor === undefined || supervisor.service(name) !== undefined) return { kind: "loaded" };
-    const result = this.load([name], (other) => supervisor.service(other) !== undefined && !this.placeholders.has(other));
+    // The instances the supervisor has count against the template limits.
+    const knownInstances = templateUse(supervisor.serviceList().map((record) => record.spec));
+    const result = this.load([name], (other) => supervisor.service(other) !== undefined && !this.placeholders.has(other), knownInstances);
     if (!result.services.has(name)) {
       if (result.missing.has(name)) return { kind: "missing" };
       const why = result.diagnostics.find((d) => d.severity === "error");
@@ -152,8 +155,8 @@ export class ServiceDirectories {
     return summary;
   }
 
-  private load(roots: readonly string[], known: (name: string) => boolean): LoadResult {
-    const result = loadServices(this.dirs, this.fs, { roots, known });
+  private load(roots: readonly string[], known: (name: string) => boolean, knownInstances?: ReadonlyMap<string, TemplateUse>): LoadResult {
+    const result = loadServices(this.dirs, this.fs, { roots, known, ...(knownInstances !== undefined && { knownInstances }) });
     report(this.log, result.diagnostics);
     return result;
   }

@@ -24,12 +24,18 @@
 //   - Relative paths are resolved from the description's directory (resolvePaths).
 //   - Dependency cycles are not load errors: core/graph.ts finds and reports them, so the rest
 //     can still start.
+//   - One template file gives at most 1000 instances, which name at most 100,000 services
+//     between them (tsinit; template-limits.ts): those a running supervisor has plus those a
+//     load reads. A name past that is not read; the first line naming one is an error, and the
+//     rest of that template's are counted. A depends-on past it fails the dependent; a
+//     waits-for past it is dropped (no stand-in service is made: there may be many).
 
 import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, formatDiagnostic, hasErrors } from "./diagnostic.ts";
 import { dirOf, parseService } from "./parse.ts";
 import { MAX_NAME_BYTES } from "./settings.ts";
 import type { Environment } from "./substitute.ts";
+import { isTemplateFile, referencedNames, TEMPLATE_LIMITS, TemplateBudget, type TemplateUse } from "./template-limits.ts";
 
 /** A file that is there but cannot be read as a service file, and why (for `FILE: cannot be read: WHY`). */
 export interface UnreadableFile {
@@ -48,6 +54,9 @@ export const LIMITS = {
    * A longer dependency name is an error at its line.
    */
   nameBytes: MAX_NAME_BYTES,
+  /** Instances of one template file, and the services they name between them (template-limits.ts). */
+  instancesPerTemplate: TEMPLATE_LIMITS.instances,
+  namesPerTemplate: TEMPLATE_LIMITS.names,
 } as const;
 
 /** The file access the loader needs; the real one wraps Sys in src/service-loading.ts. */
@@ -69,6 +78,11 @@ export interface LoadOptions {
   roots?: readonly string[];
   /** Names a running supervisor has already loaded: taken as loaded, not read again. */
   known?: (name: string) => boolean;
+  /**
+   * What the instances a running supervisor has loaded already cost, by template file: they
+   * count against the template limits (template-limits.ts `templateUse`).
+   */
+  knownInstances?: ReadonlyMap<string, TemplateUse>;
 }
 
 export interface LoadResult {
@@ -126,9 +140,15 @@ interface Loaded extends LoadOneResult {
   softNames: Set<string>;
   /** The file uses `$1` and no argument was given. */
   template: boolean;
+  /** An instance not read, since its template file (this one) is at a limit. */
+  pastLimit?: string;
 }
 
-function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: LoadOptions): Loaded {
+/**
+ * Read and parse `name`'s file. With `budget`, an instance of a template at its limit is found
+ * but not read (a template file is at a limit only once it was read, so it is there).
+ */
+function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: LoadOptions, budget?: TemplateBudget): Loaded {
   const none = (diagnostics: Diagnostic[] = []): Loaded => ({
     spec: undefined,
     diagnostics,
@@ -138,10 +158,14 @@ function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: L
   });
   const { argument } = splitInstanceName(name);
   for (const file of serviceFilePaths(name, dirs)) {
+    const instance = budget !== undefined && isTemplateFile(name, file);
+    if (instance && budget.refusal(file) !== undefined) return { ...none(), found: true, pastLimit: file };
     const text = fs.readFile(file);
     if (text === undefined) continue;
     if (typeof text !== "string") return { ...none([unreadableDiagnostic(file, text)]), found: true };
-    return parseFile(name, file, text, argument, fs, options);
+    const result = parseFile(name, file, text, argument, fs, options);
+    if (instance) budget.add(file, result.spec);
+    return result;
   }
   return none();
 }
@@ -295,12 +319,26 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const missing = new Set<string>();
   const tried = new Set<string>();
   const known = options.known ?? (() => false);
+  const budget = new TemplateBudget(options.knownInstances);
+  /** Names past a template limit, with their template file; and each such file's first refusal. */
+  const pastLimit = new Map<string, string>();
+  const refusals = new Map<string, string>();
   const available = (name: string): boolean => loaded.has(name) || (known(name) && !tried.has(name));
-  const whyMissing = (dep: string): string => failed.get(dep) ?? `no service named ${JSON.stringify(dep)}`;
+  const whyMissing = (dep: string): string => {
+    const templateFile = pastLimit.get(dep);
+    if (templateFile !== undefined) return `${JSON.stringify(dep)} is not loaded: ${refusals.get(templateFile)}`;
+    return failed.get(dep) ?? `no service named ${JSON.stringify(dep)}`;
+  };
 
   const take = (name: string, result: Loaded): void => {
     if (!result.found) {
       missing.add(name);
+      return;
+    }
+    if (result.pastLimit !== undefined) {
+      pastLimit.set(name, result.pastLimit);
+      if (!refusals.has(result.pastLimit)) refusals.set(result.pastLimit, budget.refusal(result.pastLimit) as string);
+      failed.set(name, ""); // whyMissing says why: one text per template, not one per name
       return;
     }
     if (result.template) {
@@ -319,14 +357,19 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   };
 
   // 1. A worklist from the roots: each name is read once, and what it names is queued.
-  const queue = [...(options.roots ?? [BOOT_SERVICE])];
+  const roots = options.roots ?? [BOOT_SERVICE];
+  const queue = [...roots];
   for (let i = 0; i < queue.length; i++) {
     const name = queue[i] as string;
     if (tried.has(name) || loaded.has(name) || known(name)) continue;
     tried.add(name);
-    const result = loadOne(name, dirs, fs, options);
+    const result = loadOne(name, dirs, fs, options, budget);
     if (name === BOOT_SERVICE) bootFromDirectory(result, dirs, fs);
     take(name, result);
+    // A root past a limit has no line naming it: say so at its template.
+    if (result.pastLimit !== undefined && i < roots.length) {
+      diagnostics.push({ severity: "error", file: result.pastLimit, line: 0, message: whyMissing(name) });
+    }
     const spec = loaded.get(name);
     if (spec !== undefined) queue.push(...referencedNames(spec));
   }
@@ -341,6 +384,19 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       else list.push(name);
     }
   }
+  // Each line naming a name past a template limit is an error, and a template that names
+  // instances of itself has as many of them as its instances name, all at its own lines: the
+  // first of each template is said, the rest counted (at the end).
+  const unsaid = new Map<string, number>();
+  const say = (dep: string, diagnostic: Diagnostic): void => {
+    const templateFile = pastLimit.get(dep);
+    if (templateFile !== undefined && unsaid.has(templateFile)) {
+      unsaid.set(templateFile, (unsaid.get(templateFile) as number) + 1);
+      return;
+    }
+    if (templateFile !== undefined) unsaid.set(templateFile, 0);
+    diagnostics.push(diagnostic);
+  };
   const failedNow: string[] = [];
   const failIfMissing = (name: string): void => {
     const spec = loaded.get(name);
@@ -349,16 +405,17 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     if (found === undefined) return;
     const { dep, list } = found;
     const origin = originOf(spec, dep);
-    diagnostics.push({
+    const diagnostic: Diagnostic = {
       severity: "error",
       file: origin.file,
       line: origin.line,
       setting: DEPENDENCY_SETTING[list],
       message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
-    });
+    };
+    say(dep, diagnostic);
     loaded.delete(name);
     failed.set(name, `${JSON.stringify(name)} failed to load`);
-    firstError.set(name, formatDiagnostic(diagnostics.at(-1) as Diagnostic));
+    firstError.set(name, formatDiagnostic(diagnostic));
     failedNow.push(name);
   };
   for (const name of [...loaded.keys()]) failIfMissing(name);
@@ -383,7 +440,11 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
           diagnostics.push({ severity: "warning", ...where, message: `${whyMissing(dep)}; ignored` });
           return false;
         }
-        diagnostics.push({ severity: "error", ...where, message: `${whyMissing(dep)}; it fails when started, and ${JSON.stringify(name)} starts without it` });
+        if (pastLimit.has(dep)) {
+          say(dep, { severity: "error", ...where, message: `${whyMissing(dep)}; ${JSON.stringify(name)} starts without it` });
+          return false;
+        }
+        say(dep, { severity: "error", ...where, message: `${whyMissing(dep)}; it fails when started, and ${JSON.stringify(name)} starts without it` });
         const detail = firstError.get(dep);
         unloadable.set(dep, detail === undefined ? whyMissing(dep) : `${whyMissing(dep)}: ${detail}`);
         return true;
@@ -397,7 +458,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       for (const dep of spec[list]) {
         if (available(dep) || unloadable.has(dep)) continue;
         const origin = originOf(spec, dep);
-        diagnostics.push({
+        say(dep, {
           severity: "warning",
           file: origin.file,
           line: origin.line,
@@ -406,6 +467,11 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
         });
       }
     }
+  }
+
+  for (const [templateFile, count] of unsaid) {
+    if (count === 0) continue;
+    diagnostics.push({ severity: "error", file: templateFile, line: 0, message: `${count} more names of instances of this template past its limit are not shown` });
   }
 
   for (const name of unloadable.keys()) failed.delete(name);
@@ -443,11 +509,6 @@ function bootFromDirectory(result: Loaded, dirs: readonly string[], fs: ConfigFs
 function originOf(spec: ServiceSpec, dep: string): SettingOrigin {
   const origins = spec.origins;
   return origins !== undefined && Object.hasOwn(origins, dep) ? (origins[dep] as SettingOrigin) : { file: spec.file, line: 0 };
-}
-
-function referencedNames(spec: ServiceSpec): string[] {
-  // chain-to is not: dinit loads it only when the chain is taken. A consumer's producer is.
-  return [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor, ...spec.before, ...spec.after, ...(spec.consumerOf === undefined ? [] : [spec.consumerOf])];
 }
 
 /** The first explicitly named hard dependency that did not load (`.d` entries do not count). */

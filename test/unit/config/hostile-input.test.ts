@@ -50,6 +50,22 @@ describe("names that Object.prototype has", () => {
   });
 });
 
+/**
+ * `fs`, which throws past `reads` file reads (of `only`, if given): a load that does not end
+ * fails the test at once.
+ */
+function boundedFs(fs: ReturnType<typeof memoryFs>, reads: number, only?: string): ReturnType<typeof memoryFs> {
+  let count = 0;
+  return {
+    ...fs,
+    readFile(path) {
+      if (only === undefined || path === only) count += 1;
+      if (count > reads) throw new Error(`more than ${reads} reads of ${only ?? "files"}`);
+      return fs.readFile(path);
+    },
+  };
+}
+
 describe("long chains (issue 9)", () => {
   it("loads a depends-on chain of 50,000 files, and fails it all when its end is missing, in linear time", () => {
     const n = 50_000;
@@ -71,6 +87,76 @@ describe("long chains (issue 9)", () => {
     const tooLong = diagnostics.filter((d) => d.message.startsWith("a service name is at most 255 bytes; this one has 256"));
     expect(tooLong.map((d) => `${d.file}:${d.line}`)).toEqual([`${D}/i:2`]);
     expect(diagnostics.at(-1)?.message).toBe('"i@x" failed to load, so "root" is not loaded');
+  });
+
+  it("ends a template that names two instances of itself at 1000 instances, with one error at the line, in bounded reads", () => {
+    // Each instance names two more: 2^250 names before the name limit. The template limit ends it.
+    const fs = memoryFs({ [`${D}/t`]: "type = internal\nwaits-for = t@${1}a\nwaits-for = t@${1}b\n" });
+    // Each name is tried once: at most 3 paths for each of the 1000 instances and the names they name.
+    const { services, diagnostics } = loadServices([D], boundedFs(fs, 3 * 3 * 1000), { roots: ["t@x"] });
+    expect(services.size).toBe(1000);
+    expect([...services.values()].every((spec) => spec.file === `${D}/t`)).toBe(true);
+    const text = diagnostics.map(formatDiagnostic);
+    expect(text).toHaveLength(2);
+    expect(text[0]).toMatch(new RegExp(`^${D}/t:[23]: waits-for: "t@x[ab]+" is not loaded: the template ${D}/t has 1000 instances loaded \\(the limit is 1000\\); "t@x[ab]*" starts without it$`));
+    expect(text[1]).toBe(`${D}/t: 1000 more names of instances of this template past its limit are not shown`);
+    // A waits-for past the limit is dropped, not made a stand-in service.
+    expect([...services.values()].flatMap((spec) => spec.waitsFor).every((name) => services.has(name))).toBe(true);
+  });
+
+  it("fails a depends-on chain that reaches past the template limit, at the line naming it", () => {
+    const fs = memoryFs({ [`${D}/t`]: "type = internal\ndepends-on = t@${1}a\ndepends-on = t@${1}b\n", [`${D}/root`]: "type = internal\nwaits-for = t@x\n" });
+    const { services, diagnostics, unloadable } = loadServices([D], boundedFs(fs, 3 * 3 * 1000), { roots: ["root"] });
+    expect([...services.keys()]).toEqual(["root"]);
+    expect(unloadable.has("t@x")).toBe(true);
+    const first = formatDiagnostic(diagnostics[0]!);
+    expect(first).toMatch(new RegExp(`^${D}/t:[23]: depends-on: "t@x[ab]+" is not loaded: the template ${D}/t has 1000 instances loaded \\(the limit is 1000\\)`));
+    expect(first).toMatch(/, so "t@x[ab]*" is not loaded$/);
+    expect(diagnostics.map(formatDiagnostic)).toContain(`${D}/root:2: waits-for: "t@x" failed to load; it fails when started, and "root" starts without it`);
+  });
+
+  it("ends a template whose instances name many instances of it at 10,000 names between them", () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `waits-for = w@\${1}.${i}\n`).join("");
+    const fs = memoryFs({ [`${D}/w`]: `type = internal\n${lines}` });
+    // Four instances (w@x, then w@x.0 to w@x.2) name 12,000 names; the fifth is refused unread.
+    const { services, diagnostics } = loadServices([D], boundedFs(boundedFs(fs, 4, `${D}/w`), 3 * (4 + 12_000)), { roots: ["w@x"] });
+    expect(services.size).toBe(4);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      `${D}/w:5: waits-for: "w@x.3" is not loaded: the instances of the template ${D}/w name 12000 services between them (the limit is 10000); "w@x" starts without it`,
+      `${D}/w: 11996 more names of instances of this template past its limit are not shown`,
+    ]);
+  });
+
+  it("counts the instances a running supervisor has; a name past the limit is an error at its template", () => {
+    const fs = memoryFs({ [`${D}/getty`]: "type = internal\n" });
+    const knownInstances = new Map([[`${D}/getty`, { instances: 999, names: 0 }]]);
+    expect(loadServices([D], fs, { roots: ["getty@tty1"], knownInstances }).services.has("getty@tty1")).toBe(true);
+    const past = loadServices([D], fs, { roots: ["getty@tty1"], knownInstances: new Map([[`${D}/getty`, { instances: 1000, names: 0 }]]) });
+    expect(past.services.size).toBe(0);
+    expect(past.missing.size).toBe(0);
+    expect(past.diagnostics.map(formatDiagnostic)).toEqual([
+      `${D}/getty: "getty@tty1" is not loaded: the template ${D}/getty has 1000 instances loaded (the limit is 1000)`,
+    ]);
+  });
+
+  it("loads 1000 instances of a template from boot.d, and 5000 files with instance names, which are not counted", () => {
+    const files: Record<string, string> = { [`${D}/getty`]: "type = internal\n" };
+    for (let i = 0; i < 1000; i++) files[`${D}/boot.d/getty@tty${i}`] = "";
+    for (let i = 0; i < 5000; i++) files[`${D}/plain@${i}`] = "type = internal\n";
+    for (let i = 0; i < 5000; i++) files[`${D}/boot.d/plain@${i}`] = "";
+    const { services, diagnostics } = loadServices([D], memoryFs(files), { roots: ["boot"] });
+    expect(diagnostics).toEqual([]);
+    expect(services.size).toBe(1 + 1000 + 5000);
+  });
+
+  it("refuses the 1001st instance of a template named from boot.d at boot.d", () => {
+    const files: Record<string, string> = { [`${D}/getty`]: "type = internal\n" };
+    for (let i = 0; i < 1001; i++) files[`${D}/boot.d/getty@tty${String(i).padStart(4, "0")}`] = "";
+    const { services, diagnostics } = loadServices([D], memoryFs(files), { roots: ["boot"] });
+    expect(services.size).toBe(1 + 1000);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      `${D}/boot.d: "getty@tty1000" is not loaded: the template ${D}/getty has 1000 instances loaded (the limit is 1000); "boot" starts without it`,
+    ]);
   });
 
   it("refuses a dependency name longer than 255 bytes at its line", () => {

@@ -1,0 +1,81 @@
+// How much one template file may give (tsinit). A template may name instances of itself
+// (`waits-for = t@${1}a` and `waits-for = t@${1}b`): each instance loaded names two more, so
+// the names reached double at each step, and the 255-byte name limit ends that only after some
+// 2^250 of them. So the instances of one template file are counted, with the services they name
+// between them (a template with 40,000 such lines multiplies as fast with a few instances), and
+// past either limit an instance is not read. Plain files are not counted: each is one service,
+// and what they cost is what is on disk.
+import type { ServiceSpec } from "../base/service-spec.ts";
+
+export const TEMPLATE_LIMITS = {
+  /** Instances of one template file. Real setups have a few (getty@tty1..6, a unit per disk). */
+  instances: 1000,
+  /**
+   * Services named (dependencies, before, after, consumer-of) by the instances of one template
+   * between them: ten for each of the most instances. Past it, what is left to try is at most
+   * what one large plain file names.
+   */
+  names: 10_000,
+} as const;
+
+/** What a template's instances have cost so far. */
+export interface TemplateUse {
+  instances: number;
+  names: number;
+}
+
+/** Whether `file` describes `name` as an instance of a template (`base` or `base@`), not as its own file. */
+export function isTemplateFile(name: string, file: string): boolean {
+  return name.includes("@") && !file.endsWith(`/${name}`) && file !== name;
+}
+
+/** The names a spec makes the loader reach (chain-to is not one: dinit loads it only when taken). */
+export function referencedNames(spec: ServiceSpec): string[] {
+  return [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor, ...spec.before, ...spec.after, ...(spec.consumerOf === undefined ? [] : [spec.consumerOf])];
+}
+
+/** What the instances among `specs` cost, by template file (for a running supervisor's services). */
+export function templateUse(specs: Iterable<ServiceSpec>): Map<string, TemplateUse> {
+  const use = new Map<string, TemplateUse>();
+  for (const spec of specs) {
+    if (!isTemplateFile(spec.name, spec.file)) continue;
+    const entry = use.get(spec.file) ?? { instances: 0, names: 0 };
+    entry.instances += 1;
+    entry.names += referencedNames(spec).length;
+    use.set(spec.file, entry);
+  }
+  return use;
+}
+
+/**
+ * The count for one load: what a running supervisor has (`known`) plus what this load read.
+ * A template at a limit stays there for the rest of the load, so its file is not read again.
+ */
+export class TemplateBudget {
+  private readonly used = new Map<string, TemplateUse>();
+
+  constructor(private readonly known: ReadonlyMap<string, TemplateUse> = new Map()) {}
+
+  /** Why another instance of `templateFile` may not be read, or undefined if it may. */
+  refusal(templateFile: string): string | undefined {
+    const own = this.used.get(templateFile);
+    const had = this.known.get(templateFile);
+    const instances = (own?.instances ?? 0) + (had?.instances ?? 0);
+    const names = (own?.names ?? 0) + (had?.names ?? 0);
+    if (instances >= TEMPLATE_LIMITS.instances) {
+      return `the template ${templateFile} has ${instances} instances loaded (the limit is ${TEMPLATE_LIMITS.instances})`;
+    }
+    if (names >= TEMPLATE_LIMITS.names) {
+      return `the instances of the template ${templateFile} name ${names} services between them (the limit is ${TEMPLATE_LIMITS.names})`;
+    }
+    return undefined;
+  }
+
+  /** Count an instance read from `templateFile` (its spec, when it parsed). */
+  add(templateFile: string, spec: ServiceSpec | undefined): void {
+    const entry = this.used.get(templateFile) ?? { instances: 0, names: 0 };
+    entry.instances += 1;
+    if (spec !== undefined) entry.names += referencedNames(spec).length;
+    this.used.set(templateFile, entry);
+  }
+}
