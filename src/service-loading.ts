@@ -142,7 +142,14 @@ export class ServiceDirectories {
     };
     // A loaded service whose file now fails keeps the description it runs with.
     const kept = this.addPlaceholders(result, services, blocked, isReal);
-    this.blockCycles(services, blocked);
+    // Cycles over every service there will be, not just the files': a service added with
+    // initctl run (and the edges add-dep gave it) keeps its description, and so does one whose
+    // file now fails.
+    const graph = new Map(services);
+    for (const record of supervisor.serviceList()) {
+      if (record.spec.file === "" || kept.includes(record.spec.name)) graph.set(record.spec.name, record.spec);
+    }
+    this.blockCycles(graph, blocked);
     const unreadable = new Set([...result.failed, ...kept]);
     const summary = supervisor.reload(services, blocked, unreadable);
     const parts = (["added", "changed", "removed"] as const)

@@ -149,7 +149,7 @@ export function dependency(api: ControlApi, verb: "add" | "remove", request: Con
 
 /**
  * enable: the link first (a service that does not load gets none), then the dependency at
- * run time, and a wait for the service's start when the dependent is active. disable: the
+ * run time (refused: the link made goes again), and a wait for the service's start when the dependent is active. disable: the
  * link away and the dependency dropped, and a wait for the stop when nothing else wants it.
  */
 export async function link(api: ControlApi, name: string, verb: "enable" | "disable", request: ControlRequest): Promise<ControlReply> {
@@ -181,7 +181,13 @@ export async function link(api: ControlApi, name: string, verb: "enable" | "disa
     const has = dependent.spec.waitsFor.includes(name);
     if (verb === "enable" && !has) {
       const why = supervisor.addDependency(from, "waits-for", name, { acquire: true });
-      if (why !== undefined) return errorReply("conflict", `${linked.path} made, but ${name} was not added to ${from}: ${why}`);
+      if (why !== undefined) {
+        // A link left behind would be read at the next boot or reload, where the refused edge
+        // (a cycle, say) blocks both services: it goes unless it was there before.
+        const undone = linked.changed ? files.link("disable", name, from) : undefined;
+        const left = undone === undefined ? `${linked.path} was there already` : undone.ok ? `${linked.path} removed again` : `${linked.path} could not be removed again: ${undone.message}`;
+        return errorReply("conflict", `not enabling ${name}: ${name} was not added to ${from}: ${why} (${left})`);
+      }
     }
     if (verb === "disable" && has) supervisor.removeDependency(from, "waits-for", name);
   }

@@ -47,9 +47,10 @@ export type Event =
   | { kind: "killed-all"; service: string }
   /**
    * The chain from `from` to `service`, which was not loaded when it was taken, now that the
-   * runtime has loaded it (a `load-chained` action); `delayMs` is the spin guard's hold-back.
+   * runtime has loaded it (a `load-chained` action); `delayMs` is the spin guard's hold-back,
+   * `quick` whether `from` ended within QUICK_CRASH_MS (counted if the chain is taken).
    */
-  | { kind: "chain"; service: string; from: string; delayMs: number };
+  | { kind: "chain"; service: string; from: string; delayMs: number; quick: boolean };
 
 
 /**
@@ -86,7 +87,7 @@ export type Action =
    * target only when the chain is taken. The runtime loads it, then hands back a `chain` event
    * with the same fields; a name that does not load is logged with why, and nothing else happens.
    */
-  | { kind: "load-chained"; service: string; from: string; delayMs: number }
+  | { kind: "load-chained"; service: string; from: string; delayMs: number; quick: boolean }
   | { kind: "arm-timer"; service: string; timer: TimerKind; ms: number }
   | { kind: "cancel-timer"; service: string; timer: TimerKind }
   | { kind: "log"; level: LogLevel; text: string }

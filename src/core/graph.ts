@@ -10,7 +10,10 @@
 //   before = X on A                                        X -> A  (order only: A starts first)
 //
 // The service set checks the same edges at run time (ServiceSet.closesCycle) before add-dep or
-// `reload NAME` changes a description, so a cycle is never made after load either.
+// `reload NAME` adds an edge, counting a description still waiting to be applied as well as the
+// one in place; a full reload checks the new files together with the services it keeps as they
+// are (added with initctl run, or whose file now fails). So the changes tsinit makes after load
+// do not close a cycle unseen.
 //
 // Names that are not in the map (a dependency that failed to load, an ordering against a
 // service that does not exist) have no edges. A cycle over any kind of edge can never be

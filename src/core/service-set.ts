@@ -197,6 +197,8 @@ export class ServiceSet {
   private readonly stopSpawnAsked = new Set<ServiceRecord>();
   /** Service steps taken since the set was made: what the settle costs, for tests. */
   private stepsTaken = 0;
+  /** Shutdown has begun (stopChains): no chain-to is taken any more. */
+  private chainsStopped = false;
 
   constructor(specs: Iterable<ServiceSpec>, options: ServiceSetOptions) {
     this.now = options.now;
@@ -291,7 +293,7 @@ export class ServiceSet {
         this.pendingSpecs.delete(record);
         continue;
       }
-      if (record.state !== "stopped" || this.wanted(record) || record.restartPending) continue;
+      if (!this.idle(record)) continue;
       if (pending === "removed") {
         this.forget(record);
         continue;
@@ -310,7 +312,7 @@ export class ServiceSet {
   remove(name: string): boolean {
     this.actions = [];
     const record = this.records.get(name);
-    if (record === undefined || record.state !== "stopped" || this.wanted(record) || record.restartPending) return false;
+    if (record === undefined || !this.idle(record)) return false;
     this.forget(record);
     // Its neighbours may step now (a waits-for dependent no longer waits); see takeActions.
     this.settle();
@@ -324,8 +326,9 @@ export class ServiceSet {
   unload(name: string): string | undefined {
     const record = this.records.get(name);
     if (record === undefined) return `no service named ${name}`;
-    if (record.state !== "stopped" || this.wanted(record) || record.restartPending) {
-      return `${name} is ${record.state}${this.wanted(record) ? " and wanted" : ""}; stop it first`;
+    if (!this.idle(record)) {
+      const waiting = record.chainPending !== undefined ? ` with a chain-to start from ${record.chainPending} pending` : record.restartPending ? " with a restart pending" : "";
+      return `${name} is ${record.state}${this.wanted(record) ? " and wanted" : ""}${waiting}; stop it first`;
     }
     const dependents = this.dependents(record).map((dependent) => dependent.spec.name);
     if (dependents.length > 0) return `${name} has loaded dependents (${dependents.sort().join(", ")}); unload them first`;
@@ -414,6 +417,10 @@ export class ServiceSet {
     this.actions = [];
     const record = this.records.get(spec.name);
     if (record === undefined) {
+      // A name loaded for the first time can close a cycle as well: a loaded service may
+      // already order itself after it (`after = x` written before x had a file).
+      const cycle = this.newCycle(spec, undefined);
+      if (cycle !== undefined) return cycle;
       this.add(spec);
       this.settle();
       return undefined;
@@ -422,16 +429,8 @@ export class ServiceSet {
     for (const name of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) {
       if (!this.records.has(name)) return `it names ${name} as a dependency, which is not loaded`;
     }
-    // Every edge of the new description, as load-time cycle detection counts them (graph.ts):
-    // `before = X` is X's `after`. A cycle would never start, and no start would say why.
-    for (const [setting, names] of [["depends-on", spec.dependsOn], ["depends-ms", spec.dependsMs], ["waits-for", spec.waitsFor], ["after", spec.after], ["before", spec.before]] as const) {
-      for (const name of names) {
-        if (name === spec.name) return `${spec.name} names itself in ${setting}: that would be a dependency cycle: ${formatCycle([name])}`;
-        if (!this.records.has(name)) continue;
-        const cycle = setting === "before" ? this.closesCycle(name, spec.name, spec) : this.closesCycle(spec.name, name, spec);
-        if (cycle !== undefined) return cycle;
-      }
-    }
+    const cycle = this.newCycle(spec, record.spec);
+    if (cycle !== undefined) return cycle;
     const quiet = record.state === "stopped" && !this.wanted(record) && !record.restartPending;
     if (!quiet) {
       const old = record.spec;
@@ -484,6 +483,32 @@ export class ServiceSet {
   }
 
   /**
+   * Why `spec`, put in place of `old` (undefined: not loaded yet), would close a dependency
+   * cycle, or undefined. Every edge of the new description is looked at as load-time cycle
+   * detection counts them (graph.ts): `before = X` is X's `after`. Only edges the old
+   * description did not have can close a new cycle, so a reload that keeps its edges is never
+   * refused (a cycle made before, by files, is blocked by load-time detection instead).
+   */
+  private newCycle(spec: ServiceSpec, old: ServiceSpec | undefined): string | undefined {
+    const had = (setting: "before" | "after", name: string): boolean => {
+      if (old === undefined) return false;
+      if (setting === "before") return old.before.includes(name);
+      return old.dependsOn.includes(name) || old.dependsMs.includes(name) || old.waitsFor.includes(name) || old.after.includes(name);
+    };
+    for (const [setting, names] of [["depends-on", spec.dependsOn], ["depends-ms", spec.dependsMs], ["waits-for", spec.waitsFor], ["after", spec.after], ["before", spec.before]] as const) {
+      for (const name of names) {
+        if (had(setting === "before" ? "before" : "after", name)) continue;
+        // A cycle would never start, and no start would say why.
+        if (name === spec.name) return `${spec.name} names itself in ${setting}: that would be a dependency cycle: ${formatCycle([name])}`;
+        if (!this.records.has(name)) continue;
+        const cycle = setting === "before" ? this.closesCycle(name, spec.name, spec) : this.closesCycle(spec.name, name, spec);
+        if (cycle !== undefined) return cycle;
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * Why a new edge `from -> to` ("from starts after to") would close a cycle, or undefined. The
    * edges are those of load-time cycle detection (graph.ts), over loaded services: depends-on,
    * depends-ms, waits-for and after (A -> X), and before (X -> A: ordering only, but a cycle of
@@ -525,18 +550,32 @@ export class ServiceSet {
     return undefined;
   }
 
-  /** The loaded services `name` starts after (see closesCycle), with `override` in its own place. */
+  /**
+   * The loaded services `name` starts after (see closesCycle), with `override` in its own place
+   * (it counts as loaded: `reload NAME` may be loading it). A description waiting to be applied
+   * (pendingSpec, kept while a changed service runs after a full reload) counts as well as the
+   * one in place: it will be in place once the service stops, and a cycle it closes then would
+   * be checked by nobody.
+   */
   private startsAfter(name: string, override?: ServiceSpec): { name: string; order: boolean }[] {
-    const spec = override?.name === name ? override : this.records.get(name)?.spec;
-    if (spec === undefined) return [];
-    const found = [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor].map((next) => ({ name: next, order: false }));
-    for (const next of spec.after) found.push({ name: next, order: true });
+    const found: { name: string; order: boolean }[] = [];
+    const record = this.records.get(name);
+    const specs = override?.name === name ? [override] : [record?.spec, record?.pendingSpec];
+    for (const spec of specs) {
+      if (spec === undefined || spec === "removed") continue;
+      for (const next of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor]) found.push({ name: next, order: false });
+      for (const next of spec.after) found.push({ name: next, order: true });
+    }
     for (const next of this.index.orderedBefore(name)) {
       // The overridden service's `before` is read from the new description, below.
       if (next !== override?.name) found.push({ name: next, order: true });
     }
+    for (const waiting of this.pendingSpecs) {
+      const pending = waiting.pendingSpec;
+      if (pending !== undefined && pending !== "removed" && pending.name !== override?.name && pending.before.includes(name)) found.push({ name: pending.name, order: true });
+    }
     if (override !== undefined && override.name !== name && override.before.includes(name)) found.push({ name: override.name, order: true });
-    return found.filter((next) => this.records.has(next.name));
+    return found.filter((next) => this.records.has(next.name) || next.name === override?.name);
   }
 
   /** A spec changes under a live record: the indexes and both neighbourhoods follow. */
@@ -634,6 +673,15 @@ export class ServiceSet {
 
   wanted(record: ServiceRecord): boolean {
     return record.explicit || record.requiredBy > 0;
+  }
+
+  /**
+   * Stopped, unwanted, and no restart or held-back chain will start it: it may be removed or
+   * take a reloaded description. A pending chain counts as a pending restart does, so a removal
+   * never drops it unseen (a full reload says the service changes once stopped).
+   */
+  private idle(record: ServiceRecord): boolean {
+    return record.state === "stopped" && !this.wanted(record) && !record.restartPending && record.chainPending === undefined;
   }
 
   /** True when no service is starting or stopping and none waits for a restart or a held-back chain. */
@@ -740,7 +788,7 @@ export class ServiceSet {
         if (record.state === "stopping" && record.killedAll === true) this.beginStop(record);
         break;
       case "chain":
-        this.takeChain(event.from, record, event.delayMs);
+        this.takeChain(event.from, record, { delayMs: event.delayMs, quick: event.quick });
         break;
     }
     this.settle();
@@ -772,6 +820,9 @@ export class ServiceSet {
         this.cancelPendingChain(record);
         return;
       case "release":
+        // A held-back chain would mark it active when its delay is over; taken at once, the
+        // chain's start is what release undoes, so the pending one goes too.
+        this.cancelPendingChain(record);
         record.explicit = false;
         this.touch(record);
         this.releaseIfUnwanted([record]);
@@ -1434,38 +1485,54 @@ export class ServiceSet {
   /**
    * chain-to: a service that ended of its own accord, cleanly (or always-chain), starts the next.
    * A target not loaded yet is loaded now (dinit loads it only when the chain is taken): the
-   * runtime does that and hands the chain back as a `chain` event.
+   * runtime does that and hands the chain back as a `chain` event. Once shutdown has begun
+   * (stopChains) no chain is taken, as in dinit.
    */
   private followChain(record: ServiceRecord, status: ExitStatus): void {
     const { chainTo, options } = record.spec;
     if (chainTo === undefined || (isFailure(status) && !options.has("always-chain"))) return;
-    const delayMs = this.chainDelay(record);
-    const next = this.records.get(chainTo);
-    if (next === undefined) {
-      this.emit({ kind: "load-chained", service: chainTo, from: record.spec.name, delayMs });
+    if (this.chainsStopped) {
+      this.log("info", `${record.spec.name} ended; not starting ${chainTo} (chain-to): shutting down`);
       return;
     }
-    this.takeChain(record.spec.name, next, delayMs);
+    const pace = this.chainDelay(record);
+    const next = this.records.get(chainTo);
+    if (next === undefined) {
+      this.emit({ kind: "load-chained", service: chainTo, from: record.spec.name, ...pace });
+      return;
+    }
+    this.takeChain(record.spec.name, next, pace);
   }
 
   /**
    * The restart spin guard, for chains: a service that keeps ending within QUICK_CRASH_MS of
    * its start and chaining (to itself, or round a loop back to itself) has its chain held back
-   * as a restart would be, 10 ms doubling up to a second (spinFloorMs), whatever its restart
-   * settings say. The chain limit alone cannot do it: `restart-limit-interval = 0` keeps no
-   * chain starts to count, and PID 1 spawned a thousand processes a second.
+   * as a restart would be: 10 ms doubling up to max(restart-delay-max, 1 s) (spinFloorMs),
+   * whatever its other restart settings say. The chain limit alone cannot do it:
+   * `restart-limit-interval = 0` keeps no chain starts to count, and PID 1 spawned a thousand
+   * processes a second. `quick` is counted (takeChain) only when the chain is taken.
    */
-  private chainDelay(record: ServiceRecord): number {
+  private chainDelay(record: ServiceRecord): { delayMs: number; quick: boolean } {
     const now = this.now();
     const quick = now - (record.startedAt ?? now) < QUICK_CRASH_MS;
-    const before = quick ? record.quickChains : 0;
-    record.quickChains = quick ? before + 1 : 0;
-    return spinFloorMs(record.spec, before);
+    if (!quick) record.quickChains = 0;
+    return { delayMs: spinFloorMs(record.spec, quick ? record.quickChains : 0), quick };
   }
 
   /** The chain from `from` to `next` is taken: at once, or after the spin guard's delay. */
-  private takeChain(from: string, next: ServiceRecord, delayMs: number): void {
+  private takeChain(from: string, next: ServiceRecord, pace: { delayMs: number; quick: boolean }): void {
     const name = next.spec.name;
+    if (this.chainsStopped) {
+      this.log("info", `${from} ended; not starting ${name} (chain-to): shutting down`);
+      return;
+    }
+    const source = this.records.get(from);
+    // As a dependency does not bind to it: a service from a file (root's) must not start a
+    // service someone added with initctl run, who may have taken the name on purpose.
+    if (source !== undefined && unbindable(source, next)) {
+      this.log("error", `${from}: chain-to ${name}: ${name} is ${describeRunTimeService(next.spec)}; a service from a file does not start it`);
+      return;
+    }
     // A chain that comes back round (A -> A, or A -> B -> A with always-chain) is also held to
     // the chained service's restart limit.
     const now = this.now();
@@ -1476,15 +1543,32 @@ export class ServiceSet {
       return;
     }
     next.chainStarts.push(now);
-    if (delayMs === 0) {
+    if (source !== undefined) source.quickChains = pace.quick ? source.quickChains + 1 : 0;
+    if (pace.delayMs === 0) {
       this.log("info", `${from} ended; starting ${name} (chain-to)`);
       this.command(next, "start");
       return;
     }
-    this.log("info", `${from} ended again at once; starting ${name} in ${delayMs} ms (chain-to)`);
+    this.log("info", `${from} ended again at once; starting ${name} in ${pace.delayMs} ms (chain-to)`);
     next.chainPending = from;
     this.mark(next);
-    this.emit({ kind: "arm-timer", service: name, timer: "chain", ms: delayMs });
+    this.emit({ kind: "arm-timer", service: name, timer: "chain", ms: pace.delayMs });
+  }
+
+  /**
+   * Shutdown has begun: no chain is taken from now on (dinit never chains while shutting
+   * down), and the held-back ones are dropped, so nothing starts under the stop.
+   */
+  stopChains(): Action[] {
+    this.actions = [];
+    this.chainsStopped = true;
+    for (const record of [...this.busy]) {
+      if (record.chainPending === undefined) continue;
+      this.log("info", `not starting ${record.spec.name} (chain-to from ${record.chainPending}): shutting down`);
+      this.cancelPendingChain(record);
+    }
+    this.settle();
+    return this.actions;
   }
 
   private cancelPendingChain(record: ServiceRecord): void {
@@ -1509,7 +1593,8 @@ export class ServiceSet {
       case "chain":
         if (record.chainPending === undefined) return;
         record.chainPending = undefined;
-        this.command(record, "start");
+        this.mark(record);
+        if (!this.chainsStopped) this.command(record, "start");
         return;
       case "start-timeout":
         if (record.state === "starting") this.fail(record, `not ready within ${record.spec.startTimeoutMs / 1000}s`);

@@ -516,6 +516,9 @@ export class Supervisor {
    */
   async stopAll(hurry?: AbortSignal): Promise<boolean> {
     this.shuttingDown = true;
+    // The core takes no chain from now on: a stop that ends a chaining service, or a held-back
+    // chain's timer, must not start anything under the shutdown.
+    this.batch(() => this.services.stopChains(), "stopping chains");
     const longestStop = Math.max(0, ...this.services.list().map((r) => r.spec.stopTimeoutMs));
     for (const record of this.services.list()) {
       if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending || record.chainPending !== undefined) this.stop(record.spec.name);
@@ -682,9 +685,16 @@ export class Supervisor {
       this.log.warn(`not starting ${service} (chain-to from ${from}): shutting down`);
       return;
     }
-    const answer = this.loader?.(service) ?? { kind: "missing" };
+    // Called part-way through an event's actions: a loader that throws must not cost the rest
+    // of them (a dependent's stop-timeout, say), so its error is this chain's alone.
+    let answer: ReturnType<ServiceLoader>;
+    try {
+      answer = this.loader?.(service) ?? { kind: "missing" };
+    } catch (error) {
+      answer = { kind: "failed", message: String(error) };
+    }
     if (answer.kind === "loaded" && this.services.get(service) !== undefined) {
-      this.dispatch({ kind: "chain", service, from, delayMs: action.delayMs });
+      this.dispatch({ kind: "chain", service, from, delayMs: action.delayMs, quick: action.quick });
       return;
     }
     this.log.error(`${from}: chain-to ${service}: ${answer.kind === "failed" ? answer.message : "no such service"}`);
