@@ -150,3 +150,134 @@ describe("a chain that ends at once again and again is held back as a restart wo
     expect(rt.set.isQuiet()).toBe(true);
   });
 });
+
+describe("review fixes: cycles that reached the run-time check unseen", () => {
+  it("reload NAME of a name not loaded yet is checked for cycles (a loaded service is ordered after it)", () => {
+    const rt = new FakeRuntime([svc("a", "process", { after: ["x"] })]);
+    expect(rt.supervisor.reloadService(svc("x", "process", { dependsOn: ["a"] }))).toBe(
+      "a already starts after x (directly or not, counting before and after): that would be a dependency cycle: x -> a -> x",
+    );
+    expect(rt.set.get("x")).toBeUndefined();
+    // Without the cycle x loads and starts.
+    expect(rt.supervisor.reloadService(svc("x"))).toBeUndefined();
+    rt.start("x");
+    expect(rt.state("x")).toBe("started");
+  });
+
+  it("add-dep counts a description a full reload keeps pending while its service runs", () => {
+    const files = { a: "type = process\ncommand = /bin/a\n", b: "type = process\ncommand = /bin/b\n" };
+    const rt = withFiles([], files);
+    const dirs = new ServiceDirectories(rt.sys, new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 }), [D]);
+    dirs.attach(rt.supervisor);
+    dirs.ensure("a");
+    dirs.ensure("b");
+    rt.start("a");
+    rt.sys.files.set(`${D}/a`, "type = process\ncommand = /bin/a\nafter = b\n");
+    expect(dirs.reload().pending).toEqual(["a"]);
+    expect(rt.supervisor.addDependency("b", "regular", "a")).toBe(
+      "a already starts after b (directly or not, counting before and after): that would be a dependency cycle: b -> a -> b",
+    );
+    // So once a stops and its new description applies, b still starts.
+    rt.stop("a");
+    rt.exit("a", 0);
+    expect(rt.set.get("a")?.spec.after).toEqual(["b"]);
+    rt.start("b");
+    expect(rt.state("b")).toBe("started");
+  });
+
+  it("a pending `before` counts too", () => {
+    const rt = withFiles([], { a: "type = process\ncommand = /bin/a\n", b: "type = process\ncommand = /bin/b\n" });
+    const dirs = new ServiceDirectories(rt.sys, new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 }), [D]);
+    dirs.attach(rt.supervisor);
+    dirs.ensure("a");
+    dirs.ensure("b");
+    rt.start("b");
+    rt.sys.files.set(`${D}/b`, "type = process\ncommand = /bin/b\nbefore = a\n");
+    expect(dirs.reload().pending).toEqual(["b"]);
+    expect(rt.supervisor.addDependency("b", "waits-for", "a")).toMatch(/that would be a dependency cycle: b -> a -> b$/);
+  });
+
+  it("a full reload counts the edges add-dep gave a service added with initctl run", () => {
+    const rt = withFiles([], { a: "type = process\ncommand = /bin/a\n" });
+    const dirs = new ServiceDirectories(rt.sys, new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 }), [D]);
+    dirs.attach(rt.supervisor);
+    dirs.ensure("a");
+    rt.supervisor.add({ ...defaultSpec("r", "process", ""), command: ["/bin/r"] });
+    expect(rt.supervisor.addDependency("r", "regular", "a")).toBeUndefined();
+    rt.sys.files.set(`${D}/a`, "type = process\ncommand = /bin/a\nafter = r\n");
+    dirs.reload();
+    expect(rt.set.get("a")?.blocked).toBe("dependency cycle: a -> r -> a");
+    expect(rt.set.get("r")?.blocked).toBe("dependency cycle: a -> r -> a");
+  });
+
+  it("reload NAME that adds no edge is not refused, even where the edges it keeps are on a cycle", () => {
+    // A cycle the files made (blocked at load time) stays blocked; a reload of one of its
+    // members that changes its command only is not what made it.
+    const rt = new FakeRuntime([svc("a", "process", { after: ["b"] }), svc("b", "process", { after: ["a"] })]);
+    expect(rt.supervisor.reloadService(svc("a", "process", { after: ["b"], command: ["/bin/a2"] }))).toBeUndefined();
+    expect(rt.set.get("a")?.spec.command).toEqual(["/bin/a2"]);
+    // A new edge that closes a cycle is still refused.
+    expect(rt.supervisor.reloadService(svc("a", "process", { after: ["b"], before: ["b"] }))).toMatch(/that would be a dependency cycle/);
+  });
+});
+
+describe("review fixes: chains", () => {
+  it("no chain is taken once shutdown has begun, held back or not", () => {
+    const rt = new FakeRuntime([svc("a", "process", { chainTo: "a", restartLimitIntervalMs: 0 }), svc("d", "process", { dependsOn: ["a"] })]);
+    rt.start("a");
+    rt.exit("a", 0);
+    rt.start("d");
+    void rt.supervisor.stopAll();
+    rt.exit("a", 0);
+    expect(rt.set.get("a")?.chainPending).toBeUndefined();
+    rt.advance(10_000);
+    expect(rt.state("a")).toBe("stopped");
+    expect(rt.spawnCount("a")).toBe(2);
+  });
+
+  it("a held-back chain pending when shutdown begins is dropped", () => {
+    const rt = new FakeRuntime([svc("a", "process", { chainTo: "a", restartLimitIntervalMs: 0 })]);
+    rt.start("a");
+    rt.exit("a", 0);
+    rt.exit("a", 0);
+    expect(rt.set.get("a")?.chainPending).toBe("a");
+    void rt.supervisor.stopAll();
+    rt.advance(10_000);
+    expect(rt.spawnCount("a")).toBe(2);
+    expect(rt.set.isQuiet()).toBe(true);
+  });
+
+  it("a loader that throws costs only its chain, not the rest of the event's actions", () => {
+    const rt = new FakeRuntime([svc("a", "process", { chainTo: "zz", dependsOn: ["d"] }), svc("d")]);
+    rt.supervisor.loader = () => {
+      throw new Error("boom");
+    };
+    rt.start("a");
+    rt.exit("a", 0);
+    expect(rt.machine.lines.filter((line) => line.includes("boom"))).toEqual([expect.stringContaining("a: chain-to zz: Error: boom")]);
+    // d's stop went on: TERM, and KILL once its stop-timeout was over.
+    rt.advance(100_000);
+    expect(rt.signals.filter((sent) => sent.service === "d").map((sent) => sent.signal)).toEqual([15, 9]);
+  });
+
+  it("a service from a file never starts a service added with initctl run by chaining to it", () => {
+    const user = { ...defaultSpec("x", "process", ""), command: ["/bin/x"], runAs: { user: "65534", group: "65534" } };
+    const rt = new FakeRuntime([svc("a", "process", { chainTo: "x" }), user]);
+    rt.start("a");
+    rt.exit("a", 0);
+    expect(rt.state("x")).toBe("stopped");
+    expect(rt.logs).toContain("error: a: chain-to x: x is a service added with initctl run by uid 65534; a service from a file does not start it");
+  });
+
+  it("release cancels a held-back chain; unload refuses while one is pending", () => {
+    const rt = new FakeRuntime([svc("a", "process", { chainTo: "a", restartLimitIntervalMs: 0 })]);
+    rt.start("a");
+    rt.exit("a", 0);
+    rt.exit("a", 0);
+    expect(rt.supervisor.unload("a")).toBe("a is stopped with a chain-to start from a pending; stop it first");
+    rt.send({ kind: "command", op: "release", service: "a" });
+    rt.advance(10_000);
+    expect(rt.state("a")).toBe("stopped");
+    expect(rt.spawnCount("a")).toBe(2);
+  });
+});
