@@ -128,6 +128,15 @@ describe("add-dep, rm-dep, dependents, unload, signal, catlog --clear", () => {
 });
 
 describe("enable, disable and reload NAME", () => {
+  it("enable refused (a cycle through after) leaves no link behind", async () => {
+    const files = fakeFiles({ x: svc("x", "process", { after: ["boot"] }) });
+    const h = withFiles(new ApiHarness([svc("boot", "internal"), svc("x", "process", { after: ["boot"] })]), files);
+    const enabled = await h.call("POST", "/v1/services/x/enable");
+    expect(enabled.status).toBe(409);
+    expect(error(enabled.body).message).toMatch(/^not enabling x: x was not added to boot: .*that would be a dependency cycle: boot -> x -> boot \(\/s\/boot\.d\/x removed again\)$/);
+    expect(files.links).toEqual(["enable boot x", "disable boot x"]);
+  });
+
   it("loads a service enable names, links it and starts it for boot; disable stops it", async () => {
     const files = fakeFiles({ web: svc("web") });
     const h = withFiles(new ApiHarness([svc("boot", "internal")]), files);
