@@ -529,6 +529,7 @@ export class ServiceSet {
    */
   private startPath(from: string, to: string, override?: ServiceSpec): { names: string[]; ordered: boolean } | undefined {
     const parent = new Map<string, { previous: string; order: boolean } | undefined>([[from, undefined]]);
+    const pendingBefore = this.pendingBefore(override);
     const work = [from];
     for (let i = 0; i < work.length; i++) {
       const name = work[i] as string;
@@ -541,7 +542,7 @@ export class ServiceSet {
         }
         return { names: names.reverse(), ordered };
       }
-      for (const next of this.startsAfter(name, override)) {
+      for (const next of this.startsAfter(name, pendingBefore, override)) {
         if (parent.has(next.name)) continue;
         parent.set(next.name, { previous: name, order: next.order });
         work.push(next.name);
@@ -557,7 +558,7 @@ export class ServiceSet {
    * one in place: it will be in place once the service stops, and a cycle it closes then would
    * be checked by nobody.
    */
-  private startsAfter(name: string, override?: ServiceSpec): { name: string; order: boolean }[] {
+  private startsAfter(name: string, pendingBefore: ReadonlyMap<string, string[]>, override?: ServiceSpec): { name: string; order: boolean }[] {
     const found: { name: string; order: boolean }[] = [];
     const record = this.records.get(name);
     const specs = override?.name === name ? [override] : [record?.spec, record?.pendingSpec];
@@ -570,12 +571,27 @@ export class ServiceSet {
       // The overridden service's `before` is read from the new description, below.
       if (next !== override?.name) found.push({ name: next, order: true });
     }
-    for (const waiting of this.pendingSpecs) {
-      const pending = waiting.pendingSpec;
-      if (pending !== undefined && pending !== "removed" && pending.name !== override?.name && pending.before.includes(name)) found.push({ name: pending.name, order: true });
-    }
+    for (const waiting of pendingBefore.get(name) ?? []) found.push({ name: waiting, order: true });
     if (override !== undefined && override.name !== name && override.before.includes(name)) found.push({ name: override.name, order: true });
     return found.filter((next) => this.records.has(next.name) || next.name === override?.name);
+  }
+
+  /**
+   * The `before` edges of the descriptions waiting to be applied, by the service they name: read
+   * once per search, not at each step (10,000 pending after a reload made a search take 3.8 s).
+   */
+  private pendingBefore(override?: ServiceSpec): Map<string, string[]> {
+    const byTarget = new Map<string, string[]>();
+    for (const waiting of this.pendingSpecs) {
+      const pending = waiting.pendingSpec;
+      if (pending === undefined || pending === "removed" || pending.name === override?.name) continue;
+      for (const target of pending.before) {
+        const names = byTarget.get(target);
+        if (names === undefined) byTarget.set(target, [pending.name]);
+        else names.push(pending.name);
+      }
+    }
+    return byTarget;
   }
 
   /** A spec changes under a live record: the indexes and both neighbourhoods follow. */
