@@ -24,9 +24,12 @@
 //   - Relative paths are resolved from the description's directory (resolvePaths).
 //   - Dependency cycles are not load errors: core/graph.ts finds and reports them, so the rest
 //     can still start.
-//   - One template file gives at most 1000 instances, which name at most 100,000 services
-//     between them (tsinit; template-limits.ts): those a running supervisor has plus those a
-//     load reads. A name past that is not read; the first line naming one is an error, and the
+//   - One template file gives at most 1000 instances, which name at most 10,000 services
+//     between them, and all templates together 10,000 instances (tsinit; template-limits.ts):
+//     those a running supervisor has plus those a load reads. And one load reads at most
+//     LIMITS.bytesPerLoad of description text (each instance's read of its template and each
+//     @include'd file counted): each instance re-reads and re-parses its template, so the
+//     instance count alone does not bound what a large template costs. A name past that is not read; the first line naming one is an error, and the
 //     rest of that template's are counted. A depends-on past it fails the dependent; a
 //     waits-for past it is dropped (no stand-in service is made: there may be many).
 
@@ -57,7 +60,43 @@ export const LIMITS = {
   /** Instances of one template file, and the services they name between them (template-limits.ts). */
   instancesPerTemplate: TEMPLATE_LIMITS.instances,
   namesPerTemplate: TEMPLATE_LIMITS.names,
+  /**
+   * Description text one load reads (counted in characters), files, templates' re-reads and
+   * @include'd files together; past it, no more names are read. 10,000 ordinary files read
+   * about 1 MiB; a 60 KB template read for each of 1000 instances, 60 MB, and parsing it
+   * took PID 1 to 2.5 GB.
+   */
+  bytesPerLoad: 16 * 1024 * 1024,
 } as const;
+
+/** What one load has read so far (LIMITS.bytesPerLoad). */
+class ReadBudget {
+  bytes = 0;
+
+  spent(): boolean {
+    return this.bytes >= LIMITS.bytesPerLoad;
+  }
+
+  refusal(): string {
+    return `this load has read ${this.bytes} bytes of service descriptions (the limit is ${LIMITS.bytesPerLoad})`;
+  }
+
+  /** `fs`, counting what it reads, and refusing to read once the budget is spent. */
+  counting(fs: ConfigFs): ConfigFs {
+    return {
+      readFile: (path) => {
+        if (this.spent()) return { unreadable: this.refusal() };
+        const text = fs.readFile(path);
+        if (typeof text === "string") this.bytes += text.length;
+        return text;
+      },
+      readDir: (path) => fs.readDir(path),
+    };
+  }
+}
+
+/** The key under which names refused by the ReadBudget are kept (no file path is empty). */
+const READ_LIMIT = "";
 
 /** The file access the loader needs; the real one wraps Sys in src/service-loading.ts. */
 export interface ConfigFs {
@@ -148,7 +187,7 @@ interface Loaded extends LoadOneResult {
  * Read and parse `name`'s file. With `budget`, an instance of a template at its limit is found
  * but not read (a template file is at a limit only once it was read, so it is there).
  */
-function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: LoadOptions, budget?: TemplateBudget): Loaded {
+function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: LoadOptions, budget?: TemplateBudget, reads?: ReadBudget): Loaded {
   const none = (diagnostics: Diagnostic[] = []): Loaded => ({
     spec: undefined,
     diagnostics,
@@ -157,6 +196,7 @@ function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: L
     template: false,
   });
   const { argument } = splitInstanceName(name);
+  if (reads?.spent() === true) return { ...none(), found: true, pastLimit: READ_LIMIT };
   for (const file of serviceFilePaths(name, dirs)) {
     const instance = budget !== undefined && isTemplateFile(name, file);
     if (instance && budget.refusal(file) !== undefined) return { ...none(), found: true, pastLimit: file };
@@ -320,6 +360,10 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const tried = new Set<string>();
   const known = options.known ?? (() => false);
   const budget = new TemplateBudget(options.knownInstances);
+  const reads = new ReadBudget();
+  const countedFs = reads.counting(fs);
+  /** Where a limit's summary is said: at the template file, or the first directory for the read limit. */
+  const limitFile = (key: string): string => (key === READ_LIMIT ? (dirs[0] ?? "") : key);
   /** Names past a template limit, with their template file; and each such file's first refusal. */
   const pastLimit = new Map<string, string>();
   const refusals = new Map<string, string>();
@@ -337,7 +381,9 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     }
     if (result.pastLimit !== undefined) {
       pastLimit.set(name, result.pastLimit);
-      if (!refusals.has(result.pastLimit)) refusals.set(result.pastLimit, budget.refusal(result.pastLimit) as string);
+      if (!refusals.has(result.pastLimit)) {
+        refusals.set(result.pastLimit, result.pastLimit === READ_LIMIT ? reads.refusal() : (budget.refusal(result.pastLimit) as string));
+      }
       failed.set(name, ""); // whyMissing says why: one text per template, not one per name
       return;
     }
@@ -363,12 +409,12 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     const name = queue[i] as string;
     if (tried.has(name) || loaded.has(name) || known(name)) continue;
     tried.add(name);
-    const result = loadOne(name, dirs, fs, options, budget);
+    const result = loadOne(name, dirs, countedFs, options, budget, reads);
     if (name === BOOT_SERVICE) bootFromDirectory(result, dirs, fs);
     take(name, result);
     // A root past a limit has no line naming it: say so at its template.
     if (result.pastLimit !== undefined && i < roots.length) {
-      diagnostics.push({ severity: "error", file: result.pastLimit, line: 0, message: whyMissing(name) });
+      diagnostics.push({ severity: "error", file: limitFile(result.pastLimit), line: 0, message: whyMissing(name) });
     }
     const spec = loaded.get(name);
     if (spec !== undefined) queue.push(...referencedNames(spec));
@@ -471,7 +517,8 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
 
   for (const [templateFile, count] of unsaid) {
     if (count === 0) continue;
-    diagnostics.push({ severity: "error", file: templateFile, line: 0, message: `${count} more names of instances of this template past its limit are not shown` });
+    const what = templateFile === READ_LIMIT ? "names past the limit on bytes read" : "names of instances of this template past its limit";
+    diagnostics.push({ severity: "error", file: limitFile(templateFile), line: 0, message: `${count} more ${what} are not shown` });
   }
 
   for (const name of unloadable.keys()) failed.delete(name);

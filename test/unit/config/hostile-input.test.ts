@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { parseService } from "../../../src/config/parse.ts";
 import { formatDiagnostic } from "../../../src/config/diagnostic.ts";
-import { loadServices } from "../../../src/config/load.ts";
+import { LIMITS, loadServices } from "../../../src/config/load.ts";
 import { parseEnvFile } from "../../../src/config/env-file.ts";
 import { substituteNow, substituteValue, substituteVars } from "../../../src/config/substitute.ts";
 import { loadAll, memoryFs } from "./memory-fs.ts";
@@ -62,6 +62,21 @@ function boundedFs(fs: ReturnType<typeof memoryFs>, reads: number, only?: string
       if (only === undefined || path === only) count += 1;
       if (count > reads) throw new Error(`more than ${reads} reads of ${only ?? "files"}`);
       return fs.readFile(path);
+    },
+  };
+}
+
+/** `fs`, throwing once more than `bytes` characters of file text were read through it. */
+function bytesFs(fs: ReturnType<typeof memoryFs>, bytes: number): ReturnType<typeof memoryFs> & { read: () => number } {
+  let total = 0;
+  return {
+    ...fs,
+    read: () => total,
+    readFile(path) {
+      const text = fs.readFile(path);
+      if (typeof text === "string") total += text.length;
+      if (total > bytes) throw new Error(`more than ${bytes} bytes read`);
+      return text;
     },
   };
 }
@@ -125,6 +140,41 @@ describe("long chains (issue 9)", () => {
       `${D}/w:5: waits-for: "w@x.3" is not loaded: the instances of the template ${D}/w name 12000 services between them (the limit is 10000); "w@x" starts without it`,
       `${D}/w: 11996 more names of instances of this template past its limit are not shown`,
     ]);
+  });
+
+  it("reads at most the load's byte budget of a large template that names two instances of itself", () => {
+    // Each instance re-reads and re-parses the template: 1000 instances of 60 KB were 60 MB.
+    const body = `type = process\nwaits-for = t@\${1}a\nwaits-for = t@\${1}b\ncommand = /bin/true ${"y".repeat(60_000)}\n`;
+    const fs = bytesFs(memoryFs({ [`${D}/t`]: body }), LIMITS.bytesPerLoad + body.length);
+    const { services, diagnostics } = loadServices([D], fs, { roots: ["t@x"] });
+    expect(services.size).toBe(Math.ceil(LIMITS.bytesPerLoad / body.length));
+    const text = diagnostics.map(formatDiagnostic);
+    expect(text).toHaveLength(2);
+    expect(text[0]).toMatch(new RegExp(`^${D}/t:[23]: waits-for: "t@x[ab]+" is not loaded: this load has read \\d+ bytes of service descriptions \\(the limit is ${LIMITS.bytesPerLoad}\\); "t@x[ab]*" starts without it$`));
+    expect(text[1]).toMatch(new RegExp(`^${D}: \\d+ more names past the limit on bytes read are not shown$`));
+  });
+
+  it("counts @include'd files in the byte budget", () => {
+    const fs = bytesFs(
+      memoryFs({ [`${D}/t`]: "type = internal\nwaits-for = t@${1}a\nwaits-for = t@${1}b\n@include big\n", [`${D}/big`]: `# ${"x".repeat(88)}\n`.repeat(10_000) }),
+      LIMITS.bytesPerLoad + 1024 * 1024,
+    );
+    const { services, diagnostics } = loadServices([D], fs, { roots: ["t@x"] });
+    expect(services.size).toBeLessThan(LIMITS.bytesPerLoad / 900_000 + 1);
+    expect(formatDiagnostic(diagnostics[0]!)).toContain(`bytes of service descriptions (the limit is ${LIMITS.bytesPerLoad})`);
+  });
+
+  it("loads 10,000 ordinary service files at boot within the byte budget", () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 10_000; i++) {
+      files[`${D}/s${i}`] = `type = process\ncommand = /usr/bin/daemon --config /etc/daemon/s${i}.conf --foreground\nrestart = yes\nlogfile = /var/log/s${i}.log\n`;
+      files[`${D}/boot.d/s${i}`] = "";
+    }
+    const fs = bytesFs(memoryFs(files), LIMITS.bytesPerLoad);
+    const { services, diagnostics } = loadServices([D], fs, { roots: ["boot"] });
+    expect(diagnostics).toEqual([]);
+    expect(services.size).toBe(10_001);
+    expect(fs.read()).toBeLessThan(LIMITS.bytesPerLoad / 8);
   });
 
   it("counts the instances a running supervisor has; a name past the limit is an error at its template", () => {
