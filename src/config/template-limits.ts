@@ -16,6 +16,11 @@ export const TEMPLATE_LIMITS = {
    * what one large plain file names.
    */
   names: 10_000,
+  /**
+   * Instances of all template files together: without it, fifty small templates that each name
+   * two instances of themselves give fifty times the one template's limit.
+   */
+  totalInstances: 10_000,
 } as const;
 
 /** What a template's instances have cost so far. */
@@ -53,11 +58,17 @@ export function templateUse(specs: Iterable<ServiceSpec>): Map<string, TemplateU
  */
 export class TemplateBudget {
   private readonly used = new Map<string, TemplateUse>();
+  private total = 0;
 
-  constructor(private readonly known: ReadonlyMap<string, TemplateUse> = new Map()) {}
+  constructor(private readonly known: ReadonlyMap<string, TemplateUse> = new Map()) {
+    for (const use of known.values()) this.total += use.instances;
+  }
 
   /** Why another instance of `templateFile` may not be read, or undefined if it may. */
   refusal(templateFile: string): string | undefined {
+    if (this.total >= TEMPLATE_LIMITS.totalInstances) {
+      return `${this.total} instances of templates are loaded in all (the limit is ${TEMPLATE_LIMITS.totalInstances})`;
+    }
     const own = this.used.get(templateFile);
     const had = this.known.get(templateFile);
     const instances = (own?.instances ?? 0) + (had?.instances ?? 0);
@@ -75,6 +86,7 @@ export class TemplateBudget {
   add(templateFile: string, spec: ServiceSpec | undefined): void {
     const entry = this.used.get(templateFile) ?? { instances: 0, names: 0 };
     entry.instances += 1;
+    this.total += 1;
     if (spec !== undefined) entry.names += referencedNames(spec).length;
     this.used.set(templateFile, entry);
   }

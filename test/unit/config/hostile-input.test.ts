@@ -177,6 +177,20 @@ describe("long chains (issue 9)", () => {
     expect(fs.read()).toBeLessThan(LIMITS.bytesPerLoad / 8);
   });
 
+  it("ends 50 templates that each name two instances of themselves at 10,000 instances in all", () => {
+    const files: Record<string, string> = {};
+    let root = "type = internal\n";
+    for (let k = 0; k < 50; k++) {
+      files[`${D}/t${k}`] = `type = internal\nwaits-for = t${k}@\${1}a\nwaits-for = t${k}@\${1}b\n`;
+      root += `waits-for = t${k}@x\n`;
+    }
+    files[`${D}/root`] = root;
+    const { services, diagnostics } = loadServices([D], boundedFs(memoryFs(files), 3 * 3 * 10_100), { roots: ["root"] });
+    expect(services.size).toBe(1 + 10_000);
+    const first = diagnostics.map(formatDiagnostic).find((line) => line.includes("instances of templates are loaded in all"));
+    expect(first).toMatch(/: "t\d+@x[ab]*" is not loaded: 10000 instances of templates are loaded in all \(the limit is 10000\)/);
+  });
+
   it("counts the instances a running supervisor has; a name past the limit is an error at its template", () => {
     const fs = memoryFs({ [`${D}/getty`]: "type = internal\n" });
     const knownInstances = new Map([[`${D}/getty`, { instances: 999, names: 0 }]]);
