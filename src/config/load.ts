@@ -316,10 +316,13 @@ function addSoft(
   softNames: Set<string>,
 ): void {
   const origins = (spec.origins ??= Object.create(null) as Record<string, SettingOrigin>);
+  const list = spec[kind];
+  // A set, not list.includes for each entry: a directory of many entries would be quadratic.
+  const listed = new Set(list);
   for (const name of names) {
     if (name === spec.name) continue; // a service listing itself in its own .d is a no-op
-    const list = spec[kind];
-    if (list.includes(name)) continue;
+    if (listed.has(name)) continue;
+    listed.add(name);
     list.push(name);
     if (!Object.hasOwn(origins, name)) {
       origins[name] = origin;

@@ -37,6 +37,11 @@ export interface ParseContext {
   /** Keyed by dependency names (user text): a null-prototype object. */
   origins: Record<string, SettingOrigin>;
   dependencyDirs: DependencyDir[];
+  /**
+   * The names in each dependency list so far, so a repeated name is found without searching
+   * the list (a name repeated, or in two lists, made parsing quadratic). Made on first use.
+   */
+  listed?: Partial<Record<"dependsOn" | "dependsMs" | "waitsFor" | "before" | "after", Set<string>>>;
   /** The part after `@` in `name@arg`, if any. */
   argument: string | undefined;
   /** Variables for load-time substitution of dependency names. */
@@ -232,10 +237,11 @@ type DependencyList = "dependsOn" | "dependsMs" | "waitsFor" | "before" | "after
 function dependency(list: DependencyList): Handler {
   return (ctx, line) => {
     const name = serviceName(ctx, line);
-    const names = ctx.spec[list];
-    // A name with no origin yet is in no list: only a repeated one is looked for, so a file
-    // of 40,000 dependency lines is parsed in linear time, not quadratic (17 s here).
-    if (!Object.hasOwn(ctx.origins, name) || !names.includes(name)) names.push(name);
+    const listed = ((ctx.listed ??= {})[list] ??= new Set());
+    if (!listed.has(name)) {
+      listed.add(name);
+      ctx.spec[list].push(name);
+    }
     ctx.origins[name] ??= { file: ctx.file, line: line.line };
   };
 }
