@@ -447,6 +447,11 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     diagnostics.push(diagnostic);
   };
   const failedNow: string[] = [];
+  // An instance that fails because another instance of its template failed is said once per
+  // template and then counted: a template whose instances depend on instances of it would
+  // otherwise give an error line for each of its (up to 1000) instances.
+  const failedInstanceOf = new Map<string, string>();
+  const unsaidCascades = new Map<string, number>();
   const failIfMissing = (name: string): void => {
     const spec = loaded.get(name);
     if (spec === undefined) return;
@@ -461,7 +466,15 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       setting: DEPENDENCY_SETTING[list],
       message: `${whyMissing(dep)}, so ${JSON.stringify(name)} is not loaded`,
     };
-    say(dep, diagnostic);
+    const template = isTemplateFile(name, spec.file) ? spec.file : undefined;
+    if (template !== undefined && failedInstanceOf.get(dep) === template) {
+      const count = unsaidCascades.get(template);
+      if (count === undefined) {
+        unsaidCascades.set(template, 0);
+        diagnostics.push(diagnostic);
+      } else unsaidCascades.set(template, count + 1);
+    } else say(dep, diagnostic);
+    if (template !== undefined) failedInstanceOf.set(name, template);
     loaded.delete(name);
     failed.set(name, `${JSON.stringify(name)} failed to load`);
     firstError.set(name, formatDiagnostic(diagnostic));
@@ -522,6 +535,11 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     if (count === 0) continue;
     const what = templateFile === READ_LIMIT ? "names past the limit on bytes read" : "names of instances of this template past its limit";
     diagnostics.push({ severity: "error", file: limitFile(templateFile), line: 0, message: `${count} more ${what} are not shown` });
+  }
+
+  for (const [templateFile, count] of unsaidCascades) {
+    if (count === 0) continue;
+    diagnostics.push({ severity: "error", file: templateFile, line: 0, message: `${count} more instances of this template that were not loaded because another instance of it was not are not shown` });
   }
 
   for (const name of unloadable.keys()) failed.delete(name);
