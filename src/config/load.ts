@@ -405,6 +405,20 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     }
   };
 
+  // Each line naming a name past a template limit is an error, and a template that names
+  // instances of itself has as many of them as its instances name, all at its own lines: the
+  // first of each template is said, the rest counted (at the end).
+  const unsaid = new Map<string, number>();
+  const say = (dep: string, diagnostic: Diagnostic): void => {
+    const templateFile = pastLimit.get(dep);
+    if (templateFile !== undefined && unsaid.has(templateFile)) {
+      unsaid.set(templateFile, (unsaid.get(templateFile) as number) + 1);
+      return;
+    }
+    if (templateFile !== undefined) unsaid.set(templateFile, 0);
+    diagnostics.push(diagnostic);
+  };
+
   // 1. A worklist from the roots: each name is read once, and what it names is queued.
   const roots = options.roots ?? [BOOT_SERVICE];
   const queue = [...roots];
@@ -417,7 +431,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     take(name, result);
     // A root past a limit has no line naming it: say so at its template.
     if (result.pastLimit !== undefined && i < roots.length) {
-      diagnostics.push({ severity: "error", file: limitFile(result.pastLimit), line: 0, message: whyMissing(name) });
+      say(name, { severity: "error", file: limitFile(result.pastLimit), line: 0, message: whyMissing(name) });
     }
     const spec = loaded.get(name);
     if (spec !== undefined) queue.push(...referencedNames(spec));
@@ -433,19 +447,6 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
       else list.push(name);
     }
   }
-  // Each line naming a name past a template limit is an error, and a template that names
-  // instances of itself has as many of them as its instances name, all at its own lines: the
-  // first of each template is said, the rest counted (at the end).
-  const unsaid = new Map<string, number>();
-  const say = (dep: string, diagnostic: Diagnostic): void => {
-    const templateFile = pastLimit.get(dep);
-    if (templateFile !== undefined && unsaid.has(templateFile)) {
-      unsaid.set(templateFile, (unsaid.get(templateFile) as number) + 1);
-      return;
-    }
-    if (templateFile !== undefined) unsaid.set(templateFile, 0);
-    diagnostics.push(diagnostic);
-  };
   const failedNow: string[] = [];
   // An instance that fails because another instance of its template failed is said once per
   // template and then counted: a template whose instances depend on instances of it would

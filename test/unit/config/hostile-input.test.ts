@@ -198,6 +198,16 @@ describe("long chains (issue 9)", () => {
     expect(first).toMatch(/: "t\d+@x[ab]*" is not loaded: 10000 instances of templates are loaded in all \(the limit is 10000\)/);
   });
 
+  it("says the first root past a template's limit, and counts the rest", () => {
+    const roots = Array.from({ length: 1005 }, (_, i) => `getty@tty${String(i).padStart(4, "0")}`);
+    const { services, diagnostics } = loadServices([D], memoryFs({ [`${D}/getty`]: "type = internal\n" }), { roots });
+    expect(services.size).toBe(1000);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      `${D}/getty: "getty@tty1000" is not loaded: the template ${D}/getty has 1000 instances loaded (the limit is 1000)`,
+      `${D}/getty: 4 more names of instances of this template past its limit are not shown`,
+    ]);
+  });
+
   it("counts the instances a running supervisor has; a name past the limit is an error at its template", () => {
     const fs = memoryFs({ [`${D}/getty`]: "type = internal\n" });
     const knownInstances = new Map([[`${D}/getty`, { instances: 999, names: 0 }]]);
