@@ -158,6 +158,11 @@ function specKey(spec: ServiceSpec): string {
   });
 }
 
+/** Stopped, and no restart or held-back chain will start it again of itself. */
+export function settled(record: ServiceRecord): boolean {
+  return record.state === "stopped" && !record.restartPending && record.chainPending === undefined;
+}
+
 export class ServiceSet {
   private readonly records = new Map<string, ServiceRecord>();
   private readonly index = new ServiceIndex();
@@ -696,8 +701,8 @@ export class ServiceSet {
    * take a reloaded description. A pending chain counts as a pending restart does, so a removal
    * never drops it unseen (a full reload says the service changes once stopped).
    */
-  private idle(record: ServiceRecord): boolean {
-    return record.state === "stopped" && !this.wanted(record) && !record.restartPending && record.chainPending === undefined;
+  idle(record: ServiceRecord): boolean {
+    return settled(record) && !this.wanted(record);
   }
 
   /** True when no service is starting or stopping and none waits for a restart or a held-back chain. */

@@ -7,7 +7,7 @@ import { SIGNALS } from "../base/signals.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 import { describeExit, type Reaped } from "../base/process.ts";
 import type { Action, CommandOp, CommandOutcome, Event } from "../core/events.ts";
-import { ServiceSet, type DependencyKind, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
+import { ServiceSet, settled, type DependencyKind, type ReloadSummary, type ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { RingLog } from "../log/ring.ts";
 import type { EventBody } from "../log/event-log.ts";
@@ -293,7 +293,7 @@ export class Supervisor {
    * wanted (supervisor mode's --exit-when-idle).
    */
   whenIdle(): Promise<void> {
-    const idle = () => this.services.list().every((r) => r.state === "stopped" && !r.restartPending && r.chainPending === undefined && !this.services.wanted(r));
+    const idle = () => this.services.list().every((r) => this.services.idle(r));
     return new Promise((resolve) => {
       const check = () => {
         if (!idle()) return;
@@ -592,7 +592,7 @@ export class Supervisor {
   }
 
   private allStopped(): boolean {
-    return this.services.list().every((r: ServiceRecord) => r.state === "stopped" && !r.restartPending && r.chainPending === undefined);
+    return this.services.list().every(settled);
   }
 
   private wake(waiters: Set<() => void>): void {
