@@ -20,6 +20,7 @@
 // appended to a base image (the kernel unpacks concatenated archives).
 
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { MAX_MAJOR, MAX_MINOR } from "../src/base/device-number.ts";
 
 export type Entry =
   | { type: "dir"; path: string; mode?: number }
@@ -183,6 +184,10 @@ export function parseManifest(text: string): Entry[] {
         if ((devKind !== "c" && devKind !== "b") || !/^\d+$/.test(major ?? "") || !/^\d+$/.test(minor ?? "")) {
           throw new Error(`mkcpio: line ${line}: expected nod PATH MODE c|b MAJOR MINOR`);
         }
+        // The kernel (unpacking the archive) and ext4 (mkext4.ts) keep a device number in 32 bits,
+        // 12 for the major and 20 for the minor: a larger one would silently become another device.
+        if (Number(major) > MAX_MAJOR) throw new Error(`mkcpio: line ${line}: major ${major} is past the kernel's largest, ${MAX_MAJOR}`);
+        if (Number(minor) > MAX_MINOR) throw new Error(`mkcpio: line ${line}: minor ${minor} is past the kernel's largest, ${MAX_MINOR}`);
         entries.push({ type: "nod", path, mode: octal(mode, line), kind: devKind, major: Number(major), minor: Number(minor) });
         break;
       }

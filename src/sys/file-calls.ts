@@ -4,6 +4,7 @@
 // arguments of the node:fs call it replaces (only the forms tsinit uses), and like that call
 // it throws on failure: a SysError with the errno and its name ("ENOENT"), which callers turn
 // into a value with call-errors.ts's fsError. No policy lives here.
+import { encodeDeviceNumber } from "../base/device-number.ts";
 import { errnoName } from "../base/errno.ts";
 import { cstr, errno, libc, ptr } from "./libc.ts";
 import { SysError } from "./sys.ts";
@@ -62,7 +63,7 @@ const S_IFMT = 0o170000;
 /** What statx told of a file: the fields and tests of node:fs's Stats that tsinit reads. */
 export class FileStat {
   constructor(
-    /** The device as glibc's makedev() encodes it, as node:fs's Stats.dev. */
+    /** The device as glibc's makedev() encodes it (encodeDeviceNumber), as node:fs's Stats.dev. */
     readonly dev: number,
     readonly ino: number,
     /** The file type bits and the permission bits, as st_mode. */
@@ -98,16 +99,22 @@ export class FileStat {
   }
 }
 
+/**
+ * The FileStat a struct statx holds. statx gives the device as two numbers (stx_dev_major,
+ * stx_dev_minor); FileStat.dev packs them as st_dev would be.
+ */
+export function fileStatOfStatx(bytes: Uint8Array): FileStat {
+  const buffer = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (offset: number) => buffer.getUint32(offset, true);
+  const u64 = (offset: number) => Number(buffer.getBigUint64(offset, true));
+  const dev = encodeDeviceNumber(u32(136), u32(140));
+  return new FileStat(dev, u64(32), buffer.getUint16(28, true), u32(16), u32(20), u32(24), u64(40));
+}
+
 function statx(dirfd: number, path: string, flags: number, call: string, shown?: string): FileStat {
   const bytes = new Uint8Array(STATX_SIZE);
   checked(libc.statx(dirfd, cstr(path), flags, STATX_BASIC_STATS, bytes), call, shown ?? path);
-  const buffer = new DataView(bytes.buffer);
-  const u32 = (offset: number) => buffer.getUint32(offset, true);
-  const u64 = (offset: number) => Number(buffer.getBigUint64(offset, true));
-  const [major, minor] = [u32(136), u32(140)];
-  // glibc's makedev: minor's low byte, major's low 12 bits, then the high bits of each.
-  const dev = (minor & 0xff) + (major & 0xfff) * 0x100 + (minor >>> 8) * 0x100000 + (major >>> 12) * 0x100000000;
-  return new FileStat(dev, u64(32), buffer.getUint16(28, true), u32(16), u32(20), u32(24), u64(40));
+  return fileStatOfStatx(bytes);
 }
 
 export function statSync(path: string): FileStat {

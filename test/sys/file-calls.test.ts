@@ -6,6 +6,8 @@ import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dlopen, FFIType } from "bun:ffi";
+import { decodeDeviceNumber, encodeDeviceNumber } from "../../src/base/device-number.ts";
 import * as calls from "../../src/sys/file-calls.ts";
 import { fsError } from "../../src/sys/call-errors.ts";
 import { writeOffThread } from "../../src/sys/aio-write.ts";
@@ -66,6 +68,62 @@ describe("stat", () => {
     expect(fsError("lstat", "x", error).message).toBe("lstat x: ENOENT");
   });
 });
+
+describe("device numbers", () => {
+  // glibc's own makedev(), major() and minor() (exported as gnu_dev_*), the oracle for the one
+  // layout src/base/device-number.ts writes out.
+  const glibc = dlopen("libc.so.6", {
+    gnu_dev_makedev: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },
+    gnu_dev_major: { args: [FFIType.u64], returns: FFIType.u32 },
+    gnu_dev_minor: { args: [FFIType.u64], returns: FFIType.u32 },
+  }).symbols;
+  const pairs = [[1, 3], [8, 1], [259, 0], [4095, 1048575], [511, 1048575], [0, 1048577], [4096, 1], [4096, 0], [65535, 255], [2 ** 21 - 1, 2 ** 32 - 1]] as const;
+
+  test("encodeDeviceNumber and decodeDeviceNumber are glibc's makedev, major and minor", () => {
+    for (const [major, minor] of pairs) {
+      const dev = Number(glibc.gnu_dev_makedev(major, minor));
+      expect([major, minor, encodeDeviceNumber(major, minor)]).toEqual([major, minor, dev]);
+      expect(decodeDeviceNumber(dev)).toEqual({ major: glibc.gnu_dev_major(BigInt(dev)), minor: glibc.gnu_dev_minor(BigInt(dev)) });
+    }
+  });
+
+  test("a statx's stx_dev_major and stx_dev_minor become the dev glibc's makedev gives", () => {
+    for (const [major, minor] of pairs) {
+      const bytes = new Uint8Array(256);
+      const view = new DataView(bytes.buffer);
+      view.setUint32(136, major, true);
+      view.setUint32(140, minor, true);
+      expect([major, minor, calls.fileStatOfStatx(bytes).dev]).toEqual([major, minor, Number(glibc.gnu_dev_makedev(major, minor))]);
+    }
+  });
+
+  test("every mounted filesystem's dev is node:fs's, and its MAJOR:MINOR is /proc/self/mountinfo's", () => {
+    // The last mount at a path is the one stat sees. btrfs gives each subvolume an anonymous
+    // device of its own, which mountinfo does not show, so only its dev is compared.
+    const mounts = new Map<string, { majorMinor: string; fstype: string }>();
+    for (const line of fs.readFileSync("/proc/self/mountinfo", "utf8").trim().split("\n")) {
+      const fields = line.split(" ");
+      const fstype = fields[fields.indexOf("-") + 1]!;
+      mounts.set(fields[4]!.replace(/\\040/g, " "), { majorMinor: fields[2]!, fstype });
+    }
+    let compared = 0;
+    for (const [point, { majorMinor, fstype }] of mounts) {
+      let stat: calls.FileStat;
+      try {
+        stat = calls.statSync(point);
+      } catch {
+        continue; // a mount point this process may not reach
+      }
+      expect([point, stat.dev]).toEqual([point, fs.statSync(point).dev]);
+      if (fstype === "btrfs") continue;
+      const { major, minor } = decodeDeviceNumber(stat.dev);
+      expect([point, `${major}:${minor}`]).toEqual([point, majorMinor]);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(0);
+  });
+});
+
 
 test("the open flags that differ between architectures are the platform's", () => {
   const ours: Record<string, number> = calls.constants;

@@ -39,6 +39,22 @@ describe("mkcpio order", () => {
     expect(names(cpioBytes(entries))).toEqual(["lib", "lib/tsinit", "lib/tsinit/image", "sbin", "sbin/tsinit", "zz", "lib/tsinit/tsinit.img"]);
   });
 
+  it("writes a node's major and minor as the newc header's rdevmajor and rdevminor", () => {
+    const archive = cpioBytes(parseManifest("nod /dev/nvme0n1 0600 b 259 0\nnod /dev/x 0600 c 4095 1048575"));
+    const header = (at: number) => new TextDecoder("latin1").decode(archive.subarray(at, at + 110));
+    const dev = header(0);
+    expect([dev.slice(78, 86), dev.slice(86, 94)]).toEqual(["00000000", "00000000"]); // the directory /dev
+    const nameSize = parseInt(dev.slice(94, 102), 16);
+    const nvme = header(Math.ceil((110 + nameSize) / 4) * 4);
+    expect([parseInt(nvme.slice(78, 86), 16), parseInt(nvme.slice(86, 94), 16)]).toEqual([259, 0]);
+  });
+
+  it("refuses a node past the kernel's 12-bit major or 20-bit minor, which would become another device", () => {
+    expect(() => parseManifest("nod /dev/x 0600 c 4096 1")).toThrow("mkcpio: line 1: major 4096 is past the kernel's largest, 4095");
+    expect(() => parseManifest("dir /dev 0755\nnod /dev/x 0600 b 8 1048576")).toThrow("mkcpio: line 2: minor 1048576 is past the kernel's largest, 1048575");
+    expect(parseManifest("nod /dev/x 0600 c 4095 1048575")).toEqual([{ type: "nod", path: "/dev/x", mode: 0o600, kind: "c", major: 4095, minor: 1048575 }]);
+  });
+
   it("refuses another word after the mode", () => {
     expect(() => parseManifest("file /a b 0644 first")).toThrow(/line 1: expected file PATH SOURCE MODE \[last\], not first/);
   });

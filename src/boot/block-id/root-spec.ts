@@ -2,6 +2,7 @@
 // MAJOR:MINOR, PARTUUID= (with /PARTNROFF=) and PARTLABEL=; util-linux adds LABEL= and UUID=;
 // udev's /dev/disk/by-* links name the same four things, and tsinit has no udev to make them,
 // so it reads those paths as the tag they stand for. Pure.
+import { decodeDeviceNumber, MAX_MAJOR, MAX_MINOR } from "../../base/device-number.ts";
 import type { BlockDeviceInfo } from "./block-device.ts";
 
 export type RootSpec =
@@ -58,9 +59,7 @@ export function parseRootSpec(value: string): RootSpec | RootSpecError {
     }
     return tagSpec(kind, value.slice(equals + 1), invalid);
   }
-  const dev = deviceNumber(value);
-  if (dev !== undefined) return { kind: "devnum", dev };
-  return invalid(`not a device: give ${FORMS}`);
+  return deviceNumber(value, invalid) ?? invalid(`not a device: give ${FORMS}`);
 }
 
 function tagSpec(kind: TagKind, text: string, invalid: (why: string) => RootSpecError): RootSpec | RootSpecError {
@@ -83,16 +82,21 @@ function tagSpec(kind: TagKind, text: string, invalid: (why: string) => RootSpec
 /**
  * The kernel's device numbers: MAJOR:MINOR in decimal, or the old single hex number it still
  * takes (the major in bits 8-19, the minor in the low byte and bits 20-31: 801 is 8:1, fd00 is
- * 253:0). Returned as "MAJOR:MINOR", the form of /sys/class/block/NAME/dev.
+ * 253:0). Returned as "MAJOR:MINOR", the form of /sys/class/block/NAME/dev. A pair past the
+ * kernel's 12-bit major or 20-bit minor names no device: the kernel refuses it, and so does
+ * this (no wait for a device that cannot appear). Undefined when the text is neither form.
  */
-function deviceNumber(text: string): string | undefined {
+function deviceNumber(text: string, invalid: (why: string) => RootSpecError): RootSpec | RootSpecError | undefined {
   const pair = /^(\d+):(\d+)$/.exec(text);
-  if (pair !== null) return `${Number(pair[1])}:${Number(pair[2])}`;
+  if (pair !== null) {
+    const [major, minor] = [Number(pair[1]), Number(pair[2])];
+    if (major > MAX_MAJOR) return invalid(`major ${pair[1]} is past the kernel's largest, ${MAX_MAJOR}`);
+    if (minor > MAX_MINOR) return invalid(`minor ${pair[2]} is past the kernel's largest, ${MAX_MINOR}`);
+    return { kind: "devnum", dev: `${major}:${minor}` };
+  }
   if (!/^[0-9a-fA-F]{1,8}$/.test(text)) return undefined;
-  const encoded = parseInt(text, 16);
-  const major = (encoded & 0xfff00) >>> 8;
-  const minor = (encoded & 0xff) | ((encoded >>> 12) & 0xfff00);
-  return `${major}:${minor}`;
+  const { major, minor } = decodeDeviceNumber(parseInt(text, 16));
+  return { kind: "devnum", dev: `${major}:${minor}` };
 }
 
 const sameId = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();

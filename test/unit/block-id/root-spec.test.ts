@@ -64,6 +64,17 @@ describe("parseRootSpec", () => {
     expect(parseRootSpec("253:2")).toEqual({ kind: "devnum", dev: "253:2" });
     expect(parseRootSpec("0801")).toEqual({ kind: "devnum", dev: "8:1" });
     expect(parseRootSpec("fd00")).toEqual({ kind: "devnum", dev: "253:0" });
+    expect(parseRootSpec("259:0")).toEqual({ kind: "devnum", dev: "259:0" });
+    expect(parseRootSpec("10300")).toEqual({ kind: "devnum", dev: "259:0" });
+    expect(parseRootSpec("4095:1048575")).toEqual({ kind: "devnum", dev: "4095:1048575" });
+    expect(parseRootSpec("ffffffff")).toEqual({ kind: "devnum", dev: "4095:1048575" });
+    expect(parseRootSpec("1ffff")).toEqual({ kind: "devnum", dev: "511:255" });
+    expect(parseRootSpec("1ff0ff")).toEqual({ kind: "devnum", dev: "4080:511" });
+  });
+
+  it("refuses a device number past the kernel's 12-bit major or 20-bit minor, as the kernel does", () => {
+    expect(parseRootSpec("4096:1")).toEqual({ kind: "invalid", error: "root=4096:1: major 4096 is past the kernel's largest, 4095" });
+    expect(parseRootSpec("8:1048576")).toEqual({ kind: "invalid", error: "root=8:1048576: minor 1048576 is past the kernel's largest, 1048575" });
   });
 
   it("says clearly what is wrong with a form it does not take", () => {
