@@ -57,6 +57,7 @@ export function serveControlSocket(options: ServeOptions): ControlSocketHandle {
       ...options,
       pid: sys.getpid(),
       clock: { monotonic: () => clock.now(), wall: () => clock.wallTime() },
+      timers: clock,
       admins,
     })
       .then((result) => {

@@ -8,6 +8,7 @@
 import { chmodSync, lstatSync, renameSync, unlinkSync } from "../sys/file-calls.ts";
 import { dirname } from "../base/paths.ts";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import type { Clock, Timer } from "../sys/sys.ts";
 import { peerCredentials, peerHungUp } from "../sys/peer-credentials.ts";
 import { ERROR_STATUS, MAX_BODY_BYTES, type ErrorResponse } from "./api.ts";
 import { AnswerBudget, type AnswerLimits, type Holder } from "./answer-budget.ts";
@@ -21,6 +22,23 @@ export interface ControlServerOptions extends ControlOptions {
   path: string;
   /** How many bytes of unread answers may be held (ANSWER_LIMITS unless a test sets smaller). */
   answerLimits?: AnswerLimits;
+  /**
+   * The timers of each connection's deadlines (first request, idle, linger): the Runtime's
+   * clock in tsinit, the event loop's setTimeout when absent; a test drives a FakeClock.
+   */
+  timers?: Pick<Clock, "setTimer">;
+}
+
+/** What the open connections hold now, by the server's own accounting. */
+export interface ConnectionStats {
+  /** Connections open (accepted and not yet closed by either side). */
+  connections: number;
+  /** Bytes allocated for their input buffers, the part in use or not. */
+  inputCapacity: number;
+  /** Bytes received and not yet taken by a request (the part of those buffers in use). */
+  inputPending: number;
+  /** Bytes of answers written and not yet taken by their sockets. */
+  unsent: number;
 }
 
 export interface ControlServer {
@@ -28,6 +46,7 @@ export interface ControlServer {
   readonly api: ControlApi;
   /** The bytes of answers written and not yet taken by a client's socket, by uid and in all. */
   readonly answers: Pick<AnswerBudget, "held" | "total" | "nonAdmins" | "limits">;
+  stats(): ConnectionStats;
   /** Stops listening, drops every connection and removes the socket file. Never rejects. */
   close(): Promise<void>;
 }
@@ -43,7 +62,7 @@ const NON_ADMIN_CONNECTIONS = MAX_CONNECTIONS - 64;
 /** A connection must send its first request this soon (a trickle of bytes is no use). */
 const FIRST_REQUEST_MS = 10_000;
 /** A connection with no request in flight for this long is closed (a client that went quiet). */
-const IDLE_TIMEOUT_MS = 30_000;
+export const IDLE_TIMEOUT_MS = 30_000;
 const SOCKET_MODE = 0o666;
 const LINGER_MS = 1_000;
 
@@ -89,7 +108,8 @@ interface Connection {
   closed: boolean;
   /** Aborted when the client goes away, so a waiting command stops waiting. */
   aborted: AbortController;
-  timer?: ReturnType<typeof setTimeout>;
+  timers: Pick<Clock, "setTimer">;
+  timer?: Timer;
 }
 
 /** The most bytes a unix socket's path may have (sun_path is 108 bytes with its NUL). */
@@ -122,6 +142,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const budget = new AnswerBudget(options.answerLimits);
   const sizes = new Map<string, number>();
   const connections = new Set<Connection>();
+  const timers = options.timers ?? eventLoopTimers;
   let listener: UnixSocketListener<Connection> | TCPSocketListener<Connection> | undefined;
   const guard = (what: string, action: () => void) => {
     try {
@@ -145,7 +166,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         // A client that half-closes after its request still gets the answer (see `end`).
         allowHalfOpen: true,
         socket: {
-          open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, budget, sizes, options)),
+          open: (socket) => guard("accepting a connection", () => accept(socket, connections, api, budget, sizes, timers, options)),
           data: (socket, bytes) =>
             guard("reading a request", () => {
               const connection = socket.data;
@@ -211,10 +232,28 @@ export async function startControlServer(options: ControlServerOptions): Promise
       connections.clear();
       unlinkIfOurs(path, inode);
     })());
-  return { ok: true, server: { path, api, answers: budget, close } };
+  const stats = (): ConnectionStats => {
+    const totals: ConnectionStats = { connections: 0, inputCapacity: 0, inputPending: 0, unsent: 0 };
+    for (const connection of connections) {
+      if (connection.closed) continue;
+      totals.connections++;
+      totals.inputCapacity += connection.input.length;
+      totals.inputPending += connection.inputLength;
+      totals.unsent += connection.output.length;
+    }
+    return totals;
+  };
+  return { ok: true, server: { path, api, answers: budget, stats, close } };
 }
 
-function accept(socket: Socket<Connection>, connections: Set<Connection>, api: ControlApi, budget: AnswerBudget, sizes: Map<string, number>, options: ControlServerOptions): void {
+const eventLoopTimers: Pick<Clock, "setTimer"> = {
+  setTimer: (ms, fire) => {
+    const handle = setTimeout(fire, ms);
+    return { cancel: () => clearTimeout(handle) };
+  },
+};
+
+function accept(socket: Socket<Connection>, connections: Set<Connection>, api: ControlApi, budget: AnswerBudget, sizes: Map<string, number>, timers: Pick<Clock, "setTimer">, options: ControlServerOptions): void {
   const credentials = peerCredentials((socket as unknown as { fd: number }).fd);
   let peer: Peer | undefined;
   if (credentials instanceof Error) options.log.warn(`control: a client's credentials are unknown (${credentials.message}); it may only read`);
@@ -238,6 +277,7 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
     lingering: false,
     closed: false,
     aborted: new AbortController(),
+    timers,
   };
   socket.data = connection;
   const open = [...connections];
@@ -257,10 +297,10 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
 
 /** Closes the connection if no request arrives within `ms`. */
 function wait(connection: Connection, ms: number): void {
-  clearTimeout(connection.timer);
-  connection.timer = setTimeout(() => {
+  connection.timer?.cancel();
+  connection.timer = connection.timers.setTimer(ms, () => {
     if (!connection.busy) end(connection);
-  }, ms);
+  });
 }
 
 /** Appends to the input, doubling its buffer as needed (a copy per event would be quadratic). */
@@ -303,7 +343,7 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
     connection.input.copy(connection.input, 0, parsed.consumed, connection.inputLength);
     connection.inputLength -= parsed.consumed;
     connection.busy = true;
-    clearTimeout(connection.timer);
+    connection.timer?.cancel();
     void answer(connection, parsed.request, api, options.log)
       .catch((error) => {
         options.log.error(`control: ${String(error)}`);
@@ -428,8 +468,8 @@ function flush(connection: Connection): void {
  */
 function linger(connection: Connection): void {
   if (connection.closed) return;
-  clearTimeout(connection.timer);
-  connection.timer = setTimeout(() => end(connection), LINGER_MS);
+  connection.timer?.cancel();
+  connection.timer = connection.timers.setTimer(LINGER_MS, () => end(connection));
 }
 
 /** What is left of the answers is no longer held: all of it was taken, or it is dropped. */
@@ -443,7 +483,7 @@ function end(connection: Connection): void {
   if (connection.closed) return;
   connection.closed = true;
   release(connection);
-  clearTimeout(connection.timer);
+  connection.timer?.cancel();
   connection.aborted.abort();
   try {
     connection.socket.end();
@@ -453,7 +493,7 @@ function end(connection: Connection): void {
 function forget(connection: Connection, connections: Set<Connection>): void {
   connection.closed = true;
   release(connection);
-  clearTimeout(connection.timer);
+  connection.timer?.cancel();
   connection.aborted.abort();
   connections.delete(connection);
 }
