@@ -61,7 +61,10 @@ const PER_USER_CONNECTIONS = 32;
 const NON_ADMIN_CONNECTIONS = MAX_CONNECTIONS - 64;
 /** A connection must send its first request this soon (a trickle of bytes is no use). */
 const FIRST_REQUEST_MS = 10_000;
-/** A connection with no request in flight for this long is closed (a client that went quiet). */
+/**
+ * A connection on which nothing moves for this long, with no request in flight, is closed (a
+ * client that went quiet): no byte received, and no byte of an answer taken by the client.
+ */
 export const IDLE_TIMEOUT_MS = 30_000;
 const SOCKET_MODE = 0o666;
 const LINGER_MS = 1_000;
@@ -96,6 +99,8 @@ interface Connection {
   output: Buffer;
   /** A request is being answered; the next one waits (HTTP/1.1 answers in order). */
   busy: boolean;
+  /** A request was taken: the idle period applies now, not the first request's deadline. */
+  served: boolean;
   /** Close once the output is written. */
   closing: boolean;
   /**
@@ -174,6 +179,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
               // Answered and closing: what else comes (the rest of a refused body) is dropped.
               if (connection.closing) return;
               append(connection, bytes);
+              stirred(connection);
               pump(connection, api, options);
               // Parsed first, so that a body declared too large gets its 413; what is still
               // unanswered past one request's worth closes the connection.
@@ -272,6 +278,7 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
     resume: () => pump(connection, api, options),
     output: Buffer.alloc(0),
     busy: false,
+    served: false,
     closing: false,
     peerEnded: false,
     lingering: false,
@@ -301,6 +308,17 @@ function wait(connection: Connection, ms: number): void {
   connection.timer = connection.timers.setTimer(ms, () => {
     if (!connection.busy) end(connection);
   });
+}
+
+/**
+ * Something moved: bytes came in, or the client took bytes of an answer. The idle period is one
+ * without either, so a client reading a long answer slowly but steadily is not cut off halfway,
+ * while one that reads nothing for that long is closed (and its answer let go). The first
+ * request's deadline is not moved: a trickle of bytes does not keep a connection that never
+ * sent a request.
+ */
+function stirred(connection: Connection): void {
+  if (connection.served && !connection.busy && !connection.lingering && !connection.closed) wait(connection, IDLE_TIMEOUT_MS);
 }
 
 /** Appends to the input, doubling its buffer as needed (a copy per event would be quadratic). */
@@ -343,6 +361,7 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
     connection.input.copy(connection.input, 0, parsed.consumed, connection.inputLength);
     connection.inputLength -= parsed.consumed;
     connection.busy = true;
+    connection.served = true;
     connection.timer?.cancel();
     void answer(connection, parsed.request, api, options.log)
       .catch((error) => {
@@ -450,6 +469,7 @@ function flush(connection: Connection): void {
   if (connection.output.length > 0) {
     const written = connection.socket.write(connection.output);
     connection.output = connection.output.subarray(Math.max(0, written));
+    if (written > 0) stirred(connection);
   }
   if (connection.output.length === 0) {
     release(connection);

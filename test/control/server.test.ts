@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startControlServer, type ControlServer } from "../../src/control/server.ts";
+import { IDLE_TIMEOUT_MS, startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.ts";
 import { send } from "../../src/cli/client.ts";
 import { ANSWER_LIMITS, type AnswerLimits } from "../../src/control/answer-budget.ts";
 import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
@@ -15,6 +15,7 @@ import { Log } from "../../src/log/log.ts";
 import { Supervisor } from "../../src/supervisor/supervisor.ts";
 import { FakeSys } from "../unit/fakes/fake-sys.ts";
 import { FakeMachine } from "../unit/fakes/fake-machine.ts";
+import { FakeClock } from "../unit/fakes/fake-clock.ts";
 
 let server: ControlServer | undefined;
 afterEach(async () => {
@@ -26,7 +27,7 @@ function spec(name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec {
   return { ...defaultSpec(name, "process", `/etc/tsinit.d/${name}`), command: [`/bin/${name}`], ...extra };
 }
 
-async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"), admins = new Set([0]), answerLimits?: AnswerLimits) {
+async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"), admins = new Set([0]), answerLimits?: AnswerLimits, timers?: ControlServerOptions["timers"]) {
   const sys = new FakeSys();
   const logs: string[] = [];
   const log = new Log({ console: (line) => logs.push(line), kmsg: () => false }, { consoleThreshold: 7, kernelConsoleLevel: 0 });
@@ -41,6 +42,7 @@ async function serve(specs: ServiceSpec[], path = join(socketDir(), "ctl.sock"),
     clock: { monotonic: () => 0, wall: () => Date.now() },
     admins,
     answerLimits,
+    timers,
     shutdown: (kind) => shutdowns.push(kind ?? "exit"),
   });
   if (!result.ok) throw new Error(result.error);
@@ -462,5 +464,140 @@ describe("robustness", () => {
     expect(answer).toEqual({ status: 202, body: { shutdown: "exit" } });
     await poll("the shutdown to be carried out", () => shutdowns.length > 0);
     expect(shutdowns).toEqual(["exit"]);
+  });
+});
+
+describe("a connection's life", () => {
+  /** A connected client that reads nothing until resumed. */
+  function pausedClient(path: string): Promise<ReturnType<typeof connect>> {
+    return new Promise((resolve) => {
+      const socket = connect(path, () => resolve(socket));
+      socket.pause();
+    });
+  }
+
+  /** 64 services with 60 KiB commands: a list of about 4 MB, far more than a socket takes at once. */
+  const bigList = () => Array.from({ length: 64 }, (_, i) => spec(`s${i}`, { command: ["/bin/x", "y".repeat(60 * 1024)] }));
+
+  /** Resolves with the first whole answer in what `socket` receives (by its Content-Length). */
+  function firstAnswer(socket: ReturnType<typeof connect>, received: Buffer[]): Promise<{ head: string; body: string }> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const data = Buffer.concat(received);
+        const head = data.indexOf("\r\n\r\n");
+        const length = /content-length: (\d+)/i.exec(data.subarray(0, Math.max(0, head)).toString())?.[1];
+        if (head === -1 || length === undefined || data.length < head + 4 + Number(length)) return false;
+        received.splice(0, received.length, data.subarray(head + 4 + Number(length)));
+        resolve({ head: data.subarray(0, head).toString(), body: data.subarray(head + 4, head + 4 + Number(length)).toString() });
+        return true;
+      };
+      if (check()) return;
+      const onData = () => check() && socket.off("data", onData).off("close", onClose);
+      const onClose = () => reject(new Error(`the connection closed after ${Buffer.concat(received).length} bytes, before a whole answer`));
+      socket.on("data", onData).on("close", onClose);
+    });
+  }
+
+  test("a client reading a large answer slowly but steadily is not cut off by the idle timeout", async () => {
+    const clock = new FakeClock();
+    const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
+    const socket = await pausedClient(path);
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    try {
+      socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+      await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
+      // Each step, three quarters of the idle period pass, then the client reads until the
+      // server has handed its socket more of the answer (the socket drained), and stops again.
+      let steps = 0;
+      while (server!.stats().unsent > 0) {
+        clock.advance((IDLE_TIMEOUT_MS * 3) / 4);
+        expect(server!.stats().connections).toBe(1);
+        const before = server!.stats().unsent;
+        await new Promise<void>((resolve) => {
+          const onData = () => {
+            if (server!.stats().unsent >= before) return;
+            socket.pause();
+            socket.off("data", onData);
+            resolve();
+          };
+          socket.on("data", onData);
+          socket.resume();
+        });
+        steps++;
+      }
+      // The answer took several idle periods to read, and all of it came.
+      expect(clock.now()).toBeGreaterThan(2 * IDLE_TIMEOUT_MS);
+      socket.resume();
+      const { head, body } = await firstAnswer(socket, received);
+      expect(head).toStartWith("HTTP/1.1 200");
+      expect(JSON.parse(body).services).toHaveLength(64);
+      expect(server!.answers.total).toBe(0);
+      // Quiet from now on: the idle period is counted from the last byte taken.
+      clock.advance(IDLE_TIMEOUT_MS - 1);
+      expect(server!.stats().connections).toBe(1);
+      clock.advance(1);
+      expect(server!.stats().connections).toBe(0);
+      expect(steps).toBeGreaterThan(2);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test("a client that reads nothing of its answer for the idle period is closed, and the answer let go", async () => {
+    const clock = new FakeClock();
+    const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
+    const socket = await pausedClient(path);
+    let receivedBytes = 0;
+    socket.on("data", (chunk: Buffer) => (receivedBytes += chunk.length));
+    try {
+      socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+      await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
+      const held = server!.answers.total;
+      expect(held).toBeGreaterThan(64 * 60 * 1024);
+      clock.advance(IDLE_TIMEOUT_MS - 1);
+      expect(server!.answers.total).toBe(held);
+      clock.advance(1);
+      expect(server!.stats()).toEqual({ connections: 0, inputCapacity: 0, inputPending: 0, unsent: 0 });
+      expect(server!.answers.total).toBe(0);
+      // The client gets what its socket had taken, then the end: not the whole answer.
+      const closed = new Promise((resolve) => socket.on("close", resolve));
+      socket.resume();
+      await closed;
+      expect(receivedBytes).toBeLessThan(held);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test("a client sending its next request slowly but steadily is not cut off by the idle timeout", async () => {
+    const clock = new FakeClock();
+    const { path } = await serve([spec("web")], undefined, undefined, undefined, clock);
+    const socket = await pausedClient(path);
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    socket.resume();
+    try {
+      socket.write("GET /v1 HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+      expect((await firstAnswer(socket, received)).head).toStartWith("HTTP/1.1 200");
+      // The next request comes in pieces, three quarters of the idle period apart.
+      const request = "GET /v1/services/web HTTP/1.1\r\nHost: tsinit\r\n\r\n";
+      const pieces = [request.slice(0, 10), request.slice(10, 25), request.slice(25, 40), request.slice(40)];
+      let sent = 0;
+      for (const piece of pieces.slice(0, -1)) {
+        clock.advance((IDLE_TIMEOUT_MS * 3) / 4);
+        expect(server!.stats().connections).toBe(1);
+        socket.write(piece);
+        sent += piece.length;
+        await poll("the piece to be received", () => server!.stats().inputPending === sent);
+      }
+      clock.advance((IDLE_TIMEOUT_MS * 3) / 4);
+      socket.write(pieces.at(-1)!);
+      const { head, body } = await firstAnswer(socket, received);
+      expect(head).toStartWith("HTTP/1.1 200");
+      expect(JSON.parse(body).service.name).toBe("web");
+    } finally {
+      socket.destroy();
+    }
   });
 });
