@@ -74,6 +74,11 @@ const LINGER_MS = 1_000;
  * connection is closed, so no client can grow PID 1's memory.
  */
 const MAX_INPUT_BYTES = MAX_HEAD_BYTES + MAX_BODY_BYTES + 4096;
+/**
+ * A connection's input buffer to begin with, enough for a request without a body. A larger
+ * request grows it; once that request is taken it is cut back to this (or to what is left).
+ */
+const INPUT_BUFFER_BYTES = 1024;
 
 interface Connection {
   socket: Socket<Connection>;
@@ -272,7 +277,7 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
     budget,
     sizes,
     held: 0,
-    input: Buffer.alloc(1024),
+    input: Buffer.alloc(INPUT_BUFFER_BYTES),
     inputLength: 0,
     need: 0,
     resume: () => pump(connection, api, options),
@@ -334,6 +339,20 @@ function append(connection: Connection, bytes: Uint8Array): void {
 }
 
 /**
+ * Drops the first `bytes` of the input (a request taken). A buffer that a large request grew is
+ * replaced by one the size of what is left (at least INPUT_BUFFER_BYTES): kept, it would hold
+ * up to MAX_INPUT_BYTES for the rest of a keep-alive connection's life, on each connection.
+ * What is left is copied either way.
+ */
+function consume(connection: Connection, bytes: number): void {
+  const left = connection.inputLength - bytes;
+  const into = connection.input.length > INPUT_BUFFER_BYTES ? Buffer.alloc(Math.max(INPUT_BUFFER_BYTES, left)) : connection.input;
+  connection.input.copy(into, 0, bytes, connection.inputLength);
+  connection.input = into;
+  connection.inputLength = left;
+}
+
+/**
  * Answers the complete requests in the input, one at a time and in order, and only while the
  * last answer has been written: a client that sends and never reads gets nothing more.
  */
@@ -358,8 +377,7 @@ function pump(connection: Connection, api: ControlApi, options: ControlServerOpt
       write(connection, formatResponse(parsed.status, `${JSON.stringify({ error: { code: parsed.code, message: parsed.message } })}\n`, {}, true), true);
       return;
     }
-    connection.input.copy(connection.input, 0, parsed.consumed, connection.inputLength);
-    connection.inputLength -= parsed.consumed;
+    consume(connection, parsed.consumed);
     connection.busy = true;
     connection.served = true;
     connection.timer?.cancel();

@@ -600,4 +600,32 @@ describe("a connection's life", () => {
       socket.destroy();
     }
   });
+
+  test("a connection's input buffer shrinks back once a request near the size limit is taken", async () => {
+    const { path, supervisor } = await serve([spec("web"), spec("db")]);
+    const socket = await pausedClient(path);
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    socket.resume();
+    try {
+      await poll("the connection to be accepted", () => server!.stats().connections === 1);
+      const small = server!.stats().inputCapacity;
+      // A 15 KiB header and a 64 KiB body (an empty JSON object and whitespace), then a small
+      // request behind it in the same write, kept alive.
+      const body = `${" ".repeat(64 * 1024 - 2)}{}`;
+      const large = `POST /v1/services/web/start HTTP/1.1\r\nHost: tsinit\r\nX-Padding: ${"p".repeat(15 * 1024)}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      socket.write(large + "POST /v1/services/db/start HTTP/1.1\r\nHost: tsinit\r\nContent-Length: 0\r\n\r\n");
+      expect((await firstAnswer(socket, received)).head).toStartWith("HTTP/1.1 200");
+      expect((await firstAnswer(socket, received)).head).toStartWith("HTTP/1.1 200");
+      expect(supervisor.service("db")?.state).toBe("started");
+      // The buffer grew past the large request while it came in; it is that small again now.
+      expect(server!.stats()).toEqual({ connections: 1, inputCapacity: small, inputPending: 0, unsent: 0 });
+      // And the connection still serves.
+      socket.write("GET /v1 HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+      expect((await firstAnswer(socket, received)).head).toStartWith("HTTP/1.1 200");
+      expect(server!.stats().inputCapacity).toBe(small);
+    } finally {
+      socket.destroy();
+    }
+  });
 });
