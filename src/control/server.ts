@@ -46,6 +46,7 @@ export interface ControlServer {
   readonly api: ControlApi;
   /** The bytes of answers written and not yet taken by a client's socket, by uid and in all. */
   readonly answers: Pick<AnswerBudget, "held" | "total" | "nonAdmins" | "limits">;
+  /** What the open connections hold now (tests measure the server with it). */
   stats(): ConnectionStats;
   /** Stops listening, drops every connection and removes the socket file. Never rejects. */
   close(): Promise<void>;
@@ -307,7 +308,7 @@ function accept(socket: Socket<Connection>, connections: Set<Connection>, api: C
   wait(connection, FIRST_REQUEST_MS);
 }
 
-/** Closes the connection if no request arrives within `ms`. */
+/** Closes the connection if no request arrives within `ms` (counted again when it is stirred). */
 function wait(connection: Connection, ms: number): void {
   connection.timer?.cancel();
   connection.timer = connection.timers.setTimer(ms, () => {
