@@ -108,7 +108,16 @@ for add in "${adds[@]}"; do
 done
 
 machine=("${qemu_machine[@]}")
-((kvm)) && machine=("${qemu_machine[0]}" -enable-kvm -cpu host)
+if ((kvm)); then
+  # The host's CPU under KVM in place of the emulated one; the machine options (arm64's -M virt)
+  # stay.
+  machine=()
+  for ((i = 0; i < ${#qemu_machine[@]}; i++)); do
+    if [[ ${qemu_machine[i]} == -cpu ]]; then ((++i)); continue; fi
+    machine+=("${qemu_machine[i]}")
+  done
+  machine+=(-enable-kvm -cpu host)
+fi
 report_port "$tmp/report"
 status=0
 # The first serial port is the console (to stdout, and to a log for the messages below); the
