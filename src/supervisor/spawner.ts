@@ -26,6 +26,13 @@ export const OUTPUT_BYTES_PER_SECOND = 1024 * 1024;
 export interface ProcessOwner {
   service: string;
   role: ProcessRole;
+  /**
+   * The loaded service it was started for (its record, compared by identity). A process can
+   * outlive the service: one killed at a failed start is reaped later, and a reload may forget
+   * the service meanwhile and load a new one under the same name. What such a process does
+   * afterwards (its exec report, its exit) is no event for the core.
+   */
+  instance: object | undefined;
 }
 
 export interface SpawnerParts {
@@ -42,6 +49,10 @@ export interface SpawnerParts {
   post: (event: Event) => void;
   /** The live main pid of `service`, to drop readiness from an older instance. */
   mainPid: (service: string) => number | undefined;
+  /** The loaded service of that name now, for a new process's owner. */
+  instance: (service: string) => object | undefined;
+  /** Whether `owner`'s service is still the one loaded under its name (ProcessOwner.instance). */
+  current: (owner: ProcessOwner) => boolean;
   /** Written to each new process's oom_score_adj: it inherited tsinit's -1000. */
   childOomScoreAdj?: string;
   /** The pipes of `log-type = pipe` services and their consumers. */
@@ -106,7 +117,7 @@ export class Spawner {
     if (!prepared.ok) return failed(prepared.stage, prepared.error);
 
     if (role === "main") this.parts.leftovers.killNow(service);
-    const owner = { service, role };
+    const owner = { service, role, instance: this.parts.instance(service) };
     const result = processes.spawn(owner, prepared.request);
     for (const fd of prepared.closeAfterSpawn) sys.close(fd);
     if (!result.ok) {
@@ -162,6 +173,11 @@ export class Spawner {
     void sys.readUntilClosed(fd, (chunk) => (report += chunk)).then(() => {
       const pending = this.unconfirmed.get(pid);
       this.unconfirmed.delete(pid);
+      if (!this.parts.current(owner)) {
+        log.debug(`${owner.service}: pid ${pid}'s exec report came after the service was removed; ignored`);
+        if (pending?.exit !== undefined) log.debug(`${owner.service}: pid ${pid} ${describeExit(pending.exit)} after the service was removed`);
+        return;
+      }
       const failure = parseExecReport(report);
       if (failure === undefined) post({ kind: "exec-done", service: owner.service, role: owner.role, pid });
       else post({ kind: "spawn-failed", service: owner.service, role: owner.role, pid, stage: failure.stage, error: failure.detail });

@@ -145,7 +145,11 @@ export class Supervisor {
     this.processes = new ProcessTable<ProcessOwner>(
       sys,
       (owner, pid, status) => {
-        if (this.spawner.passExit(pid, status)) this.dispatch({ kind: "exited", service: owner.service, role: owner.role, pid, status });
+        if (!this.spawner.passExit(pid, status)) return;
+        // A process of a service forgotten since (killed at a failed start, reaped only now) is
+        // nothing to the core, nor to a new service that took the name.
+        if (!this.current(owner)) this.log.debug(`${owner.service}: pid ${pid} ${describeExit(status)} after the service was removed`);
+        else this.dispatch({ kind: "exited", service: owner.service, role: owner.role, pid, status });
       },
       (reaped) => this.orphanReaped(reaped),
     );
@@ -176,9 +180,16 @@ export class Supervisor {
       outputs: this.outputs,
       post: (event) => this.dispatch(event),
       mainPid: (service) => this.services.get(service)?.pid,
+      instance: (service) => this.services.get(service),
+      current: (owner) => this.current(owner),
       childOomScoreAdj: options.childOomScoreAdj,
       logPipes: this.logPipes,
     });
+  }
+
+  /** Whether `owner`'s process belongs to the service loaded under its name now (ProcessOwner.instance). */
+  private current(owner: ProcessOwner): boolean {
+    return owner.instance !== undefined && this.services.get(owner.service) === owner.instance;
   }
 
   add(spec: ServiceSpec): void {
@@ -657,7 +668,7 @@ export class Supervisor {
           launcher: this.spawner.takeLauncher(action.service),
         });
         this.dispatch(event);
-        if (event.kind === "pid-file") this.processes.adopt({ service: action.service, role: "main" }, event.pid);
+        if (event.kind === "pid-file") this.processes.adopt({ service: action.service, role: "main", instance: this.services.get(action.service) }, event.pid);
         return;
       }
       case "outcome":

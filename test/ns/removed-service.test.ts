@@ -1,0 +1,57 @@
+// A service that a reload removes while a restart of it is pending, or while it is starting
+// (its start-timeout then kills it and it is forgotten before its process is reaped): nothing of
+// it reaches the core afterwards, so the log never says "event for unknown service". tsinit
+// runs with --debug, so the reap of the killed process is itself a line the test can wait for.
+import { expect, test } from "bun:test";
+import { chmodSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Control, Namespace, servicesDir, waitFor } from "./harness.ts";
+
+let ns: Namespace | undefined;
+
+test("a removed service's pending restart and its killed process never reach the core", async () => {
+  const { dir, work } = servicesDir(
+    {
+      boot: "type = internal\n",
+      // Ends with 1 the first time, then runs: one restart, 1 s after the crash.
+      crashy: "type = process\ncommand = /bin/sh $WORK/crash-once.sh\nrestart = yes\nrestart-delay = 1\n",
+      // Never ready: its start-timeout SIGKILLs it.
+      hang: "type = process\ncommand = /bin/sleep 1000\nready-notification = pipefd:3\nstart-timeout = 3\n",
+    },
+    { "crash-once.sh": `if [ -e "$WORK/crashed" ]; then exec sleep 1000; fi\ntouch "$WORK/crashed"\nexit 1\n` },
+  );
+  chmodSync(work, 0o755);
+  process.env.WORK = work;
+  const socket = join(work, "ctl.sock");
+  try {
+    ns = await Namespace.start(["--services-dir", dir, "--socket", socket, "--debug"]);
+    const control = new Control(socket);
+    await control.ready(() => ns!.log());
+    const started = ns;
+    const logged = (what: string, times = 1) => waitFor(what, () => started.log().split(what).length > times);
+
+    // crashy waits for its restart when its file goes and the reload comes.
+    expect((await control.ctl("start", "--no-wait", "crashy")).code).toBe(0);
+    await logged("crashy: exited 1; restarting in");
+    expect((await control.ctl("start", "--no-wait", "hang")).code).toBe(0);
+    await logged("hang: stopped -> starting");
+    rmSync(join(dir, "crashy"));
+    rmSync(join(dir, "hang"));
+    // Both are still to come: the removals wait for them.
+    expect(await control.ctl("reload")).toEqual({ code: 0, stdout: "reloaded; removed: crashy, hang; once stopped: crashy, hang\n", stderr: "" });
+
+    // The restart is taken under the description it has, as for any service still running;
+    // stopped, it goes (the stop's own answer is not what this test is about).
+    await logged("crashy: starting -> started", 2);
+    await control.ctl("stop", "crashy");
+    expect((await control.ctl("status", "crashy")).code).not.toBe(0);
+
+    // hang fails at its start-timeout and is forgotten at once; its process is reaped after.
+    await logged("[FAILED] hang: not ready within 3s");
+    await waitFor("the reap of hang's process", () => /hang: pid \d+ killed by SIGKILL after the service was removed|unknown service/.test(started.log()));
+    expect(started.log()).not.toContain("unknown service");
+    expect((await control.ctl("status", "hang")).code).not.toBe(0);
+  } finally {
+    ns?.kill();
+  }
+}, 30_000);
