@@ -3,13 +3,12 @@
 // time, from a bounded queue; what does not fit is dropped and counted, and said once the
 // device has caught up.
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { consoleSink } from "../../src/sys/log-sink.ts";
-
-import { nodeSinkFiles as files } from "./fakes/node-sink-files.ts";
+import { consoleSink, type SinkFiles } from "../../src/sys/log-sink.ts";
+import { nodeSinkFiles } from "./fakes/node-sink-files.ts";
 import { RECORD_QUEUE_LIMIT, RecordQueue, type WriteResult } from "../../src/sys/record-queue.ts";
 
 /** A device whose writes end only when the test says so. */
@@ -182,32 +181,91 @@ describe("/dev/kmsg through the console sink", () => {
       }
     }
     closeSync(filler);
-    const sink = consoleSink({ kmsg: true, fd: openSync("/dev/null", constants.O_WRONLY), files, kmsgPath: fifo, kmsgQueueLimit: 8 });
+    const watched = watchedFiles(fifo);
+    const sink = consoleSink({ kmsg: true, fd: openSync("/dev/null", constants.O_WRONLY), files: watched.files, kmsgPath: fifo, kmsgQueueLimit: 8 });
     sink.openKmsg();
-    const started = performance.now();
     const taken = Array.from({ length: 200 }, (_, i) => sink.kmsg(`<6>tsinit: ${i}`));
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // Every call returned, and none wrote in line: one write was started off the event loop, the
+    // other records wait behind it or were dropped.
+    expect(watched.calls).toEqual({ inLine: 0, started: 1, ended: 0 });
     expect(taken.filter(Boolean)).toHaveLength(8);
     // The event loop goes on while the first write is held.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(watched.calls).toEqual({ inLine: 0, started: 1, ended: 0 });
     expect(sink.kmsgBacklog()).toEqual({ records: 8, dropped: 192 });
-    // Read everything: the held write ends, the queue drains, and the drop count is the last record.
-    let text = "";
-    const buffer = Buffer.alloc(1 << 16);
-    const deadline = Date.now() + 5_000;
-    while (!text.includes("dropped: /dev/kmsg did not take them in time\n") && Date.now() < deadline) {
-      try {
-        const n = readSync(reader, buffer);
-        text += buffer.subarray(0, n).toString("utf8");
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
+    // Empty the pipe: the held write ends, the queue drains, and the drop count is the last record.
+    let text = readAvailable(reader);
+    await watched.idle(() => sink.kmsgBacklog());
+    // Every write has ended, so every byte is in the pipe.
+    text += readAvailable(reader);
     closeSync(reader);
     const records = text.slice(filled).split("\n").filter((line) => line !== "");
     expect(records).toEqual([...Array.from({ length: 8 }, (_, i) => `<6>tsinit: ${i}`), "<4>tsinit: 192 log records dropped: /dev/kmsg did not take them in time"]);
+    // One write a record, one at a time.
+    expect(watched.calls).toEqual({ inLine: 0, started: 9, ended: 9 });
   });
 });
+
+/** What a non-blocking reader can read now, until the pipe is empty. */
+function readAvailable(fd: number): string {
+  let text = "";
+  const buffer = Buffer.alloc(1 << 16);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buffer);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EAGAIN") return text;
+      throw error;
+    }
+    if (n === 0) return text;
+    text += buffer.subarray(0, n).toString("utf8");
+  }
+}
+
+/**
+ * node:fs's file calls, watched on the kmsg device: writes made in line (counted and refused,
+ * never made: on a full FIFO one would hold the test's only thread for good, so a sink that
+ * wrote in line fails here rather than hanging), writes started off the event loop, and writes
+ * ended. `idle` resolves once a write ended and the sink has nothing more to write.
+ */
+function watchedFiles(kmsgPath: string) {
+  let kmsgFd: number | undefined;
+  const calls = { inLine: 0, started: 0, ended: 0 };
+  const onEnded: (() => void)[] = [];
+  const files: SinkFiles = {
+    ...nodeSinkFiles,
+    openSync(path, flags) {
+      const fd = nodeSinkFiles.openSync(path, flags);
+      if (path === kmsgPath) kmsgFd = fd;
+      return fd;
+    },
+    writeSync(fd, data) {
+      if (fd !== kmsgFd) return nodeSinkFiles.writeSync(fd, data);
+      calls.inLine += 1;
+      throw Object.assign(new Error("EAGAIN: a write to /dev/kmsg made in line"), { code: "EAGAIN" });
+    },
+    writeLater(fd, bytes, done) {
+      if (fd === kmsgFd) calls.started += 1;
+      nodeSinkFiles.writeLater(fd, bytes, (result) => {
+        if (fd === kmsgFd) calls.ended += 1;
+        done(result);
+        for (const listener of onEnded.slice()) listener();
+      });
+    },
+  };
+  const idle = (backlog: () => { records: number; dropped: number } | undefined) =>
+    new Promise<void>((resolve) => {
+      const listener = () => {
+        const left = backlog();
+        if (calls.started !== calls.ended || left?.records !== 0 || left.dropped !== 0) return;
+        onEnded.splice(onEnded.indexOf(listener), 1);
+        resolve();
+      };
+      onEnded.push(listener);
+    });
+  return { files, calls, idle };
+}
 
 describe("the record queue before a reboot", () => {
   it("drained() resolves once the last record is written, or false at its deadline", async () => {
