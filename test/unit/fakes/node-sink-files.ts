@@ -16,3 +16,41 @@ export const nodeSinkFiles: SinkFiles = {
       done(code === "EAGAIN" || code === "EINTR" ? "again" : "failed");
     }),
 };
+
+const O_NONBLOCK = 0o4000;
+
+/**
+ * `files`, with every write checked: a write to a descriptor that `files.openSync` did not open
+ * with O_NONBLOCK (one the sink was given, say a parent's blocking stderr) is counted in
+ * `blocking` and refused with EAGAIN instead of made. On a pipe nobody reads such a write would
+ * hold the test's only thread for good, so a sink that made one fails its test rather than
+ * hanging it, and no clock is needed to tell.
+ */
+export function refuseBlockingWrites(files: SinkFiles): { files: SinkFiles; counts: { blocking: number; nonBlocking: number } } {
+  const nonBlocking = new Set<number>();
+  const counts = { blocking: 0, nonBlocking: 0 };
+  return {
+    counts,
+    files: {
+      ...files,
+      openSync(path, flags) {
+        const fd = files.openSync(path, flags);
+        if ((flags & O_NONBLOCK) !== 0) nonBlocking.add(fd);
+        else nonBlocking.delete(fd);
+        return fd;
+      },
+      closeSync(fd) {
+        nonBlocking.delete(fd);
+        files.closeSync(fd);
+      },
+      writeSync(fd, data) {
+        if (nonBlocking.has(fd)) {
+          counts.nonBlocking += 1;
+          return files.writeSync(fd, data);
+        }
+        counts.blocking += 1;
+        throw Object.assign(new Error(`EAGAIN: a write to descriptor ${fd}, which may block`), { code: "EAGAIN" });
+      },
+    },
+  };
+}
