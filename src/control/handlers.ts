@@ -345,12 +345,18 @@ export class ControlApi {
     const { supervisor } = this.options;
     // Without waiting, the command is let go after the events it caused at once.
     const stopWaiting = wait ? undefined : new AbortController();
+    // A service whose removal is pending (its file gone, a reload since) is forgotten as it
+    // stops, in the step that gives the command its outcome: its last status is the answer.
+    const before = supervisor.service(name);
     const pending = supervisor.command(command, name, stopWaiting?.signal ?? signal);
     const outcome = wait ? await pending : await outcomeSoFar(pending);
     stopWaiting?.abort();
     const record = supervisor.service(name);
     if (record === undefined) {
-      return outcome?.kind === "refused" ? unknownService(name) : errorReply("failed", `${name}: the service was removed`);
+      if (outcome?.kind === "refused") return unknownService(name);
+      if (outcome?.kind === "done" && before !== undefined) return reply(okStatus, { service: this.status(before), done: true } satisfies CommandResponse);
+      const removed = "the service was removed";
+      return errorReply("failed", `${name}: ${outcome?.kind !== "failed" || outcome.reason === removed ? removed : `${outcome.reason}; the service was then removed`}`);
     }
     const status = this.status(record);
     if (outcome?.kind === "failed") return errorReply("failed", `${name}: ${outcome.reason}`, status);

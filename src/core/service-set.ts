@@ -643,8 +643,13 @@ export class ServiceSet {
     this.execPending.delete(record);
     this.mainSpawnAsked.delete(record);
     this.stopSpawnAsked.delete(record);
+    // A removal forgets a service in the settle that stopped it, before checkCommands looks at
+    // it: each command gets the verdict of the state the service went in (a stop is done, a
+    // start failed with why), and only one still on its way fails because the service went.
+    const wanted = this.wanted(record);
     for (const command of this.commands.get(record) ?? []) {
-      this.emit({ kind: "outcome", id: command.id, service: record.spec.name, op: command.op, outcome: { kind: "failed", reason: "the service was removed" } });
+      const outcome = commandVerdict(command.op, record, wanted) ?? { kind: "failed", reason: "the service was removed" };
+      this.emit({ kind: "outcome", id: command.id, service: record.spec.name, op: command.op, outcome });
     }
     this.commands.delete(record);
     // Whoever named it now sees it missing.

@@ -1,7 +1,8 @@
 // A service that a reload removes while a restart of it is pending, or while it is starting
 // (its start-timeout then kills it and it is forgotten before its process is reaped): nothing of
-// it reaches the core afterwards, so the log never says "event for unknown service". tsinit
-// runs with --debug, so the reap of the killed process is itself a line the test can wait for.
+// it reaches the core afterwards, so the log never says "event for unknown service", and a stop
+// of it succeeds. tsinit runs with --debug, so the reap of the killed process is itself a line
+// the test can wait for.
 import { expect, test } from "bun:test";
 import { chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -41,9 +42,10 @@ test("a removed service's pending restart and its killed process never reach the
     expect(await control.ctl("reload")).toEqual({ code: 0, stdout: "reloaded; removed: crashy, hang; once stopped: crashy, hang\n", stderr: "" });
 
     // The restart is taken under the description it has, as for any service still running;
-    // stopped, it goes (the stop's own answer is not what this test is about).
+    // stopped, it goes. The stop succeeded, so initctl says so and exits 0, as dinitctl stop of
+    // a service that is then unloaded does.
     await logged("crashy: starting -> started", 2);
-    await control.ctl("stop", "crashy");
+    expect(await control.ctl("stop", "crashy")).toEqual({ code: 0, stdout: "stopped crashy\n", stderr: "" });
     expect((await control.ctl("status", "crashy")).code).not.toBe(0);
 
     // hang fails at its start-timeout and is forgotten at once; its process is reaped after.

@@ -172,3 +172,54 @@ describe("a removed service's timers", () => {
     expect(unknownLines(rt)).toEqual([]);
   });
 });
+
+describe("a command on a service whose removal is pending", () => {
+  it("a stop succeeds: the service stops, then goes", () => {
+    const { rt } = watched([fromFile("a", { stopTimeoutMs: 2_000 })]);
+    rt.start("a");
+    expect(reload(rt, []).pending).toEqual(["a"]);
+    const id = rt.command("stop", "a");
+    expect(rt.state("a")).toBe("stopping");
+    rt.exit("a", 0);
+    // Counted done before the removal forgets the service, as dinitctl stop of a service unloaded then.
+    expect(rt.outcome(id)).toEqual([{ kind: "done" }]);
+    expect(rt.set.get("a")).toBeUndefined();
+    expect(rt.set.pendingCommands).toBe(0);
+  });
+
+  it("a stop of a service waiting for its restart succeeds, and the service goes", () => {
+    const { rt } = watched([fromFile("a", { restart: "yes", restartDelayMs: 1_000 })]);
+    rt.start("a");
+    rt.advance(5_000);
+    rt.exit("a", 1);
+    expect(reload(rt, []).pending).toEqual(["a"]);
+    const id = rt.command("stop", "a");
+    expect(rt.outcome(id)).toEqual([{ kind: "done" }]);
+    expect(rt.set.get("a")).toBeUndefined();
+  });
+
+  it("a start still on its way when the service goes fails with why", () => {
+    const { rt } = watched([hangs("a")]);
+    const start = rt.command("start", "a");
+    expect(reload(rt, []).pending).toEqual(["a"]);
+    rt.advance(1_000);
+    expect(rt.set.get("a")).toBeUndefined();
+    expect(rt.outcome(start)).toEqual([{ kind: "failed", reason: expect.stringContaining("not ready within") }]);
+  });
+
+  it("a start on its way and a stop get the outcomes they get when the service stays", () => {
+    const run = (remove: boolean) => {
+      const { rt } = watched([hangs("a")]);
+      const start = rt.command("start", "a");
+      if (remove) reload(rt, []);
+      const stop = rt.command("stop", "a");
+      rt.exit("a", 0);
+      expect(rt.set.get("a") === undefined).toBe(remove);
+      return [rt.outcome(stop), rt.outcome(start)];
+    };
+    const kept = run(false);
+    expect(kept[0]).toEqual([{ kind: "done" }]);
+    expect(kept[1]).toEqual([{ kind: "failed", reason: expect.any(String) }]);
+    expect(run(true)).toEqual(kept);
+  });
+});

@@ -132,6 +132,33 @@ describe("commands wait for their outcome", () => {
     expect(reply.body).toMatchObject({ done: true, service: { state: "stopped", target: "stopped" } });
   });
 
+  it("stop of a service whose removal is pending answers done, and the service is gone", async () => {
+    const h = new ApiHarness([svc("web")]);
+    h.supervisor.start("web");
+    // Its file went and a reload came while it ran: it goes once stopped.
+    expect(h.supervisor.reload(new Map(), new Map(), new Set()).pending).toEqual(["web"]);
+    const pending = h.call("POST", "/v1/services/web/stop");
+    await settle();
+    h.exit("web", { signal: SIGTERM });
+    const reply = await pending;
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ done: true, service: { name: "web", state: "stopped", target: "stopped" } });
+    expect(h.supervisor.services.get("web")).toBeUndefined();
+    expect((await h.call("GET", "/v1/services/web")).status).toBe(404);
+  });
+
+  it("start of a service removed before it started reports why it failed", async () => {
+    const h = new ApiHarness([svc("db", "process", { readyNotification: { kind: "pipefd", fd: 3 } })]);
+    const pending = h.call("POST", "/v1/services/db/start");
+    await settle();
+    h.supervisor.reload(new Map(), new Map(), new Set());
+    h.exit("db", { code: 1 });
+    const reply = await pending;
+    expect(reply.status).toBe(409);
+    expect(error(reply.body).message).toBe("db: exited 1 before it was ready; the service was then removed");
+    expect(h.supervisor.services.get("db")).toBeUndefined();
+  });
+
   it("restart answers once the new process runs", async () => {
     const h = new ApiHarness([svc("web")]);
     h.supervisor.start("web");
