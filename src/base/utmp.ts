@@ -41,12 +41,12 @@ export function encodeUtmp(entry: UtmpEntry): Uint8Array {
   return bytes;
 }
 
-/** ut_id of the record at `index` of a utmp file's bytes, and its type. */
-function recordAt(file: Uint8Array, index: number): { type: number; id: string } {
+/** ut_id of the record at `index` of a utmp file's bytes, its type and its pid. */
+function recordAt(file: Uint8Array, index: number): { type: number; id: string; pid: number } {
   const view = new DataView(file.buffer, file.byteOffset + index * UTMP_SIZE, UTMP_SIZE);
   const idBytes = file.subarray(index * UTMP_SIZE + 40, index * UTMP_SIZE + 44);
   const end = idBytes.indexOf(0);
-  return { type: view.getInt16(0, true), id: new TextDecoder().decode(end < 0 ? idBytes : idBytes.subarray(0, end)) };
+  return { type: view.getInt16(0, true), id: new TextDecoder().decode(end < 0 ? idBytes : idBytes.subarray(0, end)), pid: view.getInt32(4, true) };
 }
 
 /**
@@ -61,6 +61,18 @@ export function utmpSlot(file: Uint8Array, id: string): number {
     if (processTypes.includes(record.type) && record.id === id) return index;
   }
   return count;
+}
+
+/**
+ * Where the DEAD_PROCESS of process `pid` goes: over its record (the slot of its ut_id, which
+ * getty and login turn into LOGIN_PROCESS and USER_PROCESS keeping the pid), or after the last
+ * record if that is gone. Undefined when the slot holds another process's record by now: a
+ * newer process of the same service, started before this one was reaped, whose record stays.
+ */
+export function utmpDeadSlot(file: Uint8Array, id: string, pid: number): number | undefined {
+  const slot = utmpSlot(file, id);
+  if (slot === Math.floor(file.length / UTMP_SIZE)) return slot;
+  return recordAt(file, slot).pid === pid ? slot : undefined;
 }
 
 /** dinit's id for a service with inittab-line only: the line's last 4 bytes, as getty does. */

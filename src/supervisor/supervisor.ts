@@ -145,6 +145,8 @@ export class Supervisor {
     this.processes = new ProcessTable<ProcessOwner>(
       sys,
       (owner, pid, status) => {
+        // Whatever the service's state by now, the process is gone: so is its utmp record.
+        this.utmp.reaped(pid, status);
         if (!this.spawner.passExit(pid, status)) return;
         // A process of a service forgotten since (killed at a failed start, reaped only now) is
         // nothing to the core, nor to a new service that took the name.
@@ -479,13 +481,11 @@ export class Supervisor {
     this.spawnTurn = undefined;
   }
 
-  /** inittab-id / inittab-line: a main process's utmp record, made as it starts and closed as it ends. */
+  /** inittab-id / inittab-line: a main process's utmp record, made as it starts (closed as it is reaped). */
   private keepUtmp(event: Event): void {
-    if ((event.kind !== "spawned" && event.kind !== "exited") || event.role !== "main") return;
+    if (event.kind !== "spawned" || event.role !== "main") return;
     const record = this.services.get(event.service);
-    if (record === undefined || (record.spec.inittabId === undefined && record.spec.inittabLine === undefined)) return;
-    if (event.kind === "spawned") this.utmp.started(record.spec, event.pid);
-    else if (record.pid === event.pid) this.utmp.ended(record.spec, event.pid, event.status);
+    if (record !== undefined) this.utmp.started(record.spec, event.pid);
   }
 
   /** The observer's failure must never cost an action or an exit status: it is logged, once. */

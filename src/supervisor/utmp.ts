@@ -1,10 +1,13 @@
 // dinit's inittab-id and inittab-line: a process service's main process gets an INIT_PROCESS
-// record in utmp when it starts, turned into DEAD_PROCESS (and appended to wtmp) when it ends.
-// busybox's getty and login then find their own record by pid and change it in place
-// (LOGIN_PROCESS, USER_PROCESS), so `who` and `last` list the logins.
+// record in utmp when it starts, turned into DEAD_PROCESS (and appended to wtmp) when it is
+// reaped. busybox's getty and login then find their own record by pid and change it in place
+// (LOGIN_PROCESS, USER_PROCESS), so `who` and `last` list the logins. A record is closed by the
+// process it was written for, not by its service: the service may have let go of the pid long
+// before the reap (a failed start kills its process and stops at once), or be gone (removed),
+// or run a newer process already.
 import type { ExitStatus } from "../base/process.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
-import { encodeUtmp, UT_TYPE, UTMP_PATH, UTMP_SIZE, utmpId, utmpSlot, WTMP_PATH, type UtmpEntry } from "../base/utmp.ts";
+import { encodeUtmp, UT_TYPE, UTMP_PATH, UTMP_SIZE, utmpDeadSlot, utmpId, utmpSlot, WTMP_PATH, type UtmpEntry } from "../base/utmp.ts";
 import type { Log } from "../log/log.ts";
 import type { Clock, Sys } from "../sys/sys.ts";
 
@@ -33,28 +36,36 @@ export class UtmpRecords {
     if (error !== undefined) this.log.warn(`starts-rwfs: the boot's wtmp record: ${error.message}`);
   }
 
+  /** The records written and not yet closed, by the pid they were written for. */
+  private readonly open = new Map<number, { id: string; line: string }>();
+
+  /** A main process was spawned: its INIT_PROCESS record. */
   started(spec: ServiceSpec, pid: number): void {
     if (!hasEntry(spec)) return;
-    this.write(this.entry(spec, pid, UT_TYPE.INIT_PROCESS), false);
+    const key = { id: utmpId(spec.inittabId, spec.inittabLine), line: spec.inittabLine ?? "" };
+    this.open.set(pid, key);
+    this.write({ type: UT_TYPE.INIT_PROCESS, pid, ...key, session: pid, timeMs: this.clock.wallTime() });
   }
 
-  ended(spec: ServiceSpec, pid: number, status: ExitStatus): void {
-    if (!hasEntry(spec)) return;
-    const entry = this.entry(spec, pid, UT_TYPE.DEAD_PROCESS);
+  /** Any process was reaped: if it got a record, that record becomes DEAD_PROCESS, in utmp and wtmp. */
+  reaped(pid: number, status: ExitStatus): void {
+    const key = this.open.get(pid);
+    if (key === undefined) return;
+    this.open.delete(pid);
+    const entry: UtmpEntry = { type: UT_TYPE.DEAD_PROCESS, pid, ...key, session: pid, timeMs: this.clock.wallTime() };
     if (status.kind === "signaled") entry.termination = status.signal;
     else entry.exit = status.code;
-    this.write(entry, true);
+    this.write(entry);
   }
 
-  private entry(spec: ServiceSpec, pid: number, type: number): UtmpEntry {
-    return { type, pid, id: utmpId(spec.inittabId, spec.inittabLine), line: spec.inittabLine ?? "", session: pid, timeMs: this.clock.wallTime() };
-  }
-
-  private write(entry: UtmpEntry, toWtmp: boolean): void {
+  private write(entry: UtmpEntry): void {
     const record = encodeUtmp(entry);
-    const file = this.sys.readAt(UTMP_PATH, 0, MAX_UTMP_BYTES);
-    const slot = file instanceof Uint8Array ? utmpSlot(file, entry.id) : 0;
-    const error = this.sys.writeAt(UTMP_PATH, slot * UTMP_SIZE, record) ?? (toWtmp ? this.sys.writeAt(WTMP_PATH, "end", record) : undefined);
+    const read = this.sys.readAt(UTMP_PATH, 0, MAX_UTMP_BYTES);
+    const file = read instanceof Uint8Array ? read : new Uint8Array(0);
+    const dead = entry.type === UT_TYPE.DEAD_PROCESS;
+    const slot = dead ? utmpDeadSlot(file, entry.id, entry.pid) : utmpSlot(file, entry.id);
+    const error =
+      (slot === undefined ? undefined : this.sys.writeAt(UTMP_PATH, slot * UTMP_SIZE, record)) ?? (dead ? this.sys.writeAt(WTMP_PATH, "end", record) : undefined);
     if (error === undefined || this.warned) return;
     this.warned = true;
     this.log.warn(`inittab-id/inittab-line: ${error.message}; utmp is not kept`);

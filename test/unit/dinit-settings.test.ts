@@ -298,6 +298,83 @@ describe("utmp records for inittab-id and inittab-line", () => {
   });
 });
 
+/** Every utmp record of a utmp or wtmp file as [ut_type, ut_pid], in file order. */
+function utmpRecords(rt: FakeRuntime, path: string): [number, number][] {
+  const bytes = rt.machine.sys.written.get(path) ?? new Uint8Array(0);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: [number, number][] = [];
+  for (let at = 0; at + UTMP_SIZE <= bytes.length; at += UTMP_SIZE) records.push([view.getInt16(at, true), view.getInt32(at + 4, true)]);
+  return records;
+}
+
+describe("every utmp record tsinit wrote is closed when its process is reaped", () => {
+  const KILLED = { kind: "signaled", signal: 9, core: false } as const;
+  /** A getty that never says it is ready: its start-timeout (1 s) fails it and SIGKILLs it. */
+  const getty = (extra: Partial<ServiceSpec> = {}) =>
+    svc("getty", "process", { inittabId: "s1", inittabLine: "ttyS1", readyNotification: { kind: "pipefd", fd: 3 }, startTimeoutMs: 1_000, ...extra });
+
+  it("a start that fails: the process killed at the start-timeout is reaped after the failure", () => {
+    const rt = new FakeRuntime([getty()]);
+    rt.start("getty");
+    const pid = rt.set.get("getty")!.pid!;
+    expect(utmpRecords(rt, "/var/run/utmp")).toEqual([[UT_TYPE.INIT_PROCESS, pid]]);
+    rt.advance(1_000);
+    expect(rt.state("getty")).toBe("stopped");
+    // The failure let go of the pid; the process is reaped only now.
+    expect(rt.set.get("getty")!.pid).toBeUndefined();
+    rt.exitPid(pid, KILLED);
+    expect(utmpRecords(rt, "/var/run/utmp")).toEqual([[UT_TYPE.DEAD_PROCESS, pid]]);
+    expect(utmpRecords(rt, "/var/log/wtmp")).toEqual([[UT_TYPE.DEAD_PROCESS, pid]]);
+  });
+
+  it("a service removed and forgotten before its process is reaped", () => {
+    const rt = new FakeRuntime([getty()]);
+    rt.start("getty");
+    const pid = rt.set.get("getty")!.pid!;
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    rt.advance(1_000);
+    expect(rt.set.get("getty")).toBeUndefined();
+    rt.exitPid(pid, KILLED);
+    expect(utmpRecords(rt, "/var/run/utmp")).toEqual([[UT_TYPE.DEAD_PROCESS, pid]]);
+  });
+
+  it("an exec that fails in the helper: the record is closed as the helper is reaped", async () => {
+    const rt = new FakeRuntime([getty({ runAs: { user: "1000", group: "1000" } })]);
+    rt.sys.execSucceeds = false;
+    rt.start("getty");
+    const pid = rt.set.get("getty")!.pid!;
+    expect(utmpRecords(rt, "/var/run/utmp")).toEqual([[UT_TYPE.INIT_PROCESS, pid]]);
+    await rt.failExec("getty", "run-as", "setuid(1000): EPERM");
+    expect(rt.state("getty")).toBe("stopped");
+    rt.exitPid(pid, 127);
+    expect(utmpRecords(rt, "/var/run/utmp")).toEqual([[UT_TYPE.DEAD_PROCESS, pid]]);
+  });
+
+  it("a service started again before its old process is reaped: each record closes with its own process", () => {
+    const rt = new FakeRuntime([getty()]);
+    rt.start("getty");
+    const first = rt.set.get("getty")!.pid!;
+    rt.advance(1_000);
+    // Failed at its start-timeout, and started again at once.
+    rt.start("getty");
+    const second = rt.set.get("getty")!.pid!;
+    expect(second).not.toBe(first);
+    rt.exitPid(first, KILLED);
+    // The same ut_id's slot: the second process's record is the one in utmp, untouched.
+    expect(utmpRecords(rt, "/var/run/utmp")).toEqual([[UT_TYPE.INIT_PROCESS, second]]);
+    expect(utmpRecords(rt, "/var/log/wtmp")).toEqual([[UT_TYPE.DEAD_PROCESS, first]]);
+    rt.exit("getty", 0);
+    expect(utmpRecords(rt, "/var/log/wtmp")).toEqual([[UT_TYPE.DEAD_PROCESS, first], [UT_TYPE.DEAD_PROCESS, second]]);
+  });
+
+  it("a process that was never given a record gets no DEAD_PROCESS", () => {
+    const rt = new FakeRuntime([svc("plain")]);
+    rt.start("plain");
+    rt.exit("plain", 0);
+    expect(rt.machine.sys.written.has("/var/run/utmp")).toBe(false);
+  });
+});
+
 describe("starts-rwfs", () => {
   it("once such a service started: the boot's wtmp record (once), and the control socket is tried again", () => {
     let retried = 0;
