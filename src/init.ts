@@ -87,7 +87,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
   // As dinit loads: the boot target and what it reaches now, anything else when it is named.
   const target = cmdline.single ? "single" : (cmdline.target ?? "boot");
   const directories = new ServiceDirectories(sys, log, [SERVICES_DIR]);
-  const { services, blocked } = directories.loadInitial(switching ? [] : [target]);
+  const { services, blocked, cycles } = directories.loadInitial(switching ? [] : [target]);
   const supervisor = new Supervisor(services.values(), {
     runtime,
     log,
@@ -96,6 +96,7 @@ export function runInit(runtime: Runtime, initArgs: readonly string[] = []): voi
     notifyPath: NOTIFY_SOCKET,
     cgroupRoot: sys.exists("/sys/fs/cgroup/cgroup.procs") ? serviceCgroupRoot(sys, log, "/sys/fs/cgroup/tsinit") : undefined,
     blocked,
+    cycles,
     childOomScoreAdj,
     observe: (event) => void events.emit(event),
     // dinit's starts-rwfs: the boot's wtmp record, and the control socket if it failed.

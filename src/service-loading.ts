@@ -8,7 +8,7 @@ import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
 import { joinPath, LIMITS, loadServices, serviceFilePaths, unreadableDirectories, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
 import { templateUse, type TemplateUse } from "./config/template-limits.ts";
-import { findCycles, formatCycle } from "./core/graph.ts";
+import { cycleReason, findCycles } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
 import type { Log } from "./log/log.ts";
@@ -16,8 +16,10 @@ import type { Sys } from "./sys/sys.ts";
 
 export interface LoadedServices {
   services: Map<string, ServiceSpec>;
-  /** Services that can never start, with why: members of dependency cycles, waits-for dependencies that did not load. */
+  /** Services that can never start, with why: waits-for dependencies that did not load. */
   blocked: Map<string, string>;
+  /** Dependency cycles, each as findCycles gives it: their members cannot start while they are on one. */
+  cycles: string[][];
   /** Roots with no file at all. */
   missing: Set<string>;
 }
@@ -86,8 +88,8 @@ export class ServiceDirectories {
     const services = new Map(result.services);
     const blocked = new Map<string, string>();
     this.addPlaceholders(result, services, blocked, () => false);
-    this.blockCycles(services, blocked);
-    return { services, blocked, missing: result.missing };
+    const cycles = this.cycles(services);
+    return { services, blocked, cycles, missing: result.missing };
   }
 
   /**
@@ -119,8 +121,8 @@ export class ServiceDirectories {
     this.addPlaceholders(result, added, blocked, (other) => supervisor.service(other) !== undefined);
     for (const spec of added.values()) supervisor.add(spec);
     const all = new Map(supervisor.serviceList().map((record) => [record.spec.name, record.spec] as const));
-    this.blockCycles(all, blocked, new Set(added.keys()));
     for (const [service, reason] of blocked) supervisor.services.block(service, reason);
+    for (const cycle of this.cycles(all, new Set(added.keys()))) supervisor.services.blockCycle(cycle);
     this.log.info(`loaded ${[...added.keys()].join(", ")}`);
     return { kind: "loaded" };
   }
@@ -149,9 +151,9 @@ export class ServiceDirectories {
     for (const record of supervisor.serviceList()) {
       if (record.spec.file === "" || kept.includes(record.spec.name)) graph.set(record.spec.name, record.spec);
     }
-    this.blockCycles(graph, blocked);
+    const cycles = this.cycles(graph);
     const unreadable = new Set([...result.failed, ...kept]);
-    const summary = supervisor.reload(services, blocked, unreadable);
+    const summary = supervisor.reload(services, blocked, unreadable, cycles);
     const parts = (["added", "changed", "removed"] as const)
       .filter((key) => summary[key].length > 0)
       .map((key) => `${key} ${summary[key].join(", ")}`);
@@ -188,14 +190,14 @@ export class ServiceDirectories {
     return left;
   }
 
-  /** Cycles among `services` block their members; with `touching`, only cycles through those names. */
-  private blockCycles(services: ReadonlyMap<string, ServiceSpec>, blocked: Map<string, string>, touching?: ReadonlySet<string>): void {
-    for (const cycle of findCycles(services)) {
-      const reason = `dependency cycle: ${formatCycle(cycle)}`;
-      if (touching !== undefined && !cycle.some((name) => touching.has(name))) continue;
-      this.log.error(`${reason}; its members will not start`);
-      for (const name of cycle) blocked.set(name, reason);
-    }
+  /**
+   * The cycles among `services`, each said once; with `touching`, only cycles through those
+   * names. The service set blocks their members (ServiceSet.blockCycle).
+   */
+  private cycles(services: ReadonlyMap<string, ServiceSpec>, touching?: ReadonlySet<string>): string[][] {
+    const found = findCycles(services).filter((cycle) => touching === undefined || cycle.some((name) => touching.has(name)));
+    for (const cycle of found) this.log.error(`${cycleReason(cycle)}; its members will not start`);
+    return found;
   }
 }
 

@@ -34,7 +34,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
   const childOomScoreAdj = protectFromOomKiller(runtime, log);
   // As dinit loads: the target and what it reaches now, anything else when it is named.
   const directories = new ServiceDirectories(sys, log, args.servicesDirs);
-  const { services, blocked, missing } = directories.loadInitial(args.target === "none" ? [] : [args.target]);
+  const { services, blocked, cycles, missing } = directories.loadInitial(args.target === "none" ? [] : [args.target]);
   const supervisor = new Supervisor(services.values(), {
     runtime,
     log,
@@ -42,6 +42,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
     notifyPath: notifyPath(runtime, args),
     cgroupRoot: args.cgroup === undefined ? undefined : serviceCgroupRoot(sys, log, args.cgroup),
     blocked,
+    cycles,
     childOomScoreAdj,
   });
   const safetyNet = superviseChildren(runtime, log, () => supervisor.reap());

@@ -49,7 +49,7 @@ export interface ServiceStatus {
   pid?: number;
   /** Why the last start or run failed, until the next launch. */
   failed?: string;
-  /** Why it can never start (it is on a dependency cycle). */
+  /** Why it cannot start: the dependency cycle it is on (until a change breaks it), or a waits-for dependency that did not load. */
   blocked?: string;
   /** How the main process last ended: "exited 1", "killed by SIGKILL". */
   lastExit?: string;

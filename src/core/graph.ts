@@ -19,7 +19,10 @@
 // service that does not exist) have no edges. A cycle over any kind of edge can never be
 // ordered: findCycles reports it, and its members are blocked together with the services that
 // hard-depend (depends-on, depends-ms) on them. Services that only wait for or order against a
-// cycle member still start, as they would if that member had failed.
+// cycle member still start, as they would if that member had failed. A change to one member at
+// run time (`reload NAME`, rm-dep, unload) has the service set look again at the blocked
+// services that member reaches (ServiceSet.recheckCycles): the block goes from those no longer
+// on a cycle.
 
 import type { ServiceSpec } from "../base/service-spec.ts";
 
@@ -166,4 +169,9 @@ export function findCycles(services: Services, names?: Iterable<string>): string
 /** `a -> b -> c -> a`, for "dependency cycle: ..." messages. */
 export function formatCycle(cycle: readonly string[]): string {
   return [...cycle, cycle[0]].join(" -> ");
+}
+
+/** Why a member of `cycle` can never start: `dependency cycle: a -> b -> a`. */
+export function cycleReason(cycle: readonly string[]): string {
+  return `dependency cycle: ${formatCycle(cycle)}`;
 }

@@ -35,7 +35,7 @@ import type { Action, CommandOp, Event, ProcessRole, TimerKind } from "./events.
 import { commandVerdict } from "./command-outcome.ts";
 import { ServiceIndex, usesConsole } from "./service-index.ts";
 import { decideRestart, emptyCrashHistory, isFailure, QUICK_CRASH_MS, spinFloorMs, type CrashHistory } from "./restart.ts";
-import { formatCycle } from "./graph.ts";
+import { cycleReason, findCycles, formatCycle } from "./graph.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 
 const { INT: SIGINT, KILL: SIGKILL } = SIGNALS;
@@ -67,7 +67,10 @@ export interface ServiceRecord {
   stopPid?: number;
   /** Why the last start or run failed, until the next launch. */
   failed?: string;
-  /** Why this service can never start (it is on a dependency cycle). */
+  /**
+   * Why this service cannot start: it is on a dependency cycle (lifted once a change breaks
+   * the cycle), or it stands for a waits-for dependency that did not load (until a full reload).
+   */
   blocked?: string;
   restartPending: boolean;
   /** A restart command: stop, then start again because it is still wanted. */
@@ -183,6 +186,8 @@ export class ServiceSet {
   private readonly busy = new Set<ServiceRecord>();
   /** Services with a reloaded description waiting to be applied. */
   private readonly pendingSpecs = new Set<ServiceRecord>();
+  /** Services blocked for being on a dependency cycle (blockCycle), as opposed to other blocks. */
+  private readonly onCycle = new Set<ServiceRecord>();
   /** Commands that carried an id and have no outcome yet, by service. */
   private readonly commands = new Map<ServiceRecord, { id: number; op: CommandOp }[]>();
   /** Services with commands that a settle touched: their commands are looked at after it. */
@@ -404,7 +409,9 @@ export class ServiceSet {
     if (record === undefined) return `no service named ${from}`;
     const list = DEPENDENCY_LIST[kind];
     if (!record.spec[list].includes(to)) return `${from} has no ${kind} dependency on ${to}`;
+    const mates = this.cycleMates(record);
     this.replaceSpecNow(record, { ...record.spec, [list]: record.spec[list].filter((name) => name !== to) });
+    if (mates !== undefined) this.recheckCycles(mates);
     const stillNamed = DEPENDENCY_KINDS.some((other) => record.spec[DEPENDENCY_LIST[other]].includes(to));
     if (!stillNamed) this.letGo(record, to);
     this.settle();
@@ -455,8 +462,11 @@ export class ServiceSet {
         }
       }
     }
+    // Read before the old description (and any waiting one) goes: the cycles it was blocked for.
+    const mates = this.cycleMates(record);
     this.setPendingSpec(record, undefined);
     this.replaceSpecNow(record, spec);
+    if (mates !== undefined) this.recheckCycles(mates);
     // A spawn asked for and not yet carried out was built from the old description (its output,
     // its socket): it is asked for again under the new one, which replaces it where it waits.
     if (this.mainSpawnAsked.has(record)) this.spawnMain(record);
@@ -634,6 +644,9 @@ export class ServiceSet {
 
   /** Drops a record and everything kept about it; its neighbours are stepped again. */
   private forget(record: ServiceRecord): void {
+    // unload may take a member off an ordering cycle (after and before name no dependency).
+    const mates = this.cycleMates(record);
+    this.onCycle.delete(record);
     this.touch(record);
     this.cancelPendingChain(record);
     this.records.delete(record.spec.name);
@@ -657,6 +670,7 @@ export class ServiceSet {
       const dependent = this.records.get(name);
       if (dependent !== undefined) this.refreshDoom(dependent);
     }
+    if (mates !== undefined) this.recheckCycles(mates);
   }
 
   /** Specs change only here (add, a reload, add-dep/rm-dep, forget): the cached gate lists go with them. */
@@ -669,6 +683,7 @@ export class ServiceSet {
 
   /** Forget every block (before a reload sets them again). */
   clearBlocks(): void {
+    this.onCycle.clear();
     for (const record of this.records.values()) {
       if (record.blocked === undefined) continue;
       record.blocked = undefined;
@@ -676,12 +691,86 @@ export class ServiceSet {
     }
   }
 
-  /** Refuse every start of `name`, with `reason` (a dependency cycle it is on). */
+  /**
+   * Refuse every start of `name`, with `reason`, until the next full reload: a waits-for
+   * dependency that did not load. (A dependency cycle's members are blocked by blockCycle.)
+   */
   block(name: string, reason: string): void {
     const record = this.records.get(name);
     if (record === undefined) return;
+    this.onCycle.delete(record);
     record.blocked = reason;
     this.mark(record);
+  }
+
+  /**
+   * Refuse every start of the members of `cycle` (in edge order, as findCycles gives it), with
+   * the cycle as the reason, until a change to one of them breaks every cycle a member is on
+   * (recheckCycles) or a full reload finds the cycle gone.
+   */
+  blockCycle(cycle: readonly string[]): void {
+    const reason = cycleReason(cycle);
+    for (const name of cycle) {
+      const record = this.records.get(name);
+      if (record === undefined) continue;
+      this.onCycle.add(record);
+      if (record.blocked === reason) continue;
+      record.blocked = reason;
+      this.mark(record);
+    }
+  }
+
+  /**
+   * The services blocked for a cycle that `record`, blocked for one itself, reaches over "starts
+   * after" edges (see startsAfter: the descriptions in place and those waiting), by name and
+   * `record` included; undefined when `record` is on no cycle. Every cycle through `record`
+   * lies among them, so a change to `record` can lift no block outside them, and looking again
+   * costs these services, not the whole set.
+   */
+  private cycleMates(record: ServiceRecord): Set<string> | undefined {
+    if (!this.onCycle.has(record)) return undefined;
+    const pendingBefore = this.pendingBefore();
+    const mates = new Set([record.spec.name]);
+    const work = [record.spec.name];
+    for (let name = work.pop(); name !== undefined; name = work.pop()) {
+      for (const next of this.startsAfter(name, pendingBefore)) {
+        const other = this.records.get(next.name);
+        if (other === undefined || !this.onCycle.has(other) || mates.has(next.name)) continue;
+        mates.add(next.name);
+        work.push(next.name);
+      }
+    }
+    return mates;
+  }
+
+  /**
+   * After a change to one of `names` (cycleMates, read before it): those still on a cycle among
+   * them stay blocked, with the cycle they are on now; the block goes from the others, which
+   * may start again. Each counts with the description it will run with (a reload's waiting
+   * one), as loading counted it.
+   */
+  private recheckCycles(names: ReadonlySet<string>): void {
+    const specs = new Map<string, ServiceSpec>();
+    for (const name of names) {
+      const record = this.records.get(name);
+      if (record === undefined) continue;
+      const pending = record.pendingSpec;
+      specs.set(name, pending !== undefined && pending !== "removed" ? pending : record.spec);
+    }
+    const still = new Set<string>();
+    for (const cycle of findCycles(specs)) {
+      for (const name of cycle) still.add(name);
+      this.blockCycle(cycle);
+    }
+    const freed: string[] = [];
+    for (const name of specs.keys()) {
+      const record = this.records.get(name) as ServiceRecord;
+      if (still.has(name) || !this.onCycle.delete(record)) continue;
+      record.blocked = undefined;
+      this.mark(record);
+      freed.push(name);
+    }
+    if (freed.length > 0) this.log("info", `${freed.sort().join(", ")}: no longer on a dependency cycle; may start again`);
   }
 
   get(name: string): ServiceRecord | undefined {

@@ -40,8 +40,10 @@ export interface SupervisorOptions {
   random?: () => number;
   /** The unguessable part of each NOTIFY_SOCKET name (default: 64 bits from crypto.getRandomValues). */
   notifyNonce?: () => string;
-  /** Services that can never start, with why (members of dependency cycles). */
+  /** Services that can never start, with why (waits-for dependencies that did not load). */
   blocked?: ReadonlyMap<string, string>;
+  /** Dependency cycles found at load time: their members cannot start while on one. */
+  cycles?: readonly (readonly string[])[];
   /**
    * The oom_score_adj each new process gets back (tsinit's own before it made itself -1000);
    * undefined: children keep what they inherit.
@@ -142,6 +144,7 @@ export class Supervisor {
     this.log = log;
     this.services = new ServiceSet(specs, { now: () => clock.now(), console: options.console, random: options.random });
     for (const [name, reason] of options.blocked ?? []) this.services.block(name, reason);
+    for (const cycle of options.cycles ?? []) this.services.blockCycle(cycle);
     this.processes = new ProcessTable<ProcessOwner>(
       sys,
       (owner, pid, status) => {
@@ -198,8 +201,11 @@ export class Supervisor {
     this.services.add(spec);
   }
 
-  /** New service descriptions (SIGHUP, `initctl reload`); `blocked` are cycle members. */
-  reload(specs: ReadonlyMap<string, ServiceSpec>, blocked: ReadonlyMap<string, string>, unreadable: ReadonlySet<string>): ReloadSummary {
+  /**
+   * New service descriptions (SIGHUP, `initctl reload`); `blocked` are services that can never
+   * start (with why), `cycles` the dependency cycles found over the services there will be.
+   */
+  reload(specs: ReadonlyMap<string, ServiceSpec>, blocked: ReadonlyMap<string, string>, unreadable: ReadonlySet<string>, cycles: readonly (readonly string[])[] = []): ReloadSummary {
     if (this.shuttingDown) {
       this.log.warn("not reloading: shutting down");
       return { added: [], changed: [], removed: [], pending: [], shadowed: [], kept: [] };
@@ -209,6 +215,7 @@ export class Supervisor {
       summary = this.services.reload(specs, unreadable);
       this.services.clearBlocks();
       for (const [name, reason] of blocked) this.services.block(name, reason);
+      for (const cycle of cycles) this.services.blockCycle(cycle);
       return this.services.takeActions();
     });
     this.prune();

@@ -2,9 +2,9 @@
 // chain is taken: the compiled tsinit as PID 1 of a PID namespace in supervisor mode, driven by
 // the compiled initctl.
 import { describe, expect, test } from "bun:test";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Control, namespacePerTest } from "./harness.ts";
+import { Control, namespacePerTest, waitFor } from "./harness.ts";
 
 const fixture = namespacePerTest();
 const { start, poll } = fixture;
@@ -45,6 +45,33 @@ describe("cycles made through before and after at run time", () => {
     });
     expect((await control.ctl("start", "a")).code).toBe(0);
     expect([await stateOf(control, "a"), await stateOf(control, "b")]).toEqual(["started", "started"]);
+  });
+});
+
+describe("a cycle found at load time, broken by reload NAME", () => {
+  test("reload a with a's file fixed lets b start at once; a separate cycle stays blocked", async () => {
+    const { work, control } = await start({
+      boot: "type = internal\n",
+      a: "type = process\ncommand = sleep 600\ndepends-on = b\n",
+      b: "type = process\ncommand = sleep 601\ndepends-on = a\n",
+      c: "type = process\ncommand = sleep 602\ndepends-on = d\n",
+      d: "type = process\ncommand = sleep 603\nafter = c\n",
+    });
+    // Loaded on demand, each pair is found to be a cycle and blocked.
+    for (const [name, cycle] of [["b", "a -> b -> a"], ["c", "c -> d -> c"]]) {
+      const refused = await control.ctl("start", name as string);
+      expect(refused.code).toBe(1);
+      expect((await control.status(name as string)).service.blocked).toBe(`dependency cycle: ${cycle}`);
+    }
+    writeFileSync(join(work, "services", "a"), "type = process\ncommand = sleep 600\n");
+    expect((await control.ctl("reload", "a")).code).toBe(0);
+    expect(await control.ctl("start", "b")).toMatchObject({ code: 0, stdout: expect.stringMatching(/^started b/) });
+    expect([await stateOf(control, "a"), await stateOf(control, "b")]).toEqual(["started", "started"]);
+    expect((await control.status("a")).service).not.toHaveProperty("blocked");
+    await waitFor("the lifted block logged", () => fixture.ns?.log().includes("a, b: no longer on a dependency cycle; may start again"));
+    // c and d are still a cycle of their own.
+    expect(await control.ctl("start", "d")).toMatchObject({ code: 1, stderr: expect.stringContaining("dependency cycle: c -> d -> c") });
+    expect((await control.status("c")).service).toMatchObject({ state: "stopped", blocked: "dependency cycle: c -> d -> c" });
   });
 });
 

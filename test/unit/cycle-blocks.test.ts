@@ -1,0 +1,178 @@
+// Members of a dependency cycle found at load time cannot start. A change to one member at run
+// time (`reload NAME` with the file fixed, rm-dep, unload) that breaks the cycle lets all of them
+// start again at once, without a full reload; members still on another cycle stay blocked, with
+// that cycle as the reason. Services are loaded from files through ServiceDirectories, and
+// `reload NAME` reads the file again as the control verb does (serviceFiles), into the real
+// Supervisor on a FakeMachine.
+import { describe, expect, it } from "vitest";
+import { Log } from "../../src/log/log.ts";
+import { ServiceDirectories } from "../../src/service-loading.ts";
+import { serviceFiles } from "../../src/service-files.ts";
+import { FakeRuntime } from "./fakes/fake-runtime.ts";
+
+const D = "/etc/tsinit.d";
+
+/** A FakeRuntime with the services directory D holding `files`, loaded from `root` as at boot. */
+function loaded(files: Record<string, string>, root: string): { rt: FakeRuntime; dirs: ServiceDirectories } {
+  const rt = new FakeRuntime([]);
+  rt.sys.dirs.add(D);
+  for (const [name, text] of Object.entries(files)) write(rt, name, text);
+  const dirs = new ServiceDirectories(rt.sys, new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 }), [D]);
+  dirs.attach(rt.supervisor);
+  expect(dirs.ensure(root)).toEqual({ kind: "loaded" });
+  return { rt, dirs };
+}
+
+function write(rt: FakeRuntime, name: string, text: string): void {
+  rt.sys.files.set(`${D}/${name}`, text);
+}
+
+/** `initctl reload NAME`: the file read again and handed to the supervisor; undefined when applied, else why not. */
+function reloadOne(rt: FakeRuntime, name: string): string | undefined {
+  const answer = serviceFiles(rt.sys, () => [D]).load(name);
+  if (!answer.ok) throw new Error(answer.message);
+  return rt.supervisor.reloadService(answer.spec);
+}
+
+const blocks = (rt: FakeRuntime, names: string[]): (string | undefined)[] => names.map((name) => rt.set.get(name)?.blocked);
+
+describe("reload NAME that breaks a dependency cycle lets its members start", () => {
+  it.each(["a", "b"])("a 2-cycle of depends-on, fixed in %s's file", (fixed) => {
+    const { rt } = loaded({ a: "type = process\ncommand = /bin/a\ndepends-on = b\n", b: "type = process\ncommand = /bin/b\ndepends-on = a\n" }, "a");
+    expect(blocks(rt, ["a", "b"])).toEqual(["dependency cycle: a -> b -> a", "dependency cycle: a -> b -> a"]);
+    // b acquires a first, which fails for the cycle; b fails with it.
+    expect(rt.outcome(rt.command("start", "b"))).toEqual([{ kind: "failed", reason: "dependency a failed" }]);
+
+    write(rt, fixed, `type = process\ncommand = /bin/${fixed}\n`);
+    expect(reloadOne(rt, fixed)).toBeUndefined();
+    expect(blocks(rt, ["a", "b"])).toEqual([undefined, undefined]);
+    expect(rt.machine.lines.some((line) => line.includes("a, b: no longer on a dependency cycle; may start again"))).toBe(true);
+    // Either one starts, and takes the other along where it still depends on it.
+    const other = fixed === "a" ? "b" : "a";
+    expect(rt.outcome(rt.command("start", other))).toEqual([{ kind: "done" }]);
+    expect(rt.spawnOrder()).toEqual([fixed, other]);
+    expect([rt.state("a"), rt.state("b")]).toEqual(["started", "started"]);
+  });
+
+  it("a 2-cycle of before against before, fixed by reload NAME", () => {
+    const { rt } = loaded({ a: "type = process\ncommand = /bin/a\nbefore = b\n", b: "type = process\ncommand = /bin/b\nbefore = a\n" }, "a");
+    expect(blocks(rt, ["a", "b"])).toEqual(["dependency cycle: a -> b -> a", "dependency cycle: a -> b -> a"]);
+    write(rt, "a", "type = process\ncommand = /bin/a\n");
+    expect(reloadOne(rt, "a")).toBeUndefined();
+    expect(blocks(rt, ["a", "b"])).toEqual([undefined, undefined]);
+    expect(rt.outcome(rt.command("start", "b"))).toEqual([{ kind: "done" }]);
+    expect(rt.outcome(rt.command("start", "a"))).toEqual([{ kind: "done" }]);
+  });
+
+  it("a 3-cycle, broken in its last member: all three start", () => {
+    const { rt } = loaded(
+      {
+        a: "type = process\ncommand = /bin/a\ndepends-on = b\n",
+        b: "type = process\ncommand = /bin/b\ndepends-on = c\n",
+        c: "type = process\ncommand = /bin/c\nafter = a\n",
+      },
+      "a",
+    );
+    expect(blocks(rt, ["a", "b", "c"])).toEqual(Array(3).fill("dependency cycle: a -> b -> c -> a"));
+    write(rt, "c", "type = process\ncommand = /bin/c\n");
+    expect(reloadOne(rt, "c")).toBeUndefined();
+    expect(blocks(rt, ["a", "b", "c"])).toEqual([undefined, undefined, undefined]);
+    expect(rt.outcome(rt.command("start", "a"))).toEqual([{ kind: "done" }]);
+    expect(rt.spawnOrder()).toEqual(["c", "b", "a"]);
+  });
+
+  it("a separate cycle stays blocked with its own reason", () => {
+    const { rt } = loaded(
+      {
+        boot: "type = internal\nwaits-for = a\nwaits-for = c\n",
+        a: "type = process\ncommand = /bin/a\ndepends-on = b\n",
+        b: "type = process\ncommand = /bin/b\ndepends-on = a\n",
+        c: "type = process\ncommand = /bin/c\ndepends-on = d\n",
+        d: "type = process\ncommand = /bin/d\nafter = c\n",
+      },
+      "boot",
+    );
+    write(rt, "b", "type = process\ncommand = /bin/b\n");
+    expect(reloadOne(rt, "b")).toBeUndefined();
+    expect(blocks(rt, ["a", "b", "c", "d"])).toEqual([undefined, undefined, "dependency cycle: c -> d -> c", "dependency cycle: c -> d -> c"]);
+    expect(rt.outcome(rt.command("start", "a"))).toEqual([{ kind: "done" }]);
+    expect(rt.outcome(rt.command("start", "d"))).toEqual([{ kind: "failed", reason: "dependency cycle: c -> d -> c" }]);
+    expect(rt.outcome(rt.command("start", "c"))).toEqual([{ kind: "failed", reason: "dependency cycle: c -> d -> c" }]);
+  });
+
+  it("members of the same tangle still on a cycle stay blocked, with the cycle they are on now", () => {
+    // a <-> b and b <-> c: one knot. a's file drops its edge to b: a is free; b and c are
+    // still a cycle, which the reason now names.
+    const { rt } = loaded(
+      {
+        a: "type = process\ncommand = /bin/a\ndepends-on = b\n",
+        b: "type = process\ncommand = /bin/b\ndepends-on = a\ndepends-on = c\n",
+        c: "type = process\ncommand = /bin/c\ndepends-on = b\n",
+      },
+      "a",
+    );
+    expect(blocks(rt, ["a", "b", "c"]).every((reason) => reason?.startsWith("dependency cycle: "))).toBe(true);
+    write(rt, "a", "type = process\ncommand = /bin/a\n");
+    expect(reloadOne(rt, "a")).toBeUndefined();
+    expect(blocks(rt, ["a", "b", "c"])).toEqual([undefined, "dependency cycle: b -> c -> b", "dependency cycle: b -> c -> b"]);
+    expect(rt.outcome(rt.command("start", "a"))).toEqual([{ kind: "done" }]);
+    expect(rt.outcome(rt.command("start", "b"))).toEqual([{ kind: "failed", reason: "dependency cycle: b -> c -> b" }]);
+  });
+
+  it("reload NAME of a member that keeps the cycle keeps both blocked", () => {
+    const { rt } = loaded({ a: "type = process\ncommand = /bin/a\ndepends-on = b\n", b: "type = process\ncommand = /bin/b\nafter = a\n" }, "a");
+    write(rt, "a", "type = process\ncommand = /bin/a2\ndepends-on = b\n");
+    expect(reloadOne(rt, "a")).toBeUndefined();
+    expect(rt.set.get("a")?.spec.command).toEqual(["/bin/a2"]);
+    expect(blocks(rt, ["a", "b"])).toEqual(["dependency cycle: a -> b -> a", "dependency cycle: a -> b -> a"]);
+    expect(rt.outcome(rt.command("start", "b"))).toEqual([{ kind: "failed", reason: "dependency cycle: a -> b -> a" }]);
+  });
+
+  it("reload NAME that would make a cycle is still refused, and nothing is blocked", () => {
+    const { rt } = loaded({ a: "type = process\ncommand = /bin/a\ndepends-on = b\n", b: "type = process\ncommand = /bin/b\n" }, "a");
+    write(rt, "b", "type = process\ncommand = /bin/b\ndepends-on = a\n");
+    expect(reloadOne(rt, "b")).toBe("a already depends on b (directly or not): that would be a dependency cycle: b -> a -> b");
+    expect(blocks(rt, ["a", "b"])).toEqual([undefined, undefined]);
+    expect(rt.set.get("b")?.spec.dependsOn).toEqual([]);
+    expect(rt.outcome(rt.command("start", "a"))).toEqual([{ kind: "done" }]);
+  });
+
+  it("a cycle a full reload made through a running service's waiting description", () => {
+    // a runs; its new file orders it after b, which depends on a: the full reload blocks both
+    // (a's new description waits until a stops). Fixing a's file and reloading a frees both.
+    const { rt, dirs } = loaded({ a: "type = process\ncommand = /bin/a\n", b: "type = process\ncommand = /bin/b\ndepends-on = a\n" }, "b");
+    rt.start("a");
+    write(rt, "a", "type = process\ncommand = /bin/a\nafter = b\n");
+    expect(dirs.reload().pending).toEqual(["a"]);
+    expect(blocks(rt, ["a", "b"])).toEqual(["dependency cycle: a -> b -> a", "dependency cycle: a -> b -> a"]);
+    write(rt, "a", "type = process\ncommand = /bin/a\n");
+    expect(reloadOne(rt, "a")).toBeUndefined();
+    expect(blocks(rt, ["a", "b"])).toEqual([undefined, undefined]);
+    expect(rt.outcome(rt.command("start", "b"))).toEqual([{ kind: "done" }]);
+  });
+});
+
+describe("other run-time changes that break a cycle", () => {
+  it("rm-dep of the edge that closed it", () => {
+    const { rt } = loaded({ a: "type = process\ncommand = /bin/a\ndepends-on = b\n", b: "type = process\ncommand = /bin/b\nwaits-for = a\n" }, "a");
+    expect(rt.supervisor.removeDependency("b", "waits-for", "a")).toBeUndefined();
+    expect(blocks(rt, ["a", "b"])).toEqual([undefined, undefined]);
+    expect(rt.outcome(rt.command("start", "a"))).toEqual([{ kind: "done" }]);
+  });
+
+  it("unload of a member on an ordering cycle (after names no dependency)", () => {
+    const { rt } = loaded({ boot: "type = internal\nwaits-for = a\nwaits-for = b\n", a: "type = process\ncommand = /bin/a\nafter = b\n", b: "type = process\ncommand = /bin/b\nafter = a\n" }, "boot");
+    rt.supervisor.removeDependency("boot", "waits-for", "a");
+    expect(rt.supervisor.unload("a")).toBeUndefined();
+    expect(rt.set.get("b")?.blocked).toBeUndefined();
+    expect(rt.outcome(rt.command("start", "b"))).toEqual([{ kind: "done" }]);
+  });
+
+  it("a full reload afterwards finds the cycle again where the files still make it", () => {
+    const { rt, dirs } = loaded({ a: "type = process\ncommand = /bin/a\ndepends-on = b\n", b: "type = process\ncommand = /bin/b\ndepends-on = a\n" }, "a");
+    expect(rt.supervisor.removeDependency("a", "regular", "b")).toBeUndefined();
+    expect(blocks(rt, ["a", "b"])).toEqual([undefined, undefined]);
+    dirs.reload();
+    expect(blocks(rt, ["a", "b"])).toEqual(["dependency cycle: a -> b -> a", "dependency cycle: a -> b -> a"]);
+  });
+});
