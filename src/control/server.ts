@@ -185,7 +185,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
               // Answered and closing: what else comes (the rest of a refused body) is dropped.
               if (connection.closing) return;
               append(connection, bytes);
-              stirred(connection);
+              // Bytes in count as life only while no answer waits to be read: a client that
+              // sends but never reads must not keep its unread answer held past the idle period.
+              if (connection.output.length === 0) stirred(connection);
               pump(connection, api, options);
               // Parsed first, so that a body declared too large gets its 413; what is still
               // unanswered past one request's worth closes the connection.

@@ -570,6 +570,28 @@ describe("a connection's life", () => {
     }
   });
 
+  test("a client that sends bytes but reads nothing of its answer is still closed after the idle period", async () => {
+    const clock = new FakeClock();
+    const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
+    const socket = await pausedClient(path);
+    try {
+      socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+      await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
+      const held = server!.answers.total;
+      // A byte every three quarters of the idle period, never a byte read: no activity.
+      clock.advance((IDLE_TIMEOUT_MS * 3) / 4);
+      const pending = server!.stats().inputPending;
+      socket.write("G");
+      await poll("the byte to arrive", () => server!.stats().inputPending > pending);
+      expect(server!.answers.total).toBe(held);
+      clock.advance(IDLE_TIMEOUT_MS / 4);
+      expect(server!.stats()).toEqual({ connections: 0, inputCapacity: 0, inputPending: 0, unsent: 0 });
+      expect(server!.answers.total).toBe(0);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   test("a client sending its next request slowly but steadily is not cut off by the idle timeout", async () => {
     const clock = new FakeClock();
     const { path } = await serve([spec("web")], undefined, undefined, undefined, clock);
