@@ -6,6 +6,7 @@
 import { describeExit, SPAWN_STAGES, type ExitStatus, type SpawnStage } from "../base/process.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 import type { Action, Event, ProcessRole } from "../core/events.ts";
+import type { ServiceRecord } from "../core/service-set.ts";
 import type { Log } from "../log/log.ts";
 import type { Sys } from "../sys/sys.ts";
 import type { ActivationSockets } from "./activation.ts";
@@ -32,7 +33,7 @@ export interface ProcessOwner {
    * the service meanwhile and load a new one under the same name. What such a process does
    * afterwards (its exec report, its exit) is no event for the core.
    */
-  instance: object | undefined;
+  instance: ServiceRecord | undefined;
 }
 
 export interface SpawnerParts {
@@ -50,7 +51,7 @@ export interface SpawnerParts {
   /** The live main pid of `service`, to drop readiness from an older instance. */
   mainPid: (service: string) => number | undefined;
   /** The loaded service of that name now, for a new process's owner. */
-  instance: (service: string) => object | undefined;
+  instance: (service: string) => ServiceRecord | undefined;
   /** Whether `owner`'s service is still the one loaded under its name (ProcessOwner.instance). */
   current: (owner: ProcessOwner) => boolean;
   /** Written to each new process's oom_score_adj: it inherited tsinit's -1000. */

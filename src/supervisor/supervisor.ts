@@ -153,8 +153,11 @@ export class Supervisor {
         if (!this.spawner.passExit(pid, status)) return;
         // A process of a service forgotten since (killed at a failed start, reaped only now) is
         // nothing to the core, nor to a new service that took the name.
-        if (!this.current(owner)) this.log.debug(`${owner.service}: pid ${pid} ${describeExit(status)} after the service was removed`);
-        else this.dispatch({ kind: "exited", service: owner.service, role: owner.role, pid, status });
+        const exited: Event = { kind: "exited", service: owner.service, role: owner.role, pid, status };
+        if (this.current(owner)) return this.dispatch(exited);
+        this.log.debug(`${owner.service}: pid ${pid} ${describeExit(status)} after the service was removed`);
+        // The event log saw it spawned; it sees it end too.
+        this.observeEvent(exited);
       },
       (reaped) => this.orphanReaped(reaped),
     );

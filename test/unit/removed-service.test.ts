@@ -53,6 +53,19 @@ describe("a process of a removed service", () => {
     expect(rt.machine.lines.at(-1)).toBe(`tsinit: a: pid ${pid} killed by SIGKILL after the service was removed`);
   });
 
+  it("ends in the event log, which saw it spawned", () => {
+    const observed: string[] = [];
+    const rt = new FakeRuntime([hangs("a")], { observe: (event) => observed.push(`${event.kind} ${"pid" in event ? event.pid : ""}`) });
+    rt.start("a");
+    const pid = rt.set.get("a")!.pid!;
+    reload(rt, []);
+    rt.advance(1_000);
+    expect(rt.set.get("a")).toBeUndefined();
+    rt.exitPid(pid, KILLED);
+    expect(observed).toContain(`spawned ${pid}`);
+    expect(observed).toContain(`exited ${pid}`);
+  });
+
   it("never reaches a new service that took its name, whose process runs on", () => {
     const { rt, events } = watched([hangs("a")]);
     rt.start("a");

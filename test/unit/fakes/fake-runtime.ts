@@ -7,7 +7,7 @@ import type { ExitStatus, SpawnStage } from "../../../src/base/process.ts";
 import type { ServiceSpec } from "../../../src/base/service-spec.ts";
 import type { Action, CommandOp, CommandOutcome, Event } from "../../../src/core/events.ts";
 import { Log } from "../../../src/log/log.ts";
-import { Supervisor } from "../../../src/supervisor/supervisor.ts";
+import { Supervisor, type SupervisorOptions } from "../../../src/supervisor/supervisor.ts";
 import { FakeMachine } from "./fake-machine.ts";
 
 export interface SpawnRecord {
@@ -33,7 +33,7 @@ export class FakeRuntime {
   readonly answers = new Map<number, CommandOutcome | undefined>();
   private lastCommandId: number | undefined;
 
-  constructor(specs: ServiceSpec[], options: { cgroupRoot?: string; notifyPath?: string; childOomScoreAdj?: string; startsRwfs?: () => void; startsLog?: () => void } = {}) {
+  constructor(specs: ServiceSpec[], options: { cgroupRoot?: string; notifyPath?: string; childOomScoreAdj?: string; startsRwfs?: () => void; startsLog?: () => void; observe?: SupervisorOptions["observe"] } = {}) {
     const log = new Log(this.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
     this.supervisor = new Supervisor(specs, { runtime: this.machine, log, env: { PATH: "/bin" }, random: () => 0, notifyNonce: () => "0", ...options });
     // Watch what goes into the core and what comes out, without changing either.
