@@ -14,14 +14,17 @@ test("a removed service's pending restart and its killed process never reach the
   const { dir, work } = servicesDir(
     {
       boot: "type = internal\n",
-      // Ends with 1 the first time, then runs: one restart, 1 s after the crash.
-      crashy: "type = process\ncommand = /bin/sh $WORK/crash-once.sh\nrestart = yes\nrestart-delay = 1\n",
+      // Ends with 1 the first time, then runs: one restart, 5 s after the crash. The delays here
+      // leave the test ample time to remove both files and reload before they run out, however
+      // slow the machine: the reload must find crashy waiting and hang starting.
+      crashy: "type = process\ncommand = /bin/sh $WORK/crash-once.sh\nrestart = yes\nrestart-delay = 5\n",
       // Never ready: its start-timeout SIGKILLs it.
-      hang: "type = process\ncommand = /bin/sleep 1000\nready-notification = pipefd:3\nstart-timeout = 3\n",
+      hang: "type = process\ncommand = /bin/sleep 1000\nready-notification = pipefd:3\nstart-timeout = 8\n",
     },
     { "crash-once.sh": `if [ -e "$WORK/crashed" ]; then exec sleep 1000; fi\ntouch "$WORK/crashed"\nexit 1\n` },
   );
   chmodSync(work, 0o755);
+  const workBefore = process.env.WORK;
   process.env.WORK = work;
   const socket = join(work, "ctl.sock");
   try {
@@ -49,11 +52,13 @@ test("a removed service's pending restart and its killed process never reach the
     expect((await control.ctl("status", "crashy")).code).not.toBe(0);
 
     // hang fails at its start-timeout and is forgotten at once; its process is reaped after.
-    await logged("[FAILED] hang: not ready within 3s");
+    await logged("[FAILED] hang: not ready within 8s");
     await waitFor("the reap of hang's process", () => /hang: pid \d+ killed by SIGKILL after the service was removed|unknown service/.test(started.log()));
     expect(started.log()).not.toContain("unknown service");
     expect((await control.ctl("status", "hang")).code).not.toBe(0);
   } finally {
     ns?.kill();
+    if (workBefore === undefined) delete process.env.WORK;
+    else process.env.WORK = workBefore;
   }
-}, 30_000);
+}, 60_000);
