@@ -343,13 +343,15 @@ function append(connection: Connection, bytes: Uint8Array): void {
 
 /**
  * Drops the first `bytes` of the input (a request taken). A buffer that a large request grew is
- * replaced by one the size of what is left (at least INPUT_BUFFER_BYTES): kept, it would hold
+ * replaced by a small one (INPUT_BUFFER_BYTES) once what is left fits in it: kept, it would hold
  * up to MAX_INPUT_BYTES for the rest of a keep-alive connection's life, on each connection.
  * What is left is copied either way.
  */
 function consume(connection: Connection, bytes: number): void {
   const left = connection.inputLength - bytes;
-  const into = connection.input.length > INPUT_BUFFER_BYTES ? Buffer.alloc(Math.max(INPUT_BUFFER_BYTES, left)) : connection.input;
+  // Cut back once what is left fits the small buffer: a burst of small requests pipelined after
+  // a large one then moves within the large buffer, with no allocation per request.
+  const into = connection.input.length > INPUT_BUFFER_BYTES && left <= INPUT_BUFFER_BYTES ? Buffer.alloc(INPUT_BUFFER_BYTES) : connection.input;
   connection.input.copy(into, 0, bytes, connection.inputLength);
   connection.input = into;
   connection.inputLength = left;
