@@ -122,6 +122,12 @@ export interface LoadOptions {
    * count against the template limits (template-limits.ts `templateUse`).
    */
   knownInstances?: ReadonlyMap<string, TemplateUse>;
+  /**
+   * Called once for each step of the load's work: a name taken off the worklist, a dependency
+   * looked up, a dependent checked again. Tests count the calls to show that a load costs steps
+   * in proportion to what it reads, not its square (nothing in tsinit passes it).
+   */
+  onStep?: () => void;
 }
 
 export interface LoadResult {
@@ -362,6 +368,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const missing = new Set<string>();
   const tried = new Set<string>();
   const known = options.known ?? (() => false);
+  const step = options.onStep ?? (() => {});
   const budget = new TemplateBudget(options.knownInstances);
   const reads = new ReadBudget();
   const countedFs = reads.counting(fs);
@@ -370,7 +377,10 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   /** Names past a template limit, with their template file; and each such file's first refusal. */
   const pastLimit = new Map<string, string>();
   const refusals = new Map<string, string>();
-  const available = (name: string): boolean => loaded.has(name) || (known(name) && !tried.has(name));
+  const available = (name: string): boolean => {
+    step();
+    return loaded.has(name) || (known(name) && !tried.has(name));
+  };
   const whyMissing = (dep: string): string => {
     const templateFile = pastLimit.get(dep);
     if (templateFile !== undefined) return `${JSON.stringify(dep)} is not loaded: ${refusals.get(templateFile)}`;
@@ -424,6 +434,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const queue = [...roots];
   for (let i = 0; i < queue.length; i++) {
     const name = queue[i] as string;
+    step();
     if (tried.has(name) || loaded.has(name) || known(name)) continue;
     tried.add(name);
     const result = loadOne(name, dirs, countedFs, options, budget, reads);
@@ -442,6 +453,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const dependents = new Map<string, string[]>();
   for (const [name, spec] of loaded) {
     for (const dep of [...spec.dependsOn, ...spec.dependsMs]) {
+      step();
       const list = dependents.get(dep);
       if (list === undefined) dependents.set(dep, [name]);
       else list.push(name);
@@ -454,6 +466,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const failedInstanceOf = new Map<string, string>();
   const unsaidCascades = new Map<string, number>();
   const failIfMissing = (name: string): void => {
+    step();
     const spec = loaded.get(name);
     if (spec === undefined) return;
     const found = firstMissingDependency(spec, available, soft.get(name) as Set<string>);
