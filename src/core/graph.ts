@@ -37,10 +37,19 @@ export interface Edge {
 
 export type Services = ReadonlyMap<string, ServiceSpec>;
 
+/**
+ * Called once for each step of work (an edge looked at, a vertex entered or left). Tests count
+ * the calls to show that the work grows with the edges, not their square; tsinit passes none.
+ */
+export type OnStep = () => void;
+
+const noStep: OnStep = () => {};
+
 /** Every edge between services in the map, in a stable order. */
-export function dependencyEdges(services: Services): Edge[] {
+export function dependencyEdges(services: Services, step: OnStep = noStep): Edge[] {
   const edges: Edge[] = [];
   const add = (from: string, to: string, kind: EdgeKind): void => {
+    step();
     if (services.has(from) && services.has(to)) edges.push({ from, to, kind });
   };
   for (const [name, spec] of services) {
@@ -54,9 +63,10 @@ export function dependencyEdges(services: Services): Edge[] {
 }
 
 /** For each service in `within`, the sorted names it starts after (edges inside `within` only). */
-function successors(services: Services, within: ReadonlySet<string>): Map<string, string[]> {
+function successors(services: Services, within: ReadonlySet<string>, step: OnStep): Map<string, string[]> {
   const out = new Map<string, Set<string>>([...within].map((n) => [n, new Set<string>()]));
-  for (const { from, to } of dependencyEdges(services)) {
+  for (const { from, to } of dependencyEdges(services, step)) {
+    step();
     if (within.has(from) && within.has(to)) out.get(from)?.add(to);
   }
   return new Map([...out].map(([n, s]) => [n, [...s].sort()]));
@@ -67,7 +77,7 @@ function successors(services: Services, within: ReadonlySet<string>): Map<string
  * Iterative, with an explicit stack of frames: a `depends-on` chain as long as the user cares
  * to write must not overflow the JavaScript stack.
  */
-function cyclicComponents(next: ReadonlyMap<string, readonly string[]>): string[][] {
+function cyclicComponents(next: ReadonlyMap<string, readonly string[]>, step: OnStep): string[][] {
   let counter = 0;
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -78,6 +88,7 @@ function cyclicComponents(next: ReadonlyMap<string, readonly string[]>): string[
   const frames: { v: string; successors: readonly string[]; at: number }[] = [];
 
   const open = (v: string): void => {
+    step();
     index.set(v, counter);
     low.set(v, counter);
     counter++;
@@ -93,6 +104,7 @@ function cyclicComponents(next: ReadonlyMap<string, readonly string[]>): string[
     const component: string[] = [];
     let w: string;
     do {
+      step();
       w = stack.pop() as string;
       onStack.delete(w);
       component.push(w);
@@ -107,6 +119,7 @@ function cyclicComponents(next: ReadonlyMap<string, readonly string[]>): string[
     while (frames.length > 0) {
       const frame = frames[frames.length - 1] as (typeof frames)[number];
       if (frame.at < frame.successors.length) {
+        step();
         const w = frame.successors[frame.at++] as string;
         if (!index.has(w)) open(w);
         else if (onStack.has(w)) lower(frame.v, index.get(w) as number);
@@ -122,17 +135,21 @@ function cyclicComponents(next: ReadonlyMap<string, readonly string[]>): string[
 }
 
 /** The shortest cycle from `start` back to itself inside `component`, as [start, ..., last]. */
-function shortestCycle(start: string, component: ReadonlySet<string>, next: ReadonlyMap<string, readonly string[]>): string[] {
+function shortestCycle(start: string, component: ReadonlySet<string>, next: ReadonlyMap<string, readonly string[]>, step: OnStep): string[] {
   const parent = new Map<string, string>();
   const queue = [start];
   for (let i = 0; i < queue.length; i++) {
     const v = queue[i] as string;
     for (const w of next.get(v) ?? []) {
+      step();
       if (!component.has(w)) continue;
       if (w === start) {
         // Walk back to start, then turn round: unshift would make a long cycle quadratic.
         const path = [v];
-        while (path[path.length - 1] !== start) path.push(parent.get(path[path.length - 1] as string) as string);
+        while (path[path.length - 1] !== start) {
+          step();
+          path.push(parent.get(path[path.length - 1] as string) as string);
+        }
         return path.reverse();
       }
       if (!parent.has(w) && w !== start) {
@@ -149,16 +166,16 @@ function shortestCycle(start: string, component: ReadonlySet<string>, next: Read
  * means a -> b -> c -> a (see formatCycle). Every service that is on some cycle appears in at
  * least one of them; a tangle of several cycles is reported as several.
  */
-export function findCycles(services: Services, names?: Iterable<string>): string[][] {
+export function findCycles(services: Services, names?: Iterable<string>, step: OnStep = noStep): string[][] {
   const within = new Set(names ?? services.keys());
-  const next = successors(services, within);
+  const next = successors(services, within, step);
   const cycles: string[][] = [];
-  for (const component of cyclicComponents(next)) {
+  for (const component of cyclicComponents(next, step)) {
     const members = new Set(component);
     const covered = new Set<string>();
     for (const start of component) {
       if (covered.has(start)) continue;
-      const cycle = shortestCycle(start, members, next);
+      const cycle = shortestCycle(start, members, next, step);
       cycle.forEach((n) => covered.add(n));
       cycles.push(cycle);
     }
