@@ -14,6 +14,8 @@ export class RingLog {
   private total = 0;
   /** How many of the newest bytes are held (fewer than the buffer's size after a resize). */
   private held = 0;
+  /** Bytes copied so far, into the ring or out of it (see `copied`). */
+  private moved = 0;
 
   constructor(private capacity: number) {
     this.bytes = new Uint8Array(Math.min(capacity, INITIAL_BYTES));
@@ -40,8 +42,8 @@ export class RingLog {
     this.bytes = new Uint8Array(size);
     const at = (this.total - keep) % size;
     const first = Math.min(keep, size - at);
-    this.bytes.set(newest.subarray(0, first), at);
-    if (first < keep) this.bytes.set(newest.subarray(first), 0);
+    this.copy(this.bytes, newest.subarray(0, first), at);
+    if (first < keep) this.copy(this.bytes, newest.subarray(first), 0);
     this.held = keep;
   }
 
@@ -55,8 +57,8 @@ export class RingLog {
     const size = this.bytes.length;
     const at = (this.total + skipped) % size;
     const first = Math.min(kept.length, size - at);
-    this.bytes.set(kept.subarray(0, first), at);
-    if (first < kept.length) this.bytes.set(kept.subarray(first), 0);
+    this.copy(this.bytes, kept.subarray(0, first), at);
+    if (first < kept.length) this.copy(this.bytes, kept.subarray(first), 0);
     this.total += data.length;
     this.held = Math.min(this.held + data.length, this.bytes.length);
     for (const listener of [...this.listeners]) listener();
@@ -94,14 +96,29 @@ export class RingLog {
     return this.total;
   }
 
+  /**
+   * How many bytes the ring has copied: appended bytes kept, its growth and resizes, and what
+   * was read out. An append costs its chunk, so this stays near the bytes appended plus the
+   * bytes read, however full the ring is.
+   */
+  get copied(): number {
+    return this.moved;
+  }
+
+  /** Every copy of bytes goes through here, so that `copied` counts them. */
+  private copy(to: Uint8Array, from: Uint8Array, at: number): void {
+    to.set(from, at);
+    this.moved += from.length;
+  }
+
   /** Bytes [from, to) of the stream, which must still be kept. */
   private slice(from: number, to: number): Uint8Array {
     const size = this.bytes.length;
     const out = new Uint8Array(to - from);
     const at = from % size;
     const first = Math.min(out.length, size - at);
-    out.set(this.bytes.subarray(at, at + first), 0);
-    if (first < out.length) out.set(this.bytes.subarray(0, out.length - first), first);
+    this.copy(out, this.bytes.subarray(at, at + first), 0);
+    if (first < out.length) this.copy(out, this.bytes.subarray(0, out.length - first), first);
     return out;
   }
 
@@ -111,7 +128,7 @@ export class RingLog {
     let size = this.bytes.length;
     while (size < needed && size < this.capacity) size *= 2;
     const bigger = new Uint8Array(Math.min(size, this.capacity));
-    bigger.set(this.bytes.subarray(0, this.total));
+    this.copy(bigger, this.bytes.subarray(0, this.total), 0);
     this.bytes = bigger;
   }
 }
