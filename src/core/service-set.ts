@@ -861,6 +861,15 @@ export class ServiceSet {
           }
           break;
         }
+        if ((event.op === "trigger" || event.op === "untrigger") && record.spec.type !== "triggered") {
+          // dinit: only a triggered service has a trigger. Answering "done" would tell the
+          // user that something waits on it when nothing does.
+          if (event.id !== undefined) {
+            const reason = `it is a ${record.spec.type} service; only a triggered service has a trigger`;
+            this.emit({ kind: "outcome", id: event.id, service: event.service, op: event.op, outcome: { kind: "refused", reason } });
+          }
+          break;
+        }
         this.command(record, event.op);
         if (event.id !== undefined) {
           const pending = this.commands.get(record) ?? [];

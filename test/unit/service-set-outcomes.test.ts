@@ -97,6 +97,14 @@ describe("command outcomes", () => {
     expect(rt.outcome(rt.command("untrigger", "net"))).toEqual(DONE);
   });
 
+  it("trigger and untrigger of a service that is not triggered: refused, as dinit does", () => {
+    const rt = new FakeRuntime([svc("web")]);
+    const reason = "it is a process service; only a triggered service has a trigger";
+    expect(rt.outcome(rt.command("trigger", "web"))).toEqual([{ kind: "refused", reason }]);
+    expect(rt.outcome(rt.command("untrigger", "web"))).toEqual([{ kind: "refused", reason }]);
+    expect(rt.set.get("web")!.triggered).toBe(false);
+  });
+
   it("a command for an unknown service is refused", () => {
     const rt = new FakeRuntime([]);
     expect(rt.outcome(rt.command("start", "ghost"))).toEqual([{ kind: "refused", reason: "no service named ghost" }]);
