@@ -94,7 +94,7 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] [--quiet] COMMAND 
                             add or remove a dependency at run time (KIND: regular, milestone,
                             waits-for)
   dependents NAME           the loaded services that depend on NAME
-  is-started NAME, is-failed NAME
+  is-started NAME, is-failed NAME (is-active: dinitctl's newer name for is-started)
                             print the state; exit 0 if started (failed), else 1
   signal SIG NAME           send SIG (HUP, 1, SIGHUP) to NAME's process; signal --list: names
   catlog [--clear] NAME     the buffer log once; --clear empties it after
@@ -295,13 +295,14 @@ function parseDinitVerb(command: string, args: string[], flags: string[], operan
     case "unload":
     case "dependents":
     case "is-started":
+    case "is-active":
     case "is-failed": {
       const problem = noFlags();
       if (problem !== undefined) return problem;
       const name = single(command, operands);
       if (!name.ok) return name;
       if (command === "unload" || command === "dependents") return { ok: true, command: { kind: command, name: name.command } };
-      return { ok: true, command: { kind: "is", what: command === "is-started" ? "started" : "failed", name: name.command } };
+      return { ok: true, command: { kind: "is", what: command === "is-failed" ? "failed" : "started", name: name.command } };
     }
     case "catlog": {
       const unknown = flags.find((flag) => flag !== "--clear");

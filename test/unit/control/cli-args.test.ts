@@ -95,6 +95,8 @@ describe("initctl arguments", () => {
     expect(command("rm-dep regular web db")).toEqual({ kind: "dependency", verb: "remove", dependency: "regular", from: "web", to: "db" });
     expect(command("catlog --clear web")).toEqual({ kind: "catlog", name: "web", clear: true });
     expect(command("is-started web")).toEqual({ kind: "is", what: "started", name: "web" });
+    // dinitctl renamed is-started to is-active; scripts written for either work.
+    expect(command("is-active web")).toEqual({ kind: "is", what: "started", name: "web" });
     expect(command("is-failed web")).toEqual({ kind: "is", what: "failed", name: "web" });
     expect(command("signal HUP web")).toEqual({ kind: "signal", signal: "HUP", name: "web" });
     expect(command("signal -USR1 web")).toEqual({ kind: "signal", signal: "USR1", name: "web" });
