@@ -173,7 +173,9 @@ function parseCommand(words: string[], trailing: string[] | undefined, env: Read
   const operands = args.filter((arg) => !arg.startsWith("-"));
   const noFlags = (): string | undefined => (flags.length > 0 ? `${command}: unknown option ${flags[0]}` : undefined);
 
-  if (command === "reload" && operands.length === 1 && flags.length === 0) return { ok: true, command: { kind: "reload-service", name: operands[0]! } };
+  if (command === "reload" && operands.length === 1 && flags.length === 0) {
+    return operands[0] === "" ? fail(EMPTY_NAME(command)) : { ok: true, command: { kind: "reload-service", name: operands[0]! } };
+  }
   if (command === "list" || command === "reload" || command === "boot") {
     const problem = noFlags() ?? (operands.length > 0 ? `${command} takes no arguments` : undefined);
     if (problem !== undefined) return fail(problem);
@@ -186,7 +188,7 @@ function parseCommand(words: string[], trailing: string[] | undefined, env: Read
     return { ok: true, command: { kind: "events", follow: flags.length === 0, after: 0, wait: false } };
   }
   if (command === "status") {
-    const problem = noFlags() ?? (operands.length > 1 ? "status takes at most one service name" : undefined);
+    const problem = noFlags() ?? (operands.length > 1 ? "status takes at most one service name" : operands[0] === "" ? EMPTY_NAME(command) : undefined);
     if (problem !== undefined) return fail(problem);
     return { ok: true, command: operands[0] === undefined ? { kind: "status" } : { kind: "status", name: operands[0] } };
   }
@@ -237,8 +239,14 @@ function parseCommand(words: string[], trailing: string[] | undefined, env: Read
   return fail(`unknown command ${command}`);
 }
 
+/**
+ * An empty NAME would make the path /v1/services//VERB, which the server reads as another
+ * endpoint (a list, or "POST is not allowed"): refused here, as bad usage.
+ */
+const EMPTY_NAME = (command: string) => `${command}: the service name is empty`;
+
 function single(command: string, operands: string[]): { ok: true; command: string } | { ok: false; message: string } {
-  if (operands.length === 1) return { ok: true, command: operands[0]! };
+  if (operands.length === 1) return operands[0] === "" ? { ok: false, message: EMPTY_NAME(command) } : { ok: true, command: operands[0]! };
   return { ok: false, message: operands.length === 0 ? `${command} needs a service name` : `${command} takes one service name` };
 }
 
@@ -318,6 +326,7 @@ function parseDinitVerb(command: string, args: string[], flags: string[], operan
       if (operands.length !== 3) return fail(`${command} takes a kind and two service names: ${command} KIND FROM TO`);
       const [kind, from, to] = operands as [string, string, string];
       if (!(DEPENDENCY_KINDS as readonly string[]).includes(kind)) return fail(`${command}: the kind must be one of ${DEPENDENCY_KINDS.join(", ")}, not ${kind}`);
+      if (from === "" || to === "") return fail(EMPTY_NAME(command));
       return { ok: true, command: { kind: "dependency", verb: command === "add-dep" ? "add" : "remove", dependency: kind as DependencyKind, from, to } };
     }
     case "signal": {
@@ -326,6 +335,7 @@ function parseDinitVerb(command: string, args: string[], flags: string[], operan
       if (args.length !== 2) return fail("signal takes a signal and a service name: signal SIG NAME (or signal --list)");
       const [signal, name] = args as [string, string];
       if (name.startsWith("-")) return fail(`signal: unknown option ${name}`);
+      if (name === "") return fail(EMPTY_NAME(command));
       return { ok: true, command: { kind: "signal", signal: signal.replace(/^-/, ""), name } };
     }
     case "setenv": {

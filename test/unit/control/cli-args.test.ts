@@ -155,6 +155,20 @@ describe("initctl arguments", () => {
     expect(usageError("remove")).toBe("remove needs a service name");
   });
 
+  it("refuses an empty service name, which would make a path to another endpoint", () => {
+    const usage = (args: string[]) => {
+      const parsed = parseArgs(args, {});
+      return parsed.ok ? `parsed: ${JSON.stringify(parsed.command)}` : parsed.message;
+    };
+    for (const verb of ["start", "stop", "restart", "wake", "release", "trigger", "untrigger", "unload", "reload", "dependents", "catlog", "is-started", "is-failed", "log", "remove", "enable", "disable"]) {
+      expect(usage([verb, ""])).toBe(`${verb}: the service name is empty`);
+    }
+    expect(usage(["status", ""])).toBe("status: the service name is empty");
+    expect(usage(["signal", "HUP", ""])).toBe("signal: the service name is empty");
+    expect(usage(["add-dep", "regular", "", "db"])).toBe("add-dep: the service name is empty");
+    expect(usage(["rm-dep", "regular", "web", ""])).toBe("rm-dep: the service name is empty");
+  });
+
   it("-h and --help ask for the usage text", () => {
     expect(command("--help")).toEqual({ kind: "help" });
     expect(command("start -h")).toEqual({ kind: "help" });
