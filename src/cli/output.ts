@@ -50,7 +50,9 @@ export function renderAnswer(command: Exclude<CliCommand, LocalCommand>, status:
 /** is-started, is-failed: the state in capitals (dinitctl's words), and the answer as the exit status. */
 function isState(command: Extract<CliCommand, { kind: "is" }>, body: unknown, quiet: boolean): Output {
   const service = (body as StatusResponse).service;
-  const yes = command.what === "started" ? service.state === "started" : service.state === "stopped" && service.failed !== undefined;
+  // dinit: failed is a failed start, a start timeout or a dependency's failure; a run that
+  // ended (terminated) is not.
+  const yes = command.what === "started" ? service.state === "started" : service.state === "stopped" && service.failed !== undefined && service.terminated !== true;
   return { stdout: quiet ? "" : `${service.state.toUpperCase()}\n`, stderr: "", exitCode: yes ? 0 : 1 };
 }
 

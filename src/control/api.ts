@@ -49,6 +49,8 @@ export interface ServiceStatus {
   pid?: number;
   /** Why the last start or run failed, until the next launch. */
   failed?: string;
+  /** `failed` is a run that ended (the process exited or was killed while started), not a failed start. */
+  terminated?: true;
   /** Why it cannot start: the dependency cycle it is on (until a change breaks it), or a waits-for dependency that did not load. */
   blocked?: string;
   /** How the main process last ended: "exited 1", "killed by SIGKILL". */

@@ -68,6 +68,11 @@ export interface ServiceRecord {
   /** Why the last start or run failed, until the next launch. */
   failed?: string;
   /**
+   * `failed` is a run that ended, not a start that failed (dinit's "terminated"): dinitctl's
+   * is-failed answers no for it.
+   */
+  terminated?: boolean;
+  /**
    * Why this service cannot start: it is on a dependency cycle (lifted once a change breaks
    * the cycle), or it stands for a waits-for dependency that did not load (until a full reload).
    */
@@ -1077,6 +1082,7 @@ export class ServiceSet {
     for (const record of down) {
       if (record !== root && dependentReason !== undefined && record.state === "stopped" && this.wanted(record)) {
         record.failed = dependentReason;
+        record.terminated = false;
         this.status(record, false, dependentReason);
       }
     }
@@ -1326,6 +1332,7 @@ export class ServiceSet {
 
   private launch(record: ServiceRecord): void {
     record.failed = undefined;
+    record.terminated = false;
     record.restartRequested = false;
     if (this.needsConsole(record)) this.takeConsole(record);
     const { type, command } = record.spec;
@@ -1459,6 +1466,7 @@ export class ServiceSet {
     this.execPending.delete(record);
     this.mainSpawnAsked.delete(record);
     record.failed = why;
+    record.terminated = false;
     record.restartRequested = false;
     this.touch(record);
     if (record.state !== "stopped") this.setState(record, "stopped");
@@ -1598,6 +1606,7 @@ export class ServiceSet {
     this.setState(record, "stopped");
     if (isFailure(status)) {
       record.failed = `${describeExit(status)} (${decision.reason})`;
+      record.terminated = true;
       this.status(record, false, record.failed);
     } else {
       this.log("info", `${spec.name}: ${describeExit(status)}`);

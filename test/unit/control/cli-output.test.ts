@@ -141,6 +141,9 @@ describe("answers and exit status", () => {
     expect(renderAnswer({ kind: "is", what: "started", name: "web" }, 200, status("starting"), false)).toEqual({ stdout: "STARTING\n", stderr: "", exitCode: 1 });
     expect(renderAnswer({ kind: "is", what: "failed", name: "web" }, 200, status("stopped", "exited 1"), false)).toEqual({ stdout: "STOPPED\n", stderr: "", exitCode: 0 });
     expect(renderAnswer({ kind: "is", what: "failed", name: "web" }, 200, status("stopped"), false, true)).toEqual({ stdout: "", stderr: "", exitCode: 1 });
+    // A run that ended is dinit's "terminated", not failed.
+    const terminated = { service: { name: "web", state: "stopped", failed: "exited 1 (restart = no)", terminated: true } };
+    expect(renderAnswer({ kind: "is", what: "failed", name: "web" }, 200, terminated, false)).toEqual({ stdout: "STOPPED\n", stderr: "", exitCode: 1 });
     expect(renderAnswer({ kind: "is", what: "failed", name: "x" }, 404, { error: { code: "unknown-service", message: "no service named x" } }, false).exitCode).toBe(1);
     const stopped = { service: { name: "web", state: "stopped", pid: undefined, target: "stopped" }, done: true };
     expect(renderAnswer({ kind: "service", command: "stop", name: "web", wait: true }, 200, stopped, false, true)).toEqual({ stdout: "", stderr: "", exitCode: 0 });

@@ -7,6 +7,7 @@ import type { ServiceFiles } from "../../../src/control/verbs.ts";
 import type { ServiceSpec } from "../../../src/base/service-spec.ts";
 import { STOP_GRACE_MS } from "../../../src/supervisor/supervisor.ts";
 import { ApiHarness, NOBODY, settle, svc } from "./api-harness.ts";
+import { renderAnswer } from "../../../src/cli/output.ts";
 
 const SIGTERM = 15;
 const error = (body: unknown) => (body as ErrorResponse).error;
@@ -195,5 +196,38 @@ describe("enable, disable and reload NAME", () => {
     expect(h.supervisor.service("web")!.spec.command).toEqual(["/bin/new"]);
     expect((await h.call("POST", "/v1/services/gone/reload")).status).toBe(404);
     expect((await h.call("POST", "/v1/services/web/reload", { peer: NOBODY })).status).toBe(403);
+  });
+});
+
+describe("is-failed", () => {
+  // dinitctl(8): failed is "stopped because of startup failure, timeout or dependency failure";
+  // a process that ran and then ended is "terminated", and is-failed says no.
+  const isFailed = async (h: ApiHarness, name: string) => renderAnswer({ kind: "is", what: "failed", name }, 200, (await h.call("GET", `/v1/services/${name}`)).body, false).exitCode;
+
+  it("is yes for a failed start and a dependency's failure, no for a run that ended", async () => {
+    const h = new ApiHarness([
+      svc("setup", "scripted"),
+      svc("app", "process", { dependsOn: ["setup"] }),
+      svc("daemon"),
+    ]);
+    h.supervisor.start("app");
+    h.exit("setup", { code: 3 });
+    expect(h.state("app")).toBe("stopped");
+    expect(await isFailed(h, "setup")).toBe(0);
+    expect(await isFailed(h, "app")).toBe(0);
+
+    h.supervisor.start("daemon");
+    expect(h.state("daemon")).toBe("started");
+    h.exit("daemon", { code: 3 });
+    expect(h.state("daemon")).toBe("stopped");
+    const daemon = (await h.call("GET", "/v1/services/daemon")).body as { service: { failed?: string; terminated?: true } };
+    expect(daemon.service).toMatchObject({ failed: "exited 3 (restart = no)", terminated: true });
+    expect(await isFailed(h, "daemon")).toBe(1);
+
+    // Its next start clears both.
+    h.supervisor.start("daemon");
+    const again = (await h.call("GET", "/v1/services/daemon")).body as { service: { failed?: string; terminated?: true } };
+    expect(again.service.failed).toBeUndefined();
+    expect(again.service.terminated).toBeUndefined();
   });
 });
