@@ -281,3 +281,29 @@ describe("supervisor mode's dinit conveniences", () => {
     }
   });
 });
+
+test("trigger of a service that is not triggered, is-active, is-failed after a run that ended, an empty name", async () => {
+  const { control } = await start({
+    web: "command = sleep 600\n",
+    net: "type = triggered\n",
+    oneshot: 'command = /bin/sh -c "exit 3"\n',
+  });
+  expect((await control.ctl("start", "web")).code).toBe(0);
+  // dinitctl: the service "must be a triggered service".
+  expect(await control.ctl("trigger", "web")).toEqual({ code: 1, stdout: "", stderr: "initctl: not triggering web: it is a process service; only a triggered service has a trigger\n" });
+  expect(await control.ctl("untrigger", "web")).toEqual({ code: 1, stdout: "", stderr: "initctl: not untriggering web: it is a process service; only a triggered service has a trigger\n" });
+  expect(await control.ctl("start", "--no-wait", "net")).toMatchObject({ code: 0 });
+  expect(await control.ctl("trigger", "net")).toEqual({ code: 0, stdout: "triggered net\n", stderr: "" });
+  await poll("net to start once triggered", async () => (await stateOf(control, "net")) === "started");
+
+  expect(await control.ctl("is-active", "web")).toEqual({ code: 0, stdout: "STARTED\n", stderr: "" });
+
+  // A process service is started at exec; its exit 3 afterwards is dinit's "terminated", not a failure.
+  expect((await control.ctl("start", "oneshot")).code).toBe(0);
+  await poll("oneshot to end", async () => (await control.status("oneshot")).service.failed !== undefined);
+  expect(await control.ctl("is-failed", "oneshot")).toEqual({ code: 1, stdout: "STOPPED\n", stderr: "" });
+
+  const empty = await control.ctl("start", "");
+  expect(empty.code).toBe(2);
+  expect(empty.stderr).toStartWith("initctl: start: the service name is empty\n");
+});
