@@ -205,7 +205,7 @@ describe("restart-delay = 0 with no restart limit", () => {
     const announced = delays().slice(0, 8);
     // A back-off: each delay at least the one before, doubling from 10 ms (0, 10, 20, ... 640),
     // where it used to restart about 860 times a second with no delay at all.
-    for (let i = 1; i < announced.length; i++) expect(announced[i]).toBeGreaterThanOrEqual(announced[i - 1]);
+    for (let i = 1; i < announced.length; i++) expect(announced[i]).toBeGreaterThanOrEqual(announced[i - 1]!);
     expect(announced[7]).toBeGreaterThanOrEqual(640);
     // And the delays are waited for: the eighth announcement comes after the seven before it had
     // run out. Only a lower bound on time, which a slow machine can only make longer.
