@@ -193,6 +193,11 @@ export class ServiceSet {
   private readonly pendingSpecs = new Set<ServiceRecord>();
   /** Services blocked for being on a dependency cycle (blockCycle), as opposed to other blocks. */
   private readonly onCycle = new Set<ServiceRecord>();
+  /**
+   * The other blocks (block(): a waits-for dependency that did not load), kept apart so that a
+   * cycle block over one of them, once lifted, gives it back rather than lifting it too.
+   */
+  private readonly standIns = new Map<ServiceRecord, string>();
   /** Commands that carried an id and have no outcome yet, by service. */
   private readonly commands = new Map<ServiceRecord, { id: number; op: CommandOp }[]>();
   /** Services with commands that a settle touched: their commands are looked at after it. */
@@ -253,6 +258,11 @@ export class ServiceSet {
    */
   reload(specs: ReadonlyMap<string, ServiceSpec>, unreadable: ReadonlySet<string> = new Set()): ReloadSummary {
     this.actions = [];
+    // A full reload's caller sets every block again from what loading found (clearBlocks, then
+    // block and blockCycle). Members forgotten on the way must not have cycles looked at again
+    // against half the new state (it would say members are free that the loader blocks again);
+    // the reasons stay on the records meanwhile, so nothing blocked starts before then.
+    this.onCycle.clear();
     const summary: ReloadSummary = { added: [], changed: [], removed: [], pending: [], shadowed: [], kept: [] };
     for (const [name, spec] of specs) {
       const record = this.records.get(name);
@@ -652,6 +662,7 @@ export class ServiceSet {
     // unload may take a member off an ordering cycle (after and before name no dependency).
     const mates = this.cycleMates(record);
     this.onCycle.delete(record);
+    this.standIns.delete(record);
     this.touch(record);
     this.cancelPendingChain(record);
     this.records.delete(record.spec.name);
@@ -689,6 +700,7 @@ export class ServiceSet {
   /** Forget every block (before a reload sets them again). */
   clearBlocks(): void {
     this.onCycle.clear();
+    this.standIns.clear();
     for (const record of this.records.values()) {
       if (record.blocked === undefined) continue;
       record.blocked = undefined;
@@ -704,6 +716,7 @@ export class ServiceSet {
     const record = this.records.get(name);
     if (record === undefined) return;
     this.onCycle.delete(record);
+    this.standIns.set(record, reason);
     record.blocked = reason;
     this.mark(record);
   }
@@ -771,9 +784,10 @@ export class ServiceSet {
     for (const name of specs.keys()) {
       const record = this.records.get(name) as ServiceRecord;
       if (still.has(name) || !this.onCycle.delete(record)) continue;
-      record.blocked = undefined;
+      // A stand-in for a dependency that did not load stays blocked for that.
+      record.blocked = this.standIns.get(record);
       this.mark(record);
-      freed.push(name);
+      if (record.blocked === undefined) freed.push(name);
     }
     if (freed.length > 0) this.log("info", `${freed.sort().join(", ")}: no longer on a dependency cycle; may start again`);
   }

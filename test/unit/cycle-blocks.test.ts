@@ -176,3 +176,47 @@ describe("other run-time changes that break a cycle", () => {
     expect(blocks(rt, ["a", "b"])).toEqual(["dependency cycle: a -> b -> a", "dependency cycle: a -> b -> a"]);
   });
 });
+
+describe("what lifting a cycle block leaves alone", () => {
+  it("a stand-in for a dependency that did not load stays blocked for that", () => {
+    // a waits-for p, whose file is broken: p is a stand-in that cannot start. b orders p
+    // before itself and itself after a, so a -> p -> b -> a is a cycle as well.
+    const { rt } = loaded(
+      {
+        a: "type = process\ncommand = /bin/a\nwaits-for = p\n",
+        b: "type = process\ncommand = /bin/b\nbefore = p\nafter = a\n",
+        p: "type = nonsense\n",
+        boot: "type = internal\nwaits-for = a\nwaits-for = b\n",
+      },
+      "boot",
+    );
+    expect(blocks(rt, ["a", "b"])).toEqual(Array(2).fill("dependency cycle: a -> p -> b -> a"));
+    expect(rt.supervisor.removeDependency("a", "waits-for", "p")).toBeUndefined();
+    // The cycle is gone: a and b are free, p is still the stand-in for a broken file.
+    expect(blocks(rt, ["a", "b"])).toEqual([undefined, undefined]);
+    expect(rt.set.get("p")?.blocked).toMatch(/did not load/);
+    expect(rt.outcome(rt.command("start", "p"))[0]?.kind).not.toBe("done");
+    expect(rt.state("p")).toBe("stopped");
+    expect(rt.machine.lines.filter((line) => line.includes("no longer on a dependency cycle"))).toEqual(["tsinit: a, b: no longer on a dependency cycle; may start again"]);
+  });
+
+  it("a full reload that keeps members on a new cycle never says they are free", () => {
+    const { rt, dirs } = loaded(
+      {
+        a: "type = process\ncommand = /bin/a\ndepends-on = b\n",
+        b: "type = process\ncommand = /bin/b\ndepends-on = c\n",
+        c: "type = process\ncommand = /bin/c\ndepends-on = a\n",
+      },
+      "a",
+    );
+    expect(blocks(rt, ["a", "b", "c"])).toEqual(Array(3).fill("dependency cycle: a -> b -> c -> a"));
+    // c goes, and b now reaches a through a new d: still a cycle, another one.
+    rt.sys.files.delete(`${D}/c`);
+    write(rt, "b", "type = process\ncommand = /bin/b\ndepends-on = d\n");
+    write(rt, "d", "type = process\ncommand = /bin/d\ndepends-on = a\n");
+    const before = rt.machine.lines.length;
+    dirs.reload();
+    expect(rt.machine.lines.slice(before).filter((line) => line.includes("no longer on a dependency cycle"))).toEqual([]);
+    expect(blocks(rt, ["a", "b"])).toEqual(Array(2).fill(expect.stringMatching(/dependency cycle: .*d/)));
+  });
+});
