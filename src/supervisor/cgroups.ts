@@ -9,6 +9,8 @@ import type { Sys } from "../sys/sys.ts";
 export class ServiceCgroups {
   /** The services whose cgroup was made or joined: what `prune` may remove. */
   private readonly joined = new Set<string>();
+  /** Cgroups of services no longer loaded that still held processes: removed once they empty. */
+  private readonly emptying = new Set<string>();
 
   /** `root` undefined: services get no cgroups and every method does nothing. */
   constructor(
@@ -24,6 +26,8 @@ export class ServiceCgroups {
 
   join(service: string, pid: number): void {
     if (this.root === undefined) return;
+    // Loaded again under that name before its old cgroup emptied: the cgroup is the service's again.
+    this.emptying.delete(service);
     const dir = `${this.root}/${service}`;
     const made = this.sys.isDirectory(dir) ? undefined : this.sys.mkdir(dir, 0o755);
     if (made === undefined) this.joined.add(service);
@@ -34,18 +38,50 @@ export class ServiceCgroups {
   /**
    * Removes the cgroups of services no longer loaded, else every reload that brings new names
    * leaves empty cgroups behind. One that still holds processes (EBUSY: what the service left
-   * and nothing killed yet) is kept and tried again at the next prune.
+   * and nothing killed yet) is removed when its last process leaves: the kernel then marks its
+   * cgroup.events modified ("populated 0"), which tsinit watches. It is not left for a next
+   * prune, which may never come.
    */
   prune(isLoaded: (service: string) => boolean): void {
     if (this.root === undefined) return;
-    for (const service of this.joined) {
+    // A copy: one whose watch cannot be had goes back in `joined`, for the next prune.
+    for (const service of [...this.joined]) {
       if (isLoaded(service)) continue;
+      this.joined.delete(service);
       const dir = `${this.root}/${service}`;
       const error = this.sys.rmdir(dir);
-      if (error?.code === "EBUSY") continue;
-      if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
-      this.joined.delete(service);
+      if (error?.code === "EBUSY") this.removeOnceEmpty(service, dir);
+      else if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
     }
+  }
+
+  private removeOnceEmpty(service: string, dir: string): void {
+    if (this.emptying.has(service)) return;
+    const watch = this.sys.watchModified(`${dir}/cgroup.events`, () => this.removeIfEmpty(service, dir));
+    if (watch !== undefined) {
+      // No watch (inotify's limits): tried again at the next prune, as it was before watches.
+      this.log.debug(`${service}: cgroup ${dir} is removed at a later prune: ${watch.message}`);
+      this.joined.add(service);
+      return;
+    }
+    this.emptying.add(service);
+    // Its last process may have left between the rmdir and the watch, which then sees no change.
+    this.removeIfEmpty(service, dir);
+  }
+
+  /** On each change of a busy cgroup's cgroup.events: removed once nothing is in it. */
+  private removeIfEmpty(service: string, dir: string): void {
+    if (!this.emptying.has(service)) return;
+    const error = this.sys.rmdir(dir);
+    // Still populated: its next change calls again.
+    if (error?.code === "EBUSY") return;
+    this.emptying.delete(service);
+    if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
+  }
+
+  /** How many cgroups of services no longer loaded wait for their last process to leave (tests). */
+  get emptyingCount(): number {
+    return this.emptying.size;
   }
 
   /** How many service cgroups are kept (tests). */

@@ -27,6 +27,8 @@ import { listenUnix } from "./activation-socket.ts";
 import { openConfinedDirectory } from "./confined-directory.ts";
 import { bootCalls } from "./boot-calls.ts";
 import { openWatchdog, stall } from "./watchdog-device.ts";
+import { watchModified } from "./file-watch.ts";
+import { abandonedSocket } from "./notify-socket.ts";
 import { check, failure, fsError } from "./call-errors.ts";
 import { EXEC_HELPER_FLAG } from "./exec-helper.ts";
 import { SysError } from "./sys.ts";
@@ -524,6 +526,8 @@ export const linuxSys: Sys = {
     }
   },
   ...bootCalls,
+  watchModified,
+  abandonedSocket,
   openWatchdog,
   stall,
 };

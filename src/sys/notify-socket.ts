@@ -12,6 +12,7 @@
 import { settleSocketNode } from "./activation-socket.ts";
 import { embeddedWorker } from "./embedded-worker.ts";
 import { cstr, errno, libc } from "./libc.ts";
+import { lstatSync } from "./file-calls.ts";
 import { errnoName } from "../base/errno.ts";
 import { SysError, type NotifyListener as Listener, type NotifyMessage } from "./sys.ts";
 
@@ -353,4 +354,35 @@ export function sendNotification(path: string, payload: string | Uint8Array): Sy
   } finally {
     libc.close(fd);
   }
+}
+
+const ECONNREFUSED = 111;
+
+/**
+ * Whether `path` is a datagram socket file of this process's user that no process has bound
+ * any more: what a supervisor killed before it could unlink its NOTIFY_SOCKETs leaves. lstat
+ * first, so a symbolic link is never taken for one; then a connect(), which the kernel refuses
+ * (ECONNREFUSED) only when nothing listens at that node. A live supervisor's socket connects and
+ * is left alone; it gets no datagram.
+ */
+export function abandonedSocket(path: string): boolean {
+  let status;
+  try {
+    status = lstatSync(path);
+  } catch {
+    return false;
+  }
+  if (!status.isSocket() || status.uid !== (process.getuid?.() ?? 0)) return false;
+  let address: Uint8Array;
+  let length: number;
+  try {
+    ({ address, length } = socketAddress(path));
+  } catch {
+    return false;
+  }
+  const fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd === -1) return false;
+  const refused = libc.connect(fd, address, length) === -1 && errno() === ECONNREFUSED;
+  libc.close(fd);
+  return refused;
 }

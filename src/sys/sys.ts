@@ -141,6 +141,17 @@ export interface Sys {
   filesystemType(path: string): number | SysError;
   unlink(path: string): SysError | undefined;
   rmdir(path: string): SysError | undefined;
+  /**
+   * inotify's IN_MODIFY: `onModified` each time the file at `path` is modified (a cgroup's
+   * cgroup.events when its "populated" changes), until the file is removed. A second watch of
+   * the same file takes the first one's place.
+   */
+  watchModified(path: string, onModified: () => void): SysError | undefined;
+  /**
+   * Whether `path` (never followed if a link) is a datagram socket of this user that nothing has
+   * bound any more (connect says ECONNREFUSED): left by a process killed before it unlinked it.
+   */
+  abandonedSocket(path: string): boolean;
   chdir(path: string): SysError | undefined;
   chroot(path: string): SysError | undefined;
   /** Opens `path` read-write, not as a controlling terminal, and puts it on descriptors 0, 1 and 2. */

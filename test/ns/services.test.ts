@@ -286,6 +286,36 @@ describe("crash loops and stopping", () => {
     await waitFor("the test cgroups to be removed", () => removeCgroupTree(cgroup));
   }, 30_000);
 
+  test("with cgroups, an unloaded service's cgroup that still held a leftover is removed once the leftover dies", async () => {
+    const cgroup = join(cgroup2Mount(), `tsinit-test-${process.pid}-${Date.now()}`);
+    const { dir, work } = servicesDir(
+      // signal-process-only: tsinit leaves the child alone, so it outlives the stop in the
+      // service's cgroup until the test kills it.
+      { lingerer: "command = /bin/sh $WORK/lingerer.sh\noptions = signal-process-only\n" },
+      { "lingerer.sh": `until grep -q lingerer /proc/$$/cgroup; do sleep 0.01; done\nsetsid sh -c 'echo $$ > "$WORK/child.pid"; while :; do sleep 0.05; done' &\nexec sleep 600\n` },
+    );
+    process.env.WORK = work;
+    const socket = join(work, "ctl.sock");
+    ns = await Namespace.start(["--services-dir", dir, "--socket", socket, "--cgroup", cgroup, "--target", "none"]);
+    const control = new Control(socket);
+    await control.ready(() => ns!.log());
+    expect((await control.ctl("start", "lingerer")).code).toBe(0);
+    const child = await waitFor("the lingering child", () => {
+      const nsPid = Number(read(join(work, "child.pid")));
+      return nsPid ? ns!.hostPid(nsPid) : undefined;
+    });
+    expect((await control.ctl("stop", "lingerer")).code).toBe(0);
+    expect((await control.ctl("unload", "lingerer")).code).toBe(0);
+    // Unloaded while its child is still in the cgroup (rmdir: EBUSY)...
+    expect(readFileSync(join(cgroup, "lingerer", "cgroup.procs"), "utf8")).toContain(String(child));
+    // ...and removed once the child's death empties it, with no further reload, removal or unload.
+    process.kill(child, "SIGKILL");
+    await waitFor("the emptied cgroup to be removed", () => !existsSync(join(cgroup, "lingerer")));
+    expect(ns.log()).not.toContain("removing cgroup");
+    ns.kill();
+    await waitFor("the test cgroups to be removed", () => removeCgroupTree(cgroup));
+  }, 30_000);
+
   test("a second SIGTERM ends a shutdown stuck on a service that ignores SIGTERM", async () => {
     const { dir } = servicesDir({
       boot: "type = internal\nwaits-for = stubborn\n",

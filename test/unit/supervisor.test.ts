@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defaultSpec } from "../../src/base/service-spec.ts";
 import { SPAWN_TURN_MS } from "../../src/supervisor/supervisor.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
+import { SysError } from "../../src/sys/sys.ts";
 
 describe("supervisor loop", () => {
   it("logs an event that throws and goes on with the next one", () => {
@@ -277,7 +278,7 @@ describe("reloads forget what was kept by name", () => {
     expect(rt.supervisor.bgprocessLaunchers).toBe(0);
   });
 
-  it("removes the cgroups of services no longer loaded, and one still busy at a later prune", () => {
+  it("removes the cgroups of services no longer loaded, and one still busy once its last process leaves", () => {
     const rt = new FakeRuntime([fromFile("r0")], { cgroupRoot: "/cg" });
     rt.start("r0");
     expect(rt.sys.isDirectory("/cg/r0")).toBe(true);
@@ -292,15 +293,70 @@ describe("reloads forget what was kept by name", () => {
     // The newest, and the one before it, which was still running at the last reload.
     expect(rt.supervisor.serviceCgroups).toBe(2);
     expect(rt.sys.isDirectory("/cg/r18")).toBe(false);
-    // A leftover process still in r19's cgroup: rmdir says EBUSY, and it is tried again later.
+    // A leftover process still in r19's cgroup: rmdir says EBUSY, and its cgroup.events is watched.
     rt.sys.files.set("/cg/r19/cgroup.procs", "4242\n");
     rt.supervisor.reload(new Map([["r20", fromFile("r20")]]), new Map(), new Set());
     expect(rt.sys.isDirectory("/cg/r19")).toBe(true);
     expect(rt.machine.lines.filter((line) => line.includes("removing cgroup"))).toEqual([]);
+    // A change that leaves it populated (another process forked in): still there, and no busy loop.
+    const rmdirs = () => rt.sys.calls.filter((call) => call === "rmdir /cg/r19").length;
+    const before = rmdirs();
+    rt.sys.modified("/cg/r19/cgroup.events");
+    expect(rmdirs()).toBe(before + 1);
+    expect(rt.sys.isDirectory("/cg/r19")).toBe(true);
+    // The last process leaves: populated 0 modifies cgroup.events, and the cgroup goes with no
+    // further reload, removal or unload.
     rt.sys.files.set("/cg/r19/cgroup.procs", "");
-    rt.supervisor.reload(new Map([["r20", fromFile("r20")]]), new Map(), new Set());
+    rt.sys.modified("/cg/r19/cgroup.events");
     expect(rt.sys.isDirectory("/cg/r19")).toBe(false);
     expect(rt.sys.isDirectory("/cg/r20")).toBe(true);
     expect(rt.supervisor.serviceCgroups).toBe(1);
+    expect(rt.machine.lines.filter((line) => line.includes("removing cgroup"))).toEqual([]);
   });
+
+  it("removes a busy cgroup that empties between its rmdir and its watch", () => {
+    const rt = new FakeRuntime([fromFile("a")], { cgroupRoot: "/cg" });
+    rt.start("a");
+    rt.stop("a");
+    rt.exit("a", 0);
+    rt.sys.files.set("/cg/a/cgroup.procs", "4242\n");
+    // The last process leaves as the watch is made: no change is seen after it.
+    const watch = rt.sys.watchModified.bind(rt.sys);
+    rt.sys.watchModified = (path, onModified) => {
+      rt.sys.files.set("/cg/a/cgroup.procs", "");
+      return watch(path, onModified);
+    };
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    expect(rt.sys.isDirectory("/cg/a")).toBe(false);
+  });
+
+  it("without a watch (an inotify limit), a busy cgroup is tried again at the next prune", () => {
+    const rt = new FakeRuntime([fromFile("a")], { cgroupRoot: "/cg" });
+    rt.start("a");
+    rt.stop("a");
+    rt.exit("a", 0);
+    rt.sys.files.set("/cg/a/cgroup.procs", "4242\n");
+    rt.sys.failWatch.set("/cg/a/cgroup.events", new SysError("inotify_add_watch", 28, "ENOSPC", "/cg/a/cgroup.events"));
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    expect(rt.sys.isDirectory("/cg/a")).toBe(true);
+    rt.sys.files.set("/cg/a/cgroup.procs", "");
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    expect(rt.sys.isDirectory("/cg/a")).toBe(false);
+  });
+
+  it("a service loaded again before its old cgroup empties keeps the cgroup", () => {
+    const rt = new FakeRuntime([fromFile("a")], { cgroupRoot: "/cg" });
+    rt.start("a");
+    rt.stop("a");
+    rt.exit("a", 0);
+    rt.sys.files.set("/cg/a/cgroup.procs", "4242\n");
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    rt.supervisor.reload(new Map([["a", fromFile("a")]]), new Map(), new Set());
+    rt.start("a");
+    rt.sys.files.set("/cg/a/cgroup.procs", "");
+    rt.sys.modified("/cg/a/cgroup.events");
+    expect(rt.sys.isDirectory("/cg/a")).toBe(true);
+    expect(rt.supervisor.serviceCgroups).toBe(1);
+  });
+
 });

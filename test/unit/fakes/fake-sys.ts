@@ -233,6 +233,25 @@ export class FakeSys implements Sys {
     if (!this.files.delete(path) && !this.links.delete(path) && !this.devices.delete(path)) return new SysError("unlink", 2, "ENOENT", path);
     return undefined;
   }
+  /** inotify watches by path; `modified(path)` fires one. */
+  readonly watches = new Map<string, () => void>();
+  /** watchModified's answer for a path (an inotify limit), instead of a watch. */
+  readonly failWatch = new Map<string, SysError>();
+  watchModified(path: string, onModified: () => void): SysError | undefined {
+    this.calls.push(`watch ${path}`);
+    const error = this.failWatch.get(path);
+    if (error === undefined) this.watches.set(path, onModified);
+    return error;
+  }
+  /** The kernel's IN_MODIFY on `path` (a cgroup's cgroup.events when "populated" changed). */
+  modified(path: string): void {
+    this.watches.get(path)?.();
+  }
+  /** Socket files that nothing has bound any more (abandonedSocket says true). */
+  readonly abandonedSockets = new Set<string>();
+  abandonedSocket(path: string): boolean {
+    return this.abandonedSockets.has(path);
+  }
   rmdir(path: string): SysError | undefined {
     this.calls.push(`rmdir ${path}`);
     // A cgroup (it has cgroup.procs) goes with its interface files unless processes are in it.
@@ -240,6 +259,8 @@ export class FakeSys implements Sys {
     if (procs !== undefined) {
       if (procs.trim() !== "") return new SysError("rmdir", 16, "EBUSY", path);
       for (const file of [...this.files.keys()]) if (file.startsWith(`${path}/`)) this.files.delete(file);
+      // Its watches go with it (IN_IGNORED).
+      for (const watched of [...this.watches.keys()]) if (watched.startsWith(`${path}/`)) this.watches.delete(watched);
     }
     if (this.readDir(path)?.length) return new SysError("rmdir", 39, "ENOTEMPTY", path);
     return this.dirs.delete(path) ? undefined : new SysError("rmdir", 2, "ENOENT", path);
