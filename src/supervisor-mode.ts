@@ -12,6 +12,8 @@ import { serviceFiles } from "./service-files.ts";
 import { ServiceDirectories } from "./service-loading.ts";
 import { serviceCgroupRoot } from "./supervisor/cgroups.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
+import { notifySocketNames, removeAbandonedNotifySockets } from "./supervisor/notify.ts";
+import { basename, dirname } from "./base/paths.ts";
 import { unguessable } from "./supervisor/unguessable.ts";
 import type { Runtime } from "./sys/sys.ts";
 import type { SupervisorArgs } from "./supervisor-args.ts";
@@ -21,7 +23,11 @@ function notifyPath(runtime: Runtime, args: SupervisorArgs): string {
   if (args.socket !== undefined) return `${args.socket}.notify`;
   // Random too: as the PID 1 of a namespace every supervisor's pid is 1.
   const unique = unguessable();
-  return `${runtime.env.XDG_RUNTIME_DIR ?? "/tmp"}/tsinit-${runtime.sys.getpid()}-${unique}.notify`;
+  return `${notifyDirectory(runtime, args)}/tsinit-${runtime.sys.getpid()}-${unique}.notify`;
+}
+
+function notifyDirectory(runtime: Runtime, args: SupervisorArgs): string {
+  return args.socket !== undefined ? dirname(args.socket) : (runtime.env.XDG_RUNTIME_DIR ?? "/tmp");
 }
 
 export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
@@ -32,6 +38,8 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
   const env = childEnvironment(runtime, args.socket === undefined ? {} : { [SOCKET_ENV]: args.socket });
 
   const childOomScoreAdj = protectFromOomKiller(runtime, log);
+  // What a supervisor killed by SIGKILL left: its sockets' files, which nothing else removes.
+  removeAbandonedNotifySockets(sys, log, notifyDirectory(runtime, args), notifySocketNames(args.socket === undefined ? undefined : basename(args.socket)));
   // As dinit loads: the target and what it reaches now, anything else when it is named.
   const directories = new ServiceDirectories(sys, log, args.servicesDirs);
   const { services, blocked, cycles, missing } = directories.loadInitial(args.target === "none" ? [] : [args.target]);

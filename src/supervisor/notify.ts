@@ -169,3 +169,34 @@ export class NotifySocket {
     if (fields.READY === "1") this.routing.ready(service);
   }
 }
+
+/** A start's socket beside the notify path `base`: `base.SERIAL-NONCE` (NotifySocket.open). */
+const SOCKET_SUFFIX = String.raw`\.notify\.\d+-[0-9a-f]{16}`;
+
+/**
+ * The names in `dir` that a supervisor's NOTIFY_SOCKETs take: beside a control socket named
+ * `controlName` (CONTROL.notify.N-NONCE), or, without one, tsinit-PID-NONCE.notify.N-NONCE.
+ */
+export function notifySocketNames(controlName: string | undefined): RegExp {
+  const prefix = controlName === undefined ? String.raw`tsinit-\d+-[0-9a-f]{16}` : controlName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${prefix}${SOCKET_SUFFIX}$`);
+}
+
+/**
+ * Removes the NOTIFY_SOCKET files in `dir` that a supervisor killed by SIGKILL (which unlinks
+ * nothing) left there; else each such kill adds a file per notify service for good. Only names
+ * tsinit gives its sockets, only sockets of this user, never through a link, and only those
+ * nothing has bound any more: a live supervisor's (another one using the same directory) stay.
+ */
+export function removeAbandonedNotifySockets(sys: Sys, log: Log, dir: string, names: RegExp): void {
+  let removed = 0;
+  for (const name of sys.readDir(dir) ?? []) {
+    if (!names.test(name)) continue;
+    const path = `${dir}/${name}`;
+    if (!sys.abandonedSocket(path)) continue;
+    const error = sys.unlink(path);
+    if (error === undefined) removed += 1;
+    else if (error.code !== "ENOENT") log.warn(`removing an abandoned NOTIFY_SOCKET: ${error.message}`);
+  }
+  if (removed > 0) log.info(`removed ${removed} NOTIFY_SOCKET file${removed === 1 ? "" : "s"} an earlier supervisor left in ${dir}`);
+}

@@ -1,7 +1,7 @@
 // Service features with real processes: readiness, bgprocess, run-as, env-file, rlimits,
 // crash-loop throttling, and stopping a daemon's whole process group.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Control, Namespace, poll, procInfo, servicesDir, waitFor } from "./harness.ts";
 
@@ -47,6 +47,37 @@ s.sendto(b"READY=1\\nSTATUS=serving", os.environ["NOTIFY_SOCKET"])
 while not os.path.exists(os.environ["WORK"] + "/app-started"): time.sleep(0.01)'`;
 
 describe("readiness", () => {
+  test("a supervisor started after one killed by SIGKILL removes the NOTIFY_SOCKET files it left, and notify works", async () => {
+    const { dir, work } = servicesDir(
+      { boot: "type = internal\ndepends-on = db\n", db: "command = /bin/sh $WORK/db.sh\nready-notification = notify\n" },
+      { "db.sh": `python3 -c 'import os, socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])'\nexec sleep 600\n` },
+    );
+    process.env.WORK = work;
+    const socket = join(work, "ctl.sock");
+    const notifyFiles = () => readdirSync(work).filter((name) => name.startsWith("ctl.sock.notify."));
+    // Not tsinit's: a file with another name, and a link with a socket's name, stay.
+    writeFileSync(join(work, "ctl.sock.notify.keep"), "");
+    symlinkSync(join(work, "ctl.sock.notify.keep"), join(work, "ctl.sock.notify.9-0123456789abcdef"));
+    const left: string[] = [];
+    for (let run = 1; run <= 3; run++) {
+      ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+      await waitFor(`db to be ready (run ${run})`, () => ns!.log().includes("[  OK  ] started db")).catch((error) => { throw new Error(`${error}\n${ns!.log()}`); });
+      const live = notifyFiles().filter((name) => !["ctl.sock.notify.keep", "ctl.sock.notify.9-0123456789abcdef"].includes(name));
+      // One socket for db's start: none of the earlier supervisors' are left.
+      expect(live).toHaveLength(1);
+      expect(left).not.toContain(live[0]);
+      left.push(live[0]!);
+      if (run > 1) expect(ns.log()).toContain("removed 1 NOTIFY_SOCKET file an earlier supervisor left");
+      ns.kill();
+      await ns.proc.exited;
+      // SIGKILL: nothing unlinked it.
+      expect(notifyFiles()).toContain(live[0]!);
+      ns = undefined;
+    }
+    expect(notifyFiles()).toContain("ctl.sock.notify.keep");
+    expect(notifyFiles()).toContain("ctl.sock.notify.9-0123456789abcdef");
+  }, 60_000);
+
   for (const [kind, setting, write] of [
     ["pipefd", "pipefd:5", "echo ready >&5"],
     ["pipevar", "pipevar:READY_FD", 'echo ready >&"$READY_FD"'],

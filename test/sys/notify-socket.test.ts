@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_OUTSTANDING } from "../../src/sys/notify-credit.ts";
-import { listenForNotifications, notifyReportsOutstanding, parseNotifyPayload, sendNotification } from "../../src/sys/notify-socket.ts";
+import { abandonedSocket, listenForNotifications, notifyReportsOutstanding, parseNotifyPayload, sendNotification } from "../../src/sys/notify-socket.ts";
 import type { NotifyListener, NotifyMessage } from "../../src/sys/notify-socket.ts";
 import { SysError } from "../../src/sys/sys.ts";
 import { libc } from "../../src/sys/libc.ts";
@@ -300,5 +300,25 @@ describe("listenForNotifications", () => {
     // Let anything the worker had already posted reach the main thread's queue and be dropped.
     await new Promise((resolve) => setImmediate(resolve));
     expect(messages.length).toBe(count);
+  });
+});
+
+describe("abandonedSocket", () => {
+  test("is true only for a datagram socket file that nothing has bound any more, never through a link", () => {
+    const { path: live } = listen();
+    expect(abandonedSocket(live)).toBe(false);
+    // A process that bound one and died without unlinking it (a supervisor killed by SIGKILL).
+    const left = join(dir, "left.sock");
+    const bound = Bun.spawnSync(["python3", "-c", `import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(${JSON.stringify(left)})`]);
+    expect(bound.exitCode).toBe(0);
+    expect(statSync(left).isSocket()).toBe(true);
+    expect(abandonedSocket(left)).toBe(true);
+    const link = join(dir, "link-to-left.sock");
+    symlinkSync(left, link);
+    expect(abandonedSocket(link)).toBe(false);
+    const plain = join(dir, "plain.sock");
+    writeFileSync(plain, "");
+    expect(abandonedSocket(plain)).toBe(false);
+    expect(abandonedSocket(join(dir, "missing.sock"))).toBe(false);
   });
 });
