@@ -34,6 +34,16 @@ const reload = (rt: FakeRuntime, specs: ServiceSpec[]) => rt.supervisor.reload(n
 /** Lines about events the core got for a service it no longer has. */
 const unknownLines = (rt: FakeRuntime) => rt.machine.lines.filter((line) => line.includes("unknown service"));
 
+/** `a` is gone with no timer of it left, and a minute later nothing of it has reached the core. */
+function goneForGood(rt: FakeRuntime, events: Event[]): void {
+  expect(rt.set.get("a")).toBeUndefined();
+  expect(rt.timers.size).toBe(0);
+  const before = events.length;
+  rt.advance(60_000);
+  expect(events.slice(before)).toEqual([]);
+  expect(unknownLines(rt)).toEqual([]);
+}
+
 describe("a process of a removed service", () => {
   it("is reaped without an event for a service the core no longer has", () => {
     const { rt, events } = watched([hangs("a")]);
@@ -117,13 +127,8 @@ describe("a removed service's timers", () => {
     expect(reload(rt, [])).toMatchObject({ removed: ["a"], pending: ["a"] });
     expect(rt.supervisor.unload("a")).toBe("a is stopped and wanted with a restart pending; stop it first");
     rt.stop("a");
-    expect(rt.set.get("a")).toBeUndefined();
-    expect(rt.timers.size).toBe(0);
-    const before = events.length;
-    rt.advance(60_000);
-    expect(events.slice(before)).toEqual([]);
+    goneForGood(rt, events);
     expect(rt.spawnCount("a")).toBe(1);
-    expect(unknownLines(rt)).toEqual([]);
   });
 
   it("the old restart delay neither starts nor disturbs a new service of the same name", () => {
@@ -177,12 +182,7 @@ describe("a removed service's timers", () => {
     expect(rt.set.get("a")!.chainPending).toBe("a");
     expect(reload(rt, []).pending).toEqual(["a"]);
     rt.stop("a");
-    expect(rt.set.get("a")).toBeUndefined();
-    expect(rt.timers.size).toBe(0);
-    const before = events.length;
-    rt.advance(60_000);
-    expect(events.slice(before)).toEqual([]);
-    expect(unknownLines(rt)).toEqual([]);
+    goneForGood(rt, events);
   });
 });
 
