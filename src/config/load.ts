@@ -29,9 +29,10 @@
 //     those a running supervisor has plus those a load reads. And one load reads at most
 //     LIMITS.bytesPerLoad of description text (each instance's read of its template and each
 //     @include'd file counted): each instance re-reads and re-parses its template, so the
-//     instance count alone does not bound what a large template costs. A name past that is not read; the first line naming one is an error, and the
-//     rest of that template's are counted. A depends-on past it fails the dependent; a
-//     waits-for past it is dropped (no stand-in service is made: there may be many).
+//     instance count alone does not bound what a large template costs. A name past that is not
+//     read; the first line naming one is an error, and the rest of that template's are counted.
+//     A depends-on past it fails the dependent; a waits-for past it is dropped (no stand-in
+//     service is made: there may be many).
 
 import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, formatDiagnostic, hasErrors } from "./diagnostic.ts";

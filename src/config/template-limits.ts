@@ -43,13 +43,17 @@ export function referencedNames(spec: ServiceSpec): string[] {
 export function templateUse(specs: Iterable<ServiceSpec>): Map<string, TemplateUse> {
   const use = new Map<string, TemplateUse>();
   for (const spec of specs) {
-    if (!isTemplateFile(spec.name, spec.file)) continue;
-    const entry = use.get(spec.file) ?? { instances: 0, names: 0 };
-    entry.instances += 1;
-    entry.names += referencedNames(spec).length;
-    use.set(spec.file, entry);
+    if (isTemplateFile(spec.name, spec.file)) countInstance(use, spec.file, spec);
   }
   return use;
+}
+
+/** One more instance of `templateFile`, with the names it reaches (none when it did not parse). */
+function countInstance(use: Map<string, TemplateUse>, templateFile: string, spec: ServiceSpec | undefined): void {
+  const entry = use.get(templateFile) ?? { instances: 0, names: 0 };
+  entry.instances += 1;
+  if (spec !== undefined) entry.names += referencedNames(spec).length;
+  use.set(templateFile, entry);
 }
 
 /**
@@ -84,10 +88,7 @@ export class TemplateBudget {
 
   /** Count an instance read from `templateFile` (its spec, when it parsed). */
   add(templateFile: string, spec: ServiceSpec | undefined): void {
-    const entry = this.used.get(templateFile) ?? { instances: 0, names: 0 };
-    entry.instances += 1;
+    countInstance(this.used, templateFile, spec);
     this.total += 1;
-    if (spec !== undefined) entry.names += referencedNames(spec).length;
-    this.used.set(templateFile, entry);
   }
 }

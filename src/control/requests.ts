@@ -185,12 +185,10 @@ const MAX_ENV_VALUE = 64 * 1024;
  */
 export const MAX_ENVIRONMENT_BYTES = 1024 * 1024;
 
-const encoder = new TextEncoder();
-
 /** The bytes `env` takes in an exec: each "NAME=value" with its NUL. */
 export function environmentBytes(env: Readonly<Record<string, string>>): number {
   let bytes = 0;
-  for (const [name, value] of Object.entries(env)) bytes += encoder.encode(name).length + encoder.encode(value).length + 2;
+  for (const [name, value] of Object.entries(env)) bytes += Buffer.byteLength(name, "utf8") + Buffer.byteLength(value, "utf8") + 2;
   return bytes;
 }
 

@@ -10,10 +10,10 @@ import { dirname } from "../base/paths.ts";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import type { Clock, Timer } from "../sys/sys.ts";
 import { peerCredentials, peerHungUp } from "../sys/peer-credentials.ts";
-import { ERROR_STATUS, MAX_BODY_BYTES, type ErrorResponse } from "./api.ts";
+import { MAX_BODY_BYTES } from "./api.ts";
 import { AnswerBudget, type AnswerLimits, type Holder } from "./answer-budget.ts";
 import { isAdmin, type Peer } from "./auth.ts";
-import { ControlApi, type ControlOptions, type ControlReply } from "./handlers.ts";
+import { ControlApi, errorReply, type ControlOptions, type ControlReply } from "./handlers.ts";
 import { formatResponse, MAX_HEAD_BYTES, parseRequest, type HttpRequest } from "./http.ts";
 import { route } from "./router.ts";
 import { unguessable } from "../supervisor/unguessable.ts";
@@ -433,7 +433,7 @@ async function answer(connection: Connection, request: HttpRequest, api: Control
     signal: connection.aborted.signal,
   });
   if (connection.closed) return;
-  const bytes = formatResponse(reply.status, `${JSON.stringify(reply.body)}\n`, reply.headers, close);
+  const bytes = formatReply(reply, close);
   if (sizeKey !== undefined) rememberSize(connection.sizes, sizeKey, bytes.length);
   // Past the budget a read's answer is dropped here, before it is held. Any other request was
   // carried out: its answer (small: one service, at most a 64 KiB body's worth) is always sent,
@@ -474,8 +474,12 @@ function rememberSize(sizes: Map<string, number>, key: string, bytes: number): v
 
 /** The 503 for a client past its budget of unread answers: small, so always held. */
 function busy(message: string, close: boolean): Buffer {
-  const body: ErrorResponse = { error: { code: "busy", message } };
-  return formatResponse(ERROR_STATUS.busy, `${JSON.stringify(body)}\n`, { "retry-after": "1" }, close);
+  return formatReply(errorReply("busy", message, undefined, { "retry-after": "1" }), close);
+}
+
+/** A reply as the bytes of its HTTP response. */
+function formatReply(reply: ControlReply, close: boolean): Buffer {
+  return formatResponse(reply.status, `${JSON.stringify(reply.body)}\n`, reply.headers, close);
 }
 
 function write(connection: Connection, bytes: Buffer, closeAfter: boolean): void {

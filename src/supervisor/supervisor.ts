@@ -542,7 +542,7 @@ export class Supervisor {
     this.batch(() => this.services.stopChains(), "stopping chains");
     const longestStop = Math.max(0, ...this.services.list().map((r) => r.spec.stopTimeoutMs));
     for (const record of this.services.list()) {
-      if (record.state !== "stopped" || this.services.wanted(record) || record.restartPending || record.chainPending !== undefined) this.stop(record.spec.name);
+      if (!this.services.idle(record)) this.stop(record.spec.name);
     }
     const stopped = await this.within(longestStop + STOP_GRACE_MS, this.settledWaiters, () => this.allStopped(), hurry);
     // Out of time: what is still queued to start must not appear while the rest is killed.

@@ -17,6 +17,8 @@ const MAX_UTMP_BYTES = 4096 * UTMP_SIZE;
 export class UtmpRecords {
   /** One warning, not one per start, when utmp cannot be written (a read-only /var, say). */
   private warned = false;
+  /** The records written and not yet closed, by the pid they were written for. */
+  private readonly open = new Map<number, { id: string; line: string }>();
 
   constructor(
     private readonly sys: Sys,
@@ -35,9 +37,6 @@ export class UtmpRecords {
     const error = this.sys.writeAt(WTMP_PATH, "end", record);
     if (error !== undefined) this.log.warn(`starts-rwfs: the boot's wtmp record: ${error.message}`);
   }
-
-  /** The records written and not yet closed, by the pid they were written for. */
-  private readonly open = new Map<number, { id: string; line: string }>();
 
   /** A main process was spawned: its INIT_PROCESS record. */
   started(spec: ServiceSpec, pid: number): void {
