@@ -124,6 +124,13 @@ export interface ProcInfo {
   state: string;
 }
 
+
+/** The resident set of process `pid` in KiB (VmRSS); it throws when the process is gone, so a gone process never passes a bound. */
+export function rssKb(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb);
+}
 export function procInfo(pid: number): ProcInfo | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -5,7 +5,7 @@ import { afterEach, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Control, Namespace, servicesDir, waitFor } from "./harness.ts";
+import { Control, Namespace, rssKb, servicesDir, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -16,10 +16,6 @@ afterEach(() => {
 const SLEEPER = "type = process\ncommand = /bin/sleep 1000\n";
 
 /** PID 1's resident memory, in kB, from the host's /proc. */
-function rssKb(pid: number): number {
-  const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });
-  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
-}
 
 test("hostile service files are reported with their paths; the rest start and the socket answers; new files load when named", async () => {
   const { dir, work } = servicesDir({

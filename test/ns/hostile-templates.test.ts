@@ -4,10 +4,9 @@
 // compiled tsinit, as PID 1 of a PID namespace and as `tsinit check`, ends it with an error at
 // the template's line and goes on.
 import { afterEach, expect, test } from "bun:test";
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Control, Namespace, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
+import { Control, Namespace, rssKb, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -19,10 +18,6 @@ const SLEEPER = "type = process\ncommand = /bin/sleep 1000\n";
 const DOUBLING = "waits-for = t@${1}a\nwaits-for = t@${1}b\n";
 
 /** PID 1's resident memory, in kB, from the host's /proc. */
-function rssKb(pid: number): number {
-  const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });
-  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
-}
 
 const pastLimit = (dir: string) => new RegExp(`${dir}/t:[12]: waits-for: "t@x[ab]+" is not loaded: the template ${dir}/t has 1000 instances loaded \\(the limit is 1000\\); "t@x[ab]*" starts without it`);
 

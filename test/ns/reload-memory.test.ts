@@ -4,10 +4,10 @@
 // buffers, above all) must go with the services. Once warm, Rss must stay within a bound that the
 // buffers alone would break: a round leaves SERVICES / 2 × BUFFER bytes behind if they are kept.
 import { expect, test } from "bun:test";
-import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ListResponse, LogResponse } from "../../src/control/api.ts";
-import { namespacePerTest } from "./harness.ts";
+import { namespacePerTest, rssKb } from "./harness.ts";
 
 const SERVICES = 12;
 const BUFFER = 64 * 1024;
@@ -24,9 +24,6 @@ const BOUND_KB = 32 * 1024;
 
 const fixture = namespacePerTest();
 
-function rssKb(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0);
-}
 
 test(`${ROUNDS} reloads that replace ${SERVICES} services with buffer logs keep PID 1's Rss bounded`, async () => {
   const names = (round: number) => Array.from({ length: SERVICES }, (_, i) => `r${round}-${i}`);

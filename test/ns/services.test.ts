@@ -2,6 +2,7 @@
 // crash-loop throttling, and stopping a daemon's whole process group.
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { Control, Namespace, poll, procInfo, servicesDir, waitFor } from "./harness.ts";
 
@@ -55,9 +56,13 @@ describe("readiness", () => {
     process.env.WORK = work;
     const socket = join(work, "ctl.sock");
     const notifyFiles = () => readdirSync(work).filter((name) => name.startsWith("ctl.sock.notify."));
-    // Not tsinit's: a file with another name, and a link with a socket's name, stay.
+    // Not tsinit's: a file with another name, and a link with a socket's name, stay. The link
+    // leads to an abandoned socket (bound by a process that is gone), so following it would
+    // take the link for one.
     writeFileSync(join(work, "ctl.sock.notify.keep"), "");
-    symlinkSync(join(work, "ctl.sock.notify.keep"), join(work, "ctl.sock.notify.9-0123456789abcdef"));
+    const abandoned = join(work, "abandoned.sock");
+    execFileSync("python3", ["-c", `import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(${JSON.stringify(abandoned)})`]);
+    symlinkSync(abandoned, join(work, "ctl.sock.notify.9-0123456789abcdef"));
     const left: string[] = [];
     for (let run = 1; run <= 3; run++) {
       ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
@@ -76,6 +81,7 @@ describe("readiness", () => {
     }
     expect(notifyFiles()).toContain("ctl.sock.notify.keep");
     expect(notifyFiles()).toContain("ctl.sock.notify.9-0123456789abcdef");
+    expect(existsSync(abandoned)).toBe(true);
   }, 60_000);
 
   for (const [kind, setting, write] of [

@@ -17,16 +17,10 @@ const hangs = (name: string, extra: Partial<ServiceSpec> = {}) => fromFile(name,
 
 const KILLED = { kind: "signaled", signal: 9, core: false } as const;
 
-/** The FakeRuntime, with every event that reaches the core kept (after the runtime's own watch). */
+/** The FakeRuntime, and every event that reaches the core. */
 function watched(specs: ServiceSpec[]): { rt: FakeRuntime; events: Event[] } {
   const rt = new FakeRuntime(specs);
-  const events: Event[] = [];
-  const handle = rt.set.handle.bind(rt.set);
-  rt.set.handle = (event: Event) => {
-    events.push(event);
-    return handle(event);
-  };
-  return { rt, events };
+  return { rt, events: rt.events };
 }
 
 const reload = (rt: FakeRuntime, specs: ServiceSpec[]) => rt.supervisor.reload(new Map(specs.map((spec) => [spec.name, spec])), new Map(), new Set());

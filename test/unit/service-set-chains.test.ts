@@ -64,18 +64,19 @@ describe("add-dep and reload NAME refuse cycles made through before and after", 
 });
 
 /** A FakeRuntime whose supervisor loads on demand from service files in D, as tsinit's modes wire it. */
-function withFiles(specs: ServiceSpec[], files: Record<string, string>): FakeRuntime {
+function withFiles(specs: ServiceSpec[], files: Record<string, string>): { rt: FakeRuntime; dirs: ServiceDirectories } {
   const rt = new FakeRuntime(specs);
   rt.sys.dirs.add(D);
   for (const [name, text] of Object.entries(files)) rt.sys.files.set(`${D}/${name}`, text);
   const log = new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
-  new ServiceDirectories(rt.sys, log, [D]).attach(rt.supervisor);
-  return rt;
+  const dirs = new ServiceDirectories(rt.sys, log, [D]);
+  dirs.attach(rt.supervisor);
+  return { rt, dirs };
 }
 
 describe("chain-to loads its target when the chain is taken", () => {
   it("a target that is not loaded is loaded, then started", () => {
-    const rt = withFiles([svc("a", "process", { chainTo: "b" })], { b: "type = process\ncommand = /bin/b\n" });
+    const { rt } = withFiles([svc("a", "process", { chainTo: "b" })], { b: "type = process\ncommand = /bin/b\n" });
     rt.start("a");
     expect(rt.set.get("b")).toBeUndefined();
     rt.exit("a", 0);
@@ -85,7 +86,7 @@ describe("chain-to loads its target when the chain is taken", () => {
   });
 
   it("a target that fails to load is logged with its file and line; nothing else happens", () => {
-    const rt = withFiles([svc("a", "process", { chainTo: "b" })], { b: "type = process\ncommand = /bin/b\nrestart = sometimes\n" });
+    const { rt } = withFiles([svc("a", "process", { chainTo: "b" })], { b: "type = process\ncommand = /bin/b\nrestart = sometimes\n" });
     rt.start("a");
     rt.exit("a", 0);
     expect(rt.set.get("b")).toBeUndefined();
@@ -98,7 +99,7 @@ describe("chain-to loads its target when the chain is taken", () => {
   });
 
   it("a target with no file is `no such service`", () => {
-    const rt = withFiles([svc("a", "process", { chainTo: "b" })], {});
+    const { rt } = withFiles([svc("a", "process", { chainTo: "b" })], {});
     rt.start("a");
     rt.exit("a", 0);
     expect(rt.machine.lines.filter((line) => line.includes("chain-to b"))).toEqual([expect.stringContaining("a: chain-to b: no such service")]);
@@ -166,9 +167,7 @@ describe("review fixes: cycles that reached the run-time check unseen", () => {
 
   it("add-dep counts a description a full reload keeps pending while its service runs", () => {
     const files = { a: "type = process\ncommand = /bin/a\n", b: "type = process\ncommand = /bin/b\n" };
-    const rt = withFiles([], files);
-    const dirs = new ServiceDirectories(rt.sys, new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 }), [D]);
-    dirs.attach(rt.supervisor);
+    const { rt, dirs } = withFiles([], files);
     dirs.ensure("a");
     dirs.ensure("b");
     rt.start("a");
@@ -186,9 +185,7 @@ describe("review fixes: cycles that reached the run-time check unseen", () => {
   });
 
   it("a pending `before` counts too", () => {
-    const rt = withFiles([], { a: "type = process\ncommand = /bin/a\n", b: "type = process\ncommand = /bin/b\n" });
-    const dirs = new ServiceDirectories(rt.sys, new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 }), [D]);
-    dirs.attach(rt.supervisor);
+    const { rt, dirs } = withFiles([], { a: "type = process\ncommand = /bin/a\n", b: "type = process\ncommand = /bin/b\n" });
     dirs.ensure("a");
     dirs.ensure("b");
     rt.start("b");
@@ -198,9 +195,7 @@ describe("review fixes: cycles that reached the run-time check unseen", () => {
   });
 
   it("a full reload counts the edges add-dep gave a service added with initctl run", () => {
-    const rt = withFiles([], { a: "type = process\ncommand = /bin/a\n" });
-    const dirs = new ServiceDirectories(rt.sys, new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 }), [D]);
-    dirs.attach(rt.supervisor);
+    const { rt, dirs } = withFiles([], { a: "type = process\ncommand = /bin/a\n" });
     dirs.ensure("a");
     rt.supervisor.add({ ...defaultSpec("r", "process", ""), command: ["/bin/r"] });
     expect(rt.supervisor.addDependency("r", "regular", "a")).toBeUndefined();

@@ -32,6 +32,8 @@ export class FakeRuntime {
   /** What each command sent through `command` resolved with, once it resolved. */
   readonly answers = new Map<number, CommandOutcome | undefined>();
   private lastCommandId: number | undefined;
+  /** Every event that reached the core, in order. */
+  readonly events: Event[] = [];
 
   constructor(specs: ServiceSpec[], options: { cgroupRoot?: string; notifyPath?: string; childOomScoreAdj?: string; startsRwfs?: () => void; startsLog?: () => void; observe?: SupervisorOptions["observe"] } = {}) {
     const log = new Log(this.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 });
@@ -40,6 +42,7 @@ export class FakeRuntime {
     const handle = this.supervisor.services.handle.bind(this.supervisor.services);
     this.supervisor.services.handle = (event: Event) => {
       if (event.kind === "command") this.lastCommandId = event.id;
+      this.events.push(event);
       const actions = handle(event);
       if (event.kind === "spawned") this.recordSpawn(event);
       for (const action of actions) this.record(action);
