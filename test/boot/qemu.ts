@@ -17,19 +17,31 @@ import { join } from "node:path";
 import { cpioBytes, type Entry } from "../../scripts/mkcpio.ts";
 
 /**
+ * What every boot puts on the kernel command line to keep the kernel's own memory down: tracefs's
+ * files for every trace event cost 9 MB of inodes and dentries that nothing frees, and at -m 128
+ * they are what makes the kernel run out of memory while it unpacks, before the stub can say how
+ * much RAM the image needs (qemu/arch.sh's lean_append; docs/image.md, "Too little RAM").
+ */
+const LEAN_APPEND = "initcall_blacklist=tracer_init_tracefs";
+
+/**
  * The machine qemu emulates for each ARCH (as qemu/arch.sh, which qemu/boot.sh and qemu/smoke.sh
  * source): its qemu command and options, the guest's name of the serial console, and the
  * device_add option that puts a hot-plugged PCI device where the machine takes one. arm64 runs
  * -cpu max with pauth-impdef=on, since TCG's emulation of the architected pointer
  * authentication made the boot 4 times slower; its PCIe root bus takes no hot-plugged device,
- * so it has an empty root port for that (docs/arm64.md).
+ * so it has an empty root port for that (docs/arm64.md). `append` is what its kernel command line
+ * always has: on amd64 no_timer_check, since on a loaded host TCG can be too slow for the
+ * kernel's IO-APIC timer check, which then panics ("IO-APIC + timer doesn't work!") before
+ * anything is booted (seen once in about 40 boots with the host's load at 15).
  */
 export const machines = {
-  amd64: { qemu: ["qemu-system-x86_64", "-cpu", "max"], console: "ttyS0", hotplug: "" },
+  amd64: { qemu: ["qemu-system-x86_64", "-cpu", "max"], console: "ttyS0", hotplug: "", append: `no_timer_check ${LEAN_APPEND}` },
   arm64: {
     qemu: ["qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on", "-device", "pcie-root-port,id=port1,chassis=1"],
     console: "ttyAMA0",
     hotplug: ",bus=port1",
+    append: LEAN_APPEND,
   },
 } as const;
 
@@ -49,7 +61,7 @@ export interface BootOptions {
   name: string;
   kernel: string;
   initrd: string;
-  /** Words added to "console=ttyS0 panic=-1 no_timer_check" (ttyAMA0 and no no_timer_check on arm64). */
+  /** Words added to "console=ttyS0 panic=-1" and the machine's `append` (ttyAMA0 on arm64). */
   append?: string;
   /** Files for this test only: a small cpio appended to the base image. */
   extraFiles?: Entry[];
@@ -121,11 +133,7 @@ export class Qemu {
   ) {
     const hardTimeoutS = Math.ceil((options.hardTimeoutMs ?? 180_000) / 1000);
     const machine = machines[arch];
-    // no_timer_check (x86 only): on a loaded host TCG can be too slow for the kernel's IO-APIC
-    // timer check, which then panics ("IO-APIC + timer doesn't work!") before anything is booted
-    // (seen once in about 40 boots with the host's load at 15).
-    const timerCheck = arch === "amd64" ? " no_timer_check" : "";
-    const append = `console=${machine.console} panic=-1${timerCheck} ${options.append ?? ""}`.trim();
+    const append = `console=${machine.console} panic=-1 ${machine.append} ${options.append ?? ""}`.trim();
     const argv = [
       "timeout", "-s", "KILL", String(hardTimeoutS),
       ...machine.qemu,
