@@ -99,7 +99,7 @@ export SOURCE_DATE_EPOCH
 # What each archive is made from besides its manifest's text (the manifest names the files): the
 # tsinit image adds the stub and, through the payload, scripts/payload.sh; the busybox-init image
 # its inittab. Neither depends on the other's.
-IMAGE_INPUTS := scripts/manifest.sh scripts/mkcpio.ts $(BUSYBOX) $(shell find initramfs/etc -type f)
+IMAGE_INPUTS := scripts/manifest.sh scripts/mkcpio.ts src/base/device-number.ts $(BUSYBOX) $(shell find initramfs/etc -type f)
 TSINIT_IMAGE_INPUTS := $(IMAGE_INPUTS) initramfs/init scripts/shared-libs.sh
 BUSYBOX_IMAGE_INPUTS := $(IMAGE_INPUTS) $(shell find initramfs/busybox-init -type f)
 
@@ -140,7 +140,7 @@ BOOT_ENV = KERNEL=$(KERNEL) TSINIT_IMAGE=$(BOOT_IMAGE) BUSYBOX_IMAGE=$(BOOT_BUSY
 # disk image. Every identifier is fixed, so the same inputs give the same bytes.
 DISK_SIZE ?= 192M
 DISK_EXT4 := --size $(DISK_SIZE) --label tsinit-root --uuid 5453494e-4954-4000-8000-000000000001
-DISK_INPUTS := scripts/manifest.sh scripts/shared-libs.sh scripts/mkext4.ts scripts/mkcpio.ts scripts/mke2fs.conf \
+DISK_INPUTS := scripts/manifest.sh scripts/shared-libs.sh scripts/mkext4.ts scripts/mkcpio.ts src/base/device-number.ts scripts/mke2fs.conf \
 	$(BUSYBOX) $(shell find disk -type f 2>/dev/null)
 # `make qemu-disk` boots the image with DISK_IMAGE as a virtio disk and root=DISK_ROOT;
 # APPEND adds kernel arguments. The guest's writes go to a throwaway overlay
