@@ -143,7 +143,7 @@ DISK_EXT4 := --size $(DISK_SIZE) --label tsinit-root --uuid 5453494e-4954-4000-8
 DISK_INPUTS := scripts/manifest.sh scripts/shared-libs.sh scripts/mkext4.ts scripts/mkcpio.ts src/base/device-number.ts scripts/mke2fs.conf \
 	$(BUSYBOX) $(shell find disk -type f 2>/dev/null)
 # `make qemu-disk` boots the image with DISK_IMAGE as a virtio disk and root=DISK_ROOT;
-# APPEND adds kernel arguments. The guest's writes go to a throwaway overlay
+# APPEND adds kernel arguments (to `make qemu` too; QEMU_MEM sets the RAM in MB). The guest's writes go to a throwaway overlay
 # (DISK_SNAPSHOT=off keeps them in the image, which is then no longer the reproducible one).
 DISK_IMAGE ?= $(DIST)/disk.ext4
 DISK_ROOT ?= /dev/vda
@@ -165,7 +165,7 @@ help:
 	@echo "                   with the modules MODULES_DEFAULT=\"$(MODULES_DEFAULT)\" plus MODULES=\"...\""
 	@echo "make busybox-init  $(BUSYBOX_IMAGE), the busybox init image to compare with"
 	@echo "make kernel        Debian's cloud kernel for $(ARCH) in $(KERNEL_CACHE)"
-	@echo "make qemu          boot the image on the serial console (qemu-busybox: the peer)"
+	@echo "make qemu          boot the image on the serial console, with APPEND and QEMU_MEM (qemu-busybox: the peer)"
 	@echo "make smoke CMD=... boot, run CMD in the guest as the first runner, exit with its status"
 	@echo "make timeline      docs/boot-timeline.svg: the demo image's boot, drawn by initctl analyze --svg"
 	@echo "make disk          dist/disk.ext4, an example real root (docs/disk.md)"
@@ -268,7 +268,7 @@ $(KERNEL_STAMP): | $(BUSYBOX)
 	scripts/kernel.sh $(KERNEL_CACHE) $(ARCH)
 
 qemu: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
-	qemu/boot.sh $(KERNEL) $(BOOT_IMAGE)
+	qemu/boot.sh $(KERNEL) $(BOOT_IMAGE) $(APPEND)
 
 # A CI smoke boot: CMD runs in the guest as the first runner; make exits with its status.
 smoke: deps $(BOOT_IMAGE) $(KERNEL_STAMP)
