@@ -7,16 +7,22 @@ export type Answer = { ok: true; status: number; body: unknown } | { ok: false; 
 /** How often a read refused as `busy` (503, the server holds too many unread answers) is asked again. */
 const BUSY_RETRIES = 10;
 
+/** Waits the seconds a busy answer's Retry-After asked for. */
+export type RetryWait = (seconds: number) => Promise<void>;
+
+const sleep: RetryWait = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
 /**
  * Sends `request`; a read the server refused as busy is asked again after its Retry-After (a
  * follower such as `log -f` must not end because other clients were slow readers). Anything
  * else is sent once: a 503 to it means it was not carried out, and the caller says so.
+ * `wait` is how the Retry-After is waited out (a test makes room instead of sleeping).
  */
-export async function send(socket: string, request: PlannedRequest): Promise<Answer> {
+export async function send(socket: string, request: PlannedRequest, wait: RetryWait = sleep): Promise<Answer> {
   for (let attempt = 0; ; attempt++) {
     const answer = await sendOnce(socket, request);
     if (request.method !== "GET" || attempt === BUSY_RETRIES || !answer.ok || answer.status !== 503 || answer.retryAfterS === undefined) return answer;
-    await new Promise((resolve) => setTimeout(resolve, answer.retryAfterS! * 1000));
+    await wait(answer.retryAfterS);
   }
 }
 

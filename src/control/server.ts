@@ -23,8 +23,9 @@ export interface ControlServerOptions extends ControlOptions {
   /** How many bytes of unread answers may be held (ANSWER_LIMITS unless a test sets smaller). */
   answerLimits?: AnswerLimits;
   /**
-   * The timers of each connection's deadlines (first request, idle, linger): the Runtime's
-   * clock in tsinit, the event loop's setTimeout when absent; a test drives a FakeClock.
+   * The timers of each connection's deadlines (first request, idle, linger) and of what runs
+   * once an answer is sent (a shutdown, a debug stall): the Runtime's clock in tsinit, the
+   * event loop's setTimeout when absent; a test drives a FakeClock.
    */
   timers?: Pick<Clock, "setTimer">;
 }
@@ -61,7 +62,7 @@ const MAX_CONNECTIONS = 256;
 const PER_USER_CONNECTIONS = 32;
 const NON_ADMIN_CONNECTIONS = MAX_CONNECTIONS - 64;
 /** A connection must send its first request this soon (a trickle of bytes is no use). */
-const FIRST_REQUEST_MS = 10_000;
+export const FIRST_REQUEST_MS = 10_000;
 /**
  * A connection on which nothing moves for this long, with no request in flight, is closed (a
  * client that went quiet): no byte received, and no byte of an answer taken by the client.
@@ -444,7 +445,9 @@ async function answer(connection: Connection, request: HttpRequest, api: Control
     log.debug(`control: dropped the answer to ${request.method} ${request.target.slice(0, 200)}: ${refused}`);
     write(connection, busy(refused, close), close);
   }
-  if (reply.afterSend !== undefined) setTimeout(reply.afterSend, 0);
+  // In the clock's next turn, not now: the answer is out of the way first (a shutdown must not
+  // cut off its own answer, a stall must not hold it).
+  if (reply.afterSend !== undefined) connection.timers.setTimer(0, reply.afterSend);
 }
 
 /** Reads whose answers are at least this large are remembered, to refuse the next one early. */

@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IDLE_TIMEOUT_MS, startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.ts";
+import { FIRST_REQUEST_MS, IDLE_TIMEOUT_MS, startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.ts";
 import { send } from "../../src/cli/client.ts";
 import { ANSWER_LIMITS, type AnswerLimits } from "../../src/control/answer-budget.ts";
 import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
@@ -436,12 +436,18 @@ describe("robustness", () => {
       });
     });
     await poll("the list to be held", () => server!.answers.held(0) > limits.perAdmin);
-    const asked = send(path, { method: "GET", path: "/v1/services" });
-    // Once the first ask is refused, the held list is read (its connection closed): the next
-    // ask, a second later, is answered.
-    await poll("the first ask to be refused", () => logs.some((line) => line.startsWith("tsinit: control: refused GET /v1/services")));
-    held.destroy();
-    const answer = await asked;
+    const refusals = () => logs.filter((line) => line.startsWith("tsinit: control: refused GET /v1/services")).length;
+    // While initctl waits out the Retry-After of its first ask's 503, the held list is read
+    // (its connection closed): the next ask is answered.
+    const waits: number[] = [];
+    const answer = await send(path, { method: "GET", path: "/v1/services" }, async (seconds) => {
+      waits.push(seconds);
+      expect(refusals()).toBe(1);
+      held.destroy();
+      await poll("the held list to be let go", () => server!.answers.held(0) === 0);
+    });
+    expect(waits).toEqual([1]);
+    expect(refusals()).toBe(1);
     expect(answer.ok && answer.status).toBe(200);
     expect(answer.ok && (answer.body as { services: unknown[] }).services).toHaveLength(64);
   });
@@ -458,11 +464,14 @@ describe("robustness", () => {
     expect(supervisor.services.list().every((r) => r.state === "started")).toBe(true);
   });
 
-  test("a shutdown is carried out after its answer is sent", async () => {
-    const { path, shutdowns } = await serve([]);
+  test("a shutdown is carried out after its answer is sent, in the server clock's next turn", async () => {
+    const clock = new FakeClock();
+    const { path, shutdowns } = await serve([], undefined, undefined, undefined, clock);
     const answer = await call(path, "POST", "/v1/shutdown", "{}");
     expect(answer).toEqual({ status: 202, body: { shutdown: "exit" } });
-    await poll("the shutdown to be carried out", () => shutdowns.length > 0);
+    // The client has its answer; the shutdown waits for the clock the server was given.
+    expect(shutdowns).toEqual([]);
+    clock.advance(0);
     expect(shutdowns).toEqual(["exit"]);
   });
 });
@@ -587,6 +596,39 @@ describe("a connection's life", () => {
       clock.advance(IDLE_TIMEOUT_MS / 4);
       expect(server!.stats()).toEqual({ connections: 0, inputCapacity: 0, inputPending: 0, unsent: 0 });
       expect(server!.answers.total).toBe(0);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test("bytes trickling in do not extend the first request's deadline: closed 10 s after connecting", async () => {
+    const clock = new FakeClock();
+    const { path } = await serve([spec("web")], undefined, undefined, undefined, clock);
+    const socket = await pausedClient(path);
+    let receivedBytes = 0;
+    socket.on("data", (chunk: Buffer) => (receivedBytes += chunk.length));
+    const closed = new Promise((resolve) => socket.on("close", resolve));
+    socket.resume();
+    try {
+      await poll("the connection to be accepted", () => server!.stats().connections === 1);
+      // A byte of a request every 3 s (at 3, 6 and 9 s), never the whole request.
+      const request = "GET /v1/services/web HTTP/1.1\r\nHost: tsinit\r\n\r\n";
+      let sent = 0;
+      while (clock.now() + 3_000 < FIRST_REQUEST_MS) {
+        clock.advance(3_000);
+        expect(server!.stats().connections).toBe(1);
+        socket.write(request[sent]!);
+        sent++;
+        await poll("the byte to be received", () => server!.stats().inputPending === sent);
+      }
+      expect(sent).toBe(3);
+      // The last byte came at 9 s; the deadline is still 10 s after the connection was accepted.
+      clock.advance(FIRST_REQUEST_MS - 1 - clock.now());
+      expect(server!.stats().connections).toBe(1);
+      clock.advance(1);
+      expect(server!.stats()).toEqual({ connections: 0, inputCapacity: 0, inputPending: 0, unsent: 0 });
+      await closed;
+      expect(receivedBytes).toBe(0);
     } finally {
       socket.destroy();
     }
