@@ -19,7 +19,7 @@
 // The boot tests import cpio() to build small per-test archives that are
 // appended to a base image (the kernel unpacks concatenated archives).
 
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { MAX_MAJOR, MAX_MINOR } from "../src/base/device-number.ts";
 
 export type Entry =
@@ -46,6 +46,11 @@ function archiveName(path: string): string {
   return name;
 }
 
+/** The largest number a newc header field holds: eight hex digits. */
+const MAX_FIELD = 0xffffffff;
+
+const fitsField = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= MAX_FIELD;
+
 function hex8(n: number): string {
   return n.toString(16).padStart(8, "0");
 }
@@ -53,6 +58,8 @@ function hex8(n: number): string {
 function pad4(n: number): Uint8Array {
   return new Uint8Array((4 - (n % 4)) % 4);
 }
+
+const FIELD_NAMES = ["ino", "mode", "uid", "gid", "nlink", "mtime", "filesize", "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check"];
 
 function header(f: {
   ino: number; mode: number; nlink: number; mtime: number; size: number;
@@ -62,8 +69,37 @@ function header(f: {
   const fields = [
     f.ino, f.mode, 0, 0, f.nlink, f.mtime, f.size, 0, 0, f.rdevMajor, f.rdevMinor, name.length, 0,
   ];
+  // A ninth digit would shift every later field and the body: the kernel would read garbage,
+  // or another entry, from there on. The checks on entries and sizes come first with plainer
+  // words; this one keeps any field that slips past them from being written.
+  const bad = fields.findIndex((n) => !fitsField(n));
+  if (bad >= 0) throw new Error(`mkcpio: ${f.name}: header field ${FIELD_NAMES[bad]} = ${fields[bad]} does not fit newc's eight hex digits`);
   const head = encoder.encode(`070701${fields.map(hex8).join("")}`);
   return [head, name, pad4(head.length + name.length)];
+}
+
+const isWhole = (n: number): boolean => Number.isInteger(n) && n >= 0;
+
+/**
+ * What an entry asks for that no archive or image can hold, or undefined. Checked where every
+ * entry comes in (withParents, which both writers start with), whether a manifest or code built
+ * it: a number past its field would not be refused later but cut, and mean something else.
+ */
+export function entryProblem(entry: Entry): string | undefined {
+  const where = entry.path;
+  // The file type goes in the bits above these: a larger mode would change what the entry is.
+  if (entry.type !== "slink" && entry.mode !== undefined && !(isWhole(entry.mode) && entry.mode <= 0o7777)) {
+    return `${where}: mode ${Number.isInteger(entry.mode) && entry.mode >= 0 ? `0${entry.mode.toString(8)}` : entry.mode} is not a permission mode (0000 to 7777)`;
+  }
+  if (entry.type === "nod") {
+    // The kernel (unpacking the archive) and ext4 (mkext4.ts) keep a device number in 32 bits,
+    // 12 for the major and 20 for the minor: a larger one would silently become another device.
+    for (const [what, value, largest] of [["major", entry.major, MAX_MAJOR], ["minor", entry.minor, MAX_MINOR]] as const) {
+      if (!isWhole(value)) return `${where}: ${what} ${value} is not a whole number from 0 to ${largest}`;
+      if (value > largest) return `${where}: ${what} ${value} is past the kernel's largest, ${largest}`;
+    }
+  }
+  return undefined;
 }
 
 /** Adds the parent directories that the entries do not list themselves. */
@@ -71,6 +107,8 @@ export function withParents(entries: Entry[]): Map<string, Entry> {
   const byName = new Map<string, Entry>();
   for (const entry of entries) {
     const name = archiveName(entry.path);
+    const problem = entryProblem(entry);
+    if (problem !== undefined) throw new Error(`mkcpio: ${problem}`);
     if (byName.has(name)) throw new Error(`mkcpio: ${name} listed twice`);
     byName.set(name, entry);
   }
@@ -89,6 +127,8 @@ export function withParents(entries: Entry[]): Map<string, Entry> {
  * one buffer). File sources are read when the generator reaches them.
  */
 export function* cpio(entries: Entry[], mtime = sourceDateEpoch()): Generator<Uint8Array> {
+  // newc's mtime is 32 bits unsigned: its last second is in February 2106.
+  if (!fitsField(mtime)) throw new Error(`mkcpio: mtime ${mtime} does not fit newc's eight hex digits (0 to ${MAX_FIELD}, the last second of 2106-02-07)`);
   const byName = withParents(entries);
   // Byte order, not locale order: "a-b" < "a/b" must not depend on the host. `last` files
   // after all the others.
@@ -112,8 +152,14 @@ export function* cpio(entries: Entry[], mtime = sourceDateEpoch()): Generator<Ui
         break;
       case "file":
         mode = S_IFREG | (entry.mode ?? 0o644);
-        if ("source" in entry) body = readFileSync(entry.source);
-        else body = typeof entry.data === "string" ? encoder.encode(entry.data) : entry.data;
+        if ("source" in entry) {
+          // Asked before reading, so a file that cannot go in is not read into memory first.
+          checkFileSize(name, statSync(entry.source).size, entry.source);
+          body = readFileSync(entry.source);
+        } else {
+          body = typeof entry.data === "string" ? encoder.encode(entry.data) : entry.data;
+          checkFileSize(name, body.length, undefined);
+        }
         break;
       case "slink":
         mode = S_IFLNK | 0o777;
@@ -130,6 +176,13 @@ export function* cpio(entries: Entry[], mtime = sourceDateEpoch()): Generator<Ui
     yield pad4(body.length);
   }
   yield* header({ ino: 0, mode: 0, nlink: 1, mtime: 0, size: 0, rdevMajor: 0, rdevMinor: 0, name: "TRAILER!!!" });
+}
+
+/** newc's filesize field is 32 bits: a file of 4 GiB or more cannot be in the archive. */
+function checkFileSize(name: string, size: number, source: string | undefined): void {
+  if (size <= MAX_FIELD) return;
+  const what = source === undefined ? "its data" : source;
+  throw new Error(`mkcpio: ${name}: ${what} is ${size} bytes, past newc's largest file, ${MAX_FIELD} bytes (4 GiB - 1)`);
 }
 
 /** The whole archive in one buffer: for small per-test archives. */
@@ -184,16 +237,15 @@ export function parseManifest(text: string): Entry[] {
         if ((devKind !== "c" && devKind !== "b") || !/^\d+$/.test(major ?? "") || !/^\d+$/.test(minor ?? "")) {
           throw new Error(`mkcpio: line ${line}: expected nod PATH MODE c|b MAJOR MINOR`);
         }
-        // The kernel (unpacking the archive) and ext4 (mkext4.ts) keep a device number in 32 bits,
-        // 12 for the major and 20 for the minor: a larger one would silently become another device.
-        if (Number(major) > MAX_MAJOR) throw new Error(`mkcpio: line ${line}: major ${major} is past the kernel's largest, ${MAX_MAJOR}`);
-        if (Number(minor) > MAX_MINOR) throw new Error(`mkcpio: line ${line}: minor ${minor} is past the kernel's largest, ${MAX_MINOR}`);
         entries.push({ type: "nod", path, mode: octal(mode, line), kind: devKind, major: Number(major), minor: Number(minor) });
         break;
       }
       default:
         throw new Error(`mkcpio: line ${line}: unknown entry type ${kind}`);
     }
+    // The writers check every entry again (withParents); here the message can name the line.
+    const problem = entryProblem(entries.at(-1)!);
+    if (problem !== undefined) throw new Error(`mkcpio: line ${line}: ${problem}`);
   });
   return entries;
 }
