@@ -64,7 +64,7 @@ function renderSuccess(command: Exclude<CliCommand, LocalCommand>, body: unknown
       if (command.name === undefined) return formatServiceTable((body as ListResponse).services);
       return formatServiceDetail((body as StatusResponse).service);
     case "service":
-      return commandLine(command.command, (body as CommandResponse).service, (body as CommandResponse).done);
+      return commandLine(command.command, body as CommandResponse);
     case "run": {
       const { service, done: reached } = body as CommandResponse;
       if (!reached) return `${service.name}: added, starting`;
@@ -144,8 +144,10 @@ function renderSuccess(command: Exclude<CliCommand, LocalCommand>, body: unknown
 const PAST: Record<string, string> = { wake: "started", start: "started", stop: "stopped", restart: "restarted", release: "released", trigger: "triggered", untrigger: "untriggered" };
 const PRESENT: Record<string, string> = { wake: "starting", start: "starting", stop: "stopping", restart: "restarting", release: "releasing", trigger: "triggering", untrigger: "untriggering" };
 
-function commandLine(command: string, service: ServiceStatus, reached: boolean): string {
+function commandLine(command: string, { service, done: reached, removed }: CommandResponse): string {
   if (!reached) return `${service.name}: ${PRESENT[command] ?? command} (${service.state} now)`;
+  // Its removal was waiting for the stop: a later status or start would not find it.
+  if (removed === true) return `${PAST[command] ?? command} ${service.name}; it is no longer loaded (its file was removed)`;
   if (command === "release" && service.target === "started") {
     return `released ${service.name}; it stays ${service.state}, required by ${service.requiredBy} dependent${service.requiredBy === 1 ? "" : "s"}`;
   }

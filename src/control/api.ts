@@ -194,11 +194,14 @@ export interface StatusResponse {
 
 /**
  * POST /v1/services/NAME/{start,stop,restart,release} and POST /v1/services (201).
- * `done` is false only with `?wait=0`, when the service has not got there yet.
+ * `done` is false only with `?wait=0`, when the service has not got there yet. `removed` is
+ * true when the service went with the command: its file was removed and a reload came while it
+ * ran, so it was forgotten once stopped; `service` is then its last status.
  */
 export interface CommandResponse {
   service: ServiceStatus;
   done: boolean;
+  removed?: true;
 }
 
 /** POST /v1/shutdown (202): accepted; the services stop after the answer is sent. */

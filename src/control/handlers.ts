@@ -354,7 +354,7 @@ export class ControlApi {
     const record = supervisor.service(name);
     if (record === undefined) {
       if (outcome?.kind === "refused") return unknownService(name);
-      if (outcome?.kind === "done" && before !== undefined) return reply(okStatus, { service: this.status(before), done: true } satisfies CommandResponse);
+      if (outcome?.kind === "done" && before !== undefined) return reply(okStatus, { service: this.status(before), done: true, removed: true } satisfies CommandResponse);
       const removed = "the service was removed";
       return errorReply("failed", `${name}: ${outcome?.kind !== "failed" || outcome.reason === removed ? removed : `${outcome.reason}; the service was then removed`}`);
     }

@@ -45,10 +45,10 @@ test("a removed service's pending restart and its killed process never reach the
     expect(await control.ctl("reload")).toEqual({ code: 0, stdout: "reloaded; removed: crashy, hang; once stopped: crashy, hang\n", stderr: "" });
 
     // The restart is taken under the description it has, as for any service still running;
-    // stopped, it goes. The stop succeeded, so initctl says so and exits 0, as dinitctl stop of
-    // a service that is then unloaded does.
+    // stopped, it goes. The stop succeeded, so initctl exits 0, as dinitctl stop of a service
+    // that is then unloaded does, and its line says the service is gone.
     await logged("crashy: starting -> started", 2);
-    expect(await control.ctl("stop", "crashy")).toEqual({ code: 0, stdout: "stopped crashy\n", stderr: "" });
+    expect(await control.ctl("stop", "crashy")).toEqual({ code: 0, stdout: "stopped crashy; it is no longer loaded (its file was removed)\n", stderr: "" });
     expect((await control.ctl("status", "crashy")).code).not.toBe(0);
 
     // hang fails at its start-timeout and is forgotten at once; its process is reaped after.

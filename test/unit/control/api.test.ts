@@ -142,7 +142,7 @@ describe("commands wait for their outcome", () => {
     h.exit("web", { signal: SIGTERM });
     const reply = await pending;
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ done: true, service: { name: "web", state: "stopped", target: "stopped" } });
+    expect(reply.body).toMatchObject({ done: true, removed: true, service: { name: "web", state: "stopped", target: "stopped" } });
     expect(h.supervisor.services.get("web")).toBeUndefined();
     expect((await h.call("GET", "/v1/services/web")).status).toBe(404);
   });

@@ -110,6 +110,12 @@ describe("answers and exit status", () => {
     expect(renderAnswer({ kind: "service", command: "stop", name: "web", wait: false }, 200, { service: status({ state: "stopping" }), done: false }, false).stdout).toBe(
       "web: stopping (stopping now)\n",
     );
+    // A stop that the service's pending removal followed: it is gone, and the line says so.
+    expect(renderAnswer({ kind: "service", command: "stop", name: "web", wait: true }, 200, { service: status({ state: "stopped" }), done: true, removed: true }, false)).toEqual({
+      stdout: "stopped web; it is no longer loaded (its file was removed)\n",
+      stderr: "",
+      exitCode: 0,
+    });
     expect(renderAnswer({ kind: "run", restart: false, command: ["x"], wait: true }, 201, { service: status({ name: "x", pid: 5 }), done: true }, false).stdout).toBe(
       "started x (pid 5)\n",
     );
