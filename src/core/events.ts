@@ -95,4 +95,10 @@ export type Action =
   | { kind: "status"; service: string; ok: boolean; text: string }
   | { kind: "state"; service: string; from: string; to: string }
   /** The command with this id reached its goal, failed, or was refused. */
-  | { kind: "outcome"; id: number; service: string; op: CommandOp; outcome: CommandOutcome };
+  | { kind: "outcome"; id: number; service: string; op: CommandOp; outcome: CommandOutcome }
+  /**
+   * The core let go of `service` (removed, unloaded, or replaced by a reload), perhaps in the
+   * middle of an event, as when a stop completes a pending removal: what the runtime keeps by
+   * its name (log pipes, buffer logs, the last STATUS=, cgroups) may go unless the name is loaded again.
+   */
+  | { kind: "forgotten"; service: string };

@@ -687,6 +687,7 @@ export class ServiceSet {
       if (dependent !== undefined) this.refreshDoom(dependent);
     }
     if (mates !== undefined) this.recheckCycles(mates);
+    this.emit({ kind: "forgotten", service: record.spec.name });
   }
 
   /** Specs change only here (add, a reload, add-dep/rm-dep, forget): the cached gate lists go with them. */

@@ -103,6 +103,8 @@ export class Supervisor {
   private readonly utmp: UtmpRecords;
   private readonly queue: Event[] = [];
   private draining = false;
+  /** The core forgot a service, or a description changed: prune at the end of this batch. */
+  private pruneDue = false;
   /**
    * Spawns the core asked for and not yet carried out, oldest first from `spawnHead`, one per
    * service and role (a newer request replaces an older one in its place: `queuedSpawns`), with
@@ -219,9 +221,10 @@ export class Supervisor {
       this.services.clearBlocks();
       for (const [name, reason] of blocked) this.services.block(name, reason);
       for (const cycle of cycles) this.services.blockCycle(cycle);
+      // New descriptions may drop log-type = pipe or buffer, which forgets nothing.
+      this.pruneDue = true;
       return this.services.takeActions();
     });
-    this.prune();
     return summary!;
   }
 
@@ -232,15 +235,12 @@ export class Supervisor {
       removed = this.services.remove(service);
       return this.services.takeActions();
     });
-    this.prune();
     return removed;
   }
 
   /** dinit's unload: forget a stopped service that no loaded service names; undefined when done, else why not. */
   unload(service: string): string | undefined {
-    const refused = this.change(() => this.services.unload(service));
-    this.prune();
-    return refused;
+    return this.change(() => this.services.unload(service));
   }
 
   /** dinit's add-dep (`acquire`: enable's start of the dependency); undefined when done, else why not. */
@@ -257,10 +257,11 @@ export class Supervisor {
   /** dinit's `reload NAME`: one service's new description; undefined when done, else why not. */
   reloadService(spec: ServiceSpec): string | undefined {
     if (this.shuttingDown) return "shutting down";
-    const refused = this.change(() => this.services.reloadOne(spec));
-    // The new description may drop log-type = pipe or buffer: that goes, as after a full reload.
-    this.prune();
-    return refused;
+    return this.change(() => {
+      // The new description may drop log-type = pipe or buffer: that goes, as after a full reload.
+      this.pruneDue = true;
+      return this.services.reloadOne(spec);
+    });
   }
 
   /** How many buffer logs are held (tests). */
@@ -436,6 +437,7 @@ export class Supervisor {
     } finally {
       this.draining = false;
     }
+    if (this.pruneDue) this.prune();
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
     if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
     this.runSpawns();
@@ -690,6 +692,9 @@ export class Supervisor {
       case "load-chained":
         this.loadChained(action);
         return;
+      case "forgotten":
+        this.pruneDue = true;
+        return;
       default:
         action satisfies never;
     }
@@ -786,10 +791,12 @@ export class Supervisor {
   /**
    * Lets go of what belonged to services no longer loaded (or no longer of that log-type): log
    * pipes, notify sockets and their last STATUS=, buffer logs, bgprocess launchers, cgroups. Else every
-   * reload that brings new names grows PID 1. A service a reload removed while it ran goes at
-   * the next reload or removal after its stop.
+   * reload that brings new names grows PID 1. Done at the end of a batch in which the core forgot
+   * a service (a service a reload removed while it ran goes when its stop completes) or a
+   * description changed.
    */
   private prune(): void {
+    this.pruneDue = false;
     const loaded = (service: string) => this.services.get(service) !== undefined;
     this.logPipes.prune();
     this.notify.prune(loaded);
