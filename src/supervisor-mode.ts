@@ -43,12 +43,15 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
   // As dinit loads: the target and what it reaches now, anything else when it is named.
   const directories = new ServiceDirectories(sys, log, args.servicesDirs);
   const { services, blocked, cycles, missing } = directories.loadInitial(args.target === "none" ? [] : [args.target]);
+  // The --cgroup folder is removed at a clean exit only if this supervisor made it.
+  const cgroupMade = args.cgroup !== undefined && !sys.isDirectory(args.cgroup);
+  const cgroupRoot = args.cgroup === undefined ? undefined : serviceCgroupRoot(sys, log, args.cgroup);
   const supervisor = new Supervisor(services.values(), {
     runtime,
     log,
     env,
     notifyPath: notifyPath(runtime, args),
-    cgroupRoot: args.cgroup === undefined ? undefined : serviceCgroupRoot(sys, log, args.cgroup),
+    cgroupRoot,
     blocked,
     cycles,
     childOomScoreAdj,
@@ -68,6 +71,11 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
     supervisor.killEverything();
     await control?.close();
     supervisor.close();
+    if (cgroupMade && cgroupRoot !== undefined) {
+      const error = sys.rmdir(cgroupRoot);
+      // Not empty: a service cgroup left in place (said above), or what others put there.
+      if (error !== undefined && error.code !== "ENOENT") log.info(`cgroup ${cgroupRoot} left in place: ${error.message}`);
+    }
     safetyNet.cancel();
     log.info("all services stopped");
     runtime.exit(0);

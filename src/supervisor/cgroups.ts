@@ -79,6 +79,23 @@ export class ServiceCgroups {
     if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
   }
 
+  /**
+   * A supervisor's clean exit: every service cgroup it made goes, as its services have stopped.
+   * One still holding a process (a leftover that was killed and is not gone yet, or one a
+   * signal-process-only service left) stays, with a note naming it.
+   */
+  removeAll(): void {
+    if (this.root === undefined) return;
+    for (const service of [...this.joined, ...this.emptying]) {
+      const dir = `${this.root}/${service}`;
+      const error = this.sys.rmdir(dir);
+      if (error?.code === "EBUSY") this.log.info(`${service}: cgroup ${dir} still holds processes; left in place`);
+      else if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
+    }
+    this.joined.clear();
+    this.emptying.clear();
+  }
+
   /** How many cgroups of services no longer loaded wait for their last process to leave (tests). */
   get emptyingCount(): number {
     return this.emptying.size;

@@ -805,10 +805,11 @@ export class Supervisor {
     this.cgroups.prune(loaded);
   }
 
-  /** Stop listening (supervisor mode's exit). */
+  /** Stop listening and remove the services' cgroups (supervisor mode's exit, once they have stopped). */
   close(): void {
     this.dropSpawns();
     this.notify.close();
+    this.cgroups.removeAll();
   }
 
   private commandOutcome(id: number, outcome: CommandOutcome): void {

@@ -353,6 +353,24 @@ describe("crash loops and stopping", () => {
     await waitFor("the test cgroups to be removed", () => removeCgroupTree(cgroup));
   }, 30_000);
 
+  test("with cgroups, a clean exit removes the services' cgroups and the --cgroup folder it made", async () => {
+    const cgroup = join(cgroup2Mount(), `tsinit-test-${process.pid}-${Date.now()}`);
+    const { dir } = servicesDir({
+      boot: "type = internal\nwaits-for = a\nwaits-for = b\n",
+      a: "command = /bin/sleep 600\n",
+      b: "command = /bin/sleep 600\n",
+    });
+    ns = await Namespace.start(["--services-dir", dir, "--cgroup", cgroup]);
+    await waitFor("both services to run", () => ns!.log().includes("[  OK  ] started a") && ns!.log().includes("[  OK  ] started b"));
+    expect(readdirSync(cgroup).filter((name) => name === "a" || name === "b").sort()).toEqual(["a", "b"]);
+    ns.signal("SIGTERM");
+    expect(await ns.exitCode(10_000)).toBe(0);
+    const left = existsSync(cgroup);
+    if (left) removeCgroupTree(cgroup);
+    expect(left).toBe(false);
+    expect(ns.log()).not.toContain("left in place");
+  }, 30_000);
+
   test("a second SIGTERM ends a shutdown stuck on a service that ignores SIGTERM", async () => {
     const { dir } = servicesDir({
       boot: "type = internal\nwaits-for = stubborn\n",

@@ -318,6 +318,22 @@ describe("reloads forget what was kept by name", () => {
     expect(rt.machine.lines.filter((line) => line.includes("removing cgroup"))).toEqual([]);
   });
 
+  it("removes every service cgroup at close, leaving one that still holds a process with a note", () => {
+    const rt = new FakeRuntime([fromFile("a"), fromFile("b")], { cgroupRoot: "/cg" });
+    rt.start("a");
+    rt.start("b");
+    for (const name of ["a", "b"]) {
+      rt.stop(name);
+      rt.sys.files.set(`/cg/${name}/cgroup.procs`, name === "b" ? "4242\n" : "");
+      rt.exit(name, 0);
+    }
+    rt.supervisor.close();
+    expect(rt.sys.isDirectory("/cg/a")).toBe(false);
+    expect(rt.sys.isDirectory("/cg/b")).toBe(true);
+    expect(rt.machine.lines.filter((line) => line.includes("cgroup /cg/b still holds processes; left in place"))).toHaveLength(1);
+    expect(rt.supervisor.serviceCgroups).toBe(0);
+  });
+
   it("removes a busy cgroup that empties between its rmdir and its watch", () => {
     const rt = new FakeRuntime([fromFile("a")], { cgroupRoot: "/cg" });
     rt.start("a");
