@@ -69,7 +69,8 @@ export const FIRST_REQUEST_MS = 10_000;
  */
 export const IDLE_TIMEOUT_MS = 30_000;
 const SOCKET_MODE = 0o666;
-const LINGER_MS = 1_000;
+/** How long a connection closed after an error answer reads and drops what still comes (see linger). */
+export const LINGER_MS = 1_000;
 
 /**
  * How much unparsed input a connection may hold: one whole request and some. Past it the

@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FIRST_REQUEST_MS, IDLE_TIMEOUT_MS, startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.ts";
+import { FIRST_REQUEST_MS, IDLE_TIMEOUT_MS, LINGER_MS, startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.ts";
 import { send } from "../../src/cli/client.ts";
 import { ANSWER_LIMITS, type AnswerLimits } from "../../src/control/answer-budget.ts";
 import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
@@ -73,15 +73,33 @@ async function poll<T>(what: string, probe: () => T | undefined | false | Promis
   }
 }
 
-/** Writes raw bytes and returns everything the server sent back before closing. */
-function raw(path: string, payload: string | Buffer): Promise<string> {
+/**
+ * Writes raw bytes and returns everything the server sent back before closing. After an error
+ * answer the server lingers before it closes (the client may still be sending): given the
+ * server's FakeClock, `raw` moves it past the linger once the whole answer is in, so no real
+ * second passes.
+ */
+function raw(path: string, payload: string | Buffer, lingering?: FakeClock): Promise<string> {
   return new Promise((resolve) => {
     let data = "";
+    let answered = false;
     const socket = connect(path, () => socket.write(payload));
-    socket.on("data", (chunk) => (data += chunk));
+    socket.on("data", (chunk) => {
+      data += chunk;
+      if (lingering === undefined || answered || !holdsWholeAnswer(data)) return;
+      answered = true;
+      lingering.advance(LINGER_MS);
+    });
     socket.on("close", () => resolve(data));
     socket.on("error", () => resolve(data));
   });
+}
+
+/** Whether `text` begins with a whole HTTP answer (its head and Content-Length bytes of body). */
+function holdsWholeAnswer(text: string): boolean {
+  const head = text.indexOf("\r\n\r\n");
+  const length = /content-length: (\d+)/i.exec(text.slice(0, Math.max(0, head)))?.[1];
+  return head !== -1 && length !== undefined && Buffer.byteLength(text.slice(head + 4)) >= Number(length);
 }
 
 async function asNobody(...args: string[]): Promise<{ code: number; out: string }> {
@@ -209,9 +227,10 @@ describe("peer credentials", () => {
 
 describe("robustness", () => {
   test("answers malformed HTTP with a JSON 400 and keeps serving", async () => {
-    const { path } = await serve([]);
+    const clock = new FakeClock();
+    const { path } = await serve([], undefined, undefined, undefined, clock);
     for (const payload of ["GARBAGE\r\n\r\n", "GET /v1 HTTP/1.1\r\nContent-Length: x\r\n\r\n", "\u0000\u0001\u0002\r\n\r\n"]) {
-      const answer = await raw(path, payload);
+      const answer = await raw(path, payload, clock);
       expect(answer).toStartWith("HTTP/1.1 400");
       expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).error.code).toBe("bad-request");
     }
@@ -220,28 +239,39 @@ describe("robustness", () => {
 
   test("answers a client that shuts down its writing side after its request", async () => {
     const { path, supervisor } = await serve([spec("db", { readyNotification: { kind: "pipefd", fd: 3 } })]);
-    /** Sends the request, then shutdown(SHUT_WR); resolves with what came back before close. */
-    const halfClosed = (payload: string) =>
-      new Promise<string>((resolve) => {
+    /**
+     * Sends the request, then shutdown(SHUT_WR). `answer` resolves with what came back before
+     * close; `shut` once the shutdown is made (the socket's "finish" follows the system call).
+     */
+    const halfClosed = (payload: string) => {
+      let shut!: Promise<unknown>;
+      const answer = new Promise<string>((resolve) => {
         let data = "";
         const socket = connect({ path, allowHalfOpen: true }, () => {
           socket.write(payload);
           socket.end();
         });
+        shut = new Promise((done) => socket.on("finish", done));
         socket.on("data", (chunk) => (data += chunk));
         socket.on("close", () => resolve(data));
         socket.on("error", () => resolve(data));
       });
-    expect(await halfClosed("GET /v1 HTTP/1.1\r\nHost: tsinit\r\n\r\n")).toStartWith("HTTP/1.1 200");
+      return { answer, shut };
+    };
+    expect(await halfClosed("GET /v1 HTTP/1.1\r\nHost: tsinit\r\n\r\n").answer).toStartWith("HTTP/1.1 200");
     // Two requests, then the half-close: both are answered, in order.
-    const two = await halfClosed("GET /v1 HTTP/1.1\r\nHost: tsinit\r\n\r\nGET /v1/services/nope HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+    const two = await halfClosed("GET /v1 HTTP/1.1\r\nHost: tsinit\r\n\r\nGET /v1/services/nope HTTP/1.1\r\nHost: tsinit\r\n\r\n").answer;
     expect(two.match(/^HTTP\/1\.1 \d+/gm)).toEqual(["HTTP/1.1 200", "HTTP/1.1 404"]);
     // A waiting command is not taken for a client that went away.
     const waiting = halfClosed("POST /v1/services/db/start HTTP/1.1\r\nHost: tsinit\r\n\r\n");
     await poll("db to be starting", () => supervisor.services.get("db")?.state === "starting");
-    await Bun.sleep(50);
+    // The server must have read the half-close before db is ready. Once the shutdown is made,
+    // the end of input waits on the server's socket; a request on another connection, accepted
+    // and answered after that, takes the server's event loop past it.
+    await waiting.shut;
+    expect((await call(path, "GET", "/v1")).status).toBe(200);
     supervisor.dispatch({ kind: "ready", service: "db" });
-    const answer = await waiting;
+    const answer = await waiting.answer;
     expect(answer).toStartWith("HTTP/1.1 200");
     expect(answer).toContain('"done":true');
   });
@@ -261,11 +291,12 @@ describe("robustness", () => {
   });
 
   test("refuses an oversized body, declared or streamed, without reading it all", async () => {
-    const { path } = await serve([]);
+    const clock = new FakeClock();
+    const { path } = await serve([], undefined, undefined, undefined, clock);
     const big = "x".repeat(64 * 1024 + 1);
     const declared = await call(path, "POST", "/v1/services", big);
     expect(declared).toEqual({ status: 413, body: { error: { code: "too-large", message: "the request body is larger than 65536 bytes" } } });
-    const chunked = await raw(path, `POST /v1/services HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000\r\n${"y".repeat(0x10000)}\r\n10\r\n${"y".repeat(16)}\r\n0\r\n\r\n`);
+    const chunked = await raw(path, `POST /v1/services HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000\r\n${"y".repeat(0x10000)}\r\n10\r\n${"y".repeat(16)}\r\n0\r\n\r\n`, clock);
     expect(chunked).toStartWith("HTTP/1.1 413");
     expect((await call(path, "GET", "/v1")).status).toBe(200);
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { defaultSpec } from "../../../src/base/service-spec.ts";
 import type { AnalyzeResponse, EventsResponse } from "../../../src/control/api.ts";
 import { EVENTS_PER_ANSWER } from "../../../src/control/api.ts";
-import { ApiHarness } from "./api-harness.ts";
+import { ApiHarness, settle } from "./api-harness.ts";
 
 const web = { ...defaultSpec("web", "process"), command: ["/bin/web"] };
 
@@ -19,10 +19,10 @@ describe("the event log over the API", () => {
     // Nothing new yet: the answer waits for the next event.
     let answered: EventsResponse | undefined;
     void h.call("GET", `/v1/events?after=${first.next - 1}&wait=1`).then((reply) => (answered = reply.body as EventsResponse));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await settle();
     expect(answered).toBeUndefined();
     h.exit("web", { code: 3 });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await settle();
     expect(answered?.events.map((e) => e.kind)).toContain("exited");
     expect(answered?.events.find((e) => e.kind === "exited")).toMatchObject({ service: "web", code: 3 });
   });
