@@ -36,6 +36,7 @@ import { checkDebugStallRequest, checkEmptyBody, checkForce, checkRunRequest, ch
 import { route, type Endpoint } from "./router.ts";
 import { MAX_RUNTIME_SERVICES_PER_USER, RuntimeServices, runtimeSpec } from "./runtime-services.ts";
 import { serviceStatus, type Clock } from "./status.ts";
+import type { Clock as RuntimeClock } from "../sys/sys.ts";
 import * as verbs from "./verbs.ts";
 import type { ServiceFiles } from "./verbs.ts";
 
@@ -85,6 +86,11 @@ export interface ControlOptions {
   debug?: { enabled: boolean; stall: (ms: number) => void };
   /** The services directories (reload NAME, enable, disable); absent: those answer 501. */
   files?: ServiceFiles;
+  /**
+   * The timers of a long poll's limit (log -f, events): the Runtime's clock in tsinit, as for
+   * the server's connection timers, so a test drives them with a FakeClock.
+   */
+  timers: Pick<RuntimeClock, "setTimer">;
 }
 
 export interface ControlRequest {
@@ -405,7 +411,7 @@ export class ControlApi {
     const wait = request.query.get("wait") === null ? { ok: true as const, value: false } : checkWait(request.query);
     if (!wait.ok) return errorReply("bad-request", wait.message);
     const log = supervisor.bufferLog(name);
-    if (wait.value && log.end <= after) await waitForNext((wake) => log.subscribe(wake), LOG_WAIT_MS, request.signal);
+    if (wait.value && log.end <= after) await waitForNext((wake) => log.subscribe(wake), LOG_WAIT_MS, request.signal, this.options.timers);
     return reply(200, { service: name, ...log.since(after) } satisfies LogResponse);
   }
 
@@ -418,7 +424,7 @@ export class ControlApi {
     if (!Number.isSafeInteger(after)) return errorReply("bad-request", `after must be a whole number, not ${JSON.stringify(afterText.slice(0, 20))}`);
     const wait = request.query.get("wait") === null ? { ok: true as const, value: false } : checkWait(request.query);
     if (!wait.ok) return errorReply("bad-request", wait.message);
-    if (wait.value && events.next <= after + 1) await waitForNext((wake) => events.subscribe(wake), LOG_WAIT_MS, request.signal);
+    if (wait.value && events.next <= after + 1) await waitForNext((wake) => events.subscribe(wake), LOG_WAIT_MS, request.signal, this.options.timers);
     // A page at a time: one answer never holds the whole replay.
     const { events: list, lost } = events.after(after, EVENTS_PER_ANSWER);
     const next = (list.at(-1)?.seq ?? Math.min(after, events.next - 1)) + 1;
@@ -491,22 +497,22 @@ const GERUND: Record<ServiceCommand, string> = {
   wake: "waking",
 };
 
-/** How long a `log -f` request waits for output before answering with nothing new. */
-const LOG_WAIT_MS = 25_000;
+/** How long a long poll (`log -f`, `events`) waits for something new before answering with nothing. */
+export const LOG_WAIT_MS = 25_000;
 
 /**
  * Resolves at the next thing `subscribe` reports (an append to a buffer log, an event), after
- * `timeoutMs`, or when the client goes away.
+ * `timeoutMs` on `timers`, or when the client goes away.
  */
-function waitForNext(subscribe: (wake: () => void) => () => void, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+function waitForNext(subscribe: (wake: () => void) => () => void, timeoutMs: number, signal: AbortSignal | undefined, timers: Pick<RuntimeClock, "setTimer">): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timer.cancel();
       unsubscribe();
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, timeoutMs);
+    const timer = timers.setTimer(timeoutMs, done);
     const unsubscribe = subscribe(done);
     signal?.addEventListener("abort", done);
   });

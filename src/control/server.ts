@@ -18,14 +18,14 @@ import { formatResponse, MAX_HEAD_BYTES, parseRequest, type HttpRequest } from "
 import { route } from "./router.ts";
 import { unguessable } from "../supervisor/unguessable.ts";
 
-export interface ControlServerOptions extends ControlOptions {
+export interface ControlServerOptions extends Omit<ControlOptions, "timers"> {
   path: string;
   /** How many bytes of unread answers may be held (ANSWER_LIMITS unless a test sets smaller). */
   answerLimits?: AnswerLimits;
   /**
-   * The timers of each connection's deadlines (first request, idle, linger) and of what runs
-   * once an answer is sent (a shutdown, a debug stall): the Runtime's clock in tsinit, the
-   * event loop's setTimeout when absent; a test drives a FakeClock.
+   * The timers of each connection's deadlines (first request, idle, answer, linger), of what
+   * runs once an answer is sent (a shutdown, a debug stall) and of the API's long polls: the
+   * Runtime's clock in tsinit, the event loop's setTimeout when absent; a test drives a FakeClock.
    */
   timers?: Pick<Clock, "setTimer">;
 }
@@ -151,11 +151,11 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const refused = refuseNonSocket(path);
   if (refused !== undefined) return { ok: false, error: refused };
 
-  const api = new ControlApi(options);
+  const timers = options.timers ?? eventLoopTimers;
+  const api = new ControlApi({ ...options, timers });
   const budget = new AnswerBudget(options.answerLimits);
   const sizes = new Map<string, number>();
   const connections = new Set<Connection>();
-  const timers = options.timers ?? eventLoopTimers;
   let listener: UnixSocketListener<Connection> | TCPSocketListener<Connection> | undefined;
   const guard = (what: string, action: () => void) => {
     try {

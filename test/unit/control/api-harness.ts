@@ -69,6 +69,7 @@ export class ApiHarness {
       mode: options.mode ?? "supervisor",
       pid: 1,
       clock: { monotonic: () => this.machine.clock.now(), wall: () => this.machine.clock.wallTime() },
+      timers: this.machine.clock,
       admins: new Set([0]),
       shutdown: options.shutdown === false ? undefined : (kind) => this.shutdowns.push(kind),
       events,

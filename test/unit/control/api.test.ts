@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CommandResponse, ErrorResponse, HelloResponse, ListResponse, StatusResponse } from "../../../src/control/api.ts";
-import { ControlApi, type ControlledSupervisor } from "../../../src/control/handlers.ts";
+import { ControlApi, LOG_WAIT_MS, type ControlledSupervisor } from "../../../src/control/handlers.ts";
 import { Log } from "../../../src/log/log.ts";
+import { FakeClock } from "../fakes/fake-clock.ts";
 import { ApiHarness, NOBODY, OTHER, ROOT, settle, svc } from "./api-harness.ts";
 
 const SIGTERM = 15;
@@ -398,6 +399,16 @@ describe("buffer logs", () => {
     const waiting = h.call("GET", "/v1/services/web/log?after=6&wait=1");
     log.append("more\n");
     expect((await waiting).body).toEqual({ service: "web", text: "more\n", next: 11, dropped: 0 });
+    // Nothing more: the answer comes with nothing new once 25 s of the API's clock have passed.
+    let answered: unknown;
+    void h.call("GET", "/v1/services/web/log?after=11&wait=1").then((reply) => (answered = reply.body));
+    await settle();
+    h.machine.clock.advance(LOG_WAIT_MS - 1);
+    await settle();
+    expect(answered).toBeUndefined();
+    h.machine.clock.advance(1);
+    await settle();
+    expect(answered).toEqual({ service: "web", text: "", next: 11, dropped: 0 });
     expect((await h.call("GET", "/v1/services/web/log?after=x")).status).toBe(400);
   });
 
@@ -450,6 +461,7 @@ describe("bad requests", () => {
       mode: "init",
       pid: 1,
       clock: { monotonic: () => 0, wall: () => 0 },
+      timers: new FakeClock(),
       admins: new Set([0]),
     });
     const reply = await api.handle({ method: "GET", path: "/v1/services", query: new URLSearchParams(), body: "", peer: ROOT });

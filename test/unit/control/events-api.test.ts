@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { defaultSpec } from "../../../src/base/service-spec.ts";
 import type { AnalyzeResponse, EventsResponse } from "../../../src/control/api.ts";
 import { EVENTS_PER_ANSWER } from "../../../src/control/api.ts";
+import { LOG_WAIT_MS } from "../../../src/control/handlers.ts";
 import { ApiHarness, settle } from "./api-harness.ts";
 
 const web = { ...defaultSpec("web", "process"), command: ["/bin/web"] };
@@ -25,6 +26,32 @@ describe("the event log over the API", () => {
     await settle();
     expect(answered?.events.map((e) => e.kind)).toContain("exited");
     expect(answered?.events.find((e) => e.kind === "exited")).toMatchObject({ service: "web", code: 3 });
+  });
+
+  it("answers a long poll with nothing new after 25 s of the API's clock, and a woken poll lets go of its timer", async () => {
+    const h = new ApiHarness([web], { events: true });
+    const clock = h.machine.clock;
+    const idle = clock.armed;
+    let answered: EventsResponse | undefined;
+    void h.call("GET", "/v1/events?after=0&wait=1").then((reply) => (answered = reply.body as EventsResponse));
+    await settle();
+    expect(clock.armed).toBe(idle + 1);
+    clock.advance(LOG_WAIT_MS - 1);
+    await settle();
+    expect(answered).toBeUndefined();
+    clock.advance(1);
+    await settle();
+    expect(answered).toEqual({ events: [], lost: 0, next: 1 });
+    expect(clock.armed).toBe(idle);
+    // Woken by an event before the limit: the answer comes, and its timer is cancelled.
+    let woken: EventsResponse | undefined;
+    void h.call("GET", "/v1/events?after=0&wait=1").then((reply) => (woken = reply.body as EventsResponse));
+    await settle();
+    expect(clock.armed).toBe(idle + 1);
+    h.events!.emit({ kind: "ready", service: "web" });
+    await settle();
+    expect(woken?.events.map((e) => e.kind)).toEqual(["ready"]);
+    expect(clock.armed).toBe(idle);
   });
 
   it("answers a page at a time, and refuses a bad after", async () => {
