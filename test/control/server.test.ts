@@ -237,6 +237,34 @@ describe("robustness", () => {
     expect((await call(path, "GET", "/v1/services")).status).toBe(200);
   });
 
+  test("after an error answer, keeps the connection LINGER_MS (the client may still be sending), then closes", async () => {
+    const clock = new FakeClock();
+    const { path } = await serve([], undefined, undefined, undefined, clock);
+    let data = "";
+    let closed = false;
+    const socket = connect(path);
+    const answered = new Promise<void>((resolve) => {
+      socket.on("data", (chunk) => {
+        data += chunk;
+        if (holdsWholeAnswer(data)) resolve();
+      });
+    });
+    socket.on("close", () => (closed = true));
+    try {
+      socket.write("GARBAGE\r\n\r\n");
+      await answered;
+      expect(data).toStartWith("HTTP/1.1 400");
+      clock.advance(LINGER_MS - 1);
+      expect(server!.stats().connections).toBe(1);
+      clock.advance(1);
+      expect(server!.stats()).toEqual({ connections: 0, inputCapacity: 0, inputPending: 0, unsent: 0 });
+      await poll("the client to see the close", () => closed);
+      expect(data).toStartWith("HTTP/1.1 400");
+    } finally {
+      socket.destroy();
+    }
+  });
+
   test("answers a client that shuts down its writing side after its request", async () => {
     const { path, supervisor } = await serve([spec("db", { readyNotification: { kind: "pipefd", fd: 3 } })]);
     /**
