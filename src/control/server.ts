@@ -68,6 +68,22 @@ export const FIRST_REQUEST_MS = 10_000;
  * client that went quiet): no byte received, and no byte of an answer taken by the client.
  */
 export const IDLE_TIMEOUT_MS = 30_000;
+/**
+ * What is left of an answer once the socket has taken what it can at once must be taken within
+ * IDLE_TIMEOUT_MS plus a second per this many bytes (a 4 MiB list: 286 s), or the
+ * connection is closed and the answer let go. The idle period alone does not bound a reader:
+ * the kernel gives a unix socket's writer room back in chunks (once the reader has emptied most
+ * of the send buffer: about 180 KB at a time with the default buffer), each chunk counts as
+ * life, and so a client taking one chunk every 29 s would keep a 4 MB answer for some ten
+ * minutes, then ask again. An honest client takes a local socket's answer far faster than this
+ * even on a loaded machine: initctl reads the whole answer before it prints anything.
+ */
+export const SLOWEST_READ_BYTES_PER_S = 16 * 1024;
+
+/** How long a client has to take `bytes` of an answer (see SLOWEST_READ_BYTES_PER_S). */
+export function answerDeadlineMs(bytes: number): number {
+  return IDLE_TIMEOUT_MS + Math.ceil((bytes * 1000) / SLOWEST_READ_BYTES_PER_S);
+}
 const SOCKET_MODE = 0o666;
 /** How long a connection closed after an error answer reads and drops what still comes (see linger). */
 export const LINGER_MS = 1_000;
@@ -122,7 +138,10 @@ interface Connection {
   /** Aborted when the client goes away, so a waiting command stops waiting. */
   aborted: AbortController;
   timers: Pick<Clock, "setTimer">;
+  /** The first request's deadline, the idle period or the linger, whichever applies now. */
   timer?: Timer;
+  /** When the answer in `output` must have been taken (armed while the socket cannot take it all). */
+  answerDeadline?: Timer;
 }
 
 /** The most bytes a unix socket's path may have (sun_path is 108 bytes with its NUL). */
@@ -322,8 +341,9 @@ function wait(connection: Connection, ms: number): void {
 
 /**
  * Something moved: bytes came in, or the client took bytes of an answer. The idle period is one
- * without either, so a client reading a long answer slowly but steadily is not cut off halfway,
- * while one that reads nothing for that long is closed (and its answer let go). The first
+ * without either, so a client reading a long answer slowly but steadily is not cut off halfway
+ * (within the answer's deadline: SLOWEST_READ_BYTES_PER_S), while one that reads nothing for
+ * that long is closed (and its answer let go). The first
  * request's deadline is not moved: a trickle of bytes does not keep a connection that never
  * sent a request.
  */
@@ -492,6 +512,10 @@ function write(connection: Connection, bytes: Buffer, closeAfter: boolean): void
   connection.output = connection.output.length === 0 ? bytes : Buffer.concat([connection.output, bytes]);
   if (closeAfter) connection.closing = true;
   flush(connection);
+  // Armed once, for what the socket did not take at once; let go with the answer (release).
+  if (!connection.closed && connection.output.length > 0 && connection.answerDeadline === undefined) {
+    connection.answerDeadline = connection.timers.setTimer(answerDeadlineMs(connection.output.length), () => end(connection));
+  }
 }
 
 /** Hands the socket what it takes now; `drain` calls again for the rest. */
@@ -528,6 +552,8 @@ function release(connection: Connection): void {
   connection.budget.release(connection.held, connection.holder);
   connection.held = 0;
   connection.output = Buffer.alloc(0);
+  connection.answerDeadline?.cancel();
+  connection.answerDeadline = undefined;
 }
 
 function end(connection: Connection): void {

@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FIRST_REQUEST_MS, IDLE_TIMEOUT_MS, LINGER_MS, startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.ts";
+import { answerDeadlineMs, FIRST_REQUEST_MS, IDLE_TIMEOUT_MS, LINGER_MS, SLOWEST_READ_BYTES_PER_S, startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.ts";
 import { send } from "../../src/cli/client.ts";
 import { ANSWER_LIMITS, type AnswerLimits } from "../../src/control/answer-budget.ts";
 import { defaultSpec, type ServiceSpec } from "../../src/base/service-spec.ts";
@@ -566,7 +566,27 @@ describe("a connection's life", () => {
     });
   }
 
-  test("a client reading a large answer slowly but steadily is not cut off by the idle timeout", async () => {
+  /**
+   * Lets a paused client read until the server has handed its socket more of the answer (the
+   * socket drained: the kernel gives room back once about three quarters of the send buffer
+   * was read), then pauses it again. Returns how many bytes the server handed over.
+   */
+  function takeSome(socket: ReturnType<typeof connect>): Promise<number> {
+    const before = server!.stats().unsent;
+    return new Promise<number>((resolve) => {
+      const onData = () => {
+        const after = server!.stats().unsent;
+        if (after >= before) return;
+        socket.pause();
+        socket.off("data", onData);
+        resolve(before - after);
+      };
+      socket.on("data", onData);
+      socket.resume();
+    });
+  }
+
+  test("a client reading a large answer slowly but steadily is not cut off: one at the slowest rate allowed gets all of it", async () => {
     const clock = new FakeClock();
     const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
     const socket = await pausedClient(path);
@@ -575,38 +595,72 @@ describe("a connection's life", () => {
     try {
       socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
       await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
-      // Each step, three quarters of the idle period pass, then the client reads until the
-      // server has handed its socket more of the answer (the socket drained), and stops again.
+      // The client takes what the socket holds, then waits as long as those bytes take at the
+      // slowest rate allowed, and again: an answer's deadline leaves the idle period on top.
       let steps = 0;
+      let lastTaken = 0;
       while (server!.stats().unsent > 0) {
-        clock.advance((IDLE_TIMEOUT_MS * 3) / 4);
+        const taken = await takeSome(socket);
+        lastTaken = clock.now();
+        const pause = (taken * 1000) / SLOWEST_READ_BYTES_PER_S;
+        // Each pause is well within the idle period, which this test is not about.
+        expect(pause).toBeLessThan(IDLE_TIMEOUT_MS);
+        clock.advance(pause);
         expect(server!.stats().connections).toBe(1);
-        const before = server!.stats().unsent;
-        await new Promise<void>((resolve) => {
-          const onData = () => {
-            if (server!.stats().unsent >= before) return;
-            socket.pause();
-            socket.off("data", onData);
-            resolve();
-          };
-          socket.on("data", onData);
-          socket.resume();
-        });
         steps++;
       }
       // The answer took several idle periods to read, and all of it came.
-      expect(clock.now()).toBeGreaterThan(2 * IDLE_TIMEOUT_MS);
+      expect(clock.now()).toBeGreaterThan(4 * IDLE_TIMEOUT_MS);
       socket.resume();
       const { head, body } = await firstAnswer(socket, received);
       expect(head).toStartWith("HTTP/1.1 200");
       expect(JSON.parse(body).services).toHaveLength(64);
       expect(server!.answers.total).toBe(0);
-      // Quiet from now on: the idle period is counted from the last byte taken.
-      clock.advance(IDLE_TIMEOUT_MS - 1);
+      // Quiet from now on: the idle period is counted from the last byte taken, and it is the
+      // only timer left (the answer's deadline went with the answer).
+      expect(clock.armed).toBe(1);
+      clock.advance(lastTaken + IDLE_TIMEOUT_MS - 1 - clock.now());
       expect(server!.stats().connections).toBe(1);
       clock.advance(1);
       expect(server!.stats().connections).toBe(0);
-      expect(steps).toBeGreaterThan(2);
+      expect(steps).toBeGreaterThan(8);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test("a client taking a chunk of a large answer every three quarters of the idle period is closed at the answer's deadline, and the answer let go", async () => {
+    const clock = new FakeClock();
+    const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
+    const socket = await pausedClient(path);
+    let receivedBytes = 0;
+    socket.on("data", (chunk: Buffer) => (receivedBytes += chunk.length));
+    try {
+      socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+      await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
+      const held = server!.answers.total;
+      const deadline = answerDeadlineMs(server!.stats().unsent);
+      // Every chunk is taken before the idle period is up, so the idle timer alone would let
+      // this client keep its answer about ten minutes.
+      let steps = 0;
+      while (clock.now() + (IDLE_TIMEOUT_MS * 3) / 4 < deadline) {
+        clock.advance((IDLE_TIMEOUT_MS * 3) / 4);
+        expect(server!.stats().connections).toBe(1);
+        await takeSome(socket);
+        steps++;
+      }
+      expect(steps).toBeGreaterThan(8);
+      expect(server!.stats().unsent).toBeGreaterThan(0);
+      expect(server!.answers.total).toBe(held);
+      clock.advance(deadline - 1 - clock.now());
+      expect(server!.stats().connections).toBe(1);
+      clock.advance(1);
+      expect(server!.stats()).toEqual({ connections: 0, inputCapacity: 0, inputPending: 0, unsent: 0 });
+      expect(server!.answers.total).toBe(0);
+      const closed = new Promise((resolve) => socket.on("close", resolve));
+      socket.resume();
+      await closed;
+      expect(receivedBytes).toBeLessThan(held);
     } finally {
       socket.destroy();
     }
