@@ -1,6 +1,7 @@
 // initctl's command line: global options (--socket, --json) anywhere before `--`, then a
 // command and its arguments. Pure: the result is a value, and a usage error is a message
 // (initctl prints it with the usage text and exits 2).
+import { envNameProblem } from "../base/env-name.ts";
 import { serviceNameProblem } from "../base/service-name.ts";
 import { DEFAULT_SOCKET, DEPENDENCY_KINDS, SOCKET_ENV, type DependencyKind, type ServiceCommand, type ShutdownKind } from "../control/api.ts";
 
@@ -347,6 +348,8 @@ function parseDinitVerb(command: string, args: string[], flags: string[], operan
         const at = operand.indexOf("=");
         const name = at < 0 ? operand : operand.slice(0, at);
         if (name === "") return fail(`setenv: ${JSON.stringify(operand)} has no variable name`);
+        const badName = envNameProblem(name);
+        if (badName !== undefined) return fail(`setenv: ${badName}`);
         const value = at < 0 ? env[name] : operand.slice(at + 1);
         if (value === undefined) return fail(`setenv: ${name} is not set in initctl's environment; give it as ${name}=VALUE`);
         set[name] = value;

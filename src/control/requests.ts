@@ -1,5 +1,6 @@
 // Validation of what clients send: JSON bodies, service names, the `wait` query. Each check
 // returns the value or a message that tells the client what was wrong. Pure.
+import { envNameProblem } from "../base/env-name.ts";
 import { serviceNameProblem } from "../base/service-name.ts";
 import { parseSignal } from "../base/signals.ts";
 import { DEPENDENCY_KINDS, MAX_DEBUG_STALL_S, type DebugStallRequest, type DependencyKind, type DependencyRequest, type EnableRequest, type RunRequest, type ShutdownKind, type ShutdownRequest } from "./api.ts";
@@ -174,8 +175,11 @@ export function checkSignalRequest(body: unknown): Checked<number> {
   return number === undefined ? bad(`${JSON.stringify(String(signal).slice(0, 20))} is not a signal name or number`) : ok(number);
 }
 
-/** A variable name for the activation environment: no `=` and no NUL, not empty. */
-const ENV_NAME = /^[^=\0]{1,256}$/;
+/**
+ * A name unset may remove: anything without `=` or NUL, so that a variable init inherited under
+ * a name setenv would refuse can still go. setenv takes only names that envNameProblem allows.
+ */
+const UNSET_NAME = /^[^=\0]{1,256}$/;
 const MAX_ENV_VALUE = 64 * 1024;
 
 /**
@@ -201,7 +205,8 @@ export function checkEnvRequest(body: unknown): Checked<{ set: Record<string, st
   if (body.set !== undefined) {
     if (!isRecord(body.set)) return bad("set must be an object of names and string values");
     for (const [name, value] of Object.entries(body.set)) {
-      if (!ENV_NAME.test(name)) return bad(`${JSON.stringify(name.slice(0, 40))} is not a variable name (no "=", no NUL, 1 to 256 characters)`);
+      const problem = envNameProblem(name);
+      if (problem !== undefined) return bad(problem);
       if (typeof value !== "string" || value.includes("\0") || value.length > MAX_ENV_VALUE) return bad(`the value of ${name} must be a string without NUL, up to ${MAX_ENV_VALUE} characters`);
       set[name] = value;
     }
@@ -210,7 +215,7 @@ export function checkEnvRequest(body: unknown): Checked<{ set: Record<string, st
   if (body.unset !== undefined) {
     if (!Array.isArray(body.unset)) return bad("unset must be an array of names");
     for (const name of body.unset) {
-      if (typeof name !== "string" || !ENV_NAME.test(name)) return bad(`${JSON.stringify(String(name).slice(0, 40))} is not a variable name`);
+      if (typeof name !== "string" || !UNSET_NAME.test(name)) return bad(`${JSON.stringify(String(name).slice(0, 40))} is not a variable name`);
       unset.push(name);
     }
   }

@@ -188,6 +188,14 @@ test("reload NAME, add-dep and rm-dep, setenv/unsetenv/getallenv", async () => {
   expect(readFileSync(join(work, "env.out"), "utf8")).toBe("[]\n");
   expect((await control.asNobody("setenv", "X=1")).code).toBe(1);
   expect((await control.ctl("setenv", "UNSET_IN_INITCTL")).code).toBe(2);
+  // dinitctl's setenv takes NAME=VALUE: a name with a space is bad usage, and the API refuses it too.
+  const spaced = await control.ctl("setenv", "X Y=1");
+  expect(spaced.code).toBe(2);
+  expect(spaced.stderr).toStartWith('initctl: setenv: "X Y" is not a variable name: use a letter or _, then letters, digits and _ (up to 256 characters)\n');
+  const raw = await fetch("http://tsinit/v1/env", { unix: control.socket, method: "POST", body: JSON.stringify({ set: { "X Y": "1" } }) });
+  expect(raw.status).toBe(400);
+  expect(((await raw.json()) as { error: { message: string } }).error.message).toStartWith('"X Y" is not a variable name');
+  expect((await control.ctl("getallenv")).stdout).not.toContain("X Y");
 });
 
 test("catlog --clear, is-failed, signal", async () => {

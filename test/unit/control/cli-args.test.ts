@@ -122,6 +122,20 @@ describe("initctl arguments", () => {
     expect(usageError("unsetenv A=1")).toBe('unsetenv takes names, not "A=1"');
   });
 
+  it("refuses a setenv name that is not a variable name, given with a value or not", () => {
+    const refused = (args: string[], env: Record<string, string> = {}) => {
+      const parsed = parseArgs(["setenv", ...args], env);
+      return parsed.ok ? `parsed: ${JSON.stringify(parsed.command)}` : parsed.message;
+    };
+    const rule = "is not a variable name: use a letter or _, then letters, digits and _ (up to 256 characters)";
+    expect(refused(["X Y=1"])).toBe(`setenv: "X Y" ${rule}`);
+    expect(refused(["A=1", "1X=2"])).toBe(`setenv: "1X" ${rule}`);
+    expect(refused(["MY-VAR=1"])).toBe(`setenv: "MY-VAR" ${rule}`);
+    expect(refused(["X Y"], { "X Y": "1" })).toBe(`setenv: "X Y" ${rule}`);
+    expect(refused([`${"V".repeat(257)}=1`])).toMatch(/^setenv: "V+" is not a variable name/);
+    expect(refused(["_ok=1", `${"V".repeat(256)}=2`])).toMatch(/^parsed: /);
+  });
+
   it("plans dinitctl's verbs as requests", () => {
     const plan = (line: string, env: Record<string, string> = {}) => {
       const parsed = parse(line, env);

@@ -68,7 +68,24 @@ describe("the activation environment", () => {
       const reply = await h.call("POST", "/v1/env", { body });
       expect([reply.status, error(reply.body).code]).toEqual([400, "bad-request"]);
     }
-    expect(error((await h.call("POST", "/v1/env", { body: { set: { "A=B": "1" } } })).body).message).toBe('"A=B" is not a variable name (no "=", no NUL, 1 to 256 characters)');
+    const rule = "is not a variable name: use a letter or _, then letters, digits and _ (up to 256 characters)";
+    expect(error((await h.call("POST", "/v1/env", { body: { set: { "A=B": "1" } } })).body).message).toBe(`"A=B" ${rule}`);
+  });
+
+  it("refuses a name with a space, or one a shell could not name, and changes nothing", async () => {
+    const h = new ApiHarness([]);
+    expect((await h.call("POST", "/v1/env", { body: { set: { A: "1" } } })).status).toBe(200);
+    for (const name of ["X Y", "1X", "MY-VAR", "a.b", "", "V".repeat(257)]) {
+      const reply = await h.call("POST", "/v1/env", { body: { set: { B: "2", [name]: "1" } } });
+      expect([reply.status, error(reply.body).code]).toEqual([400, "bad-request"]);
+      expect(error(reply.body).message).toContain("is not a variable name: use a letter or _, then letters, digits and _");
+    }
+    expect(error((await h.call("POST", "/v1/env", { body: { set: { "X Y": "1" } } })).body).message).toBe(
+      '"X Y" is not a variable name: use a letter or _, then letters, digits and _ (up to 256 characters)',
+    );
+    expect(((await h.call("GET", "/v1/env")).body as EnvResponse).env).toEqual({ A: "1" });
+    // unset still takes any name without "=": one init inherited can go.
+    expect((await h.call("POST", "/v1/env", { body: { unset: ["X Y", "a.b"] } })).status).toBe(200);
   });
 
   it("holds at most 1 MiB in all: a setenv past it is refused whole, and an unset in the same request counts", async () => {
