@@ -1,6 +1,6 @@
 // initctl's command line: global options (--socket, --json) anywhere before `--`, then a
 // command and its arguments. Pure: the result is a value, and a usage error is a message
-// (initctl prints it with the usage text and exits 2).
+// (initctl prints it and a pointer to --help, and exits 2).
 import { envNameProblem } from "../base/env-name.ts";
 import { serviceNameProblem } from "../base/service-name.ts";
 import { DEFAULT_SOCKET, DEPENDENCY_KINDS, SOCKET_ENV, type DependencyKind, type ServiceCommand, type ShutdownKind } from "../control/api.ts";
@@ -113,6 +113,17 @@ export const USAGE = `usage: initctl [--socket PATH] [--json] [--quiet] COMMAND 
   --offline, -o   enable/disable on the files of -d DIR (default /etc/tsinit.d, or
                   $XDG_CONFIG_HOME/tsinit.d for a user), with no tsinit running
 Exit status: 0 success, 1 the operation failed (is-started: not started), 2 bad usage.`;
+
+/**
+ * What a usage error prints (to stderr; the exit status is 2): the one thing that was wrong,
+ * and where the rest is, as dinitctl does, rather than the whole usage text burying the line
+ * that matters. Bare `initctl`, with nothing to go on, gets the usage text, as dinitctl shows
+ * its help when given no arguments.
+ */
+export function usageErrorText(argv: readonly string[], message: string): string {
+  if (argv.length === 0) return `initctl: ${message}\n${USAGE}\n`;
+  return `initctl: ${message}\ninitctl --help for usage\n`;
+}
 
 const SERVICE_COMMANDS = new Set<string>(["start", "stop", "restart", "release", "trigger", "untrigger", "wake"]);
 const SHUTDOWN_COMMANDS = new Set<string>(["poweroff", "reboot", "halt"]);

@@ -3,7 +3,7 @@
 // table (or JSON with --json) and returns the exit status: 0 success, 1 failure, 2 bad usage.
 import { resolvePath } from "../base/paths.ts";
 import { EVENTS_PER_ANSWER, paths, type EventsResponse, type LogResponse, type StatusResponse } from "../control/api.ts";
-import { parseArgs, USAGE, type CliCommand } from "./args.ts";
+import { parseArgs, USAGE, usageErrorText, type CliCommand } from "./args.ts";
 import { send } from "./client.ts";
 import { renderAnswer } from "./output.ts";
 import { SIGNALS } from "../base/signals.ts";
@@ -13,7 +13,7 @@ import { planRequest } from "./plan.ts";
 export async function runInitctl(argv: readonly string[]): Promise<number> {
   const parsed = parseArgs(argv, process.env);
   if (!parsed.ok) {
-    process.stderr.write(`initctl: ${parsed.message}\n${USAGE}\n`);
+    process.stderr.write(usageErrorText(argv, parsed.message));
     return 2;
   }
   const { options, command } = parsed;

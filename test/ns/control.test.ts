@@ -138,7 +138,14 @@ test("malformed requests and unknown services get JSON errors while tsinit keeps
   const json = await control.ctl("--json", "start", "nope");
   expect(json.code).toBe(1);
   expect(JSON.parse(json.stdout)).toEqual({ error: { code: "unknown-service", message: "no service named nope" } });
-  expect(await control.ctl("frobnicate")).toMatchObject({ code: 2 });
+  // A usage error is the one line that says what was wrong, and where the usage is (dinitctl's
+  // short error), not the whole usage text; --help still prints it all, to stdout.
+  expect(await control.ctl("frobnicate")).toEqual({ code: 2, stdout: "", stderr: "initctl: unknown command frobnicate\ninitctl --help for usage\n" });
+  expect(await control.ctl("start")).toEqual({ code: 2, stdout: "", stderr: "initctl: start needs a service name\ninitctl --help for usage\n" });
+  const help = await control.ctl("--help");
+  expect(help).toMatchObject({ code: 0, stderr: "" });
+  expect(help.stdout).toStartWith("usage: initctl ");
+  expect(help.stdout.split("\n").length).toBeGreaterThan(40);
   expect(await control.ctl("wake", "nope")).toMatchObject({ code: 1, stderr: "initctl: no service named nope\n" });
 
   expect(await request("POST", "/v1/services", "{not json")).toMatchObject({ status: 400, body: { error: { code: "bad-request" } } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseArgs, type ParsedArgs } from "../../../src/cli/args.ts";
+import { parseArgs, usageErrorText, USAGE, type ParsedArgs } from "../../../src/cli/args.ts";
 import { planRequest } from "../../../src/cli/plan.ts";
 
 const parse = (line: string, env: Record<string, string> = {}): ParsedArgs => parseArgs(line === "" ? [] : line.split(" "), env);
@@ -181,6 +181,17 @@ describe("initctl arguments", () => {
     expect(usage(["signal", "HUP", ""])).toBe("signal: the service name is empty");
     expect(usage(["add-dep", "regular", "", "db"])).toBe("add-dep: the service name is empty");
     expect(usage(["rm-dep", "regular", "web", ""])).toBe("rm-dep: the service name is empty");
+  });
+
+  it("prints a usage error as one line and where the usage is, not the whole text", () => {
+    for (const line of ["frobnicate", "start", "stop a b", "setenv", "enable --from"]) {
+      const parsed = parse(line);
+      if (parsed.ok) throw new Error(`${line} parsed`);
+      expect(usageErrorText(line.split(" "), parsed.message)).toBe(`initctl: ${parsed.message}\ninitctl --help for usage\n`);
+    }
+    expect(usageErrorText(["frobnicate"], "unknown command frobnicate").split("\n")).toEqual(["initctl: unknown command frobnicate", "initctl --help for usage", ""]);
+    // Nothing at all to go on: the usage text, as dinitctl shows its help.
+    expect(usageErrorText([], "no command given")).toBe(`initctl: no command given\n${USAGE}\n`);
   });
 
   it("-h and --help ask for the usage text", () => {
