@@ -15,6 +15,9 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(hours / 24)}d${pad(hours % 24)}h`;
 }
 
+/** A triggered service that is starting waits for `initctl trigger`: its status says so. */
+const WAITING_FOR_TRIGGER = "waiting for its trigger";
+
 /** The one-line note a table row ends with: why it failed, when it restarts, what it says. */
 export function serviceNote(service: ServiceStatus): string {
   if (service.blocked !== undefined) return service.blocked;
@@ -23,6 +26,7 @@ export function serviceNote(service: ServiceStatus): string {
     return service.lastExit === undefined ? when : `${service.lastExit}; ${when}`;
   }
   if (service.failed !== undefined) return `failed: ${service.failed}`;
+  if (service.waitingForTrigger === true) return WAITING_FOR_TRIGGER;
   if (service.notifyStatus !== undefined) return service.notifyStatus;
   return "";
 }
@@ -61,7 +65,9 @@ export function formatServiceDetail(s: ServiceStatus): string {
     if (value !== undefined) lines.push([label, value]);
   };
   add("type", s.type);
-  add("state", s.state === s.target ? s.state : `${s.state} (target ${s.target})`);
+  const state = s.state === s.target ? s.state : `${s.state} (target ${s.target})`;
+  add("state", s.waitingForTrigger === true ? `${state}, ${WAITING_FOR_TRIGGER} (initctl trigger ${s.name})` : state);
+  add("trigger", s.triggered === undefined ? undefined : s.triggered ? "set" : "not set");
   add("pid", s.pid === undefined ? undefined : String(s.pid));
   add("uptime", s.uptimeMs === undefined ? undefined : `${formatDuration(s.uptimeMs)} (since ${s.startedAt ?? "?"})`);
   add("command", s.command === undefined ? undefined : s.command.map(quoteWord).join(" "));

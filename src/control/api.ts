@@ -51,6 +51,10 @@ export interface ServiceStatus {
   failed?: string;
   /** `failed` is a run that ended (the process exited or was killed while started), not a failed start. */
   terminated?: true;
+  /** A `triggered` service only: whether its trigger is set (`initctl trigger`). */
+  triggered?: boolean;
+  /** A `triggered` service that is starting and waits for its trigger: it is started once triggered. */
+  waitingForTrigger?: true;
   /** Why it cannot start: the dependency cycle it is on (until a change breaks it), or a waits-for dependency that did not load. */
   blocked?: string;
   /** How the main process last ended: "exited 1", "killed by SIGKILL". */

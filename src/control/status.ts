@@ -40,6 +40,11 @@ export function serviceStatus(record: Readonly<ServiceRecord>, context: StatusCo
   if (record.pid !== undefined) status.pid = record.pid;
   if (record.failed !== undefined) status.failed = record.failed;
   if (record.failed !== undefined && record.terminated === true) status.terminated = true;
+  if (spec.type === "triggered") {
+    status.triggered = record.triggered;
+    // Its dependencies are up (it is starting, not stopped); only the trigger is missing.
+    if (record.state === "starting" && !record.triggered) status.waitingForTrigger = true;
+  }
   if (record.blocked !== undefined) status.blocked = record.blocked;
   if (record.lastExit !== undefined) status.lastExit = describeExit(record.lastExit);
   if (record.restartPending && record.nextRestartAt !== undefined) {

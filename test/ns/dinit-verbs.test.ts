@@ -301,6 +301,10 @@ test("trigger of a service that is not triggered, is-active, is-failed after a r
   expect(await control.ctl("trigger", "web")).toEqual({ code: 1, stdout: "", stderr: "initctl: not triggering web: it is a process service; only a triggered service has a trigger\n" });
   expect(await control.ctl("untrigger", "web")).toEqual({ code: 1, stdout: "", stderr: "initctl: not untriggering web: it is a process service; only a triggered service has a trigger\n" });
   expect(await control.ctl("start", "--no-wait", "net")).toMatchObject({ code: 0 });
+  // Its status says what it waits for.
+  const waiting = await control.ctl("status", "net");
+  expect(waiting.stdout).toContain("\n  state:   starting (target started), waiting for its trigger (initctl trigger net)\n  trigger: not set\n");
+  expect((await control.ctl("list")).stdout).toMatch(/\nnet +starting +started +- +- +0 +waiting for its trigger\n/);
   expect(await control.ctl("trigger", "net")).toEqual({ code: 0, stdout: "triggered net\n", stderr: "" });
   await poll("net to start once triggered", async () => (await stateOf(control, "net")) === "started");
 

@@ -1,13 +1,14 @@
 // dinitctl's verbs through the control API over a real Supervisor and a fake Sys: who may use
 // them, what bad input gets, and the JSON each answers with.
 import { describe, expect, it } from "vitest";
-import type { DependentsResponse, EnvResponse, ErrorResponse, LogResponse } from "../../../src/control/api.ts";
+import type { DependentsResponse, EnvResponse, ErrorResponse, LogResponse, StatusResponse } from "../../../src/control/api.ts";
 import { ControlApi } from "../../../src/control/handlers.ts";
 import type { ServiceFiles } from "../../../src/control/verbs.ts";
 import type { ServiceSpec } from "../../../src/base/service-spec.ts";
 import { STOP_GRACE_MS } from "../../../src/supervisor/supervisor.ts";
 import { ApiHarness, NOBODY, settle, svc } from "./api-harness.ts";
 import { renderAnswer } from "../../../src/cli/output.ts";
+import { formatServiceDetail, formatServiceTable } from "../../../src/cli/format.ts";
 
 const SIGTERM = 15;
 const error = (body: unknown) => (body as ErrorResponse).error;
@@ -213,6 +214,30 @@ describe("enable, disable and reload NAME", () => {
     expect(h.supervisor.service("web")!.spec.command).toEqual(["/bin/new"]);
     expect((await h.call("POST", "/v1/services/gone/reload")).status).toBe(404);
     expect((await h.call("POST", "/v1/services/web/reload", { peer: NOBODY })).status).toBe(403);
+  });
+});
+
+describe("status of a triggered service", () => {
+  it("says it waits for its trigger while it does, and whether the trigger is set", async () => {
+    const h = new ApiHarness([svc("net", "triggered")]);
+    const statusOf = async () => ((await h.call("GET", "/v1/services/net")).body as StatusResponse).service;
+    expect(await statusOf()).toMatchObject({ state: "stopped", triggered: false });
+    expect((await statusOf()).waitingForTrigger).toBeUndefined();
+
+    expect((await h.call("POST", "/v1/services/net/start?wait=0")).status).toBe(200);
+    const waiting = await statusOf();
+    expect(waiting).toMatchObject({ state: "starting", target: "started", triggered: false, waitingForTrigger: true });
+    expect(formatServiceDetail(waiting)).toContain("\n  state:   starting (target started), waiting for its trigger (initctl trigger net)\n  trigger: not set\n");
+    expect(formatServiceTable([waiting]).split("\n")[1]).toMatch(/^net\s+starting\s+started\s+-\s+-\s+0\s+waiting for its trigger$/);
+
+    expect((await h.call("POST", "/v1/services/net/trigger")).status).toBe(200);
+    const started = await statusOf();
+    expect(started).toMatchObject({ state: "started", triggered: true });
+    expect(started.waitingForTrigger).toBeUndefined();
+    expect(formatServiceDetail(started)).toContain("\n  state:   started\n  trigger: set\n");
+    // Other types have no trigger to show.
+    const plain = new ApiHarness([svc("web")]);
+    expect(((await plain.call("GET", "/v1/services/web")).body as StatusResponse).service.triggered).toBeUndefined();
   });
 });
 
