@@ -32,10 +32,11 @@ export function applyLinkPlan(sys: Sys, verb: "enable" | "disable", plan: LinkPl
     if (linked !== undefined) return { ok: false, message: `cannot make the link ${plan.path}: ${linked.message}` };
     return { ok: true, from: plan.from, path: plan.path, changed: true };
   }
-  if (!plan.exists) return { ok: true, from: plan.from, path: plan.path, changed: false };
+  const noFile = plan.noFile === undefined ? {} : { noFile: plan.noFile };
+  if (!plan.exists) return { ok: true, from: plan.from, path: plan.path, changed: false, ...noFile };
   const removed = sys.unlink(plan.path);
   if (removed !== undefined) return { ok: false, message: `cannot remove ${plan.path}: ${removed.message}` };
-  return { ok: true, from: plan.from, path: plan.path, changed: true };
+  return { ok: true, from: plan.from, path: plan.path, changed: true, ...noFile };
 }
 
 export function linkService(sys: Sys, dirs: readonly string[], verb: "enable" | "disable", to: string, from: string | undefined): LinkAnswer {

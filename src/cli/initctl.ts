@@ -104,6 +104,11 @@ async function offlineLink(command: Extract<CliCommand, { kind: "link" }>, dirs:
     process.stderr.write(`initctl: not ${command.verb === "enable" ? "enabling" : "disabling"} ${command.name}: ${answer.message}\n`);
     return 1;
   }
+  if (answer.noFile !== undefined && !answer.changed) {
+    // No file and no link: nothing by that name (a typo, say), as the running tsinit answers.
+    process.stderr.write(`initctl: not disabling ${command.name}: ${answer.noFile}, and it has no link (${answer.path})\n`);
+    return 1;
+  }
   if (!quiet) {
     const what = command.verb === "enable" ? (answer.changed ? "enabled" : "was already enabled") : answer.changed ? "disabled" : "was not enabled";
     process.stdout.write(`${command.name} ${what} for ${answer.from} (${answer.path}; offline: nothing started or stopped)\n`);

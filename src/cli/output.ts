@@ -106,8 +106,8 @@ function renderSuccess(command: Exclude<CliCommand, LocalCommand>, body: unknown
     case "unload":
       return `unloaded ${(body as StatusResponse).service.name}`;
     case "link": {
-      const { from, link, changed } = body as EnableResponse;
-      const state = (body as EnableResponse).service === undefined ? "" : `; it is ${(body as EnableResponse).service.state}`;
+      const { from, link, changed, service, removed } = body as EnableResponse;
+      const state = removed === true ? "; it is no longer loaded (its file was removed)" : service === undefined ? "; it is not loaded" : `; it is ${service.state}`;
       if (command.verb === "enable") return changed ? `enabled ${command.name} for ${from} (${link})${state}` : `${command.name} was already enabled for ${from} (${link})${state}`;
       return changed ? `disabled ${command.name} for ${from} (removed ${link})${state}` : `${command.name} was not enabled for ${from} (no ${link})${state}`;
     }

@@ -26,6 +26,13 @@ export interface LinkPlan {
   exists: boolean;
   /** The directory must be made first (a `boot.d/` that is not there yet). */
   createDir: boolean;
+  /**
+   * Set when the service has no description file (disable only; enable refuses): "no service
+   * named NAME in DIRS". Whoever carries the plan out decides: a service still loaded (added at
+   * run time, or its file removed since) is disabled as any other, and with no link either,
+   * there is nothing by that name at all.
+   */
+  noFile?: string;
 }
 
 export type LinkPlanResult = { ok: true; plan: LinkPlan } | { ok: false; message: string };
@@ -71,7 +78,8 @@ export function planLink(verb: "enable" | "disable", to: string, fromGiven: stri
   const toFile = serviceFile(to, dirs, fs);
   if (toFile !== undefined && "unreadable" in toFile) return fail(toFile.unreadable);
   // Disabling a service whose file is gone must still take its link away.
-  if (toFile === undefined && verb === "enable") return fail(`no service named ${to} in ${dirs.join(", ")}`);
+  const noFile = toFile === undefined ? `no service named ${to} in ${dirs.join(", ")}` : undefined;
+  if (noFile !== undefined && verb === "enable") return fail(noFile);
   const from = fromGiven ?? (toFile === undefined ? undefined : enableVia(toFile.text)) ?? BOOT_SERVICE;
   const badFrom = serviceNameProblem(from);
   if (badFrom !== undefined) return fail(`${toFile?.file ?? to}: @meta enable-via: ${badFrom}`);
@@ -105,8 +113,7 @@ export function planLink(verb: "enable" | "disable", to: string, fromGiven: stri
     if (verb === "enable") createDir = true;
   }
   const path = joinPath(dir, to);
-  return {
-    ok: true,
-    plan: { from, dir, path, target: toFile?.file ?? to, exists: !createDir && fs.entryExists(path), createDir },
-  };
+  const plan: LinkPlan = { from, dir, path, target: toFile?.file ?? to, exists: !createDir && fs.entryExists(path), createDir };
+  if (noFile !== undefined) plan.noFile = noFile;
+  return { ok: true, plan };
 }

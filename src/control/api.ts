@@ -138,12 +138,19 @@ export interface EnvRequest {
 
 // ---- responses --------------------------------------------------------------------------
 
-/** POST /v1/services/NAME/enable and /disable. `changed` is false when the link was already (not) there. */
+/**
+ * POST /v1/services/NAME/enable and /disable. `changed` is false when the link was already (not)
+ * there. `service` is absent when NAME is not loaded (disable of a service that was never
+ * started, or whose file is gone: its link is still removed). `removed` is true when the
+ * disable's stop made it go (its removal was pending: its file was removed and a reload came);
+ * `service` is then its last status.
+ */
 export interface EnableResponse {
-  service: ServiceStatus;
+  service?: ServiceStatus;
   from: string;
   link: string;
   changed: boolean;
+  removed?: true;
 }
 
 /** POST /v1/dependencies/{add,remove}: both services as they are now. */

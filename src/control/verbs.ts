@@ -12,7 +12,8 @@ import { errorReply, unknownService as unknown, type ControlApi, type ControlRep
 import { checkDependencyRequest, checkEmptyBody, checkEnableRequest, checkEnvRequest, checkSignalRequest, checkServiceName, environmentBytes, MAX_ENVIRONMENT_BYTES } from "./requests.ts";
 
 export type LoadAnswer = { ok: true; spec: ServiceSpec; warnings: string[] } | { ok: false; message: string };
-export type LinkAnswer = { ok: true; from: string; path: string; changed: boolean } | { ok: false; message: string };
+/** `noFile` (disable): the service has no description file, and why it was not found. */
+export type LinkAnswer = { ok: true; from: string; path: string; changed: boolean; noFile?: string } | { ok: false; message: string };
 
 /** The services directories, for the verbs that read or change them (absent: those verbs answer 501). */
 export interface ServiceFiles {
@@ -173,8 +174,15 @@ export async function link(api: ControlApi, name: string, verb: "enable" | "disa
     const why = supervisor.reloadService(withoutUnloadedWaitsFor(api, loaded.spec, loaded.warnings));
     if (why !== undefined) return errorReply("conflict", `not enabling ${name}: ${why}`);
   }
+  // Loaded before the disable: a service whose removal was pending goes with its stop.
+  const before = supervisor.service(name);
   const linked = files.link(verb, name, body.value.from);
   if (!linked.ok) return refusedBy(`not ${verb === "enable" ? "enabling" : "disabling"} ${name}`, linked.message);
+  if (verb === "disable" && before === undefined && linked.noFile !== undefined && !linked.changed) {
+    // Not loaded, no file and no link: there is no such service (dinitctl cannot load it and
+    // fails). A link left by a file removed since is still taken away, above, and succeeds.
+    return errorReply("unknown-service", `not disabling ${name}: ${linked.noFile}, and it has no link (${linked.path})`);
+  }
   const from = linked.from;
   const dependent = supervisor.service(from);
   if (dependent !== undefined) {
@@ -194,8 +202,11 @@ export async function link(api: ControlApi, name: string, verb: "enable" | "disa
   api.options.log.info(`control: ${verb}d ${name} (${linked.changed ? (verb === "enable" ? "made" : "removed") : "already so"}: ${linked.path})`);
   const answer = (): ControlReply => {
     const record = supervisor.service(name);
-    if (record === undefined) return reply(200, { from, link: linked.path, changed: linked.changed });
-    return reply(200, { service: api.status(record), from, link: linked.path, changed: linked.changed } satisfies EnableResponse);
+    const link = { from, link: linked.path, changed: linked.changed };
+    // Forgotten with the stop (its file was removed and a reload came): its last status, as stop answers.
+    if (record === undefined && before !== undefined) return reply(200, { service: api.status(before), ...link, removed: true } satisfies EnableResponse);
+    if (record === undefined) return reply(200, link satisfies EnableResponse);
+    return reply(200, { service: api.status(record), ...link } satisfies EnableResponse);
   };
   const record = supervisor.service(name);
   if (record === undefined) return answer();

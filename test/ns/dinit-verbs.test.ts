@@ -3,7 +3,7 @@
 // refused or not so, 2 bad usage). Also supervisor mode's --ready-fd, --exit-when-idle,
 // --quiet and a user's default services directory.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Control, Namespace, namespacePerTest, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
@@ -38,6 +38,15 @@ describe("enable and disable", () => {
     expect(disabled).toMatchObject({ code: 0, stdout: `disabled web for boot (removed ${dir}/boot.d/web); it is stopped\n` });
     expect(existsSync(join(dir, "boot.d/web"))).toBe(false);
     expect(await control.ctl("is-started", "web")).toEqual({ code: 1, stdout: "STOPPED\n", stderr: "" });
+    // A service that cannot be loaded (no file) and has no link: dinitctl fails, and so does initctl.
+    expect(await control.ctl("disable", "nope")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `initctl: not disabling nope: no service named nope in ${dir}, and it has no link (${dir}/boot.d/nope)\n`,
+    });
+    // One added at run time has no file and no link, but it is there: nothing to do, exit 0.
+    expect((await control.ctl("run", "--name", "job", "--", "sleep", "600")).code).toBe(0);
+    expect(await control.ctl("disable", "job")).toEqual({ code: 0, stdout: `job was not enabled for boot (no ${dir}/boot.d/job); it is started\n`, stderr: "" });
 
     // A file written after boot is loaded by enable.
     writeFileSync(join(dir, "late"), "command = sleep 600\n");
@@ -82,6 +91,12 @@ describe("enable and disable", () => {
     const gone = await run([TSINIT, "ctl", "--offline", "-d", dir, "disable", "svc"]);
     expect(gone).toMatchObject({ code: 0, stdout: `svc disabled for boot (${dir}/enabled/svc; offline: nothing started or stopped)\n` });
     expect(existsSync(join(dir, "enabled/svc"))).toBe(false);
+    // No file and no link: nothing by that name, as dinitctl --offline fails to find its file.
+    expect(await run([TSINIT, "ctl", "--offline", "-d", dir, "disable", "nope"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `initctl: not disabling nope: no service named nope in ${dir}, and it has no link (${dir}/enabled/nope)\n`,
+    });
   });
 
   test("--offline refuses a NAME or --from that is a path, and removes nothing outside the directory", async () => {
@@ -96,6 +111,24 @@ describe("enable and disable", () => {
     expect(from.stderr).toContain(`disable: invalid service name "../.."`);
     expect(readFileSync(victim, "utf8")).toBe("keep me\n");
   });
+});
+
+test("disable of a service whose file was removed and a reload came says it went with the stop", async () => {
+  const { work, control } = await start({ "boot.d/.keep": "", web: "command = sleep 600\n" });
+  const dir = join(work, "services");
+  expect((await control.ctl("enable", "web")).code).toBe(0);
+  rmSync(join(dir, "web"));
+  const reloaded = await control.ctl("reload");
+  expect(reloaded.code).toBe(0);
+  expect(reloaded.stdout).toContain("removed: web; once stopped: boot, web");
+  // As stop says it: the service is gone, and the line says why status will not find it.
+  expect(await control.ctl("disable", "web")).toEqual({
+    code: 0,
+    stdout: `disabled web for boot (removed ${dir}/boot.d/web); it is no longer loaded (its file was removed)\n`,
+    stderr: "",
+  });
+  expect(existsSync(join(dir, "boot.d/web"))).toBe(false);
+  expect(await control.ctl("status", "web")).toMatchObject({ code: 1, stderr: "initctl: no service named web\n" });
 });
 
 test("stop is refused while dependents are active, naming them; --force stops them too; wake, unload, dependents", async () => {

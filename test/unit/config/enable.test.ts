@@ -66,6 +66,14 @@ describe("enable and disable links", () => {
 
   it("disables a service whose file is gone", () => {
     const files = fs({ "/s/boot.d/old": "" });
-    expect(planLink("disable", "old", undefined, ["/s"], files)).toMatchObject({ ok: true, plan: { path: "/s/boot.d/old", exists: true } });
+    expect(planLink("disable", "old", undefined, ["/s"], files)).toMatchObject({ ok: true, plan: { path: "/s/boot.d/old", exists: true, noFile: "no service named old in /s" } });
+  });
+
+  it("says when the service to disable has no file, for the caller to judge (a loaded service may have none)", () => {
+    const files = fs({ "/s/web": "command = x\n", "/s/boot.d/web": "" });
+    expect(planLink("disable", "nope", undefined, ["/s"], files)).toMatchObject({ ok: true, plan: { path: "/s/boot.d/nope", exists: false, noFile: "no service named nope in /s" } });
+    const web = planLink("disable", "web", undefined, ["/s"], files);
+    expect(web).toMatchObject({ ok: true, plan: { exists: true } });
+    expect(web.ok && "noFile" in web.plan).toBe(false);
   });
 });

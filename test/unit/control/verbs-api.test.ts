@@ -9,6 +9,7 @@ import { STOP_GRACE_MS } from "../../../src/supervisor/supervisor.ts";
 import { ApiHarness, NOBODY, settle, svc } from "./api-harness.ts";
 import { renderAnswer } from "../../../src/cli/output.ts";
 import { formatServiceDetail, formatServiceTable } from "../../../src/cli/format.ts";
+import { serviceFiles } from "../../../src/service-files.ts";
 
 const SIGTERM = 15;
 const error = (body: unknown) => (body as ErrorResponse).error;
@@ -214,6 +215,64 @@ describe("enable, disable and reload NAME", () => {
     expect(h.supervisor.service("web")!.spec.command).toEqual(["/bin/new"]);
     expect((await h.call("POST", "/v1/services/gone/reload")).status).toBe(404);
     expect((await h.call("POST", "/v1/services/web/reload", { peer: NOBODY })).status).toBe(403);
+  });
+});
+
+describe("disable of a service that is not there, or goes", () => {
+  const DIR = "/etc/tsinit.d";
+  /** The real files port over the harness's fake machine, with `/etc/tsinit.d` as the one directory. */
+  const realFiles = (h: ApiHarness) => withFiles(h, serviceFiles(h.machine.sys, () => [DIR]));
+  const disable = async (h: ApiHarness, name: string) => {
+    const reply = await h.call("POST", `/v1/services/${name}/disable`);
+    return { reply, render: renderAnswer({ kind: "link", verb: "disable", name }, reply.status, reply.body, false) };
+  };
+
+  it("fails for a name that is not loaded, has no file and no link, and touches nothing", async () => {
+    const h = realFiles(new ApiHarness([svc("boot", "internal")]));
+    const { reply, render } = await disable(h, "nope");
+    expect(reply.status).toBe(404);
+    const message = `not disabling nope: no service named nope in ${DIR}, and it has no link (${DIR}/boot.d/nope)`;
+    expect(error(reply.body)).toEqual({ code: "unknown-service", message });
+    expect(render).toEqual({ stdout: "", stderr: `initctl: ${message}\n`, exitCode: 1 });
+    expect(h.machine.sys.calls.filter((call) => call.startsWith("unlink"))).toEqual([]);
+  });
+
+  it("succeeds for a loaded service with no file or no link (added at run time), saying its state", async () => {
+    const h = realFiles(new ApiHarness([svc("boot", "internal")]));
+    expect((await h.call("POST", "/v1/services?wait=0", { body: { command: ["sleep", "60"], name: "job" } })).status).toBe(201);
+    const { reply, render } = await disable(h, "job");
+    expect(reply.body).toMatchObject({ from: "boot", link: `${DIR}/boot.d/job`, changed: false, service: { name: "job", state: "started" } });
+    expect(render).toEqual({ stdout: `job was not enabled for boot (no ${DIR}/boot.d/job); it is started\n`, stderr: "", exitCode: 0 });
+  });
+
+  it("takes away the link of a service whose file is gone, and of one with a file that is not loaded", async () => {
+    const h = realFiles(new ApiHarness([svc("boot", "internal")]));
+    h.machine.sys.links.set(`${DIR}/boot.d/old`, "../old");
+    const old = await disable(h, "old");
+    expect(old.reply.body).toEqual({ from: "boot", link: `${DIR}/boot.d/old`, changed: true });
+    expect(old.render.stdout).toBe(`disabled old for boot (removed ${DIR}/boot.d/old); it is not loaded\n`);
+    expect(h.machine.sys.links.has(`${DIR}/boot.d/old`)).toBe(false);
+
+    h.machine.sys.files.set(`${DIR}/idle`, "command = /bin/idle\n");
+    const idle = await disable(h, "idle");
+    expect(idle.render).toEqual({ stdout: `idle was not enabled for boot (no ${DIR}/boot.d/idle); it is not loaded\n`, stderr: "", exitCode: 0 });
+  });
+
+  it("answers with the last status and removed: true when the stop makes a service whose removal was pending go", async () => {
+    const h = realFiles(new ApiHarness([svc("boot", "internal", { waitsFor: ["web"] }), svc("web")]));
+    h.supervisor.start("boot");
+    expect(h.state("web")).toBe("started");
+    h.machine.sys.links.set(`${DIR}/boot.d/web`, "../web");
+    // web's file went and a reload came while it ran: it goes once stopped.
+    expect(h.supervisor.reload(new Map([["boot", svc("boot", "internal", { waitsFor: ["web"] })]]), new Map(), new Set()).pending).toEqual(["web"]);
+    const disabling = disable(h, "web");
+    await settle();
+    h.exit("web", { signal: SIGTERM });
+    const { reply, render } = await disabling;
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ from: "boot", changed: true, removed: true, service: { name: "web", state: "stopped", target: "stopped" } });
+    expect(render).toEqual({ stdout: `disabled web for boot (removed ${DIR}/boot.d/web); it is no longer loaded (its file was removed)\n`, stderr: "", exitCode: 0 });
+    expect(h.supervisor.service("web")).toBeUndefined();
   });
 });
 
