@@ -53,15 +53,13 @@ export function sysConfigFs(sys: Sys): ConfigFs {
 }
 
 /** Why a placeholder for a waits-for dependency that did not load refuses to start. */
-function placeholderReason(why: string): string {
-  return `did not load: ${why}; fix it and run initctl reload`;
+function placeholderReason(name: string, why: string): string {
+  return `did not load: ${why}; fix it and run initctl reload ${name}`;
 }
 
 /** The service directories of one supervisor, and what has been loaded from them. */
 export class ServiceDirectories {
   private readonly fs: ConfigFs;
-  /** Names that stand for waits-for dependencies that did not load. */
-  private readonly placeholders = new Set<string>();
   private supervisor: Supervisor | undefined;
 
   constructor(
@@ -110,7 +108,8 @@ export class ServiceDirectories {
     if (supervisor === undefined || supervisor.service(name) !== undefined) return { kind: "loaded" };
     // The instances the supervisor has count against the template limits.
     const knownInstances = templateUse(supervisor.serviceList().map((record) => record.spec));
-    const result = this.load([name], (other) => supervisor.service(other) !== undefined && !this.placeholders.has(other), knownInstances);
+    // A stand-in is read again: its file may load now.
+    const result = this.load([name], (other) => supervisor.service(other) !== undefined && !supervisor.services.standsIn(other), knownInstances);
     if (!result.services.has(name)) {
       if (result.missing.has(name)) return { kind: "missing" };
       const why = result.diagnostics.find((d) => d.severity === "error");
@@ -140,7 +139,7 @@ export class ServiceDirectories {
     const blocked = new Map<string, string>();
     const isReal = (name: string): boolean => {
       const record = supervisor.service(name);
-      return record !== undefined && record.spec.file !== "" && !this.placeholders.has(name);
+      return record !== undefined && record.spec.file !== "" && !supervisor.services.standsIn(name);
     };
     // A loaded service whose file now fails keeps the description it runs with.
     const kept = this.addPlaceholders(result, services, blocked, isReal);
@@ -183,10 +182,8 @@ export class ServiceDirectories {
         continue;
       }
       services.set(name, defaultSpec(name, "internal", joinPath(this.dirs[0] ?? ".", name)));
-      blocked.set(name, placeholderReason(why));
-      this.placeholders.add(name);
+      blocked.set(name, placeholderReason(name, why));
     }
-    for (const name of services.keys()) if (!blocked.has(name)) this.placeholders.delete(name);
     return left;
   }
 

@@ -481,7 +481,15 @@ export class ServiceSet {
     const mates = this.cycleMates(record);
     this.setPendingSpec(record, undefined);
     this.replaceSpecNow(record, spec);
+    // The description was read from its file: a stand-in for a dependency that did not load has
+    // loaded now, and keeps no block of its own (a cycle it is still on blocks it, just below).
+    const loadedNow = this.standIns.delete(record);
     if (mates !== undefined) this.recheckCycles(mates);
+    if (loadedNow && !this.onCycle.has(record)) {
+      record.blocked = undefined;
+      this.mark(record);
+      this.log("info", `${spec.name}: loaded from its file now; may start`);
+    }
     // A spawn asked for and not yet carried out was built from the old description (its output,
     // its socket): it is asked for again under the new one, which replaces it where it waits.
     if (this.mainSpawnAsked.has(record)) this.spawnMain(record);
@@ -710,8 +718,9 @@ export class ServiceSet {
   }
 
   /**
-   * Refuse every start of `name`, with `reason`, until the next full reload: a waits-for
-   * dependency that did not load. (A dependency cycle's members are blocked by blockCycle.)
+   * Refuse every start of `name`, with `reason`: a stand-in for a waits-for dependency that did
+   * not load, until a full reload or `reload NAME` (reloadOne) loads it. (A dependency cycle's
+   * members are blocked by blockCycle.)
    */
   block(name: string, reason: string): void {
     const record = this.records.get(name);
@@ -720,6 +729,12 @@ export class ServiceSet {
     this.standIns.set(record, reason);
     record.blocked = reason;
     this.mark(record);
+  }
+
+  /** Whether `name` is a stand-in blocked with block(): a dependency that has not loaded. */
+  standsIn(name: string): boolean {
+    const record = this.records.get(name);
+    return record !== undefined && this.standIns.has(record);
   }
 
   /**

@@ -75,6 +75,27 @@ describe("a cycle found at load time, broken by reload NAME", () => {
   });
 });
 
+describe("a stand-in for a waits-for dependency that did not load, fixed and reloaded by name", () => {
+  test("reload p lifts its block: p starts, and a later on-demand load that reaches it leaves it running", async () => {
+    const { work, control } = await start({
+      boot: "type = internal\n",
+      a: "type = process\ncommand = sleep 600\nwaits-for = p\n",
+      p: "type = nonsense\n",
+    });
+    expect((await control.ctl("start", "a")).code).toBe(0);
+    expect((await control.status("p")).service.blocked).toMatch(/^did not load: .*; fix it and run initctl reload p$/);
+    writeFileSync(join(work, "services", "p"), "type = process\ncommand = sleep 601\n");
+    expect((await control.ctl("reload", "p")).code).toBe(0);
+    expect((await control.status("p")).service).not.toHaveProperty("blocked");
+    expect(await control.ctl("start", "p")).toMatchObject({ code: 0, stdout: expect.stringMatching(/^started p/) });
+    const { pid } = (await control.status("p")).service;
+    expect(pid).toBeGreaterThan(0);
+    writeFileSync(join(work, "services", "x"), "type = process\ncommand = sleep 602\nwaits-for = p\n");
+    expect((await control.ctl("start", "x")).code).toBe(0);
+    expect((await control.status("p")).service).toMatchObject({ state: "started", pid });
+  });
+});
+
 describe("chain-to loads its target when the chain is taken", () => {
   test("a chain to a service not loaded before starts it; one that fails to load is logged with file:line", async () => {
     const { work, control } = await start({

@@ -177,6 +177,67 @@ describe("other run-time changes that break a cycle", () => {
   });
 });
 
+describe("a stand-in for a dependency that did not load, fixed and reloaded by name", () => {
+  const standIn = { a: "type = process\ncommand = /bin/a\nwaits-for = p\n", p: "type = nonsense\n" };
+
+  it("may start at once: reload NAME lifts its block, as a full reload would", () => {
+    const { rt } = loaded(standIn, "a");
+    expect(rt.set.get("p")?.blocked).toMatch(/^did not load: .*; fix it and run initctl reload p$/);
+    write(rt, "p", "type = process\ncommand = /bin/p\n");
+    expect(reloadOne(rt, "p")).toBeUndefined();
+    expect(rt.set.get("p")?.blocked).toBeUndefined();
+    expect(rt.machine.lines).toContain("tsinit: p: loaded from its file now; may start");
+    expect(rt.outcome(rt.command("start", "p"))).toEqual([{ kind: "done" }]);
+    expect(rt.spawnOrder()).toEqual(["p"]);
+  });
+
+  it("is no longer read again by an on-demand load, which would replace the running service", () => {
+    const { rt, dirs } = loaded(standIn, "a");
+    write(rt, "p", "type = process\ncommand = /bin/p\n");
+    expect(reloadOne(rt, "p")).toBeUndefined();
+    expect(rt.outcome(rt.command("start", "p"))).toEqual([{ kind: "done" }]);
+    const running = rt.set.get("p");
+    write(rt, "x", "type = process\ncommand = /bin/x\nwaits-for = p\n");
+    expect(dirs.ensure("x")).toEqual({ kind: "loaded" });
+    expect(rt.set.get("p")).toBe(running);
+    expect(rt.state("p")).toBe("started");
+    expect(rt.machine.lines).toContain("tsinit: loaded x");
+  });
+
+  it("keeps its description in use when a full reload then finds its file broken again", () => {
+    const { rt, dirs } = loaded(standIn, "a");
+    write(rt, "p", "type = process\ncommand = /bin/p\n");
+    expect(reloadOne(rt, "p")).toBeUndefined();
+    expect(rt.outcome(rt.command("start", "p"))).toEqual([{ kind: "done" }]);
+    write(rt, "p", "type = nonsense\n");
+    expect(dirs.reload()).toMatchObject({ kept: ["p"], changed: [], pending: [] });
+    expect(rt.set.get("p")?.spec.type).toBe("process");
+    expect(rt.set.get("p")?.blocked).toBeUndefined();
+    expect(rt.state("p")).toBe("started");
+  });
+
+  it("on a cycle: stays blocked for the cycle, and is free with the others once the cycle breaks", () => {
+    // As below: a -> p -> b -> a, with p the stand-in for a broken file.
+    const { rt } = loaded(
+      {
+        a: "type = process\ncommand = /bin/a\nwaits-for = p\n",
+        b: "type = process\ncommand = /bin/b\nbefore = p\nafter = a\n",
+        p: "type = nonsense\n",
+        boot: "type = internal\nwaits-for = a\nwaits-for = b\n",
+      },
+      "boot",
+    );
+    write(rt, "p", "type = process\ncommand = /bin/p\n");
+    expect(reloadOne(rt, "p")).toBeUndefined();
+    expect(blocks(rt, ["a", "b", "p"])).toEqual(Array(3).fill("dependency cycle: a -> p -> b -> a"));
+    expect(rt.outcome(rt.command("start", "p"))).toEqual([{ kind: "failed", reason: "dependency cycle: a -> p -> b -> a" }]);
+    expect(rt.supervisor.removeDependency("a", "waits-for", "p")).toBeUndefined();
+    expect(blocks(rt, ["a", "b", "p"])).toEqual([undefined, undefined, undefined]);
+    expect(rt.machine.lines).toContain("tsinit: a, b, p: no longer on a dependency cycle; may start again");
+    expect(rt.outcome(rt.command("start", "p"))).toEqual([{ kind: "done" }]);
+  });
+});
+
 describe("what lifting a cycle block leaves alone", () => {
   it("a stand-in for a dependency that did not load stays blocked for that", () => {
     // a waits-for p, whose file is broken: p is a stand-in that cannot start. b orders p
