@@ -8,7 +8,7 @@ import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
 import { joinPath, LIMITS, loadServices, serviceFilePaths, unreadableDirectories, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
 import { templateUse, type TemplateUse } from "./config/template-limits.ts";
-import { cycleReason, findCycles } from "./core/graph.ts";
+import { cycleReason, findCycles, type OnStep } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
 import type { Log } from "./log/log.ts";
@@ -62,10 +62,12 @@ export class ServiceDirectories {
   private readonly fs: ConfigFs;
   private supervisor: Supervisor | undefined;
 
+  /** `onStep` counts the steps of the cycle search of each on-demand load (graph.ts; tests). */
   constructor(
     private readonly sys: Sys,
     private readonly log: Log,
     readonly dirs: readonly string[],
+    private readonly onStep?: OnStep,
   ) {
     this.fs = sysConfigFs(sys);
   }
@@ -119,9 +121,12 @@ export class ServiceDirectories {
     const added = new Map(result.services);
     this.addPlaceholders(result, added, blocked, (other) => supervisor.service(other) !== undefined);
     for (const spec of added.values()) supervisor.add(spec);
-    const all = new Map(supervisor.serviceList().map((record) => [record.spec.name, record.spec] as const));
     for (const [service, reason] of blocked) supervisor.services.block(service, reason);
-    for (const cycle of this.cycles(all, new Set(added.keys()))) supervisor.services.blockCycle(cycle);
+    // Only through what was added can a new cycle close (any new edge ends at one of them):
+    // looking at what they reach, not at every service, keeps loading N services one by one
+    // from costing N times the whole set.
+    const cycles = supervisor.services.cyclesThrough(added.keys(), this.onStep);
+    for (const cycle of this.reportCycles(cycles)) supervisor.services.blockCycle(cycle);
     this.log.info(`loaded ${[...added.keys()].join(", ")}`);
     return { kind: "loaded" };
   }
@@ -187,12 +192,12 @@ export class ServiceDirectories {
     return left;
   }
 
-  /**
-   * The cycles among `services`, each said once; with `touching`, only cycles through those
-   * names. The service set blocks their members (ServiceSet.blockCycle).
-   */
-  private cycles(services: ReadonlyMap<string, ServiceSpec>, touching?: ReadonlySet<string>): string[][] {
-    const found = findCycles(services).filter((cycle) => touching === undefined || cycle.some((name) => touching.has(name)));
+  /** The cycles among `services`, each said once. The service set blocks their members (ServiceSet.blockCycle). */
+  private cycles(services: ReadonlyMap<string, ServiceSpec>): string[][] {
+    return this.reportCycles(findCycles(services));
+  }
+
+  private reportCycles(found: string[][]): string[][] {
     for (const cycle of found) this.log.error(`${cycleReason(cycle)}; its members will not start`);
     return found;
   }

@@ -12,8 +12,9 @@
 // The service set checks the same edges at run time (ServiceSet.closesCycle) before add-dep or
 // `reload NAME` adds an edge, counting a description still waiting to be applied as well as the
 // one in place; a full reload checks the new files together with the services it keeps as they
-// are (added with initctl run, or whose file now fails). So the changes tsinit makes after load
-// do not close a cycle unseen.
+// are (added with initctl run, or whose file now fails); a load on demand checks what it added
+// and what that reaches (findCyclesThrough), not every service again. So the changes tsinit
+// makes after load do not close a cycle unseen.
 //
 // Names that are not in the map (a dependency that failed to load, an ordering against a
 // service that does not exist) have no edges. A cycle over any kind of edge can never be
@@ -168,7 +169,55 @@ function shortestCycle(start: string, component: ReadonlySet<string>, next: Read
  */
 export function findCycles(services: Services, names?: Iterable<string>, step: OnStep = noStep): string[][] {
   const within = new Set(names ?? services.keys());
-  const next = successors(services, within, step);
+  return cyclesOf(successors(services, within, step), step);
+}
+
+/**
+ * A set of services seen one at a time, as a search needs them: the service set's records and
+ * its index of who names whom, so that a search pays for what it visits, not for the whole set.
+ */
+export interface GraphView {
+  /** The description of a loaded service; undefined for a name that is not loaded. */
+  spec(name: string): ServiceSpec | undefined;
+  /** The loaded services that have `name` in their `before` (it starts after them). */
+  orderedBefore(name: string): Iterable<string>;
+}
+
+/**
+ * The cycles through any of `from`, exactly as findCycles over every service in `view` gives
+ * them (in the same order, each in edge order), without that pass over every service: a cycle
+ * through a service lies among what the service reaches, and what it reaches has no edge out of
+ * that, so the strongly connected components there are those of the whole set. Loading services
+ * at run time can close a cycle only through them (any new edge has one of them at an end), so
+ * the cost of a load is what it reaches, however many services are loaded already.
+ */
+export function findCyclesThrough(view: GraphView, from: Iterable<string>, step: OnStep = noStep): string[][] {
+  const starts = new Set([...from].filter((name) => view.spec(name) !== undefined));
+  const next = new Map<string, string[]>();
+  const work = [...starts];
+  for (const name of work) next.set(name, []);
+  for (let i = 0; i < work.length; i++) {
+    step();
+    const name = work[i] as string;
+    const spec = view.spec(name) as ServiceSpec;
+    const out = new Set<string>();
+    // The edges out of `name` as dependencyEdges gives them: its own lists, and every `before`
+    // that names it (`before = name` on X is `name -> X`).
+    for (const to of [...spec.dependsOn, ...spec.dependsMs, ...spec.waitsFor, ...spec.after, ...view.orderedBefore(name)]) {
+      step();
+      if (view.spec(to) === undefined) continue;
+      out.add(to);
+      if (next.has(to)) continue;
+      next.set(to, []);
+      work.push(to);
+    }
+    next.set(name, [...out].sort());
+  }
+  return cyclesOf(next, step).filter((cycle) => cycle.some((name) => starts.has(name)));
+}
+
+/** The cycles of a graph given as each vertex's sorted successors (see findCycles). */
+function cyclesOf(next: ReadonlyMap<string, readonly string[]>, step: OnStep): string[][] {
   const cycles: string[][] = [];
   for (const component of cyclicComponents(next, step)) {
     const members = new Set(component);

@@ -35,7 +35,7 @@ import type { Action, CommandOp, Event, ProcessRole, TimerKind } from "./events.
 import { commandVerdict } from "./command-outcome.ts";
 import { ServiceIndex, usesConsole } from "./service-index.ts";
 import { decideRestart, emptyCrashHistory, isFailure, QUICK_CRASH_MS, spinFloorMs, type CrashHistory } from "./restart.ts";
-import { cycleReason, findCycles, formatCycle } from "./graph.ts";
+import { cycleReason, findCycles, findCyclesThrough, formatCycle, type OnStep } from "./graph.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 
 const { INT: SIGINT, KILL: SIGKILL } = SIGNALS;
@@ -735,6 +735,16 @@ export class ServiceSet {
   standsIn(name: string): boolean {
     const record = this.records.get(name);
     return record !== undefined && this.standIns.has(record);
+  }
+
+  /**
+   * The dependency cycles through any of `names` over the descriptions in place, as findCycles
+   * over every service would give them (graph.ts findCyclesThrough), at the cost of what `names`
+   * reach: what loading `names` on demand may have closed.
+   */
+  cyclesThrough(names: Iterable<string>, step?: OnStep): string[][] {
+    const view = { spec: (name: string) => this.records.get(name)?.spec, orderedBefore: (name: string) => this.index.orderedBefore(name) };
+    return findCyclesThrough(view, names, step);
   }
 
   /**

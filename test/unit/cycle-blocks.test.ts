@@ -281,3 +281,43 @@ describe("what lifting a cycle block leaves alone", () => {
     expect(blocks(rt, ["a", "b"])).toEqual(Array(2).fill(expect.stringMatching(/dependency cycle: .*d/)));
   });
 });
+
+describe("an on-demand load looks for cycles only through what it loaded and what that reaches", () => {
+  it("loading the k-th service of thousands costs steps for what it reaches, not for all that is loaded", () => {
+    // 5,000 files in chains of 100 (s(i) waits for or starts after s(i-1)), loaded one by one on
+    // demand as `initctl start` would: each load adds one service, which reaches back to the
+    // head of its chain. A search of every loaded service costs about 5 steps a service, so
+    // it goes past the bound (8 steps for each service reached) at the head of the second chain.
+    const n = 5_000;
+    const rt = new FakeRuntime([]);
+    rt.sys.dirs.add(D);
+    for (let i = 0; i < n; i++) {
+      const link = i % 100 === 0 ? "" : i % 2 === 1 ? `waits-for = s${i - 1}\n` : `after = s${i - 1}\n`;
+      write(rt, `s${i}`, `type = internal\n${link}`);
+    }
+    let steps = 0;
+    const dirs = new ServiceDirectories(rt.sys, new Log(rt.machine.sink, { consoleThreshold: 7, kernelConsoleLevel: 0 }), [D], () => void steps++);
+    dirs.attach(rt.supervisor);
+    let most = 0;
+    for (let i = 0; i < n; i++) {
+      steps = 0;
+      expect(dirs.ensure(`s${i}`)).toEqual({ kind: "loaded" });
+      const reached = (i % 100) + 1;
+      if (steps > 8 * reached) throw new Error(`loading s${i} took ${steps} steps for the ${reached} services it reaches`);
+      most = Math.max(most, steps / reached);
+    }
+    expect(rt.set.list()).toHaveLength(n);
+    // Measured: at most 4.98 steps for each service reached (498 for the 100 of s4999).
+    expect(most).toBeGreaterThan(1);
+
+    // A load that closes a cycle still finds it, and blocks all 101 members: z starts after the
+    // last chain's tail, and that chain's head starts after z (z's before).
+    write(rt, "z", `type = internal\nafter = s${n - 1}\nbefore = s${n - 100}\n`);
+    steps = 0;
+    expect(dirs.ensure("z")).toEqual({ kind: "loaded" });
+    expect(steps).toBeLessThanOrEqual(8 * 101);
+    const cycle = `dependency cycle: s${n - 100} -> z -> s${n - 1} -> `;
+    expect(rt.set.get("z")?.blocked).toMatch(new RegExp(`^${cycle}.* -> s${n - 99} -> s${n - 100}$`));
+    expect(blocks(rt, [`s${n - 100}`, `s${n - 1}`, `s${n - 101}`])).toEqual([rt.set.get("z")?.blocked, rt.set.get("z")?.blocked, undefined]);
+  }, 60_000);
+});
