@@ -36,7 +36,8 @@
 
 import { defaultSpec, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, formatDiagnostic, hasErrors } from "./diagnostic.ts";
-import { dirOf, parseService } from "./parse.ts";
+import type { LexResult } from "./lexer.ts";
+import { dirOf, lexService, parseLexed, type ParseOptions } from "./parse.ts";
 import { MAX_NAME_BYTES } from "./settings.ts";
 import type { Environment } from "./substitute.ts";
 import { isTemplateFile, referencedNames, TEMPLATE_LIMITS, TemplateBudget, type TemplateUse } from "./template-limits.ts";
@@ -82,6 +83,21 @@ class ReadBudget {
     return `this load has read ${this.bytes} bytes of service descriptions (the limit is ${LIMITS.bytesPerLoad})`;
   }
 
+  /**
+   * Charge what reading a template again would have read (`reads`, in order, as LexedTemplate
+   * keeps them), when none of those reads would have been refused; otherwise charge nothing
+   * and say so, and the caller reads the files, to be refused as before.
+   */
+  chargeAgain(reads: readonly number[]): boolean {
+    let bytes = this.bytes;
+    for (const size of reads) {
+      if (bytes >= LIMITS.bytesPerLoad) return false;
+      bytes += size;
+    }
+    this.bytes = bytes;
+    return true;
+  }
+
   /** `fs`, counting what it reads, and refusing to read once the budget is spent. */
   counting(fs: ConfigFs): ConfigFs {
     return {
@@ -94,6 +110,17 @@ class ReadBudget {
       readDir: (path) => fs.readDir(path),
     };
   }
+}
+
+/**
+ * A template file as one load read it, split into lines: its instances are made from these
+ * lines, each with its own argument, so the file is read and lexed once per load, not once per
+ * instance (a hostile template's 1000 instances each kept their own copy of every word).
+ */
+interface LexedTemplate {
+  lexed: LexResult;
+  /** The characters each read took, in order: the template's text, then each `@include`'s (0 if none). */
+  reads: number[];
 }
 
 /** The key under which names refused by the ReadBudget are kept (no file path is empty). */
@@ -190,11 +217,20 @@ interface Loaded extends LoadOneResult {
   pastLimit?: string;
 }
 
+/** What one load counts and keeps: its limits, and the templates it has read. */
+interface LoadState {
+  budget: TemplateBudget;
+  reads: ReadBudget;
+  /** By template file path, for this load only: a reload or a later load reads the files again. */
+  templates: Map<string, LexedTemplate>;
+}
+
 /**
- * Read and parse `name`'s file. With `budget`, an instance of a template at its limit is found
- * but not read (a template file is at a limit only once it was read, so it is there).
+ * Read and parse `name`'s file. With `state`, an instance of a template at its limit is found
+ * but not read (a template file is at a limit only once it was read, so it is there), and an
+ * instance of a template this load has read is made from its lines, charged as if read again.
  */
-function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: LoadOptions, budget?: TemplateBudget, reads?: ReadBudget): Loaded {
+function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: LoadOptions, state?: LoadState): Loaded {
   const none = (diagnostics: Diagnostic[] = []): Loaded => ({
     spec: undefined,
     diagnostics,
@@ -203,15 +239,21 @@ function loadOne(name: string, dirs: readonly string[], fs: ConfigFs, options: L
     template: false,
   });
   const { argument } = splitInstanceName(name);
-  if (reads?.spent() === true) return { ...none(), found: true, pastLimit: READ_LIMIT };
+  if (state?.reads.spent() === true) return { ...none(), found: true, pastLimit: READ_LIMIT };
   for (const file of serviceFilePaths(name, dirs)) {
-    const instance = budget !== undefined && isTemplateFile(name, file);
-    if (instance && budget.refusal(file) !== undefined) return { ...none(), found: true, pastLimit: file };
+    const instance = state !== undefined && isTemplateFile(name, file);
+    if (instance && state.budget.refusal(file) !== undefined) return { ...none(), found: true, pastLimit: file };
+    const template = instance ? state.templates.get(file) : undefined;
+    if (template !== undefined && state?.reads.chargeAgain(template.reads) === true) {
+      const result = fromLines(name, file, template.lexed, argument, fs, options);
+      state.budget.add(file, result.spec);
+      return result;
+    }
     const text = fs.readFile(file);
     if (text === undefined) continue;
     if (typeof text !== "string") return { ...none([unreadableDiagnostic(file, text)]), found: true };
-    const result = parseFile(name, file, text, argument, fs, options);
-    if (instance) budget.add(file, result.spec);
+    const result = parseFile(name, file, text, argument, fs, options, instance ? state.templates : undefined);
+    if (instance) state.budget.add(file, result.spec);
     return result;
   }
   return none();
@@ -239,6 +281,10 @@ function unreadableDiagnostic(file: string, problem: UnreadableFile): Diagnostic
   return { severity: "error", file, line: 0, message: `cannot be read: ${problem.unreadable}` };
 }
 
+/**
+ * Parse `file`'s text as `name`. With `templates` (`file` is the template of an instance), its
+ * lines are kept there for the template's other instances, unless an `@include` path used `$1`.
+ */
 function parseFile(
   name: string,
   file: string,
@@ -246,19 +292,31 @@ function parseFile(
   argument: string | undefined,
   fs: ConfigFs,
   options: LoadOptions,
+  templates?: Map<string, LexedTemplate>,
 ): Loaded {
   // The real ConfigFs reads no more than this; a test's in-memory one may hand over more.
   if (text.length > LIMITS.fileBytes) {
     const diagnostics = [unreadableDiagnostic(file, { unreadable: `larger than ${LIMITS.fileBytes} bytes` })];
     return { spec: undefined, diagnostics, found: true, softNames: new Set(), template: false };
   }
-  const parsed = parseService(text, {
-    name,
-    file,
-    ...(argument !== undefined && { argument }),
-    ...(options.env !== undefined && { env: options.env }),
-    readInclude: (path) => fs.readFile(path),
-  });
+  const reads = [text.length];
+  const readInclude = (path: string): string | undefined | UnreadableFile => {
+    const included = fs.readFile(path);
+    reads.push(typeof included === "string" ? included.length : 0);
+    return included;
+  };
+  const { lexed, usesArgument } = lexService(text, { ...parseOptions(name, file, argument, options), readInclude });
+  if (templates !== undefined && !usesArgument && !templates.has(file)) templates.set(file, { lexed, reads });
+  return fromLines(name, file, lexed, argument, fs, options);
+}
+
+function parseOptions(name: string, file: string, argument: string | undefined, options: LoadOptions): ParseOptions {
+  return { name, file, ...(argument !== undefined && { argument }), ...(options.env !== undefined && { env: options.env }) };
+}
+
+/** A service from its file's lines: the spec, its relative paths resolved, its `.d` directories read. */
+function fromLines(name: string, file: string, lexed: LexResult, argument: string | undefined, fs: ConfigFs, options: LoadOptions): Loaded {
+  const parsed = parseLexed(lexed, parseOptions(name, file, argument, options));
   const diagnostics = [...parsed.diagnostics];
   const softNames = new Set<string>();
   const spec = parsed.spec;
@@ -372,6 +430,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
   const step = options.onStep ?? (() => {});
   const budget = new TemplateBudget(options.knownInstances);
   const reads = new ReadBudget();
+  const state: LoadState = { budget, reads, templates: new Map() };
   const countedFs = reads.counting(fs);
   /** Where a limit's summary is said: at the template file, or the first directory for the read limit. */
   const limitFile = (key: string): string => (key === READ_LIMIT ? (dirs[0] ?? "") : key);
@@ -438,7 +497,7 @@ export function loadServices(dirs: readonly string[], fs: ConfigFs, options: Loa
     step();
     if (tried.has(name) || loaded.has(name) || known(name)) continue;
     tried.add(name);
-    const result = loadOne(name, dirs, countedFs, options, budget, reads);
+    const result = loadOne(name, dirs, countedFs, options, state);
     if (name === BOOT_SERVICE) bootFromDirectory(result, dirs, fs);
     take(name, result);
     // A root past a limit has no line naming it: say so at its template.

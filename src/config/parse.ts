@@ -4,7 +4,7 @@
 
 import { defaultSpec, type ServiceOption, type ServiceSpec, type SettingOrigin } from "../base/service-spec.ts";
 import { type Diagnostic, hasErrors } from "./diagnostic.ts";
-import { type IncludeReader, lexServiceFile, type SettingLine } from "./lexer.ts";
+import { type IncludeReader, type LexResult, lexServiceFile, type SettingLine } from "./lexer.ts";
 import {
   type DependencyDir,
   IGNORED_SETTINGS,
@@ -12,7 +12,7 @@ import {
   SETTINGS,
   SettingError,
 } from "./settings.ts";
-import { type Environment, MissingArgumentError, SubstitutionError, substituteArgument, substituteNow } from "./substitute.ts";
+import { type Environment, MissingArgumentError, referencesArgument, SubstitutionError, substituteArgument, substituteNow } from "./substitute.ts";
 
 export interface ParseOptions {
   /** The service name: the file name, or `base@argument` for an instance. */
@@ -77,11 +77,15 @@ export function dirOf(file: string): string {
   return slash <= 0 ? (slash === 0 ? "/" : ".") : file.slice(0, slash);
 }
 
-/** `@include PATH`: `$1` and variables substituted, a relative PATH from the including file's directory. */
-function includeReader(options: ParseOptions): IncludeReader | undefined {
+/**
+ * `@include PATH`: `$1` and variables substituted, a relative PATH from the including file's
+ * directory. `onArgument` is called when a PATH uses `$1`: what was read then depends on it.
+ */
+function includeReader(options: ParseOptions, onArgument: () => void): IncludeReader | undefined {
   const read = options.readInclude;
   if (read === undefined) return undefined;
   return (word, from) => {
+    if (referencesArgument(word)) onArgument();
     let path: string;
     try {
       path = substituteNow(word, options.argument, options.env ?? {});
@@ -98,10 +102,36 @@ function includeReader(options: ParseOptions): IncludeReader | undefined {
   };
 }
 
+/** A service file split into setting lines, its `@include`s read (the first half of parseService). */
+export interface LexedService {
+  lexed: LexResult;
+  /**
+   * An `@include` path used `$1`, so the lines depend on the service argument. Otherwise they
+   * are the same for every instance of a template, and the loader lexes it once per load.
+   */
+  usesArgument: boolean;
+}
+
+export function lexService(text: string, options: ParseOptions): LexedService {
+  let usesArgument = false;
+  const include = includeReader(options, () => {
+    usesArgument = true;
+  });
+  const lexed = lexServiceFile(text, options.file, include === undefined ? {} : { include });
+  return { lexed, usesArgument };
+}
+
 export function parseService(text: string, options: ParseOptions): ParsedService {
+  return parseLexed(lexService(text, options).lexed, options);
+}
+
+/**
+ * The lines of a service file to a ServiceSpec, with `options.argument` substituted: the
+ * second half of parseService. `lexed` is only read, so one template's lines serve each of its
+ * instances.
+ */
+export function parseLexed(lexed: LexResult, options: ParseOptions): ParsedService {
   const { file } = options;
-  const include = includeReader(options);
-  const lexed = lexServiceFile(text, file, include === undefined ? {} : { include });
   const diagnostics: Diagnostic[] = [...lexed.diagnostics];
   let needsArgument = false;
 
