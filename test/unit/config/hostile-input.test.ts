@@ -156,8 +156,50 @@ describe("long chains (issue 9)", () => {
     ]);
   });
 
+  it("reads a template file and what it includes once per load, however many instances it gives", () => {
+    const fs = memoryFs({ [`${D}/t`]: "type = internal\nwaits-for = t@${1}a\nwaits-for = t@${1}b\n@include common\n", [`${D}/common`]: "restart = yes\n" });
+    // Before, each of the 1000 instances read and lexed the template and its include again.
+    const { services, diagnostics } = loadServices([D], boundedFs(boundedFs(fs, 1, `${D}/t`), 1, `${D}/common`), { roots: ["t@x"] });
+    expect(services.size).toBe(1000);
+    expect([...services.values()].every((spec) => spec.restart === "yes")).toBe(true);
+    expect(diagnostics.map(formatDiagnostic)[1]).toBe(`${D}/t: 1000 more names of instances of this template past its limit are not shown`);
+    // Each load reads it again: a file changed between loads is seen.
+    const again = boundedFs(fs, 2, `${D}/t`);
+    loadServices([D], again, { roots: ["t@x"] });
+    expect(loadServices([D], again, { roots: ["t@x"] }).services.size).toBe(1000);
+  });
+
+  it("reads an @include whose path uses $1 for each instance", () => {
+    const fs = memoryFs({
+      [`${D}/t`]: "type = process\ncommand = /bin/echo $1\n@include opts-$1\n",
+      [`${D}/opts-a`]: "restart = yes\n",
+      [`${D}/opts-b`]: "restart = on-failure\n",
+    });
+    const { services, diagnostics } = loadServices([D], fs, { roots: ["t@a", "t@b", "t@c"] });
+    expect(services.get("t@a")?.restart).toBe("yes");
+    expect(services.get("t@b")?.restart).toBe("on-failure");
+    expect(services.get("t@b")?.command).toEqual(["/bin/echo", "b"]);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${D}/t:3: @include: "${D}/opts-c": no such file`]);
+  });
+
+  it("charges each instance its template's bytes and its includes' as if read again, and refuses an include past the budget at its line", () => {
+    // 16 instances take the budget to 16 bytes short of its end; the 17th's template text passes
+    // it, so its include is refused, as when every instance read its files.
+    const template = "type = internal\nwaits-for = t@${1}a\nwaits-for = t@${1}b\n@include big\n";
+    const perInstance = LIMITS.bytesPerLoad / 16 - 1;
+    const big = `${"#".repeat(999)}\n`.repeat(Math.floor((perInstance - template.length) / 1000)) + "#".repeat((perInstance - template.length) % 1000);
+    const fs = memoryFs({ [`${D}/t`]: template, [`${D}/big`]: big });
+    const { services, diagnostics } = loadServices([D], fs, { roots: ["t@x"] });
+    expect(services.size).toBe(16);
+    expect(formatDiagnostic(diagnostics[0]!)).toBe(`${D}/t:4: @include: "${D}/big": cannot be read: this load has read ${16 * perInstance + template.length} bytes of service descriptions (the limit is ${LIMITS.bytesPerLoad})`);
+    // The template was read again for the 17th (its include was refused before any read).
+    expect(fs.reads.filter((path) => path === `${D}/t`)).toHaveLength(2);
+    expect(fs.reads.filter((path) => path === `${D}/big`)).toHaveLength(1);
+  });
+
   it("reads at most the load's byte budget of a large template that names two instances of itself", () => {
-    // Each instance re-reads and re-parses the template: 1000 instances of 60 KB were 60 MB.
+    // Each instance is charged the template's bytes, as if it read them again: 1000 instances of
+    // 60 KB were 60 MB of text to parse, and their specs hold what the text holds.
     const body = `type = process\nwaits-for = t@\${1}a\nwaits-for = t@\${1}b\ncommand = /bin/true ${"y".repeat(60_000)}\n`;
     const fs = bytesFs(memoryFs({ [`${D}/t`]: body }), LIMITS.bytesPerLoad + body.length);
     const { services, diagnostics } = loadServices([D], fs, { roots: ["t@x"] });
