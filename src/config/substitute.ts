@@ -296,6 +296,8 @@ export function substituteArgument(
   // Escaped once, not for each `$1`: the words that are just `$1` then share one string.
   const escaped = argument?.replaceAll("$", () => "$$");
   const resolve: Resolver = (name) => (name === "1" ? (escaped ?? MISSING_ARGUMENT) : KEEP);
+  // The common case in one array (30,000 words for each of 280 instances, grown a word at a time, were 60 MB more).
+  if (!words.some((word) => word.includes("$"))) return [...words];
   const out: string[] = [];
   for (const word of words) {
     // Most words need no scan: what a template's 1000 instances each do for every word of it
