@@ -26,11 +26,13 @@
 //     can still start.
 //   - One template file gives at most 1000 instances, which name at most 10,000 services
 //     between them, and all templates together 10,000 instances (tsinit; template-limits.ts):
-//     those a running supervisor has plus those a load reads. And one load reads at most
-//     LIMITS.bytesPerLoad of description text (each instance's read of its template and each
-//     @include'd file counted): each instance re-reads and re-parses its template, so the
-//     instance count alone does not bound what a large template costs. A name past that is not
-//     read; the first line naming one is an error, and the rest of that template's are counted.
+//     those a running supervisor has plus those a load reads. And one load takes in at most
+//     LIMITS.bytesPerLoad of description text, each instance charged its template and each
+//     @include'd file as if it read them again: an instance's spec holds what its text says, so
+//     the instance count alone does not bound what a large template costs. A name past that is
+//     not read; the first line naming one is an error, and the rest of that template's are counted.
+//   - A template file is read and lexed once per load (LexedTemplate; tsinit), unless an
+//     @include path in it uses $1; each instance is parsed from its lines with its own argument.
 //     A depends-on past it fails the dependent; a waits-for past it is dropped (no stand-in
 //     service is made: there may be many).
 
@@ -63,10 +65,10 @@ export const LIMITS = {
   instancesPerTemplate: TEMPLATE_LIMITS.instances,
   namesPerTemplate: TEMPLATE_LIMITS.names,
   /**
-   * Description text one load reads (counted in characters), files, templates' re-reads and
-   * @include'd files together; past it, no more names are read. 10,000 ordinary files read
-   * about 1 MiB; a 60 KB template read for each of 1000 instances, 60 MB, and parsing it
-   * took PID 1 to 2.5 GB.
+   * Description text one load takes in (counted in characters): files, and for each instance
+   * its template and @include'd files as if read again; past it, no more names are read.
+   * 10,000 ordinary files read about 1 MiB; a 60 KB template for each of 1000 instances is
+   * 60 MB, and parsing it took PID 1 to 2.5 GB (before templates were lexed once per load).
    */
   bytesPerLoad: 16 * 1024 * 1024,
 } as const;

@@ -175,7 +175,8 @@ interface ExpandOptions {
 /** Expand one word; it may become several words (`$/NAME`) or none. */
 function expandWord(word: string, resolve: Resolver, options: ExpandOptions): string[] {
   // Nothing to substitute: the word itself, not a copy. The instances of a template share the
-  // template's words this way (a copy of each word for each of 1000 instances was 200 MB).
+  // template's words this way (measured: 9990 instances of 800-word commands held 228 MB of
+  // copies; shared, their arrays are 64 MB).
   if (!word.includes("$")) return [word];
   const words: string[] = [];
   let current = "";

@@ -4,7 +4,7 @@
 // compiled tsinit, as PID 1 of a PID namespace and as `tsinit check`, ends it with an error at
 // the template's line and goes on.
 import { afterEach, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Control, Namespace, rssKb, run, servicesDir, TSINIT, waitFor } from "./harness.ts";
 
@@ -17,7 +17,12 @@ afterEach(() => {
 const SLEEPER = "type = process\ncommand = /bin/sleep 1000\n";
 const DOUBLING = "waits-for = t@${1}a\nwaits-for = t@${1}b\n";
 
-/** PID 1's resident memory, in kB, from the host's /proc. */
+/** The most resident memory PID 1 has had (VmHWM), in kB, from the host's /proc: a load's peak is over by the time it is asked. */
+function peakKb(pid: number): number {
+  const kb = /^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  if (kb === undefined) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(kb);
+}
 
 const pastLimit = (dir: string) => new RegExp(`${dir}/t:[12]: waits-for: "t@x[ab]+" is not loaded: the template ${dir}/t has 1000 instances loaded \\(the limit is 1000\\); "t@x[ab]*" starts without it`);
 
@@ -64,6 +69,26 @@ test("a boot that reaches a doubling template loads 1000 of it, says where, and 
   expect(ns.log()).toMatch(pastLimit(dir));
   expect((await control.status("t@x")).service?.state).toBe("started");
   expect(rssKb(ns.pid1)).toBeLessThan(200_000);
+}, 60_000);
+
+test("a boot that loads a doubling template with a 60 KB command word stops at the byte budget with PID 1's peak well under 200 MB", async () => {
+  // `after` loads t@x and what it reaches without starting them. The load is charged 60 KB for
+  // each instance and stops at LIMITS.bytesPerLoad (280 instances). Measured: PID 1's VmHWM was
+  // 779 MB when each instance read and parsed the template again (its 60,000-character word built
+  // one character at a time and kept as a rope of 60,000 pieces, 280 times); 44 MB with the
+  // template read and lexed once per load and the word shared by its instances.
+  const big = `type = process\nwaits-for = t@\${1}a\nwaits-for = t@\${1}b\ncommand = /bin/true ${"y".repeat(60_000)}\n`;
+  const { dir, work } = servicesDir({ boot: "type = internal\nwaits-for = good\nafter = t@x\n", good: SLEEPER, t: big });
+  const socket = join(work, "ctl.sock");
+  ns = await Namespace.start(["--services-dir", dir, "--socket", socket]);
+  const control = new Control(socket);
+  await control.ready(() => ns?.log() ?? "");
+  await waitFor("good to start", () => ns?.log().includes("started good"));
+  expect(ns.log()).toMatch(new RegExp(`${dir}/t:[23]: waits-for: "t@x[ab]+" is not loaded: this load has read \\d+ bytes of service descriptions \\(the limit is 16777216\\)`));
+  expect(peakKb(ns.pid1)).toBeLessThan(200_000);
+  const status = await control.status("t@x");
+  expect(status.service?.state).toBe("stopped");
+  expect(status.service?.command?.[1]?.length).toBe(60_000);
 }, 60_000);
 
 test("tsinit check on a doubling template exits 1 with the template's line and the limit", async () => {
