@@ -13,8 +13,9 @@
 // `reload NAME` adds an edge, counting a description still waiting to be applied as well as the
 // one in place; a full reload checks the new files together with the services it keeps as they
 // are (added with initctl run, or whose file now fails); a load on demand checks what it added
-// and what that reaches (findCyclesThrough), not every service again. So the changes tsinit
-// makes after load do not close a cycle unseen.
+// and what that reaches (findCyclesThrough), not every service again, counting waiting
+// descriptions as closesCycle does (ServiceSet.cyclesThrough). So the changes tsinit makes
+// after load do not close a cycle unseen.
 //
 // Names that are not in the map (a dependency that failed to load, an ordering against a
 // service that does not exist) have no edges. A cycle over any kind of edge can never be

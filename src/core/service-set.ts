@@ -323,6 +323,9 @@ export class ServiceSet {
         this.forget(record);
         continue;
       }
+      // A cycle block may rest on an edge only the old description has (an on-demand load counts
+      // both while the service may still run with the old one): read before it goes.
+      const mates = this.cycleMates(record);
       // The neighbours of the old description and of the new one may both step differently.
       this.touch(record);
       this.indexSpec(record.spec, "remove");
@@ -330,6 +333,7 @@ export class ServiceSet {
       this.setPendingSpec(record, undefined);
       this.indexSpec(record.spec, "add");
       this.touch(record);
+      if (mates !== undefined) this.recheckCycles(mates);
     }
   }
 
@@ -738,12 +742,34 @@ export class ServiceSet {
   }
 
   /**
-   * The dependency cycles through any of `names` over the descriptions in place, as findCycles
-   * over every service would give them (graph.ts findCyclesThrough), at the cost of what `names`
-   * reach: what loading `names` on demand may have closed.
+   * The dependency cycles through any of `names`, as findCycles over every service would give
+   * them (graph.ts findCyclesThrough), at the cost of what `names` reach: what loading `names` on
+   * demand may have closed. A service's edges are those closesCycle counts for `reload NAME` and
+   * add-dep (startsAfter): its description in place and the one waiting to be applied, which
+   * will be in place once it stops, when nobody would look for cycles again.
    */
   cyclesThrough(names: Iterable<string>, step?: OnStep): string[][] {
-    const view = { spec: (name: string) => this.records.get(name)?.spec, orderedBefore: (name: string) => this.index.orderedBefore(name) };
+    const pendingBefore = this.pendingSpecs.size === 0 ? undefined : this.pendingBefore();
+    const view = {
+      spec: (name: string): ServiceSpec | undefined => {
+        const record = this.records.get(name);
+        const pending = record?.pendingSpec;
+        if (record === undefined || pending === undefined || pending === "removed") return record?.spec;
+        // Only the names count (findCyclesThrough follows every list alike): both descriptions'.
+        const spec = record.spec;
+        return {
+          ...pending,
+          dependsOn: [...spec.dependsOn, ...pending.dependsOn],
+          dependsMs: [...spec.dependsMs, ...pending.dependsMs],
+          waitsFor: [...spec.waitsFor, ...pending.waitsFor],
+          after: [...spec.after, ...pending.after],
+        };
+      },
+      orderedBefore: (name: string): Iterable<string> => {
+        const waiting = pendingBefore?.get(name);
+        return waiting === undefined ? this.index.orderedBefore(name) : [...this.index.orderedBefore(name), ...waiting];
+      },
+    };
     return findCyclesThrough(view, names, step);
   }
 

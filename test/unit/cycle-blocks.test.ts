@@ -9,6 +9,7 @@ import { Log } from "../../src/log/log.ts";
 import { ServiceDirectories } from "../../src/service-loading.ts";
 import { serviceFiles } from "../../src/service-files.ts";
 import { FakeRuntime } from "./fakes/fake-runtime.ts";
+import { formatCycle } from "../../src/core/graph.ts";
 
 const D = "/etc/tsinit.d";
 
@@ -149,6 +150,97 @@ describe("reload NAME that breaks a dependency cycle lets its members start", ()
     expect(reloadOne(rt, "a")).toBeUndefined();
     expect(blocks(rt, ["a", "b"])).toEqual([undefined, undefined]);
     expect(rt.outcome(rt.command("start", "b"))).toEqual([{ kind: "done" }]);
+  });
+});
+
+describe("an on-demand load counts a running service's waiting description, as reload NAME and add-dep do", () => {
+  const cycle = "dependency cycle: a -> x -> a";
+  const cycleLines = (rt: FakeRuntime): string[] => rt.machine.lines.filter((line) => line.includes(cycle));
+  /** a runs; a full reload gives it `a2` as its file, which waits until a stops. */
+  function running(a2: string, a1 = "type = process\ncommand = /bin/a\n"): { rt: FakeRuntime; dirs: ServiceDirectories } {
+    const { rt, dirs } = loaded({ a: a1 }, "a");
+    expect(rt.outcome(rt.command("start", "a"))).toEqual([{ kind: "done" }]);
+    write(rt, "a", a2);
+    expect(dirs.reload().pending).toEqual(["a"]);
+    return { rt, dirs };
+  }
+  /** a stops: its main process ends at the SIGTERM, and the waiting description takes its place. */
+  function stopA(rt: FakeRuntime): void {
+    rt.stop("a");
+    rt.exit("a", 0);
+    expect(rt.state("a")).toBe("stopped");
+    expect(rt.set.get("a")?.pendingSpec).toBeUndefined();
+  }
+
+  it("a cycle closed through the waiting description is blocked at once, and stays blocked once it is in place", () => {
+    // a's new file orders it after x, which has no file yet; x then loads on demand depending on
+    // a. Once a stopped and took its new file, a start of x would wait for ever.
+    const { rt, dirs } = running("type = process\ncommand = /bin/a\nafter = x\n");
+    write(rt, "x", "type = process\ncommand = /bin/x\ndepends-on = a\n");
+    expect(dirs.ensure("x")).toEqual({ kind: "loaded" });
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+    expect(cycleLines(rt)).toEqual([`tsinit: ${cycle}; its members will not start`]);
+    expect(rt.outcome(rt.command("start", "x"))).toEqual([{ kind: "failed", reason: cycle }]);
+
+    stopA(rt);
+    expect(rt.set.get("a")?.spec.after).toEqual(["x"]);
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+    // A full reload finds the same cycle in the files: the same block, not a second one.
+    dirs.reload();
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+    expect(rt.machine.lines.some((line) => line.includes("no longer on a dependency cycle"))).toBe(false);
+
+    // Fixed in a's file: reload NAME frees both, and x starts, taking a along.
+    write(rt, "a", "type = process\ncommand = /bin/a\n");
+    expect(reloadOne(rt, "a")).toBeUndefined();
+    expect(blocks(rt, ["a", "x"])).toEqual([undefined, undefined]);
+    expect(rt.outcome(rt.command("start", "x"))).toEqual([{ kind: "done" }]);
+    expect([rt.state("a"), rt.state("x")]).toEqual(["started", "started"]);
+  });
+
+  it("a waiting description's before counts as well: an ordering cycle closed through it is blocked", () => {
+    // a's new file has it start before x (x -> a); x, loaded on demand, starts before a (a -> x).
+    const { rt, dirs } = running("type = process\ncommand = /bin/a\nbefore = x\n");
+    write(rt, "x", "type = process\ncommand = /bin/x\nbefore = a\n");
+    expect(dirs.ensure("x")).toEqual({ kind: "loaded" });
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+  });
+
+  it("reload NAME of a member refuses the same cycle with a waiting description in place", () => {
+    // The check the on-demand load is made consistent with.
+    const { rt } = running("type = process\ncommand = /bin/a\nafter = x\n");
+    write(rt, "x", "type = process\ncommand = /bin/x\n");
+    expect(rt.supervisor.loader?.("x")).toEqual({ kind: "loaded" });
+    write(rt, "x", "type = process\ncommand = /bin/x\ndepends-on = a\n");
+    expect(reloadOne(rt, "x")).toBe(`a already starts after x (directly or not, counting before and after): that would be a dependency cycle: ${formatCycle(["x", "a"])}`);
+  });
+
+  it("a full reload's fix applied while a runs frees both; the description that waits no longer counts", () => {
+    const { rt, dirs } = running("type = process\ncommand = /bin/a\nafter = x\n");
+    write(rt, "x", "type = process\ncommand = /bin/x\ndepends-on = a\n");
+    expect(dirs.ensure("x")).toEqual({ kind: "loaded" });
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+    write(rt, "a", "type = process\ncommand = /bin/a\n");
+    dirs.reload();
+    expect(rt.set.get("a")?.pendingSpec).toBeUndefined();
+    expect(blocks(rt, ["a", "x"])).toEqual([undefined, undefined]);
+    expect(rt.outcome(rt.command("start", "x"))).toEqual([{ kind: "done" }]);
+  });
+
+  it("a cycle through an edge only the description in place has is blocked while a runs with it, and freed when the new one takes its place", () => {
+    // a runs ordered after x (not loaded yet); its new file drops that. While a runs it may
+    // restart under the description in place, so the cycle with x counts until a stops; then the
+    // block goes, and is not left behind until the next full reload.
+    const { rt } = running("type = process\ncommand = /bin/a\n", "type = process\ncommand = /bin/a\nafter = x\n");
+    write(rt, "x", "type = process\ncommand = /bin/x\ndepends-on = a\n");
+    expect(rt.supervisor.loader?.("x")).toEqual({ kind: "loaded" });
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+    stopA(rt);
+    expect(rt.set.get("a")?.spec.after).toEqual([]);
+    expect(blocks(rt, ["a", "x"])).toEqual([undefined, undefined]);
+    expect(rt.machine.lines).toContain("tsinit: a, x: no longer on a dependency cycle; may start again");
+    expect(rt.outcome(rt.command("start", "x"))).toEqual([{ kind: "done" }]);
+    expect(rt.spawnOrder().slice(-2)).toEqual(["a", "x"]);
   });
 });
 
