@@ -191,6 +191,11 @@ export class ServiceSet {
   private readonly busy = new Set<ServiceRecord>();
   /** Services with a reloaded description waiting to be applied. */
   private readonly pendingSpecs = new Set<ServiceRecord>();
+  /**
+   * By name: the services whose waiting description has it in `before`. An on-demand load reads
+   * it for each service it reaches, so that with thousands waiting it costs what it reaches.
+   */
+  private readonly pendingOrderedBefore = new Map<string, Set<string>>();
   /** Services blocked for being on a dependency cycle (blockCycle), as opposed to other blocks. */
   private readonly onCycle = new Set<ServiceRecord>();
   /**
@@ -305,9 +310,26 @@ export class ServiceSet {
   }
 
   private setPendingSpec(record: ServiceRecord, pending: ServiceSpec | "removed" | undefined): void {
+    this.indexPendingBefore(record, "remove");
     record.pendingSpec = pending;
     if (pending === undefined) this.pendingSpecs.delete(record);
     else this.pendingSpecs.add(record);
+    this.indexPendingBefore(record, "add");
+  }
+
+  private indexPendingBefore(record: ServiceRecord, how: "add" | "remove"): void {
+    const pending = record.pendingSpec;
+    if (pending === undefined || pending === "removed") return;
+    for (const target of pending.before) {
+      let names = this.pendingOrderedBefore.get(target);
+      if (how === "add") {
+        if (names === undefined) this.pendingOrderedBefore.set(target, (names = new Set()));
+        names.add(pending.name);
+      } else if (names !== undefined) {
+        names.delete(pending.name);
+        if (names.size === 0) this.pendingOrderedBefore.delete(target);
+      }
+    }
   }
 
   /** Only services with a waiting description are looked at, not the whole set. */
@@ -680,6 +702,7 @@ export class ServiceSet {
     this.records.delete(record.spec.name);
     this.indexSpec(record.spec, "remove");
     for (const set of [this.dirty, this.doomed, this.busy, this.pendingSpecs, this.commandsToCheck]) set.delete(record);
+    this.indexPendingBefore(record, "remove");
     this.softCursor.delete(record);
     this.execPending.delete(record);
     this.mainSpawnAsked.delete(record);
@@ -749,7 +772,6 @@ export class ServiceSet {
    * will be in place once it stops, when nobody would look for cycles again.
    */
   cyclesThrough(names: Iterable<string>, step?: OnStep): string[][] {
-    const pendingBefore = this.pendingSpecs.size === 0 ? undefined : this.pendingBefore();
     const view = {
       spec: (name: string): ServiceSpec | undefined => {
         const record = this.records.get(name);
@@ -766,7 +788,7 @@ export class ServiceSet {
         };
       },
       orderedBefore: (name: string): Iterable<string> => {
-        const waiting = pendingBefore?.get(name);
+        const waiting = this.pendingOrderedBefore.get(name);
         return waiting === undefined ? this.index.orderedBefore(name) : [...this.index.orderedBefore(name), ...waiting];
       },
     };

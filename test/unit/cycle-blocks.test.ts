@@ -206,6 +206,15 @@ describe("an on-demand load counts a running service's waiting description, as r
     expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
   });
 
+  it("a waiting description a later full reload drops no longer counts, nor does its before", () => {
+    const { rt, dirs } = running("type = process\ncommand = /bin/a\nbefore = x\n");
+    write(rt, "a", "type = process\ncommand = /bin/a\n");
+    expect(dirs.reload().pending).toEqual([]);
+    write(rt, "x", "type = process\ncommand = /bin/x\nbefore = a\n");
+    expect(dirs.ensure("x")).toEqual({ kind: "loaded" });
+    expect(blocks(rt, ["a", "x"])).toEqual([undefined, undefined]);
+  });
+
   it("reload NAME of a member refuses the same cycle with a waiting description in place", () => {
     // The check the on-demand load is made consistent with.
     const { rt } = running("type = process\ncommand = /bin/a\nafter = x\n");
