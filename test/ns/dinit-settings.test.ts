@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Namespace, procInfo, run, servicesDir, startWithControl, waitFor } from "./harness.ts";
+import { Namespace, procInfo, readText, run, servicesDir, startWithControl, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -13,7 +13,6 @@ afterEach(() => {
   ns = undefined;
 });
 
-const read = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").trim() : undefined);
 const statusField = (pid: number, field: string) => new RegExp(`^${field}:\\s+(.*)$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
 
 /** The host pid of the namespace's process named `comm` whose parent chain leads to PID 1. */
@@ -48,7 +47,7 @@ describe("process attributes set by the exec helper", () => {
     });
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     expect(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])).toBe(7);
-    expect(read(`/proc/${pid}/oom_score_adj`)).toBe("333");
+    expect(readText(`/proc/${pid}/oom_score_adj`)).toBe("333");
     expect(readFileSync(`/proc/${pid}/limits`, "utf8")).toMatch(/^Max address space\s+2000000000\s+3000000000\s+bytes/m);
     expect((await run(["ionice", "-p", String(pid)])).stdout.trim()).toBe("best-effort: prio 5");
     const bit = (mask: string | undefined, n: number) => (BigInt(`0x${mask}`) >> BigInt(n)) & 1n;
@@ -59,7 +58,7 @@ describe("process attributes set by the exec helper", () => {
     expect(bit(statusField(pid, "CapBnd"), 0)).toBe(1n);
     expect(statusField(pid, "NoNewPrivs")).toBe("1");
     expect(statusField(pid, "Uid")?.split(/\s+/)[0]).toBe("65534");
-    const privs = await waitFor("setpriv's dump", () => read(join(work, "out/privs")));
+    const privs = await waitFor("setpriv's dump", () => readText(join(work, "out/privs")));
     expect(privs).toMatch(/^Securebits: noroot$/m);
   }, 30_000);
 
@@ -136,7 +135,7 @@ describe("log-type = pipe and consumer-of", () => {
     });
     process.env.WORK = work;
     ns = await Namespace.start(["--services-dir", dir]);
-    const lines = () => (read(join(work, "consumed")) ?? "").split("\n").filter(Boolean);
+    const lines = () => (readText(join(work, "consumed")) ?? "").split("\n").filter(Boolean);
     await waitFor("the first line", () => lines().length === 1);
     const producer = await waitFor("the producer", () => processNamed("sleep"));
     const logger = await waitFor("the logger", () => processNamed("sh"));
@@ -176,7 +175,7 @@ describe("kill-all-on-stop", () => {
       (started) => (ns = started),
     );
     await waitFor("the victim", () => ns!.descendants().find((p) => procInfo(p)?.comm === "sleep" && readFileSync(`/proc/${p}/cmdline`, "utf8").includes("603")));
-    await waitFor("the stubborn one", () => read(join(process.env.WORK!, "stubborn.pid")));
+    await waitFor("the stubborn one", () => readText(join(process.env.WORK!, "stubborn.pid")));
     expect((await control.ctl("stop", "final")).code).toBe(0);
     // Only tsinit is left (the control client's connection is not a process of the namespace).
     await waitFor("every other process to be gone", () => ns!.descendants().length === 0);
@@ -197,10 +196,10 @@ describe("a log file's mode and owner, as dinit documents", () => {
     chmodSync(join(work, "old.log"), 0o666);
     process.env.WORK = work;
     ns = await Namespace.start(["--services-dir", dir]);
-    await waitFor("both to run", () => read(join(work, "old.log"))?.endsWith("old") && read(join(work, "new.log")) === "new");
+    await waitFor("both to run", () => readText(join(work, "old.log"))?.endsWith("old") && readText(join(work, "new.log")) === "new");
     const old = statSync(join(work, "old.log"));
     expect([old.mode & 0o777, old.uid, old.gid]).toEqual([0o640, 65534, 65534]);
-    expect(read(join(work, "old.log"))).toBe("before\nold");
+    expect(readText(join(work, "old.log"))).toBe("before\nold");
     const created = statSync(join(work, "new.log"));
     expect([created.mode & 0o777, created.uid]).toEqual([0o600, 65534]);
   }, 30_000);

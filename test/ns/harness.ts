@@ -2,7 +2,7 @@
 // --mount-proc) in supervisor mode, and looks at it from outside through the host's /proc.
 // Waits poll with a deadline; nothing sleeps a fixed time.
 import { afterEach } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -46,6 +46,15 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(delay);
   }
+}
+
+/**
+ * A file's trimmed text, or undefined while it is missing or empty: a service's shell creates
+ * the file (`> FILE`) before its command writes, so an empty file is one not written yet.
+ */
+export function readText(path: string): string | undefined {
+  const text = existsSync(path) ? readFileSync(path, "utf8").trim() : "";
+  return text === "" ? undefined : text;
 }
 
 /** waitFor for probes that must ask something asynchronously (a control client, a socket). */

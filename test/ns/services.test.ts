@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { Control, Namespace, poll, procInfo, servicesDir, waitFor } from "./harness.ts";
+import { Control, Namespace, poll, procInfo, readText, servicesDir, waitFor } from "./harness.ts";
 
 let ns: Namespace | undefined;
 afterEach(() => {
@@ -12,7 +12,6 @@ afterEach(() => {
   ns = undefined;
 });
 
-const read = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").trim() : undefined);
 
 /** Where cgroup2 is mounted on this machine (/sys/fs/cgroup, or .../unified on hybrid hosts). */
 function cgroup2Mount(): string {
@@ -176,7 +175,7 @@ describe("service settings", () => {
     process.env.WORK = work;
     ns = await Namespace.start(["--services-dir", dir]);
     const daemonPid = () => {
-      const nsPid = Number(read(join(work, "daemon.pid")));
+      const nsPid = Number(readText(join(work, "daemon.pid")));
       return nsPid ? ns!.hostPid(nsPid) : undefined;
     };
     const first = await waitFor("the daemon", daemonPid);
@@ -223,7 +222,7 @@ describe("service settings", () => {
     mkdirSync(join(work, "out"));
     chmodSync(join(work, "out"), 0o777);
     ns = await Namespace.start(["--services-dir", dir]);
-    const out = await waitFor("the probe's output", () => read(join(work, "out/probe")));
+    const out = await waitFor("the probe's output", () => readText(join(work, "out/probe")));
     expect(out).toBe("65534:65534 hello-from-env-file /tmp 123");
   }, 30_000);
 
@@ -281,7 +280,7 @@ describe("crash loops and stopping", () => {
     process.env.WORK = work;
     ns = await Namespace.start(["--services-dir", dir]);
     const child = await waitFor("the child", () => {
-      const nsPid = Number(read(join(work, "child.pid")));
+      const nsPid = Number(readText(join(work, "child.pid")));
       return nsPid ? ns!.hostPid(nsPid) : undefined;
     });
     const dep = ns.children().find((p) => p.comm === "sleep")!;
@@ -309,7 +308,7 @@ describe("crash loops and stopping", () => {
     process.env.WORK = work;
     ns = await Namespace.start(["--services-dir", dir, "--cgroup", cgroup]);
     const child = await waitFor("the escaped child", () => {
-      const nsPid = Number(read(join(work, "child.pid")));
+      const nsPid = Number(readText(join(work, "child.pid")));
       return nsPid ? ns!.hostPid(nsPid) : undefined;
     });
     expect(readFileSync(join(cgroup, "escaper", "cgroup.procs"), "utf8")).toContain(String(child));
@@ -318,7 +317,7 @@ describe("crash loops and stopping", () => {
     await waitFor("escaper to be stopped", () => ns!.log().includes("[  OK  ] stopped escaper"));
     await waitFor("the escaped child to be gone", () => procInfo(child) === undefined || procInfo(child)?.state === "Z");
     // It had SIGTERM through its cgroup first, and SIGKILL only after stop-timeout.
-    expect(read(join(work, "child.log"))).toBe("got-TERM");
+    expect(readText(join(work, "child.log"))).toBe("got-TERM");
     ns.kill();
     await waitFor("the test cgroups to be removed", () => removeCgroupTree(cgroup));
   }, 30_000);
@@ -338,7 +337,7 @@ describe("crash loops and stopping", () => {
     await control.ready(() => ns!.log());
     expect((await control.ctl("start", "lingerer")).code).toBe(0);
     const child = await waitFor("the lingering child", () => {
-      const nsPid = Number(read(join(work, "child.pid")));
+      const nsPid = Number(readText(join(work, "child.pid")));
       return nsPid ? ns!.hostPid(nsPid) : undefined;
     });
     expect((await control.ctl("stop", "lingerer")).code).toBe(0);
