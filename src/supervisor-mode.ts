@@ -70,7 +70,7 @@ export function runSupervisor(runtime: Runtime, args: SupervisorArgs): void {
     if (!(await supervisor.stopAll(hurry.signal))) log.warn("services did not all stop in time; killing what is left");
     supervisor.killEverything();
     await control?.close();
-    supervisor.close();
+    await supervisor.close();
     if (cgroupMade && cgroupRoot !== undefined) {
       const error = sys.rmdir(cgroupRoot);
       // Not empty: a service cgroup left in place (said above), or what others put there.

@@ -4,7 +4,7 @@
 // child outside (the process-group kill still reaches that child).
 import { SIGNALS } from "../base/signals.ts";
 import type { Log } from "../log/log.ts";
-import type { Sys } from "../sys/sys.ts";
+import type { Clock, Sys } from "../sys/sys.ts";
 
 export class ServiceCgroups {
   /** The services whose cgroup was made or joined: what `prune` may remove. */
@@ -45,14 +45,16 @@ export class ServiceCgroups {
   prune(isLoaded: (service: string) => boolean): void {
     if (this.root === undefined) return;
     // A copy: one whose watch cannot be had goes back in `joined`, for the next prune.
-    for (const service of [...this.joined]) {
-      if (isLoaded(service)) continue;
-      this.joined.delete(service);
-      const dir = `${this.root}/${service}`;
-      const error = this.sys.rmdir(dir);
-      if (error?.code === "EBUSY") this.removeOnceEmpty(service, dir);
-      else if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
-    }
+    for (const service of [...this.joined]) if (!isLoaded(service)) this.forget(service);
+  }
+
+  /** One service no longer loaded: its cgroup goes, now or once its last process leaves. */
+  forget(service: string): void {
+    if (this.root === undefined || !this.joined.delete(service)) return;
+    const dir = `${this.root}/${service}`;
+    const error = this.sys.rmdir(dir);
+    if (error?.code === "EBUSY") this.removeOnceEmpty(service, dir);
+    else if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
   }
 
   private removeOnceEmpty(service: string, dir: string): void {
@@ -81,19 +83,50 @@ export class ServiceCgroups {
 
   /**
    * A supervisor's clean exit: every service cgroup it made goes, as its services have stopped.
-   * One still holding a process (a leftover that was killed and is not gone yet, or one a
-   * signal-process-only service left) stays, with a note naming it.
+   * One still holding a process (a leftover just sent SIGKILL, which the kernel has not taken
+   * out yet) is removed once it empties, waited for at most `graceMs`; one still busy then (a
+   * process a signal-process-only service left) stays, with a note naming it.
    */
-  removeAll(): void {
-    if (this.root === undefined) return;
+  removeAll(clock: Clock, graceMs: number): Promise<void> {
+    if (this.root === undefined) return Promise.resolve();
+    const root = this.root;
+    const busy = new Set<string>();
+    const remove = (service: string): void => {
+      const error = this.sys.rmdir(`${root}/${service}`);
+      if (error?.code === "EBUSY") return;
+      busy.delete(service);
+      if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${root}/${service}: ${error.message}`);
+    };
     for (const service of [...this.joined, ...this.emptying]) {
-      const dir = `${this.root}/${service}`;
-      const error = this.sys.rmdir(dir);
-      if (error?.code === "EBUSY") this.log.info(`${service}: cgroup ${dir} still holds processes; left in place`);
-      else if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
+      busy.add(service);
+      remove(service);
     }
     this.joined.clear();
     this.emptying.clear();
+    if (busy.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        for (const service of [...busy]) remove(service);
+        for (const service of busy) this.log.info(`${service}: cgroup ${root}/${service} still holds processes; left in place`);
+        resolve();
+      };
+      const timer = clock.setTimer(graceMs, finish);
+      for (const service of [...busy]) {
+        // A change of cgroup.events: a process left. No watch: only the grace's end looks again.
+        this.sys.watchModified(`${root}/${service}/cgroup.events`, () => {
+          if (done || !busy.has(service)) return;
+          remove(service);
+          if (busy.size === 0) finish();
+        });
+        // It may have emptied between the rmdir and the watch.
+        remove(service);
+      }
+      if (busy.size === 0) finish();
+    });
   }
 
   /** How many cgroups of services no longer loaded wait for their last process to leave (tests). */

@@ -35,11 +35,15 @@ export class LogPipes {
 
   /** Closes the pipes of services that are gone or no longer log to a pipe (after a reload). */
   prune(): void {
-    for (const [producer, pipe] of this.pipes) {
-      if (this.specOf(producer)?.logType === "pipe") continue;
-      this.sys.close(pipe.read);
-      this.sys.close(pipe.write);
-      this.pipes.delete(producer);
-    }
+    for (const producer of [...this.pipes.keys()]) this.forget(producer);
+  }
+
+  /** Closes `producer`'s pipe unless it is a loaded service that logs to one. */
+  forget(producer: string): void {
+    const pipe = this.pipes.get(producer);
+    if (pipe === undefined || this.specOf(producer)?.logType === "pipe") return;
+    this.sys.close(pipe.read);
+    this.sys.close(pipe.write);
+    this.pipes.delete(producer);
   }
 }

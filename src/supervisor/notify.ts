@@ -120,6 +120,12 @@ export class NotifySocket {
     for (const service of [...this.status.keys()]) if (!isLoaded(service)) this.status.delete(service);
   }
 
+  /** One service no longer loaded: its socket and its last STATUS= go. */
+  forget(service: string): void {
+    this.release(service);
+    this.status.delete(service);
+  }
+
   close(): void {
     for (const service of [...this.listeners.keys()]) this.release(service);
   }

@@ -21,6 +21,11 @@ export class OutputBuffers {
     for (const service of this.buffers.keys()) if (!keep(service)) this.buffers.delete(service);
   }
 
+  /** One service no longer loaded: its buffer goes. */
+  forget(service: string): void {
+    this.buffers.delete(service);
+  }
+
   /** How many buffers are held. */
   get size(): number {
     return this.buffers.size;

@@ -94,6 +94,11 @@ export class Spawner {
     for (const service of this.launchers.keys()) if (!loaded(service)) this.launchers.delete(service);
   }
 
+  /** One service no longer loaded: its launcher, if any, goes. */
+  forgetLauncher(service: string): void {
+    this.launchers.delete(service);
+  }
+
   spawn(action: Extract<Action, { kind: "spawn" }>, spec: ServiceSpec): void {
     const { sys, env, processes, post } = this.parts;
     const { service, role } = action;

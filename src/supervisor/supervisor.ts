@@ -87,6 +87,9 @@ interface QueuedSpawn {
   spec: ServiceSpec;
 }
 
+/** How long a supervisor's clean exit waits for SIGKILLed leftovers to leave their cgroups. */
+const CGROUP_EMPTY_GRACE_MS = 1000;
+
 export class Supervisor {
   readonly services: ServiceSet;
   private readonly sys: Sys;
@@ -103,8 +106,6 @@ export class Supervisor {
   private readonly utmp: UtmpRecords;
   private readonly queue: Event[] = [];
   private draining = false;
-  /** The core forgot a service, or a description changed: prune at the end of this batch. */
-  private pruneDue = false;
   /**
    * Spawns the core asked for and not yet carried out, oldest first from `spawnHead`, one per
    * service and role (a newer request replaces an older one in its place: `queuedSpawns`), with
@@ -221,10 +222,10 @@ export class Supervisor {
       this.services.clearBlocks();
       for (const [name, reason] of blocked) this.services.block(name, reason);
       for (const cycle of cycles) this.services.blockCycle(cycle);
-      // New descriptions may drop log-type = pipe or buffer, which forgets nothing.
-      this.pruneDue = true;
       return this.services.takeActions();
     });
+    // New descriptions may drop log-type = pipe or buffer, which forgets nothing.
+    this.prune();
     return summary!;
   }
 
@@ -257,11 +258,10 @@ export class Supervisor {
   /** dinit's `reload NAME`: one service's new description; undefined when done, else why not. */
   reloadService(spec: ServiceSpec): string | undefined {
     if (this.shuttingDown) return "shutting down";
-    return this.change(() => {
-      // The new description may drop log-type = pipe or buffer: that goes, as after a full reload.
-      this.pruneDue = true;
-      return this.services.reloadOne(spec);
-    });
+    const refused = this.change(() => this.services.reloadOne(spec));
+    // The new description may drop log-type = pipe or buffer: that goes, as after a full reload.
+    if (refused === undefined) this.prune();
+    return refused;
   }
 
   /** How many buffer logs are held (tests). */
@@ -437,7 +437,6 @@ export class Supervisor {
     } finally {
       this.draining = false;
     }
-    if (this.pruneDue) this.prune();
     if (this.services.isQuiet()) this.wake(this.settledWaiters);
     if (this.activation.size > 0) this.activation.closeUnused((service) => this.services.get(service)?.spec);
     this.runSpawns();
@@ -693,7 +692,7 @@ export class Supervisor {
         this.loadChained(action);
         return;
       case "forgotten":
-        this.pruneDue = true;
+        this.forgetName(action.service);
         return;
       default:
         action satisfies never;
@@ -791,12 +790,10 @@ export class Supervisor {
   /**
    * Lets go of what belonged to services no longer loaded (or no longer of that log-type): log
    * pipes, notify sockets and their last STATUS=, buffer logs, bgprocess launchers, cgroups. Else every
-   * reload that brings new names grows PID 1. Done at the end of a batch in which the core forgot
-   * a service (a service a reload removed while it ran goes when its stop completes) or a
-   * description changed.
+   * reload that brings new names grows PID 1. After a reload, whose new descriptions may drop
+   * log-type = pipe or buffer; what the core forgets goes by forgetName as it happens.
    */
   private prune(): void {
-    this.pruneDue = false;
     const loaded = (service: string) => this.services.get(service) !== undefined;
     this.logPipes.prune();
     this.notify.prune(loaded);
@@ -805,11 +802,31 @@ export class Supervisor {
     this.cgroups.prune(loaded);
   }
 
-  /** Stop listening and remove the services' cgroups (supervisor mode's exit, once they have stopped). */
-  close(): void {
+  /**
+   * The state kept by the name of a service the core has just forgotten (removed, unloaded, a
+   * removal that waited for its stop): its log pipe, notify socket and last STATUS=, buffer log,
+   * launcher and cgroup. Only that name's, so a thousand removals cost a thousand steps; and at
+   * once, so a service loaded under the name later in the same batch (a chain-to) starts afresh.
+   * A name loaded again already (a record replaced) keeps them.
+   */
+  private forgetName(service: string): void {
+    if (this.services.get(service) !== undefined) return;
+    this.logPipes.forget(service);
+    this.notify.forget(service);
+    this.outputs.forget(service);
+    this.spawner.forgetLauncher(service);
+    this.cgroups.forget(service);
+  }
+
+  /**
+   * Stop listening and remove the services' cgroups (supervisor mode's exit, once they have
+   * stopped): one that a just-killed leftover still holds is waited for, up to
+   * CGROUP_EMPTY_GRACE_MS.
+   */
+  close(): Promise<void> {
     this.dropSpawns();
     this.notify.close();
-    this.cgroups.removeAll();
+    return this.cgroups.removeAll(this.options.runtime.clock, CGROUP_EMPTY_GRACE_MS);
   }
 
   private commandOutcome(id: number, outcome: CommandOutcome): void {

@@ -354,13 +354,20 @@ describe("crash loops and stopping", () => {
 
   test("with cgroups, a clean exit removes the services' cgroups and the --cgroup folder it made", async () => {
     const cgroup = join(cgroup2Mount(), `tsinit-test-${process.pid}-${Date.now()}`);
-    const { dir } = servicesDir({
-      boot: "type = internal\nwaits-for = a\nwaits-for = b\n",
-      a: "command = /bin/sleep 600\n",
-      b: "command = /bin/sleep 600\n",
-    });
+    const { dir, work } = servicesDir(
+      {
+        boot: "type = internal\nwaits-for = a\nwaits-for = b\n",
+        a: "command = /bin/sleep 600\n",
+        // A child in a session of its own that ignores SIGTERM: only the cgroup's SIGKILL at the
+        // end of the stop reaches it, so it may still be in b's cgroup as the supervisor exits.
+        b: "command = /bin/sh $WORK/b.sh\nstop-timeout = 0.2\n",
+      },
+      { "b.sh": `until grep -q /b$ /proc/$$/cgroup; do sleep 0.01; done\nsetsid sh -c 'trap "" TERM; echo $$ > "$WORK/child.pid"; while :; do sleep 0.05; done' &\nwait\n` },
+    );
+    process.env.WORK = work;
     ns = await Namespace.start(["--services-dir", dir, "--cgroup", cgroup]);
     await waitFor("both services to run", () => ns!.log().includes("[  OK  ] started a") && ns!.log().includes("[  OK  ] started b"));
+    await waitFor("b's child", () => readText(join(work, "child.pid")));
     expect(readdirSync(cgroup).filter((name) => name === "a" || name === "b").sort()).toEqual(["a", "b"]);
     ns.signal("SIGTERM");
     expect(await ns.exitCode(10_000)).toBe(0);

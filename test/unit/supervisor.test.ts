@@ -318,20 +318,48 @@ describe("reloads forget what was kept by name", () => {
     expect(rt.machine.lines.filter((line) => line.includes("removing cgroup"))).toEqual([]);
   });
 
-  it("removes every service cgroup at close, leaving one that still holds a process with a note", () => {
-    const rt = new FakeRuntime([fromFile("a"), fromFile("b")], { cgroupRoot: "/cg" });
-    rt.start("a");
-    rt.start("b");
-    for (const name of ["a", "b"]) {
+  it("removes every service cgroup at close, waiting for a killed leftover to leave, then leaving one still busy with a note", async () => {
+    const rt = new FakeRuntime([fromFile("a"), fromFile("b"), fromFile("c")], { cgroupRoot: "/cg" });
+    for (const name of ["a", "b", "c"]) rt.start(name);
+    for (const name of ["a", "b", "c"]) {
       rt.stop(name);
-      rt.sys.files.set(`/cg/${name}/cgroup.procs`, name === "b" ? "4242\n" : "");
+      // b's leftover was just killed and leaves soon; c's never does.
+      rt.sys.files.set(`/cg/${name}/cgroup.procs`, name === "a" ? "" : "4242\n");
       rt.exit(name, 0);
     }
-    rt.supervisor.close();
+    let closed = false;
+    const closing = rt.supervisor.close().then(() => (closed = true));
     expect(rt.sys.isDirectory("/cg/a")).toBe(false);
     expect(rt.sys.isDirectory("/cg/b")).toBe(true);
-    expect(rt.machine.lines.filter((line) => line.includes("cgroup /cg/b still holds processes; left in place"))).toHaveLength(1);
+    rt.sys.files.set("/cg/b/cgroup.procs", "");
+    rt.sys.modified("/cg/b/cgroup.events");
+    expect(rt.sys.isDirectory("/cg/b")).toBe(false);
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    rt.advance(999);
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    rt.advance(1);
+    await closing;
+    expect(rt.sys.isDirectory("/cg/c")).toBe(true);
+    expect(rt.machine.lines.filter((line) => line.includes("cgroup /cg/c still holds processes; left in place"))).toHaveLength(1);
+    expect(rt.machine.lines.filter((line) => line.includes("/cg/b"))).toEqual([]);
     expect(rt.supervisor.serviceCgroups).toBe(0);
+  });
+
+  it("a removal's stop lets go of only its own name's state", () => {
+    const buffered = (name: string) => ({ ...fromFile(name), logType: "buffer" as const });
+    const rt = new FakeRuntime([buffered("gone"), buffered("kept")], { cgroupRoot: "/cg" });
+    rt.start("gone");
+    rt.start("kept");
+    rt.supervisor.reload(new Map([["kept", buffered("kept")]]), new Map(), new Set());
+    const rmdirsBefore = rt.sys.calls.filter((call) => call.startsWith("rmdir")).length;
+    rt.stop("gone");
+    rt.sys.files.set("/cg/gone/cgroup.procs", "");
+    rt.exit("gone", 0);
+    expect(rt.sys.calls.filter((call) => call.startsWith("rmdir")).slice(rmdirsBefore)).toEqual(["rmdir /cg/gone"]);
+    expect(rt.supervisor.bufferLogs).toBe(1);
+    expect(rt.sys.isDirectory("/cg/kept")).toBe(true);
   });
 
   it("removes a busy cgroup that empties between its rmdir and its watch", () => {
