@@ -30,6 +30,12 @@ heavy=$(grep -rn --include='*.ts' -E '(^|[ }])from "node:(fs|path|http|os|child_
   grep -v -E ':import type ' || true)
 refuse "these load a node: module into the compiled tsinit (use src/sys/file-calls.ts or src/base/paths.ts)" "$heavy"
 
+# Nor crypto: the first crypto.getRandomValues sets up BoringSSL's generator, 0.25-0.45 MB of
+# PID 1's Rss for the 8 bytes of a socket name. Random bytes come from getrandom(2) through
+# src/sys/random.ts (Sys.randomBytes).
+webcrypto=$(grep -rn --include='*.ts' -E '^[^/*]*\bcrypto\b|from "(node:)?crypto"' src | grep -v -E '^src/sys/random\.ts:' || true)
+refuse "these use crypto in the compiled tsinit (use Sys.randomBytes or src/sys/random.ts)" "$webcrypto"
+
 # The supervisor and the pure layers reach time, signals and the environment through the
 # injected Runtime only, so that they run on a fake clock in unit tests.
 side=$(grep -rn --include='*.ts' -E '^[^/*]*\b(setTimeout|setInterval|clearTimeout|clearInterval|Date\.now|performance\.now|process\.(on|env|exit|pid|getuid|kill))\b' \

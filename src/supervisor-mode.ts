@@ -22,7 +22,7 @@ import type { SupervisorArgs } from "./supervisor-args.ts";
 function notifyPath(runtime: Runtime, args: SupervisorArgs): string {
   if (args.socket !== undefined) return `${args.socket}.notify`;
   // Random too: as the PID 1 of a namespace every supervisor's pid is 1.
-  const unique = unguessable();
+  const unique = unguessable(runtime.sys);
   return `${notifyDirectory(runtime, args)}/tsinit-${runtime.sys.getpid()}-${unique}.notify`;
 }
 

@@ -17,6 +17,7 @@ import { ControlApi, errorReply, type ControlOptions, type ControlReply } from "
 import { formatResponse, MAX_HEAD_BYTES, parseRequest, type HttpRequest } from "./http.ts";
 import { route } from "./router.ts";
 import { unguessable } from "../supervisor/unguessable.ts";
+import { randomBytes } from "../sys/random.ts";
 
 export interface ControlServerOptions extends Omit<ControlOptions, "timers"> {
   path: string;
@@ -189,7 +190,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   let temporary = "";
   let lastError: unknown;
   for (let attempt = 0; attempt < 5 && listener === undefined; attempt++) {
-    const named = temporarySocketPath(path, unguessable());
+    const named = temporarySocketPath(path, unguessable({ randomBytes }));
     if (typeof named !== "string") return { ok: false, error: named.error };
     temporary = named;
     try {

@@ -74,7 +74,7 @@ export class NotifySocket {
     private readonly path: string | undefined,
     private readonly routing: NotifyRouting,
     /** The unguessable part of each socket's name (tests pass a fixed one). */
-    private readonly nonce: () => string = unguessable,
+    private readonly nonce: () => string = () => unguessable(sys),
   ) {}
 
   /**

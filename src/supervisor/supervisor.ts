@@ -38,7 +38,7 @@ export interface SupervisorOptions {
   notifyPath?: string;
   /** The restart delay's jitter (tests make it 0). */
   random?: () => number;
-  /** The unguessable part of each NOTIFY_SOCKET name (default: 64 bits from crypto.getRandomValues). */
+  /** The unguessable part of each NOTIFY_SOCKET name (default: 64 bits from Sys.randomBytes). */
   notifyNonce?: () => string;
   /** Services that can never start, with why (waits-for dependencies that did not load). */
   blocked?: ReadonlyMap<string, string>;

@@ -1,9 +1,9 @@
 // A name part that no other user can guess (for sockets made where users can write, such as
-// /tmp): 64 bits from the platform's cryptographic source, never Math.random, whose state a
-// user who sees a few outputs can recover.
+// /tmp): 64 bits from the kernel's random source (Sys.randomBytes), never Math.random, whose
+// state a user who sees a few outputs can recover.
+import type { Sys } from "../sys/sys.ts";
 
 /** 16 lowercase hex digits (64 random bits). */
-export function unguessable(): string {
-  const words = globalThis.crypto.getRandomValues(new Uint32Array(2));
-  return [...words].map((word) => word.toString(16).padStart(8, "0")).join("");
+export function unguessable(sys: Pick<Sys, "randomBytes">): string {
+  return [...sys.randomBytes(8)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

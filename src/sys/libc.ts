@@ -9,6 +9,7 @@ export const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: pointer },
   getpid: { args: [], returns: i32 },
   getppid: { args: [], returns: i32 },
+  getrandom: { args: [pointer, u64, u32], returns: i64 },
   kill: { args: [i32, i32], returns: i32 },
   waitpid: { args: [i32, pointer, i32], returns: i32 },
   prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },

@@ -28,6 +28,7 @@ import { openConfinedDirectory } from "./confined-directory.ts";
 import { bootCalls } from "./boot-calls.ts";
 import { openWatchdog, stall } from "./watchdog-device.ts";
 import { watchModified } from "./file-watch.ts";
+import { randomBytes } from "./random.ts";
 import { abandonedSocket } from "./notify-socket.ts";
 import { check, failure, fsError } from "./call-errors.ts";
 import { EXEC_HELPER_FLAG } from "./exec-helper.ts";
@@ -421,6 +422,7 @@ export const linuxSys: Sys = {
   writeAt,
   getpid: () => libc.getpid(),
   getuid: () => process.getuid?.() ?? 0,
+  randomBytes,
   spawn,
   reap,
   kill: (pid, signal) => check(libc.kill(pid, signal), "kill", String(pid)),

@@ -67,6 +67,8 @@ export type RebootCommand = "restart" | "halt" | "poweroff" | "cad-off" | "cad-o
 export interface Sys {
   getpid(): number;
   getuid(): number;
+  /** `count` bytes from the kernel's random source (getrandom(2)), for names no other user may guess. */
+  randomBytes(count: number): Uint8Array;
 
   /**
    * posix_spawn. A program that needs the exec helper (credentials, rlimits, LISTEN_PID) is

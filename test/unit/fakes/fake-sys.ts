@@ -29,6 +29,13 @@ export class FakeSys implements Sys {
   getuid(): number {
     return 0;
   }
+  /** Bytes handed out by randomBytes, in order, before it falls back to the test runner's crypto. */
+  readonly random: number[] = [];
+  randomBytes(count: number): Uint8Array {
+    const bytes = globalThis.crypto.getRandomValues(new Uint8Array(count));
+    bytes.set(this.random.splice(0, count));
+    return bytes;
+  }
   spawn(request: SpawnRequest): SpawnResult {
     this.calls.push(`spawn ${request.argv.join(" ")}`);
     const program = request.argv[0] ?? "";
