@@ -29,6 +29,8 @@ export interface ParseOptions {
    * `@include` is an error.
    */
   readInclude?: (path: string) => string | undefined | { unreadable: string };
+  /** Counts what `+=` lines put into lists (settings.ts ParseContext.onStep; tests). */
+  onStep?: () => void;
 }
 
 export interface ParsedService {
@@ -145,6 +147,7 @@ export function parseLexed(lexed: LexResult, options: ParseOptions): ParsedServi
     dependencyDirs: [],
     argument: options.argument,
     env: options.env ?? {},
+    ...(options.onStep !== undefined && { onStep: options.onStep }),
     file,
     warn: (line: SettingLine, message: string) =>
       diagnostics.push({ severity: "warning", file: line.file ?? file, line: line.line, setting: line.setting, message }),

@@ -10,7 +10,7 @@ import type {
   SettingOrigin,
 } from "../base/service-spec.ts";
 import { parseSignal } from "../base/signals.ts";
-import { IOPRIO_CLASSES, parseCapabilities, SECUREBITS, type IoPriorityClass } from "../base/capabilities.ts";
+import { type CapabilitySets, IOPRIO_CLASSES, parseCapabilities, SECUREBITS, type IoPriorityClass } from "../base/capabilities.ts";
 import type { SettingLine } from "./lexer.ts";
 import {
   type Environment,
@@ -42,6 +42,17 @@ export interface ParseContext {
    * the list (a name repeated, or in two lists, made parsing quadratic). Made on first use.
    */
   listed?: Partial<Record<"dependsOn" | "dependsMs" | "waitsFor" | "before" | "after", Set<string>>>;
+  /**
+   * The command arrays this parse made, which `+=` may grow in place: one made elsewhere (a
+   * template's shared lines) is copied once first. Copying on every `+=` made N appends cost N²/2.
+   */
+  ownArrays?: WeakSet<string[]>;
+  /**
+   * Called once for each element a `+=` puts into a list or parses (a command word, a
+   * capabilities entry): tests count the calls to show that N appends cost O(N) (nothing in
+   * tsinit passes it).
+   */
+  onStep?: () => void;
   /** The part after `@` in `name@arg`, if any. */
   argument: string | undefined;
   /** Variables for load-time substitution of dependency names. */
@@ -224,12 +235,51 @@ const TYPES: readonly ServiceType[] = ["process", "bgprocess", "scripted", "inte
 
 function command(field: "command" | "stopCommand"): Handler {
   return (ctx, line) => {
+    // A new array each time (substituteArgument copies): the lexed words may be a template's,
+    // shared by its instances.
     const words = substituteArgument(line.words, ctx.argument, { splitWords: true });
-    const previous = line.op === "+=" ? (ctx.spec[field] ?? []) : [];
-    const argv = [...previous, ...words];
+    const own = (ctx.ownArrays ??= new WeakSet());
+    const previous = line.op === "+=" ? ctx.spec[field] : undefined;
+    let argv: string[];
+    if (previous === undefined) {
+      argv = words;
+      own.add(argv);
+    } else {
+      // In place when this parse made the array; anything else is copied once, then owned.
+      argv = own.has(previous) ? previous : copyOwned(ctx, own, previous);
+      for (const word of words) {
+        argv.push(word);
+        ctx.onStep?.();
+      }
+    }
     if (argv.length > 0) ctx.spec[field] = argv;
     else delete ctx.spec[field];
   };
+}
+
+function copyOwned(ctx: ParseContext, own: WeakSet<string[]>, from: readonly string[]): string[] {
+  const copy: string[] = [];
+  for (const word of from) {
+    copy.push(word);
+    ctx.onStep?.();
+  }
+  own.add(copy);
+  return copy;
+}
+
+/**
+ * `more` added to `sets` in place, each capability once, in the order first given: what
+ * parseCapabilities gives for the two texts joined, without reading the earlier text again
+ * (which made N `capabilities +=` lines cost N²/2 entries).
+ */
+function mergeCapabilities(ctx: ParseContext, sets: CapabilitySets, more: CapabilitySets): void {
+  for (const key of ["inheritable", "ambient", "dropBounding"] as const) {
+    for (const cap of more[key]) {
+      // Each list holds at most the ~41 capabilities Linux has: includes() is bounded.
+      if (!sets[key].includes(cap)) sets[key].push(cap);
+      ctx.onStep?.();
+    }
+  }
 }
 
 type DependencyList = "dependsOn" | "dependsMs" | "waitsFor" | "before" | "after";
@@ -480,13 +530,22 @@ export const SETTINGS: ReadonlyMap<string, SettingDef> = new Map<string, Setting
     appendable: true,
     apply: (ctx, line) => {
       const text = needValue(line);
-      const joined = line.op === "+=" && ctx.spec.capabilitiesText !== undefined ? `${ctx.spec.capabilitiesText},${text}` : text;
+      let sets: CapabilitySets;
       try {
-        ctx.spec.capabilities = parseCapabilities(joined);
+        // Only this line's text: what earlier lines gave is already in ctx.spec.capabilities.
+        sets = parseCapabilities(text);
       } catch (error) {
         throw new SettingError((error as Error).message);
       }
-      ctx.spec.capabilitiesText = joined;
+      const previous = ctx.spec.capabilities;
+      if (line.op === "+=" && ctx.spec.capabilitiesText !== undefined && previous !== undefined) {
+        // Fresh lists, then grown in place: parseCapabilities made `previous` in this parse.
+        mergeCapabilities(ctx, previous, sets);
+        ctx.spec.capabilitiesText = `${ctx.spec.capabilitiesText},${text}`;
+      } else {
+        ctx.spec.capabilities = sets;
+        ctx.spec.capabilitiesText = text;
+      }
     },
   },
   securebits: {
