@@ -7,7 +7,7 @@
 import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
 import { joinPath, LIMITS, loadServices, serviceFilePaths, unreadableDirectories, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
-import { templateUse, type TemplateUse } from "./config/template-limits.ts";
+import { TemplateTally, type TemplateUse } from "./config/template-limits.ts";
 import { cycleReason, findCycles, type OnStep } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
@@ -61,8 +61,13 @@ function placeholderReason(name: string, why: string): string {
 export class ServiceDirectories {
   private readonly fs: ConfigFs;
   private supervisor: Supervisor | undefined;
+  /** What the supervisor's template instances cost, kept up to date as its services change. */
+  private tally: TemplateTally | undefined;
 
-  /** `onStep` counts the steps of the cycle search of each on-demand load (graph.ts; tests). */
+  /**
+   * `onStep` counts the steps of the cycle search of each on-demand load (graph.ts), and each
+   * service counted into or out of the template tally (tests).
+   */
   constructor(
     private readonly sys: Sys,
     private readonly log: Log,
@@ -99,6 +104,11 @@ export class ServiceDirectories {
   attach(supervisor: Supervisor): void {
     this.supervisor = supervisor;
     supervisor.loader = (name) => this.ensure(name);
+    // Counted once here, then as services come and go: counting them all on each on-demand
+    // load cost O(all services) a load.
+    const tally = TemplateTally.of(supervisor.serviceList().map((record) => record.spec), this.onStep);
+    this.tally = tally;
+    supervisor.services.watchSpecs((spec, how) => (how === "add" ? tally.add(spec) : tally.remove(spec)));
   }
 
   /**
@@ -109,7 +119,7 @@ export class ServiceDirectories {
     const supervisor = this.supervisor;
     if (supervisor === undefined || supervisor.service(name) !== undefined) return { kind: "loaded" };
     // The instances the supervisor has count against the template limits.
-    const knownInstances = templateUse(supervisor.serviceList().map((record) => record.spec));
+    const knownInstances = this.tally;
     // A stand-in is read again: its file may load now.
     const result = this.load([name], (other) => supervisor.service(other) !== undefined && !supervisor.services.standsIn(other), knownInstances);
     if (!result.services.has(name)) {
@@ -168,7 +178,7 @@ export class ServiceDirectories {
     return summary;
   }
 
-  private load(roots: readonly string[], known: (name: string) => boolean, knownInstances?: ReadonlyMap<string, TemplateUse>): LoadResult {
+  private load(roots: readonly string[], known: (name: string) => boolean, knownInstances?: ReadonlyMap<string, TemplateUse> | TemplateTally): LoadResult {
     const result = loadServices(this.dirs, this.fs, { roots, known, ...(knownInstances !== undefined && { knownInstances }) });
     report(this.log, result.diagnostics);
     return result;

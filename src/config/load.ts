@@ -42,7 +42,7 @@ import type { LexResult } from "./lexer.ts";
 import { dirOf, lexService, parseLexed, type ParseOptions } from "./parse.ts";
 import { MAX_NAME_BYTES } from "./settings.ts";
 import type { Environment } from "./substitute.ts";
-import { isTemplateFile, referencedNames, TEMPLATE_LIMITS, TemplateBudget, type TemplateUse } from "./template-limits.ts";
+import { isTemplateFile, referencedNames, TEMPLATE_LIMITS, TemplateBudget, type TemplateTally, type TemplateUse } from "./template-limits.ts";
 
 /** A file that is there but cannot be read as a service file, and why (for `FILE: cannot be read: WHY`). */
 export interface UnreadableFile {
@@ -149,9 +149,10 @@ export interface LoadOptions {
   known?: (name: string) => boolean;
   /**
    * What the instances a running supervisor has loaded already cost, by template file: they
-   * count against the template limits (template-limits.ts `templateUse`).
+   * count against the template limits (template-limits.ts: a TemplateTally kept up to date
+   * as services come and go, or a map from `templateUse`).
    */
-  knownInstances?: ReadonlyMap<string, TemplateUse>;
+  knownInstances?: ReadonlyMap<string, TemplateUse> | TemplateTally;
   /**
    * Called once for each step of the load's work: a name taken off the worklist, a dependency
    * looked up, a dependent checked again. Tests count the calls to show that a load costs steps

@@ -174,6 +174,7 @@ export function settled(record: ServiceRecord): boolean {
 export class ServiceSet {
   private readonly records = new Map<string, ServiceRecord>();
   private readonly index = new ServiceIndex();
+  private specWatcher: ((spec: ServiceSpec, how: "add" | "remove") => void) | undefined;
   private actions: Action[] = [];
   /** The service that holds the console (runs-on-console, or starts-on-console while starting). */
   private consoleOwner: string | undefined;
@@ -230,6 +231,15 @@ export class ServiceSet {
     this.random = options.random ?? Math.random;
     this.console = options.console ?? "/dev/console";
     for (const spec of specs) this.add(spec);
+  }
+
+  /**
+   * Called with each description that takes effect (`add`) or stops being one (`remove`):
+   * every change of a record's spec passes through here, so a count kept from these calls
+   * stays what counting every record again would give (the loader's template tally).
+   */
+  watchSpecs(watcher: ((spec: ServiceSpec, how: "add" | "remove") => void) | undefined): void {
+    this.specWatcher = watcher;
   }
 
   add(spec: ServiceSpec): void {
@@ -729,6 +739,7 @@ export class ServiceSet {
   private indexSpec(spec: ServiceSpec, how: "add" | "remove"): void {
     if (how === "add") this.index.add(spec);
     else this.index.remove(spec);
+    this.specWatcher?.(spec, how);
     this.softGates.clear();
     this.softCursor.clear();
   }
