@@ -150,7 +150,7 @@ export interface LoadOptions {
   /**
    * What the instances a running supervisor has loaded already cost, by template file: they
    * count against the template limits (template-limits.ts: a TemplateTally kept up to date
-   * as services come and go, or a map from `templateUse`).
+   * as services come and go, or a map of the same counts: tests).
    */
   knownInstances?: ReadonlyMap<string, TemplateUse> | TemplateTally;
   /**
