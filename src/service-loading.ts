@@ -8,7 +8,7 @@ import { defaultSpec, type ServiceSpec } from "./base/service-spec.ts";
 import { formatDiagnostic, type Diagnostic } from "./config/diagnostic.ts";
 import { joinPath, LIMITS, loadServices, serviceFilePaths, unreadableDirectories, type ConfigFs, type LoadResult, type UnreadableFile } from "./config/load.ts";
 import { TemplateTally, type TemplateUse } from "./config/template-limits.ts";
-import { cycleReason, findCycles, type OnStep } from "./core/graph.ts";
+import { bothDescriptions, cycleReason, findCycles, type OnStep } from "./core/graph.ts";
 import type { ReloadSummary } from "./core/service-set.ts";
 import type { Supervisor } from "./supervisor/supervisor.ts";
 import type { Log } from "./log/log.ts";
@@ -163,7 +163,11 @@ export class ServiceDirectories {
     // file now fails.
     const graph = new Map(services);
     for (const record of supervisor.serviceList()) {
-      if (record.spec.file === "" || kept.includes(record.spec.name)) graph.set(record.spec.name, record.spec);
+      const name = record.spec.name;
+      if (record.spec.file === "" || kept.includes(name)) graph.set(name, record.spec);
+      // A running service's new description waits until it stops, and it may restart under the
+      // one in place meanwhile: both count, as the run-time checks count them.
+      else if (record.state !== "stopped" && services.has(name)) graph.set(name, bothDescriptions(record.spec, services.get(name)!));
     }
     const cycles = this.cycles(graph);
     const unreadable = new Set([...result.failed, ...kept]);

@@ -47,6 +47,22 @@ export type OnStep = () => void;
 
 const noStep: OnStep = () => {};
 
+/**
+ * A running service whose new description waits until it stops, as the cycle checks see it: the
+ * edges of both, since it may still restart under the one in place (dependencyEdges reads only
+ * the lists merged here).
+ */
+export function bothDescriptions(inPlace: ServiceSpec, waiting: ServiceSpec): ServiceSpec {
+  return {
+    ...waiting,
+    dependsOn: [...inPlace.dependsOn, ...waiting.dependsOn],
+    dependsMs: [...inPlace.dependsMs, ...waiting.dependsMs],
+    waitsFor: [...inPlace.waitsFor, ...waiting.waitsFor],
+    after: [...inPlace.after, ...waiting.after],
+    before: [...inPlace.before, ...waiting.before],
+  };
+}
+
 /** Every edge between services in the map, in a stable order. */
 export function dependencyEdges(services: Services, step: OnStep = noStep): Edge[] {
   const edges: Edge[] = [];

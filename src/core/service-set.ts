@@ -35,7 +35,7 @@ import type { Action, CommandOp, Event, ProcessRole, TimerKind } from "./events.
 import { commandVerdict } from "./command-outcome.ts";
 import { ServiceIndex, usesConsole } from "./service-index.ts";
 import { decideRestart, emptyCrashHistory, isFailure, QUICK_CRASH_MS, spinFloorMs, type CrashHistory } from "./restart.ts";
-import { cycleReason, findCycles, findCyclesThrough, formatCycle, type OnStep } from "./graph.ts";
+import { bothDescriptions, cycleReason, findCycles, findCyclesThrough, formatCycle, type OnStep } from "./graph.ts";
 import type { ServiceSpec } from "../base/service-spec.ts";
 
 const { INT: SIGINT, KILL: SIGKILL } = SIGNALS;
@@ -788,15 +788,7 @@ export class ServiceSet {
         const record = this.records.get(name);
         const pending = record?.pendingSpec;
         if (record === undefined || pending === undefined || pending === "removed") return record?.spec;
-        // Only the names count (findCyclesThrough follows every list alike): both descriptions'.
-        const spec = record.spec;
-        return {
-          ...pending,
-          dependsOn: [...spec.dependsOn, ...pending.dependsOn],
-          dependsMs: [...spec.dependsMs, ...pending.dependsMs],
-          waitsFor: [...spec.waitsFor, ...pending.waitsFor],
-          after: [...spec.after, ...pending.after],
-        };
+        return bothDescriptions(record.spec, pending);
       },
       orderedBefore: (name: string): Iterable<string> => {
         const waiting = this.pendingOrderedBefore.get(name);
@@ -849,8 +841,8 @@ export class ServiceSet {
   /**
    * After a change to one of `names` (cycleMates, read before it): those still on a cycle among
    * them stay blocked, with the cycle they are on now; the block goes from the others, which
-   * may start again. Each counts with the description it will run with (a reload's waiting
-   * one), as loading counted it.
+   * may start again. A running service whose new description waits counts with both (it may
+   * still restart under the one in place), as loading, reload NAME and add-dep count it.
    */
   private recheckCycles(names: ReadonlySet<string>): void {
     const specs = new Map<string, ServiceSpec>();
@@ -858,7 +850,7 @@ export class ServiceSet {
       const record = this.records.get(name);
       if (record === undefined) continue;
       const pending = record.pendingSpec;
-      specs.set(name, pending !== undefined && pending !== "removed" ? pending : record.spec);
+      specs.set(name, pending !== undefined && pending !== "removed" ? bothDescriptions(record.spec, pending) : record.spec);
     }
     const still = new Set<string>();
     for (const cycle of findCycles(specs)) {

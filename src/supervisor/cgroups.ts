@@ -11,6 +11,8 @@ export class ServiceCgroups {
   private readonly joined = new Set<string>();
   /** Cgroups of services no longer loaded that still held processes: removed once they empty. */
   private readonly emptying = new Set<string>();
+  /** Such cgroups that could not be watched (inotify's limits): tried again at each forget and prune. */
+  private readonly unwatched = new Set<string>();
 
   /** `root` undefined: services get no cgroups and every method does nothing. */
   constructor(
@@ -28,6 +30,7 @@ export class ServiceCgroups {
     if (this.root === undefined) return;
     // Loaded again under that name before its old cgroup emptied: the cgroup is the service's again.
     this.emptying.delete(service);
+    this.unwatched.delete(service);
     const dir = `${this.root}/${service}`;
     const made = this.sys.isDirectory(dir) ? undefined : this.sys.mkdir(dir, 0o755);
     if (made === undefined) this.joined.add(service);
@@ -44,26 +47,40 @@ export class ServiceCgroups {
    */
   prune(isLoaded: (service: string) => boolean): void {
     if (this.root === undefined) return;
-    // A copy: one whose watch cannot be had goes back in `joined`, for the next prune.
+    this.retryUnwatched();
     for (const service of [...this.joined]) if (!isLoaded(service)) this.forget(service);
   }
 
   /** One service no longer loaded: its cgroup goes, now or once its last process leaves. */
   forget(service: string): void {
-    if (this.root === undefined || !this.joined.delete(service)) return;
+    if (this.root === undefined) return;
+    this.retryUnwatched();
+    if (!this.joined.delete(service)) return;
     const dir = `${this.root}/${service}`;
     const error = this.sys.rmdir(dir);
     if (error?.code === "EBUSY") this.removeOnceEmpty(service, dir);
     else if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
   }
 
+  /** The busy cgroups no watch could be had for: removed if they have emptied since. */
+  private retryUnwatched(): void {
+    for (const service of [...this.unwatched]) {
+      const dir = `${this.root}/${service}`;
+      const error = this.sys.rmdir(dir);
+      if (error?.code === "EBUSY") continue;
+      this.unwatched.delete(service);
+      if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${dir}: ${error.message}`);
+    }
+  }
+
   private removeOnceEmpty(service: string, dir: string): void {
     if (this.emptying.has(service)) return;
     const watch = this.sys.watchModified(`${dir}/cgroup.events`, () => this.removeIfEmpty(service, dir));
     if (watch !== undefined) {
-      // No watch (inotify's limits): tried again at the next prune, as it was before watches.
-      this.log.debug(`${service}: cgroup ${dir} is removed at a later prune: ${watch.message}`);
-      this.joined.add(service);
+      // No watch (inotify's limits): tried again whenever another service is forgotten or at a
+      // reload, as it was before watches.
+      this.log.debug(`${service}: cgroup ${dir} is removed later: ${watch.message}`);
+      this.unwatched.add(service);
       return;
     }
     this.emptying.add(service);
@@ -97,12 +114,13 @@ export class ServiceCgroups {
       busy.delete(service);
       if (error !== undefined && error.code !== "ENOENT") this.log.warn(`${service}: removing cgroup ${root}/${service}: ${error.message}`);
     };
-    for (const service of [...this.joined, ...this.emptying]) {
+    for (const service of [...this.joined, ...this.emptying, ...this.unwatched]) {
       busy.add(service);
       remove(service);
     }
     this.joined.clear();
     this.emptying.clear();
+    this.unwatched.clear();
     if (busy.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       let done = false;

@@ -253,6 +253,32 @@ describe("an on-demand load counts a running service's waiting description, as r
   });
 });
 
+describe("a cycle through the description in place of a service whose new one waits", () => {
+  const cycle = "dependency cycle: a -> x -> a";
+  it("stays blocked through an unrelated rm-dep and a full reload that changes nothing", () => {
+    const { rt, dirs } = loaded({ a: "type = process\ncommand = /bin/a\nafter = x\n", p: "type = process\ncommand = /bin/p\n" }, "a");
+    expect(rt.outcome(rt.command("start", "a"))).toEqual([{ kind: "done" }]);
+    // a's new file drops `after = x`; it waits until a stops.
+    write(rt, "a", "type = process\ncommand = /bin/a\n");
+    expect(dirs.reload().pending).toEqual(["a"]);
+    write(rt, "x", "type = process\ncommand = /bin/x\ndepends-on = a\nwaits-for = p\n");
+    expect(dirs.ensure("x")).toEqual({ kind: "loaded" });
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+    // A change to x that leaves the cycle as it is: the recheck counts a's description in place.
+    expect(rt.supervisor.removeDependency("x", "waits-for", "p")).toBeUndefined();
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+    // A full reload that changes nothing counts it too.
+    dirs.reload();
+    expect(rt.set.get("a")?.pendingSpec).toBeDefined();
+    expect(blocks(rt, ["a", "x"])).toEqual([cycle, cycle]);
+    expect(rt.machine.lines.filter((line) => line.includes("no longer on a dependency cycle"))).toEqual([]);
+    // Once a stops, its new description is in place and the cycle is gone.
+    rt.stop("a");
+    rt.exit("a", 0);
+    expect(blocks(rt, ["a", "x"])).toEqual([undefined, undefined]);
+  });
+});
+
 describe("other run-time changes that break a cycle", () => {
   it("rm-dep of the edge that closed it", () => {
     const { rt } = loaded({ a: "type = process\ncommand = /bin/a\ndepends-on = b\n", b: "type = process\ncommand = /bin/b\nwaits-for = a\n" }, "a");

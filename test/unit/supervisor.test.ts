@@ -392,6 +392,25 @@ describe("reloads forget what was kept by name", () => {
     expect(rt.sys.isDirectory("/cg/a")).toBe(false);
   });
 
+  it("without a watch, a busy cgroup is tried again when another service is forgotten, not only at a reload", () => {
+    const rt = new FakeRuntime([fromFile("a"), fromFile("b")], { cgroupRoot: "/cg" });
+    rt.start("a");
+    rt.start("b");
+    // Both removed by a reload while they run: each goes when its stop completes.
+    rt.supervisor.reload(new Map(), new Map(), new Set());
+    rt.stop("a");
+    rt.sys.files.set("/cg/a/cgroup.procs", "4242\n");
+    rt.sys.failWatch.set("/cg/a/cgroup.events", new SysError("inotify_add_watch", 28, "ENOSPC", "/cg/a/cgroup.events"));
+    rt.exit("a", 0);
+    expect(rt.sys.isDirectory("/cg/a")).toBe(true);
+    rt.sys.files.set("/cg/a/cgroup.procs", "");
+    rt.stop("b");
+    rt.sys.files.set("/cg/b/cgroup.procs", "");
+    rt.exit("b", 0);
+    expect(rt.sys.isDirectory("/cg/a")).toBe(false);
+    expect(rt.sys.isDirectory("/cg/b")).toBe(false);
+  });
+
   it("a service loaded again before its old cgroup empties keeps the cgroup", () => {
     const rt = new FakeRuntime([fromFile("a")], { cgroupRoot: "/cg" });
     rt.start("a");
