@@ -567,6 +567,21 @@ describe("a connection's life", () => {
   }
 
   /**
+   * A paused client on a server with a fake clock that has asked for the big list, once the
+   * server holds part of the answer unsent; `received` counts the bytes the client has had.
+   */
+  async function askBigList(): Promise<{ clock: FakeClock; socket: ReturnType<typeof connect>; received: () => number }> {
+    const clock = new FakeClock();
+    const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
+    const socket = await pausedClient(path);
+    let receivedBytes = 0;
+    socket.on("data", (chunk: Buffer) => (receivedBytes += chunk.length));
+    socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
+    await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
+    return { clock, socket, received: () => receivedBytes };
+  }
+
+  /**
    * Lets a paused client read until the server has handed its socket more of the answer (the
    * socket drained: the kernel gives room back once about three quarters of the send buffer
    * was read), then pauses it again. Returns how many bytes the server handed over.
@@ -630,14 +645,8 @@ describe("a connection's life", () => {
   });
 
   test("a client taking a chunk of a large answer every three quarters of the idle period is closed at the answer's deadline, and the answer let go", async () => {
-    const clock = new FakeClock();
-    const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
-    const socket = await pausedClient(path);
-    let receivedBytes = 0;
-    socket.on("data", (chunk: Buffer) => (receivedBytes += chunk.length));
+    const { clock, socket, received } = await askBigList();
     try {
-      socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
-      await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
       const held = server!.answers.total;
       const deadline = answerDeadlineMs(server!.stats().unsent);
       // Every chunk is taken before the idle period is up, so the idle timer alone would let
@@ -660,21 +669,15 @@ describe("a connection's life", () => {
       const closed = new Promise((resolve) => socket.on("close", resolve));
       socket.resume();
       await closed;
-      expect(receivedBytes).toBeLessThan(held);
+      expect(received()).toBeLessThan(held);
     } finally {
       socket.destroy();
     }
   });
 
   test("a client that reads nothing of its answer for the idle period is closed, and the answer let go", async () => {
-    const clock = new FakeClock();
-    const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
-    const socket = await pausedClient(path);
-    let receivedBytes = 0;
-    socket.on("data", (chunk: Buffer) => (receivedBytes += chunk.length));
+    const { clock, socket, received } = await askBigList();
     try {
-      socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
-      await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
       const held = server!.answers.total;
       expect(held).toBeGreaterThan(64 * 60 * 1024);
       clock.advance(IDLE_TIMEOUT_MS - 1);
@@ -686,19 +689,15 @@ describe("a connection's life", () => {
       const closed = new Promise((resolve) => socket.on("close", resolve));
       socket.resume();
       await closed;
-      expect(receivedBytes).toBeLessThan(held);
+      expect(received()).toBeLessThan(held);
     } finally {
       socket.destroy();
     }
   });
 
   test("a client that sends bytes but reads nothing of its answer is still closed after the idle period", async () => {
-    const clock = new FakeClock();
-    const { path } = await serve(bigList(), undefined, undefined, undefined, clock);
-    const socket = await pausedClient(path);
+    const { clock, socket } = await askBigList();
     try {
-      socket.write("GET /v1/services HTTP/1.1\r\nHost: tsinit\r\n\r\n");
-      await poll("the answer to be built and partly sent", () => server!.stats().unsent > 0);
       const held = server!.answers.total;
       // A byte every three quarters of the idle period, never a byte read: no activity.
       clock.advance((IDLE_TIMEOUT_MS * 3) / 4);
